@@ -1,0 +1,4 @@
+export * from './base32';
+export * from './otp';
+export * from './codes';
+export * from './schema';

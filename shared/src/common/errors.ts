@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** Every stable error code a client may branch on. The HTTP status each one travels with is in `errorHttpStatus`. */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL: 'INTERNAL',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
+  NOT_A_MEMBER: 'NOT_A_MEMBER',
+  ALREADY_MEMBER: 'ALREADY_MEMBER',
+  CODE_INVALID: 'CODE_INVALID',
+  CODE_NOT_FOUND: 'CODE_NOT_FOUND',
+  CODE_ALREADY_USED: 'CODE_ALREADY_USED',
+  INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
+  COUPON_ALREADY_USED: 'COUPON_ALREADY_USED',
+  COUPON_EXPIRED: 'COUPON_EXPIRED',
+  COUPON_NOT_APPLICABLE: 'COUPON_NOT_APPLICABLE',
+  MIN_SPEND_NOT_MET: 'MIN_SPEND_NOT_MET',
+  WRONG_STORE: 'WRONG_STORE',
+  REVERSAL_WINDOW_CLOSED: 'REVERSAL_WINDOW_CLOSED',
+  ALREADY_SIGNED_UP: 'ALREADY_SIGNED_UP',
+  TIER_NOT_ELIGIBLE: 'TIER_NOT_ELIGIBLE',
+  ALREADY_CHECKED_IN: 'ALREADY_CHECKED_IN',
+  CAMPAIGN_ALREADY_LAUNCHED: 'CAMPAIGN_ALREADY_LAUNCHED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The status each code is answered with (api-contract.md: 409 for state conflicts, 422 for business-rule refusals). */
+export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
+  VALIDATION_FAILED: 400,
+  CODE_INVALID: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_A_MEMBER: 403,
+  NOT_FOUND: 404,
+  CODE_NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  ALREADY_MEMBER: 409,
+  CODE_ALREADY_USED: 409,
+  COUPON_ALREADY_USED: 409,
+  ALREADY_SIGNED_UP: 409,
+  ALREADY_CHECKED_IN: 409,
+  CAMPAIGN_ALREADY_LAUNCHED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INSUFFICIENT_POINTS: 422,
+  COUPON_EXPIRED: 422,
+  COUPON_NOT_APPLICABLE: 422,
+  MIN_SPEND_NOT_MET: 422,
+  WRONG_STORE: 422,
+  REVERSAL_WINDOW_CLOSED: 422,
+  TIER_NOT_ELIGIBLE: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+};
+
+export const ErrorCodeSchema = z.enum(ErrorCode).meta({ id: 'ErrorCode', description: 'Stable machine-readable error code.' });
+
+export const ErrorAnswerSchema = z
+  .object({
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string().describe('Human-readable text; never a stack trace.'),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+    requestId: z.string(),
+  })
+  .meta({ id: 'ErrorAnswer', description: 'The body of every error answer.' });
+export type ErrorAnswer = z.infer<typeof ErrorAnswerSchema>;

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '../common';
+import { TierCodeSchema } from '../tiers/schema';
+
+export const CouponTypeSchema = z.enum(['cash', 'discount', 'gift']).meta({
+  id: 'CouponType',
+  description: '`cash` 满减 (amount off above a minimum spend), `discount` (percent off, optional cap), `gift` (a free item).',
+});
+export type CouponType = z.infer<typeof CouponTypeSchema>;
+
+// Kept as a plain shape so the answer can reuse it without the input's cross-field rules.
+const couponTemplateFields = {
+  title: z.string().trim().min(1).max(60),
+  type: CouponTypeSchema,
+  minSpendFen: FenSchema.optional(),
+  amountOffFen: FenSchema.min(1).optional(),
+  percentOff: z.number().int().min(1).max(99).optional().describe('Percent taken off the order (20 = 20% off).'),
+  maxOffFen: FenSchema.min(1).optional(),
+  giftName: z.string().trim().min(1).max(60).optional(),
+  validFrom: IsoDateTimeSchema.optional(),
+  validUntil: IsoDateTimeSchema.optional(),
+  validDays: z.number().int().min(1).max(3650).optional().describe('Relative validity: days after issue.'),
+  totalQuantity: z.number().int().min(1).max(10_000_000),
+  perMemberLimit: z.number().int().min(1).max(1000),
+  storeIds: z.array(IdSchema).max(1000).optional().describe('Empty or absent: every store.'),
+  tiers: z.array(TierCodeSchema).max(10).optional().describe('Empty or absent: every tier.'),
+  pointsCost: z.number().int().min(1).max(100_000_000).optional().describe('Points a member pays to exchange for it (积分兑换).'),
+};
+
+type CouponTemplateFields = z.infer<z.ZodObject<typeof couponTemplateFields>>;
+
+const fieldsByType: Record<CouponType, { required: keyof CouponTemplateFields; forbidden: Array<keyof CouponTemplateFields> }> = {
+  cash: { required: 'amountOffFen', forbidden: ['percentOff', 'maxOffFen', 'giftName'] },
+  discount: { required: 'percentOff', forbidden: ['amountOffFen', 'giftName'] },
+  gift: { required: 'giftName', forbidden: ['amountOffFen', 'percentOff', 'maxOffFen'] },
+};
+
+function checkTemplateRules(template: CouponTemplateFields, ctx: z.core.$RefinementCtx<CouponTemplateFields>): void {
+  const { required, forbidden } = fieldsByType[template.type];
+  if (template[required] === undefined) {
+    ctx.addIssue({ code: 'custom', path: [required], message: `required for a ${template.type} coupon` });
+  }
+  for (const field of forbidden) {
+    if (template[field] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `not allowed for a ${template.type} coupon` });
+    }
+  }
+  const fixed = template.validFrom !== undefined || template.validUntil !== undefined;
+  if (fixed && template.validDays !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['validDays'], message: 'give either validFrom and validUntil, or validDays, not both' });
+  } else if (fixed) {
+    if (template.validFrom === undefined || template.validUntil === undefined) {
+      ctx.addIssue({ code: 'custom', path: [template.validFrom === undefined ? 'validFrom' : 'validUntil'], message: 'fixed validity needs both validFrom and validUntil' });
+    } else if (Date.parse(template.validFrom) >= Date.parse(template.validUntil)) {
+      ctx.addIssue({ code: 'custom', path: ['validUntil'], message: 'must be after validFrom' });
+    }
+  } else if (template.validDays === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['validDays'], message: 'give either validFrom and validUntil, or validDays' });
+  }
+  if (template.perMemberLimit > template.totalQuantity) {
+    ctx.addIssue({ code: 'custom', path: ['perMemberLimit'], message: 'cannot exceed totalQuantity' });
+  }
+}
+
+export const CouponTemplateInputSchema = z
+  .strictObject(couponTemplateFields)
+  .superRefine(checkTemplateRules)
+  .meta({ id: 'CouponTemplateInput', description: 'A coupon template as HQ creates it.' });
+export type CouponTemplateInput = z.infer<typeof CouponTemplateInputSchema>;
+
+export const CouponTemplateStatusSchema = z.enum(['active', 'archived']).meta({ id: 'CouponTemplateStatus' });
+
+export const CouponTemplateSchema = z
+  .object({
+    ...couponTemplateFields,
+    id: IdSchema,
+    issuedCount: z.number().int().min(0),
+    status: CouponTemplateStatusSchema,
+  })
+  .meta({ id: 'CouponTemplate', description: 'A coupon template with its issue count.' });
+export type CouponTemplate = z.infer<typeof CouponTemplateSchema>;
+
+/** Issued → redeemed | expired | revoked; redeemed → issued again only by a manager's reversal. */
+export const CouponStatusSchema = z.enum(['issued', 'redeemed', 'expired', 'revoked']).meta({ id: 'CouponStatus' });
+export type CouponStatus = z.infer<typeof CouponStatusSchema>;
+
+export const CouponSchema = z
+  .object({
+    id: IdSchema,
+    templateId: IdSchema,
+    title: z.string(),
+    type: CouponTypeSchema,
+    status: CouponStatusSchema,
+    validFrom: IsoDateTimeSchema,
+    validUntil: IsoDateTimeSchema,
+    minSpendFen: FenSchema.optional(),
+    amountOffFen: FenSchema.optional(),
+    percentOff: z.number().int().min(1).max(99).optional(),
+    maxOffFen: FenSchema.optional(),
+    giftName: z.string().optional(),
+    storeIds: z.array(IdSchema).optional(),
+    tiers: z.array(TierCodeSchema).optional(),
+    issuedAt: IsoDateTimeSchema.optional(),
+    redeemedAt: IsoDateTimeSchema.optional(),
+  })
+  .meta({ id: 'Coupon', description: 'A coupon held by a member, with its terms.' });
+export type Coupon = z.infer<typeof CouponSchema>;
+
+/** The wallet tabs: `available` = issued and not past validUntil; `used` = redeemed; `expired` = expired or revoked. */
+export const CouponListQuerySchema = ListQuerySchema.extend({
+  status: z.enum(['available', 'used', 'expired']).default('available'),
+}).meta({ id: 'CouponListQuery' });
+export type CouponListQuery = z.infer<typeof CouponListQuerySchema>;
+
+export const CouponPageSchema = pageOf(CouponSchema).meta({ id: 'CouponPage' });
+
+export const RedemptionBodySchema = z
+  .strictObject({
+    code: z.string().min(1).max(64),
+    orderNo: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    orderAmountFen: FenSchema.optional(),
+  })
+  .meta({ id: 'RedemptionBody', description: 'A clerk redeems the coupon code a member shows.' });
+export type RedemptionBody = z.infer<typeof RedemptionBodySchema>;
+
+export const RedemptionSchema = z
+  .object({
+    id: IdSchema,
+    couponId: IdSchema,
+    storeId: IdSchema,
+    staffId: IdSchema,
+    orderNo: z.string().optional(),
+    orderAmountFen: FenSchema.optional(),
+    status: z.enum(['redeemed', 'reversed']),
+    createdAt: IsoDateTimeSchema,
+    reversedAt: IsoDateTimeSchema.optional(),
+  })
+  .meta({ id: 'Redemption', description: 'One in-store redemption of a coupon.' });
+export type Redemption = z.infer<typeof RedemptionSchema>;
+
+export const ReversalBodySchema = z
+  .strictObject({ reason: z.string().trim().min(1).max(200) })
+  .meta({ id: 'ReversalBody', description: 'Why a manager reverses a redemption or purchase.' });
+export type ReversalBody = z.infer<typeof ReversalBodySchema>;
+
+export const RedemptionCodeBatchBodySchema = z
+  .strictObject({
+    templateId: IdSchema.optional(),
+    points: z.number().int().min(1).max(1_000_000).optional(),
+    count: z.number().int().min(1).max(100_000),
+    expiresAt: IsoDateTimeSchema,
+  })
+  .refine((batch) => (batch.templateId === undefined) !== (batch.points === undefined), {
+    message: 'give exactly one of templateId or points',
+    path: ['templateId'],
+  })
+  .meta({ id: 'RedemptionCodeBatchBody', description: 'A batch of printed redemption codes (兑换码) for a coupon or for points.' });
+export type RedemptionCodeBatchBody = z.infer<typeof RedemptionCodeBatchBodySchema>;
+
+export const RedemptionCodeBatchAnswerSchema = z
+  .object({ id: IdSchema, count: z.number().int().min(1) })
+  .meta({ id: 'RedemptionCodeBatchAnswer' });
+export type RedemptionCodeBatchAnswer = z.infer<typeof RedemptionCodeBatchAnswerSchema>;
+
+export const RedemptionCodeClaimBodySchema = z
+  .strictObject({ code: z.string().min(1).max(32).describe('As printed; spaces and dashes are ignored.') })
+  .meta({ id: 'RedemptionCodeClaimBody' });
+export type RedemptionCodeClaimBody = z.infer<typeof RedemptionCodeClaimBodySchema>;
+
+export const RedemptionCodeClaimAnswerSchema = z
+  .object({ coupon: CouponSchema.optional(), pointsAwarded: z.number().int().min(1).optional() })
+  .meta({ id: 'RedemptionCodeClaimAnswer' });
+export type RedemptionCodeClaimAnswer = z.infer<typeof RedemptionCodeClaimAnswerSchema>;

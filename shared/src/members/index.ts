@@ -1,0 +1,4 @@
+export * from './schema';
+export * from './profile';
+export * from './card-number';
+export * from './masking';
