@@ -29,10 +29,19 @@ export const AdminSchema = z
   .meta({ id: 'Admin' });
 export type Admin = z.infer<typeof AdminSchema>;
 
-export const StaffLoginAnswerSchema = z.object({ token: z.string(), staff: StaffSchema }).meta({ id: 'StaffLoginAnswer' });
+// Every sign-in answers a short-lived `token` and a `refreshToken` for POST /auth/refresh.
+const sessionTokens = { token: z.string(), refreshToken: z.string() };
+
+export const RefreshBodySchema = z.strictObject({ refreshToken: z.string().min(1).max(2048) }).meta({ id: 'RefreshBody' });
+export type RefreshBody = z.infer<typeof RefreshBodySchema>;
+
+export const RefreshAnswerSchema = z.object(sessionTokens).meta({ id: 'RefreshAnswer' });
+export type RefreshAnswer = z.infer<typeof RefreshAnswerSchema>;
+
+export const StaffLoginAnswerSchema = z.object({ ...sessionTokens, staff: StaffSchema }).meta({ id: 'StaffLoginAnswer' });
 export type StaffLoginAnswer = z.infer<typeof StaffLoginAnswerSchema>;
 
-export const AdminLoginAnswerSchema = z.object({ token: z.string(), admin: AdminSchema }).meta({ id: 'AdminLoginAnswer' });
+export const AdminLoginAnswerSchema = z.object({ ...sessionTokens, admin: AdminSchema }).meta({ id: 'AdminLoginAnswer' });
 export type AdminLoginAnswer = z.infer<typeof AdminLoginAnswerSchema>;
 
 // ---- the member ----
@@ -87,7 +96,7 @@ export type Member = z.infer<typeof MemberSchema>;
 export const MemberPageSchema = pageOf(MemberSchema).meta({ id: 'MemberPage' });
 
 export const WechatLoginAnswerSchema = z
-  .object({ token: z.string(), member: MemberSchema.nullable().describe('null until the shopper joins.') })
+  .object({ ...sessionTokens, member: MemberSchema.nullable().describe('null until the shopper joins.') })
   .meta({ id: 'WechatLoginAnswer' });
 export type WechatLoginAnswer = z.infer<typeof WechatLoginAnswerSchema>;
 
@@ -122,6 +131,13 @@ export const MemberSearchQuerySchema = ListQuerySchema.extend({
   q: z.string().trim().min(1).max(64).optional().describe('Card number, phone or name.'),
 }).meta({ id: 'MemberSearchQuery' });
 export type MemberSearchQuery = z.infer<typeof MemberSearchQuerySchema>;
+
+export const StoreSchema = z
+  .object({ id: IdSchema.describe('The store code, e.g. SH01.'), name: z.string(), city: z.string().optional() })
+  .meta({ id: 'Store' });
+export type Store = z.infer<typeof StoreSchema>;
+
+export const StorePageSchema = pageOf(StoreSchema).meta({ id: 'StorePage' });
 
 // ---- the counter ----
 

@@ -1,1 +1,4 @@
 export * from './multiplier';
+export * from './schema';
+export * from './lots';
+export * from './earning';
