@@ -1,0 +1,106 @@
+// The local stand-in for api.weixin.qq.com and api.mch.weixin.qq.com, mounted under /__emulator in demo
+// mode and tests only. The server's WeChat clients reach it through their configured base URLs.
+import path from 'node:path';
+import Router from '@koa/router';
+import type { EmulatorContext, EmulatorOptions, EmulatorStats } from './context';
+import { ensureWechatPayKeys, type WechatPayKeys } from './keys';
+import { registerMiniProgramRoutes } from './miniProgram';
+import { EmulatorStore } from './store';
+import { registerWechatPayRoutes } from './wechatPay';
+
+export type { EmulatorOptions, EmulatorStats } from './context';
+export { ensureWechatPayKeys, WECHATPAY_KEY_FILES, type WechatPayKeys } from './keys';
+export { phoneNumberFor } from './miniProgram';
+export type { EmulatorState, NotificationDelivery, SentSubscribeMessage } from './store';
+
+export const EMULATOR_PREFIX = '/__emulator';
+
+export interface WeChatEmulator {
+  /** All routes, under the /__emulator prefix. */
+  router: Router;
+  keys: WechatPayKeys;
+  stats: EmulatorStats;
+  store: EmulatorStore;
+  /** Stops scheduled refunds and waits for notifications being delivered. */
+  close(): Promise<void>;
+}
+
+export async function createEmulator(options: EmulatorOptions): Promise<WeChatEmulator> {
+  return buildEmulator(options);
+}
+
+export function createEmulatorRouter(options: EmulatorOptions): Router {
+  return buildEmulator(options).router;
+}
+
+function buildEmulator(options: EmulatorOptions): WeChatEmulator {
+  const keys = options.keys ?? ensureWechatPayKeys(options.dataDir ? path.join(options.dataDir, 'keys') : undefined);
+  const store = new EmulatorStore(options.dataDir ? path.join(options.dataDir, 'state.json') : undefined);
+  const stats: EmulatorStats = {
+    code2SessionRequests: 0,
+    tokenRequests: 0,
+    stableTokenRequests: 0,
+    accessTokensIssued: 0,
+    phoneNumberRequests: 0,
+    subscribeSendRequests: 0,
+    payApiRequests: 0,
+    notificationAttempts: 0,
+  };
+  const pending = new Set<Promise<unknown>>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+  const track = (work: Promise<unknown>) => {
+    const settled = work.catch(() => undefined).finally(() => pending.delete(settled));
+    pending.add(settled);
+  };
+  const context: EmulatorContext = {
+    options: {
+      appId: options.appId,
+      appSecret: options.appSecret,
+      mchId: options.mchId,
+      subscribeTemplateIds: new Set(options.subscribeTemplateIds ?? []),
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
+      notifyRetryDelaysMs: options.notifyRetryDelaysMs ?? [1000, 3000, 10000],
+      notifyTimeoutMs: options.notifyTimeoutMs ?? 5000,
+      refundDelayMs: options.refundDelayMs ?? 200,
+      signingMode: options.signingMode ?? 'certificate',
+    },
+    keys,
+    store,
+    stats,
+    track,
+    schedule(delayMs, work) {
+      if (closed) return;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        track(work());
+      }, delayMs);
+      timers.add(timer);
+    },
+  };
+
+  const router = new Router({ prefix: EMULATOR_PREFIX });
+  const miniProgram = registerMiniProgramRoutes(router, context);
+  registerWechatPayRoutes(router, context);
+  router.get('/stats', (ctx) => {
+    ctx.body = stats;
+  });
+  // Lets tests and the demo exercise the client's 42001 → refresh → retry path.
+  router.post('/access-tokens/expire', (ctx) => {
+    miniProgram.expireAllTokens();
+    ctx.status = 204;
+  });
+
+  return {
+    router,
+    keys,
+    stats,
+    store,
+    async close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await Promise.all(pending);
+    },
+  };
+}

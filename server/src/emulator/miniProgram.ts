@@ -1,0 +1,215 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { parseJsonObject, readRawBody, type EmulatorContext } from './context';
+
+/** Access-token validity and the overlap WeChat grants an old token after a new one is issued. */
+const OLD_TOKEN_OVERLAP_MS = 5 * 60 * 1000;
+const STABLE_TOKEN_REISSUE_MS = 5 * 60 * 1000;
+const OPENID_PATTERN = /^emu_[A-Za-z0-9_-]{1,128}$/;
+const CODE_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const MINIPROGRAM_STATES = new Set(['developer', 'trial', 'formal']);
+const LANGS = new Set(['zh_CN', 'en_US', 'zh_HK', 'zh_TW']);
+
+interface IssuedToken {
+  expiresAt: number;
+}
+
+/** Mini-program server APIs of api.weixin.qq.com: answers are HTTP 200 with errcode/errmsg, as WeChat's are. */
+export function registerMiniProgramRoutes(router: Router, emulator: EmulatorContext): { expireAllTokens(): void } {
+  const { options, store, stats } = emulator;
+  const tokens = new Map<string, IssuedToken>();
+  let currentPlainToken: string | undefined;
+  let currentStableToken: string | undefined;
+
+  const weChatError = (ctx: Context, errcode: number, errmsg: string) => {
+    ctx.status = 200;
+    ctx.body = { errcode, errmsg: `${errmsg} rid: ${randomBytes(4).toString('hex')}` };
+  };
+
+  const issueToken = (replacing: string | undefined): string => {
+    const now = Date.now();
+    const previous = replacing ? tokens.get(replacing) : undefined;
+    // The token being replaced keeps working for a short overlap, so in-flight calls do not fail.
+    if (previous) previous.expiresAt = Math.min(previous.expiresAt, now + OLD_TOKEN_OVERLAP_MS);
+    const token = `emu_at_${randomBytes(24).toString('hex')}`;
+    tokens.set(token, { expiresAt: now + options.accessTokenTtlSeconds * 1000 });
+    stats.accessTokensIssued += 1;
+    return token;
+  };
+
+  /** 41001 missing, 40001 unknown, 42001 expired — the errcodes that make the client refresh. */
+  const checkAccessToken = (ctx: Context): boolean => {
+    const token = typeof ctx.query.access_token === 'string' ? ctx.query.access_token : '';
+    if (!token) {
+      weChatError(ctx, 41001, 'access_token missing');
+      return false;
+    }
+    const issued = tokens.get(token);
+    if (!issued) {
+      weChatError(ctx, 40001, 'invalid credential, access_token is invalid or not latest');
+      return false;
+    }
+    if (issued.expiresAt <= Date.now()) {
+      weChatError(ctx, 42001, 'access_token expired');
+      return false;
+    }
+    return true;
+  };
+
+  const credentialsError = (appid: unknown, secret: unknown, badSecretCode: number): [number, string] | null => {
+    if (appid !== options.appId) return [40013, 'invalid appid'];
+    if (secret !== options.appSecret) return [badSecretCode, badSecretCode === 40001 ? 'invalid credential' : 'invalid appsecret'];
+    return null;
+  };
+
+  router.get('/sns/jscode2session', (ctx) => {
+    stats.code2SessionRequests += 1;
+    const { appid, secret, js_code: jsCode, grant_type: grantType } = ctx.query;
+    const invalid = credentialsError(appid, secret, 40125);
+    if (invalid) return weChatError(ctx, ...invalid);
+    if (grantType !== 'authorization_code') return weChatError(ctx, 40002, 'invalid grant_type');
+    if (typeof jsCode !== 'string' || !jsCode) return weChatError(ctx, 41008, 'missing code');
+    if (jsCode.startsWith('invalid') || !CODE_PATTERN.test(jsCode)) return weChatError(ctx, 40029, 'invalid code');
+    // Simplification: real codes work once within 5 minutes; here a code may be reused because the H5
+    // demo uses the code itself as the shopper's identity (openid = emu_ + code).
+    const sessionKey = createHmac('sha256', options.appSecret).update(jsCode).digest().subarray(0, 16).toString('base64');
+    // WeChat answers this JSON with a text/plain content type.
+    ctx.type = 'text/plain';
+    ctx.body = JSON.stringify({ openid: `emu_${jsCode}`, session_key: sessionKey });
+  });
+
+  router.get('/cgi-bin/token', (ctx) => {
+    stats.tokenRequests += 1;
+    const { grant_type: grantType, appid, secret } = ctx.query;
+    if (grantType !== 'client_credential') return weChatError(ctx, 40002, 'invalid grant_type');
+    const invalid = credentialsError(appid, secret, 40001);
+    if (invalid) return weChatError(ctx, ...invalid);
+    currentPlainToken = issueToken(currentPlainToken);
+    ctx.body = { access_token: currentPlainToken, expires_in: options.accessTokenTtlSeconds };
+  });
+
+  router.post('/cgi-bin/stable_token', async (ctx) => {
+    stats.stableTokenRequests += 1;
+    const body = parseJsonObject(await readRawBody(ctx));
+    if (!body) return weChatError(ctx, 47001, 'data format error');
+    if (body.grant_type !== 'client_credential') return weChatError(ctx, 40002, 'invalid grant_type');
+    const invalid = credentialsError(body.appid, body.secret, 40125);
+    if (invalid) return weChatError(ctx, ...invalid);
+    const now = Date.now();
+    const current = currentStableToken ? tokens.get(currentStableToken) : undefined;
+    // The same token is handed out until 5 minutes before it expires, unless force_refresh is asked.
+    if (!current || body.force_refresh === true || current.expiresAt - now <= STABLE_TOKEN_REISSUE_MS) {
+      currentStableToken = issueToken(currentStableToken);
+    }
+    const expiresAt = tokens.get(currentStableToken!)!.expiresAt;
+    ctx.body = { access_token: currentStableToken, expires_in: Math.floor((expiresAt - now) / 1000) };
+  });
+
+  router.post('/wxa/business/getuserphonenumber', async (ctx) => {
+    stats.phoneNumberRequests += 1;
+    if (!checkAccessToken(ctx)) return;
+    const body = parseJsonObject(await readRawBody(ctx));
+    if (!body) return weChatError(ctx, 47001, 'data format error');
+    const code = body.code;
+    if (typeof code !== 'string' || !code) return weChatError(ctx, 41008, 'missing code');
+    if (code.startsWith('invalid')) return weChatError(ctx, 40029, 'invalid code');
+    const purePhoneNumber = phoneNumberFor(code);
+    ctx.body = {
+      errcode: 0,
+      errmsg: 'ok',
+      phone_info: {
+        phoneNumber: purePhoneNumber,
+        purePhoneNumber,
+        countryCode: '86',
+        watermark: { timestamp: Math.floor(Date.now() / 1000), appid: options.appId },
+      },
+    };
+  });
+
+  router.post('/cgi-bin/message/subscribe/send', async (ctx) => {
+    stats.subscribeSendRequests += 1;
+    if (!checkAccessToken(ctx)) return;
+    const body = parseJsonObject(await readRawBody(ctx));
+    if (!body) return weChatError(ctx, 47001, 'data format error');
+    const { touser, template_id: templateId, page, data } = body;
+    const miniprogramState = body.miniprogram_state ?? 'formal';
+    const lang = body.lang ?? 'zh_CN';
+    if (typeof touser !== 'string' || !OPENID_PATTERN.test(touser)) return weChatError(ctx, 40003, 'invalid openid');
+    if (typeof templateId !== 'string' || !options.subscribeTemplateIds.has(templateId)) {
+      return weChatError(ctx, 40037, 'invalid template_id');
+    }
+    if (page !== undefined && typeof page !== 'string') return weChatError(ctx, 41030, 'invalid page');
+    if (typeof miniprogramState !== 'string' || !MINIPROGRAM_STATES.has(miniprogramState)) {
+      return weChatError(ctx, 47003, 'argument invalid! miniprogram_state invalid');
+    }
+    if (typeof lang !== 'string' || !LANGS.has(lang)) return weChatError(ctx, 47003, 'argument invalid! lang invalid');
+    const badField = invalidDataField(data);
+    if (badField) return weChatError(ctx, 47003, `argument invalid! ${badField} invalid`);
+    const quota = store.state.subscribeQuota[touser]?.[templateId] ?? 0;
+    if (quota <= 0) return weChatError(ctx, 43101, 'user refuse to accept the msg');
+    store.state.subscribeQuota[touser]![templateId] = quota - 1;
+    const msgid = String(BigInt(`0x${randomBytes(7).toString('hex')}`));
+    store.state.messages.push({
+      msgid,
+      touser,
+      template_id: templateId,
+      ...(page !== undefined ? { page: page as string } : {}),
+      miniprogram_state: miniprogramState,
+      lang,
+      data: data as Record<string, { value: string }>,
+      sentAt: new Date().toISOString(),
+    });
+    store.save();
+    ctx.body = { errcode: 0, errmsg: 'ok', msgid };
+  });
+
+  // What a tap on "accept" in wx.requestSubscribeMessage does: one more one-time send per template.
+  router.post('/subscriptions', async (ctx) => {
+    const body = parseJsonObject(await readRawBody(ctx));
+    const openid = body?.openid;
+    const templateIds = body?.templateIds;
+    if (typeof openid !== 'string' || !OPENID_PATTERN.test(openid) || !Array.isArray(templateIds) || templateIds.length === 0) {
+      ctx.status = 400;
+      ctx.body = { error: 'expected {openid: "emu_…", templateIds: string[]}' };
+      return;
+    }
+    const unknown = templateIds.filter((id) => typeof id !== 'string' || !options.subscribeTemplateIds.has(id));
+    if (unknown.length > 0) {
+      // wx.requestSubscribeMessage fails as a whole for ids the account does not own.
+      ctx.status = 400;
+      ctx.body = { error: `unknown template ids: ${unknown.join(', ')}`, errCode: 20004 };
+      return;
+    }
+    const quota = (store.state.subscribeQuota[openid] ??= {});
+    for (const id of templateIds as string[]) quota[id] = (quota[id] ?? 0) + 1;
+    store.save();
+    ctx.body = { openid, quota };
+  });
+
+  router.get('/messages', (ctx) => {
+    const openid = typeof ctx.query.openid === 'string' ? ctx.query.openid : undefined;
+    ctx.body = { messages: store.state.messages.filter((message) => !openid || message.touser === openid) };
+  });
+
+  return {
+    expireAllTokens() {
+      for (const issued of tokens.values()) issued.expiresAt = Math.min(issued.expiresAt, Date.now());
+    },
+  };
+}
+
+/** `138` + 8 digits derived from the code, so the same code always yields the same number. */
+export function phoneNumberFor(code: string): string {
+  const digits = BigInt(`0x${createHash('sha256').update(code).digest('hex').slice(0, 16)}`) % 100_000_000n;
+  return `138${digits.toString().padStart(8, '0')}`;
+}
+
+function invalidDataField(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'data';
+  for (const [key, entry] of Object.entries(data)) {
+    const value = (entry as { value?: unknown } | null)?.value;
+    if (typeof value !== 'string' || value.length === 0) return `data.${key}.value`;
+  }
+  return null;
+}

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+
+export interface FetchedAccessToken {
+  token: string;
+  expiresInSeconds: number;
+}
+
+export interface AccessTokenFetchContext {
+  /** True when the cached token was rejected by WeChat: ask stable_token for a new one (force_refresh). */
+  forceRefresh: boolean;
+}
+
+export interface GetOrRefreshOptions {
+  /** Replace the cached token even though it has not expired (WeChat answered 40001/42001). */
+  force?: boolean;
+  /**
+   * The token WeChat rejected. With it, a forced refresh only happens while the cache still holds that
+   * token, so instances that all saw the same rejection refresh it once instead of once each.
+   */
+  invalidToken?: string;
+}
+
+export interface AccessTokenCache {
+  getOrRefresh(
+    appId: string,
+    fetch: (context: AccessTokenFetchContext) => Promise<FetchedAccessToken>,
+    options?: GetOrRefreshOptions,
+  ): Promise<string>;
+}
+
+/** Tokens are replaced this long before WeChat says they expire (stable_token hands out a new one then). */
+export const ACCESS_TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+interface CachedToken {
+  token: string;
+  expiresAt: Date;
+  fetchedAt: Date;
+}
+
+function isUsable(cached: CachedToken | undefined, startedAt: Date, options: GetOrRefreshOptions, now: number): boolean {
+  if (!cached?.token) return false;
+  if (cached.expiresAt.getTime() - ACCESS_TOKEN_REFRESH_MARGIN_MS <= now) return false;
+  if (!options.force) return true;
+  // A forced call accepts a token only if it is not the rejected one: either a different token, or
+  // (when the caller did not say which token failed) one fetched after the call started.
+  if (options.invalidToken !== undefined) return cached.token !== options.invalidToken;
+  return cached.fetchedAt.getTime() >= startedAt.getTime();
+}
+
+function expiryFrom(fetched: FetchedAccessToken, now: number): Date {
+  return new Date(now + fetched.expiresInSeconds * 1000);
+}
+
+/** One process only: concurrent callers share one in-flight fetch. */
+export class MemoryAccessTokenCache implements AccessTokenCache {
+  private readonly tokens = new Map<string, CachedToken>();
+  private readonly inFlight = new Map<string, Promise<CachedToken>>();
+
+  async getOrRefresh(
+    appId: string,
+    fetch: (context: AccessTokenFetchContext) => Promise<FetchedAccessToken>,
+    options: GetOrRefreshOptions = {},
+  ): Promise<string> {
+    const startedAt = new Date();
+    for (;;) {
+      const cached = this.tokens.get(appId);
+      if (isUsable(cached, startedAt, options, Date.now())) return cached!.token;
+      const running = this.inFlight.get(appId);
+      if (running) {
+        await running.catch(() => undefined);
+        // The fetch that was running may have started before our call: loop to re-check it.
+        if (this.tokens.get(appId) !== cached) continue;
+      }
+      const fetching = (async () => {
+        const fetched = await fetch({ forceRefresh: Boolean(options.force) });
+        const now = Date.now();
+        const entry = { token: fetched.token, expiresAt: expiryFrom(fetched, now), fetchedAt: new Date(now) };
+        this.tokens.set(appId, entry);
+        return entry;
+      })();
+      this.inFlight.set(appId, fetching);
+      try {
+        return (await fetching).token;
+      } finally {
+        this.inFlight.delete(appId);
+      }
+    }
+  }
+}
+
+interface AccessTokenDocument {
+  _id: string;
+  token?: string;
+  expiresAt?: Date;
+  fetchedAt?: Date;
+  leaseOwner?: string | null;
+  leaseExpiresAt?: Date | null;
+}
+
+const accessTokenSchema = new mongoose.Schema<AccessTokenDocument>(
+  {
+    _id: { type: String, required: true },
+    token: String,
+    expiresAt: Date,
+    fetchedAt: Date,
+    leaseOwner: { type: String, default: null },
+    leaseExpiresAt: { type: Date, default: null },
+  },
+  { collection: 'wechat_access_tokens', versionKey: false },
+);
+
+export interface MongoAccessTokenCacheOptions {
+  /** How long one instance may hold the fetch lease before others may take it over. */
+  leaseMs?: number;
+  /** How often a waiting instance re-reads the shared token. */
+  pollMs?: number;
+  /** Give up waiting for a token after this long. */
+  waitTimeoutMs?: number;
+}
+
+/**
+ * Shares one access token between all server instances through MongoDB. WeChat invalidates older tokens
+ * when a new one is fetched, so only the holder of a short lease (an atomic compare-and-set on the
+ * document) calls WeChat; everyone else polls until the new token is written.
+ */
+export class MongoAccessTokenCache implements AccessTokenCache {
+  private readonly model: mongoose.Model<AccessTokenDocument>;
+  private readonly instanceId = randomUUID();
+  private readonly local = new Map<string, CachedToken>();
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly waitTimeoutMs: number;
+
+  constructor(connection: mongoose.Connection, options: MongoAccessTokenCacheOptions = {}) {
+    this.model =
+      (connection.models.WeChatAccessToken as mongoose.Model<AccessTokenDocument> | undefined) ??
+      connection.model<AccessTokenDocument>('WeChatAccessToken', accessTokenSchema);
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.pollMs = options.pollMs ?? 100;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 20_000;
+  }
+
+  async getOrRefresh(
+    appId: string,
+    fetch: (context: AccessTokenFetchContext) => Promise<FetchedAccessToken>,
+    options: GetOrRefreshOptions = {},
+  ): Promise<string> {
+    const startedAt = new Date();
+    const localCopy = this.local.get(appId);
+    if (!options.force && isUsable(localCopy, startedAt, options, Date.now())) return localCopy!.token;
+
+    const deadline = startedAt.getTime() + this.waitTimeoutMs;
+    for (;;) {
+      const shared = await this.model.findById(appId).lean<AccessTokenDocument>().exec();
+      const sharedToken = toCachedToken(shared);
+      if (isUsable(sharedToken, startedAt, options, Date.now())) {
+        this.local.set(appId, sharedToken!);
+        return sharedToken!.token;
+      }
+
+      const leased = await this.tryTakeLease(appId);
+      if (leased) {
+        // Another instance may have written a token between our read and taking the lease.
+        const current = toCachedToken(leased);
+        if (isUsable(current, startedAt, options, Date.now())) {
+          await this.releaseLease(appId);
+          this.local.set(appId, current!);
+          return current!.token;
+        }
+        return this.fetchAndStore(appId, fetch, Boolean(options.force));
+      }
+
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for another instance to refresh the WeChat access token of ${appId}`);
+      await sleep(this.pollMs);
+    }
+  }
+
+  private async tryTakeLease(appId: string): Promise<AccessTokenDocument | null> {
+    const now = new Date();
+    try {
+      return await this.model
+        .findOneAndUpdate(
+          { _id: appId, $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lte: now } }] },
+          { $set: { leaseOwner: this.instanceId, leaseExpiresAt: new Date(now.getTime() + this.leaseMs) } },
+          { upsert: true, returnDocument: 'after' },
+        )
+        .lean<AccessTokenDocument>()
+        .exec();
+    } catch (error) {
+      // The document exists and someone else holds the lease, so the upsert's insert collided.
+      if (isDuplicateKeyError(error)) return null;
+      throw error;
+    }
+  }
+
+  private async fetchAndStore(
+    appId: string,
+    fetch: (context: AccessTokenFetchContext) => Promise<FetchedAccessToken>,
+    forceRefresh: boolean,
+  ): Promise<string> {
+    let fetched: FetchedAccessToken;
+    try {
+      fetched = await fetch({ forceRefresh });
+    } catch (error) {
+      await this.releaseLease(appId);
+      throw error;
+    }
+    const now = Date.now();
+    const entry: CachedToken = { token: fetched.token, expiresAt: expiryFrom(fetched, now), fetchedAt: new Date(now) };
+    await this.model
+      .updateOne(
+        { _id: appId, leaseOwner: this.instanceId },
+        { $set: { ...entry, leaseOwner: null, leaseExpiresAt: null } },
+      )
+      .exec();
+    this.local.set(appId, entry);
+    return entry.token;
+  }
+
+  private async releaseLease(appId: string): Promise<void> {
+    await this.model
+      .updateOne({ _id: appId, leaseOwner: this.instanceId }, { $set: { leaseOwner: null, leaseExpiresAt: null } })
+      .exec();
+  }
+}
+
+function toCachedToken(doc: AccessTokenDocument | null): CachedToken | undefined {
+  if (!doc?.token || !doc.expiresAt || !doc.fetchedAt) return undefined;
+  return { token: doc.token, expiresAt: new Date(doc.expiresAt), fetchedAt: new Date(doc.fetchedAt) };
+}
+
+function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

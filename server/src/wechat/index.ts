@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './accessTokenCache';
+export * from './wechatClient';
+export * from './wechatPayClient';
