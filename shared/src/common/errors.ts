@@ -29,6 +29,7 @@ export const ErrorCode = {
   TIER_NOT_ELIGIBLE: 'TIER_NOT_ELIGIBLE',
   ALREADY_CHECKED_IN: 'ALREADY_CHECKED_IN',
   CAMPAIGN_ALREADY_LAUNCHED: 'CAMPAIGN_ALREADY_LAUNCHED',
+  BIRTHDAY_ALREADY_SET: 'BIRTHDAY_ALREADY_SET',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -59,6 +60,7 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   WRONG_STORE: 422,
   REVERSAL_WINDOW_CLOSED: 422,
   TIER_NOT_ELIGIBLE: 422,
+  BIRTHDAY_ALREADY_SET: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 };

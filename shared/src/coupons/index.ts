@@ -1,1 +1,3 @@
 export * from './schema';
+export * from './terms';
+export * from './redemption-codes';
