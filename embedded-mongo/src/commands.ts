@@ -1,0 +1,804 @@
+import { Long, ObjectId, UUID } from 'bson';
+import { aggregate as mingoAggregate, find as mingoFind, update as mingoUpdate } from 'mingo';
+import { Collection, IndexSpec } from './collection';
+import { CursorRegistry } from './cursors';
+import {
+  badValue,
+  CommandError,
+  commandNotFound,
+  failedToParse,
+  immutableField,
+  indexKeySpecsConflict,
+  indexNotFound,
+  indexOptionsConflict,
+  namespaceExists,
+  noSuchTransaction,
+  notImplemented,
+  toCommandError,
+  typeMismatch,
+  unknownField,
+} from './errors';
+import { Storage, Transaction } from './storage';
+import { cloneDoc, compareValues, Doc, idKeyOf, isPlainObject } from './values';
+
+export const MAX_WIRE_VERSION = 21; // MongoDB 7.0
+export const SET_NAME = 'rs0';
+
+interface Session {
+  txnNumber: number;
+  txn?: Transaction;
+  lastUsed: number;
+}
+
+/** State shared by every connection of one server. */
+export interface ServerState {
+  storage: Storage;
+  cursors: CursorRegistry;
+  sessions: Map<string, Session>;
+  /** host:port clients should use to reach this server (reported by hello). */
+  address: string;
+  electionId: ObjectId;
+  startedAt: Date;
+}
+
+interface Ctx {
+  state: ServerState;
+  db: string;
+  cmd: Doc;
+  name: string;
+  txn?: Transaction;
+  connectionId: number;
+}
+
+type Handler = (ctx: Ctx) => Doc | Promise<Doc>;
+
+/** Fields any command may carry that do not change its result here. */
+const GENERIC_FIELDS = new Set([
+  '$db', 'lsid', 'txnNumber', 'autocommit', 'startTransaction', '$clusterTime', '$readPreference', 'readConcern',
+  'writeConcern', 'comment', 'maxTimeMS', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', '$audit', 'bypassDocumentValidation',
+  'ordered', 'recoveryToken', 'readPreference', 'mayBypassWriteBlocking',
+]);
+
+function checkFields(ctx: Ctx, allowed: string[]): void {
+  for (const field of Object.keys(ctx.cmd)) {
+    if (field === ctx.name || GENERIC_FIELDS.has(field) || allowed.includes(field)) continue;
+    throw unknownField(ctx.name, field);
+  }
+  const level = (ctx.cmd.readConcern as Doc | undefined)?.level;
+  if (level !== undefined && !['local', 'majority', 'snapshot', 'available', 'linearizable'].includes(String(level)))
+    throw badValue(`unsupported readConcern level '${String(level)}'`);
+}
+
+/** Collation other than the default binary comparison would change results; refuse it. */
+function refuseCollation(spec: unknown): void {
+  if (spec === undefined || spec === null) return;
+  if (isPlainObject(spec) && spec.locale === 'simple') return;
+  throw notImplemented('collation is not supported (only { locale: "simple" })');
+}
+
+function collectionName(ctx: Ctx): string {
+  const name = ctx.cmd[ctx.name];
+  if (typeof name !== 'string') throw typeMismatch(`collection name has invalid type ${typeof name}`);
+  return name;
+}
+
+const asNumber = (v: unknown, fallback: number): number => {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v === 'number') return v;
+  if (v instanceof Long) return v.toNumber();
+  return Number(v);
+};
+
+const asDoc = (v: unknown, what: string): Doc => {
+  if (v === undefined || v === null) return {};
+  if (!isPlainObject(v)) throw typeMismatch(`${what} must be an object`);
+  return v;
+};
+
+// ---------- reading ----------
+
+function matchingDocs(ctx: Ctx, coll: string, filter: Doc): { id: string; doc: Doc }[] {
+  return ctx.state.storage.visibleDocs(ctx.db, coll, filter, ctx.txn);
+}
+
+function sortedDocs(docs: Doc[], sort: Doc | undefined): Doc[] {
+  if (!sort || Object.keys(sort).length === 0) return docs;
+  for (const v of Object.values(sort)) if (isPlainObject(v)) throw notImplemented('sort by $meta is not supported');
+  return mingoFind(docs, {}).sort(sort as Record<string, 1 | -1>).all() as Doc[];
+}
+
+const find: Handler = (ctx) => {
+  checkFields(ctx, ['filter', 'sort', 'projection', 'skip', 'limit', 'batchSize', 'singleBatch', 'hint', 'noCursorTimeout',
+    'allowDiskUse', 'allowPartialResults', 'collation', 'let', 'awaitData', 'tailable', 'returnKey', 'showRecordId', 'min', 'max', 'oplogReplay']);
+  const cmd = ctx.cmd;
+  refuseCollation(cmd.collation);
+  for (const f of ['let', 'tailable', 'awaitData', 'returnKey', 'showRecordId', 'min', 'max'])
+    if (cmd[f] !== undefined && cmd[f] !== false) throw notImplemented(`find option '${f}' is not supported`);
+  const coll = collectionName(ctx);
+  const filter = asDoc(cmd.filter, 'filter');
+  const projection = asDoc(cmd.projection, 'projection');
+  const sort = asDoc(cmd.sort, 'sort');
+  const skip = asNumber(cmd.skip, 0);
+  const limit = Math.abs(asNumber(cmd.limit, 0));
+  let cursor = mingoFind(matchingDocs(ctx, coll, filter).map((m) => m.doc), {}, Object.keys(projection).length ? projection : undefined);
+  if (Object.keys(sort).length) {
+    sortedDocs([], sort); // validates the spec
+    cursor = cursor.sort(sort as Record<string, 1 | -1>);
+  }
+  if (skip) cursor = cursor.skip(skip);
+  if (limit) cursor = cursor.limit(limit);
+  const docs = cursor.all() as Doc[];
+  return {
+    cursor: ctx.state.cursors.create(`${ctx.db}.${coll}`, docs, {
+      batchSize: cmd.batchSize === undefined ? undefined : asNumber(cmd.batchSize, 101),
+      singleBatch: cmd.singleBatch === true || asNumber(cmd.limit, 0) < 0,
+      noTimeout: cmd.noCursorTimeout === true,
+    }),
+    ok: 1,
+  };
+};
+
+const getMore: Handler = (ctx) => {
+  checkFields(ctx, ['collection', 'batchSize', 'term', 'lastKnownCommittedOpTime']);
+  const id = ctx.cmd.getMore;
+  if (!(id instanceof Long) && typeof id !== 'number') throw typeMismatch('getMore cursor id must be a long');
+  const cursorId = id instanceof Long ? id : Long.fromNumber(id);
+  const batchSize = ctx.cmd.batchSize === undefined ? undefined : asNumber(ctx.cmd.batchSize, 0);
+  return { cursor: ctx.state.cursors.getMore(cursorId, `${ctx.db}.${String(ctx.cmd.collection)}`, batchSize), ok: 1 };
+};
+
+const killCursors: Handler = (ctx) => {
+  checkFields(ctx, ['cursors']);
+  const ids = (ctx.cmd.cursors as unknown[] | undefined) ?? [];
+  return { ...ctx.state.cursors.kill(ids.map((i) => (i instanceof Long ? i : Long.fromNumber(Number(i))))), ok: 1 };
+};
+
+const count: Handler = (ctx) => {
+  checkFields(ctx, ['query', 'limit', 'skip', 'hint', 'collation', 'fields']);
+  refuseCollation(ctx.cmd.collation);
+  let n = matchingDocs(ctx, collectionName(ctx), asDoc(ctx.cmd.query, 'query')).length;
+  n = Math.max(0, n - asNumber(ctx.cmd.skip, 0));
+  const limit = Math.abs(asNumber(ctx.cmd.limit, 0));
+  if (limit) n = Math.min(n, limit);
+  return { n, ok: 1 };
+};
+
+const distinct: Handler = (ctx) => {
+  checkFields(ctx, ['key', 'query', 'collation', 'hint']);
+  refuseCollation(ctx.cmd.collation);
+  const key = ctx.cmd.key;
+  if (typeof key !== 'string') throw typeMismatch("'key' must be a string");
+  const docs = matchingDocs(ctx, collectionName(ctx), asDoc(ctx.cmd.query, 'query')).map((m) => m.doc);
+  const values: unknown[] = [];
+  const path = key.split('.');
+  const collect = (v: unknown, rest: string[]) => {
+    if (rest.length === 0) {
+      if (v === undefined) return;
+      for (const x of Array.isArray(v) ? v : [v]) if (!values.some((y) => compareValues(x, y) === 0)) values.push(x);
+      return;
+    }
+    if (Array.isArray(v)) for (const el of v) collect(el, rest);
+    else if (isPlainObject(v)) collect(v[rest[0]], rest.slice(1));
+  };
+  for (const doc of docs) collect(doc, path);
+  values.sort(compareValues);
+  return { values, ok: 1 };
+};
+
+const aggregateCmd: Handler = (ctx) => {
+  checkFields(ctx, ['pipeline', 'cursor', 'allowDiskUse', 'explain', 'collation', 'hint', 'let']);
+  const cmd = ctx.cmd;
+  refuseCollation(cmd.collation);
+  if (cmd.explain) throw notImplemented('aggregate explain is not supported');
+  if (typeof cmd.aggregate !== 'string') throw notImplemented('database-level aggregation is not supported');
+  const pipeline = cmd.pipeline;
+  if (!Array.isArray(pipeline)) throw typeMismatch("'pipeline' must be an array");
+  if (!isPlainObject(cmd.cursor)) throw failedToParse("The 'cursor' option is required, except for aggregate with the explain argument");
+  for (const stage of pipeline as Doc[]) {
+    const op = Object.keys(stage)[0];
+    if (['$out', '$merge', '$currentOp', '$listSessions', '$changeStream', '$indexStats', '$collStats', '$search', '$geoNear'].includes(op))
+      throw notImplemented(`aggregation stage ${op} is not supported`);
+  }
+  // a leading $match narrows the input through the indexes
+  const first = (pipeline as Doc[])[0];
+  const leadingMatch = first && isPlainObject(first.$match) ? (first.$match as Doc) : {};
+  const input = matchingDocs(ctx, cmd.aggregate, leadingMatch).map((m) => cloneDoc(m.doc));
+  const results = mingoAggregate(input, pipeline as Doc[], {
+    collectionResolver: (name: string) => matchingDocs(ctx, name, {}).map((m) => cloneDoc(m.doc)),
+    variables: isPlainObject(cmd.let) ? cmd.let : undefined,
+  }) as Doc[];
+  const cursorOpts = cmd.cursor as Doc;
+  return {
+    cursor: ctx.state.cursors.create(`${ctx.db}.${cmd.aggregate}`, results, {
+      batchSize: cursorOpts.batchSize === undefined ? undefined : asNumber(cursorOpts.batchSize, 101),
+    }),
+    ok: 1,
+  };
+};
+
+// ---------- writing ----------
+
+/** Non-transactional writers wait (like mongod) for transactions that hold a document to finish. */
+async function waitIfLocked(ctx: Ctx, coll: string, ids: string[]): Promise<boolean> {
+  if (ctx.txn) return false;
+  const ns = `${ctx.db}.${coll}`;
+  if (!ids.some((id) => ctx.state.storage.lockOwner(ns, id))) return false;
+  await ctx.state.storage.waitForUnlock();
+  return true;
+}
+
+function writeDoc(ctx: Ctx, coll: string, id: string, doc: Doc | null, idValue: unknown): void {
+  const storage = ctx.state.storage;
+  if (ctx.txn) storage.txnWrite(ctx.txn, storage.ensureCollection(ctx.db, coll), id, doc, idValue);
+  else {
+    storage.ensureCollection(ctx.db, coll);
+    storage.commit([{ db: ctx.db, coll, id, doc, idValue }]);
+  }
+}
+
+function withIdFirst(doc: Doc): Doc {
+  if (Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id: _id === undefined ? new ObjectId() : _id, ...rest };
+}
+
+function checkFieldNames(doc: Doc): void {
+  for (const key of Object.keys(doc)) {
+    if (key.startsWith('$')) throw new CommandError(2, 'BadValue', `Document can't have $ prefixed field names: ${key}`);
+  }
+  if (Array.isArray(doc._id)) throw new CommandError(2, 'BadValue', 'The _id field cannot be an array');
+  if (doc._id instanceof RegExp) throw new CommandError(2, 'BadValue', 'can\'t use a regex for _id');
+}
+
+function writeErrorOf(index: number, err: CommandError): Doc {
+  return { index, code: err.code, codeName: err.codeName, errmsg: err.message, ...err.extra };
+}
+
+/** Runs the statements of a write command; ordered batches stop at the first failure. */
+async function runStatements(ctx: Ctx, statements: Doc[], run: (stmt: Doc, index: number) => Promise<void>): Promise<Doc[]> {
+  const ordered = ctx.cmd.ordered !== false;
+  const writeErrors: Doc[] = [];
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      await run(statements[i], i);
+    } catch (err) {
+      const error = toCommandError(err);
+      // conflicts and transaction errors fail the whole command so drivers can retry the transaction
+      if (error.errorLabels.length) throw error;
+      writeErrors.push(writeErrorOf(i, error));
+      if (ctx.txn) {
+        ctx.state.storage.endTransaction(ctx.txn, 'aborted');
+        break;
+      }
+      if (ordered) break;
+    }
+  }
+  return writeErrors;
+}
+
+function documentsOf(ctx: Ctx, field: string): Doc[] {
+  const docs = ctx.cmd[field];
+  if (!Array.isArray(docs)) throw typeMismatch(`'${field}' must be an array`);
+  return docs as Doc[];
+}
+
+const insert: Handler = async (ctx) => {
+  checkFields(ctx, ['documents']);
+  const coll = collectionName(ctx);
+  let n = 0;
+  const writeErrors = await runStatements(ctx, documentsOf(ctx, 'documents'), async (raw) => {
+    const doc = withIdFirst(raw);
+    checkFieldNames(doc);
+    const id = idKeyOf(doc._id);
+    while (await waitIfLocked(ctx, coll, [id]));
+    const existing = ctx.state.storage.visibleDocs(ctx.db, coll, { _id: doc._id }, ctx.txn);
+    if (existing.length) {
+      const c = ctx.state.storage.ensureCollection(ctx.db, coll);
+      throw c.indexes[0].duplicateKeyError(c.ns, [doc._id]);
+    }
+    writeDoc(ctx, coll, id, doc, doc._id);
+    n++;
+  });
+  return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
+};
+
+const UPDATE_OPERATORS = new Set(['$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$setOnInsert', '$push', '$pull',
+  '$pullAll', '$addToSet', '$pop', '$currentDate', '$bit']);
+
+/** The document an upsert starts from: the equality conditions of the filter. */
+function upsertSeed(filter: Doc): Doc {
+  const seed: Doc = {};
+  const setPath = (path: string, value: unknown) => {
+    const parts = path.split('.');
+    let target = seed;
+    for (const p of parts.slice(0, -1)) {
+      if (!isPlainObject(target[p])) target[p] = {};
+      target = target[p] as Doc;
+    }
+    target[parts[parts.length - 1]] = cloneDoc(value);
+  };
+  const visit = (f: Doc) => {
+    for (const [key, cond] of Object.entries(f)) {
+      if (key === '$and' && Array.isArray(cond)) cond.forEach((c) => isPlainObject(c) && visit(c));
+      else if (key.startsWith('$')) continue;
+      else if (isPlainObject(cond) && Object.keys(cond).some((k) => k.startsWith('$'))) {
+        if ('$eq' in cond) setPath(key, cond.$eq);
+      } else setPath(key, cond);
+    }
+  };
+  visit(filter);
+  return seed;
+}
+
+/** Applies an update (operators, replacement or pipeline) to a copy of `doc`. */
+function applyUpdate(doc: Doc, update: unknown, filter: Doc, arrayFilters: Doc[] | undefined, inserting: boolean): { doc: Doc; changed: boolean } {
+  let result: Doc;
+  if (Array.isArray(update)) {
+    result = (mingoAggregate([cloneDoc(doc)], update as Doc[]) as Doc[])[0] ?? {};
+  } else if (isPlainObject(update) && Object.keys(update).some((k) => k.startsWith('$'))) {
+    const modifier: Doc = {};
+    for (const [op, args] of Object.entries(update)) {
+      if (!UPDATE_OPERATORS.has(op)) throw failedToParse(`Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+      if (!isPlainObject(args)) throw failedToParse(`Modifiers operate on fields but we found type ${typeof args} instead.`);
+      for (const field of Object.keys(args)) {
+        if (field !== '_id' && !field.startsWith('_id.')) continue;
+        // setting _id to its current value is allowed; any other change to it is not
+        if (!inserting && !(op === '$set' && field === '_id' && compareValues(args[field], doc._id) === 0))
+          throw immutableField(`Performing an update on the path '_id' would modify the immutable field '_id'`);
+      }
+      if (op === '$setOnInsert') {
+        if (inserting) modifier.$set = { ...((modifier.$set as Doc) ?? {}), ...args };
+      } else if (op === '$set' && modifier.$set) modifier.$set = { ...(modifier.$set as Doc), ...args };
+      else modifier[op] = args;
+    }
+    result = cloneDoc(doc);
+    if (Object.keys(modifier).length) mingoUpdate(result, modifier, arrayFilters, inserting ? undefined : filter);
+  } else if (isPlainObject(update)) {
+    result = { _id: doc._id, ...cloneDoc(update) };
+    if (update._id === undefined) result._id = doc._id;
+  } else throw failedToParse('Update argument must be either an object or an array');
+  if (doc._id !== undefined && compareValues(result._id, doc._id) !== 0)
+    throw immutableField(`Performing an update on the path '_id' would modify the immutable field '_id'`);
+  result = withIdFirst(result);
+  return { doc: result, changed: compareValues(result, doc) !== 0 };
+}
+
+function checkUpdateOptions(stmt: Doc): void {
+  refuseCollation(stmt.collation);
+  if (stmt.sort !== undefined) throw notImplemented('update with sort is not supported');
+}
+
+const updateCmd: Handler = async (ctx) => {
+  checkFields(ctx, ['updates', 'let']);
+  if (ctx.cmd.let !== undefined) throw notImplemented("update option 'let' is not supported");
+  const coll = collectionName(ctx);
+  let n = 0;
+  let nModified = 0;
+  const upserted: Doc[] = [];
+  const writeErrors = await runStatements(ctx, documentsOf(ctx, 'updates'), async (stmt, index) => {
+    for (const key of Object.keys(stmt))
+      if (!['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'upsertSupplied', 'sort'].includes(key)) throw unknownField('update.updates', key);
+    checkUpdateOptions(stmt);
+    const filter = asDoc(stmt.q, 'q');
+    const arrayFilters = stmt.arrayFilters as Doc[] | undefined;
+    if (stmt.multi && !(isPlainObject(stmt.u) && Object.keys(stmt.u).every((k) => k.startsWith('$'))) && !Array.isArray(stmt.u))
+      throw failedToParse('multi update is not supported for replacement-style update');
+    let targets: { id: string; doc: Doc }[];
+    do {
+      targets = matchingDocs(ctx, coll, filter);
+      if (!stmt.multi) targets = targets.slice(0, 1);
+    } while (await waitIfLocked(ctx, coll, targets.map((t) => t.id)));
+    if (targets.length === 0) {
+      if (!stmt.upsert) return;
+      const { doc } = applyUpdate(upsertSeed(filter), stmt.u, filter, arrayFilters, true);
+      checkFieldNames(doc);
+      writeDoc(ctx, coll, idKeyOf(doc._id), doc, doc._id);
+      n += 1;
+      upserted.push({ index, _id: doc._id });
+      return;
+    }
+    const changes = targets.map((t) => ({ id: t.id, ...applyUpdate(t.doc, stmt.u, filter, arrayFilters, false) }));
+    for (const change of changes) {
+      n++;
+      if (!change.changed) continue;
+      writeDoc(ctx, coll, change.id, change.doc, change.doc._id);
+      nModified++;
+    }
+  });
+  const reply: Doc = { n, nModified };
+  if (upserted.length) reply.upserted = upserted;
+  if (writeErrors.length) reply.writeErrors = writeErrors;
+  reply.ok = 1;
+  return reply;
+};
+
+const deleteCmd: Handler = async (ctx) => {
+  checkFields(ctx, ['deletes', 'let']);
+  if (ctx.cmd.let !== undefined) throw notImplemented("delete option 'let' is not supported");
+  const coll = collectionName(ctx);
+  let n = 0;
+  const writeErrors = await runStatements(ctx, documentsOf(ctx, 'deletes'), async (stmt) => {
+    for (const key of Object.keys(stmt)) if (!['q', 'limit', 'hint', 'collation'].includes(key)) throw unknownField('delete.deletes', key);
+    refuseCollation(stmt.collation);
+    const limit = asNumber(stmt.limit, 0);
+    let targets: { id: string; doc: Doc }[];
+    do {
+      targets = matchingDocs(ctx, coll, asDoc(stmt.q, 'q'));
+      if (limit === 1) targets = targets.slice(0, 1);
+    } while (await waitIfLocked(ctx, coll, targets.map((t) => t.id)));
+    for (const t of targets) writeDoc(ctx, coll, t.id, null, t.doc._id);
+    n += targets.length;
+  });
+  return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
+};
+
+const findAndModify: Handler = async (ctx) => {
+  checkFields(ctx, ['query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert', 'arrayFilters', 'hint', 'collation', 'let']);
+  const cmd = ctx.cmd;
+  refuseCollation(cmd.collation);
+  if (cmd.let !== undefined) throw notImplemented("findAndModify option 'let' is not supported");
+  const coll = collectionName(ctx);
+  const filter = asDoc(cmd.query, 'query');
+  const sort = cmd.sort === undefined ? undefined : asDoc(cmd.sort, 'sort');
+  const fields = cmd.fields === undefined ? undefined : asDoc(cmd.fields, 'fields');
+  if (cmd.remove && cmd.update !== undefined) throw failedToParse('Cannot specify both an update and remove=true');
+  if (!cmd.remove && cmd.update === undefined) throw failedToParse('Either an update or remove=true must be specified');
+  if (cmd.remove && cmd.upsert) throw failedToParse('Cannot specify both upsert=true and remove=true');
+  const project = (doc: Doc | null): Doc | null => {
+    if (!doc || !fields || Object.keys(fields).length === 0) return doc;
+    return (mingoFind([doc], {}, fields).all()[0] as Doc) ?? null;
+  };
+  let target: { id: string; doc: Doc } | undefined;
+  do {
+    const matches = matchingDocs(ctx, coll, filter);
+    target = sort ? (() => {
+      const first = sortedDocs(matches.map((m) => m.doc), sort)[0];
+      return matches.find((m) => m.doc === first);
+    })() : matches[0];
+  } while (await waitIfLocked(ctx, coll, target ? [target.id] : []));
+  try {
+    if (cmd.remove) {
+      if (!target) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
+      writeDoc(ctx, coll, target.id, null, target.doc._id);
+      return { lastErrorObject: { n: 1 }, value: project(target.doc), ok: 1 };
+    }
+    const arrayFilters = cmd.arrayFilters as Doc[] | undefined;
+    if (!target) {
+      if (!cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
+      const { doc } = applyUpdate(upsertSeed(filter), cmd.update, filter, arrayFilters, true);
+      checkFieldNames(doc);
+      writeDoc(ctx, coll, idKeyOf(doc._id), doc, doc._id);
+      return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
+    }
+    const { doc, changed } = applyUpdate(target.doc, cmd.update, filter, arrayFilters, false);
+    if (changed) writeDoc(ctx, coll, target.id, doc, doc._id);
+    return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? doc : target.doc), ok: 1 };
+  } catch (err) {
+    if (ctx.txn && !(err instanceof CommandError && err.errorLabels.length)) ctx.state.storage.endTransaction(ctx.txn, 'aborted');
+    throw err;
+  }
+};
+
+// ---------- indexes and collections ----------
+
+function normalizeKey(key: unknown): Record<string, number> {
+  if (!isPlainObject(key) || Object.keys(key).length === 0) throw badValue('index key pattern must be a non-empty object');
+  const out: Record<string, number> = {};
+  for (const [field, dir] of Object.entries(key)) {
+    const n = asNumber(dir, Number.NaN);
+    if (n !== 1 && n !== -1) throw notImplemented(`index type ${JSON.stringify(dir)} on '${field}' is not supported (only 1 and -1)`);
+    out[field] = n;
+  }
+  return out;
+}
+
+const INDEX_OPTIONS = ['key', 'name', 'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'background', 'v', 'ns', 'hidden'];
+
+function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
+  return (
+    !!a.unique === !!b.unique &&
+    !!a.sparse === !!b.sparse &&
+    a.expireAfterSeconds === b.expireAfterSeconds &&
+    compareValues(a.partialFilterExpression ?? null, b.partialFilterExpression ?? null) === 0
+  );
+}
+
+const createIndexes: Handler = (ctx) => {
+  checkFields(ctx, ['indexes', 'commitQuorum']);
+  const name = collectionName(ctx);
+  const storage = ctx.state.storage;
+  const existed = !!storage.collection(ctx.db, name);
+  if (ctx.txn && existed) throw notImplemented('createIndexes on an existing collection inside a transaction');
+  const coll = storage.ensureCollection(ctx.db, name);
+  const before = coll.indexes.length;
+  for (const raw of documentsOf(ctx, 'indexes')) {
+    for (const option of Object.keys(raw))
+      if (!INDEX_OPTIONS.includes(option)) throw notImplemented(`index option '${option}' is not supported`);
+    refuseCollation(raw.collation);
+    const key = normalizeKey(raw.key);
+    const spec: IndexSpec = { v: 2, key, name: typeof raw.name === 'string' ? raw.name : Object.entries(key).map(([f, d]) => `${f}_${d}`).join('_') };
+    if (raw.unique) spec.unique = true;
+    if (raw.sparse) spec.sparse = true;
+    if (raw.partialFilterExpression !== undefined) spec.partialFilterExpression = asDoc(raw.partialFilterExpression, 'partialFilterExpression');
+    if (raw.expireAfterSeconds !== undefined) spec.expireAfterSeconds = asNumber(raw.expireAfterSeconds, 0);
+    if (spec.name === '_id_' || (Object.keys(key).length === 1 && key._id === 1 && !spec.unique)) continue;
+    const sameName = coll.indexes.find((i) => i.spec.name === spec.name);
+    const sameKey = coll.indexes.find((i) => compareValues(i.spec.key, key) === 0 && compareValues(i.spec.partialFilterExpression ?? null, spec.partialFilterExpression ?? null) === 0);
+    if (sameName) {
+      if (compareValues(sameName.spec.key, key) !== 0)
+        throw indexKeySpecsConflict(`An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`);
+      if (!sameOptions(sameName.spec, spec)) throw indexOptionsConflict(`An equivalent index already exists with the same name but different options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`);
+      continue;
+    }
+    if (sameKey) {
+      if (sameOptions(sameKey.spec, spec)) continue;
+      throw indexOptionsConflict(`An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey.spec)}`);
+    }
+    storage.createIndex(coll, spec);
+  }
+  const reply: Doc = { numIndexesBefore: before, numIndexesAfter: coll.indexes.length, createdCollectionAutomatically: !existed };
+  if (before === coll.indexes.length) reply.note = 'all indexes already exist';
+  reply.ok = 1;
+  return reply;
+};
+
+const listIndexes: Handler = (ctx) => {
+  checkFields(ctx, ['cursor']);
+  const name = collectionName(ctx);
+  const coll = ctx.state.storage.collection(ctx.db, name);
+  if (!coll) throw new CommandError(26, 'NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
+  const specs = coll.indexes.map((i) => ({ ...i.spec }));
+  const batchSize = isPlainObject(ctx.cmd.cursor) ? (ctx.cmd.cursor.batchSize as number | undefined) : undefined;
+  return { cursor: ctx.state.cursors.create(`${ctx.db}.${name}`, specs, { batchSize }), ok: 1 };
+};
+
+const dropIndexes: Handler = (ctx) => {
+  checkFields(ctx, ['index']);
+  const name = collectionName(ctx);
+  const coll = ctx.state.storage.collection(ctx.db, name);
+  if (!coll) throw new CommandError(26, 'NamespaceNotFound', `ns not found ${ctx.db}.${name}`);
+  const nIndexesWas = coll.indexes.length;
+  const which = ctx.cmd.index;
+  const names: string[] = [];
+  if (which === '*') names.push(...coll.secondaryIndexes.map((i) => i.spec.name));
+  else if (typeof which === 'string') names.push(which);
+  else if (Array.isArray(which)) names.push(...which.map(String));
+  else if (isPlainObject(which)) {
+    const found = coll.indexes.find((i) => compareValues(i.spec.key, which) === 0);
+    if (!found) throw indexNotFound(`can't find index with key: ${JSON.stringify(which)}`);
+    names.push(found.spec.name);
+  } else throw typeMismatch("'index' must be a string, array or object");
+  for (const n of names) {
+    if (n === '_id_') throw new CommandError(72, 'InvalidOptions', 'cannot drop _id index');
+    if (!coll.indexes.some((i) => i.spec.name === n)) throw indexNotFound(`index not found with name [${n}]`);
+  }
+  for (const n of names) ctx.state.storage.dropIndex(coll, n);
+  return { nIndexesWas, ok: 1 };
+};
+
+const create: Handler = (ctx) => {
+  checkFields(ctx, ['capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'timeseries', 'clusteredIndex',
+    'changeStreamPreAndPostImages', 'expireAfterSeconds', 'viewOn', 'pipeline', 'collation', 'storageEngine', 'indexOptionDefaults', 'encryptedFields']);
+  for (const option of Object.keys(ctx.cmd)) {
+    if (option === 'create' || GENERIC_FIELDS.has(option)) continue;
+    if (option === 'capped' && !ctx.cmd.capped) continue;
+    throw notImplemented(`create option '${option}' is not supported`);
+  }
+  const name = collectionName(ctx);
+  if (ctx.state.storage.collection(ctx.db, name)) throw namespaceExists(`Collection ${ctx.db}.${name} already exists.`);
+  ctx.state.storage.ensureCollection(ctx.db, name);
+  return { ok: 1 };
+};
+
+const drop: Handler = (ctx) => {
+  checkFields(ctx, []);
+  const name = collectionName(ctx);
+  const coll = ctx.state.storage.collection(ctx.db, name);
+  const nIndexesWas = coll?.indexes.length ?? 0;
+  ctx.state.storage.dropCollection(ctx.db, name);
+  return { nIndexesWas, ns: `${ctx.db}.${name}`, ok: 1 };
+};
+
+const dropDatabase: Handler = (ctx) => {
+  checkFields(ctx, []);
+  ctx.state.storage.dropDatabase(ctx.db);
+  return { dropped: ctx.db, ok: 1 };
+};
+
+const listCollections: Handler = (ctx) => {
+  checkFields(ctx, ['filter', 'nameOnly', 'authorizedCollections', 'cursor']);
+  const colls = ctx.state.storage.databases.get(ctx.db) ?? new Map<string, Collection>();
+  const nameOnly = ctx.cmd.nameOnly === true;
+  const infos: Doc[] = [...colls.keys()].map((name) =>
+    nameOnly
+      ? { name, type: 'collection' }
+      : { name, type: 'collection', options: {}, info: { readOnly: false, uuid: new UUID() }, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } },
+  );
+  const filter = asDoc(ctx.cmd.filter, 'filter');
+  const matched = mingoFind(infos, filter).all() as Doc[];
+  const batchSize = isPlainObject(ctx.cmd.cursor) ? (ctx.cmd.cursor.batchSize as number | undefined) : undefined;
+  return { cursor: ctx.state.cursors.create(`${ctx.db}.$cmd.listCollections`, matched, { batchSize }), ok: 1 };
+};
+
+const listDatabases: Handler = (ctx) => {
+  checkFields(ctx, ['filter', 'nameOnly', 'authorizedDatabases']);
+  const dbs = [...ctx.state.storage.databases.entries()].map(([name, colls]) => ({
+    name,
+    sizeOnDisk: 0,
+    empty: [...colls.values()].every((c) => c.docs.size === 0),
+  }));
+  const matched = mingoFind(dbs, asDoc(ctx.cmd.filter, 'filter')).all() as Doc[];
+  if (ctx.cmd.nameOnly) return { databases: matched.map((d) => ({ name: d.name })), ok: 1 };
+  return { databases: matched, totalSize: 0, totalSizeMb: 0, ok: 1 };
+};
+
+// ---------- server and sessions ----------
+
+function helloReply(ctx: Ctx): Doc {
+  const { state } = ctx;
+  const legacy = ctx.name.toLowerCase() === 'ismaster';
+  return {
+    ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
+    helloOk: true,
+    setName: SET_NAME,
+    setVersion: 1,
+    hosts: [state.address],
+    primary: state.address,
+    me: state.address,
+    secondary: false,
+    electionId: state.electionId,
+    lastWrite: { lastWriteDate: new Date(), majorityWriteDate: new Date() },
+    maxBsonObjectSize: 16 * 1024 * 1024,
+    maxMessageSizeBytes: 48_000_000,
+    maxWriteBatchSize: 100_000,
+    localTime: new Date(),
+    logicalSessionTimeoutMinutes: 30,
+    connectionId: ctx.connectionId,
+    minWireVersion: 0,
+    maxWireVersion: MAX_WIRE_VERSION,
+    readOnly: false,
+    ok: 1,
+  };
+}
+
+const buildInfo: Handler = () => ({
+  version: '7.0.0',
+  gitVersion: 'embedded-mongo',
+  versionArray: [7, 0, 0, 0],
+  bits: 64,
+  debug: false,
+  maxBsonObjectSize: 16 * 1024 * 1024,
+  storageEngines: ['embedded'],
+  ok: 1,
+});
+
+function sessionKey(lsid: unknown): string | undefined {
+  if (!isPlainObject(lsid)) return undefined;
+  const id = lsid.id as { toString(enc: string): string } | undefined;
+  return id ? id.toString('hex') : undefined;
+}
+
+const endSessions: Handler = (ctx) => {
+  const list = (ctx.cmd[ctx.name] as unknown[]) ?? [];
+  for (const lsid of list) {
+    const key = sessionKey(lsid);
+    if (!key) continue;
+    const session = ctx.state.sessions.get(key);
+    if (session?.txn) ctx.state.storage.endTransaction(session.txn, 'aborted');
+    ctx.state.sessions.delete(key);
+  }
+  return { ok: 1 };
+};
+
+const commitTransaction: Handler = (ctx) => {
+  if (!ctx.txn) throw new CommandError(263, 'OperationNotSupportedInTransaction', 'commitTransaction must be run within a transaction');
+  if (ctx.txn.state === 'active') ctx.state.storage.commitTransaction(ctx.txn);
+  return { ok: 1 };
+};
+
+const abortTransaction: Handler = (ctx) => {
+  if (!ctx.txn) throw new CommandError(263, 'OperationNotSupportedInTransaction', 'abortTransaction must be run within a transaction');
+  ctx.state.storage.endTransaction(ctx.txn, 'aborted');
+  return { ok: 1 };
+};
+
+const HANDLERS: Record<string, Handler> = {
+  ping: () => ({ ok: 1 }),
+  hello: helloReply,
+  ismaster: helloReply,
+  isMaster: helloReply,
+  buildInfo,
+  buildinfo: buildInfo,
+  listDatabases,
+  listCollections,
+  create,
+  drop,
+  dropDatabase,
+  insert,
+  find,
+  getMore,
+  killCursors,
+  update: updateCmd,
+  delete: deleteCmd,
+  findAndModify,
+  findandmodify: findAndModify,
+  count,
+  distinct,
+  aggregate: aggregateCmd,
+  createIndexes,
+  listIndexes,
+  dropIndexes,
+  deleteIndexes: dropIndexes,
+  endSessions,
+  killSessions: endSessions,
+  commitTransaction,
+  abortTransaction,
+};
+
+/** Commands that may run inside a multi-document transaction. */
+const TXN_COMMANDS = new Set(['find', 'getMore', 'killCursors', 'insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'count',
+  'distinct', 'aggregate', 'commitTransaction', 'abortTransaction', 'create', 'createIndexes']);
+
+/** Ties a command to its session's transaction, starting one on `startTransaction`. */
+function attachTransaction(ctx: Ctx): Doc | undefined {
+  const { cmd, state } = ctx;
+  if (cmd.autocommit === undefined) return undefined;
+  if (cmd.autocommit !== false) throw badValue('autocommit may only be specified as false');
+  const key = sessionKey(cmd.lsid);
+  if (!key || cmd.txnNumber === undefined) throw badValue('autocommit requires lsid and txnNumber');
+  if (!TXN_COMMANDS.has(ctx.name))
+    throw new CommandError(263, 'OperationNotSupportedInTransaction', `Cannot run '${ctx.name}' in a multi-document transaction.`);
+  const txnNumber = asNumber(cmd.txnNumber, 0);
+  let session = state.sessions.get(key);
+  if (!session) state.sessions.set(key, (session = { txnNumber, lastUsed: Date.now() }));
+  session.lastUsed = Date.now();
+  if (cmd.startTransaction === true) {
+    if (txnNumber < session.txnNumber)
+      throw new CommandError(225, 'TransactionTooOld', `txnNumber ${txnNumber} is less than last txnNumber ${session.txnNumber} seen in session`);
+    if (session.txn && session.txn.state === 'active') state.storage.endTransaction(session.txn, 'aborted');
+    session.txnNumber = txnNumber;
+    session.txn = state.storage.beginTransaction(txnNumber);
+    ctx.txn = session.txn;
+    return undefined;
+  }
+  const txn = session.txn;
+  if (!txn || txn.txnNumber !== txnNumber) throw noSuchTransaction(txnNumber);
+  // a retried commit of a committed transaction succeeds again
+  if (txn.state === 'committed' && ctx.name === 'commitTransaction') return { ok: 1 };
+  if (txn.state === 'committed') throw new CommandError(256, 'TransactionCommitted', `Transaction ${txnNumber} has been committed.`);
+  if (txn.state !== 'active') throw noSuchTransaction(txnNumber);
+  ctx.txn = txn;
+  return undefined;
+}
+
+/** Executes one command document and returns the reply document (errors become `ok: 0` replies). */
+export async function runCommand(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc> {
+  const name = Object.keys(cmd)[0] ?? '';
+  const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
+  const ctx: Ctx = { state, db, cmd, name, connectionId };
+  try {
+    const handler = Object.prototype.hasOwnProperty.call(HANDLERS, name) ? HANDLERS[name] : undefined;
+    if (!handler) throw commandNotFound(name);
+    const early = attachTransaction(ctx);
+    if (early) return early;
+    try {
+      return await handler(ctx);
+    } catch (err) {
+      // mongod aborts a transaction when one of its statements fails
+      if (ctx.txn && name !== 'commitTransaction') state.storage.endTransaction(ctx.txn, 'aborted');
+      throw err;
+    }
+  } catch (err) {
+    const error = toCommandError(err);
+    const reply: Doc = { ok: 0, errmsg: error.message, code: error.code, codeName: error.codeName, ...error.extra };
+    if (error.errorLabels.length) reply.errorLabels = error.errorLabels;
+    return reply;
+  }
+}
+
+/** Aborts transactions open longer than mongod's default transactionLifetimeLimitSeconds. */
+export function reapTransactions(state: ServerState, maxAgeMs: number): void {
+  const now = Date.now();
+  for (const txn of [...state.storage.activeTxns]) if (now - txn.startedAt > maxAgeMs) state.storage.endTransaction(txn, 'aborted');
+  for (const [key, session] of state.sessions) if (now - session.lastUsed > 30 * 60_000) state.sessions.delete(key);
+}

@@ -1,0 +1,121 @@
+import net from 'node:net';
+import { ObjectId } from 'bson';
+import { reapTransactions, runCommand, ServerState } from './commands';
+import { CursorRegistry } from './cursors';
+import { Durability } from './durability';
+import { Storage } from './storage';
+import { sweepExpiredDocuments } from './ttl';
+import { encodeReply, parseMessage } from './wire';
+
+export interface ServerOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Directory for the journal and snapshots; without it data lives in memory only. */
+  dataDir?: string;
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Timing knobs, mainly for tests. */
+  ttlSweepIntervalMs?: number;
+  cursorTimeoutMs?: number;
+  transactionLifetimeMs?: number;
+}
+
+export interface RunningServer {
+  /** Connection string for drivers, e.g. `mongodb://127.0.0.1:27027` (append `/<db>` if wanted). */
+  uri: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const MAX_MESSAGE_BYTES = 48_000_000;
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const storage = new Storage();
+  const durability = options.dataDir ? await Durability.open(options.dataDir, storage) : undefined;
+  const state: ServerState = {
+    storage,
+    cursors: new CursorRegistry(options.cursorTimeoutMs ?? 10 * 60_000),
+    sessions: new Map(),
+    address: '',
+    electionId: new ObjectId(),
+    startedAt: new Date(),
+  };
+  const sockets = new Set<net.Socket>();
+  let connectionCount = 0;
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    const connectionId = ++connectionCount;
+    let pending = Buffer.alloc(0);
+    // one request at a time per connection keeps replies in request order
+    let queue = Promise.resolve();
+    socket.on('data', (chunk) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 4) {
+        const size = pending.readInt32LE(0);
+        if (size < 16 || size > MAX_MESSAGE_BYTES) {
+          socket.destroy();
+          return;
+        }
+        if (pending.length < size) break;
+        const message = pending.subarray(0, size);
+        pending = pending.subarray(size);
+        queue = queue.then(() => handleMessage(socket, message, connectionId));
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handleMessage(socket: net.Socket, message: Buffer, connectionId: number): Promise<void> {
+    let request;
+    try {
+      request = parseMessage(message);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    const journalMark = durability?.mark();
+    const reply = await runCommand(state, request.command, connectionId);
+    // acknowledge only once everything this command journaled is on disk
+    if (durability && journalMark !== undefined && durability.mark() !== journalMark) await durability.flushed(durability.mark());
+    if (request.noReply || socket.destroyed) return;
+    socket.write(encodeReply(request, reply));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const reportedHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  state.address = `${reportedHost}:${port}`;
+
+  const timers = [
+    setInterval(() => sweepExpiredDocuments(storage), options.ttlSweepIntervalMs ?? 60_000),
+    setInterval(() => {
+      state.cursors.sweep();
+      reapTransactions(state, options.transactionLifetimeMs ?? 60_000);
+    }, Math.min(options.cursorTimeoutMs ?? 60_000, 60_000)),
+  ];
+  for (const t of timers) t.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    uri: `mongodb://${reportedHost}:${port}`,
+    port,
+    stop() {
+      stopped ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await closed;
+        state.cursors.clear();
+        await durability?.close();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { Binary, Decimal128, EJSON, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
+
+export type Doc = Record<string, unknown>;
+
+/** Rank of each BSON type in MongoDB's cross-type comparison order. */
+function typeRank(v: unknown): number {
+  if (v === undefined || v === null) return 2;
+  switch (typeof v) {
+    case 'number':
+    case 'bigint':
+      return 3;
+    case 'string':
+      return 4;
+    case 'boolean':
+      return 9;
+  }
+  if (v instanceof MinKey) return 1;
+  if (v instanceof MaxKey) return 13;
+  if (v instanceof Long || v instanceof Decimal128) return 3;
+  if (Array.isArray(v)) return 6;
+  if (v instanceof Binary || ArrayBuffer.isView(v)) return 7;
+  if (v instanceof ObjectId) return 8;
+  if (v instanceof Date) return 10;
+  if (v instanceof Timestamp) return 11;
+  if (v instanceof RegExp) return 12;
+  return 5;
+}
+
+function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Long) return v.toNumber();
+  if (v instanceof Decimal128) return Number.parseFloat(v.toString());
+  return Number.NaN;
+}
+
+const cmp = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function bytesOf(v: unknown): Uint8Array {
+  if (v instanceof Binary) return v.buffer.subarray(0, v.position);
+  const view = v as ArrayBufferView;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** Total order over BSON values following MongoDB's comparison/sort order (used by indexes). */
+export function compareValues(a: unknown, b: unknown): number {
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra - rb;
+  switch (ra) {
+    case 3: {
+      const x = toNumber(a);
+      const y = toNumber(b);
+      if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : -1;
+      if (Number.isNaN(y)) return 1;
+      return cmp(x, y);
+    }
+    case 4:
+      return cmp(a as string, b as string);
+    case 5: {
+      const ka = Object.keys(a as Doc);
+      const kb = Object.keys(b as Doc);
+      for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+        const byType = typeRank((a as Doc)[ka[i]]) - typeRank((b as Doc)[kb[i]]);
+        if (byType) return byType;
+        const byName = cmp(ka[i], kb[i]);
+        if (byName) return byName;
+        const byValue = compareValues((a as Doc)[ka[i]], (b as Doc)[kb[i]]);
+        if (byValue) return byValue;
+      }
+      return ka.length - kb.length;
+    }
+    case 6: {
+      const xa = a as unknown[];
+      const xb = b as unknown[];
+      for (let i = 0; i < Math.min(xa.length, xb.length); i++) {
+        const c = compareValues(xa[i], xb[i]);
+        if (c) return c;
+      }
+      return xa.length - xb.length;
+    }
+    case 7: {
+      const ba = bytesOf(a);
+      const bb = bytesOf(b);
+      if (ba.length !== bb.length) return ba.length - bb.length;
+      for (let i = 0; i < ba.length; i++) if (ba[i] !== bb[i]) return ba[i] - bb[i];
+      return 0;
+    }
+    case 8:
+      return cmp((a as ObjectId).toHexString(), (b as ObjectId).toHexString());
+    case 9:
+      return cmp(Number(a), Number(b));
+    case 10:
+      return cmp((a as Date).getTime(), (b as Date).getTime());
+    case 11:
+      return (a as Timestamp).compare(b as Timestamp);
+    case 12:
+      return cmp(String(a), String(b));
+    default:
+      return 0;
+  }
+}
+
+/**
+ * A string that identifies an _id value the way MongoDB compares _ids for equality
+ * (1, 1.0 and Long(1) are the same _id). Used as the primary key of the document map.
+ */
+export function idKeyOf(id: unknown): string {
+  if (typeof id === 'string') return 's' + id;
+  if (id instanceof ObjectId) return 'o' + id.toHexString();
+  if (typeof id === 'number' || id instanceof Long || id instanceof Decimal128) return 'n' + String(toNumber(id));
+  if (id instanceof Date) return 'd' + id.getTime();
+  if (id === null || id === undefined) return 'z';
+  if (typeof id === 'boolean') return 'b' + id;
+  return 'x' + EJSON.stringify(id as Doc, { relaxed: false });
+}
+
+/**
+ * Deep copy of a document that keeps BSON class instances (ObjectId, Binary…), which are never
+ * mutated, shared. Stored documents are never modified in place, so updates work on a copy.
+ */
+export function cloneDoc<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneDoc) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Doc = {};
+    for (const [k, v] of Object.entries(value as Doc)) out[k] = cloneDoc(v);
+    return out as T;
+  }
+  return value;
+}
+
+/**
+ * Values a dotted path reaches in a document, descending into arrays as MongoDB's multikey
+ * indexes do. An absent field yields [null]; an array yields its elements.
+ */
+export function indexValuesAt(doc: unknown, path: string[]): unknown[] {
+  if (path.length === 0) {
+    if (Array.isArray(doc)) return doc.length ? doc : [undefined];
+    return [doc === undefined ? null : doc];
+  }
+  if (Array.isArray(doc)) {
+    const out: unknown[] = [];
+    const index = /^\d+$/.test(path[0]) ? Number(path[0]) : -1;
+    if (index >= 0 && index < doc.length) out.push(...indexValuesAt(doc[index], path.slice(1)));
+    else for (const el of doc) if (el !== null && typeof el === 'object') out.push(...indexValuesAt(el, path));
+    return out.length ? out : [null];
+  }
+  if (doc === null || typeof doc !== 'object') return [null];
+  const next = (doc as Doc)[path[0]];
+  if (next === undefined) return [null];
+  return indexValuesAt(next, path.slice(1));
+}
+
+/** Whether a dotted path exists in a document (for sparse indexes). */
+export function pathExists(doc: unknown, path: string[]): boolean {
+  if (path.length === 0) return doc !== undefined;
+  if (Array.isArray(doc)) return doc.some((el) => pathExists(el, path));
+  if (doc === null || typeof doc !== 'object') return false;
+  return pathExists((doc as Doc)[path[0]], path.slice(1));
+}
+
+/** Renders a value the way mongod prints it in E11000 messages. */
+export function formatValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof ObjectId) return `ObjectId('${v.toHexString()}')`;
+  if (v instanceof Date) return `new Date(${v.getTime()})`;
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `[ ${v.map(formatValue).join(', ')} ]`;
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const entries = Object.entries(v as Doc).map(([k, x]) => `${k}: ${formatValue(x)}`);
+    return entries.length ? `{ ${entries.join(', ')} }` : '{}';
+  }
+  return String(v);
+}
+
+export const isPlainObject = (v: unknown): v is Doc =>
+  v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
