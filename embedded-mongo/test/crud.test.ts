@@ -1,6 +1,12 @@
 import { Db, Long, MongoServerError, ObjectId } from 'mongodb';
 
 /** Cursor ids come back as numbers or Longs depending on their size. */
+interface NumberIdDoc {
+  _id: number;
+  list?: number[];
+  [field: string]: unknown;
+}
+
 const isZeroId = (id: number | Long) => (typeof id === 'number' ? id === 0 : id.isZero());
 import { freshDbName, openTarget, Target } from './helpers';
 
@@ -55,8 +61,8 @@ describe('CRUD commands', () => {
   });
 
   test('update: operators, multi, upsert, replacement and reply shapes', async () => {
-    const coll = db.collection('updates');
-    await coll.insertMany([{ _id: 1 as never, n: 1, status: 'a' }, { _id: 2 as never, n: 2, status: 'a' }, { _id: 3 as never, n: 3, status: 'b' }]);
+    const coll = db.collection<NumberIdDoc>('updates');
+    await coll.insertMany([{ _id: 1, n: 1, status: 'a' }, { _id: 2, n: 2, status: 'a' }, { _id: 3, n: 3, status: 'b' }]);
     const reply = await db.command({
       update: 'updates',
       updates: [
@@ -66,14 +72,14 @@ describe('CRUD commands', () => {
       ],
     });
     expect(reply).toMatchObject({ n: 4, nModified: 2, upserted: [{ index: 2, _id: 9 }], ok: 1 });
-    expect(await coll.findOne({ _id: 9 as never })).toEqual({ _id: 9, n: 9, created: true });
-    const replaced = await coll.replaceOne({ _id: 3 as never }, { only: 'this' });
+    expect(await coll.findOne({ _id: 9 })).toEqual({ _id: 9, n: 9, created: true });
+    const replaced = await coll.replaceOne({ _id: 3 }, { only: 'this' });
     expect(replaced.modifiedCount).toBe(1);
-    expect(await coll.findOne({ _id: 3 as never })).toEqual({ _id: 3, only: 'this' });
-    await coll.updateOne({ _id: 1 as never }, { $push: { list: { $each: [1, 2, 3] } } });
-    await coll.updateOne({ _id: 1 as never }, { $set: { 'list.$[big]': 0 } }, { arrayFilters: [{ big: { $gte: 2 } }] });
-    expect((await coll.findOne({ _id: 1 as never }))!.list).toEqual([1, 0, 0]);
-    await expect(coll.updateOne({ _id: 1 as never }, { $set: { _id: 5 } })).rejects.toMatchObject({ code: 66 });
+    expect(await coll.findOne({ _id: 3 })).toEqual({ _id: 3, only: 'this' });
+    await coll.updateOne({ _id: 1 }, { $push: { list: { $each: [1, 2, 3] } } });
+    await coll.updateOne({ _id: 1 }, { $set: { 'list.$[big]': 0 } }, { arrayFilters: [{ big: { $gte: 2 } }] });
+    expect((await coll.findOne({ _id: 1 }))!.list).toEqual([1, 0, 0]);
+    await expect(coll.updateOne({ _id: 1 }, { $set: { _id: 5 } })).rejects.toMatchObject({ code: 66 });
     const upsert = await coll.updateOne({ email: 'x@y', 'profile.age': 30 }, { $set: { seen: 1 } }, { upsert: true });
     expect(upsert.upsertedCount).toBe(1);
     expect(await coll.findOne({ _id: upsert.upsertedId! }, { projection: { _id: 0 } })).toEqual({ email: 'x@y', profile: { age: 30 }, seen: 1 });

@@ -53,9 +53,9 @@ describe('indexes', () => {
   });
 
   test('bulkWrite mixes operations and reports counts', async () => {
-    const c = db.collection('bw');
+    const c = db.collection<{ _id: number; v?: number }>('bw');
     const result = await c.bulkWrite([
-      { insertOne: { document: { _id: 1 as never, v: 1 } } },
+      { insertOne: { document: { _id: 1, v: 1 } } },
       { updateOne: { filter: { _id: 1 }, update: { $inc: { v: 1 } } } },
       { updateOne: { filter: { _id: 2 }, update: { $set: { v: 5 } }, upsert: true } },
       { deleteOne: { filter: { _id: 1 } } },
