@@ -1,0 +1,123 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type mongoose from 'mongoose';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { AppError, errors } from './lib/errors';
+import { IdempotencyStore, idempotencyModel, requestHash } from './lib/idempotency';
+import { errorHandler, jsonBody, requestContext } from './lib/middleware';
+import { buildOpenApiDocument } from './lib/openapi';
+import type { AppContext } from './lib/requestContext';
+import { mountRoutes, type AuthLevel, type RouteRuntime, type RouteSpec } from './lib/route';
+import { staticSite } from './lib/staticSite';
+import { ErrorCode } from '@membercard/shared';
+import type { Services } from './services';
+import { allRoutes } from './routes';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  connection: mongoose.Connection;
+  services: Services;
+  /** Routers mounted before the API, e.g. the WeChat emulator in demo mode. */
+  extraRouters?: Router[];
+  /** Built single-page apps to serve: prefix → directory. */
+  sites?: Array<{ prefix: string; root: string; title: string }>;
+}
+
+const API_PREFIX = '/api/v1';
+
+export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
+  const { services, connection } = deps;
+  const app = new Koa({ proxy: true });
+  const routes = allRoutes(services);
+  const idempotency = new IdempotencyStore(idempotencyModel(connection), { now: services.clock.now });
+
+  const runtime: RouteRuntime = {
+    authorize: (ctx, level) => authorize(ctx, level, services),
+    runIdempotent: (ctx, spec, key, run) => {
+      const actor = ctx.state.actor;
+      // Keys are scoped to who sends them and the route, so two callers can never collide on a key.
+      const owner =
+        actor.type === 'shopper' ? `m:${actor.memberId}` : actor.type === 'staff' ? `s:${actor.storeId}` : actor.type === 'admin' ? 'hq' : 'anon';
+      const scoped = `${spec.method}:${spec.path}:${owner}:${key}`;
+      return idempotency.run(scoped, requestHash(ctx.method, ctx.path, ctx.request.body), run);
+    },
+  };
+
+  const api = new Router({ prefix: API_PREFIX });
+  mountRoutes(api, routes, runtime);
+  const openapi = buildOpenApiDocument(routes, { title: 'membercard API', version: '1.0.0' });
+  api.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+
+  const root = new Router();
+  root.get('/healthz', async (ctx) => {
+    const db = await pingDatabase(connection);
+    ctx.status = db ? 200 : 503;
+    ctx.body = { status: db ? 'ok' : 'degraded', db: db ? 'ok' : 'down' };
+  });
+  root.get('/', (ctx) => ctx.redirect(deps.config.demo ? '/admin/' : '/healthz'));
+
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler());
+  for (const site of deps.sites ?? []) app.use(staticSite(site.prefix, site.root, site.title));
+  app.use(jsonBody());
+  for (const router of deps.extraRouters ?? []) app.use(router.routes()).use(router.allowedMethods());
+  app.use(root.routes());
+  app.use(api.routes());
+  app.use(api.allowedMethods({ throw: true, methodNotAllowed: () => errors.notFound('No such route.'), notImplemented: () => errors.notFound('No such route.') }));
+  app.use(() => {
+    throw errors.notFound('No such route.');
+  });
+  return { app, routes };
+}
+
+async function pingDatabase(connection: mongoose.Connection): Promise<boolean> {
+  try {
+    const db = connection.db;
+    if (!db) return false;
+    await db.command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function authorize(ctx: AppContext, level: AuthLevel, services: Services): Promise<void> {
+  if (level === 'public') return;
+  const header = ctx.get('Authorization');
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+  if (!match) throw errors.unauthenticated();
+  const actor = await services.tokens.verify(match[1]!);
+  ctx.state.actor = actor;
+  const forbidden = () => errors.forbidden('This account may not use this route.');
+  switch (level) {
+    case 'shopper':
+      if (actor.type !== 'shopper') throw forbidden();
+      return;
+    case 'member':
+      if (actor.type !== 'shopper') throw forbidden();
+      if (!(await services.members.isActiveMember(actor.memberId))) {
+        throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+      }
+      return;
+    case 'staff':
+      if (actor.type !== 'staff') throw forbidden();
+      await services.staff.assertActive(actor.staffId);
+      return;
+    case 'manager':
+      if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may do this.');
+      await services.staff.assertActive(actor.staffId);
+      return;
+    case 'admin':
+      if (actor.type !== 'admin') throw forbidden();
+      await services.staff.assertActive(actor.staffId);
+      return;
+    case 'adminOrManager':
+      if (!(actor.type === 'admin' || (actor.type === 'staff' && actor.role === 'manager'))) throw forbidden();
+      await services.staff.assertActive(actor.staffId);
+      return;
+  }
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
+import mongoose from 'mongoose';
+import pino, { type Logger } from 'pino';
+import { createApp } from './app';
+import type { Config } from './config';
+import { createEmulator, EMULATOR_PREFIX, type WeChatEmulator } from './emulator';
+import { createServices, type Clock, type Services } from './services';
+import { MongoAccessTokenCache, WeChatClient } from './wechat';
+
+// Starts the whole product in one process: database connection (the embedded one in demo mode), the
+// WeChat emulator (demo mode only), services and the HTTP server. main.ts calls it for `npm start`;
+// integration and browser tests call it with port 0 and their own clock.
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+export const DEMO_APP_SECRET = 'demo-app-secret-not-for-production';
+export const SUBSCRIBE_TEMPLATES = {
+  couponArrival: 'tmpl_coupon_arrival_v1',
+  pointsExpiry: 'tmpl_points_expiry_v1',
+  activityReminder: 'tmpl_activity_reminder_v1',
+};
+
+export interface StartOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /** Code window for member/coupon/sign-up codes, seconds. */
+  codeStepSeconds?: number;
+}
+
+export interface RunningMembercard {
+  url: string;
+  port: number;
+  services: Services;
+  connection: mongoose.Connection;
+  emulator: WeChatEmulator | null;
+  /** Stops accepting, lets in-flight requests finish, then closes the database and the emulator. */
+  close(): Promise<void>;
+}
+
+export async function startMembercard(options: StartOptions): Promise<RunningMembercard> {
+  const { config } = options;
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const cleanups: Array<() => Promise<void>> = [];
+
+  let mongoUri = config.mongodbUri;
+  if (!mongoUri) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const db = await startEmbeddedMongo({ port: 0, dataDir: path.join(config.dataDir, 'db') });
+    cleanups.unshift(() => db.stop());
+    mongoUri = withDatabase(db.uri, 'membercard');
+  }
+  const connection = await mongoose.createConnection(mongoUri, { serverSelectionTimeoutMS: 10_000 }).asPromise();
+  cleanups.unshift(() => connection.close());
+
+  // The HTTP server listens first so the emulator's base URL (same port) is known before clients exist.
+  const server = http.createServer();
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const localUrl = `http://127.0.0.1:${port}`;
+
+  let emulator: WeChatEmulator | null = null;
+  if (config.demo) {
+    emulator = await createEmulator({
+      appId: config.wechat.appId,
+      appSecret: DEMO_APP_SECRET,
+      mchId: config.wechatPay.mchId,
+      subscribeTemplateIds: Object.values(SUBSCRIBE_TEMPLATES),
+      dataDir: path.join(config.dataDir, 'wechat-emulator'),
+    });
+    const running = emulator;
+    cleanups.unshift(() => running.close());
+  }
+
+  const jwtSecret = config.jwtSecret ?? demoSecret(config.dataDir);
+  const wechat = new WeChatClient({
+    baseUrl: config.wechat.apiBaseUrl ?? (config.demo ? `${localUrl}${EMULATOR_PREFIX}` : 'https://api.weixin.qq.com'),
+    appId: config.wechat.appId,
+    appSecret: config.wechat.appSecret ?? DEMO_APP_SECRET,
+    accessTokens: new MongoAccessTokenCache(connection),
+  });
+  const services = createServices({
+    connection,
+    config: { jwtSecret },
+    wechat,
+    clock: options.clock,
+    codeStepSeconds: options.codeStepSeconds,
+  });
+  await ensureIndexes(services);
+
+  const { app } = createApp({
+    config,
+    logger,
+    connection,
+    services,
+    extraRouters: emulator ? [emulator.router] : [],
+    sites: [
+      { prefix: '/admin/', root: path.join(REPO_ROOT, 'admin/dist'), title: 'membercard HQ console' },
+      { prefix: '/h5/', root: path.join(REPO_ROOT, 'miniprogram/dist/h5'), title: 'membercard H5' },
+    ],
+  });
+  server.on('request', app.callback());
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: localUrl,
+    port,
+    services,
+    connection,
+    emulator,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        for (const cleanup of cleanups) await cleanup();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Creates every model's indexes before serving: the unique ones are what make writes exactly-once. */
+async function ensureIndexes(services: Services): Promise<void> {
+  for (const model of Object.values(services.models)) await model.createIndexes();
+}
+
+/** In demo mode the token secret is generated once and kept with the data, so restarts keep sessions. */
+function demoSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function withDatabase(uri: string, dbName: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}

@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+import { hashPassword } from '../lib/passwords';
+import type { Services } from '../services';
+
+// The demo data of the API contract, written once: a second start on the same data dir finds the marker
+// and leaves everything (including what the demo user changed) alone.
+
+export const DEMO_STORES = [
+  { id: 'SH01', name: '上海静安店', city: '上海' },
+  { id: 'BJ01', name: '北京朝阳店', city: '北京' },
+];
+
+export const DEMO_ACCOUNTS = [
+  { kind: 'hq', username: 'hq', password: 'hq-demo-pass', name: '总部运营', role: 'hq' as const, storeId: null },
+  { kind: 'staff', username: 'sh01-clerk', password: 'staff-demo-pass', name: '静安店员', role: 'clerk' as const, storeId: 'SH01' },
+  { kind: 'staff', username: 'sh01-manager', password: 'staff-demo-pass', name: '静安店长', role: 'manager' as const, storeId: 'SH01' },
+  { kind: 'staff', username: 'bj01-clerk', password: 'staff-demo-pass', name: '朝阳店员', role: 'clerk' as const, storeId: 'BJ01' },
+];
+
+const SEED_MARKER = 'demo-seed-v1';
+
+export async function seedDemoData(services: Services, logger: Logger): Promise<void> {
+  const { models, clock } = services;
+  const marker = await models.settings.db.collection('seed_markers').findOne({ _id: SEED_MARKER as never });
+  if (marker) return;
+  const now = clock.now();
+  for (const store of DEMO_STORES) {
+    await models.stores.updateOne(
+      { _id: store.id },
+      { $setOnInsert: { name: store.name, city: store.city, active: true, createdAt: now } },
+      { upsert: true },
+    );
+  }
+  for (const account of DEMO_ACCOUNTS) {
+    await models.staff.updateOne(
+      { username: account.username },
+      {
+        $setOnInsert: {
+          name: account.name,
+          role: account.role,
+          storeId: account.storeId,
+          passwordHash: await hashPassword(account.password),
+          active: true,
+          createdAt: now,
+        },
+      },
+      { upsert: true },
+    );
+  }
+  await services.settings.update({});
+  await models.settings.db.collection('seed_markers').insertOne({ _id: SEED_MARKER as never, at: now });
+  logger.info('demo data seeded');
+}

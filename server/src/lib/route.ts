@@ -1,0 +1,148 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { AppError, errors } from './errors';
+import type { Actor, AppContext } from './requestContext';
+
+// Every API route is declared once as a RouteSpec: its schemas validate the request, shape the answer and
+// feed the OpenAPI document, and its `auth` level is enforced here, so no handler re-checks who may call.
+
+export type AuthLevel =
+  | 'public'
+  | 'shopper' // signed in through WeChat, joined or not
+  | 'member' // a shopper who has joined; others get 403 NOT_A_MEMBER
+  | 'staff' // clerk or manager, confined to their store
+  | 'manager'
+  | 'admin' // HQ
+  | 'adminOrManager'; // HQ, or a manager confined to their store
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export type IdempotencySource = { header: true } | { bodyField: string };
+
+export interface HandlerInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  actor: Actor;
+  ctx: AppContext;
+}
+
+export interface Reply<R> {
+  status: number;
+  body: R;
+}
+
+export interface RouteSpec<B = any, Q = any, P = any, R = any> {
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  tag: string;
+  auth: AuthLevel;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  response?: z.ZodType<R>;
+  /** Status of a successful answer (default 200). */
+  status?: number;
+  /** Requests that change points, coupons or money name where their idempotency key comes from. */
+  idempotency?: IdempotencySource;
+  /** Answers that are not JSON (CSV downloads, WeChat Pay notifications) set the body themselves. */
+  raw?: boolean;
+  handler: (input: HandlerInput<B, Q, P>) => Promise<R | Reply<R>>;
+}
+
+/** Identity helper so route files get full type inference from their schemas. */
+export function route<B = undefined, Q = undefined, P = undefined, R = unknown>(
+  spec: RouteSpec<B, Q, P, R>,
+): RouteSpec<B, Q, P, R> {
+  return spec;
+}
+
+export function isReply<R>(value: unknown): value is Reply<R> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'status' in value &&
+    'body' in value &&
+    Object.keys(value).length === 2
+  );
+}
+
+/** zod issues → the contract's VALIDATION_FAILED details: one entry per offending field. */
+export function validationError(where: 'body' | 'query' | 'params', error: z.ZodError): AppError {
+  const fields = error.issues.map((issue) => ({
+    field: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  return errors.validation(`Invalid ${where}: ${fields.map((f) => f.field).join(', ')}`, { fields });
+}
+
+function parsePart<T>(where: 'body' | 'query' | 'params', schema: z.ZodType<T> | undefined, value: unknown): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(where, result.error);
+  return result.data;
+}
+
+export interface RouteRuntime {
+  authorize(ctx: AppContext, level: AuthLevel): Promise<void>;
+  runIdempotent(
+    ctx: AppContext,
+    spec: RouteSpec,
+    key: string,
+    run: () => Promise<Reply<unknown>>,
+  ): Promise<Reply<unknown>>;
+}
+
+function idempotencyKeyOf(ctx: AppContext, source: IdempotencySource, body: unknown): string {
+  const raw =
+    'header' in source
+      ? ctx.get('Idempotency-Key')
+      : String((body as Record<string, unknown> | undefined)?.[source.bodyField] ?? '');
+  if (!raw) {
+    throw errors.validation(
+      'header' in source ? 'The Idempotency-Key header is required.' : `${source.bodyField} is required.`,
+      { fields: [{ field: 'header' in source ? 'header.idempotency-key' : `body.${source.bodyField}`, message: 'Required' }] },
+    );
+  }
+  if (raw.length > 128 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw errors.validation('The idempotency key must be 1–128 printable ASCII characters.', {
+      fields: [{ field: 'header.idempotency-key', message: 'Invalid' }],
+    });
+  }
+  return raw;
+}
+
+export function mountRoutes(router: Router, specs: RouteSpec[], runtime: RouteRuntime): void {
+  for (const spec of specs) {
+    router[spec.method](spec.path, async (ctx: any) => {
+      const appCtx = ctx as AppContext;
+      await runtime.authorize(appCtx, spec.auth);
+      const params = parsePart('params', spec.params, ctx.params);
+      const query = parsePart('query', spec.query, ctx.query);
+      const body = parsePart('body', spec.body, spec.body ? ctx.request.body ?? {} : undefined);
+
+      const execute = async (): Promise<Reply<unknown>> => {
+        const out = await spec.handler({ body, query, params, actor: appCtx.state.actor, ctx: appCtx });
+        const reply = isReply(out) ? out : { status: spec.status ?? 200, body: out };
+        if (spec.raw) return reply;
+        // Parsing the answer strips any field the schema does not publish (openids, hashes, internals).
+        const shaped = spec.response && reply.status < 300 ? spec.response.parse(reply.body) : reply.body;
+        return { status: reply.status, body: shaped };
+      };
+
+      const reply = spec.idempotency
+        ? await runtime.runIdempotent(appCtx, spec, idempotencyKeyOf(appCtx, spec.idempotency, body), execute)
+        : await execute();
+      if (spec.raw && reply.body === undefined) return; // the handler wrote ctx.body itself
+      ctx.status = reply.status;
+      // A replayed refusal carries this request's id, like any other error answer.
+      ctx.body =
+        reply.status === 204
+          ? null
+          : reply.status >= 400
+            ? { ...(reply.body as object), requestId: appCtx.state.requestId }
+            : reply.body;
+    });
+  }
+}

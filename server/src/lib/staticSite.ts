@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type Koa from 'koa';
+import send from 'koa-send';
+
+/**
+ * Serves a built single-page app under a path prefix (`/admin/`, `/h5/`): files as they are, any other
+ * path under the prefix gets index.html so client-side routes survive a reload. Before the app is built,
+ * a short page says how to build it instead of a bare 404.
+ */
+export function staticSite(prefix: string, root: string, title: string): Koa.Middleware {
+  const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return async (ctx, next) => {
+    if (ctx.path === base.slice(0, -1)) return ctx.redirect(base);
+    if (!ctx.path.startsWith(base) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    const index = path.join(root, 'index.html');
+    if (!fs.existsSync(index)) {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>${title}</title><p>${title} has not been built yet: run <code>npm run build</code>.</p>`;
+      return;
+    }
+    const relative = ctx.path.slice(base.length);
+    const file = relative && fs.existsSync(path.join(root, relative)) ? relative : 'index.html';
+    const hashed = /\.[0-9a-f]{8,}\./i.test(file) || file.startsWith('assets/');
+    await send(ctx, file, { root, maxage: hashed ? 365 * 24 * 3600_000 : 0, immutable: hashed });
+  };
+}

@@ -1,0 +1,91 @@
+import mongoose, { Schema, Types } from 'mongoose';
+
+/**
+ * One document per WeChat shopper. A shopper who signs in is a `prospect`; joining makes them `active`
+ * with a card number; erasure makes them `erased`, with personal data and openid removed but the card
+ * number kept so it is never reused and the ledger still balances. The RFM fields (`spend12mFen`,
+ * `lastPurchaseAt`, `birthdayMonth`, `profileComplete`) live here so campaign segments are answered by
+ * index, not by scanning purchases.
+ */
+export interface MemberDoc {
+  _id: Types.ObjectId;
+  status: 'prospect' | 'active' | 'erased';
+  openid?: string | null;
+  unionid?: string | null;
+  cardNo?: string | null;
+  /** Base32 TOTP secret for the member, coupon and sign-up codes. */
+  codeSecret?: string | null;
+  consent?: { privacyPolicyVersion: string; acceptedAt: Date } | null;
+  homeStoreId: string | null;
+  referralCode?: string | null;
+  referredBy?: string | null;
+  name?: string | null;
+  gender?: 'male' | 'female' | 'other' | null;
+  birthday?: string | null;
+  birthdayMonth?: number | null;
+  phone?: string | null;
+  city?: string | null;
+  interests?: string[] | null;
+  profileComplete: boolean;
+  profileBonusAwardedAt?: Date | null;
+  tier: string;
+  tierSince?: Date | null;
+  pointsBalance: number;
+  spend12mFen: number;
+  lastPurchaseAt?: Date | null;
+  tags: string[];
+  joinedAt?: Date | null;
+  createdAt: Date;
+  erasedAt?: Date | null;
+}
+
+const MemberSchema = new Schema<MemberDoc>(
+  {
+    status: { type: String, enum: ['prospect', 'active', 'erased'], required: true },
+    openid: { type: String, default: null },
+    unionid: { type: String, default: null },
+    cardNo: { type: String, default: null },
+    codeSecret: { type: String, default: null },
+    consent: { type: { privacyPolicyVersion: String, acceptedAt: Date }, default: null, _id: false },
+    homeStoreId: { type: String, default: null },
+    referralCode: { type: String, default: null },
+    referredBy: { type: String, default: null },
+    name: { type: String, default: null },
+    gender: { type: String, default: null },
+    birthday: { type: String, default: null },
+    birthdayMonth: { type: Number, default: null },
+    phone: { type: String, default: null },
+    city: { type: String, default: null },
+    interests: { type: [String], default: null },
+    profileComplete: { type: Boolean, default: false },
+    profileBonusAwardedAt: { type: Date, default: null },
+    tier: { type: String, required: true, default: 'silver' },
+    tierSince: { type: Date, default: null },
+    pointsBalance: { type: Number, required: true, default: 0, min: 0 },
+    spend12mFen: { type: Number, required: true, default: 0 },
+    lastPurchaseAt: { type: Date, default: null },
+    tags: { type: [String], default: [] },
+    joinedAt: { type: Date, default: null },
+    createdAt: { type: Date, required: true },
+    erasedAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'members' },
+);
+
+// One shopper per WeChat account; erased members have no openid, so a later sign-in starts afresh.
+MemberSchema.index({ openid: 1 }, { unique: true, partialFilterExpression: { openid: { $type: 'string' } } });
+// Card numbers are unique forever: erased members keep theirs.
+MemberSchema.index({ cardNo: 1 }, { unique: true, partialFilterExpression: { cardNo: { $type: 'string' } } });
+MemberSchema.index({ referralCode: 1 }, { unique: true, partialFilterExpression: { referralCode: { $type: 'string' } } });
+MemberSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
+MemberSchema.index({ name: 1 }, { partialFilterExpression: { name: { $type: 'string' } } });
+// Segment and dashboard queries.
+MemberSchema.index({ status: 1, tier: 1, homeStoreId: 1 });
+MemberSchema.index({ status: 1, joinedAt: 1 });
+MemberSchema.index({ status: 1, spend12mFen: 1 });
+MemberSchema.index({ status: 1, lastPurchaseAt: 1 });
+MemberSchema.index({ status: 1, birthdayMonth: 1 });
+
+export function memberModel(conn: mongoose.Connection) {
+  return conn.models.Member ?? conn.model<MemberDoc>('Member', MemberSchema);
+}

@@ -1,0 +1,410 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import {
+  base32Decode,
+  base32Encode,
+  cardNoFromBody,
+  DEFAULT_CODE_STEP_SECONDS,
+  ErrorCode,
+  generateCode,
+  isProfileComplete,
+  maskName,
+  maskPhone,
+  parseCode,
+  profileCompletion,
+  tierProgress,
+  verifyCode,
+  type JoinMembershipBody,
+  type MaskedMember,
+  type Member,
+  type ParsedCode,
+  type ProfilePatchBody,
+} from '@membercard/shared';
+import type mongoose from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
+import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
+import type { Actor } from '../../lib/requestContext';
+import type { TokenService } from '../../lib/tokens';
+import { inTransaction } from '../../lib/transactions';
+import type { PointsLedger } from '../points/ledger';
+import type { SettingsService } from '../settings/service';
+import type { StaffService } from '../staff/service';
+import type { MemberDoc, memberModel } from './model';
+
+/** The part of the WeChat client sign-in and phone binding need. */
+export interface WeChatIdentityApi {
+  code2Session(jsCode: string): Promise<{ openid: string; unionid?: string }>;
+  getPhoneNumber(code: string, openid?: string): Promise<{ purePhoneNumber: string; phoneNumber: string }>;
+}
+
+/** What other modules add to the card and the counter view, so members need not know about them. */
+export interface MemberExtensions {
+  couponsAvailable(memberId: Types.ObjectId): Promise<number>;
+  counterHistory(memberId: Types.ObjectId): Promise<Pick<MaskedMember, 'lastVisitAt' | 'recentPurchases'>>;
+  onJoined(member: MemberDoc): Promise<void>;
+}
+
+interface Deps {
+  connection: mongoose.Connection;
+  members: ReturnType<typeof memberModel>;
+  wechat: WeChatIdentityApi;
+  tokens: TokenService;
+  settings: SettingsService;
+  staff: StaffService;
+  ledger: PointsLedger;
+  now: () => Date;
+  codeStepSeconds?: number;
+}
+
+const PERSONAL_FIELDS = ['name', 'gender', 'birthday', 'birthdayMonth', 'phone', 'city', 'interests'] as const;
+
+export class MembersService {
+  readonly extensions: MemberExtensions = {
+    couponsAvailable: async () => 0,
+    counterHistory: async () => ({ lastVisitAt: null, recentPurchases: [] }),
+    onJoined: async () => undefined,
+  };
+  private readonly codeStepSeconds: number;
+
+  constructor(private readonly deps: Deps) {
+    this.codeStepSeconds = deps.codeStepSeconds ?? DEFAULT_CODE_STEP_SECONDS;
+  }
+
+  // ---- identity ----
+
+  async signInWithWechat(code: string) {
+    const session = await this.deps.wechat.code2Session(code).catch((err) => {
+      throw toWechatCodeError(err, 'The WeChat login code is invalid or expired.', ErrorCode.UNAUTHENTICATED);
+    });
+    const member = await this.findOrCreateShopper(session.openid, session.unionid);
+    const pair = await this.deps.tokens.issue({ type: 'shopper', memberId: String(member._id) });
+    return { ...pair, member: member.status === 'active' ? await this.view(member) : null };
+  }
+
+  private async findOrCreateShopper(openid: string, unionid?: string): Promise<MemberDoc> {
+    const { members, now } = this.deps;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // The unique openid index makes two parallel first sign-ins end with one shopper.
+        const found = await members
+          .findOneAndUpdate(
+            { openid },
+            {
+              $setOnInsert: { status: 'prospect', openid, homeStoreId: null, profileComplete: false, tier: 'silver', pointsBalance: 0, spend12mFen: 0, tags: [], createdAt: now() },
+              ...(unionid ? { $set: { unionid } } : {}),
+            },
+            { upsert: true, returnDocument: 'after' },
+          )
+          .lean<MemberDoc>();
+        return found!;
+      } catch (err) {
+        if (isDuplicateKeyError(err) && attempt < 2) continue;
+        throw err;
+      }
+    }
+  }
+
+  async isActiveMember(memberId: string): Promise<boolean> {
+    if (!Types.ObjectId.isValid(memberId)) return false;
+    return Boolean(await this.deps.members.exists({ _id: memberId, status: 'active' }));
+  }
+
+  // ---- joining ----
+
+  async join(memberId: string, body: JoinMembershipBody): Promise<Member> {
+    const { members, now, staff } = this.deps;
+    const current = await this.load(memberId, ['prospect', 'active']);
+    if (current.status === 'active') throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
+    if (body.homeStoreId && !(await staff.storeExists(body.homeStoreId))) {
+      throw errors.validation('No such store.', { fields: [{ field: 'body.homeStoreId', message: 'Unknown store' }] });
+    }
+    let referredBy: string | null = null;
+    if (body.referralCode) {
+      const referrer = await members.findOne({ referralCode: body.referralCode.toUpperCase(), status: 'active' }, { _id: 1 }).lean();
+      if (!referrer) throw errors.validation('Unknown referral code.', { fields: [{ field: 'body.referralCode', message: 'Unknown code' }] });
+      referredBy = String(referrer._id);
+    }
+    const { tiers } = await this.deps.settings.get();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const joined = await members
+          .findOneAndUpdate(
+            { _id: memberId, status: 'prospect' },
+            {
+              $set: {
+                status: 'active',
+                cardNo: newCardNo(),
+                codeSecret: base32Encode(randomBytes(20)),
+                referralCode: newReferralCode(),
+                referredBy,
+                consent: { privacyPolicyVersion: body.privacyPolicyVersion, acceptedAt: now() },
+                homeStoreId: body.homeStoreId ?? null,
+                tier: tiers[0]!.code,
+                tierSince: now(),
+                joinedAt: now(),
+              },
+            },
+            { returnDocument: 'after' },
+          )
+          .lean<MemberDoc>();
+        // Lost a race with a parallel join of the same shopper.
+        if (!joined) throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
+        await this.extensions.onJoined(joined);
+        return this.view(joined);
+      } catch (err) {
+        // A card number or referral code collided with an existing one: draw again.
+        if (isDuplicateKeyError(err)) continue;
+        throw err;
+      }
+    }
+    throw new Error('Could not draw a free card number in 5 attempts');
+  }
+
+  // ---- the member's own view ----
+
+  async me(memberId: string): Promise<Member> {
+    return this.view(await this.load(memberId, ['active']));
+  }
+
+  async view(member: MemberDoc): Promise<Member> {
+    const [{ tiers }, expiring, couponsAvailable] = await Promise.all([
+      this.deps.settings.get(),
+      this.deps.ledger.expiringSoon(member._id),
+      this.extensions.couponsAvailable(member._id),
+    ]);
+    const tier = tiers.find((t) => t.code === member.tier) ?? tiers[0]!;
+    return {
+      id: String(member._id),
+      cardNo: member.cardNo!,
+      tier: { code: tier.code, name: tier.name },
+      pointsBalance: member.pointsBalance,
+      pointsExpiringSoon: expiring ? { amount: expiring.amount, at: expiring.at.toISOString() } : null,
+      profileCompletion: profileCompletion(profileOf(member)),
+      couponsAvailable,
+      homeStoreId: member.homeStoreId,
+      joinedAt: (member.joinedAt ?? member.createdAt).toISOString(),
+      ...definedOnly({
+        name: member.name,
+        gender: member.gender,
+        birthday: member.birthday,
+        phone: member.phone,
+        city: member.city,
+        interests: member.interests ?? undefined,
+      }),
+      tierProgress: tierProgress(tiers, tier.code, member.spend12mFen),
+      tierBenefits: tier.benefits,
+      spend12mFen: member.spend12mFen,
+    };
+  }
+
+  // ---- profile ----
+
+  async updateProfile(memberId: string, patch: ProfilePatchBody): Promise<Member> {
+    const current = await this.load(memberId, ['active']);
+    if (patch.birthday !== undefined && current.birthday && patch.birthday !== current.birthday) {
+      throw new AppError(ErrorCode.BIRTHDAY_ALREADY_SET, 'Your birthday is already set; ask the store to correct it.');
+    }
+    const set: Record<string, unknown> = {};
+    const unset: Record<string, ''> = {};
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (field === 'birthday' && value === null && current.birthday) continue; // set once: clearing is not changing
+      set[field] = value;
+    }
+    if (typeof patch.birthday === 'string') set.birthdayMonth = Number(patch.birthday.slice(5, 7));
+    return this.applyProfileChange(memberId, set, unset);
+  }
+
+  async bindPhone(memberId: string, code: string): Promise<Member> {
+    const current = await this.load(memberId, ['active']);
+    const phone = await this.deps.wechat.getPhoneNumber(code, current.openid ?? undefined).catch((err) => {
+      throw toWechatCodeError(err, 'The phone-number code is invalid or expired.', ErrorCode.CODE_INVALID);
+    });
+    return this.applyProfileChange(memberId, { phone: phone.purePhoneNumber }, {});
+  }
+
+  /**
+   * Writes profile fields, then, if the profile is now complete and the bonus was never awarded, awards it.
+   * The award is one transaction whose conditional update on `profileBonusAwardedAt: null` admits exactly
+   * one winner among parallel requests, and whose ledger key is per member, so clearing and refilling the
+   * profile later never pays again.
+   */
+  private async applyProfileChange(memberId: string, set: Record<string, unknown>, unset: Record<string, ''>): Promise<Member> {
+    const { members, connection, ledger, settings, now } = this.deps;
+    let updated = await members
+      .findOneAndUpdate({ _id: memberId, status: 'active' }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { returnDocument: 'after' })
+      .lean<MemberDoc>();
+    if (!updated) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+    const complete = isProfileComplete(profileOf(updated));
+    if (complete !== updated.profileComplete) {
+      await members.updateOne({ _id: memberId }, { $set: { profileComplete: complete } });
+      updated = { ...updated, profileComplete: complete };
+    }
+    if (complete && !updated.profileBonusAwardedAt) {
+      const { profileBonusPoints } = await settings.get();
+      await inTransaction(connection, undefined, async (session: ClientSession) => {
+        const claimed = await members.updateOne(
+          { _id: memberId, profileBonusAwardedAt: null },
+          { $set: { profileBonusAwardedAt: now() } },
+          { session },
+        );
+        if (claimed.modifiedCount !== 1) return;
+        await ledger.earn({
+          memberId,
+          amount: profileBonusPoints,
+          reason: '完善资料奖励',
+          source: 'bonus',
+          idempotencyKey: `bonus:profile:${memberId}`,
+          session,
+        });
+      });
+    }
+    return this.me(memberId);
+  }
+
+  // ---- codes ----
+
+  async memberCode(memberId: string) {
+    const member = await this.load(memberId, ['active']);
+    const { code, expiresAt } = generateCode({
+      kind: 'member',
+      subject: member.cardNo!,
+      secret: base32Decode(member.codeSecret!),
+      now: this.deps.now(),
+      stepSeconds: this.codeStepSeconds,
+    });
+    return { code, expiresAt: expiresAt.toISOString() };
+  }
+
+  async codeKey(memberId: string) {
+    const member = await this.load(memberId, ['active']);
+    return { secret: member.codeSecret!, stepSeconds: this.codeStepSeconds, digits: 8 as const };
+  }
+
+  /** Checks a scanned code's signature and window against its member; 400 CODE_INVALID otherwise. */
+  async verifyScannedCode(code: string): Promise<{ parsed: ParsedCode; member: MemberDoc }> {
+    const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
+    const parsed = parseCode(code.trim());
+    if (!parsed) throw invalid();
+    const owner = await this.ownerOfCode(parsed);
+    if (!owner?.codeSecret) throw invalid();
+    const ok = verifyCode({ code: code.trim(), secret: base32Decode(owner.codeSecret), now: this.deps.now(), stepSeconds: this.codeStepSeconds });
+    if (!ok) throw invalid();
+    return { parsed, member: owner };
+  }
+
+  /** Coupon and sign-up modules say whose a coupon or sign-up is; members know card numbers. */
+  readonly codeOwners: Partial<Record<'coupon' | 'signup', (subjectId: string) => Promise<Types.ObjectId | null>>> = {};
+
+  private async ownerOfCode(parsed: ParsedCode): Promise<MemberDoc | null> {
+    const { members } = this.deps;
+    if (parsed.kind === 'member') return members.findOne({ cardNo: parsed.subject, status: 'active' }).lean<MemberDoc>();
+    const resolve = this.codeOwners[parsed.kind];
+    const memberId = resolve ? await resolve(parsed.subject) : null;
+    return memberId ? members.findOne({ _id: memberId, status: 'active' }).lean<MemberDoc>() : null;
+  }
+
+  async masked(member: MemberDoc): Promise<MaskedMember> {
+    const { tiers } = await this.deps.settings.get();
+    const tier = tiers.find((t) => t.code === member.tier) ?? tiers[0]!;
+    return {
+      id: String(member._id),
+      cardNo: member.cardNo!,
+      maskedName: member.name ? maskName(member.name) : null,
+      maskedPhone: member.phone ? maskPhone(member.phone) : null,
+      tier: { code: tier.code, name: tier.name },
+      pointsBalance: member.pointsBalance,
+      ...(await this.extensions.counterHistory(member._id)),
+    };
+  }
+
+  // ---- erasure ----
+
+  /** Removes personal data and the WeChat link; card number, ledger and redemptions stay, detached. */
+  async erase(memberId: string): Promise<void> {
+    const unset = Object.fromEntries([...PERSONAL_FIELDS, 'openid', 'unionid', 'codeSecret', 'referralCode'].map((f) => [f, 1]));
+    const erased = await this.deps.members.updateOne(
+      { _id: memberId, status: 'active' },
+      { $set: { status: 'erased', erasedAt: this.deps.now(), profileComplete: false }, $unset: unset },
+    );
+    if (erased.modifiedCount !== 1) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+    await this.deps.tokens.revokeAll({ memberId });
+  }
+
+  // ---- HQ ----
+
+  async search(actor: Actor, q: string | undefined, limit: number, cursor?: string) {
+    const filter: Record<string, unknown> = { status: 'active' };
+    if (actor.type === 'staff') filter.homeStoreId = actor.storeId;
+    if (q) {
+      const term = q.trim();
+      if (/^\d{12}$/.test(term)) filter.cardNo = term;
+      else if (/^\+?\d{5,20}$/.test(term)) filter.phone = term.replace(/^\+86/, '');
+      else filter.name = { $regex: `^${escapeRegex(term)}` };
+    }
+    if (cursor) {
+      if (!Types.ObjectId.isValid(cursor)) throw errors.validation('The cursor is not valid.');
+      filter._id = { $lt: new Types.ObjectId(cursor) };
+    }
+    const docs = await this.deps.members.find(filter).sort({ _id: -1 }).limit(limit + 1).lean<MemberDoc[]>();
+    const page = docs.slice(0, limit);
+    return {
+      items: await Promise.all(page.map((m) => this.view(m))),
+      nextCursor: docs.length > limit ? String(page[page.length - 1]!._id) : null,
+    };
+  }
+
+  async adminView(actor: Actor, memberId: string): Promise<Member> {
+    const member = await this.load(memberId, ['active']).catch(() => {
+      throw errors.notFound('No such member.');
+    });
+    if (actor.type === 'staff' && member.homeStoreId !== actor.storeId) throw errors.notFound('No such member.');
+    return this.view(member);
+  }
+
+  async load(memberId: string, statuses: Array<MemberDoc['status']>): Promise<MemberDoc> {
+    const member = Types.ObjectId.isValid(memberId) ? await this.deps.members.findById(memberId).lean<MemberDoc>() : null;
+    if (!member || !statuses.includes(member.status)) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+    return member;
+  }
+}
+
+function profileOf(member: MemberDoc) {
+  return {
+    name: member.name ?? null,
+    gender: member.gender ?? null,
+    birthday: member.birthday ?? null,
+    phone: member.phone ?? null,
+    city: member.city ?? null,
+    interests: member.interests ?? null,
+  };
+}
+
+function definedOnly<T extends Record<string, unknown>>(record: T): Partial<{ [K in keyof T]: NonNullable<T[K]> }> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null && v !== undefined)) as never;
+}
+
+function newCardNo(): string {
+  // 11 random digits (the first never 0, so the number reads as 12 digits) and the Luhn check digit.
+  let body = String(randomInt(1, 10));
+  for (let i = 0; i < 10; i++) body += String(randomInt(0, 10));
+  return cardNoFromBody(body);
+}
+
+const REFERRAL_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+function newReferralCode(): string {
+  let code = '';
+  for (let i = 0; i < 8; i++) code += REFERRAL_ALPHABET[randomInt(0, REFERRAL_ALPHABET.length)];
+  return code;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function toWechatCodeError(err: unknown, message: string, code: ErrorCode): Error {
+  const errcode = (err as { errcode?: number }).errcode;
+  // 40029 invalid code, 40163 code used, 40226 risky user: the caller's code is at fault.
+  if (errcode !== undefined && [40029, 40163, 40226].includes(errcode)) return new AppError(code, message);
+  if (errcode === 45011) return new AppError(ErrorCode.RATE_LIMITED, 'WeChat is rate-limiting this user; try again in a minute.');
+  return err as Error;
+}

@@ -1,0 +1,95 @@
+import { IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '@membercard/shared';
+import { z } from 'zod';
+
+// Wire shapes of store and staff administration. (Kept beside the server until they move to shared/.)
+
+export const StoreAnswerSchema = z
+  .object({ id: IdSchema, name: z.string(), city: z.string().nullable(), active: z.boolean() })
+  .meta({ id: 'Store' });
+
+export const StoreCreateBodySchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Z0-9]{2,16}$/, 'a store code: 2–16 capital letters or digits'),
+    name: z.string().trim().min(1).max(64),
+    city: z.string().trim().min(1).max(32).optional(),
+  })
+  .meta({ id: 'StoreCreateBody' });
+
+export const StorePatchBodySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(64).optional(),
+    city: z.string().trim().min(1).max(32).nullable().optional(),
+    active: z.boolean().optional(),
+  })
+  .meta({ id: 'StorePatchBody' });
+
+export const StaffAccountAnswerSchema = z
+  .object({
+    id: IdSchema,
+    username: z.string(),
+    name: z.string(),
+    role: z.enum(['clerk', 'manager', 'hq']),
+    storeId: IdSchema.nullable(),
+    active: z.boolean(),
+    createdAt: IsoDateTimeSchema,
+  })
+  .meta({ id: 'StaffAccount' });
+
+const PasswordSchema = z.string().min(10, 'at least 10 characters').max(128);
+
+export const StaffCreateBodySchema = z
+  .strictObject({
+    username: z.string().regex(/^[a-z0-9][a-z0-9._-]{2,31}$/, '3–32 lowercase letters, digits, dot, dash or underscore'),
+    name: z.string().trim().min(1).max(32),
+    role: z.enum(['clerk', 'manager', 'hq']),
+    storeId: IdSchema.optional(),
+    password: PasswordSchema,
+  })
+  .superRefine((body, ctx) => {
+    if (body.role !== 'hq' && !body.storeId) ctx.addIssue({ code: 'custom', path: ['storeId'], message: 'Store staff need a store' });
+    if (body.role === 'hq' && body.storeId) ctx.addIssue({ code: 'custom', path: ['storeId'], message: 'HQ accounts have no store' });
+  })
+  .meta({ id: 'StaffCreateBody' });
+
+export const StaffPatchBodySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(32).optional(),
+    role: z.enum(['clerk', 'manager']).optional(),
+    storeId: IdSchema.optional(),
+    active: z.boolean().optional(),
+    password: PasswordSchema.optional(),
+  })
+  .meta({ id: 'StaffPatchBody' });
+
+export const StaffListQuerySchema = ListQuerySchema.extend({ storeId: IdSchema.optional() });
+
+export const AuditListQuerySchema = ListQuerySchema.extend({
+  actorId: z.string().max(64).optional(),
+  action: z.string().max(64).optional(),
+  storeId: z.string().max(16).optional(),
+  targetType: z.string().max(32).optional(),
+  targetId: z.string().max(64).optional(),
+  from: IsoDateTimeSchema.optional(),
+  to: IsoDateTimeSchema.optional(),
+});
+
+export const AuditEntryAnswerSchema = z
+  .object({
+    id: IdSchema,
+    actorType: z.enum(['staff', 'admin']),
+    actorId: z.string(),
+    role: z.string(),
+    storeId: z.string().nullable(),
+    action: z.string(),
+    targetType: z.string(),
+    targetId: z.string(),
+    before: z.unknown(),
+    after: z.unknown(),
+    requestId: z.string(),
+    at: IsoDateTimeSchema,
+  })
+  .meta({ id: 'AuditEntry' });
+
+export const StorePageSchema = pageOf(StoreAnswerSchema);
+export const StaffPageSchema = pageOf(StaffAccountAnswerSchema);
+export const AuditPageSchema = pageOf(AuditEntryAnswerSchema);
