@@ -76,7 +76,7 @@ describe('CRUD commands', () => {
     const replaced = await coll.replaceOne({ _id: 3 }, { only: 'this' });
     expect(replaced.modifiedCount).toBe(1);
     expect(await coll.findOne({ _id: 3 })).toEqual({ _id: 3, only: 'this' });
-    await coll.updateOne({ _id: 1 }, { $push: { list: { $each: [1, 2, 3] } } });
+    await db.command({ update: 'updates', updates: [{ q: { _id: 1 }, u: { $push: { list: { $each: [1, 2, 3] } } } }] });
     await coll.updateOne({ _id: 1 }, { $set: { 'list.$[big]': 0 } }, { arrayFilters: [{ big: { $gte: 2 } }] });
     expect((await coll.findOne({ _id: 1 }))!.list).toEqual([1, 0, 0]);
     await expect(coll.updateOne({ _id: 1 }, { $set: { _id: 5 } })).rejects.toMatchObject({ code: 66 });
