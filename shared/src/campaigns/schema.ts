@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { IdSchema, IsoDateTimeSchema, pageOf } from '../common';
+import { MemberSchema } from '../members/schema';
+import { TierCodeSchema } from '../tiers/schema';
+
+const daysSchema = z.number().int().min(1).max(3650);
+
+/**
+ * A campaign audience. Every key is optional and keys combine with AND; a list matches any of its values.
+ * Dates: joinedAfter is inclusive, joinedBefore exclusive.
+ */
+export const SegmentSchema = z
+  .strictObject({
+    tiers: z.array(TierCodeSchema).min(1).max(10).optional(),
+    homeStoreIds: z.array(IdSchema).min(1).max(1000).optional(),
+    joinedAfter: IsoDateTimeSchema.optional(),
+    joinedBefore: IsoDateTimeSchema.optional(),
+    birthdayMonth: z.number().int().min(1).max(12).optional(),
+    minPointsBalance: z.number().int().min(0).optional(),
+    minSpendFen12m: z.number().int().min(0).optional(),
+    purchasedWithinDays: daysSchema.optional(),
+    notPurchasedWithinDays: daysSchema.optional().describe('Includes members who never purchased.'),
+    profileComplete: z.boolean().optional(),
+    tags: z.array(z.string().min(1).max(32)).min(1).max(50).optional(),
+  })
+  .superRefine((segment, ctx) => {
+    if (segment.joinedAfter && segment.joinedBefore && Date.parse(segment.joinedAfter) >= Date.parse(segment.joinedBefore)) {
+      ctx.addIssue({ code: 'custom', path: ['joinedBefore'], message: 'must be after joinedAfter' });
+    }
+    if (
+      segment.purchasedWithinDays !== undefined &&
+      segment.notPurchasedWithinDays !== undefined &&
+      segment.notPurchasedWithinDays >= segment.purchasedWithinDays
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['notPurchasedWithinDays'], message: 'must be shorter than purchasedWithinDays, or no one matches' });
+    }
+  })
+  .meta({ id: 'Segment', description: 'Which members a campaign targets.' });
+export type Segment = z.infer<typeof SegmentSchema>;
+
+/** The subscribe-message copy: one text for everyone, optionally replaced per home store. */
+export const CampaignMessageSchema = z
+  .strictObject({
+    default: z.string().trim().min(1).max(20),
+    byHomeStoreId: z.record(IdSchema, z.string().trim().min(1).max(20)).optional(),
+  })
+  .meta({ id: 'CampaignMessage', description: 'Subscribe-message text (WeChat `thing` values hold at most 20 characters).' });
+export type CampaignMessage = z.infer<typeof CampaignMessageSchema>;
+
+export const CampaignCreateBodySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(60),
+    templateId: IdSchema,
+    segment: SegmentSchema,
+    message: CampaignMessageSchema.optional(),
+  })
+  .meta({ id: 'CampaignCreateBody' });
+export type CampaignCreateBody = z.infer<typeof CampaignCreateBodySchema>;
+
+export const CampaignStatusSchema = z.enum(['draft', 'running', 'paused', 'completed', 'failed']).meta({ id: 'CampaignStatus' });
+export type CampaignStatus = z.infer<typeof CampaignStatusSchema>;
+
+const countSchema = z.number().int().min(0);
+
+export const CampaignSchema = z
+  .object({
+    id: IdSchema,
+    name: z.string(),
+    templateId: IdSchema,
+    segment: SegmentSchema,
+    message: CampaignMessageSchema.optional(),
+    status: CampaignStatusSchema,
+    progress: z.object({ targeted: countSchema, issued: countSchema, notified: countSchema, failed: countSchema }),
+    stats: z.object({
+      redeemed: countSchema,
+      redemptionRate: z.number().min(0).max(1).describe('redeemed / issued; 0 while nothing is issued.'),
+      orderAmountFen: countSchema.optional().describe('Total order amount of the orders that redeemed a coupon of this campaign.'),
+    }),
+    createdAt: IsoDateTimeSchema,
+    launchedAt: IsoDateTimeSchema.optional(),
+    completedAt: IsoDateTimeSchema.optional(),
+  })
+  .meta({ id: 'Campaign', description: 'An HQ coupon push with its progress and results.' });
+export type Campaign = z.infer<typeof CampaignSchema>;
+
+export const CampaignPageSchema = pageOf(CampaignSchema).meta({ id: 'CampaignPage' });
+
+export const CampaignPreviewBodySchema = z.strictObject({ segment: SegmentSchema }).meta({ id: 'CampaignPreviewBody' });
+export type CampaignPreviewBody = z.infer<typeof CampaignPreviewBodySchema>;
+
+export const CampaignPreviewAnswerSchema = z
+  .object({ count: countSchema, sample: z.array(MemberSchema).max(20) })
+  .meta({ id: 'CampaignPreviewAnswer', description: 'The exact audience size and a few of its members.' });
+export type CampaignPreviewAnswer = z.infer<typeof CampaignPreviewAnswerSchema>;
+
+export const SubscriptionsBodySchema = z
+  .strictObject({ accepted: z.array(z.string().min(1).max(128)).max(10).describe('Template ids wx.requestSubscribeMessage reported as accept.') })
+  .meta({ id: 'SubscriptionsBody' });
+export type SubscriptionsBody = z.infer<typeof SubscriptionsBodySchema>;
