@@ -177,21 +177,23 @@ export class MongoAccessTokenCache implements AccessTokenCache {
   }
 
   private async tryTakeLease(appId: string): Promise<AccessTokenDocument | null> {
-    const now = new Date();
+    // Make sure the document exists first, so taking the lease is a plain compare-and-set that matches
+    // nothing (null) while someone else holds an unexpired lease.
     try {
-      return await this.model
-        .findOneAndUpdate(
-          { _id: appId, $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lte: now } }] },
-          { $set: { leaseOwner: this.instanceId, leaseExpiresAt: new Date(now.getTime() + this.leaseMs) } },
-          { upsert: true, returnDocument: 'after' },
-        )
-        .lean<AccessTokenDocument>()
-        .exec();
+      await this.model.updateOne({ _id: appId }, { $setOnInsert: { leaseOwner: null, leaseExpiresAt: null } }, { upsert: true }).exec();
     } catch (error) {
-      // The document exists and someone else holds the lease, so the upsert's insert collided.
-      if (isDuplicateKeyError(error)) return null;
-      throw error;
+      // Two instances inserting the first document at once: one insert loses, the document exists.
+      if (!isDuplicateKeyError(error)) throw error;
     }
+    const now = new Date();
+    return this.model
+      .findOneAndUpdate(
+        { _id: appId, $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lte: now } }] },
+        { $set: { leaseOwner: this.instanceId, leaseExpiresAt: new Date(now.getTime() + this.leaseMs) } },
+        { returnDocument: 'after' },
+      )
+      .lean<AccessTokenDocument>()
+      .exec();
   }
 
   private async fetchAndStore(

@@ -15,7 +15,7 @@ export const TEMPLATE_IDS = ['tmpl-coupon-issued', 'tmpl-activity-reminder'];
 export interface ReceivedNotification {
   headers: Record<string, string | string[] | undefined>;
   rawBody: string;
-  outcome: WeChatPayNotification | WeChatPaySignatureError;
+  outcome: WeChatPayNotification<unknown> | WeChatPaySignatureError;
 }
 
 export interface Harness {

@@ -1,0 +1,60 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensureWechatPayKeys, WECHATPAY_KEY_FILES } from '../../src/emulator';
+import { APP_ID, getJson, MCH_ID, postJson, startHarness, TEMPLATE_IDS } from './harness';
+
+let dataDir: string;
+
+beforeAll(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'membercard-emulator-'));
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('ensureWechatPayKeys', () => {
+  it('generates RSA-2048 keys, X.509 certificates and an APIv3 key once, then reuses the files', () => {
+    const keyDir = path.join(dataDir, 'keys-only');
+    const first = ensureWechatPayKeys(keyDir);
+    expect(readdirSync(keyDir).sort()).toEqual(Object.values(WECHATPAY_KEY_FILES).sort());
+    const merchantCert = new X509Certificate(first.merchantCertPem);
+    expect(merchantCert.serialNumber.toUpperCase()).toBe(first.merchantSerialNo);
+    expect(first.merchantSerialNo).toMatch(/^[0-9A-F]{40}$/);
+    expect(merchantCert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(merchantCert.checkPrivateKey(createPrivateKey(first.merchantPrivateKeyPem))).toBe(true);
+    expect(first.platformSerialNo).not.toBe(first.merchantSerialNo);
+    expect(first.apiV3Key).toMatch(/^[A-Za-z0-9]{32}$/);
+
+    expect(ensureWechatPayKeys(keyDir)).toEqual(first);
+    expect(ensureWechatPayKeys().merchantSerialNo).not.toBe(first.merchantSerialNo);
+  });
+});
+
+describe('emulator state', () => {
+  it('keeps keys, orders and subscribe quota across a restart on the same data dir', async () => {
+    const emulatorDir = path.join(dataDir, 'emulator');
+    const before = await startHarness({ dataDir: emulatorDir });
+    const outTradeNo = `PERSIST${Date.now()}`;
+    let prepayId: string;
+    try {
+      ({ prepayId } = await before.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 100, openid: 'emu_persist' }));
+      await postJson(`${before.emulatorBaseUrl}/subscriptions`, { openid: 'emu_persist', templateIds: [TEMPLATE_IDS[0]] });
+    } finally {
+      await before.close();
+    }
+    expect(existsSync(path.join(emulatorDir, 'state.json'))).toBe(true);
+
+    const after = await startHarness({ dataDir: emulatorDir });
+    try {
+      expect(after.emulator.keys).toEqual(before.emulator.keys);
+      const order = await after.payClient.queryByOutTradeNo(outTradeNo);
+      expect(order).toMatchObject({ appid: APP_ID, mchid: MCH_ID, trade_state: 'NOTPAY' });
+      expect(after.emulator.store.state.subscribeQuota.emu_persist).toEqual({ [TEMPLATE_IDS[0]!]: 1 });
+      const paid = await postJson(`${after.emulatorBaseUrl}/pay/${prepayId}?deliver=false`, {});
+      expect(paid.body.transaction.trade_state).toBe('SUCCESS');
+      expect((await getJson(`${after.emulatorBaseUrl}/stats`)).payApiRequests).toBe(1);
+    } finally {
+      await after.close();
+    }
+  });
+});

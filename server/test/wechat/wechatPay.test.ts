@@ -1,0 +1,258 @@
+import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { ensureWechatPayKeys } from '../../src/emulator';
+import {
+  WeChatPayApiError,
+  WeChatPaySignatureError,
+  type WeChatPayNotification,
+  type WeChatPayRefundNotice,
+  type WeChatPayTransaction,
+} from '../../src/wechat';
+import { APP_ID, MCH_ID, postJson, startHarness, type Harness } from './harness';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+});
+afterAll(() => harness.close());
+
+const newOutTradeNo = () => `MC${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
+}
+
+function acceptedNotifications(): WeChatPayNotification<unknown>[] {
+  return harness.received.flatMap((entry) => (entry.outcome instanceof WeChatPaySignatureError ? [] : [entry.outcome]));
+}
+
+describe('JSAPI payment', () => {
+  it('prepays, the shopper pays, and the signed encrypted notification verifies and decrypts', async () => {
+    const outTradeNo = newOutTradeNo();
+    const { prepayId, requestPayment } = await harness.payClient.jsapiPrepay({
+      outTradeNo,
+      description: '亲子烘焙课 报名费',
+      amountFen: 9900,
+      openid: 'emu_payer',
+      attach: 'signup:42',
+    });
+    expect(prepayId).toMatch(/^wx/);
+    expect(requestPayment).toMatchObject({ package: `prepay_id=${prepayId}`, signType: 'RSA' });
+    expect(requestPayment.timeStamp).toMatch(/^\d{10}$/);
+    expect((await harness.payClient.queryByOutTradeNo(outTradeNo)).trade_state).toBe('NOTPAY');
+
+    // The emulator checks paySign with the merchant certificate, as the WeChat client does.
+    const forgedPay = await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, { ...requestPayment, nonceStr: 'tampered' });
+    expect(forgedPay).toMatchObject({ status: 400, body: { code: 'SIGN_ERROR' } });
+
+    const paid = await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, requestPayment);
+    expect(paid.status).toBe(200);
+    expect(paid.body.notification).toMatchObject({ delivered: true, eventType: 'TRANSACTION.SUCCESS' });
+    expect(paid.body.notification.attempts).toEqual([expect.objectContaining({ status: 204 })]);
+
+    const notification = acceptedNotifications().find(
+      (each) => (each.resource as unknown as WeChatPayTransaction).out_trade_no === outTradeNo,
+    ) as WeChatPayNotification<WeChatPayTransaction>;
+    expect(notification.eventType).toBe('TRANSACTION.SUCCESS');
+    expect(notification.originalType).toBe('transaction');
+    expect(notification.resource).toMatchObject({
+      appid: APP_ID,
+      mchid: MCH_ID,
+      out_trade_no: outTradeNo,
+      trade_state: 'SUCCESS',
+      trade_type: 'JSAPI',
+      attach: 'signup:42',
+      payer: { openid: 'emu_payer' },
+      amount: { total: 9900, payer_total: 9900, currency: 'CNY' },
+    });
+    expect(notification.resource.transaction_id).toMatch(/^4200\d{24}$/);
+
+    const queried = await harness.payClient.queryByOutTradeNo(outTradeNo);
+    expect(queried).toMatchObject({ trade_state: 'SUCCESS', transaction_id: notification.resource.transaction_id });
+
+    // Paying twice is refused.
+    expect((await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {})).status).toBe(409);
+  });
+
+  it('retries the notification with backoff while the merchant answers non-2xx', async () => {
+    const outTradeNo = newOutTradeNo();
+    const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 100, openid: 'emu_retry' });
+    harness.failNextDeliveries(2);
+    const paid = await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {});
+    expect(paid.body.notification.delivered).toBe(true);
+    expect(paid.body.notification.attempts.map((attempt: { status: number }) => attempt.status)).toEqual([500, 500, 204]);
+  });
+
+  it('pays without notifying when asked (?deliver=false), leaving the merchant to query', async () => {
+    const outTradeNo = newOutTradeNo();
+    const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 200, openid: 'emu_quiet' });
+    const receivedBefore = harness.received.length;
+    const paid = await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}?deliver=false`, {});
+    expect(paid.body.notification).toBeNull();
+    expect(harness.received).toHaveLength(receivedBefore);
+    expect((await harness.payClient.queryByOutTradeNo(outTradeNo)).trade_state).toBe('SUCCESS');
+  });
+
+  it('closes an unpaid order, after which it cannot be paid', async () => {
+    const outTradeNo = newOutTradeNo();
+    const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 300, openid: 'emu_close' });
+    await harness.payClient.closeOrder(outTradeNo);
+    expect((await harness.payClient.queryByOutTradeNo(outTradeNo)).trade_state).toBe('CLOSED');
+    expect(await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {})).toMatchObject({ status: 409, body: { code: 'ORDERCLOSED' } });
+  });
+
+  it('validates orders: integer fen, out_trade_no format, duplicates with another amount', async () => {
+    const outTradeNo = newOutTradeNo();
+    const base = { outTradeNo, description: '课程', amountFen: 500, openid: 'emu_dup' };
+    const fractional = (await caught(harness.payClient.jsapiPrepay({ ...base, amountFen: 12.5 }))) as WeChatPayApiError;
+    expect(fractional).toBeInstanceOf(WeChatPayApiError);
+    expect([fractional.httpStatus, fractional.code]).toEqual([400, 'PARAM_ERROR']);
+    const badNo = (await caught(harness.payClient.jsapiPrepay({ ...base, outTradeNo: 'a#1' }))) as WeChatPayApiError;
+    expect(badNo.code).toBe('PARAM_ERROR');
+
+    const first = await harness.payClient.jsapiPrepay(base);
+    expect((await harness.payClient.jsapiPrepay(base)).prepayId).toBe(first.prepayId);
+    const conflict = (await caught(harness.payClient.jsapiPrepay({ ...base, amountFen: 600 }))) as WeChatPayApiError;
+    expect([conflict.httpStatus, conflict.code]).toEqual([400, 'INVALID_REQUEST']);
+  });
+
+  it('answers 404 ORDER_NOT_EXIST for an unknown order', async () => {
+    const missing = (await caught(harness.payClient.queryByOutTradeNo('NO_SUCH_ORDER_1'))) as WeChatPayApiError;
+    expect([missing.httpStatus, missing.code]).toEqual([404, 'ORDER_NOT_EXIST']);
+  });
+});
+
+describe('refunds', () => {
+  it('refunds a paid order and delivers a REFUND.SUCCESS notification', async () => {
+    const outTradeNo = newOutTradeNo();
+    const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '活动', amountFen: 5000, openid: 'emu_refund' });
+    await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {});
+
+    const outRefundNo = `RF${outTradeNo}`;
+    const refund = await harness.payClient.refund({ outTradeNo, outRefundNo, refundFen: 3000, totalFen: 5000, reason: '活动取消' });
+    expect(refund).toMatchObject({ out_refund_no: outRefundNo, out_trade_no: outTradeNo, status: 'PROCESSING', amount: { refund: 3000, total: 5000 } });
+
+    const notification = (await harness.waitFor(() =>
+      acceptedNotifications().find((each) => each.eventType === 'REFUND.SUCCESS' && (each.resource as { out_refund_no?: string }).out_refund_no === outRefundNo),
+    )) as WeChatPayNotification<WeChatPayRefundNotice>;
+    expect(notification.originalType).toBe('refund');
+    expect(notification.resource).toMatchObject({
+      mchid: MCH_ID,
+      out_trade_no: outTradeNo,
+      refund_id: refund.refund_id,
+      refund_status: 'SUCCESS',
+      amount: { total: 5000, refund: 3000, payer_total: 5000, payer_refund: 3000 },
+    });
+    expect((await harness.payClient.queryRefund(outRefundNo)).status).toBe('SUCCESS');
+    expect((await harness.payClient.queryByOutTradeNo(outTradeNo)).trade_state).toBe('REFUND');
+
+    // A repeat of the same refund is answered with the same refund; more than what is left is refused.
+    expect((await harness.payClient.refund({ outTradeNo, outRefundNo, refundFen: 3000, totalFen: 5000 })).refund_id).toBe(refund.refund_id);
+    const tooMuch = (await caught(harness.payClient.refund({ outTradeNo, outRefundNo: `${outRefundNo}b`, refundFen: 2001, totalFen: 5000 }))) as WeChatPayApiError;
+    expect([tooMuch.httpStatus, tooMuch.code]).toEqual([403, 'NOT_ENOUGH']);
+  });
+});
+
+describe('notification verification', () => {
+  let genuine: { headers: Record<string, string | string[] | undefined>; rawBody: string };
+
+  beforeAll(async () => {
+    const outTradeNo = newOutTradeNo();
+    const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 700, openid: 'emu_verify' });
+    await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {});
+    const entry = harness.received.find((each) => !(each.outcome instanceof WeChatPaySignatureError) && each.rawBody.includes('TRANSACTION.SUCCESS'));
+    genuine = { headers: entry!.headers, rawBody: entry!.rawBody };
+  });
+
+  async function reasonFor(headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<string> {
+    const error = await caught(harness.payClient.verifyAndDecryptNotification(headers, rawBody));
+    expect(error).toBeInstanceOf(WeChatPaySignatureError);
+    return (error as WeChatPaySignatureError).reason;
+  }
+
+  it('refuses a tampered body, a SIGNTEST probe, an unknown serial and missing headers', async () => {
+    expect(await reasonFor(genuine.headers, genuine.rawBody.replace('TRANSACTION.SUCCESS', 'TRANSACTION.SUCCESX'))).toBe('bad_signature');
+    expect(await reasonFor({ ...genuine.headers, 'wechatpay-signature': `WECHATPAY/SIGNTEST/${randomUUID()}` }, genuine.rawBody)).toBe('signtest_probe');
+    expect(await reasonFor({ ...genuine.headers, 'wechatpay-serial': 'PUB_KEY_ID_0000000000000000000000000000' }, genuine.rawBody)).toBe('unknown_serial');
+    expect(await reasonFor({ 'wechatpay-timestamp': String(genuine.headers['wechatpay-timestamp']) }, genuine.rawBody)).toBe('missing_headers');
+  });
+
+  it('refuses a notification signed with another key, over HTTP, with 4xx and {code: FAIL}', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = randomUUID();
+    const signature = createSign('RSA-SHA256').update(`${timestamp}\n${nonce}\n${genuine.rawBody}\n`).sign(privateKey, 'base64');
+    const response = await fetch(harness.notifyUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'wechatpay-timestamp': timestamp,
+        'wechatpay-nonce': nonce,
+        'wechatpay-signature': signature,
+        'wechatpay-serial': harness.emulator.keys.platformSerialNo,
+        'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
+      },
+      body: genuine.rawBody,
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ code: 'FAIL' });
+    expect((harness.received.at(-1)!.outcome as WeChatPaySignatureError).reason).toBe('bad_signature');
+  });
+
+  it('refuses a resource that does not decrypt with the APIv3 key', async () => {
+    const otherKeyClient = harness.newPayClient({ apiV3Key: 'A'.repeat(32) });
+    const error = await caught(otherKeyClient.verifyAndDecryptNotification(genuine.headers, genuine.rawBody));
+    expect((error as WeChatPaySignatureError).reason).toBe('decrypt_failed');
+  });
+});
+
+describe('merchant and platform authentication', () => {
+  it('answers 401 SIGN_ERROR when the Authorization signature is not the merchant key', async () => {
+    const impostor = ensureWechatPayKeys();
+    const client = harness.newPayClient({ merchantPrivateKeyPem: impostor.merchantPrivateKeyPem });
+    const error = (await caught(client.queryByOutTradeNo('ANY_ORDER_1'))) as WeChatPayApiError;
+    expect(error).toBeInstanceOf(WeChatPayApiError);
+    expect([error.httpStatus, error.code]).toEqual([401, 'SIGN_ERROR']);
+  });
+
+  it('refuses API answers whose Wechatpay-Signature does not verify with the configured platform key', async () => {
+    const impostor = ensureWechatPayKeys();
+    const client = harness.newPayClient({
+      platformCertificates: {},
+      platformPublicKey: { id: harness.emulator.keys.platformSerialNo, pem: impostor.platformPublicKeyPem },
+    });
+    const error = (await caught(client.queryByOutTradeNo('ANY_ORDER_2'))) as WeChatPaySignatureError;
+    expect(error).toBeInstanceOf(WeChatPaySignatureError);
+    expect(error.reason).toBe('bad_signature');
+  });
+
+  it('downloads platform certificates from /v3/certificates when none are configured', async () => {
+    const client = harness.newPayClient({ platformCertificates: {} });
+    const outTradeNo = newOutTradeNo();
+    const { prepayId } = await client.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 800, openid: 'emu_bootstrap' });
+    expect(prepayId).toMatch(/^wx/);
+    expect(await client.refreshPlatformCertificates()).toEqual([harness.emulator.keys.platformSerialNo]);
+  });
+});
+
+describe('public-key signing mode', () => {
+  it('signs with the WeChat Pay public key id as Wechatpay-Serial', async () => {
+    const publicKeyHarness = await startHarness({ keys: harness.emulator.keys, signingMode: 'publicKey' });
+    try {
+      const keys = harness.emulator.keys;
+      const client = publicKeyHarness.newPayClient({ platformCertificates: {}, platformPublicKey: { id: keys.platformPublicKeyId, pem: keys.platformPublicKeyPem } });
+      const outTradeNo = newOutTradeNo();
+      const { prepayId } = await client.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 900, openid: 'emu_pubkey' });
+      await postJson(`${publicKeyHarness.emulatorBaseUrl}/pay/${prepayId}?deliver=false`, {});
+      expect((await client.queryByOutTradeNo(outTradeNo)).trade_state).toBe('SUCCESS');
+      expect(keys.platformPublicKeyId).toMatch(/^PUB_KEY_ID_\d+$/);
+    } finally {
+      await publicKeyHarness.close();
+    }
+  });
+});
