@@ -30,6 +30,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Code window for member/coupon/sign-up codes, seconds. */
   codeStepSeconds?: number;
+  /** Mount the WeChat emulator and point the WeChat clients at it (default: in demo mode). Tests set it. */
+  emulator?: boolean;
 }
 
 export interface RunningMembercard {
@@ -67,22 +69,24 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
   const port = (server.address() as AddressInfo).port;
   const localUrl = `http://127.0.0.1:${port}`;
 
+  const useEmulator = options.emulator ?? config.demo;
   let emulator: WeChatEmulator | null = null;
-  if (config.demo) {
+  if (useEmulator) {
     emulator = await createEmulator({
       appId: config.wechat.appId,
       appSecret: DEMO_APP_SECRET,
       mchId: config.wechatPay.mchId,
       subscribeTemplateIds: Object.values(SUBSCRIBE_TEMPLATES),
-      dataDir: path.join(config.dataDir, 'wechat-emulator'),
+      dataDir: config.demo ? path.join(config.dataDir, 'wechat-emulator') : undefined,
     });
     const running = emulator;
     cleanups.unshift(() => running.close());
   }
 
+  if (!config.jwtSecret && !config.demo) throw new Error('JWT_SECRET is required outside demo mode');
   const jwtSecret = config.jwtSecret ?? demoSecret(config.dataDir);
   const wechat = new WeChatClient({
-    baseUrl: config.wechat.apiBaseUrl ?? (config.demo ? `${localUrl}${EMULATOR_PREFIX}` : 'https://api.weixin.qq.com'),
+    baseUrl: config.wechat.apiBaseUrl ?? (useEmulator ? `${localUrl}${EMULATOR_PREFIX}` : 'https://api.weixin.qq.com'),
     appId: config.wechat.appId,
     appSecret: config.wechat.appSecret ?? DEMO_APP_SECRET,
     accessTokens: new MongoAccessTokenCache(connection),

@@ -7,3 +7,4 @@ export * from './coupons';
 export * from './activities';
 export * from './campaigns';
 export * from './app-config';
+export * from './org';

@@ -6,12 +6,47 @@ import type { RouteSpec } from './route';
 // drift from what the server accepts. zod emits JSON Schema 2020-12, which OpenAPI 3.1 takes as it is.
 
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * Converts one zod schema. Schemas carrying a `.meta({id})` come back under `$defs`; they are hoisted into
+ * `components.schemas` (an input variant that differs from the output one gets an `Input` suffix) and
+ * every `#/$defs/X` reference is rewritten to point there.
+ */
+function makeConverter(components: Record<string, JsonSchema>) {
+  return function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const { $schema: _ignored, $defs, ...root } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema & {
+      $defs?: Record<string, JsonSchema>;
+    };
+    const renames = new Map<string, string>();
+    for (const [id, def] of Object.entries($defs ?? {})) {
+      const existing = components[id];
+      const name = existing && JSON.stringify(existing) !== JSON.stringify(def) && io === 'input' ? `${id}Input` : id;
+      renames.set(id, name);
+    }
+    const rewrite = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(rewrite);
+      if (value && typeof value === 'object') {
+        return Object.fromEntries(
+          Object.entries(value).map(([k, v]) => {
+            if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) {
+              const id = v.slice('#/$defs/'.length);
+              return [k, `#/components/schemas/${renames.get(id) ?? id}`];
+            }
+            return [k, rewrite(v)];
+          }),
+        );
+      }
+      return value;
+    };
+    for (const [id, def] of Object.entries($defs ?? {})) {
+      components[renames.get(id)!] ??= rewrite(def) as JsonSchema;
+    }
+    return rewrite(root) as JsonSchema;
+  };
 }
 
-function parametersOf(spec: RouteSpec): unknown[] {
+function parametersOf(spec: RouteSpec, jsonSchema: ReturnType<typeof makeConverter>): unknown[] {
   const out: unknown[] = [];
   for (const [where, schema] of [
     ['path', spec.params],
@@ -31,6 +66,9 @@ function parametersOf(spec: RouteSpec): unknown[] {
 
 export function buildOpenApiDocument(specs: RouteSpec[], info: { title: string; version: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
+  const components: Record<string, JsonSchema> = {};
+  const jsonSchema = makeConverter(components);
+  components.ErrorAnswer = jsonSchema(ErrorAnswerSchema, 'output');
   for (const spec of specs) {
     const path = spec.path.replace(/:([A-Za-z_]+)/g, '{$1}');
     const status = String(spec.status ?? 200);
@@ -38,12 +76,12 @@ export function buildOpenApiDocument(specs: RouteSpec[], info: { title: string; 
       summary: spec.summary,
       tags: [spec.tag],
       operationId: `${spec.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-      parameters: parametersOf(spec),
+      parameters: parametersOf(spec, jsonSchema),
       responses: {
         [status]: spec.response
           ? { description: 'Success', content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } } }
           : { description: 'Success' },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } },
+        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorAnswer' } } } },
       },
     };
     if (spec.auth !== 'public') operation.security = [{ bearer: [] }];
@@ -62,7 +100,7 @@ export function buildOpenApiDocument(specs: RouteSpec[], info: { title: string; 
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { ErrorBody: jsonSchema(ErrorAnswerSchema, 'output') },
+      schemas: components,
     },
   };
 }

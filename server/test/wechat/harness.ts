@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
 import { createEmulator, type EmulatorOptions, type WeChatEmulator } from '../../src/emulator';
 import { WeChatPayClient, WeChatPaySignatureError, type WeChatPayClientOptions, type WeChatPayNotification } from '../../src/wechat';
 
@@ -32,7 +33,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> = {}): Promise<Harness> {
+/** `parseBodiesFirst` puts a JSON body parser in front of the emulator, as the server's app does. */
+export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> = {}, parseBodiesFirst = false): Promise<Harness> {
   const emulator = await createEmulator({
     appId: APP_ID,
     appSecret: APP_SECRET,
@@ -48,9 +50,12 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
 
   const merchantRoutes = new Router();
   merchantRoutes.post('/api/v1/payments/wechat/notify', async (ctx) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString('utf8');
+    let rawBody = (ctx.request as { rawBody?: string }).rawBody;
+    if (rawBody === undefined) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      rawBody = Buffer.concat(chunks).toString('utf8');
+    }
     const headers = { ...ctx.headers };
     if (failuresToAnswer > 0) {
       failuresToAnswer -= 1;
@@ -71,6 +76,7 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
   });
 
   const app = new Koa();
+  if (parseBodiesFirst) app.use(bodyParser({ enableTypes: ['json'] }));
   app.use(emulator.router.routes()).use(emulator.router.allowedMethods());
   app.use(merchantRoutes.routes());
   const server: Server = await new Promise((resolve) => {

@@ -256,3 +256,19 @@ describe('public-key signing mode', () => {
     }
   });
 });
+
+describe('behind a JSON body parser', () => {
+  it('verifies signatures over the raw body the parser kept', async () => {
+    const parsed = await startHarness({ keys: harness.emulator.keys }, true);
+    try {
+      const outTradeNo = newOutTradeNo();
+      const { prepayId } = await parsed.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 1000, openid: 'emu_parsed' });
+      const paid = await postJson(`${parsed.emulatorBaseUrl}/pay/${prepayId}`, {});
+      expect(paid.body.notification.delivered).toBe(true);
+      expect(parsed.received.at(-1)!.outcome).not.toBeInstanceOf(WeChatPaySignatureError);
+      await expect(parsed.payClient.closeOrder('NO_SUCH_ORDER_9')).rejects.toMatchObject({ httpStatus: 404, code: 'ORDER_NOT_EXIST' });
+    } finally {
+      await parsed.close();
+    }
+  });
+});

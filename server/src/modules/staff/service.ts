@@ -8,7 +8,7 @@ import { ErrorCode } from '@membercard/shared';
 import type { AuditService } from '../audit/service';
 import type { StaffAccount, Store, staffModel, storeModel } from './model';
 
-const toStore = (s: Store) => ({ id: s._id, name: s.name, city: s.city, active: s.active });
+const toStore = (s: Store) => ({ id: s._id, name: s.name, ...(s.city ? { city: s.city } : {}), active: s.active });
 const toStaff = (s: StaffAccount) => ({
   id: String(s._id),
   username: s.username,

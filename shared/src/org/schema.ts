@@ -1,11 +1,12 @@
-import { IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '@membercard/shared';
+import { IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '../common';
+import { StoreSchema } from '../members/schema';
 import { z } from 'zod';
 
-// Wire shapes of store and staff administration. (Kept beside the server until they move to shared/.)
+// Wire shapes of HQ's store, staff-account and audit-log administration.
 
-export const StoreAnswerSchema = z
-  .object({ id: IdSchema, name: z.string(), city: z.string().nullable(), active: z.boolean() })
-  .meta({ id: 'Store' });
+/** A store as HQ sees it: open or closed. */
+export const StoreDetailSchema = StoreSchema.extend({ active: z.boolean() }).meta({ id: 'StoreDetail' });
+export type StoreDetail = z.infer<typeof StoreDetailSchema>;
 
 export const StoreCreateBodySchema = z
   .strictObject({
@@ -23,7 +24,7 @@ export const StorePatchBodySchema = z
   })
   .meta({ id: 'StorePatchBody' });
 
-export const StaffAccountAnswerSchema = z
+export const StaffAccountSchema = z
   .object({
     id: IdSchema,
     username: z.string(),
@@ -61,7 +62,7 @@ export const StaffPatchBodySchema = z
   })
   .meta({ id: 'StaffPatchBody' });
 
-export const StaffListQuerySchema = ListQuerySchema.extend({ storeId: IdSchema.optional() });
+export const StaffListQuerySchema = ListQuerySchema.extend({ storeId: IdSchema.optional() }).meta({ id: 'StaffListQuery' });
 
 export const AuditListQuerySchema = ListQuerySchema.extend({
   actorId: z.string().max(64).optional(),
@@ -71,9 +72,9 @@ export const AuditListQuerySchema = ListQuerySchema.extend({
   targetId: z.string().max(64).optional(),
   from: IsoDateTimeSchema.optional(),
   to: IsoDateTimeSchema.optional(),
-});
+}).meta({ id: 'AuditListQuery' });
 
-export const AuditEntryAnswerSchema = z
+export const AuditEntrySchema = z
   .object({
     id: IdSchema,
     actorType: z.enum(['staff', 'admin']),
@@ -90,6 +91,6 @@ export const AuditEntryAnswerSchema = z
   })
   .meta({ id: 'AuditEntry' });
 
-export const StorePageSchema = pageOf(StoreAnswerSchema);
-export const StaffPageSchema = pageOf(StaffAccountAnswerSchema);
-export const AuditPageSchema = pageOf(AuditEntryAnswerSchema);
+export const StoreDetailPageSchema = pageOf(StoreDetailSchema).meta({ id: 'StoreDetailPage' });
+export const StaffAccountPageSchema = pageOf(StaffAccountSchema).meta({ id: 'StaffAccountPage' });
+export const AuditEntryPageSchema = pageOf(AuditEntrySchema).meta({ id: 'AuditEntryPage' });
