@@ -1,0 +1,99 @@
+import { App as AntApp, ConfigProvider } from 'antd';
+import enUS from 'antd/locale/en_US';
+import zhCN from 'antd/locale/zh_CN';
+import { lazy, Suspense, type ReactNode } from 'react';
+import { HashRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { useSession } from './auth/session';
+import { AppLayout } from './components/AppLayout';
+import { LoadingState } from './components/states';
+import { LangProvider, useLang } from './i18n';
+
+// Hash routing, so the server only has to serve index.html at /admin/ and any deep link still works
+// after a reload. Every screen is its own lazily loaded chunk.
+const SignInPage = lazy(() => import('./pages/SignInPage'));
+const DashboardPage = lazy(() => import('./pages/DashboardPage'));
+const MembersPage = lazy(() => import('./pages/MembersPage'));
+const MemberDetailPage = lazy(() => import('./pages/MemberDetailPage'));
+const CouponTemplatesPage = lazy(() => import('./pages/CouponTemplatesPage'));
+const CouponTemplateEditorPage = lazy(() => import('./pages/CouponTemplateEditorPage'));
+const CodeBatchesPage = lazy(() => import('./pages/CodeBatchesPage'));
+const SegmentsPage = lazy(() => import('./pages/SegmentsPage'));
+const CampaignsPage = lazy(() => import('./pages/CampaignsPage'));
+const CampaignNewPage = lazy(() => import('./pages/CampaignNewPage'));
+const CampaignDetailPage = lazy(() => import('./pages/CampaignDetailPage'));
+const AutomationPage = lazy(() => import('./pages/AutomationPage'));
+const ActivitiesPage = lazy(() => import('./pages/ActivitiesPage'));
+const ActivityEditorPage = lazy(() => import('./pages/ActivityEditorPage'));
+const ActivityDetailPage = lazy(() => import('./pages/ActivityDetailPage'));
+const StoresPage = lazy(() => import('./pages/StoresPage'));
+const StaffPage = lazy(() => import('./pages/StaffPage'));
+const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
+
+function RequireSession({ children, hqOnly }: { children: ReactNode; hqOnly?: boolean }) {
+  const session = useSession();
+  const location = useLocation();
+  if (!session) return <Navigate to="/signin" replace state={{ from: location.pathname }} />;
+  if (hqOnly && session.kind !== 'hq') return <Navigate to="/dashboard" replace />;
+  return <>{children}</>;
+}
+
+function Screens() {
+  const hq = (element: ReactNode) => <RequireSession hqOnly>{element}</RequireSession>;
+  return (
+    <Suspense fallback={<div style={{ padding: 48 }}><LoadingState /></div>}>
+      <Routes>
+        <Route path="/signin" element={<SignInPage />} />
+        <Route
+          element={
+            <RequireSession>
+              <AppLayout />
+            </RequireSession>
+          }
+        >
+          <Route path="/" element={<Navigate to="/dashboard" replace />} />
+          <Route path="/dashboard" element={<DashboardPage />} />
+          <Route path="/members" element={<MembersPage />} />
+          <Route path="/members/:id" element={<MemberDetailPage />} />
+          <Route path="/coupons" element={hq(<CouponTemplatesPage />)} />
+          <Route path="/coupons/new" element={hq(<CouponTemplateEditorPage />)} />
+          <Route path="/coupons/:id" element={hq(<CouponTemplateEditorPage />)} />
+          <Route path="/code-batches" element={hq(<CodeBatchesPage />)} />
+          <Route path="/segments" element={hq(<SegmentsPage />)} />
+          <Route path="/campaigns" element={hq(<CampaignsPage />)} />
+          <Route path="/campaigns/new" element={hq(<CampaignNewPage />)} />
+          <Route path="/campaigns/:id" element={hq(<CampaignDetailPage />)} />
+          <Route path="/automation" element={hq(<AutomationPage />)} />
+          <Route path="/activities" element={<ActivitiesPage />} />
+          <Route path="/activities/new" element={<ActivityEditorPage />} />
+          <Route path="/activities/:id/edit" element={<ActivityEditorPage />} />
+          <Route path="/activities/:id" element={<ActivityDetailPage />} />
+          <Route path="/stores" element={hq(<StoresPage />)} />
+          <Route path="/staff" element={hq(<StaffPage />)} />
+          <Route path="/audit" element={hq(<AuditLogPage />)} />
+          <Route path="*" element={<Navigate to="/dashboard" replace />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}
+
+function Themed() {
+  const { lang } = useLang();
+  return (
+    <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={{ token: { colorPrimary: '#c8372d', borderRadius: 6 } }}>
+      <AntApp>
+        <HashRouter>
+          <Screens />
+        </HashRouter>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+export function App() {
+  return (
+    <LangProvider>
+      <Themed />
+    </LangProvider>
+  );
+}

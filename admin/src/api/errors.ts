@@ -1,0 +1,102 @@
+// The contract's error body ({error: {code, message, details?}, requestId}) turned into something a
+// screen can show: one readable sentence (Chinese or English) and, for VALIDATION_FAILED, a message per
+// form field.
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+  requestId?: string;
+}
+
+export type Lang = 'zh' | 'en';
+
+/** Readable text for the codes a console user can meet; anything else falls back to the server's message. */
+const messagesByCode: Record<string, { zh: string; en: string }> = {
+  VALIDATION_FAILED: { zh: '填写的内容有误，请检查标红的字段', en: 'Some fields are invalid; check the highlighted ones' },
+  UNAUTHENTICATED: { zh: '登录已失效，请重新登录', en: 'Your session has expired; please sign in again' },
+  FORBIDDEN: { zh: '没有权限执行此操作', en: 'You are not allowed to do this' },
+  NOT_FOUND: { zh: '要找的内容不存在', en: 'Not found' },
+  CONFLICT: { zh: '状态已变化，请刷新后重试', en: 'The state has changed; refresh and try again' },
+  RATE_LIMITED: { zh: '操作太频繁，请稍后再试', en: 'Too many attempts; try again later' },
+  INTERNAL: { zh: '服务器出错了，请稍后再试', en: 'Server error; try again later' },
+  NETWORK: { zh: '无法连接服务器，请检查网络', en: 'Cannot reach the server; check the network' },
+  INSUFFICIENT_POINTS: { zh: '积分不足，调整后余额不能小于 0', en: 'Not enough points: the balance cannot go below 0' },
+  CAMPAIGN_ALREADY_LAUNCHED: { zh: '活动已经发起过了', en: 'This campaign has already been launched' },
+  IDEMPOTENCY_KEY_REUSED: { zh: '重复提交的内容不一致', en: 'A repeated request carried different content' },
+  IDEMPOTENCY_IN_PROGRESS: { zh: '相同的请求正在处理中', en: 'The same request is still being processed' },
+  CODE_NOT_FOUND: { zh: '兑换码不存在', en: 'Code not found' },
+  CODE_ALREADY_USED: { zh: '兑换码已被使用', en: 'Code already used' },
+  WRONG_STORE: { zh: '不属于该门店', en: 'Belongs to another store' },
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly serverMessage: string,
+    readonly details: Record<string, unknown> | undefined,
+    readonly requestId: string | undefined,
+  ) {
+    super(`${code}: ${serverMessage}`);
+    this.name = 'ApiError';
+  }
+
+  /** Field path ("segment.tiers") → message, for VALIDATION_FAILED answers; empty otherwise. */
+  get fieldErrors(): Record<string, string> {
+    return fieldErrorsFromDetails(this.details);
+  }
+
+  readableMessage(lang: Lang = 'zh'): string {
+    return readableErrorMessage(this, lang);
+  }
+}
+
+export function readableErrorMessage(error: unknown, lang: Lang = 'zh'): string {
+  if (error instanceof ApiError) {
+    const known = messagesByCode[error.code];
+    if (known) return known[lang];
+    return error.serverMessage || (lang === 'zh' ? `请求失败（${error.status}）` : `Request failed (${error.status})`);
+  }
+  if (error instanceof Error && error.message) return error.message;
+  return lang === 'zh' ? '出错了' : 'Something went wrong';
+}
+
+type PathLike = string | number | Array<string | number>;
+
+function joinPath(path: PathLike): string {
+  if (Array.isArray(path)) return path.map(String).join('.');
+  return String(path);
+}
+
+/**
+ * The server's validation details may list issues zod-style (`issues: [{path, message}]`), as a
+ * `fields` map or list, or as a flat `{field: message}` map; all become `{"a.b": "message"}`.
+ */
+export function fieldErrorsFromDetails(details: Record<string, unknown> | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (!details) return result;
+  const addIssue = (issue: unknown) => {
+    if (!issue || typeof issue !== 'object') return;
+    const { path, field, message } = issue as { path?: PathLike; field?: PathLike; message?: unknown };
+    const where = path ?? field;
+    if (where === undefined || typeof message !== 'string') return;
+    const key = joinPath(where);
+    if (key && !(key in result)) result[key] = message;
+  };
+  const listed = details.issues ?? details.fields ?? details.errors;
+  if (Array.isArray(listed)) {
+    listed.forEach(addIssue);
+    return result;
+  }
+  const map = listed && typeof listed === 'object' ? (listed as Record<string, unknown>) : details;
+  for (const [key, value] of Object.entries(map)) {
+    if (typeof value === 'string') result[key] = value;
+    else if (Array.isArray(value) && typeof value[0] === 'string') result[key] = value[0];
+  }
+  return result;
+}
+
+export function isApiErrorBody(value: unknown): value is ApiErrorBody {
+  if (!value || typeof value !== 'object') return false;
+  const error = (value as { error?: unknown }).error;
+  return !!error && typeof error === 'object' && typeof (error as { code?: unknown }).code === 'string';
+}

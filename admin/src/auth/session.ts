@@ -1,0 +1,50 @@
+import { useSyncExternalStore } from 'react';
+
+// Who is signed in. HQ admins see every store; a store manager (signed in through /auth/staff) sees only
+// their own store, and the server enforces the same confinement.
+
+export type Session =
+  | { kind: 'hq'; token: string; refreshToken?: string; id: string; name: string; role: string }
+  | { kind: 'manager'; token: string; refreshToken?: string; id: string; name: string; role: 'manager'; storeId: string };
+
+const STORAGE_KEY = 'membercard.admin.session';
+const listeners = new Set<() => void>();
+
+function readStored(): Session | null {
+  try {
+    const raw = globalThis.localStorage?.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+let current: Session | null = readStored();
+
+export function getSession(): Session | null {
+  return current;
+}
+
+export function setSession(session: Session | null): void {
+  current = session;
+  try {
+    if (session) globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(session));
+    else globalThis.localStorage?.removeItem(STORAGE_KEY);
+  } catch {
+    // Private mode without storage: the session lives until the tab closes.
+  }
+  listeners.forEach((listener) => listener());
+}
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function useSession(): Session | null {
+  return useSyncExternalStore(subscribe, getSession, getSession);
+}
+
+export function isHq(session: Session | null): boolean {
+  return session?.kind === 'hq';
+}

@@ -1,0 +1,93 @@
+import {
+  AuditOutlined,
+  BarChartOutlined,
+  CalendarOutlined,
+  GiftOutlined,
+  LogoutOutlined,
+  NotificationOutlined,
+  QrcodeOutlined,
+  RobotOutlined,
+  ShopOutlined,
+  TeamOutlined,
+  UserOutlined,
+  UsergroupAddOutlined,
+  FilterOutlined,
+} from '@ant-design/icons';
+import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
+import { Suspense } from 'react';
+import { Outlet, useLocation, useNavigate } from 'react-router-dom';
+import { setSession, useSession } from '../auth/session';
+import { useLang, useT } from '../i18n';
+import { useReference } from '../lib/reference';
+import { LoadingState } from './states';
+
+export function AppLayout() {
+  const session = useSession();
+  const t = useT();
+  const { lang, setLang } = useLang();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const reference = useReference();
+  const hq = session?.kind === 'hq';
+
+  const items = [
+    { key: '/dashboard', icon: <BarChartOutlined />, label: t('数据看板', 'Dashboard') },
+    { key: '/members', icon: <UserOutlined />, label: t('会员', 'Members') },
+    ...(hq
+      ? [
+          { key: '/coupons', icon: <GiftOutlined />, label: t('优惠券模板', 'Coupon templates') },
+          { key: '/code-batches', icon: <QrcodeOutlined />, label: t('兑换码', 'Redemption codes') },
+          { key: '/segments', icon: <FilterOutlined />, label: t('人群圈选', 'Segments') },
+          { key: '/campaigns', icon: <NotificationOutlined />, label: t('营销推送', 'Campaigns') },
+          { key: '/automation', icon: <RobotOutlined />, label: t('自动化规则', 'Automation') },
+        ]
+      : []),
+    { key: '/activities', icon: <CalendarOutlined />, label: t('门店活动', 'Activities') },
+    ...(hq
+      ? [
+          { key: '/stores', icon: <ShopOutlined />, label: t('门店', 'Stores') },
+          { key: '/staff', icon: <TeamOutlined />, label: t('员工账号', 'Staff') },
+          { key: '/audit', icon: <AuditOutlined />, label: t('操作日志', 'Audit log') },
+        ]
+      : []),
+  ];
+  const selected = items.map((item) => item.key).find((key) => location.pathname === key || location.pathname.startsWith(`${key}/`)) ?? '/dashboard';
+
+  return (
+    <Layout style={{ minHeight: '100vh' }}>
+      <Layout.Sider width={208} theme="light" style={{ borderRight: '1px solid #eee' }}>
+        <div style={{ height: 56, display: 'flex', alignItems: 'center', gap: 8, padding: '0 20px', fontWeight: 700, fontSize: 16 }}>
+          <UsergroupAddOutlined style={{ color: '#c8372d', fontSize: 20 }} />
+          {t('会员中心', 'Membercard HQ')}
+        </div>
+        <Menu mode="inline" selectedKeys={[selected]} items={items} onClick={({ key }) => navigate(key)} style={{ borderInlineEnd: 'none' }} data-testid="main-menu" />
+      </Layout.Sider>
+      <Layout>
+        <Layout.Header style={{ background: '#fff', padding: '0 24px', display: 'flex', alignItems: 'center', justifyContent: 'flex-end', gap: 16, borderBottom: '1px solid #eee', height: 56 }}>
+          {session?.kind === 'manager' ? <Tag color="blue">{t('门店', 'Store')}: {reference.storeName(session.storeId)}</Tag> : <Tag color="red">HQ</Tag>}
+          <Segmented size="small" value={lang} onChange={(value) => setLang(value as 'zh' | 'en')} options={[{ label: '中文', value: 'zh' }, { label: 'EN', value: 'en' }]} data-testid="lang-switch" />
+          <Dropdown
+            menu={{
+              items: [{ key: 'signout', icon: <LogoutOutlined />, label: t('退出登录', 'Sign out') }],
+              onClick: () => {
+                setSession(null);
+                navigate('/signin');
+              },
+            }}
+          >
+            <Space style={{ cursor: 'pointer' }} data-testid="user-menu">
+              <Avatar size="small" icon={<UserOutlined />} />
+              <Typography.Text>{session?.name}</Typography.Text>
+            </Space>
+          </Dropdown>
+          <Button type="text" icon={<LogoutOutlined />} aria-label={t('退出登录', 'Sign out')} onClick={() => { setSession(null); navigate('/signin'); }} />
+        </Layout.Header>
+        <Layout.Content style={{ padding: 24, minWidth: 0 }}>
+          <Suspense fallback={<LoadingState />}>
+            <Outlet />
+          </Suspense>
+        </Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}

@@ -1,0 +1,32 @@
+import type { FormInstance } from 'antd';
+import type { z } from 'zod';
+import { ApiError } from '../api';
+import { issuesToFieldErrors, placeFieldErrors } from '../lib/forms';
+
+// Client-side checks use the same shared zod schema the server validates with; whatever still comes
+// back as VALIDATION_FAILED is shown on the same fields.
+
+export type Checked<T> = { ok: true; data: T } | { ok: false; errors: Record<string, string> };
+
+export function checkWith<S extends z.ZodType>(schema: S, body: unknown): Checked<z.infer<S>> {
+  const result = schema.safeParse(body);
+  if (result.success) return { ok: true, data: result.data };
+  return { ok: false, errors: issuesToFieldErrors(result.error.issues) };
+}
+
+/** Puts the messages on the form's fields; returns those that fit no field. */
+export function showFieldErrors(form: FormInstance, errors: Record<string, string>, rename: Record<string, string> = {}): string[] {
+  const known = Object.keys(form.getFieldsValue(true) as Record<string, unknown>);
+  const placed = placeFieldErrors(errors, [...known, ...Object.values(rename)], rename);
+  form.setFields(placed.fields);
+  return placed.unplaced;
+}
+
+/** The server's field errors for a failed save, or null when the error is not about fields. */
+export function serverFieldErrors(error: unknown): Record<string, string> | null {
+  if (error instanceof ApiError && error.code === 'VALIDATION_FAILED') {
+    const fields = error.fieldErrors;
+    return Object.keys(fields).length ? fields : null;
+  }
+  return null;
+}

@@ -1,0 +1,68 @@
+import { useEffect, useState } from 'react';
+import { api } from '../api';
+import type { Store, TierRef } from '../api/types';
+
+// Stores and tiers appear in nearly every screen (names in tables, choices in forms). They are read
+// once per session from the public lists and shared by every screen.
+
+export interface ReferenceData {
+  stores: Store[];
+  tiers: TierRef[];
+  storeName: (id: string | null | undefined) => string;
+  tierName: (code: string | null | undefined) => string;
+}
+
+const DEFAULT_TIERS: TierRef[] = [
+  { code: 'silver', name: '银卡' },
+  { code: 'gold', name: '金卡' },
+  { code: 'platinum', name: '白金卡' },
+];
+
+/** Lists may come as a plain array or as a page {items}. */
+export function itemsOf<Item>(answer: Item[] | { items: Item[] } | undefined | null): Item[] {
+  if (!answer) return [];
+  return Array.isArray(answer) ? answer : answer.items ?? [];
+}
+
+let cached: Promise<{ stores: Store[]; tiers: TierRef[] }> | null = null;
+
+function loadReference(): Promise<{ stores: Store[]; tiers: TierRef[] }> {
+  cached ??= Promise.all([
+    api.get<Store[] | { items: Store[] }>('/stores', { limit: 100 }).then(itemsOf).catch(() => [] as Store[]),
+    api.get<TierRef[] | { items: TierRef[] }>('/tiers').then(itemsOf).catch(() => DEFAULT_TIERS),
+  ]).then(([stores, tiers]) => ({ stores, tiers: tiers.length ? tiers.map((tier) => ({ code: tier.code, name: tier.name })) : DEFAULT_TIERS }));
+  // A failed load is retried by the next screen rather than cached.
+  cached.then(({ stores }) => {
+    if (stores.length === 0) cached = null;
+  });
+  return cached;
+}
+
+export function invalidateReference(): void {
+  cached = null;
+}
+
+export function buildReference(stores: Store[], tiers: TierRef[]): ReferenceData {
+  const storeById = new Map(stores.map((store) => [store.id, store]));
+  const tierByCode = new Map(tiers.map((tier) => [tier.code, tier]));
+  return {
+    stores,
+    tiers,
+    storeName: (id) => (id ? (storeById.get(id)?.name ?? id) : '—'),
+    tierName: (code) => (code ? (tierByCode.get(code)?.name ?? code) : '—'),
+  };
+}
+
+export function useReference(): ReferenceData {
+  const [data, setData] = useState<ReferenceData>(() => buildReference([], DEFAULT_TIERS));
+  useEffect(() => {
+    let live = true;
+    loadReference().then(({ stores, tiers }) => {
+      if (live) setData(buildReference(stores, tiers));
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
+  return data;
+}

@@ -1,0 +1,158 @@
+import { ArrowLeftOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Card, DatePicker, Form, Input, InputNumber, Select, Space } from 'antd';
+import dayjs, { type Dayjs } from 'dayjs';
+import { useEffect, useState } from 'react';
+import { useNavigate, useParams } from 'react-router-dom';
+import { api, readableErrorMessage } from '../api';
+import { useSession } from '../auth/session';
+import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { PageTitle } from '../components/PageTitle';
+import { ErrorState, LoadingState } from '../components/states';
+import { useLang, useT } from '../i18n';
+import { compact } from '../lib/forms';
+import { fenToYuan, yuanToFen } from '../lib/format';
+import { useReference } from '../lib/reference';
+import { ActivityInputSchema, type Activity } from '../shared';
+
+interface ActivityForm {
+  title: string;
+  description: string;
+  storeId?: string;
+  period?: [Dayjs, Dayjs] | null;
+  signupClosesAt?: Dayjs | null;
+  capacity?: number | null;
+  tiers?: string[];
+  feeYuan?: number | null;
+  attendancePoints?: number | null;
+}
+
+const renameToForm: Record<string, string> = { startAt: 'period', endAt: 'period', feeFen: 'feeYuan' };
+
+export default function ActivityEditorPage() {
+  const { id } = useParams();
+  const t = useT();
+  const { lang } = useLang();
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const session = useSession();
+  const reference = useReference();
+  const [form] = Form.useForm<ActivityForm>();
+  const [loading, setLoading] = useState(!!id);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const managerStore = session?.kind === 'manager' ? session.storeId : undefined;
+
+  useEffect(() => {
+    if (!id) return;
+    const controller = new AbortController();
+    api
+      .get<Activity>(`/admin/activities/${id}`, undefined, controller.signal)
+      .then((activity) =>
+        form.setFieldsValue({
+          title: activity.title,
+          description: activity.description,
+          storeId: activity.storeId,
+          period: [dayjs(activity.startAt), dayjs(activity.endAt)],
+          signupClosesAt: dayjs(activity.signupClosesAt),
+          capacity: activity.capacity,
+          tiers: activity.tiers ?? [],
+          feeYuan: fenToYuan(activity.feeFen) ?? 0,
+          attendancePoints: activity.attendancePoints,
+        }),
+      )
+      .catch((cause: unknown) => !controller.signal.aborted && setLoadError(cause))
+      .finally(() => !controller.signal.aborted && setLoading(false));
+    return () => controller.abort();
+  }, [id, form]);
+
+  const save = async () => {
+    setError(null);
+    const values = form.getFieldsValue(true) as ActivityForm;
+    const body = compact({
+      title: values.title?.trim(),
+      description: values.description ?? '',
+      storeId: managerStore ?? values.storeId,
+      startAt: values.period?.[0]?.toISOString(),
+      endAt: values.period?.[1]?.toISOString(),
+      signupClosesAt: values.signupClosesAt?.toISOString(),
+      capacity: values.capacity ?? undefined,
+      tiers: values.tiers,
+      feeFen: yuanToFen(values.feeYuan) ?? 0,
+      attendancePoints: values.attendancePoints ?? 0,
+    });
+    if (body.description === undefined) body.description = '';
+    const checked = checkWith(ActivityInputSchema, body);
+    if (!checked.ok) {
+      const unplaced = showFieldErrors(form, checked.errors, renameToForm);
+      if (unplaced.length) setError(unplaced.join('; '));
+      return;
+    }
+    setSaving(true);
+    try {
+      const saved = id ? await api.patch<Activity>(`/admin/activities/${id}`, checked.data) : await api.post<Activity>('/admin/activities', checked.data);
+      message.success(t('活动已保存', 'Activity saved'));
+      navigate(`/activities/${saved.id}`, { replace: true });
+    } catch (cause) {
+      const fields = serverFieldErrors(cause);
+      const unplaced = fields ? showFieldErrors(form, fields, renameToForm) : [];
+      setError([readableErrorMessage(cause, lang), ...unplaced].join('; '));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  if (loadError) return <ErrorState error={loadError} />;
+  if (loading) return <LoadingState rows={10} />;
+  return (
+    <>
+      <PageTitle
+        title={
+          <Space>
+            <Button type="text" icon={<ArrowLeftOutlined />} onClick={() => navigate(id ? `/activities/${id}` : '/activities')} aria-label={t('返回', 'Back')} />
+            {id ? t('编辑活动', 'Edit activity') : t('新建活动', 'New activity')}
+          </Space>
+        }
+        extra={
+          <Button type="primary" loading={saving} onClick={save}>
+            {t('保存', 'Save')}
+          </Button>
+        }
+      />
+      <Card style={{ maxWidth: 960 }}>
+        {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} /> : null}
+        <Form<ActivityForm> form={form} layout="vertical" requiredMark={false} initialValues={{ capacity: 20, feeYuan: 0, attendancePoints: 0, tiers: [], description: '', storeId: managerStore }}>
+          <Form.Item name="title" label={t('活动名称', 'Title')}>
+            <Input maxLength={60} showCount />
+          </Form.Item>
+          <Form.Item name="description" label={t('活动介绍', 'Description')}>
+            <Input.TextArea rows={4} maxLength={5000} />
+          </Form.Item>
+          <div className="mc-two-col">
+            <Form.Item name="storeId" label={t('门店', 'Store')} extra={managerStore ? t('店长只能为本店创建活动', 'Managers create activities for their own store') : t('不选为全部门店', 'None = every store')}>
+              <Select allowClear disabled={!!managerStore} options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} placeholder={t('全部门店', 'All stores')} />
+            </Form.Item>
+            <Form.Item name="tiers" label={t('可报名等级', 'Tiers allowed')} extra={t('不选为全部等级', 'None = every tier')}>
+              <Select mode="multiple" allowClear options={reference.tiers.map((tier) => ({ label: tier.name, value: tier.code }))} placeholder={t('全部等级', 'All tiers')} />
+            </Form.Item>
+            <Form.Item name="period" label={t('活动时间', 'When')}>
+              <DatePicker.RangePicker showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" style={{ width: '100%' }} />
+            </Form.Item>
+            <Form.Item name="signupClosesAt" label={t('报名截止', 'Sign-up closes')}>
+              <DatePicker showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" style={{ width: '100%' }} />
+            </Form.Item>
+            <Form.Item name="capacity" label={t('名额', 'Capacity')}>
+              <InputNumber min={1} precision={0} style={{ width: '100%' }} />
+            </Form.Item>
+            <Form.Item name="feeYuan" label={t('报名费（元，0 为免费）', 'Fee (¥, 0 = free)')}>
+              <InputNumber min={0} precision={2} style={{ width: '100%' }} />
+            </Form.Item>
+            <Form.Item name="attendancePoints" label={t('签到奖励积分', 'Attendance points')}>
+              <InputNumber min={0} precision={0} style={{ width: '100%' }} />
+            </Form.Item>
+          </div>
+        </Form>
+      </Card>
+    </>
+  );
+}

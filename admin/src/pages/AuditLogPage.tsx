@@ -1,0 +1,65 @@
+import { Button, Card, DatePicker, Input, Select, Space, Tag, Typography } from 'antd';
+import type { Dayjs } from 'dayjs';
+import { useState } from 'react';
+import { api } from '../api';
+import type { AuditEntry } from '../api/types';
+import { CursorTable } from '../components/CursorTable';
+import { PageTitle } from '../components/PageTitle';
+import { useT } from '../i18n';
+import { formatDateTime } from '../lib/format';
+import { useCursorList } from '../lib/hooks';
+import { useReference } from '../lib/reference';
+
+interface Filters {
+  actorId?: string;
+  action?: string;
+  storeId?: string;
+  from?: string;
+  to?: string;
+}
+
+function Change({ value }: { value: unknown }) {
+  if (value === undefined || value === null) return <>—</>;
+  return <Typography.Text code style={{ fontSize: 11, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>{JSON.stringify(value)}</Typography.Text>;
+}
+
+export default function AuditLogPage() {
+  const t = useT();
+  const reference = useReference();
+  const [draft, setDraft] = useState<Filters>({});
+  const [filters, setFilters] = useState<Filters>({});
+  const list = useCursorList<AuditEntry>((cursor, signal) => api.list<AuditEntry>('/admin/audit-log', { ...filters, cursor }, signal), [JSON.stringify(filters)]);
+  return (
+    <>
+      <PageTitle title={t('操作日志', 'Audit log')} sub={t('员工和总部的每一次操作：谁、做了什么、何时、哪家门店、前后变化', 'Every staff and HQ action: who, what, when, where, before and after')} />
+      <Card>
+        <Space wrap style={{ marginBottom: 16 }}>
+          <Input placeholder={t('操作人 id', 'Actor id')} allowClear value={draft.actorId} onChange={(event) => setDraft({ ...draft, actorId: event.target.value || undefined })} style={{ width: 160 }} />
+          <Input placeholder={t('操作类型，如 points.adjust', 'Action, e.g. points.adjust')} allowClear value={draft.action} onChange={(event) => setDraft({ ...draft, action: event.target.value || undefined })} style={{ width: 220 }} />
+          <Select placeholder={t('门店', 'Store')} allowClear value={draft.storeId} onChange={(value?: string) => setDraft({ ...draft, storeId: value })} options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} style={{ width: 160 }} />
+          <DatePicker.RangePicker
+            onChange={(range: [Dayjs | null, Dayjs | null] | null) => setDraft({ ...draft, from: range?.[0]?.startOf('day').toISOString(), to: range?.[1]?.endOf('day').toISOString() })}
+          />
+          <Button type="primary" onClick={() => setFilters(draft)}>
+            {t('筛选', 'Filter')}
+          </Button>
+        </Space>
+        <CursorTable<AuditEntry>
+          list={list}
+          rowKey="id"
+          size="small"
+          empty={t('没有符合条件的记录', 'No matching entries')}
+          columns={[
+            { title: t('时间', 'When'), dataIndex: 'createdAt', render: formatDateTime, width: 140 },
+            { title: t('操作人', 'Who'), render: (_: unknown, entry) => <>{entry.actorName ?? entry.actorId} {entry.actorRole ? <Tag>{entry.actorRole}</Tag> : null}</> },
+            { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag color="blue">{value}</Tag> },
+            { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
+            { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType ? `${entry.targetType} ${entry.targetId ?? ''}` : '—') },
+            { title: t('变更前', 'Before'), dataIndex: 'before', render: (value: unknown) => <Change value={value} />, width: 220 },
+            { title: t('变更后', 'After'), dataIndex: 'after', render: (value: unknown) => <Change value={value} />, width: 220 },
+          ]}
+        />
+      </Card>
+    </>
+  );
+}

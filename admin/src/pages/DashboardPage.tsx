@@ -1,0 +1,150 @@
+import { Card, Col, Row, Select, Statistic, Typography } from 'antd';
+import { useState } from 'react';
+import { api } from '../api';
+import type { Dashboard } from '../api/types';
+import { useSession } from '../auth/session';
+import { LazyChart } from '../components/charts/LazyChart';
+import { PageTitle } from '../components/PageTitle';
+import { AsyncView, EmptyState } from '../components/states';
+import { useT } from '../i18n';
+import { normalizePareto, spendShareAt } from '../lib/charts';
+import { formatDateTime, formatInt, formatPercent } from '../lib/format';
+import { useAsync } from '../lib/hooks';
+import { useReference } from '../lib/reference';
+
+const palette = ['#9aa3ad', '#d4a63a', '#6b6b8e', '#c8372d', '#3a7bd5'];
+
+export default function DashboardPage() {
+  const t = useT();
+  const session = useSession();
+  const reference = useReference();
+  const [storeId, setStoreId] = useState<string | undefined>(undefined);
+  const state = useAsync((signal) => api.get<Dashboard>('/admin/dashboard', { storeId }, signal), [storeId]);
+
+  return (
+    <>
+      <PageTitle
+        title={t('数据看板', 'Dashboard')}
+        sub={state.data ? t(`数据截至 ${formatDateTime(state.data.asOf)}`, `As of ${formatDateTime(state.data.asOf)}`) : undefined}
+        extra={
+          session?.kind === 'hq' ? (
+            <Select allowClear placeholder={t('全部门店', 'All stores')} value={storeId} onChange={setStoreId} style={{ width: 180 }} options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} />
+          ) : (
+            <Typography.Text type="secondary">{t('本店数据', 'Your store')}: {reference.storeName(session?.kind === 'manager' ? session.storeId : null)}</Typography.Text>
+          )
+        }
+      />
+      <AsyncView state={state} rows={12}>
+        {(dashboard) => {
+          const pareto = normalizePareto(dashboard.spendPareto ?? []);
+          const top20 = spendShareAt(pareto, 0.2);
+          const activeShare = dashboard.members.total ? dashboard.members.activeLast30Days / dashboard.members.total : 0;
+          return (
+            <div data-testid="dashboard">
+              <div className="mc-card-grid" style={{ marginBottom: 16 }}>
+                <Card>
+                  <Statistic title={t('会员总数', 'Members')} value={dashboard.members.total} formatter={(value) => formatInt(Number(value))} />
+                  <Typography.Text type="success">+{formatInt(dashboard.members.newLast30Days)} {t('近30天', 'last 30 days')}</Typography.Text>
+                </Card>
+                <Card>
+                  <Statistic title={t('活跃会员（30天有消费）', 'Active (bought in 30 days)')} value={dashboard.members.activeLast30Days} formatter={(value) => formatInt(Number(value))} />
+                  <Typography.Text type="secondary">{t('占比', 'Share')} {formatPercent(activeShare)}</Typography.Text>
+                </Card>
+                <Card>
+                  <Statistic title={t('积分负债（未使用积分）', 'Points liability (unspent)')} value={dashboard.pointsLiability.points} formatter={(value) => formatInt(Number(value))} />
+                  <Typography.Text type="warning">
+                    {dashboard.pointsLiability.expiringIn30Days !== undefined ? t(`30天内到期 ${formatInt(dashboard.pointsLiability.expiringIn30Days)}`, `${formatInt(dashboard.pointsLiability.expiringIn30Days)} expire within 30 days`) : ' '}
+                  </Typography.Text>
+                </Card>
+                <Card>
+                  <Statistic title={t('前20%会员贡献消费', 'Spend from top 20% of members')} value={pareto.length ? formatPercent(top20) : '—'} />
+                  <Typography.Text type="secondary">{t('帕累托曲线见下', 'See the Pareto curve below')}</Typography.Text>
+                </Card>
+              </div>
+              <Row gutter={[16, 16]}>
+                <Col span={16}>
+                  <Card title={t('会员增长', 'Member growth')}>
+                    {dashboard.growth.length ? (
+                      <LazyChart
+                        testId="chart-growth"
+                        option={{
+                          tooltip: { trigger: 'axis' },
+                          legend: { top: 0 },
+                          grid: { left: 56, right: 56, top: 36, bottom: 28 },
+                          xAxis: { type: 'category', data: dashboard.growth.map((point) => point.month) },
+                          yAxis: [{ type: 'value', name: t('新增', 'New') }, { type: 'value', name: t('累计', 'Total') }],
+                          series: [
+                            { name: t('新入会', 'Joined'), type: 'bar', data: dashboard.growth.map((point) => point.joined), itemStyle: { color: '#f0782d' } },
+                            { name: t('累计会员', 'Total'), type: 'line', yAxisIndex: 1, smooth: true, data: dashboard.growth.map((point) => point.total), itemStyle: { color: '#c8372d' } },
+                          ],
+                        }}
+                      />
+                    ) : (
+                      <EmptyState description={t('暂无增长数据', 'No growth data yet')} />
+                    )}
+                  </Card>
+                </Col>
+                <Col span={8}>
+                  <Card title={t('等级分布', 'Tier distribution')}>
+                    {dashboard.tierDistribution.some((tier) => tier.count > 0) ? (
+                      <LazyChart
+                        testId="chart-tiers"
+                        option={{
+                          tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
+                          legend: { bottom: 0 },
+                          color: palette,
+                          series: [{ type: 'pie', radius: ['45%', '70%'], center: ['50%', '45%'], data: dashboard.tierDistribution.map((tier) => ({ name: tier.name, value: tier.count })), label: { formatter: '{b}\n{d}%' } }],
+                        }}
+                      />
+                    ) : (
+                      <EmptyState description={t('暂无会员', 'No members yet')} />
+                    )}
+                  </Card>
+                </Col>
+                <Col span={12}>
+                  <Card title={t('消费帕累托曲线', 'Pareto curve of spend')} extra={<Typography.Text type="secondary">{t('按消费从高到低排列的会员占比 → 累计消费占比', 'Share of members (top spenders first) → share of spend')}</Typography.Text>}>
+                    {pareto.length ? (
+                      <LazyChart
+                        testId="chart-pareto"
+                        option={{
+                          tooltip: { trigger: 'axis', valueFormatter: (value) => formatPercent(Number(value)) },
+                          grid: { left: 56, right: 24, top: 24, bottom: 40 },
+                          xAxis: { type: 'value', min: 0, max: 1, name: t('会员占比', 'Members'), nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: (value: number) => `${Math.round(value * 100)}%` } },
+                          yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (value: number) => `${Math.round(value * 100)}%` } },
+                          series: [
+                            { name: t('累计消费占比', 'Share of spend'), type: 'line', smooth: true, areaStyle: { opacity: 0.15 }, itemStyle: { color: '#c8372d' }, data: pareto.map((point) => [point.memberShare, point.spendShare]), markLine: { symbol: 'none', lineStyle: { type: 'dashed', color: '#999' }, data: [{ xAxis: 0.2 }] } },
+                            { name: t('平均分布', 'Even spread'), type: 'line', symbol: 'none', lineStyle: { type: 'dotted', color: '#bbb' }, data: [[0, 0], [1, 1]] },
+                          ],
+                        }}
+                      />
+                    ) : (
+                      <EmptyState description={t('暂无消费数据', 'No spend yet')} />
+                    )}
+                  </Card>
+                </Col>
+                <Col span={12}>
+                  <Card title={t('各推送券核销率', 'Coupon redemption rate by campaign')}>
+                    {dashboard.campaignRedemption.length ? (
+                      <LazyChart
+                        testId="chart-redemption"
+                        option={{
+                          tooltip: { trigger: 'axis', valueFormatter: (value) => formatPercent(Number(value)) },
+                          grid: { left: 120, right: 48, top: 16, bottom: 24 },
+                          xAxis: { type: 'value', max: 1, axisLabel: { formatter: (value: number) => `${Math.round(value * 100)}%` } },
+                          yAxis: { type: 'category', data: dashboard.campaignRedemption.map((row) => row.name), axisLabel: { width: 110, overflow: 'truncate' } },
+                          series: [{ name: t('核销率', 'Redemption rate'), type: 'bar', data: dashboard.campaignRedemption.map((row) => row.redemptionRate), itemStyle: { color: '#f0782d' }, label: { show: true, position: 'right', formatter: (params: { value: unknown }) => formatPercent(Number(params.value)) } }],
+                        }}
+                      />
+                    ) : (
+                      <EmptyState description={t('还没有推送过优惠券', 'No coupon campaigns yet')} />
+                    )}
+                  </Card>
+                </Col>
+              </Row>
+            </div>
+          );
+        }}
+      </AsyncView>
+    </>
+  );
+}

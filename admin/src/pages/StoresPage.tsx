@@ -1,0 +1,96 @@
+import { PlusOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Card, Form, Input, Modal, Switch, Tag } from 'antd';
+import { useState } from 'react';
+import { api, readableErrorMessage } from '../api';
+import type { Store } from '../api/types';
+import { CursorTable } from '../components/CursorTable';
+import { serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { PageTitle } from '../components/PageTitle';
+import { useLang, useT } from '../i18n';
+import { compact } from '../lib/forms';
+import { useCursorList } from '../lib/hooks';
+import { invalidateReference } from '../lib/reference';
+
+export default function StoresPage() {
+  const t = useT();
+  const { lang } = useLang();
+  const { message } = App.useApp();
+  const list = useCursorList<Store>((cursor, signal) => api.list<Store>('/admin/stores', { cursor }, signal), []);
+  const [editing, setEditing] = useState<Store | 'new' | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [form] = Form.useForm<{ id?: string; name: string; city?: string; address?: string }>();
+
+  const open = (store: Store | 'new') => {
+    setError(null);
+    setEditing(store);
+    form.setFieldsValue(store === 'new' ? { id: '', name: '', city: '', address: '' } : { id: store.id, name: store.name, city: store.city, address: store.address });
+  };
+
+  const save = async () => {
+    const values = form.getFieldsValue();
+    setSaving(true);
+    setError(null);
+    try {
+      if (editing === 'new') await api.post('/admin/stores', compact({ id: values.id?.trim(), name: values.name?.trim(), city: values.city?.trim(), address: values.address?.trim() }));
+      else if (editing) await api.patch(`/admin/stores/${editing.id}`, compact({ name: values.name?.trim(), city: values.city?.trim(), address: values.address?.trim() }));
+      invalidateReference();
+      setEditing(null);
+      list.reload();
+      message.success(t('门店已保存', 'Store saved'));
+    } catch (cause) {
+      const fields = serverFieldErrors(cause);
+      if (fields) showFieldErrors(form, fields);
+      setError(readableErrorMessage(cause, lang));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const toggle = async (store: Store, active: boolean) => {
+    try {
+      const next = await api.patch<Store>(`/admin/stores/${store.id}`, { active });
+      list.replaceItem((item) => item.id === store.id, next);
+    } catch (cause) {
+      message.error(readableErrorMessage(cause, lang));
+    }
+  };
+
+  return (
+    <>
+      <PageTitle title={t('门店', 'Stores')} extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => open('new')}>{t('新增门店', 'Add store')}</Button>} />
+      <Card>
+        <CursorTable<Store>
+          list={list}
+          rowKey="id"
+          empty={t('还没有门店', 'No stores')}
+          columns={[
+            { title: t('门店编码', 'Code'), dataIndex: 'id', render: (value: string) => <Tag>{value}</Tag> },
+            { title: t('名称', 'Name'), dataIndex: 'name' },
+            { title: t('城市', 'City'), dataIndex: 'city', render: (value?: string) => value ?? '—' },
+            { title: t('地址', 'Address'), dataIndex: 'address', render: (value?: string) => value ?? '—' },
+            { title: t('营业中', 'Open'), dataIndex: 'active', render: (value: boolean | undefined, store) => <Switch checked={value !== false} onChange={(next) => toggle(store, next)} /> },
+            { title: '', render: (_: unknown, store) => <Button size="small" onClick={() => open(store)}>{t('编辑', 'Edit')}</Button> },
+          ]}
+        />
+      </Card>
+      <Modal title={editing === 'new' ? t('新增门店', 'Add store') : t('编辑门店', 'Edit store')} open={!!editing} onCancel={() => setEditing(null)} onOk={save} confirmLoading={saving} forceRender>
+        {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} /> : null}
+        <Form form={form} layout="vertical">
+          <Form.Item name="id" label={t('门店编码（即门店 id，如 SH02）', 'Store code (its id, e.g. SH02)')}>
+            <Input disabled={editing !== 'new'} maxLength={16} />
+          </Form.Item>
+          <Form.Item name="name" label={t('名称', 'Name')}>
+            <Input maxLength={40} />
+          </Form.Item>
+          <Form.Item name="city" label={t('城市', 'City')}>
+            <Input maxLength={20} />
+          </Form.Item>
+          <Form.Item name="address" label={t('地址', 'Address')}>
+            <Input maxLength={100} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </>
+  );
+}
