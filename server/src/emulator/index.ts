@@ -1,5 +1,17 @@
 // The local stand-in for api.weixin.qq.com and api.mch.weixin.qq.com, mounted under /__emulator in demo
 // mode and tests only. The server's WeChat clients reach it through their configured base URLs.
+//
+// WeChat's own APIs (real shapes and errcodes):
+//   GET  /sns/jscode2session            POST /cgi-bin/stable_token        GET /cgi-bin/token
+//   POST /wxa/business/getuserphonenumber   POST /cgi-bin/message/subscribe/send
+//   POST /v3/pay/transactions/jsapi     GET  /v3/pay/transactions/out-trade-no/:no?mchid=
+//   POST /v3/pay/transactions/out-trade-no/:no/close
+//   POST /v3/refund/domestic/refunds    GET  /v3/refund/domestic/refunds/:outRefundNo
+//   GET  /v3/certificates
+// What the shopper's WeChat app or a test does instead of a real person:
+//   POST /subscriptions {openid, templateIds}   (taps "accept" in wx.requestSubscribeMessage)
+//   POST /pay/:prepayId[?deliver=false]          (confirms wx.requestPayment; body may carry its params)
+//   GET  /messages?openid=   GET /notifications?out_trade_no=   GET /stats   POST /access-tokens/expire
 import path from 'node:path';
 import Router from '@koa/router';
 import type { EmulatorContext, EmulatorOptions, EmulatorStats } from './context';

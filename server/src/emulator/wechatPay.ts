@@ -22,11 +22,10 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
   const answer = (ctx: Context, status: number, body?: unknown) => {
     const text = body === undefined ? '' : JSON.stringify(body);
     ctx.status = status;
-    ctx.set(signAsWechatpay(text, keys.platformPrivateKeyPem, signingSerial) as unknown as Record<string, string>);
+    ctx.set({ ...signAsWechatpay(text, keys.platformPrivateKeyPem, signingSerial) });
     ctx.set('Request-ID', randomUUID());
     if (body === undefined) {
       ctx.body = null;
-      ctx.status = status;
     } else {
       ctx.type = 'application/json';
       ctx.body = text;

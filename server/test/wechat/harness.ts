@@ -46,7 +46,8 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
   });
   const received: ReceivedNotification[] = [];
   let failuresToAnswer = 0;
-  let payClient: WeChatPayClient | undefined;
+  // The notify route exists before the port (and so the client's base URL) is known.
+  const merchant: { payClient?: WeChatPayClient } = {};
 
   const merchantRoutes = new Router();
   merchantRoutes.post('/api/v1/payments/wechat/notify', async (ctx) => {
@@ -64,7 +65,7 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
       return;
     }
     try {
-      const notification = await payClient!.verifyAndDecryptNotification(headers, rawBody);
+      const notification = await merchant.payClient!.verifyAndDecryptNotification(headers, rawBody);
       received.push({ headers, rawBody, outcome: notification });
       ctx.status = 204;
     } catch (error) {
@@ -98,7 +99,8 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
       notifyUrl,
       ...overrides,
     });
-  payClient = newPayClient();
+  const payClient = newPayClient();
+  merchant.payClient = payClient;
 
   return {
     origin,
