@@ -1,0 +1,16 @@
+import type { Services } from '../services';
+
+// Every background job of the product, in one list. The scheduler (scheduler.ts) runs each on its
+// schedule on exactly one instance at a time; `npm run job -- <name>` runs one by hand. A job's `run`
+// must be safe to repeat (each does its work through conditional updates or unique keys), because a
+// job interrupted by a crash is run again.
+
+export interface JobDefinition {
+  name: string;
+  /** How often it runs, e.g. '5 minutes', '1 day'. */
+  every: string;
+  description: string;
+  run(services: Services): Promise<{ processed: number }>;
+}
+
+export const JOBS: JobDefinition[] = [];
