@@ -1,0 +1,104 @@
+import type { JoinMembershipBody, ProfilePatchBody } from '@membercard/shared';
+import { newIdempotencyKey } from './client';
+import { ApiError } from './errors';
+import {
+  ActivityListSchema,
+  ActivitySchema,
+  AppConfigSchema,
+  CodeKeyAnswerSchema,
+  CouponPageSchema,
+  ExchangeAnswerSchema,
+  ExchangeableListSchema,
+  LedgerPageSchema,
+  MemberSchema,
+  PurchaseAnswerSchema,
+  RedemptionCodeClaimAnswerSchema,
+  RedemptionSchema,
+  ShortLivedCodeAnswerSchema,
+  SignupPageSchema,
+  SignupSchema,
+  StaffScanAnswerSchema,
+  StaffSignInAnswerSchema,
+  StoreListSchema,
+  TierListSchema,
+  WechatSignInAnswerSchema,
+} from './schemas';
+import { emulatorBase, shopperApi, staffApi, taroTransport } from './session';
+
+export type CouponWalletTab = 'available' | 'used' | 'expired';
+
+// ---- shopper ----
+
+export async function signInWithWechatCode(code: string) {
+  const answer = await shopperApi.post('/auth/wechat', { body: { code }, answer: WechatSignInAnswerSchema, authenticated: false });
+  shopperApi.signIn({ token: answer.token, refreshToken: answer.refreshToken });
+  return answer.member;
+}
+
+export const shopper = {
+  me: () => shopperApi.get('/me', { answer: MemberSchema }),
+  join: (body: JoinMembershipBody) => shopperApi.post('/me/membership', { body, answer: MemberSchema }),
+  updateProfile: (body: ProfilePatchBody) => shopperApi.patch('/me/profile', { body, answer: MemberSchema }),
+  bindPhone: (code: string) => shopperApi.post('/me/phone', { body: { code }, answer: MemberSchema }),
+  codeKey: () => shopperApi.get('/me/code-key', { answer: CodeKeyAnswerSchema }),
+  memberCode: () => shopperApi.get('/me/member-code', { answer: ShortLivedCodeAnswerSchema }),
+  ledger: (cursor?: string | null) => shopperApi.get('/me/points/ledger', { query: { limit: 20, cursor }, answer: LedgerPageSchema }),
+  exchangeable: () => shopperApi.get('/me/points/exchangeable', { query: { limit: 50 }, answer: ExchangeableListSchema }),
+  exchange: (templateId: string, idempotencyKey = newIdempotencyKey('exchange')) =>
+    shopperApi.post('/me/points/exchanges', { body: { templateId }, idempotencyKey, answer: ExchangeAnswerSchema }),
+  coupons: (status: CouponWalletTab, cursor?: string | null) =>
+    shopperApi.get('/me/coupons', { query: { status, limit: 20, cursor }, answer: CouponPageSchema }),
+  couponCode: (id: string) => shopperApi.get(`/me/coupons/${encodeURIComponent(id)}/code`, { answer: ShortLivedCodeAnswerSchema }),
+  claimRedemptionCode: (code: string) =>
+    shopperApi.post('/me/redemption-codes/claim', { body: { code }, answer: RedemptionCodeClaimAnswerSchema }),
+  reportSubscriptions: (accepted: string[]) => shopperApi.post('/me/subscriptions', { body: { accepted } }),
+  signups: (cursor?: string | null) => shopperApi.get('/me/signups', { query: { limit: 20, cursor }, answer: SignupPageSchema }),
+  signupCode: (id: string) => shopperApi.get(`/me/signups/${encodeURIComponent(id)}/code`, { answer: ShortLivedCodeAnswerSchema }),
+  signUp: (activityId: string) =>
+    shopperApi.post(`/activities/${encodeURIComponent(activityId)}/signups`, { body: {}, answer: SignupSchema }),
+  cancelSignup: (activityId: string) =>
+    shopperApi.del(`/activities/${encodeURIComponent(activityId)}/signups/me`, { answer: SignupSchema }),
+};
+
+// Public catalogue: sent with the token when there is one, works without.
+export const catalogue = {
+  appConfig: () => shopperApi.get('/app-config', { answer: AppConfigSchema }),
+  stores: () => shopperApi.get('/stores', { query: { limit: 100 }, answer: StoreListSchema }),
+  tiers: () => shopperApi.get('/tiers', { answer: TierListSchema }),
+  activities: (cursor?: string | null) => shopperApi.get('/activities', { query: { limit: 20, cursor }, answer: ActivityListSchema }),
+  activity: (id: string) => shopperApi.get(`/activities/${encodeURIComponent(id)}`, { answer: ActivitySchema }),
+};
+
+/** H5 demo only: completes a WeChat Pay order in the emulator, as the shopper's payment sheet would. */
+export async function payInEmulator(prepayId: string): Promise<void> {
+  let status = 0;
+  try {
+    const answer = await taroTransport({
+      method: 'POST',
+      url: `${emulatorBase}/__emulator/pay/${encodeURIComponent(prepayId)}`,
+      headers: { 'Content-Type': 'application/json' },
+      body: {},
+    });
+    status = answer.status;
+  } catch {
+    throw new ApiError('NETWORK', 0);
+  }
+  if (status < 200 || status >= 300) throw new ApiError('UNKNOWN', status);
+}
+
+// ---- staff ----
+
+export async function signInAsStaff(username: string, password: string) {
+  const answer = await staffApi.post('/auth/staff', { body: { username, password }, answer: StaffSignInAnswerSchema, authenticated: false });
+  staffApi.signIn({ token: answer.token, refreshToken: answer.refreshToken });
+  return answer.staff;
+}
+
+export const counter = {
+  scan: (code: string) => staffApi.post('/staff/scan', { body: { code }, answer: StaffScanAnswerSchema }),
+  recordPurchase: (memberCode: string, orderNo: string, amountFen: number) =>
+    staffApi.post('/staff/purchases', { body: { memberCode, orderNo, amountFen }, answer: PurchaseAnswerSchema }),
+  redeem: (code: string, orderNo?: string, orderAmountFen?: number) =>
+    staffApi.post('/staff/redemptions', { body: { code, orderNo, orderAmountFen }, answer: RedemptionSchema }),
+  checkIn: (code: string) => staffApi.post('/staff/checkins', { body: { code }, answer: SignupSchema }),
+};

@@ -1,0 +1,74 @@
+import type { ErrorCode } from '@membercard/shared';
+
+/** Codes the client makes up itself, for failures that never reached a server answer. */
+export type ClientErrorCode = 'NETWORK' | 'BAD_ANSWER' | 'UNKNOWN' | 'CANCELLED';
+
+// Every contract code has a shopper-readable sentence; the raw code is never shown.
+const messages: Record<ErrorCode | ClientErrorCode, string> = {
+  VALIDATION_FAILED: '填写的信息有误，请检查后再试',
+  UNAUTHENTICATED: '登录已过期，请重新登录',
+  FORBIDDEN: '没有权限进行此操作',
+  NOT_FOUND: '内容不存在或已下架',
+  CONFLICT: '操作冲突，请刷新后再试',
+  RATE_LIMITED: '操作太频繁，请稍后再试',
+  INTERNAL: '服务开小差了，请稍后再试',
+  PAYLOAD_TOO_LARGE: '提交的内容过大',
+  UNSUPPORTED_MEDIA_TYPE: '请求格式有误，请更新小程序后再试',
+  IDEMPOTENCY_KEY_REUSED: '请求重复，请刷新后再试',
+  IDEMPOTENCY_IN_PROGRESS: '正在处理上一次请求，请稍候',
+  NOT_A_MEMBER: '您还不是会员，请先开卡',
+  ALREADY_MEMBER: '您已经是会员了',
+  CODE_INVALID: '码无效或已过期，请让顾客刷新后重新出示',
+  CODE_NOT_FOUND: '兑换码不存在，请核对后重新输入',
+  CODE_ALREADY_USED: '该兑换码已被使用',
+  INSUFFICIENT_POINTS: '积分不足',
+  COUPON_ALREADY_USED: '该券已被使用',
+  COUPON_EXPIRED: '该券已过期',
+  COUPON_NOT_APPLICABLE: '该券不适用于本次消费',
+  MIN_SPEND_NOT_MET: '未达到该券的最低消费金额',
+  WRONG_STORE: '该券不能在本门店使用',
+  REVERSAL_WINDOW_CLOSED: '已超过 24 小时，无法撤销',
+  ALREADY_SIGNED_UP: '您已报名该活动',
+  TIER_NOT_ELIGIBLE: '您的会员等级暂不能报名该活动',
+  ALREADY_CHECKED_IN: '该报名已签到，无需重复签到',
+  CAMPAIGN_ALREADY_LAUNCHED: '活动已发起',
+  BIRTHDAY_ALREADY_SET: '生日已设置过，如需修改请联系门店',
+  NETWORK: '网络不给力，请检查网络后重试',
+  BAD_ANSWER: '服务暂时不可用，请稍后再试',
+  UNKNOWN: '出了点问题，请稍后再试',
+  CANCELLED: '已取消',
+};
+
+/** A readable Chinese sentence for any error code, known or not. */
+export function messageForCode(code: string): string {
+  return (messages as Record<string, string>)[code] ?? messages.UNKNOWN;
+}
+
+/** Fallbacks by HTTP status, for an answer whose body carries no recognisable code. */
+export function codeForStatus(status: number): string {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'CONFLICT';
+  if (status === 429) return 'RATE_LIMITED';
+  if (status >= 500) return 'INTERNAL';
+  return 'UNKNOWN';
+}
+
+export class ApiError extends Error {
+  constructor(
+    /** Stable code from the contract (or a ClientErrorCode); for branching, never for display. */
+    readonly code: string,
+    readonly status: number,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(messageForCode(code));
+    this.name = 'ApiError';
+  }
+}
+
+/** What to show for any thrown value: ApiError text, else a generic sentence. */
+export function readableError(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  return messages.UNKNOWN;
+}

@@ -1,0 +1,124 @@
+import { Button, View } from '@tarojs/components';
+import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import type { Signup } from '@membercard/shared';
+import { useState } from 'react';
+import { catalogue, shopper } from '../../api/endpoints';
+import { ApiError, readableError } from '../../api/errors';
+import { shopperApi } from '../../api/session';
+import { Status } from '../../components/Status';
+import { isH5 } from '../../config';
+import { useAsync } from '../../hooks/useAsync';
+import { signupStatusText } from '../../lib/activityText';
+import { chinaDateTime, yuan } from '../../lib/format';
+import { payForSignup } from '../../lib/payment';
+import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
+
+export default function ActivityDetailPage() {
+  const { params } = useRouter();
+  const id = params.id ?? '';
+  const activity = useAsync(() => catalogue.activity(id), [id]);
+  const [signup, setSignup] = useState<Signup | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  useDidShow(() => void preloadSubscribeTemplates());
+
+  async function signUp() {
+    if (!shopperApi.isSignedIn()) {
+      void Taro.navigateTo({ url: '/pages/login/index' });
+      return;
+    }
+    setBusy(true);
+    setMessage(null);
+    try {
+      let result = await shopper.signUp(id);
+      if (result.status === 'pending_payment') {
+        const paid = await payForSignup(result);
+        if (!paid) {
+          setSignup(result);
+          setMessage({ ok: false, text: '支付未完成，名额将为您保留 15 分钟' });
+          return;
+        }
+        result = { ...result, status: 'confirmed', payment: undefined };
+      }
+      setSignup(result);
+      setMessage({
+        ok: true,
+        text: result.status === 'waitlisted' ? `名额已满，您已进入候补第 ${result.waitlistPosition ?? '-'} 位` : '报名成功，活动当天出示签到码即可',
+      });
+      void activity.reload();
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.code === 'NOT_A_MEMBER') {
+        void Taro.navigateTo({ url: '/pages/join/index' });
+        return;
+      }
+      setMessage({ ok: false, text: readableError(failure) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const data = activity.data;
+  const closed = data ? Date.parse(data.signupClosesAt) < Date.now() : false;
+  return (
+    <View className='page'>
+      <Status loading={activity.loading && !data} error={activity.error} onRetry={() => void activity.reload()}>
+        {data ? (
+          <View>
+            <View className='section'>
+              <View style={{ fontSize: '20px', fontWeight: 700 }}>{data.title}</View>
+              <View className='field mt'>
+                <View className='field__label'>时间</View>
+                <View className='field__value'>
+                  {chinaDateTime(data.startAt)} - {chinaDateTime(data.endAt)}
+                </View>
+              </View>
+              <View className='field'>
+                <View className='field__label'>报名截止</View>
+                <View className='field__value'>{chinaDateTime(data.signupClosesAt)}</View>
+              </View>
+              <View className='field'>
+                <View className='field__label'>费用</View>
+                <View className='field__value'>{data.feeFen ? yuan(data.feeFen) : '免费'}</View>
+              </View>
+              <View className='field'>
+                <View className='field__label'>名额</View>
+                <View className='field__value'>
+                  {data.confirmedCount}/{data.capacity}
+                  {data.waitlistCount ? `（候补 ${data.waitlistCount} 人）` : ''}
+                </View>
+              </View>
+              {data.attendancePoints ? (
+                <View className='field'>
+                  <View className='field__label'>到场奖励</View>
+                  <View className='field__value'>{data.attendancePoints} 积分</View>
+                </View>
+              ) : null}
+            </View>
+            <View className='section'>
+              <View className='section__title'>活动介绍</View>
+              <View style={{ lineHeight: 1.7, whiteSpace: 'pre-wrap' }}>{data.description}</View>
+            </View>
+            {message ? <View className={message.ok ? 'notice notice--ok' : 'notice notice--error'}>{message.text}</View> : null}
+            {signup ? (
+              <View>
+                <View className='muted center'>当前状态：{signupStatusText[signup.status]}</View>
+                {!isH5 && signup.status !== 'cancelled' ? (
+                  <Button className='btn btn--ghost mt' onClick={() => void askToSubscribe(['activityReminder'])}>
+                    开始前提醒我
+                  </Button>
+                ) : null}
+                <Button className='btn btn--primary mt' onClick={() => void Taro.redirectTo({ url: '/pages/activities/mine' })}>
+                  查看我的报名
+                </Button>
+              </View>
+            ) : (
+              <Button className='btn btn--primary' disabled={busy || closed} loading={busy} onClick={() => void signUp()}>
+                {closed ? '报名已截止' : data.feeFen ? `支付 ${yuan(data.feeFen)} 并报名` : '立即报名'}
+              </Button>
+            )}
+          </View>
+        ) : null}
+      </Status>
+    </View>
+  );
+}

@@ -1,0 +1,121 @@
+import { Button, View } from '@tarojs/components';
+import Taro from '@tarojs/taro';
+import type { Activity, Signup } from '@membercard/shared';
+import { useState } from 'react';
+import { catalogue, shopper } from '../../api/endpoints';
+import { readableError } from '../../api/errors';
+import { QrCode } from '../../components/QrCode';
+import { Status } from '../../components/Status';
+import { useAsync } from '../../hooks/useAsync';
+import { useLiveCode } from '../../hooks/useLiveCode';
+import { signupStatusText } from '../../lib/activityText';
+import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
+import { chinaDateTime } from '../../lib/format';
+import { payForSignup } from '../../lib/payment';
+
+function CheckinCode({ signupId }: { signupId: string }) {
+  const live = useLiveCode({
+    kind: 'signup',
+    subject: signupId,
+    readKey: readCachedCodeKey,
+    fetchKey: shopper.codeKey,
+    storeKey: cacheCodeKey,
+    generate: codeFromKey,
+    fetchServerCode: () => shopper.signupCode(signupId),
+  });
+  return (
+    <View className='center mt'>
+      {live.code ? (
+        <View className='code-box__qr'>
+          <QrCode text={live.code} sizePx={180} />
+        </View>
+      ) : (
+        <Status loading={!live.error} error={live.error} onRetry={() => void live.refresh()} />
+      )}
+      <View className='code-box__hint'>到场后向工作人员出示签到码</View>
+    </View>
+  );
+}
+
+interface SignupRow {
+  signup: Signup;
+  activity: Activity | null;
+}
+
+export default function MySignupsPage() {
+  const rows = useAsync(async (): Promise<SignupRow[]> => {
+    const page = await shopper.signups();
+    const activities = await Promise.all(page.items.map((signup) => catalogue.activity(signup.activityId).catch(() => null)));
+    return page.items.map((signup, index) => ({ signup, activity: activities[index] ?? null }));
+  });
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [busyId, setBusyId] = useState<string | null>(null);
+
+  async function cancel(row: SignupRow) {
+    const { confirm } = await Taro.showModal({ title: '取消报名', content: row.activity?.feeFen ? '取消后费用将原路退回，确定取消？' : '确定取消报名？', confirmColor: '#fa5151' });
+    if (!confirm) return;
+    setBusyId(row.signup.id);
+    try {
+      await shopper.cancelSignup(row.signup.activityId);
+      void Taro.showToast({ title: '已取消', icon: 'success' });
+      await rows.reload();
+    } catch (failure) {
+      void Taro.showToast({ title: readableError(failure), icon: 'none' });
+    } finally {
+      setBusyId(null);
+    }
+  }
+
+  async function pay(row: SignupRow) {
+    setBusyId(row.signup.id);
+    try {
+      if (await payForSignup(row.signup)) await rows.reload();
+    } catch (failure) {
+      void Taro.showToast({ title: readableError(failure), icon: 'none' });
+    } finally {
+      setBusyId(null);
+    }
+  }
+
+  return (
+    <View className='page'>
+      <Status loading={rows.loading && !rows.data} error={rows.error} onRetry={() => void rows.reload()} empty={rows.data?.length === 0} emptyText='还没有报名任何活动'>
+        {(rows.data ?? []).map((row) => {
+          const { signup, activity } = row;
+          const active = signup.status === 'confirmed' || signup.status === 'waitlisted' || signup.status === 'pending_payment';
+          return (
+            <View key={signup.id} className='list-item'>
+              <View className='row'>
+                <View className='coupon__title'>{activity?.title ?? '会员活动'}</View>
+                <View className={signup.status === 'cancelled' ? 'tag tag--grey' : signup.status === 'confirmed' ? 'tag' : 'tag tag--orange'}>
+                  {signupStatusText[signup.status]}
+                </View>
+              </View>
+              {activity ? <View className='muted mt'>{chinaDateTime(activity.startAt)} 开始</View> : null}
+              {signup.status === 'waitlisted' ? <View className='orange mt'>候补第 {signup.waitlistPosition ?? '-'} 位，有人取消时按顺序递补</View> : null}
+              {signup.status === 'confirmed' ? (
+                openId === signup.id ? (
+                  <CheckinCode signupId={signup.id} />
+                ) : (
+                  <Button className='btn btn--primary mt' onClick={() => setOpenId(signup.id)}>
+                    出示签到码
+                  </Button>
+                )
+              ) : null}
+              {signup.status === 'pending_payment' ? (
+                <Button className='btn btn--primary mt' loading={busyId === signup.id} onClick={() => void pay(row)}>
+                  去支付
+                </Button>
+              ) : null}
+              {active ? (
+                <Button className='btn btn--danger mt' disabled={busyId !== null} loading={busyId === signup.id} onClick={() => void cancel(row)}>
+                  取消报名
+                </Button>
+              ) : null}
+            </View>
+          );
+        })}
+      </Status>
+    </View>
+  );
+}

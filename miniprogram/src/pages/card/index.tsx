@@ -1,0 +1,153 @@
+import { View } from '@tarojs/components';
+import Taro, { useDidHide, useDidShow, useUnload } from '@tarojs/taro';
+import { useEffect, useRef } from 'react';
+import { shopper } from '../../api/endpoints';
+import { ApiError } from '../../api/errors';
+import { shopperApi } from '../../api/session';
+import { Barcode } from '../../components/Barcode';
+import { CardFace } from '../../components/CardFace';
+import { QrCode } from '../../components/QrCode';
+import { Status } from '../../components/Status';
+import { isH5 } from '../../config';
+import { useAsync } from '../../hooks/useAsync';
+import { useLiveCode } from '../../hooks/useLiveCode';
+import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
+import { chinaDate } from '../../lib/format';
+import { lastKnownMember, rememberMember } from '../../lib/memberCache';
+import './index.css';
+
+const links = [
+  { title: '我的积分', hint: '明细 · 积分商城', url: '/pages/points/index' },
+  { title: '我的优惠券', hint: '领券 · 兑换码', url: '/pages/coupons/index' },
+  { title: '会员活动', hint: '报名 · 签到', url: '/pages/activities/index' },
+  { title: '会员等级', hint: '权益 · 升级进度', url: '/pages/tier/index' },
+  { title: '个人资料', hint: '完善资料送积分', url: '/pages/profile/index' },
+];
+
+/** Raises the screen to full brightness while the code is shown (weapp), and restores it after. */
+function useBrightScreen() {
+  const previous = useRef<number | null>(null);
+  const raise = () => {
+    if (isH5) return;
+    Taro.getScreenBrightness({
+      success: (result) => {
+        previous.current ??= result.value;
+        void Taro.setScreenBrightness({ value: 1 });
+      },
+    });
+  };
+  const restore = () => {
+    if (isH5 || previous.current === null) return;
+    void Taro.setScreenBrightness({ value: previous.current });
+    previous.current = null;
+  };
+  return { raise, restore };
+}
+
+export default function CardPage() {
+  const member = useAsync(async () => {
+    try {
+      const fresh = await shopper.me();
+      rememberMember(fresh);
+      return fresh;
+    } catch (failure) {
+      // Offline: keep showing the card we know, its code is made on the phone anyway.
+      const known = lastKnownMember();
+      if (failure instanceof ApiError && failure.code === 'NETWORK' && known) return known;
+      throw failure;
+    }
+  }, [], { immediate: false });
+  const screen = useBrightScreen();
+
+  useDidShow(() => {
+    if (!shopperApi.isSignedIn()) {
+      void Taro.reLaunch({ url: '/pages/login/index' });
+      return;
+    }
+    if (!member.data) {
+      const known = lastKnownMember();
+      if (known) member.setData(known);
+    }
+    void member.reload();
+    screen.raise();
+  });
+  useDidHide(screen.restore);
+  useUnload(screen.restore);
+
+  const notMember = member.failure instanceof ApiError && member.failure.code === 'NOT_A_MEMBER';
+  useEffect(() => {
+    if (notMember) void Taro.redirectTo({ url: '/pages/join/index' });
+  }, [notMember]);
+
+  const data = member.data;
+  const live = useLiveCode({
+    kind: 'member',
+    subject: data?.cardNo,
+    readKey: readCachedCodeKey,
+    fetchKey: shopper.codeKey,
+    storeKey: cacheCodeKey,
+    generate: codeFromKey,
+    fetchServerCode: shopper.memberCode,
+  });
+
+  return (
+    <View className='page card-page'>
+      <Status loading={member.loading && !data} error={data ? null : member.error} onRetry={() => void member.reload()}>
+        {data ? (
+          <View>
+            <CardFace member={data} />
+            <View className='code-box'>
+              {live.code ? (
+                <View>
+                  <Barcode text={live.code} maxWidthPx={300} heightPx={60} />
+                  <View className='code-box__digits'>{live.code}</View>
+                  <View className='code-box__qr'>
+                    <QrCode text={live.code} sizePx={170} />
+                  </View>
+                  <View className='code-box__hint'>
+                    结账时向店员出示 · 每 30 秒自动刷新{live.madeOnPhone ? ' · 无网络也可出示' : ''}
+                  </View>
+                </View>
+              ) : (
+                <Status error={live.error} onRetry={() => void live.refresh()} loading={!live.error} />
+              )}
+            </View>
+            <View className='glance'>
+              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/points/index' })}>
+                <View className='glance__value'>{data.pointsBalance}</View>
+                <View className='glance__label'>积分</View>
+              </View>
+              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/points/index' })}>
+                <View className={data.pointsExpiringSoon ? 'glance__value orange' : 'glance__value'}>
+                  {data.pointsExpiringSoon?.amount ?? 0}
+                </View>
+                <View className='glance__label'>
+                  {data.pointsExpiringSoon ? `${chinaDate(data.pointsExpiringSoon.at)} 到期` : '即将过期'}
+                </View>
+              </View>
+              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/coupons/index' })}>
+                <View className='glance__value'>{data.couponsAvailable}</View>
+                <View className='glance__label'>可用券</View>
+              </View>
+            </View>
+            {data.profileCompletion < 100 ? (
+              <View className='notice' onClick={() => void Taro.navigateTo({ url: '/pages/profile/index' })}>
+                资料完善度 {data.profileCompletion}%，完善全部资料可得 200 积分 ›
+              </View>
+            ) : null}
+            <View className='menu'>
+              {links.map((link) => (
+                <View key={link.url} className='menu__item' onClick={() => void Taro.navigateTo({ url: link.url })}>
+                  <View>{link.title}</View>
+                  <View className='muted'>
+                    {link.hint} <View className='menu__arrow' style={{ display: 'inline' }}>›</View>
+                  </View>
+                </View>
+              ))}
+            </View>
+          </View>
+        ) : null}
+      </Status>
+    </View>
+  );
+}

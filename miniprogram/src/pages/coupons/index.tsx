@@ -1,0 +1,101 @@
+import { Button, Input, View } from '@tarojs/components';
+import Taro, { useDidShow, useReachBottom } from '@tarojs/taro';
+import type { Coupon } from '@membercard/shared';
+import { useEffect, useState } from 'react';
+import { shopper, type CouponWalletTab } from '../../api/endpoints';
+import { readableError } from '../../api/errors';
+import { CouponStub } from '../../components/CouponStub';
+import { LoadingMore, Status } from '../../components/Status';
+import { isH5 } from '../../config';
+import { usePagedList } from '../../hooks/usePagedList';
+import { rememberCoupon } from '../../lib/couponMemory';
+import { couponStatusText } from '../../lib/couponText';
+import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
+
+const tabs: Array<{ key: CouponWalletTab; title: string }> = [
+  { key: 'available', title: '可使用' },
+  { key: 'used', title: '已使用' },
+  { key: 'expired', title: '已过期' },
+];
+
+export default function CouponsPage() {
+  const [tab, setTab] = useState<CouponWalletTab>('available');
+  const wallet = usePagedList((cursor) => shopper.coupons(tab, cursor));
+  const [claimCode, setClaimCode] = useState('');
+  const [claiming, setClaiming] = useState(false);
+  const [claimResult, setClaimResult] = useState<{ ok: boolean; text: string } | null>(null);
+
+  useEffect(() => {
+    void wallet.restart();
+  }, [tab]);
+  useDidShow(() => void preloadSubscribeTemplates());
+  useReachBottom(() => void wallet.loadMore());
+
+  async function claim() {
+    setClaiming(true);
+    setClaimResult(null);
+    try {
+      const answer = await shopper.claimRedemptionCode(claimCode.trim());
+      const parts = [answer.coupon ? `「${answer.coupon.title}」已放入卡包` : '', answer.pointsAwarded ? `获得 ${answer.pointsAwarded} 积分` : ''];
+      setClaimResult({ ok: true, text: `兑换成功：${parts.filter(Boolean).join('，')}` });
+      setClaimCode('');
+      if (tab === 'available') void wallet.restart();
+    } catch (failure) {
+      setClaimResult({ ok: false, text: readableError(failure) });
+    } finally {
+      setClaiming(false);
+    }
+  }
+
+  function open(coupon: Coupon) {
+    rememberCoupon(coupon);
+    void Taro.navigateTo({ url: `/pages/coupons/detail?id=${encodeURIComponent(coupon.id)}` });
+  }
+
+  return (
+    <View className='page'>
+      <View className='section'>
+        <View className='section__title'>兑换码领券</View>
+        <View className='row row--gap'>
+          <Input className='input input--boxed' placeholder='输入纸质券上的兑换码' value={claimCode} maxlength={32} onInput={(e) => setClaimCode(e.detail.value)} />
+          <Button className='btn btn--primary btn--small' disabled={!claimCode.trim() || claiming} loading={claiming} onClick={() => void claim()}>
+            兑换
+          </Button>
+        </View>
+        {claimResult ? <View className={claimResult.ok ? 'notice notice--ok mt' : 'notice notice--error mt'}>{claimResult.text}</View> : null}
+        {claimResult?.ok && !isH5 ? (
+          <View className='row mt'>
+            <View className='muted'>券到账、即将过期时提醒我</View>
+            <Button className='btn btn--ghost btn--small' onClick={() => void askToSubscribe(['couponArrival', 'pointsExpiry'])}>
+              订阅提醒
+            </Button>
+          </View>
+        ) : null}
+      </View>
+      <View className='tabs'>
+        {tabs.map((item) => (
+          <View key={item.key} className={item.key === tab ? 'tabs__item tabs__item--active' : 'tabs__item'} onClick={() => setTab(item.key)}>
+            {item.title}
+          </View>
+        ))}
+      </View>
+      {wallet.items.map((coupon) => (
+        <CouponStub
+          key={coupon.id}
+          coupon={coupon}
+          dim={tab !== 'available'}
+          onClick={() => open(coupon)}
+          extra={
+            <View className='row mt'>
+              <View className={tab === 'available' ? 'tag' : 'tag tag--grey'}>{couponStatusText[coupon.status]}</View>
+              {tab === 'available' ? <View className='link small'>去使用 ›</View> : null}
+            </View>
+          }
+        />
+      ))}
+      <Status error={wallet.error} onRetry={() => void wallet.loadMore()} empty={wallet.finished && wallet.items.length === 0} emptyText='这里还没有优惠券'>
+        <LoadingMore loading={wallet.loading} finished={wallet.finished} hasItems={wallet.items.length > 0} />
+      </Status>
+    </View>
+  );
+}

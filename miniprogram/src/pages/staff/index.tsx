@@ -1,0 +1,263 @@
+import { Button, Input, View } from '@tarojs/components';
+import Taro, { useDidShow } from '@tarojs/taro';
+import type { Redemption, Signup, StaffScanAnswer } from '@membercard/shared';
+import { useState } from 'react';
+import { counter } from '../../api/endpoints';
+import { readableError } from '../../api/errors';
+import type { PurchaseAnswer } from '../../api/schemas';
+import { staffApi, STAFF_SIGN_IN_PAGE } from '../../api/session';
+import { PrivacyDialog } from '../../components/PrivacyDialog';
+import { isH5 } from '../../config';
+import { couponCondition, couponFace, couponStatusText } from '../../lib/couponText';
+import { chinaDateTime, newOrderNo, parseYuanToFen, yuan } from '../../lib/format';
+import { currentStaff, forgetStaff } from '../../lib/staffSession';
+import { signupStatusText } from '../../lib/activityText';
+
+const kindText: Record<StaffScanAnswer['type'], string> = { member: '会员码', coupon: '优惠券', signup: '活动签到码' };
+
+type Outcome =
+  | { kind: 'purchase'; answer: PurchaseAnswer; amountFen: number }
+  | { kind: 'redemption'; answer: Redemption }
+  | { kind: 'checkin'; answer: Signup };
+
+export default function StaffCounterPage() {
+  const staff = currentStaff();
+  const [code, setCode] = useState('');
+  const [scan, setScan] = useState<StaffScanAnswer | null>(null);
+  const [scannedCode, setScannedCode] = useState('');
+  const [amount, setAmount] = useState('');
+  // One order number per sale, so a retried tap is not recorded twice.
+  const [orderNo, setOrderNo] = useState(() => newOrderNo(staff?.storeId ?? 'POS'));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+
+  useDidShow(() => {
+    if (!staffApi.isSignedIn() || !staff) void Taro.redirectTo({ url: STAFF_SIGN_IN_PAGE });
+  });
+
+  function startOver() {
+    setScan(null);
+    setScannedCode('');
+    setCode('');
+    setAmount('');
+    setError(null);
+    setOrderNo(newOrderNo(staff?.storeId ?? 'POS'));
+  }
+
+  async function run<T>(action: () => Promise<T>): Promise<T | null> {
+    setBusy(true);
+    setError(null);
+    try {
+      return await action();
+    } catch (failure) {
+      setError(readableError(failure));
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function recognise(text: string) {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    setOutcome(null);
+    const answer = await run(() => counter.scan(trimmed));
+    if (answer) {
+      setScan(answer);
+      setScannedCode(trimmed);
+    }
+  }
+
+  async function scanWithCamera() {
+    try {
+      const result = await Taro.scanCode({ onlyFromCamera: true, scanType: ['qrCode', 'barCode'] });
+      setCode(result.result);
+      await recognise(result.result);
+    } catch {
+      // Closing the scanner is not an error.
+    }
+  }
+
+  async function recordPurchase() {
+    const amountFen = parseYuanToFen(amount);
+    if (amountFen === null) {
+      setError('请输入正确的消费金额');
+      return;
+    }
+    const answer = await run(() => counter.recordPurchase(scannedCode, orderNo, amountFen));
+    if (answer) {
+      setOutcome({ kind: 'purchase', answer, amountFen });
+      startOver();
+    }
+  }
+
+  async function redeem() {
+    if (!scan?.coupon) return;
+    const amountFen = amount ? parseYuanToFen(amount) : undefined;
+    if (amountFen === null) {
+      setError('请输入正确的订单金额');
+      return;
+    }
+    const { confirm } = await Taro.showModal({
+      title: '确认核销',
+      content: `核销「${scan.coupon.title}」（${couponFace(scan.coupon)}，${couponCondition(scan.coupon)}）？核销后不可撤回，如需撤销请联系店长。`,
+      confirmColor: '#07c160',
+    });
+    if (!confirm) return;
+    const answer = await run(() => counter.redeem(scannedCode, orderNo, amountFen));
+    if (answer) {
+      setOutcome({ kind: 'redemption', answer });
+      startOver();
+    }
+  }
+
+  async function checkIn() {
+    const answer = await run(() => counter.checkIn(scannedCode));
+    if (answer) {
+      setOutcome({ kind: 'checkin', answer });
+      startOver();
+    }
+  }
+
+  function signOut() {
+    staffApi.signOut();
+    forgetStaff();
+    void Taro.redirectTo({ url: STAFF_SIGN_IN_PAGE });
+  }
+
+  const member = scan?.member;
+  return (
+    <View className='page'>
+      <View className='row' style={{ marginBottom: '12px' }}>
+        <View className='muted'>
+          {staff ? `${staff.name} · ${staff.role === 'manager' ? '店长' : '店员'} · 门店 ${staff.storeId}` : ''}
+        </View>
+        <View className='link small' onClick={signOut}>
+          退出
+        </View>
+      </View>
+      <View className='section'>
+        <View className='section__title'>扫描顾客出示的码</View>
+        {!isH5 ? (
+          <Button className='btn btn--primary' disabled={busy} onClick={() => void scanWithCamera()}>
+            扫一扫
+          </Button>
+        ) : null}
+        <View className='row row--gap mt'>
+          <Input className='input input--boxed' placeholder={isH5 ? '输入或粘贴会员码/券码/签到码' : '扫不出时可手动输入'} value={code} onInput={(e) => setCode(e.detail.value)} onConfirm={() => void recognise(code)} />
+          <Button className='btn btn--ghost btn--small' disabled={busy || !code.trim()} onClick={() => void recognise(code)}>
+            识别
+          </Button>
+        </View>
+      </View>
+      {error ? <View className='notice notice--error'>{error}</View> : null}
+      {outcome ? (
+        <View className='notice notice--ok'>
+          {outcome.kind === 'purchase'
+            ? `已记录消费 ${yuan(outcome.amountFen)}，本次积分 +${outcome.answer.pointsEarned}，会员当前积分 ${outcome.answer.pointsBalance}（${typeof outcome.answer.tier === 'string' ? outcome.answer.tier : outcome.answer.tier.name}）`
+            : outcome.kind === 'redemption'
+              ? `核销成功（${chinaDateTime(outcome.answer.createdAt)}）`
+              : '签到成功，到场积分将自动发放'}
+        </View>
+      ) : null}
+      {scan && member ? (
+        <View>
+          <View className='section'>
+            <View className='section__title'>
+              {kindText[scan.type]}
+              <View className='section__more'>{member.tier.name}</View>
+            </View>
+            <View className='field'>
+              <View className='field__label'>会员</View>
+              <View className='field__value'>
+                {member.maskedName ?? '未填写姓名'} · {member.maskedPhone ?? '未绑定手机'}
+              </View>
+            </View>
+            <View className='field'>
+              <View className='field__label'>卡号</View>
+              <View className='field__value'>{member.cardNo}</View>
+            </View>
+            <View className='field'>
+              <View className='field__label'>积分</View>
+              <View className='field__value'>{member.pointsBalance}</View>
+            </View>
+            <View className='field'>
+              <View className='field__label'>上次到店</View>
+              <View className='field__value'>{member.lastVisitAt ? chinaDateTime(member.lastVisitAt) : '首次到店'}</View>
+            </View>
+            {member.recentPurchases?.length ? (
+              <View className='mt'>
+                <View className='muted'>最近消费</View>
+                {member.recentPurchases.slice(0, 5).map((purchase) => (
+                  <View key={purchase.orderNo} className='row small' style={{ padding: '4px 0' }}>
+                    <View>
+                      {chinaDateTime(purchase.createdAt)} · {purchase.storeId}
+                    </View>
+                    <View>{yuan(purchase.amountFen)}</View>
+                  </View>
+                ))}
+              </View>
+            ) : null}
+          </View>
+
+          {scan.type === 'member' ? (
+            <View className='section'>
+              <View className='section__title'>记录消费</View>
+              <Input className='input input--boxed' type='digit' placeholder='消费金额（元）' value={amount} onInput={(e) => setAmount(e.detail.value)} />
+              <View className='muted mt'>订单号 {orderNo}</View>
+              <Button className='btn btn--primary mt' disabled={busy || !amount} loading={busy} onClick={() => void recordPurchase()}>
+                确认并累积积分
+              </Button>
+            </View>
+          ) : null}
+
+          {scan.type === 'coupon' && scan.coupon ? (
+            <View className='section'>
+              <View className='section__title'>
+                {scan.coupon.title}
+                <View className='section__more'>{couponStatusText[scan.coupon.status]}</View>
+              </View>
+              <View className='field'>
+                <View className='field__label'>优惠</View>
+                <View className='field__value'>
+                  {couponFace(scan.coupon)} · {couponCondition(scan.coupon)}
+                </View>
+              </View>
+              <View className='field'>
+                <View className='field__label'>有效期</View>
+                <View className='field__value'>
+                  {chinaDateTime(scan.coupon.validFrom)} 至 {chinaDateTime(scan.coupon.validUntil)}
+                </View>
+              </View>
+              <View className='field'>
+                <View className='field__label'>适用门店</View>
+                <View className='field__value'>{scan.coupon.storeIds?.length ? scan.coupon.storeIds.join('、') : '全部门店'}</View>
+              </View>
+              <Input className='input input--boxed mt' type='digit' placeholder={scan.coupon.minSpendFen ? '订单金额（元，必填）' : '订单金额（元，可选）'} value={amount} onInput={(e) => setAmount(e.detail.value)} />
+              <Button className='btn btn--primary mt' disabled={busy || (Boolean(scan.coupon.minSpendFen) && !amount)} loading={busy} onClick={() => void redeem()}>
+                确认核销
+              </Button>
+            </View>
+          ) : null}
+
+          {scan.type === 'signup' && scan.signup ? (
+            <View className='section'>
+              <View className='section__title'>
+                活动签到
+                <View className='section__more'>{signupStatusText[scan.signup.status]}</View>
+              </View>
+              <Button className='btn btn--primary' disabled={busy} loading={busy} onClick={() => void checkIn()}>
+                确认签到
+              </Button>
+            </View>
+          ) : null}
+          <Button className='btn btn--ghost mt' onClick={startOver}>
+            取消，扫下一位
+          </Button>
+        </View>
+      ) : null}
+      <PrivacyDialog />
+    </View>
+  );
+}
