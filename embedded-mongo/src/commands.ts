@@ -120,14 +120,11 @@ const find: Handler = (ctx) => {
   const sort = asDoc(cmd.sort, 'sort');
   const skip = asNumber(cmd.skip, 0);
   const limit = Math.abs(asNumber(cmd.limit, 0));
-  let cursor = mingoFind(matchingDocs(ctx, coll, filter).map((m) => m.doc), {}, Object.keys(projection).length ? projection : undefined);
-  if (Object.keys(sort).length) {
-    sortedDocs([], sort); // validates the spec
-    cursor = cursor.sort(sort as Record<string, 1 | -1>);
-  }
-  if (skip) cursor = cursor.skip(skip);
-  if (limit) cursor = cursor.limit(limit);
-  const docs = cursor.all() as Doc[];
+  let docs = matchingDocs(ctx, coll, filter).map((m) => m.doc);
+  // mingo is only needed for sorting and projection; skip it for the common by-key lookups
+  if (Object.keys(sort).length && docs.length > 1) docs = sortedDocs(docs, sort);
+  docs = docs.slice(skip, limit ? skip + limit : undefined);
+  if (Object.keys(projection).length && docs.length) docs = mingoFind(docs, {}, projection).all() as Doc[];
   return {
     cursor: ctx.state.cursors.create(`${ctx.db}.${coll}`, docs, {
       batchSize: cmd.batchSize === undefined ? undefined : asNumber(cmd.batchSize, 101),

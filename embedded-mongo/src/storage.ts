@@ -1,7 +1,7 @@
 import { Query } from 'mingo';
 import { Collection, IndexSpec } from './collection';
 import { CommandError, invalidNamespace, writeConflict } from './errors';
-import { Doc, idKeyOf } from './values';
+import { compareValues, Doc, idKeyOf, isPlainObject } from './values';
 
 /** One document change inside a commit: a new image, or null for a delete. */
 export interface WriteOp {
@@ -35,6 +35,29 @@ export class Transaction {
     readonly txnNumber: number,
     readonly snapshotVersion: number,
   ) {}
+}
+
+const isSimpleScalar = (v: unknown) =>
+  v !== null && v !== undefined && !isPlainObject(v) && !Array.isArray(v) && !(v instanceof RegExp);
+
+/**
+ * A predicate for a filter. Filters made only of top-level equality on scalars (the hot path: lookups by
+ * _id or by an indexed key) are matched directly, because building a mingo Query per lookup costs more
+ * than the lookup itself; everything else goes through mingo.
+ */
+export function compileFilter(filter: Doc): { test(doc: Doc): boolean } {
+  const entries = Object.entries(filter);
+  if (entries.every(([k, v]) => !k.startsWith('$') && !k.includes('.') && isSimpleScalar(v))) {
+    const equals = (a: unknown, b: unknown) => a !== undefined && compareValues(a, b) === 0;
+    return {
+      test: (doc) =>
+        entries.every(([k, v]) => {
+          const actual = doc[k];
+          return equals(actual, v) || (Array.isArray(actual) && actual.some((el) => equals(el, v)));
+        }),
+    };
+  }
+  return new Query(filter, {});
 }
 
 /** All databases and collections plus the bookkeeping for transactions. */
@@ -214,7 +237,7 @@ export class Storage {
    */
   visibleDocs(db: string, name: string, filter: Doc, txn?: Transaction): { id: string; doc: Doc }[] {
     const coll = this.collection(db, name);
-    const query = new Query(filter, {});
+    const query = compileFilter(filter);
     const out: { id: string; doc: Doc }[] = [];
     if (!txn) {
       if (!coll) return out;

@@ -4,7 +4,7 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { MongoClient } from '../../embedded-mongo/node_modules/mongodb';
+import { MongoClient } from 'mongodb';
 import { startServer } from '../../embedded-mongo/src';
 
 v8.setFlagsFromString('--expose-gc');
