@@ -1,4 +1,11 @@
-// `npm test` runs every workspace's suite as one jest run.
+// `npm test` runs every workspace's suite as one jest run (after `npm run build`, which the browser tests need).
 module.exports = {
-  projects: ['<rootDir>/embedded-mongo', '<rootDir>/shared', '<rootDir>/server', '<rootDir>/tests'],
+  projects: [
+    '<rootDir>/embedded-mongo',
+    '<rootDir>/shared',
+    '<rootDir>/server',
+    '<rootDir>/admin',
+    '<rootDir>/miniprogram',
+    '<rootDir>/tests',
+  ],
 };

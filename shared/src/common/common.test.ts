@@ -5,9 +5,9 @@ import { findForbiddenKey } from './forbidden-keys';
 import { chinaCalendarDate, chinaIsoDate, endOfChinaMonth } from './china-time';
 
 describe('error codes', () => {
-  it('given every code, then each has an HTTP status in the contract’s classes', () => {
+  it('given every code, then each has an HTTP status in the contract’s classes (503 when WeChat Pay is down)', () => {
     for (const code of Object.values(ErrorCode)) {
-      expect([400, 401, 403, 404, 409, 413, 415, 422, 429, 500]).toContain(errorHttpStatus[code]);
+      expect([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]).toContain(errorHttpStatus[code]);
     }
     expect(errorHttpStatus.COUPON_ALREADY_USED).toBe(409);
     expect(errorHttpStatus.MIN_SPEND_NOT_MET).toBe(422);
