@@ -24,7 +24,7 @@ async function fill(client: MongoClient, coll: string, count: number, batch: num
 
 async function findOneLatencyMicros(client: MongoClient, coll: string, size: number, lookups: number): Promise<number> {
   const c = client.db('bench').collection(coll);
-  for (let i = 0; i < 200; i++) await c.findOne({ k: Math.floor(Math.random() * size) }); // warm-up
+  for (let i = 0; i < 3000; i++) await c.findOne({ k: Math.floor(Math.random() * size) }); // warm-up (JIT)
   const start = now();
   for (let i = 0; i < lookups; i++) {
     const doc = await c.findOne({ k: Math.floor(Math.random() * size) });
