@@ -1,17 +1,17 @@
 import type { FormInstance } from 'antd';
 import type { z } from 'zod';
 import { ApiError } from '../api';
-import { issuesToFieldErrors, placeFieldErrors } from '../lib/forms';
+import { issuesToFieldErrors, placeFieldErrors, type IssueLike } from '../lib/forms';
 
 // Client-side checks use the same shared zod schema the server validates with; whatever still comes
 // back as VALIDATION_FAILED is shown on the same fields.
 
 export type Checked<T> = { ok: true; data: T } | { ok: false; errors: Record<string, string> };
 
-export function checkWith<S extends z.ZodType>(schema: S, body: unknown): Checked<z.infer<S>> {
+export function checkWith<S extends z.ZodType>(schema: S, body: unknown, lang: 'zh' | 'en' = 'zh'): Checked<z.infer<S>> {
   const result = schema.safeParse(body);
   if (result.success) return { ok: true, data: result.data };
-  return { ok: false, errors: issuesToFieldErrors(result.error.issues) };
+  return { ok: false, errors: issuesToFieldErrors(result.error.issues as unknown as IssueLike[], lang) };
 }
 
 /** Puts the messages on the form's fields; returns those that fit no field. */

@@ -5,13 +5,38 @@
 export interface IssueLike {
   path: ReadonlyArray<PropertyKey>;
   message: string;
+  code?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  origin?: string;
 }
 
-export function issuesToFieldErrors(issues: ReadonlyArray<IssueLike>): Record<string, string> {
+/** zod's generic wording made readable for the console user; the schemas' own custom messages are kept. */
+export function readableIssue(issue: IssueLike, lang: 'zh' | 'en' = 'zh'): string {
+  const t = (zh: string, en: string) => (lang === 'zh' ? zh : en);
+  const text = issue.origin === 'string';
+  switch (issue.code) {
+    case 'invalid_type':
+      return /received undefined/.test(issue.message) ? t('必填', 'Required') : t('格式不正确', 'Invalid value');
+    case 'too_small':
+      if (text && Number(issue.minimum) === 1) return t('必填', 'Required');
+      return text ? t(`至少 ${issue.minimum} 个字符`, `At least ${issue.minimum} characters`) : issue.origin === 'array' ? t(`至少选 ${issue.minimum} 项`, `Pick at least ${issue.minimum}`) : t(`不能小于 ${issue.minimum}`, `Must be at least ${issue.minimum}`);
+    case 'too_big':
+      return text ? t(`最多 ${issue.maximum} 个字符`, `At most ${issue.maximum} characters`) : t(`不能大于 ${issue.maximum}`, `Must be at most ${issue.maximum}`);
+    case 'invalid_format':
+      return t('格式不正确', 'Invalid format');
+    case 'unrecognized_keys':
+      return t('包含不支持的字段', 'Unknown fields');
+    default:
+      return issue.message;
+  }
+}
+
+export function issuesToFieldErrors(issues: ReadonlyArray<IssueLike>, lang: 'zh' | 'en' = 'zh'): Record<string, string> {
   const result: Record<string, string> = {};
   for (const issue of issues) {
     const key = issue.path.map(String).join('.');
-    if (!(key in result)) result[key] = issue.message;
+    if (!(key in result)) result[key] = issue.code ? readableIssue(issue, lang) : issue.message;
   }
   return result;
 }

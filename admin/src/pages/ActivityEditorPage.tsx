@@ -82,7 +82,7 @@ export default function ActivityEditorPage() {
       attendancePoints: values.attendancePoints ?? 0,
     });
     if (body.description === undefined) body.description = '';
-    const checked = checkWith(ActivityInputSchema, body);
+    const checked = checkWith(ActivityInputSchema, body, lang);
     if (!checked.ok) {
       const unplaced = showFieldErrors(form, checked.errors, renameToForm);
       if (unplaced.length) setError(unplaced.join('; '));

@@ -57,7 +57,7 @@ export default function CodeBatchesPage() {
       count: values.count ?? undefined,
       expiresAt: values.expiresAt ? values.expiresAt.endOf('day').toISOString() : undefined,
     });
-    const checked = checkWith(RedemptionCodeBatchBodySchema, body);
+    const checked = checkWith(RedemptionCodeBatchBodySchema, body, lang);
     if (!checked.ok) return void showFieldErrors(form, checked.errors);
     setSaving(true);
     try {

@@ -119,7 +119,7 @@ export default function CouponTemplateEditorPage() {
   const save = async () => {
     setError(null);
     const body = templateBodyFromForm(form.getFieldsValue(true) as TemplateForm);
-    const checked = checkWith(CouponTemplateInputSchema, body);
+    const checked = checkWith(CouponTemplateInputSchema, body, lang);
     if (!checked.ok) {
       const unplaced = showFieldErrors(form, checked.errors, renameToForm);
       if (unplaced.length) setError(unplaced.join('; '));
@@ -195,7 +195,7 @@ export default function CouponTemplateEditorPage() {
             <Form.Item name="type" label={t('类型', 'Type')}>
               <Radio.Group optionType="button" buttonStyle="solid" options={[{ label: t('满减券', 'Cash off'), value: 'cash' }, { label: t('折扣券', 'Discount'), value: 'discount' }, { label: t('赠品券', 'Gift'), value: 'gift' }]} />
             </Form.Item>
-            <Space size={16} wrap>
+            <Space size={16} wrap align="start">
               {type !== 'gift' ? (
                 <Form.Item name="minSpendYuan" label={t('最低消费（元）', 'Minimum spend (¥)')}>
                   <InputNumber min={0} precision={2} style={{ width: 180 }} placeholder={t('不填为无门槛', 'blank = none')} />
@@ -234,7 +234,7 @@ export default function CouponTemplateEditorPage() {
                 <InputNumber min={1} max={3650} precision={0} style={{ width: 180 }} />
               </Form.Item>
             )}
-            <Space size={16} wrap>
+            <Space size={16} wrap align="start">
               <Form.Item name="totalQuantity" label={t('发放总量', 'Total quantity')}>
                 <InputNumber min={1} precision={0} style={{ width: 180 }} />
               </Form.Item>

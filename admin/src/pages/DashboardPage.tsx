@@ -93,7 +93,7 @@ export default function DashboardPage() {
                           tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
                           legend: { bottom: 0 },
                           color: palette,
-                          series: [{ type: 'pie', radius: ['45%', '70%'], center: ['50%', '45%'], data: dashboard.tierDistribution.map((tier) => ({ name: tier.name, value: tier.count })), label: { formatter: '{b}\n{d}%' } }],
+                          series: [{ type: 'pie', radius: ['38%', '60%'], center: ['50%', '45%'], data: dashboard.tierDistribution.map((tier) => ({ name: tier.name, value: tier.count })), label: { formatter: '{b} {d}%' } }],
                         }}
                       />
                     ) : (

@@ -36,7 +36,7 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
   const submit = async () => {
     setError(null);
     const values = form.getFieldsValue();
-    const checked = checkWith(PointsAdjustmentBodySchema, { delta: values.delta ?? undefined, reason: values.reason?.trim() ?? '' });
+    const checked = checkWith(PointsAdjustmentBodySchema, { delta: values.delta ?? undefined, reason: values.reason?.trim() ?? '' }, lang);
     if (!checked.ok) return void showFieldErrors(form, checked.errors);
     setSaving(true);
     try {

@@ -35,7 +35,7 @@ export default function SignInPage() {
 
   const submit = async (values: { username: string; password: string }) => {
     setError(null);
-    const checked = checkWith(PasswordLoginBodySchema, { username: values.username?.trim() ?? '', password: values.password ?? '' });
+    const checked = checkWith(PasswordLoginBodySchema, { username: values.username?.trim() ?? '', password: values.password ?? '' }, lang);
     if (!checked.ok) {
       showFieldErrors(form, checked.errors);
       return;
