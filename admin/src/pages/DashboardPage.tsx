@@ -91,9 +91,9 @@ export default function DashboardPage() {
                         testId="chart-tiers"
                         option={{
                           tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
-                          legend: { bottom: 0 },
+                          legend: { bottom: 0, formatter: (name: string) => { const total = dashboard.tierDistribution.reduce((sum, tier) => sum + tier.count, 0); const tier = dashboard.tierDistribution.find((row) => row.name === name); return `${name} ${formatPercent(total && tier ? tier.count / total : 0)}`; } },
                           color: palette,
-                          series: [{ type: 'pie', radius: ['38%', '60%'], center: ['50%', '45%'], data: dashboard.tierDistribution.map((tier) => ({ name: tier.name, value: tier.count })), label: { formatter: '{b} {d}%' } }],
+                          series: [{ type: 'pie', radius: ['38%', '60%'], center: ['50%', '45%'], data: dashboard.tierDistribution.map((tier) => ({ name: tier.name, value: tier.count })), label: { show: false } }],
                         }}
                       />
                     ) : (
@@ -102,7 +102,8 @@ export default function DashboardPage() {
                   </Card>
                 </Col>
                 <Col span={12}>
-                  <Card title={t('消费帕累托曲线', 'Pareto curve of spend')} extra={<Typography.Text type="secondary">{t('按消费从高到低排列的会员占比 → 累计消费占比', 'Share of members (top spenders first) → share of spend')}</Typography.Text>}>
+                  <Card title={t('消费帕累托曲线', 'Pareto curve of spend')}>
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('按消费从高到低排列的会员占比 → 累计消费占比', 'Share of members (top spenders first) → share of spend')}</Typography.Text>
                     {pareto.length ? (
                       <LazyChart
                         testId="chart-pareto"
