@@ -45,7 +45,8 @@ export default defineConfig<'webpack5'>(() => {
       compile: { include: [sharedSource] },
       webpackChain: resolveLocalModules,
       staticDirectory: 'static',
-      router: { mode: 'hash', basename: '/h5' },
+      // Hash routing: deep links work behind any static file server; assets load from /h5/ (publicPath).
+      router: { mode: 'hash' },
       output: { filename: 'js/[name].[contenthash:8].js', chunkFilename: 'js/[name].[contenthash:8].js' },
       miniCssExtractPluginOption: { ignoreOrder: true, filename: 'css/[name].[contenthash:8].css', chunkFilename: 'css/[name].[contenthash:8].css' },
       postcss: {

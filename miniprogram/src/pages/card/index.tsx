@@ -61,7 +61,8 @@ export default function CardPage() {
 
   useDidShow(() => {
     if (!shopperApi.isSignedIn()) {
-      void Taro.reLaunch({ url: '/pages/login/index' });
+      // Deferred: on H5 the router is not ready to navigate during the first page's first show.
+      setTimeout(() => void Taro.reLaunch({ url: '/pages/login/index' }), 0);
       return;
     }
     if (!member.data) {
