@@ -52,43 +52,6 @@ function expiryFrom(fetched: FetchedAccessToken, now: number): Date {
   return new Date(now + fetched.expiresInSeconds * 1000);
 }
 
-/** One process only: concurrent callers share one in-flight fetch. */
-export class MemoryAccessTokenCache implements AccessTokenCache {
-  private readonly tokens = new Map<string, CachedToken>();
-  private readonly inFlight = new Map<string, Promise<CachedToken>>();
-
-  async getOrRefresh(
-    appId: string,
-    fetch: (context: AccessTokenFetchContext) => Promise<FetchedAccessToken>,
-    options: GetOrRefreshOptions = {},
-  ): Promise<string> {
-    const startedAt = new Date();
-    for (;;) {
-      const cached = this.tokens.get(appId);
-      if (isUsable(cached, startedAt, options, Date.now())) return cached!.token;
-      const running = this.inFlight.get(appId);
-      if (running) {
-        await running.catch(() => undefined);
-        // The fetch that was running may have started before our call: loop to re-check it.
-        if (this.tokens.get(appId) !== cached) continue;
-      }
-      const fetching = (async () => {
-        const fetched = await fetch({ forceRefresh: Boolean(options.force) });
-        const now = Date.now();
-        const entry = { token: fetched.token, expiresAt: expiryFrom(fetched, now), fetchedAt: new Date(now) };
-        this.tokens.set(appId, entry);
-        return entry;
-      })();
-      this.inFlight.set(appId, fetching);
-      try {
-        return (await fetching).token;
-      } finally {
-        this.inFlight.delete(appId);
-      }
-    }
-  }
-}
-
 interface AccessTokenDocument {
   _id: string;
   token?: string;

@@ -1,15 +1,30 @@
+import { startServer } from '@membercard/embedded-mongo';
+import mongoose from 'mongoose';
 import { phoneNumberFor } from '../../src/emulator';
-import { MemoryAccessTokenCache, WeChatApiError, WeChatClient } from '../../src/wechat';
+import { MongoAccessTokenCache, WeChatApiError, WeChatClient } from '../../src/wechat';
 import { APP_ID, APP_SECRET, getJson, postJson, startHarness, TEMPLATE_IDS, type Harness } from './harness';
 
 let harness: Harness;
 let client: WeChatClient;
+let connection: mongoose.Connection;
+let stopDb: (() => Promise<void>) | undefined;
+
+/** Each cache on its own database, so tests do not share tokens unless they mean to. */
+async function freshTokenCache(): Promise<MongoAccessTokenCache> {
+  return new MongoAccessTokenCache(connection.useDb(`wechat_tokens_${Math.random().toString(36).slice(2)}`));
+}
 
 beforeAll(async () => {
   harness = await startHarness();
-  client = new WeChatClient({ baseUrl: harness.emulatorBaseUrl, appId: APP_ID, appSecret: APP_SECRET, accessTokens: new MemoryAccessTokenCache() });
+  const uri: string = process.env.MONGODB_URI ?? (await startServer({ port: 0 }).then((db) => ((stopDb = db.stop), db.uri)));
+  connection = await mongoose.createConnection(uri, { dbName: `wechat_client_${Date.now()}` }).asPromise();
+  client = new WeChatClient({ baseUrl: harness.emulatorBaseUrl, appId: APP_ID, appSecret: APP_SECRET, accessTokens: await freshTokenCache() });
 });
-afterAll(() => harness.close());
+afterAll(async () => {
+  await harness.close();
+  await connection.close();
+  await stopDb?.();
+});
 
 async function expectWeChatError(promise: Promise<unknown>, errcode: number): Promise<void> {
   const error = await promise.then(
@@ -31,9 +46,9 @@ describe('code2Session', () => {
 
   it('refuses an invalid code with 40029 and wrong credentials with 40013/40125', async () => {
     await expectWeChatError(client.code2Session('invalid-code'), 40029);
-    const wrongSecret = new WeChatClient({ baseUrl: harness.emulatorBaseUrl, appId: APP_ID, appSecret: 'nope', accessTokens: new MemoryAccessTokenCache() });
+    const wrongSecret = new WeChatClient({ baseUrl: harness.emulatorBaseUrl, appId: APP_ID, appSecret: 'nope', accessTokens: await freshTokenCache() });
     await expectWeChatError(wrongSecret.code2Session('x1'), 40125);
-    const wrongApp = new WeChatClient({ baseUrl: harness.emulatorBaseUrl, appId: 'wxother', appSecret: APP_SECRET, accessTokens: new MemoryAccessTokenCache() });
+    const wrongApp = new WeChatClient({ baseUrl: harness.emulatorBaseUrl, appId: 'wxother', appSecret: APP_SECRET, accessTokens: await freshTokenCache() });
     await expectWeChatError(wrongApp.code2Session('x1'), 40013);
   });
 });
@@ -41,7 +56,7 @@ describe('code2Session', () => {
 describe('access token', () => {
   it('shares one stable_token fetch between parallel callers of one cache', async () => {
     const before = (await getJson(`${harness.emulatorBaseUrl}/stats`)).stableTokenRequests as number;
-    const sharedCache = new MemoryAccessTokenCache();
+    const sharedCache = await freshTokenCache();
     const clients = [1, 2, 3].map(
       () => new WeChatClient({ baseUrl: harness.emulatorBaseUrl, appId: APP_ID, appSecret: APP_SECRET, accessTokens: sharedCache }),
     );
