@@ -5,9 +5,16 @@ import { TokenService, sessionModel } from './lib/tokens';
 import { auditModel } from './modules/audit/model';
 import { AuditService } from './modules/audit/service';
 import { CounterService } from './modules/counter/service';
+import { CouponIssuer } from './modules/coupons/issuer';
+import { PointsMall } from './modules/coupons/mall';
+import { couponModel, couponTemplateModel, memberTemplateCountModel, redemptionModel } from './modules/coupons/model';
+import { RedemptionService } from './modules/coupons/redemptions';
+import { CouponsService } from './modules/coupons/service';
 import { memberModel } from './modules/members/model';
 import { MembersService, type WeChatIdentityApi } from './modules/members/service';
 import { ledgerModel, lotModel } from './modules/points/model';
+import { codeBatchModel, redemptionCodeModel } from './modules/redemption-codes/model';
+import { CLAIM_LIMITS, RedemptionCodesService } from './modules/redemption-codes/service';
 import { PointsLedger } from './modules/points/ledger';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
@@ -37,6 +44,12 @@ export function createModels(connection: mongoose.Connection) {
     audit: auditModel(connection),
     sessions: sessionModel(connection),
     settings: settingsModel(connection),
+    couponTemplates: couponTemplateModel(connection),
+    coupons: couponModel(connection),
+    couponMemberCounts: memberTemplateCountModel(connection),
+    redemptions: redemptionModel(connection),
+    codeBatches: codeBatchModel(connection),
+    redemptionCodes: redemptionCodeModel(connection),
   };
 }
 
@@ -52,6 +65,7 @@ export function createServices(deps: ServiceDeps) {
   const rateLimits = new RateLimits(connection, {
     'login-ip': { points: 30, windowSeconds: 15 * 60, blockSeconds: 15 * 60 },
     'login-account': { points: 5, windowSeconds: 15 * 60, blockSeconds: 15 * 60 },
+    ...CLAIM_LIMITS,
   });
   const audit = new AuditService(models.audit, now);
   const settings = new SettingsService(models.settings, now);
@@ -69,7 +83,17 @@ export function createServices(deps: ServiceDeps) {
     codeStepSeconds: deps.codeStepSeconds,
   });
   const counter = new CounterService(members);
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter };
+  const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, counts: models.couponMemberCounts, members: models.members, now });
+  const coupons = new CouponsService({ connection, templates: models.couponTemplates, coupons: models.coupons, issuer, members, audit, now, codeStepSeconds: deps.codeStepSeconds });
+  const redemptions = new RedemptionService({ connection, coupons: models.coupons, redemptions: models.redemptions, members, audit, now });
+  const mall = new PointsMall({ connection, templates: models.couponTemplates, ledger, issuer });
+  const redemptionCodes = new RedemptionCodesService({
+    connection, batches: models.codeBatches, codes: models.redemptionCodes, templates: models.couponTemplates, issuer, ledger, rateLimits, audit, now,
+  });
+  members.codeOwners.coupon = (couponId) => coupons.ownerOf(couponId);
+  members.extensions.couponsAvailable = (memberId) => coupons.availableCount(memberId);
+  counter.details.coupon = (couponId) => coupons.forCounter(couponId);
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, issuer, coupons, redemptions, mall, redemptionCodes };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -17,6 +17,12 @@ export const DEMO_ACCOUNTS = [
   { kind: 'staff', username: 'bj01-clerk', password: 'staff-demo-pass', name: '朝阳店员', role: 'clerk' as const, storeId: 'BJ01' },
 ];
 
+/** 满100减20 for everyone, and a ¥10 coupon in the points mall for 500 points. */
+export const DEMO_COUPON_TEMPLATES = [
+  { title: '满100减20', type: 'cash' as const, minSpendFen: 10_000, amountOffFen: 2_000, validDays: 30, totalQuantity: 10_000, perMemberLimit: 5 },
+  { title: '10元无门槛券（积分兑换）', type: 'cash' as const, amountOffFen: 1_000, validDays: 30, totalQuantity: 10_000, perMemberLimit: 10, pointsCost: 500 },
+];
+
 const SEED_MARKER = 'demo-seed-v1';
 
 export async function seedDemoData(services: Services, logger: Logger): Promise<void> {
@@ -48,6 +54,13 @@ export async function seedDemoData(services: Services, logger: Logger): Promise<
     );
   }
   await services.settings.update({});
+  for (const template of DEMO_COUPON_TEMPLATES) {
+    await models.couponTemplates.updateOne(
+      { title: template.title },
+      { $setOnInsert: { ...template, storeIds: [], tiers: [], status: 'active', issuedCount: 0, remaining: template.totalQuantity, createdAt: now, updatedAt: now } },
+      { upsert: true },
+    );
+  }
   await models.settings.db.collection('seed_markers').insertOne({ _id: SEED_MARKER as never, at: now });
   logger.info('demo data seeded');
 }

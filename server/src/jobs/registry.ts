@@ -13,4 +13,11 @@ export interface JobDefinition {
   run(services: Services): Promise<{ processed: number }>;
 }
 
-export const JOBS: JobDefinition[] = [];
+export const JOBS: JobDefinition[] = [
+  {
+    name: 'coupon-expiry',
+    every: '10 minutes',
+    description: 'Issued coupons past their validUntil become expired.',
+    run: (services) => services.coupons.expireDue(),
+  },
+];

@@ -30,6 +30,11 @@ export const ErrorCode = {
   ALREADY_CHECKED_IN: 'ALREADY_CHECKED_IN',
   CAMPAIGN_ALREADY_LAUNCHED: 'CAMPAIGN_ALREADY_LAUNCHED',
   BIRTHDAY_ALREADY_SET: 'BIRTHDAY_ALREADY_SET',
+  SIGNUP_CLOSED: 'SIGNUP_CLOSED',
+  PAYMENT_UNAVAILABLE: 'PAYMENT_UNAVAILABLE',
+  TEMPLATE_EXHAUSTED: 'TEMPLATE_EXHAUSTED',
+  TEMPLATE_ARCHIVED: 'TEMPLATE_ARCHIVED',
+  COUPON_LIMIT_REACHED: 'COUPON_LIMIT_REACHED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -61,8 +66,13 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   REVERSAL_WINDOW_CLOSED: 422,
   TIER_NOT_ELIGIBLE: 422,
   BIRTHDAY_ALREADY_SET: 422,
+  SIGNUP_CLOSED: 422,
+  TEMPLATE_EXHAUSTED: 422,
+  TEMPLATE_ARCHIVED: 422,
+  COUPON_LIMIT_REACHED: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  PAYMENT_UNAVAILABLE: 503,
 };
 
 export const ErrorCodeSchema = z.enum(ErrorCode).meta({ id: 'ErrorCode', description: 'Stable machine-readable error code.' });

@@ -171,3 +171,46 @@ export const RedemptionCodeClaimAnswerSchema = z
   .object({ coupon: CouponSchema.optional(), pointsAwarded: z.number().int().min(1).optional() })
   .meta({ id: 'RedemptionCodeClaimAnswer' });
 export type RedemptionCodeClaimAnswer = z.infer<typeof RedemptionCodeClaimAnswerSchema>;
+
+// ---- HQ lists, grants, batches and the points mall ----
+
+export const CouponTemplateListQuerySchema = ListQuerySchema.extend({
+  status: CouponTemplateStatusSchema.optional(),
+}).meta({ id: 'CouponTemplateListQuery' });
+export type CouponTemplateListQuery = z.infer<typeof CouponTemplateListQuerySchema>;
+
+export const CouponTemplatePageSchema = pageOf(CouponTemplateSchema).meta({ id: 'CouponTemplatePage' });
+
+export const CouponGrantBodySchema = z
+  .strictObject({ memberId: IdSchema })
+  .meta({ id: 'CouponGrantBody', description: 'HQ gives one coupon of the template to a member; needs an Idempotency-Key header.' });
+export type CouponGrantBody = z.infer<typeof CouponGrantBodySchema>;
+
+export const RedemptionPageSchema = pageOf(RedemptionSchema).meta({ id: 'RedemptionPage' });
+
+export const RedemptionCodeBatchSchema = z
+  .object({
+    id: IdSchema,
+    templateId: IdSchema.optional(),
+    points: z.number().int().min(1).optional(),
+    count: z.number().int().min(1),
+    claimedCount: z.number().int().min(0),
+    status: z.enum(['generating', 'ready']).describe('`generating` until every code is stored; only `ready` batches can be claimed.'),
+    expiresAt: IsoDateTimeSchema,
+    createdAt: IsoDateTimeSchema,
+  })
+  .meta({ id: 'RedemptionCodeBatch', description: 'A batch of printed redemption codes, as HQ lists them.' });
+export type RedemptionCodeBatch = z.infer<typeof RedemptionCodeBatchSchema>;
+
+export const RedemptionCodeBatchPageSchema = pageOf(RedemptionCodeBatchSchema).meta({ id: 'RedemptionCodeBatchPage' });
+
+export const PointsExchangeAnswerSchema = z
+  .object({ coupon: CouponSchema, pointsSpent: z.number().int().min(1), pointsBalance: z.number().int().min(0) })
+  .meta({ id: 'PointsExchangeAnswer', description: 'The coupon bought with points and the balance left.' });
+export type PointsExchangeAnswer = z.infer<typeof PointsExchangeAnswerSchema>;
+
+/** HQ's view of one member's coupons: every status unless one is asked for. */
+export const AdminCouponListQuerySchema = ListQuerySchema.extend({
+  status: z.enum(['available', 'used', 'expired']).optional(),
+}).meta({ id: 'AdminCouponListQuery' });
+export type AdminCouponListQuery = z.infer<typeof AdminCouponListQuerySchema>;

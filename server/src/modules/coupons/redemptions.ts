@@ -1,0 +1,171 @@
+import { couponApplicability, couponSavingFen, ErrorCode, type Redemption, type RedemptionBody } from '@membercard/shared';
+import type mongoose from 'mongoose';
+import { Types } from 'mongoose';
+import { AppError, errors } from '../../lib/errors';
+import type { Actor } from '../../lib/requestContext';
+import { inTransaction } from '../../lib/transactions';
+import type { AuditService } from '../audit/service';
+import type { MembersService } from '../members/service';
+import { assertStoreScope } from '../staff/service';
+import type { CouponDoc, RedemptionDoc, couponModel, redemptionModel } from './model';
+
+// A clerk redeems the coupon code a member shows. After the reads that decide whether it may be redeemed,
+// the redemption is exactly two writes in one transaction: the coupon's conditional update
+// `{_id, status: 'issued'} → redeemed` (of any number of parallel scans, one matches) and the redemption
+// insert. A manager may reverse within 24 h, which makes the coupon usable again.
+
+export const REVERSAL_WINDOW_MS = 24 * 3600_000;
+
+interface Deps {
+  connection: mongoose.Connection;
+  coupons: ReturnType<typeof couponModel>;
+  redemptions: ReturnType<typeof redemptionModel>;
+  members: MembersService;
+  audit: AuditService;
+  now: () => Date;
+}
+
+export class RedemptionService {
+  constructor(private readonly deps: Deps) {}
+
+  async redeem(actor: Actor, body: RedemptionBody): Promise<Redemption> {
+    if (actor.type !== 'staff') throw errors.forbidden('Only store staff redeem coupons.');
+    const { coupons, redemptions, members, connection, now } = this.deps;
+    const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
+    // Signature and window against the coupon owner's key: a code made with anyone else's key fails here.
+    const { parsed, member } = await members.verifyScannedCode(body.code);
+    if (parsed.kind !== 'coupon') throw invalid();
+    const coupon = await coupons.findById(parsed.subject).lean<CouponDoc>();
+    if (!coupon || !coupon.memberId.equals(member._id)) throw invalid();
+
+    const at = now();
+    const verdict = couponApplicability({ ...coupon, minSpendFen: coupon.minSpendFen ?? undefined }, { now: at, storeId: actor.storeId, tier: member.tier, orderAmountFen: body.orderAmountFen });
+    if (!verdict.ok) {
+      if (verdict.code === 'COUPON_ALREADY_USED') return this.replayOrRefuse(coupon._id, actor.storeId, body.orderNo);
+      throw new AppError(ErrorCode[verdict.code], refusalMessages[verdict.code]);
+    }
+
+    const doc: RedemptionDoc = {
+      _id: new Types.ObjectId(),
+      couponId: coupon._id,
+      memberId: coupon.memberId,
+      templateId: coupon.templateId,
+      channel: coupon.channel,
+      channelRef: coupon.channelRef,
+      storeId: actor.storeId,
+      staffId: actor.staffId,
+      orderNo: body.orderNo ?? null,
+      orderAmountFen: body.orderAmountFen ?? null,
+      savingFen: body.orderAmountFen === undefined ? null : couponSavingFen(termsOf(coupon), body.orderAmountFen).savingFen,
+      status: 'redeemed',
+      createdAt: at,
+    };
+    try {
+      await inTransaction(connection, undefined, async (session) => {
+        const taken = await coupons.updateOne(
+          { _id: coupon._id, status: 'issued' },
+          { $set: { status: 'redeemed', redeemedAt: at, redemptionId: doc._id } },
+          { session },
+        );
+        if (taken.modifiedCount !== 1) throw new AppError(ErrorCode.COUPON_ALREADY_USED, refusalMessages.COUPON_ALREADY_USED);
+        await redemptions.collection.insertOne(doc, { session });
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.COUPON_ALREADY_USED) return this.replayOrRefuse(coupon._id, actor.storeId, body.orderNo);
+      throw err;
+    }
+    return redemptionView(doc);
+  }
+
+  /**
+   * A coupon already redeemed: the same store repeating the same order number gets the first answer (the
+   * orderNo is the request's idempotency key); anyone else gets 409 COUPON_ALREADY_USED.
+   */
+  private async replayOrRefuse(couponId: Types.ObjectId, storeId: string, orderNo: string | undefined): Promise<Redemption> {
+    if (orderNo) {
+      const first = await this.deps.redemptions.findOne({ couponId, status: 'redeemed', storeId, orderNo }).lean<RedemptionDoc>();
+      if (first) return redemptionView(first);
+    }
+    throw new AppError(ErrorCode.COUPON_ALREADY_USED, refusalMessages.COUPON_ALREADY_USED);
+  }
+
+  /**
+   * A manager of the redeeming store, within 24 h. Reversing an already reversed redemption answers it as it
+   * is (the redemption id is the natural idempotency key), so a retried reversal changes nothing more.
+   */
+  async reverse(actor: Actor, requestId: string, redemptionId: string, reason: string): Promise<Redemption> {
+    if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may reverse a redemption.');
+    const { coupons, redemptions, audit, connection, now } = this.deps;
+    const found = Types.ObjectId.isValid(redemptionId) ? await redemptions.findById(redemptionId).lean<RedemptionDoc>() : null;
+    if (!found) throw errors.notFound('No such redemption.');
+    assertStoreScope(actor, found.storeId);
+    if (found.status === 'reversed') return redemptionView(found);
+    const at = now();
+    if (at.getTime() - found.createdAt.getTime() > REVERSAL_WINDOW_MS) {
+      throw new AppError(ErrorCode.REVERSAL_WINDOW_CLOSED, 'A redemption can be reversed only within 24 hours.');
+    }
+    const reversed = await inTransaction(connection, undefined, async (session) => {
+      const updated = await redemptions
+        .findOneAndUpdate(
+          { _id: found._id, status: 'redeemed' },
+          { $set: { status: 'reversed', reversedAt: at, reversedBy: actor.staffId, reversalReason: reason } },
+          { returnDocument: 'after', session },
+        )
+        .lean<RedemptionDoc>();
+      if (!updated) return null; // a parallel reversal won
+      const restored = await coupons.updateOne(
+        { _id: found.couponId, status: 'redeemed', redemptionId: found._id },
+        { $set: { status: 'issued', redeemedAt: null, redemptionId: null } },
+        { session },
+      );
+      if (restored.modifiedCount !== 1) throw new Error(`Coupon ${String(found.couponId)} is not held by redemption ${redemptionId}`);
+      await audit.record(
+        actor,
+        requestId,
+        {
+          action: 'redemption.reverse',
+          targetType: 'redemption',
+          targetId: redemptionId,
+          before: { status: 'redeemed', couponId: String(found.couponId) },
+          after: { status: 'reversed', couponId: String(found.couponId), reason },
+        },
+        session,
+      );
+      return updated;
+    });
+    return redemptionView(reversed ?? (await redemptions.findById(found._id).lean<RedemptionDoc>())!);
+  }
+}
+
+const refusalMessages: Record<'COUPON_ALREADY_USED' | 'COUPON_EXPIRED' | 'COUPON_NOT_APPLICABLE' | 'WRONG_STORE' | 'MIN_SPEND_NOT_MET', string> = {
+  COUPON_ALREADY_USED: 'This coupon has already been used.',
+  COUPON_EXPIRED: 'This coupon has expired.',
+  COUPON_NOT_APPLICABLE: 'This coupon cannot be used now, or not for this member’s tier.',
+  WRONG_STORE: 'This coupon cannot be used at this store.',
+  MIN_SPEND_NOT_MET: 'The order does not reach this coupon’s minimum spend.',
+};
+
+/** The money terms as the shared arithmetic takes them (absent, not null). */
+function termsOf(coupon: CouponDoc) {
+  return {
+    type: coupon.type,
+    minSpendFen: coupon.minSpendFen ?? undefined,
+    amountOffFen: coupon.amountOffFen ?? undefined,
+    percentOff: coupon.percentOff ?? undefined,
+    maxOffFen: coupon.maxOffFen ?? undefined,
+  };
+}
+
+export function redemptionView(doc: RedemptionDoc): Redemption {
+  return {
+    id: String(doc._id),
+    couponId: String(doc.couponId),
+    storeId: doc.storeId,
+    staffId: doc.staffId,
+    ...(doc.orderNo ? { orderNo: doc.orderNo } : {}),
+    ...(doc.orderAmountFen !== null && doc.orderAmountFen !== undefined ? { orderAmountFen: doc.orderAmountFen } : {}),
+    status: doc.status,
+    createdAt: doc.createdAt.toISOString(),
+    ...(doc.reversedAt ? { reversedAt: doc.reversedAt.toISOString() } : {}),
+  };
+}

@@ -1,0 +1,47 @@
+import {
+  ListQuerySchema,
+  RedemptionCodeBatchAnswerSchema,
+  RedemptionCodeBatchBodySchema,
+  RedemptionCodeBatchPageSchema,
+  RedemptionCodeClaimAnswerSchema,
+  RedemptionCodeClaimBodySchema,
+} from '@membercard/shared';
+import { z } from 'zod';
+import { route, type RouteSpec } from '../../lib/route';
+import type { Services } from '../../services';
+import { shopperId } from '../members/routes';
+
+const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
+
+export function redemptionCodeRoutes(s: Services): RouteSpec[] {
+  return [
+    route({
+      method: 'post', path: '/admin/redemption-code-batches', tag: 'redemption-codes', auth: 'admin', status: 201,
+      summary: 'Generate a batch of printed redemption codes for a coupon or for points',
+      body: RedemptionCodeBatchBodySchema, response: RedemptionCodeBatchAnswerSchema,
+      handler: ({ body, actor, ctx }) => s.redemptionCodes.createBatch(actor, ctx.state.requestId, body),
+    }),
+    route({
+      method: 'get', path: '/admin/redemption-code-batches', tag: 'redemption-codes', auth: 'admin',
+      summary: 'Code batches, newest first', query: ListQuerySchema, response: RedemptionCodeBatchPageSchema,
+      handler: ({ query }) => s.redemptionCodes.listBatches(query.limit, query.cursor),
+    }),
+    route({
+      method: 'get', path: '/admin/redemption-code-batches/:id/codes.csv', tag: 'redemption-codes', auth: 'admin', raw: true,
+      summary: 'The batch’s codes as CSV (header `code`), streamed', params: IdParams,
+      handler: async ({ params, ctx }) => {
+        const { filename, stream } = await s.redemptionCodes.csv(params.id);
+        ctx.type = 'text/csv; charset=utf-8';
+        ctx.attachment(filename);
+        ctx.body = stream;
+        return undefined as never;
+      },
+    }),
+    route({
+      method: 'post', path: '/me/redemption-codes/claim', tag: 'redemption-codes', auth: 'member',
+      summary: 'Claim a printed code for its coupon or points; once per code across all members',
+      body: RedemptionCodeClaimBodySchema, response: RedemptionCodeClaimAnswerSchema,
+      handler: ({ body, actor, ctx }) => s.redemptionCodes.claim(shopperId(actor), ctx.ip, body.code),
+    }),
+  ];
+}

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  ErrorCode,
+  isWellFormedRedemptionCode,
+  makeRedemptionCode,
+  normalizeRedemptionCode,
+  REDEMPTION_CODE_RANDOM_BYTES,
+  type Page,
+  type RedemptionCodeBatch,
+  type RedemptionCodeBatchBody,
+  type RedemptionCodeClaimAnswer,
+} from '@membercard/shared';
+import type mongoose from 'mongoose';
+import { Types } from 'mongoose';
+import { AppError, errors } from '../../lib/errors';
+import type { RateLimits } from '../../lib/rateLimit';
+import type { Actor } from '../../lib/requestContext';
+import { inTransaction } from '../../lib/transactions';
+import type { AuditService } from '../audit/service';
+import type { CouponIssuer } from '../coupons/issuer';
+import type { CouponTemplateDoc, couponTemplateModel } from '../coupons/model';
+import { couponView, pageBy } from '../coupons/service';
+import type { PointsLedger } from '../points/ledger';
+import type { CodeBatchDoc, RedemptionCodeDoc, codeBatchModel, redemptionCodeModel } from './model';
+
+// Printed redemption codes (兑换码). A batch's codes come from crypto random bytes (55 bits each plus a
+// check symbol) and are stored with unordered bulk inserts in chunks, the code as `_id`, so a collision
+// (vanishingly rare) is just a duplicate-key failure that is drawn again. A claim is one transaction: the
+// conditional update `{_id: code, claimedBy: null}` (of any number of parallel claims, one matches), then the
+// coupon issue or points award keyed by the code, so a claim never pays twice nor is lost half-way.
+
+export const CLAIM_LIMITS = {
+  'code-claim-member': { points: 10, windowSeconds: 10 * 60, blockSeconds: 10 * 60 },
+  'code-claim-ip': { points: 60, windowSeconds: 10 * 60, blockSeconds: 10 * 60 },
+};
+
+const INSERT_CHUNK = 10_000;
+
+interface Deps {
+  connection: mongoose.Connection;
+  batches: ReturnType<typeof codeBatchModel>;
+  codes: ReturnType<typeof redemptionCodeModel>;
+  templates: ReturnType<typeof couponTemplateModel>;
+  issuer: CouponIssuer;
+  ledger: PointsLedger;
+  rateLimits: RateLimits;
+  audit: AuditService;
+  now: () => Date;
+}
+
+export class RedemptionCodesService {
+  constructor(private readonly deps: Deps) {}
+
+  async createBatch(actor: Actor, requestId: string, body: RedemptionCodeBatchBody): Promise<{ id: string; count: number }> {
+    if (actor.type !== 'admin') throw errors.forbidden();
+    const { batches, templates, now } = this.deps;
+    const at = now();
+    if (Date.parse(body.expiresAt) <= at.getTime()) {
+      throw errors.validation('expiresAt must be in the future.', { fields: [{ field: 'body.expiresAt', message: 'In the past' }] });
+    }
+    if (body.templateId !== undefined) {
+      const template = Types.ObjectId.isValid(body.templateId) ? await templates.findById(body.templateId, { status: 1 }).lean<CouponTemplateDoc>() : null;
+      if (!template) throw errors.notFound('No such coupon template.');
+      if (template.status === 'archived') throw new AppError(ErrorCode.TEMPLATE_ARCHIVED, 'This coupon template is archived.');
+    }
+    const [batch] = await batches.create([
+      {
+        templateId: body.templateId ? new Types.ObjectId(body.templateId) : null,
+        points: body.points ?? null,
+        count: body.count,
+        claimedCount: 0,
+        status: 'generating',
+        expiresAt: new Date(body.expiresAt),
+        createdAt: at,
+        createdBy: actor.staffId,
+      },
+    ]);
+    const batchId = batch!._id;
+    for (let done = 0; done < body.count; done += INSERT_CHUNK) {
+      await this.insertFreshCodes(batchId, Math.min(INSERT_CHUNK, body.count - done));
+    }
+    await batches.updateOne({ _id: batchId }, { $set: { status: 'ready' } });
+    await this.deps.audit.record(actor, requestId, {
+      action: 'redemption_code_batch.create',
+      targetType: 'redemption_code_batch',
+      targetId: String(batchId),
+      after: { templateId: body.templateId, points: body.points, count: body.count, expiresAt: body.expiresAt },
+    });
+    return { id: String(batchId), count: body.count };
+  }
+
+  /** Inserts `count` new codes; any that collide with an existing code are drawn again. */
+  private async insertFreshCodes(batchId: Types.ObjectId, count: number): Promise<void> {
+    let missing = count;
+    while (missing > 0) {
+      const random = randomBytes(missing * REDEMPTION_CODE_RANDOM_BYTES);
+      const docs: RedemptionCodeDoc[] = [];
+      for (let index = 0; index < missing; index++) {
+        const offset = index * REDEMPTION_CODE_RANDOM_BYTES;
+        docs.push({ _id: makeRedemptionCode(random.subarray(offset, offset + REDEMPTION_CODE_RANDOM_BYTES)), batchId, claimedBy: null, claimedAt: null });
+      }
+      try {
+        // The native driver's insertMany: one unordered bulk insert, without mongoose's per-document work.
+        await this.deps.codes.collection.insertMany(docs as unknown as mongoose.mongo.OptionalId<mongoose.mongo.Document>[], { ordered: false });
+        missing = 0;
+      } catch (err) {
+        const bulk = err as { insertedCount?: number; writeErrors?: Array<{ code?: number }> | { code?: number } };
+        const writeErrors = Array.isArray(bulk.writeErrors) ? bulk.writeErrors : bulk.writeErrors ? [bulk.writeErrors] : [];
+        if (typeof bulk.insertedCount !== 'number' || writeErrors.length === 0 || writeErrors.some((e) => e.code !== 11000)) throw err;
+        missing -= bulk.insertedCount;
+      }
+    }
+  }
+
+  async listBatches(limit: number, cursor?: string): Promise<Page<RedemptionCodeBatch>> {
+    return pageBy<CodeBatchDoc, RedemptionCodeBatch>(this.deps.batches, {}, 'createdAt', limit, cursor, batchView);
+  }
+
+  /** The batch's codes as CSV (header `code`), streamed from a database cursor so 100,000 codes never sit in memory. */
+  async csv(batchId: string): Promise<{ filename: string; stream: Readable }> {
+    const batch = Types.ObjectId.isValid(batchId) ? await this.deps.batches.findById(batchId).lean<CodeBatchDoc>() : null;
+    if (!batch) throw errors.notFound('No such batch.');
+    const cursor = this.deps.codes.collection.find({ batchId: batch._id }, { projection: { _id: 1 }, sort: { _id: 1 }, batchSize: 5_000 });
+    async function* lines() {
+      yield 'code\n';
+      let chunk = '';
+      for await (const doc of cursor) {
+        chunk += `${String(doc._id)}\n`;
+        if (chunk.length >= 64 * 1024) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk) yield chunk;
+    }
+    const stream = Readable.from(lines());
+    // A client that disconnects mid-download must not leave the server-side cursor open.
+    stream.on('close', () => void cursor.close().catch(() => undefined));
+    return { filename: `redemption-codes-${batchId}.csv`, stream };
+  }
+
+  /**
+   * A member claims a printed code. A mistyped code is refused by its check symbol before anything touches the
+   * database (404 CODE_NOT_FOUND: a code that cannot exist is, to the member, a code not found); well-formed
+   * attempts count against per-member and per-IP limits (429 RATE_LIMITED) so guessing is slow.
+   */
+  async claim(memberId: string, ip: string, typed: string): Promise<RedemptionCodeClaimAnswer> {
+    const code = normalizeRedemptionCode(typed);
+    if (!isWellFormedRedemptionCode(code)) {
+      throw new AppError(ErrorCode.CODE_NOT_FOUND, 'No such code; check it for typos.', { reason: 'check_symbol' });
+    }
+    const { rateLimits, connection, codes, batches, issuer, ledger, now } = this.deps;
+    await rateLimits.consume('code-claim-member', memberId);
+    await rateLimits.consume('code-claim-ip', ip);
+    const notFound = () => new AppError(ErrorCode.CODE_NOT_FOUND, 'No such code; check it for typos.');
+    return inTransaction(connection, undefined, async (session) => {
+      const at = now();
+      const claimed = await codes
+        .findOneAndUpdate({ _id: code, claimedBy: null }, { $set: { claimedBy: new Types.ObjectId(memberId), claimedAt: at } }, { session })
+        .lean<RedemptionCodeDoc>();
+      if (!claimed) {
+        const exists = await codes.exists({ _id: code }).session(session);
+        if (exists) throw new AppError(ErrorCode.CODE_ALREADY_USED, 'This code has already been used.');
+        throw notFound();
+      }
+      const batch = await batches
+        .findOneAndUpdate({ _id: claimed.batchId, status: 'ready' }, { $inc: { claimedCount: 1 } }, { returnDocument: 'after', session })
+        .lean<CodeBatchDoc>();
+      if (!batch) throw notFound();
+      if (batch.expiresAt.getTime() <= at.getTime()) {
+        throw new AppError(ErrorCode.CODE_NOT_FOUND, 'This code has expired.', { reason: 'expired' });
+      }
+      if (batch.templateId) {
+        const { coupon } = await issuer.issue({ templateId: batch.templateId, memberId, channel: 'code', channelRef: code, session });
+        return { coupon: couponView(coupon) };
+      }
+      await ledger.earn({ memberId, amount: batch.points!, reason: '兑换码积分', source: 'code', idempotencyKey: `code:${code}`, session });
+      return { pointsAwarded: batch.points! };
+    });
+  }
+}
+
+function batchView(doc: CodeBatchDoc): RedemptionCodeBatch {
+  return {
+    id: String(doc._id),
+    ...(doc.templateId ? { templateId: String(doc.templateId) } : {}),
+    ...(doc.points ? { points: doc.points } : {}),
+    count: doc.count,
+    claimedCount: doc.claimedCount,
+    status: doc.status,
+    expiresAt: doc.expiresAt.toISOString(),
+    createdAt: doc.createdAt.toISOString(),
+  };
+}
