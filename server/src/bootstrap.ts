@@ -9,6 +9,7 @@ import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import type { Config } from './config';
 import { createEmulator, EMULATOR_PREFIX, type WeChatEmulator } from './emulator';
+import { createWeChatPayClient } from './modules/payments/client';
 import { createServices, type Clock, type Services } from './services';
 import { MongoAccessTokenCache, WeChatClient } from './wechat';
 
@@ -91,12 +92,17 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
     appSecret: config.wechat.appSecret ?? DEMO_APP_SECRET,
     accessTokens: new MongoAccessTokenCache(connection),
   });
+  const wechatPayClient = createWeChatPayClient(
+    config,
+    emulator ? { emulator: { keys: emulator.keys, baseUrl: `${localUrl}${EMULATOR_PREFIX}`, localUrl } } : { emulator: null },
+  );
   const services = createServices({
     connection,
     config: { jwtSecret },
     wechat,
     clock: options.clock,
     codeStepSeconds: options.codeStepSeconds,
+    wechatPay: { client: wechatPayClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId },
   });
   await ensureIndexes(services);
 

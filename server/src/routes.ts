@@ -1,11 +1,13 @@
 import type { RouteSpec } from './lib/route';
+import { activityRoutes } from './modules/activities/routes';
 import { couponRoutes } from './modules/coupons/routes';
 import { memberRoutes } from './modules/members/routes';
+import { paymentRoutes } from './modules/payments/routes';
 import { redemptionCodeRoutes } from './modules/redemption-codes/routes';
 import { staffRoutes } from './modules/staff/routes';
 import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...staffRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services)];
+  return [...memberRoutes(services), ...staffRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services)];
 }

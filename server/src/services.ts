@@ -4,6 +4,8 @@ import { RateLimits } from './lib/rateLimit';
 import { TokenService, sessionModel } from './lib/tokens';
 import { auditModel } from './modules/audit/model';
 import { AuditService } from './modules/audit/service';
+import { activityModel, signupModel, signupNotificationModel } from './modules/activities/model';
+import { ActivitiesService } from './modules/activities/service';
 import { CounterService } from './modules/counter/service';
 import { CouponIssuer } from './modules/coupons/issuer';
 import { PointsMall } from './modules/coupons/mall';
@@ -16,6 +18,8 @@ import { ledgerModel, lotModel } from './modules/points/model';
 import { codeBatchModel, redemptionCodeModel } from './modules/redemption-codes/model';
 import { CLAIM_LIMITS, RedemptionCodesService } from './modules/redemption-codes/service';
 import { PointsLedger } from './modules/points/ledger';
+import { paymentModel } from './modules/payments/model';
+import { PaymentsService, type WeChatPayApi } from './modules/payments/service';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
 import { StaffService } from './modules/staff/service';
@@ -32,6 +36,8 @@ export interface ServiceDeps {
   clock?: Clock;
   /** Step of the member/coupon/sign-up codes, seconds (default 60). */
   codeStepSeconds?: number;
+  /** WeChat Pay (or its emulator) and the merchant ids notifications must carry. */
+  wechatPay: { client: WeChatPayApi; appId: string; mchId: string };
 }
 
 export function createModels(connection: mongoose.Connection) {
@@ -50,6 +56,10 @@ export function createModels(connection: mongoose.Connection) {
     redemptions: redemptionModel(connection),
     codeBatches: codeBatchModel(connection),
     redemptionCodes: redemptionCodeModel(connection),
+    activities: activityModel(connection),
+    signups: signupModel(connection),
+    signupNotifications: signupNotificationModel(connection),
+    payments: paymentModel(connection),
   };
 }
 
@@ -93,7 +103,15 @@ export function createServices(deps: ServiceDeps) {
   members.codeOwners.coupon = (couponId) => coupons.ownerOf(couponId);
   members.extensions.couponsAvailable = (memberId) => coupons.availableCount(memberId);
   counter.details.coupon = (couponId) => coupons.forCounter(couponId);
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, issuer, coupons, redemptions, mall, redemptionCodes };
+  const payments = new PaymentsService({ connection, payments: models.payments, ...deps.wechatPay, now });
+  const activities = new ActivitiesService({
+    connection, activities: models.activities, signups: models.signups, notifications: models.signupNotifications, members: models.members,
+    membersService: members, staff, payments, ledger, audit, now, codeStepSeconds: deps.codeStepSeconds,
+  });
+  payments.purposes.signup = { onPaid: (signupId, session) => activities.onSignupPaid(signupId, session) };
+  members.codeOwners.signup = (signupId) => activities.codeOwner(signupId);
+  counter.details.signup = (signupId, actor) => activities.scanDetails(signupId, actor);
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities };
 }
 
 export type Services = ReturnType<typeof createServices>;

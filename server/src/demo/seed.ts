@@ -23,6 +23,12 @@ export const DEMO_COUPON_TEMPLATES = [
   { title: '10元无门槛券（积分兑换）', type: 'cash' as const, amountOffFen: 1_000, validDays: 30, totalQuantity: 10_000, perMemberLimit: 10, pointsCost: 500 },
 ];
 
+/** One upcoming free activity and one paid one (paid through the emulated WeChat Pay), both at SH01. */
+export const DEMO_ACTIVITIES = [
+  { title: '咖啡品鉴会', description: '门店咖啡师带你品鉴三款单品豆。', storeId: 'SH01', inDays: 7, capacity: 20, feeFen: 0, attendancePoints: 50 },
+  { title: '亲子烘焙课', description: '和孩子一起做曲奇，材料费含在报名费中。', storeId: 'SH01', inDays: 10, capacity: 8, feeFen: 9_900, attendancePoints: 100 },
+];
+
 const SEED_MARKER = 'demo-seed-v1';
 
 export async function seedDemoData(services: Services, logger: Logger): Promise<void> {
@@ -58,6 +64,21 @@ export async function seedDemoData(services: Services, logger: Logger): Promise<
     await models.couponTemplates.updateOne(
       { title: template.title },
       { $setOnInsert: { ...template, storeIds: [], tiers: [], status: 'active', issuedCount: 0, remaining: template.totalQuantity, createdAt: now, updatedAt: now } },
+      { upsert: true },
+    );
+  }
+  for (const activity of DEMO_ACTIVITIES) {
+    const startAt = new Date(now.getTime() + activity.inDays * 24 * 3600_000);
+    await models.activities.updateOne(
+      { title: activity.title },
+      {
+        $setOnInsert: {
+          title: activity.title, description: activity.description, coverImageUrl: null, storeId: activity.storeId,
+          startAt, endAt: new Date(startAt.getTime() + 2 * 3600_000), signupClosesAt: new Date(startAt.getTime() - 24 * 3600_000),
+          capacity: activity.capacity, tiers: [], feeFen: activity.feeFen, attendancePoints: activity.attendancePoints,
+          status: 'published', seatsLeft: activity.capacity, signupSeq: 0, createdAt: now, updatedAt: now, publishedAt: now, cancelledAt: null,
+        },
+      },
       { upsert: true },
     );
   }

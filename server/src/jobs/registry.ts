@@ -20,4 +20,16 @@ export const JOBS: JobDefinition[] = [
     description: 'Issued coupons past their validUntil become expired.',
     run: (services) => services.coupons.expireDue(),
   },
+  {
+    name: 'activity-payment-holds',
+    every: '1 minute',
+    description: 'Paid seats unpaid after 15 minutes: the WeChat Pay order is closed and the seat goes to the waitlist.',
+    run: (services) => services.activities.releaseExpiredHolds(),
+  },
+  {
+    name: 'wechat-pay-settle',
+    every: '1 minute',
+    description: 'Payments whose notification never came are queried and settled; failed closes and refunds are retried.',
+    run: (services) => services.payments.settleStalePayments(),
+  },
 ];

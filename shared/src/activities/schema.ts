@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { FenSchema, IdSchema, IsoDateTimeSchema, pageOf } from '../common';
+import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '../common';
 import { TierCodeSchema } from '../tiers/schema';
 
 const activityFields = {
   title: z.string().trim().min(1).max(60),
   description: z.string().max(5000),
+  coverImageUrl: z.url().max(1000).optional(),
   storeId: IdSchema.optional().describe('Absent: not tied to one store.'),
   startAt: IsoDateTimeSchema,
   endAt: IsoDateTimeSchema,
@@ -15,25 +16,53 @@ const activityFields = {
   attendancePoints: z.number().int().min(0).max(1_000_000),
 };
 
+/** Start, end and sign-up deadline must be in order; shared by create and by an edit merged onto the stored activity. */
+function refineActivityTimes(activity: { startAt: string; endAt: string; signupClosesAt: string }, ctx: z.RefinementCtx) {
+  if (Date.parse(activity.signupClosesAt) > Date.parse(activity.startAt)) {
+    ctx.addIssue({ code: 'custom', path: ['signupClosesAt'], message: 'must not be after startAt' });
+  }
+  if (Date.parse(activity.startAt) >= Date.parse(activity.endAt)) {
+    ctx.addIssue({ code: 'custom', path: ['endAt'], message: 'must be after startAt' });
+  }
+}
+
 export const ActivityInputSchema = z
-  .strictObject(activityFields)
-  .superRefine((activity, ctx) => {
-    if (Date.parse(activity.signupClosesAt) > Date.parse(activity.startAt)) {
-      ctx.addIssue({ code: 'custom', path: ['signupClosesAt'], message: 'must not be after startAt' });
-    }
-    if (Date.parse(activity.startAt) >= Date.parse(activity.endAt)) {
-      ctx.addIssue({ code: 'custom', path: ['endAt'], message: 'must be after startAt' });
-    }
+  .strictObject({
+    ...activityFields,
+    draft: z.boolean().optional().describe('true: saved unpublished until POST /admin/activities/:id/publish. Default: published at once.'),
   })
+  .superRefine(refineActivityTimes)
   .meta({ id: 'ActivityInput', description: 'An in-store activity as HQ creates it.' });
 export type ActivityInput = z.infer<typeof ActivityInputSchema>;
+
+/** An edit: any subset of the fields; the merged activity must still pass the time rules. */
+export const ActivityPatchBodySchema = z
+  .strictObject(Object.fromEntries(Object.entries(activityFields).map(([k, v]) => [k, v.optional()])) as {
+    [K in keyof typeof activityFields]: z.ZodOptional<(typeof activityFields)[K]>;
+  })
+  .meta({ id: 'ActivityPatchBody', description: 'Fields of an activity to change.' });
+export type ActivityPatchBody = z.infer<typeof ActivityPatchBodySchema>;
+
+export const ActivityTimesSchema = z
+  .object({ startAt: IsoDateTimeSchema, endAt: IsoDateTimeSchema, signupClosesAt: IsoDateTimeSchema })
+  .superRefine(refineActivityTimes)
+  .meta({ id: 'ActivityTimes' });
+
+export const ActivityStatusSchema = z
+  .enum(['draft', 'published', 'cancelled', 'finished'])
+  .meta({ id: 'ActivityStatus', description: '`finished`: published and already over.' });
+export type ActivityStatus = z.infer<typeof ActivityStatusSchema>;
 
 export const ActivitySchema = z
   .object({
     ...activityFields,
     id: IdSchema,
-    confirmedCount: z.number().int().min(0),
+    status: ActivityStatusSchema,
+    confirmedCount: z.number().int().min(0).describe('Confirmed and attended sign-ups.'),
     waitlistCount: z.number().int().min(0),
+    pendingPaymentCount: z.number().int().min(0).optional().describe('Seats held 15 minutes awaiting payment.'),
+    seatsLeft: z.number().int().min(0).optional(),
+    createdAt: IsoDateTimeSchema.optional(),
   })
   .meta({ id: 'Activity', description: 'An activity with its current seat counts.' });
 export type Activity = z.infer<typeof ActivitySchema>;
@@ -66,11 +95,36 @@ export const SignupSchema = z
     payment: WechatPaymentParamsSchema.optional().describe('Present while pending_payment.'),
     paymentDueAt: IsoDateTimeSchema.optional().describe('When a held paid seat is released.'),
     createdAt: IsoDateTimeSchema.optional(),
+    attendedAt: IsoDateTimeSchema.optional(),
+    activityTitle: z.string().optional(),
+    activityStartAt: IsoDateTimeSchema.optional(),
   })
   .meta({ id: 'Signup', description: "A member's sign-up for an activity." });
 export type Signup = z.infer<typeof SignupSchema>;
 
 export const SignupPageSchema = pageOf(SignupSchema).meta({ id: 'SignupPage' });
+
+/** What HQ and managers see of a sign-up: whose it is, and how the seat was paid. */
+export const AdminSignupSchema = SignupSchema.extend({
+  memberId: IdSchema,
+  member: z.object({ id: IdSchema, cardNo: z.string().optional(), name: z.string().optional(), phone: z.string().optional() }).optional(),
+  paymentStatus: z.enum(['pending', 'paid', 'closing', 'closed', 'refunding', 'refunded', 'refund_failed']).optional(),
+  cancelReason: z.string().optional(),
+}).meta({ id: 'AdminSignup' });
+export type AdminSignup = z.infer<typeof AdminSignupSchema>;
+
+export const AdminSignupPageSchema = pageOf(AdminSignupSchema).meta({ id: 'AdminSignupPage' });
+
+export const AdminSignupListQuerySchema = ListQuerySchema.extend({ status: SignupStatusSchema.optional() }).meta({
+  id: 'AdminSignupListQuery',
+  description: 'Confirmed and pending first (in sign-up order), then the waitlist in promotion order, then the rest.',
+});
+export type AdminSignupListQuery = z.infer<typeof AdminSignupListQuerySchema>;
+
+export const AdminActivityListQuerySchema = ListQuerySchema.extend({ status: ActivityStatusSchema.optional() }).meta({
+  id: 'AdminActivityListQuery',
+});
+export type AdminActivityListQuery = z.infer<typeof AdminActivityListQuerySchema>;
 
 export const SignupBodySchema = z.strictObject({}).meta({ id: 'SignupBody', description: 'Signing up takes no fields.' });
 export type SignupBody = z.infer<typeof SignupBodySchema>;
