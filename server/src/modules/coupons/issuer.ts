@@ -74,7 +74,7 @@ export class CouponIssuer {
     key: { templateId: Types.ObjectId; channel: IssueChannel; channelRef: string; memberId: Types.ObjectId },
     session: ClientSession,
   ): Promise<IssueResult> {
-    const { templates, coupons, counts, members, now } = this.deps;
+    const { templates, coupons, members, now } = this.deps;
     const existing = await coupons.findOne(key).session(session).lean<CouponDoc>();
     if (existing) return { coupon: existing, created: false };
     const member = await members.findOne({ _id: key.memberId, status: 'active' }, { _id: 1 }).session(session).lean();
