@@ -9,11 +9,54 @@ const apiBase = process.env.TARO_APP_API_BASE || defaultApiBase;
 // @membercard/shared ships TypeScript source; Taro must compile it like the app's own files.
 const sharedSource = path.resolve(__dirname, '../../shared/src');
 
-// npm workspaces keep some of this app's packages (React 18 and its Taro plugin) in miniprogram/node_modules
-// while Taro's own packages are hoisted to the root; let modules at the root find them too.
+// npm workspaces keep some of this app's packages (React 18, its Taro plugin, @tarojs/taro and @tarojs/router,
+// whose peers want React 18 while the console keeps React 19 at the root) in miniprogram/node_modules while the
+// rest of Taro is hoisted to the root; let modules at the root find them too.
 const localModules = path.resolve(__dirname, '../node_modules');
-function resolveLocalModules(chain: { resolve: { modules: { add: (dir: string) => unknown } } }) {
+
+// @tarojs/taro-h5 (hoisted) gets its own nested @tarojs/router. Taro's H5 platform plugin means to alias
+// '@tarojs/router' to one file, but resolves it from its own folder at the root, finds nothing and leaves the
+// bare name; so the app's entry (which creates the router) and taro-h5's navigation APIs (which use it) each
+// bundle a copy, and Taro.reLaunch in the second copy finds no history: "reading 'listen'", a blank page.
+// Pin the router to the app's copy; the plugin already points every '@tarojs/taro' import at its H5 API.
+const appRouter = path.join(localModules, '@tarojs/router');
+
+type WebpackChain = Parameters<NonNullable<H5Config['webpackChain']>>[0];
+type H5Config = NonNullable<Exclude<UserConfigExport<'webpack5'>, (...args: never[]) => unknown>['h5']>;
+
+function resolveLocalModules(chain: WebpackChain) {
   chain.resolve.modules.add('node_modules').add(localModules);
+  chain.plugin('one-copy-of-each-taro-package').use(OneCopyOfEachTaroPackage);
+}
+
+function resolveH5Modules(chain: WebpackChain) {
+  resolveLocalModules(chain);
+  chain.resolve.alias.set('@tarojs/router$', appRouter);
+}
+
+/**
+ * Fails the build when a Taro package is bundled from two folders: Taro keeps state (the router's history,
+ * the current page) in module scope, so a second copy breaks at run time, not at build time.
+ */
+class OneCopyOfEachTaroPackage {
+  apply(compiler: import('webpack').Compiler) {
+    compiler.hooks.afterCompile.tap('OneCopyOfEachTaroPackage', (compilation) => {
+      const folders = new Map<string, Set<string>>();
+      for (const module of compilation.modules) {
+        const resource = (module as { resource?: string }).resource;
+        const match = resource && /^(.*node_modules\/(@tarojs\/[^/]+))\//.exec(resource.split(path.sep).join('/'));
+        if (!match) continue;
+        const [, folder, name] = match;
+        folders.set(name, (folders.get(name) ?? new Set()).add(folder));
+      }
+      for (const [name, found] of folders) {
+        if (found.size > 1) {
+          const list = [...found].map((folder) => path.relative(process.cwd(), folder)).join(', ');
+          compilation.errors.push(new compiler.webpack.WebpackError(`${name} is bundled twice (${list}); alias it to one copy in config/index.ts`));
+        }
+      }
+    });
+  }
 }
 
 export default defineConfig<'webpack5'>(() => {
@@ -43,7 +86,7 @@ export default defineConfig<'webpack5'>(() => {
       // The demo server serves this build under /h5/.
       publicPath: '/h5/',
       compile: { include: [sharedSource] },
-      webpackChain: resolveLocalModules,
+      webpackChain: resolveH5Modules,
       staticDirectory: 'static',
       // Hash routing: deep links work behind any static file server; assets load from /h5/ (publicPath).
       router: { mode: 'hash' },
