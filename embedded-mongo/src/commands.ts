@@ -15,18 +15,34 @@ import {
   noSuchTransaction,
   notImplemented,
   toCommandError,
+  transactionTooOld,
   typeMismatch,
   unknownField,
 } from './errors';
+import { applySimpleUpdate } from './simpleUpdate';
 import { Storage, Transaction } from './storage';
 import { cloneDoc, compareValues, Doc, idKeyOf, isPlainObject } from './values';
 
 export const MAX_WIRE_VERSION = 21; // MongoDB 7.0
 export const SET_NAME = 'rs0';
 
+/** What a session's latest retryable write did, so a retry of it is answered without applying it again. */
+interface RetryableWriteRecord {
+  txnNumber: number;
+  /** Outcome of each applied statement of an insert/update/delete, by position in the batch. */
+  statements: Map<number, StatementOutcome>;
+  /** Reply of an applied findAndModify. */
+  findAndModifyReply?: Doc;
+}
+
 interface Session {
+  /** Highest txnNumber seen on the session (transactions and retryable writes share the counter). */
   txnNumber: number;
   txn?: Transaction;
+  /** Only the latest retryable write is kept: the driver never retries an older one. */
+  retryableWrite?: RetryableWriteRecord;
+  /** Set while a retryable write of this session runs, so a retry sent meanwhile waits for its outcome. */
+  busy?: Promise<void>;
   lastUsed: number;
 }
 
@@ -47,6 +63,8 @@ interface Ctx {
   cmd: Doc;
   name: string;
   txn?: Transaction;
+  /** Set for a retryable write (lsid + txnNumber outside a transaction). */
+  retryableWrite?: RetryableWriteRecord;
   connectionId: number;
 }
 
@@ -215,13 +233,16 @@ const aggregateCmd: Handler = (ctx) => {
 
 // ---------- writing ----------
 
-/** Non-transactional writers wait (like mongod) for transactions that hold a document to finish. */
-async function waitIfLocked(ctx: Ctx, coll: string, ids: string[]): Promise<boolean> {
-  if (ctx.txn) return false;
+/**
+ * Non-transactional writers wait (like mongod) for transactions that hold a document to finish. Returns
+ * the promise to wait on, or undefined when nothing is locked: the caller then goes on writing without
+ * yielding, so what it matched cannot change before it writes.
+ */
+function lockWait(ctx: Ctx, coll: string, ids: string[]): Promise<void> | undefined {
+  if (ctx.txn) return undefined;
   const ns = `${ctx.db}.${coll}`;
-  if (!ids.some((id) => ctx.state.storage.lockOwner(ns, id))) return false;
-  await ctx.state.storage.waitForUnlock();
-  return true;
+  if (!ids.some((id) => ctx.state.storage.lockOwner(ns, id))) return undefined;
+  return ctx.state.storage.waitForUnlock();
 }
 
 function writeDoc(ctx: Ctx, coll: string, id: string, doc: Doc | null, idValue: unknown): void {
@@ -251,18 +272,46 @@ function writeErrorOf(index: number, err: CommandError): Doc {
   return { index, code: err.code, codeName: err.codeName, errmsg: err.message, ...err.extra };
 }
 
-/** Runs the statements of a write command; ordered batches stop at the first failure. */
-async function runStatements(ctx: Ctx, statements: Doc[], run: (stmt: Doc, index: number) => Promise<void>): Promise<Doc[]> {
+/** What one statement of an insert/update/delete did; kept per statement for retryable writes. */
+interface StatementOutcome {
+  n: number;
+  nModified?: number;
+  /** _id of the document an upsert inserted. */
+  upserted?: unknown;
+}
+
+interface StatementResults {
+  outcomes: (StatementOutcome | undefined)[];
+  writeErrors: Doc[];
+  /** Statements of a retried write that had already been applied and were answered from the record. */
+  retriedStmtIds: number[];
+}
+
+/**
+ * Runs the statements of a write command; ordered batches stop at the first failure. For a retryable
+ * write, statements already applied under the same (lsid, txnNumber) are not run again: their recorded
+ * outcome is reported instead, as mongod does (statement ids are positions in the batch).
+ */
+async function runStatements(ctx: Ctx, statements: Doc[], run: (stmt: Doc, index: number) => Promise<StatementOutcome>): Promise<StatementResults> {
   const ordered = ctx.cmd.ordered !== false;
-  const writeErrors: Doc[] = [];
+  const results: StatementResults = { outcomes: [], writeErrors: [], retriedStmtIds: [] };
+  const record = ctx.retryableWrite;
   for (let i = 0; i < statements.length; i++) {
+    const recorded = record?.statements.get(i);
+    if (recorded) {
+      results.outcomes[i] = recorded;
+      results.retriedStmtIds.push(i);
+      continue;
+    }
     try {
-      await run(statements[i], i);
+      const outcome = await run(statements[i], i);
+      results.outcomes[i] = outcome;
+      record?.statements.set(i, outcome);
     } catch (err) {
       const error = toCommandError(err);
       // conflicts and transaction errors fail the whole command so drivers can retry the transaction
       if (error.errorLabels.length) throw error;
-      writeErrors.push(writeErrorOf(i, error));
+      results.writeErrors.push(writeErrorOf(i, error));
       if (ctx.txn) {
         ctx.state.storage.endTransaction(ctx.txn, 'aborted');
         break;
@@ -270,7 +319,15 @@ async function runStatements(ctx: Ctx, statements: Doc[], run: (stmt: Doc, index
       if (ordered) break;
     }
   }
-  return writeErrors;
+  return results;
+}
+
+/** Adds the parts of a write reply that only appear sometimes, in mongod's order. */
+function finishWriteReply(reply: Doc, results: StatementResults): Doc {
+  if (results.writeErrors.length) reply.writeErrors = results.writeErrors;
+  if (results.retriedStmtIds.length) reply.retriedStmtIds = results.retriedStmtIds;
+  reply.ok = 1;
+  return reply;
 }
 
 function documentsOf(ctx: Ctx, field: string): Doc[] {
@@ -279,24 +336,37 @@ function documentsOf(ctx: Ctx, field: string): Doc[] {
   return docs as Doc[];
 }
 
+/**
+ * Writes a document that must be new (an insert or an upsert). A document with the same _id fails the
+ * write with E11000 on the `_id_` index, as on mongod; it is never replaced. Answers false, writing
+ * nothing, when it first had to wait for a transaction holding that _id, because the caller's view
+ * of the collection may be stale by then.
+ */
+async function insertNewDocument(ctx: Ctx, coll: string, doc: Doc): Promise<boolean> {
+  const id = idKeyOf(doc._id);
+  const locked = lockWait(ctx, coll, [id]);
+  if (locked) {
+    await locked;
+    return false;
+  }
+  if (ctx.state.storage.visibleDocs(ctx.db, coll, { _id: doc._id }, ctx.txn).length) {
+    const c = ctx.state.storage.ensureCollection(ctx.db, coll);
+    throw c.indexes[0].duplicateKeyError(c.ns, [doc._id]);
+  }
+  writeDoc(ctx, coll, id, doc, doc._id);
+  return true;
+}
+
 const insert: Handler = async (ctx) => {
   checkFields(ctx, ['documents']);
   const coll = collectionName(ctx);
-  let n = 0;
-  const writeErrors = await runStatements(ctx, documentsOf(ctx, 'documents'), async (raw) => {
+  const results = await runStatements(ctx, documentsOf(ctx, 'documents'), async (raw) => {
     const doc = withIdFirst(raw);
     checkFieldNames(doc);
-    const id = idKeyOf(doc._id);
-    while (await waitIfLocked(ctx, coll, [id]));
-    const existing = ctx.state.storage.visibleDocs(ctx.db, coll, { _id: doc._id }, ctx.txn);
-    if (existing.length) {
-      const c = ctx.state.storage.ensureCollection(ctx.db, coll);
-      throw c.indexes[0].duplicateKeyError(c.ns, [doc._id]);
-    }
-    writeDoc(ctx, coll, id, doc, doc._id);
-    n++;
+    while (!(await insertNewDocument(ctx, coll, doc)));
+    return { n: 1 };
   });
-  return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
+  return finishWriteReply({ n: results.outcomes.reduce((sum, o) => sum + (o?.n ?? 0), 0) }, results);
 };
 
 const UPDATE_OPERATORS = new Set(['$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$setOnInsert', '$push', '$pull',
@@ -348,6 +418,12 @@ function applyUpdate(doc: Doc, update: unknown, filter: Doc, arrayFilters: Doc[]
       } else if (op === '$set' && modifier.$set) modifier.$set = { ...(modifier.$set as Doc), ...args };
       else modifier[op] = args;
     }
+    const simple = arrayFilters ? undefined : applySimpleUpdate(doc, update, inserting);
+    if (simple) {
+      if (doc._id !== undefined && compareValues(simple.doc._id, doc._id) !== 0)
+        throw immutableField(`Performing an update on the path '_id' would modify the immutable field '_id'`);
+      return { doc: withIdFirst(simple.doc), changed: simple.changed };
+    }
     result = cloneDoc(doc);
     if (Object.keys(modifier).length) mingoUpdate(result, modifier, arrayFilters, inserting ? undefined : filter);
   } else if (isPlainObject(update)) {
@@ -369,10 +445,7 @@ const updateCmd: Handler = async (ctx) => {
   checkFields(ctx, ['updates', 'let']);
   if (ctx.cmd.let !== undefined) throw notImplemented("update option 'let' is not supported");
   const coll = collectionName(ctx);
-  let n = 0;
-  let nModified = 0;
-  const upserted: Doc[] = [];
-  const writeErrors = await runStatements(ctx, documentsOf(ctx, 'updates'), async (stmt, index) => {
+  const results = await runStatements(ctx, documentsOf(ctx, 'updates'), async (stmt) => {
     for (const key of Object.keys(stmt))
       if (!['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'upsertSupplied', 'sort'].includes(key)) throw unknownField('update.updates', key);
     checkUpdateOptions(stmt);
@@ -380,57 +453,79 @@ const updateCmd: Handler = async (ctx) => {
     const arrayFilters = stmt.arrayFilters as Doc[] | undefined;
     if (stmt.multi && !(isPlainObject(stmt.u) && Object.keys(stmt.u).every((k) => k.startsWith('$'))) && !Array.isArray(stmt.u))
       throw failedToParse('multi update is not supported for replacement-style update');
-    let targets: { id: string; doc: Doc }[];
-    do {
-      targets = matchingDocs(ctx, coll, filter);
+    for (;;) {
+      let targets = matchingDocs(ctx, coll, filter);
       if (!stmt.multi) targets = targets.slice(0, 1);
-    } while (await waitIfLocked(ctx, coll, targets.map((t) => t.id)));
-    if (targets.length === 0) {
-      if (!stmt.upsert) return;
-      const { doc } = applyUpdate(upsertSeed(filter), stmt.u, filter, arrayFilters, true);
-      checkFieldNames(doc);
-      writeDoc(ctx, coll, idKeyOf(doc._id), doc, doc._id);
-      n += 1;
-      upserted.push({ index, _id: doc._id });
-      return;
-    }
-    const changes = targets.map((t) => ({ id: t.id, ...applyUpdate(t.doc, stmt.u, filter, arrayFilters, false) }));
-    for (const change of changes) {
-      n++;
-      if (!change.changed) continue;
-      writeDoc(ctx, coll, change.id, change.doc, change.doc._id);
-      nModified++;
+      const locked = lockWait(ctx, coll, targets.map((t) => t.id));
+      if (locked) {
+        await locked;
+        continue;
+      }
+      if (targets.length === 0) {
+        if (!stmt.upsert) return { n: 0, nModified: 0 };
+        const { doc } = applyUpdate(upsertSeed(filter), stmt.u, filter, arrayFilters, true);
+        checkFieldNames(doc);
+        if (!(await insertNewDocument(ctx, coll, doc))) continue;
+        return { n: 1, nModified: 0, upserted: doc._id };
+      }
+      // all targets are computed before any is written, so a failing document leaves the others untouched
+      const changes = targets.map((t) => ({ id: t.id, ...applyUpdate(t.doc, stmt.u, filter, arrayFilters, false) }));
+      let nModified = 0;
+      for (const change of changes) {
+        if (!change.changed) continue;
+        writeDoc(ctx, coll, change.id, change.doc, change.doc._id);
+        nModified++;
+      }
+      return { n: changes.length, nModified };
     }
   });
-  const reply: Doc = { n, nModified };
+  const reply: Doc = { n: 0, nModified: 0 };
+  const upserted: Doc[] = [];
+  results.outcomes.forEach((o, index) => {
+    if (!o) return;
+    (reply.n as number) += o.n;
+    (reply.nModified as number) += o.nModified ?? 0;
+    if (o.upserted !== undefined) upserted.push({ index, _id: o.upserted });
+  });
   if (upserted.length) reply.upserted = upserted;
-  if (writeErrors.length) reply.writeErrors = writeErrors;
-  reply.ok = 1;
-  return reply;
+  return finishWriteReply(reply, results);
 };
 
 const deleteCmd: Handler = async (ctx) => {
   checkFields(ctx, ['deletes', 'let']);
   if (ctx.cmd.let !== undefined) throw notImplemented("delete option 'let' is not supported");
   const coll = collectionName(ctx);
-  let n = 0;
-  const writeErrors = await runStatements(ctx, documentsOf(ctx, 'deletes'), async (stmt) => {
+  const results = await runStatements(ctx, documentsOf(ctx, 'deletes'), async (stmt) => {
     for (const key of Object.keys(stmt)) if (!['q', 'limit', 'hint', 'collation'].includes(key)) throw unknownField('delete.deletes', key);
     refuseCollation(stmt.collation);
     const limit = asNumber(stmt.limit, 0);
-    let targets: { id: string; doc: Doc }[];
-    do {
-      targets = matchingDocs(ctx, coll, asDoc(stmt.q, 'q'));
+    for (;;) {
+      let targets = matchingDocs(ctx, coll, asDoc(stmt.q, 'q'));
       if (limit === 1) targets = targets.slice(0, 1);
-    } while (await waitIfLocked(ctx, coll, targets.map((t) => t.id)));
-    for (const t of targets) writeDoc(ctx, coll, t.id, null, t.doc._id);
-    n += targets.length;
+      const locked = lockWait(ctx, coll, targets.map((t) => t.id));
+      if (locked) {
+        await locked;
+        continue;
+      }
+      for (const t of targets) writeDoc(ctx, coll, t.id, null, t.doc._id);
+      return { n: targets.length };
+    }
   });
-  return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
+  return finishWriteReply({ n: results.outcomes.reduce((sum, o) => sum + (o?.n ?? 0), 0) }, results);
 };
 
 const findAndModify: Handler = async (ctx) => {
   checkFields(ctx, ['query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert', 'arrayFilters', 'hint', 'collation', 'let']);
+  const record = ctx.retryableWrite;
+  // a retry of a findAndModify that was applied answers the first reply (mongod rebuilds it from its
+  // stored pre/post image) and marks it as retried
+  if (record?.findAndModifyReply) return { ...record.findAndModifyReply, retriedStmtId: 0 };
+  const reply = await runFindAndModify(ctx);
+  if (record) record.findAndModifyReply = reply;
+  return reply;
+};
+
+async function runFindAndModify(ctx: Ctx): Promise<Doc> {
   const cmd = ctx.cmd;
   refuseCollation(cmd.collation);
   if (cmd.let !== undefined) throw notImplemented("findAndModify option 'let' is not supported");
@@ -445,36 +540,41 @@ const findAndModify: Handler = async (ctx) => {
     if (!doc || !fields || Object.keys(fields).length === 0) return doc;
     return (mingoFind([doc], {}, fields).all()[0] as Doc) ?? null;
   };
-  let target: { id: string; doc: Doc } | undefined;
-  do {
-    const matches = matchingDocs(ctx, coll, filter);
-    target = sort ? (() => {
-      const first = sortedDocs(matches.map((m) => m.doc), sort)[0];
-      return matches.find((m) => m.doc === first);
-    })() : matches[0];
-  } while (await waitIfLocked(ctx, coll, target ? [target.id] : []));
+  const arrayFilters = cmd.arrayFilters as Doc[] | undefined;
   try {
-    if (cmd.remove) {
-      if (!target) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
-      writeDoc(ctx, coll, target.id, null, target.doc._id);
-      return { lastErrorObject: { n: 1 }, value: project(target.doc), ok: 1 };
+    for (;;) {
+      const matches = matchingDocs(ctx, coll, filter);
+      let target: { id: string; doc: Doc } | undefined = matches[0];
+      if (sort && matches.length > 1) {
+        const first = sortedDocs(matches.map((m) => m.doc), sort)[0];
+        target = matches.find((m) => m.doc === first);
+      }
+      const locked = lockWait(ctx, coll, target ? [target.id] : []);
+      if (locked) {
+        await locked;
+        continue;
+      }
+      if (cmd.remove) {
+        if (!target) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
+        writeDoc(ctx, coll, target.id, null, target.doc._id);
+        return { lastErrorObject: { n: 1 }, value: project(target.doc), ok: 1 };
+      }
+      if (!target) {
+        if (!cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
+        const { doc } = applyUpdate(upsertSeed(filter), cmd.update, filter, arrayFilters, true);
+        checkFieldNames(doc);
+        if (!(await insertNewDocument(ctx, coll, doc))) continue;
+        return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
+      }
+      const { doc, changed } = applyUpdate(target.doc, cmd.update, filter, arrayFilters, false);
+      if (changed) writeDoc(ctx, coll, target.id, doc, doc._id);
+      return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? doc : target.doc), ok: 1 };
     }
-    const arrayFilters = cmd.arrayFilters as Doc[] | undefined;
-    if (!target) {
-      if (!cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-      const { doc } = applyUpdate(upsertSeed(filter), cmd.update, filter, arrayFilters, true);
-      checkFieldNames(doc);
-      writeDoc(ctx, coll, idKeyOf(doc._id), doc, doc._id);
-      return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
-    }
-    const { doc, changed } = applyUpdate(target.doc, cmd.update, filter, arrayFilters, false);
-    if (changed) writeDoc(ctx, coll, target.id, doc, doc._id);
-    return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? doc : target.doc), ok: 1 };
   } catch (err) {
     if (ctx.txn && !(err instanceof CommandError && err.errorLabels.length)) ctx.state.storage.endTransaction(ctx.txn, 'aborted');
     throw err;
   }
-};
+}
 
 // ---------- indexes and collections ----------
 
@@ -768,14 +868,55 @@ function attachTransaction(ctx: Ctx): Doc | undefined {
   return undefined;
 }
 
+/** Write commands the driver retries once with the same lsid and txnNumber (outside transactions). */
+const RETRYABLE_WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
+
+/**
+ * Finds or starts the record of a retryable write. A new, higher txnNumber replaces the session's
+ * previous record (and aborts a transaction still open on it, as mongod does); the same txnNumber is
+ * a retry and gets the existing record; a lower one is refused.
+ */
+function retryableWriteSession(ctx: Ctx): Session | undefined {
+  const { cmd, state } = ctx;
+  if (cmd.txnNumber === undefined || cmd.autocommit !== undefined || !RETRYABLE_WRITE_COMMANDS.has(ctx.name)) return undefined;
+  const key = sessionKey(cmd.lsid);
+  if (!key) throw new CommandError(50768, 'Location50768', 'Transaction number requires a session ID to also be specified');
+  let session = state.sessions.get(key);
+  if (!session) state.sessions.set(key, (session = { txnNumber: -1, lastUsed: Date.now() }));
+  session.lastUsed = Date.now();
+  return session;
+}
+
+function attachRetryableWrite(ctx: Ctx, session: Session): void {
+  const txnNumber = asNumber(ctx.cmd.txnNumber, 0);
+  if (txnNumber < session.txnNumber)
+    throw transactionTooOld(
+      `Retryable write with txnNumber ${txnNumber} is prohibited on session ${sessionKey(ctx.cmd.lsid)} because a newer retryable write with txnNumber ${session.txnNumber} has already started on this session.`,
+    );
+  if (txnNumber > session.txnNumber || !session.retryableWrite || session.retryableWrite.txnNumber !== txnNumber) {
+    if (session.txn?.state === 'active') ctx.state.storage.endTransaction(session.txn, 'aborted');
+    session.txnNumber = txnNumber;
+    session.retryableWrite = { txnNumber, statements: new Map() };
+  }
+  ctx.retryableWrite = session.retryableWrite;
+}
+
 /** Executes one command document and returns the reply document (errors become `ok: 0` replies). */
 export async function runCommand(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc> {
   const name = Object.keys(cmd)[0] ?? '';
   const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
   const ctx: Ctx = { state, db, cmd, name, connectionId };
+  let session: Session | undefined;
+  let finished: (() => void) | undefined;
   try {
     const handler = Object.prototype.hasOwnProperty.call(HANDLERS, name) ? HANDLERS[name] : undefined;
     if (!handler) throw commandNotFound(name);
+    session = retryableWriteSession(ctx);
+    if (session) {
+      while (session.busy) await session.busy;
+      session.busy = new Promise<void>((resolve) => (finished = resolve));
+      attachRetryableWrite(ctx, session);
+    }
     const early = attachTransaction(ctx);
     if (early) return early;
     try {
@@ -790,6 +931,11 @@ export async function runCommand(state: ServerState, cmd: Doc, connectionId: num
     const reply: Doc = { ok: 0, errmsg: error.message, code: error.code, codeName: error.codeName, ...error.extra };
     if (error.errorLabels.length) reply.errorLabels = error.errorLabels;
     return reply;
+  } finally {
+    if (session && finished) {
+      session.busy = undefined;
+      finished();
+    }
   }
 }
 

@@ -40,6 +40,7 @@ export const notImplemented = (msg: string) => new CommandError(238, 'NotImpleme
 export const unknownField = (command: string, field: string) =>
   new CommandError(40415, 'Location40415', `BSON field '${command}.${field}' is an unknown field.`);
 export const failedToParse = (msg: string) => new CommandError(9, 'FailedToParse', msg);
+export const transactionTooOld = (msg: string) => new CommandError(225, 'TransactionTooOld', msg);
 
 /** Turns anything thrown while executing a command into a command error (mingo throws plain Errors). */
 export function toCommandError(err: unknown): CommandError {
