@@ -12,7 +12,7 @@ let connection: mongoose.Connection;
 let model: ReturnType<typeof idempotencyModel>;
 
 beforeAll(async () => {
-  const uri = process.env.MONGODB_URI ?? (await startServer({ port: 0 }).then((db) => ((stopDb = db.stop), db.uri)));
+  const uri: string = process.env.MONGODB_URI ?? (await startServer({ port: 0 }).then((db) => ((stopDb = db.stop), db.uri)));
   connection = await mongoose.createConnection(uri, { dbName: `idem_${Date.now()}` }).asPromise();
   model = idempotencyModel(connection);
   await model.createIndexes();
