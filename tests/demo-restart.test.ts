@@ -55,18 +55,18 @@ describe('the demo server process', () => {
     const first = await startServerProcess(dataDir);
     expect(first.output()).toContain('hq / hq-demo-pass');
     expect(first.output()).toContain('sh01-clerk / staff-demo-pass');
-    const health = await fetch(`${first.url}/healthz`).then((r) => r.json());
+    const health = await fetch(`${first.url}/healthz`).then((r) => r.json() as Promise<any>);
     expect(health).toEqual({ status: 'ok', db: 'ok' });
     const login = await fetch(`${first.url}/api/v1/auth/wechat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code: 'restart-shopper' }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<any>);
     const joined = await fetch(`${first.url}/api/v1/me/membership`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` },
       body: JSON.stringify({ acceptTerms: true, privacyPolicyVersion: '2026-01', homeStoreId: 'SH01' }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<any>);
     expect(joined.cardNo).toMatch(/^\d{12}$/);
     expect(await stopWithSigterm(first)).toBe(0);
 
@@ -76,15 +76,15 @@ describe('the demo server process', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code: 'restart-shopper' }),
-      }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<any>);
       expect(again.member.cardNo).toBe(joined.cardNo);
       // The demo seed ran once: still exactly the seeded staff accounts.
       const hq = await fetch(`${second.url}/api/v1/auth/admin`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'hq', password: 'hq-demo-pass' }),
-      }).then((r) => r.json());
-      const staff = await fetch(`${second.url}/api/v1/admin/staff`, { headers: { authorization: `Bearer ${hq.token}` } }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<any>);
+      const staff = await fetch(`${second.url}/api/v1/admin/staff`, { headers: { authorization: `Bearer ${hq.token}` } }).then((r) => r.json() as Promise<any>);
       expect(staff.items.map((s: { username: string }) => s.username).sort()).toEqual(['bj01-clerk', 'hq', 'sh01-clerk', 'sh01-manager']);
     } finally {
       expect(await stopWithSigterm(second)).toBe(0);

@@ -11,9 +11,9 @@ describe('demo mode', () => {
   });
 
   it('answers health, serves the OpenAPI document, the console and the H5 app', async () => {
-    const health = await fetch(`${demo.url}/healthz`).then((r) => r.json());
+    const health = await fetch(`${demo.url}/healthz`).then((r) => r.json() as Promise<any>);
     expect(health).toEqual({ status: 'ok', db: 'ok' });
-    const openapi = await fetch(`${demo.url}/api/v1/openapi.json`).then((r) => r.json());
+    const openapi = await fetch(`${demo.url}/api/v1/openapi.json`).then((r) => r.json() as Promise<any>);
     expect(Object.keys(openapi.paths)).toContain('/api/v1/auth/wechat');
     for (const prefix of ['/admin/', '/h5/']) {
       const res = await fetch(`${demo.url}${prefix}`);
