@@ -10,12 +10,12 @@ import path from 'node:path';
 import Koa from 'koa';
 import mongoose from 'mongoose';
 import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
-import { DEMO_APP_SECRET, withDatabase } from '../server/src/bootstrap';
+import { DEMO_APP_SECRET, SUBSCRIBE_TEMPLATES, withDatabase } from '../server/src/bootstrap';
 import { loadConfig } from '../server/src/config';
 import { createEmulator, EMULATOR_PREFIX } from '../server/src/emulator';
 import { createWeChatPayClient } from '../server/src/modules/payments/client';
 import { createServices } from '../server/src/services';
-import type { WeChatIdentityApi } from '../server/src/modules/members/service';
+import { MongoAccessTokenCache, WeChatClient } from '../server/src/wechat';
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -31,6 +31,7 @@ async function main(): Promise<number> {
     cleanups.unshift(() => connection.close());
 
     let emulatorTarget: Parameters<typeof createWeChatPayClient>[1] = { emulator: null };
+    let wechatBaseUrl = config.wechat.apiBaseUrl ?? 'https://api.weixin.qq.com';
     if (config.demo) {
       // The demo's orders live in the emulator's saved state; serve it on a private port to query it.
       const emulator = await createEmulator({
@@ -49,19 +50,24 @@ async function main(): Promise<number> {
       });
       const localUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       emulatorTarget = { emulator: { keys: emulator.keys, baseUrl: `${localUrl}${EMULATOR_PREFIX}`, localUrl } };
+      wechatBaseUrl = `${localUrl}${EMULATOR_PREFIX}`;
     }
     const payClient = createWeChatPayClient(config, emulatorTarget);
-    // Reconciliation never signs anyone in; the identity API is only there because the container wants one.
-    const noIdentity: WeChatIdentityApi = {
-      code2Session: () => Promise.reject(new Error('not used by reconciliation')),
-      getPhoneNumber: () => Promise.reject(new Error('not used by reconciliation')),
-    };
-    const services = createServices({
+    // The service container wants the mini-program client too; reconciliation never calls it.
+    const wechat = new WeChatClient({
+      baseUrl: wechatBaseUrl,
+      appId: config.wechat.appId,
+      appSecret: config.wechat.appSecret ?? DEMO_APP_SECRET,
+      accessTokens: new MongoAccessTokenCache(connection),
+    });
+    const deps = {
       connection,
       config: { jwtSecret: 'reconciliation-does-not-issue-tokens-000000' },
-      wechat: noIdentity,
+      wechat,
+      subscribeTemplates: SUBSCRIBE_TEMPLATES,
       wechatPay: { client: payClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId },
-    });
+    };
+    const services = createServices(deps);
 
     const mismatches = [...(await services.payments.reconcile()), ...(await services.activities.paidSeatMismatches())];
     const checked = await services.models.payments.countDocuments();
