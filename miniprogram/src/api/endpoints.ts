@@ -58,6 +58,8 @@ export const shopper = {
     shopperApi.post(`/activities/${encodeURIComponent(activityId)}/signups`, { body: {}, answer: SignupSchema }),
   cancelSignup: (activityId: string) =>
     shopperApi.del(`/activities/${encodeURIComponent(activityId)}/signups/me`, { answer: SignupSchema }),
+  /** Erases the account: personal data gone, the points ledger kept anonymised (204, no body). */
+  deleteAccount: () => shopperApi.del('/me'),
 };
 
 // Public catalogue: sent with the token when there is one, works without.

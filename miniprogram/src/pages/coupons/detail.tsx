@@ -7,6 +7,7 @@ import { CouponStub } from '../../components/CouponStub';
 import { QrCode } from '../../components/QrCode';
 import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
+import { useStoreNames, useTierNames } from '../../hooks/useCatalogueNames';
 import { useLiveCode } from '../../hooks/useLiveCode';
 import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
 import { recalledCoupon } from '../../lib/couponMemory';
@@ -52,6 +53,8 @@ export default function CouponDetailPage() {
     fetchServerCode: () => shopper.couponCode(id),
   });
 
+  const storeName = useStoreNames();
+  const tierName = useTierNames();
   const data = coupon.data;
   return (
     <View className='page'>
@@ -63,8 +66,12 @@ export default function CouponDetailPage() {
               <View className='section center'>
                 <View className='section__title' style={{ justifyContent: 'center' }}>到店出示此码核销</View>
                 {live.code ? (
-                  <View className='code-box__qr'>
-                    <QrCode text={live.code} sizePx={200} />
+                  <View>
+                    <View className='code-box__qr'>
+                      <QrCode text={live.code} sizePx={200} />
+                    </View>
+                    {/* For a counter whose scanner cannot read the screen: the clerk types the digits. */}
+                    <View className='code-box__digits'>{live.code}</View>
                   </View>
                 ) : (
                   <Status loading={!live.error} error={live.error} onRetry={() => void live.refresh()} />
@@ -88,12 +95,12 @@ export default function CouponDetailPage() {
               </View>
               <View className='field'>
                 <View className='field__label'>适用门店</View>
-                <View className='field__value'>{data.storeIds?.length ? data.storeIds.join('、') : '全部门店'}</View>
+                <View className='field__value'>{data.storeIds?.length ? data.storeIds.map(storeName).join('、') : '全部门店'}</View>
               </View>
               {data.tiers?.length ? (
                 <View className='field'>
                   <View className='field__label'>适用等级</View>
-                  <View className='field__value'>{data.tiers.join('、')}</View>
+                  <View className='field__value'>{data.tiers.map(tierName).join('、')}</View>
                 </View>
               ) : null}
             </View>

@@ -3,12 +3,13 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { profileCompletion, type Gender, type Member, type ProfilePatchBody } from '@membercard/shared';
 import { useEffect, useState } from 'react';
 import { shopper } from '../../api/endpoints';
+import { shopperApi, SHOPPER_SIGN_IN_PAGE } from '../../api/session';
 import { readableError } from '../../api/errors';
 import { PrivacyDialog } from '../../components/PrivacyDialog';
 import { Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
-import { rememberMember } from '../../lib/memberCache';
+import { forgetMember, rememberMember } from '../../lib/memberCache';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
 
 const PROFILE_BONUS_POINTS = 200;
@@ -56,10 +57,14 @@ export default function ProfilePage() {
   const member = useAsync(() => shopper.me());
   const [draft, setDraft] = useState<Draft | null>(null);
   const [saving, setSaving] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
 
+  // The draft starts from the first answer and then belongs to the shopper: binding a phone (which answers a
+  // fresh Member) must not wipe what they have typed but not yet saved.
   useEffect(() => {
-    if (member.data) setDraft(draftOf(member.data));
+    const loaded = member.data;
+    if (loaded) setDraft((current) => current ?? draftOf(loaded));
   }, [member.data]);
   useDidShow(() => void preloadSubscribeTemplates());
 
@@ -104,6 +109,30 @@ export default function ProfilePage() {
       accept(updated, member.data);
     } catch (failure) {
       setNotice({ ok: false, text: readableError(failure) });
+    }
+  }
+
+  async function deleteAccount() {
+    const { confirm } = await Taro.showModal({
+      title: '注销会员',
+      content: '注销后，您的个人资料、积分和优惠券将被清除且无法恢复。确定注销吗？',
+      confirmText: '确定注销',
+      confirmColor: '#fa5151',
+      cancelText: '再想想',
+    });
+    if (!confirm) return;
+    setDeleting(true);
+    setNotice(null);
+    try {
+      await shopper.deleteAccount();
+      shopperApi.signOut();
+      forgetMember();
+      void Taro.showToast({ title: '已注销', icon: 'success' });
+      void Taro.reLaunch({ url: SHOPPER_SIGN_IN_PAGE });
+    } catch (failure) {
+      setNotice({ ok: false, text: readableError(failure) });
+    } finally {
+      setDeleting(false);
     }
   }
 
@@ -198,6 +227,12 @@ export default function ProfilePage() {
                 订阅优惠券到账、积分过期、活动提醒
               </Button>
             ) : null}
+            <View className='profile__danger'>
+              <Button className='btn btn--danger' disabled={deleting} loading={deleting} onClick={() => void deleteAccount()}>
+                注销会员
+              </Button>
+              <View className='muted center mt'>注销后个人资料将被删除，积分与优惠券一并作废</View>
+            </View>
           </View>
         ) : null}
       </Status>

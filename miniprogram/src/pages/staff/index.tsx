@@ -8,6 +8,7 @@ import type { PurchaseAnswer } from '../../api/schemas';
 import { staffApi, STAFF_SIGN_IN_PAGE } from '../../api/session';
 import { PrivacyDialog } from '../../components/PrivacyDialog';
 import { isH5 } from '../../config';
+import { useStoreNames } from '../../hooks/useCatalogueNames';
 import { couponCondition, couponFace, couponStatusText } from '../../lib/couponText';
 import { chinaDateTime, newOrderNo, parseYuanToFen, yuan } from '../../lib/format';
 import { currentStaff, forgetStaff } from '../../lib/staffSession';
@@ -22,6 +23,7 @@ type Outcome =
 
 export default function StaffCounterPage() {
   const staff = currentStaff();
+  const storeName = useStoreNames();
   const [code, setCode] = useState('');
   const [scan, setScan] = useState<StaffScanAnswer | null>(null);
   const [scannedCode, setScannedCode] = useState('');
@@ -131,7 +133,7 @@ export default function StaffCounterPage() {
     <View className='page'>
       <View className='row' style={{ marginBottom: '12px' }}>
         <View className='muted'>
-          {staff ? `${staff.name} · ${staff.role === 'manager' ? '店长' : '店员'} · 门店 ${staff.storeId}` : ''}
+          {staff ? `${staff.name} · ${staff.role === 'manager' ? '店长' : '店员'} · ${storeName(staff.storeId)}` : ''}
         </View>
         <View className='link small' onClick={signOut}>
           退出
@@ -192,7 +194,7 @@ export default function StaffCounterPage() {
                 {member.recentPurchases.slice(0, 5).map((purchase) => (
                   <View key={purchase.orderNo} className='row small' style={{ padding: '4px 0' }}>
                     <View>
-                      {chinaDateTime(purchase.createdAt)} · {purchase.storeId}
+                      {chinaDateTime(purchase.createdAt)} · {storeName(purchase.storeId)}
                     </View>
                     <View>{yuan(purchase.amountFen)}</View>
                   </View>
@@ -232,7 +234,7 @@ export default function StaffCounterPage() {
               </View>
               <View className='field'>
                 <View className='field__label'>适用门店</View>
-                <View className='field__value'>{scan.coupon.storeIds?.length ? scan.coupon.storeIds.join('、') : '全部门店'}</View>
+                <View className='field__value'>{scan.coupon.storeIds?.length ? scan.coupon.storeIds.map(storeName).join('、') : '全部门店'}</View>
               </View>
               <Input className='input input--boxed mt' type='digit' placeholder={scan.coupon.minSpendFen ? '订单金额（元，必填）' : '订单金额（元，可选）'} value={amount} onInput={(e) => setAmount(e.detail.value)} />
               <Button className='btn btn--primary mt' disabled={busy || (Boolean(scan.coupon.minSpendFen) && !amount)} loading={busy} onClick={() => void redeem()}>
