@@ -100,11 +100,22 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
     connection,
     config: { jwtSecret },
     wechat,
+    subscribeTemplates: SUBSCRIBE_TEMPLATES,
     clock: options.clock,
     codeStepSeconds: options.codeStepSeconds,
     wechatPay: { client: wechatPayClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId },
   });
   await ensureIndexes(services);
+  // Campaign pushes left running by a stopped instance continue now (the scheduled job also picks them up).
+  services.campaigns.pusher.kick();
+  cleanups.unshift(() => services.campaigns.pusher.stop());
+  if (emulator) {
+    // Demo mode: a member's accepted subscriptions also become quota on the emulator's side, as a real tap would.
+    const grants = `${localUrl}${EMULATOR_PREFIX}/subscriptions`;
+    services.messaging.onSubscriptionsAccepted = async (openid, templateIds) => {
+      await fetch(grants, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid, templateIds }) });
+    };
+  }
 
   const { app } = createApp({
     config,

@@ -5,9 +5,14 @@ import { memberRoutes } from './modules/members/routes';
 import { paymentRoutes } from './modules/payments/routes';
 import { redemptionCodeRoutes } from './modules/redemption-codes/routes';
 import { staffRoutes } from './modules/staff/routes';
+import { automationRoutes } from './modules/automation/routes';
+import { campaignRoutes } from './modules/campaigns/routes';
+import { dashboardRoutes } from './modules/dashboard/routes';
+import { messagingRoutes } from './modules/messaging/routes';
+import { systemRoutes } from './modules/system/routes';
 import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...staffRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services)];
+  return [...memberRoutes(services), ...staffRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services)];
 }

@@ -23,6 +23,17 @@ import { PaymentsService, type WeChatPayApi } from './modules/payments/service';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
 import { StaffService } from './modules/staff/service';
+import { AutomationService, EXPIRY_WARNINGS_COLLECTION, type ExpiryWarningRecord } from './modules/automation/service';
+import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
+import { PushDelivery } from './modules/campaigns/delivery';
+import { campaignModel, savedSegmentModel } from './modules/campaigns/model';
+import { CampaignPusher } from './modules/campaigns/pusher';
+import { CampaignService } from './modules/campaigns/service';
+import { DashboardService } from './modules/dashboard/service';
+import { marketingSettingsModel, messageCapModel, messageModel, subscribeQuotaModel } from './modules/messaging/model';
+import { NoticeDispatcher } from './modules/messaging/notices';
+import { MessagingService, type SubscribeMessageApi, type SubscribeTemplates } from './modules/messaging/service';
+
 
 /** A clock every service reads, so tests can move time (expiry, windows) without waiting. */
 export interface Clock {
@@ -32,7 +43,9 @@ export interface Clock {
 export interface ServiceDeps {
   connection: mongoose.Connection;
   config: Pick<Config, 'jwtSecret'> & { jwtSecret: string };
-  wechat: WeChatIdentityApi;
+  wechat: WeChatIdentityApi & SubscribeMessageApi;
+  /** The subscribe-message template ids the mini-program asks members to accept. */
+  subscribeTemplates: SubscribeTemplates;
   clock?: Clock;
   /** Step of the member/coupon/sign-up codes, seconds (default 60). */
   codeStepSeconds?: number;
@@ -60,6 +73,14 @@ export function createModels(connection: mongoose.Connection) {
     signups: signupModel(connection),
     signupNotifications: signupNotificationModel(connection),
     payments: paymentModel(connection),
+    campaigns: campaignModel(connection),
+    savedSegments: savedSegmentModel(connection),
+    subscribeQuotas: subscribeQuotaModel(connection),
+    messageCaps: messageCapModel(connection),
+    subscribeMessages: messageModel(connection),
+    marketingSettings: marketingSettingsModel(connection),
+    automationRules: automationRuleModel(connection),
+    automationOccurrences: automationOccurrenceModel(connection),
   };
 }
 
@@ -111,7 +132,25 @@ export function createServices(deps: ServiceDeps) {
   payments.purposes.signup = { onPaid: (signupId, session) => activities.onSignupPaid(signupId, session) };
   members.codeOwners.signup = (signupId) => activities.codeOwner(signupId);
   counter.details.signup = (signupId, actor) => activities.scanDetails(signupId, actor);
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities };
+  const messaging = new MessagingService({
+    quotas: models.subscribeQuotas, caps: models.messageCaps, messages: models.subscribeMessages, settings: models.marketingSettings,
+    members: models.members, wechat: deps.wechat, templates: deps.subscribeTemplates, audit, now,
+  });
+  const notices = new NoticeDispatcher({ activityNotices: models.signupNotifications, messaging, now });
+  const delivery = new PushDelivery(issuer, messaging);
+  const campaigns = new CampaignService({
+    campaigns: models.campaigns, segments: models.savedSegments, members: models.members, templates: models.couponTemplates, redemptions: models.redemptions,
+    memberViews: members, pusher: new CampaignPusher({ campaigns: models.campaigns, members: models.members, delivery, now }), audit, now,
+  });
+  const automation = new AutomationService({
+    rules: models.automationRules, occurrences: models.automationOccurrences, members: models.members, templates: models.couponTemplates,
+    expiryWarnings: connection.db!.collection<ExpiryWarningRecord>(EXPIRY_WARNINGS_COLLECTION), settings, delivery, audit, now,
+  });
+  members.extensions.onJoined = (member) => automation.onJoined(member);
+  const dashboard = new DashboardService({
+    members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging, now,
+  });
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, campaigns, automation, dashboard };
 }
 
 export type Services = ReturnType<typeof createServices>;

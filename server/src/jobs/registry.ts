@@ -32,4 +32,22 @@ export const JOBS: JobDefinition[] = [
     description: 'Payments whose notification never came are queried and settled; failed closes and refunds are retried.',
     run: (services) => services.payments.settleStalePayments(),
   },
+  {
+    name: 'campaign-push',
+    every: '1 minute',
+    description: 'Running campaign pushes whose worker stopped or died (lease lapsed) are taken over and continued from their resume point.',
+    run: (services) => services.campaigns.pusher.runDue(),
+  },
+  {
+    name: 'automation-rules',
+    every: '1 hour',
+    description: 'Enabled automation rules (welcome, birthday, points expiry, win-back, tier upgrade) fire once per member per occurrence.',
+    run: (services) => services.automation.runDue(),
+  },
+  {
+    name: 'subscribe-notices',
+    every: '1 minute',
+    description: 'Notices other modules recorded for members (an activity cancelled, a waitlist seat free) go out as subscribe messages.',
+    run: (services) => services.notices.sendDue(),
+  },
 ];

@@ -23,14 +23,22 @@ export class TestClock {
 export interface TestApp extends RunningMembercard {
   clock: TestClock;
   api: ApiClient;
+  /** The database this app uses; another app started with `sameDatabaseAs` shares it (restart tests). */
+  databaseUri: string;
+  stopDatabase(): Promise<void>;
+  /** Closes the app (close()) and its database. */
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { seed?: boolean; codeStepSeconds?: number } = {}): Promise<TestApp> {
+export async function startTestApp(options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp } = {}): Promise<TestApp> {
   const dbName = `mc_test_${randomBytes(6).toString('hex')}`;
   let uri: string;
   let stopDb: () => Promise<void> = async () => undefined;
-  if (process.env.MONGODB_URI) {
+  if (options.sameDatabaseAs) {
+    // A second instance on the first one's database (the first closed with close()): this one now owns it.
+    uri = options.sameDatabaseAs.databaseUri;
+    stopDb = options.sameDatabaseAs.stopDatabase;
+  } else if (process.env.MONGODB_URI) {
     uri = withDatabase(process.env.MONGODB_URI, dbName);
   } else {
     const db = await startEmbeddedMongo({ port: 0 });
@@ -57,6 +65,8 @@ export async function startTestApp(options: { seed?: boolean; codeStepSeconds?: 
     ...running,
     clock,
     api: new ApiClient(running.url),
+    databaseUri: uri,
+    stopDatabase: stopDb,
     async stop() {
       if (process.env.MONGODB_URI) await running.connection.dropDatabase().catch(() => undefined);
       await running.close();

@@ -62,6 +62,12 @@ export type CampaignStatus = z.infer<typeof CampaignStatusSchema>;
 
 const countSchema = z.number().int().min(0);
 
+/** One row of a campaign's split: by redeeming store (key = storeId) or by tier at push time (key = tier code). */
+export const CampaignBreakdownRowSchema = z
+  .object({ key: z.string(), issued: countSchema, redeemed: countSchema, orderAmountFen: countSchema })
+  .meta({ id: 'CampaignBreakdownRow' });
+export type CampaignBreakdownRow = z.infer<typeof CampaignBreakdownRowSchema>;
+
 export const CampaignSchema = z
   .object({
     id: IdSchema,
@@ -75,7 +81,10 @@ export const CampaignSchema = z
       redeemed: countSchema,
       redemptionRate: z.number().min(0).max(1).describe('redeemed / issued; 0 while nothing is issued.'),
       orderAmountFen: countSchema.optional().describe('Total order amount of the orders that redeemed a coupon of this campaign.'),
+      byStore: z.array(CampaignBreakdownRowSchema).optional().describe('By redeeming store; `issued` is by home store.'),
+      byTier: z.array(CampaignBreakdownRowSchema).optional().describe('By the member’s tier when the coupon was pushed.'),
     }),
+    failureReason: z.string().optional().describe('Why a push stopped as failed, e.g. TEMPLATE_EXHAUSTED.'),
     createdAt: IsoDateTimeSchema,
     launchedAt: IsoDateTimeSchema.optional(),
     completedAt: IsoDateTimeSchema.optional(),

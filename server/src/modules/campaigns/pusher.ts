@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { compileSegment } from '@membercard/shared';
+import { Types } from 'mongoose';
+import type { MemberDoc, memberModel } from '../members/model';
+import { couponArrivalData, PUSH_ENDING_REFUSALS, type PushDelivery } from './delivery';
+import type { CampaignDoc, campaignModel } from './model';
+
+// Runs campaign pushes in the background. A worker claims one running campaign at a time by taking its
+// lease (a conditional update, so two instances never push the same campaign at once), walks the audience
+// over an `_id`-ordered cursor in batches (memory stays flat whatever the audience), and records each batch
+// together with the resume point. A worker that stops or dies mid-batch records nothing for that batch: the
+// next one re-runs it, and the issuer's unique key answers the coupons already issued, so each member gets
+// the coupon once and is counted once.
+
+export const PUSH_BATCH_SIZE = 200;
+/** How long a claim lasts without renewal: a crashed worker's campaign is picked up again after this. */
+export const PUSH_LEASE_MS = 60_000;
+
+interface Deps {
+  campaigns: ReturnType<typeof campaignModel>;
+  members: ReturnType<typeof memberModel>;
+  delivery: PushDelivery;
+  now: () => Date;
+  batchSize?: number;
+}
+
+export class CampaignPusher {
+  readonly workerId = randomUUID();
+  private running: Promise<unknown> | null = null;
+  private again = false;
+  private stopping = false;
+
+  constructor(private readonly deps: Deps) {}
+
+  /** Starts pushing in this process now (after a launch or resume, and at start-up to pick up interrupted pushes). */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.runDue()
+      .catch(() => undefined) // a failed run leaves the campaign running; the next kick or the job retries it
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Stops at the next member, recording nothing for the batch in hand, and lets the lease go. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+  }
+
+  /** Pushes every running campaign whose lease is free until none is left (the scheduled job calls this). */
+  async runDue(): Promise<{ processed: number }> {
+    let processed = 0;
+    for (;;) {
+      if (this.stopping) return { processed };
+      const campaign = await this.claim();
+      if (!campaign) return { processed };
+      processed += await this.push(campaign);
+    }
+  }
+
+  private async claim(): Promise<CampaignDoc | null> {
+    const at = this.deps.now();
+    return this.deps.campaigns
+      .findOneAndUpdate(
+        { status: 'running', $or: [{ leaseUntil: null }, { leaseUntil: { $lt: at } }] },
+        { $set: { leaseOwner: this.workerId, leaseUntil: new Date(at.getTime() + PUSH_LEASE_MS) } },
+        { returnDocument: 'after', sort: { leaseUntil: 1 } },
+      )
+      .lean<CampaignDoc>();
+  }
+
+  private async release(campaignId: Types.ObjectId): Promise<void> {
+    await this.deps.campaigns.updateOne({ _id: campaignId, leaseOwner: this.workerId }, { $set: { leaseOwner: null, leaseUntil: null } });
+  }
+
+  /** Pushes one claimed campaign until done, paused, stopped or out of coupons; answers members recorded. */
+  private async push(claimed: CampaignDoc): Promise<number> {
+    const { campaigns, members, delivery, now } = this.deps;
+    const batchSize = this.deps.batchSize ?? PUSH_BATCH_SIZE;
+    const audience = compileSegment(claimed.segment, claimed.launchedAt ?? claimed.createdAt);
+    const campaignId = String(claimed._id);
+    let resumeAfter = claimed.resumeAfter;
+    let recorded = 0;
+    try {
+      for (;;) {
+        const idRange: Record<string, unknown> = { $lte: claimed.lastTargetId ?? new Types.ObjectId('000000000000000000000000') };
+        if (resumeAfter) idRange.$gt = resumeAfter;
+        const batch = await members
+          .find({ ...audience, _id: idRange }, { _id: 1, homeStoreId: 1, tier: 1 })
+          .sort({ _id: 1 })
+          .limit(batchSize)
+          .lean<Array<Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'>>>();
+        if (batch.length === 0) {
+          await campaigns.updateOne(
+            { _id: claimed._id, status: 'running', leaseOwner: this.workerId },
+            { $set: { status: 'completed', completedAt: now(), leaseOwner: null, leaseUntil: null } },
+          );
+          return recorded;
+        }
+
+        const inc: Record<string, number> = {};
+        const add = (path: string, n = 1) => (inc[path] = (inc[path] ?? 0) + n);
+        let last: Types.ObjectId | null = null;
+        let endedBy: string | null = null;
+        for (const member of batch) {
+          if (this.stopping) return recorded; // as a crash would: this batch is not recorded and runs again
+          const copy = claimed.message ? (claimed.message.byHomeStoreId?.[member.homeStoreId ?? ''] ?? claimed.message.default) : null;
+          const result = await delivery.deliver(member, {
+            templateId: claimed.templateId,
+            channel: 'campaign',
+            channelRef: campaignId,
+            message: copy
+              ? { key: `campaign:${campaignId}:${String(member._id)}`, purpose: 'couponArrival', marketing: true, data: (coupon) => couponArrivalData(coupon, copy) }
+              : null,
+          });
+          if (result.refusal && PUSH_ENDING_REFUSALS.has(result.refusal)) {
+            endedBy = result.refusal;
+            break;
+          }
+          last = member._id;
+          add('processed');
+          if (result.issued) {
+            add('progress.issued');
+            add(`issuedBy.tier.${pathSafe(member.tier)}`);
+            add(`issuedBy.homeStore.${pathSafe(member.homeStoreId ?? 'none')}`);
+          } else add('progress.failed');
+          if (result.notified) add('progress.notified');
+        }
+
+        const at = now();
+        const set: Record<string, unknown> = { leaseUntil: new Date(at.getTime() + PUSH_LEASE_MS) };
+        if (last) set.resumeAfter = last;
+        if (endedBy) Object.assign(set, { status: 'failed', failureReason: endedBy, completedAt: at, leaseOwner: null, leaseUntil: null });
+        const saved = await campaigns.updateOne(
+          { _id: claimed._id, leaseOwner: this.workerId, resumeAfter: resumeAfter },
+          { ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}), $set: set },
+        );
+        if (saved.modifiedCount !== 1) return recorded; // the lease lapsed and another worker took over
+        recorded += inc.processed ?? 0;
+        if (endedBy) return recorded;
+        resumeAfter = last ?? resumeAfter;
+        const current = await campaigns.findById(claimed._id, { status: 1 }).lean<Pick<CampaignDoc, 'status'>>();
+        if (current?.status !== 'running') return recorded; // paused by HQ
+      }
+    } finally {
+      await this.release(claimed._id);
+    }
+  }
+}
+
+/** Tier codes and store ids become keys of an $inc path: dots and dollars would split or refuse it. */
+export function pathSafe(key: string): string {
+  return key.replace(/[.$]/g, '_');
+}

@@ -1,0 +1,74 @@
+import {
+  CampaignCreateBodySchema,
+  CampaignPageSchema,
+  CampaignPreviewAnswerSchema,
+  CampaignPreviewBodySchema,
+  CampaignSchema,
+  ListQuerySchema,
+  SavedSegmentBodySchema,
+  SavedSegmentPageSchema,
+  SavedSegmentSchema,
+} from '@membercard/shared';
+import { z } from 'zod';
+import { route, type RouteSpec } from '../../lib/route';
+import type { Services } from '../../services';
+
+const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
+
+export function campaignRoutes(s: Services): RouteSpec[] {
+  return [
+    route({
+      method: 'post', path: '/admin/campaigns/preview', tag: 'campaigns', auth: 'admin',
+      summary: 'The exact audience size of a segment and a few of its members', body: CampaignPreviewBodySchema, response: CampaignPreviewAnswerSchema,
+      handler: ({ body }) => s.campaigns.preview(body.segment),
+    }),
+    route({
+      method: 'get', path: '/admin/segments', tag: 'campaigns', auth: 'admin',
+      summary: 'Saved segments, newest first', query: ListQuerySchema, response: SavedSegmentPageSchema,
+      handler: ({ query }) => s.campaigns.listSegments(query.limit, query.cursor),
+    }),
+    route({
+      method: 'post', path: '/admin/segments', tag: 'campaigns', auth: 'admin', status: 201,
+      summary: 'Save a segment under a name', body: SavedSegmentBodySchema, response: SavedSegmentSchema,
+      handler: ({ body, actor, ctx }) => s.campaigns.saveSegment(actor, ctx.state.requestId, body),
+    }),
+    route({
+      method: 'delete', path: '/admin/segments/:id', tag: 'campaigns', auth: 'admin', status: 204, params: IdParams,
+      summary: 'Delete a saved segment',
+      handler: async ({ params, actor, ctx }) => {
+        await s.campaigns.deleteSegment(actor, ctx.state.requestId, params.id);
+        return { status: 204, body: undefined };
+      },
+    }),
+    route({
+      method: 'post', path: '/admin/campaigns', tag: 'campaigns', auth: 'admin', status: 201,
+      summary: 'Create a campaign (draft); 422 on an archived or exhausted template', body: CampaignCreateBodySchema, response: CampaignSchema,
+      handler: ({ body, actor, ctx }) => s.campaigns.create(actor, ctx.state.requestId, body),
+    }),
+    route({
+      method: 'get', path: '/admin/campaigns', tag: 'campaigns', auth: 'admin',
+      summary: 'Campaigns, newest first', query: ListQuerySchema, response: CampaignPageSchema,
+      handler: ({ query }) => s.campaigns.list(query.limit, query.cursor),
+    }),
+    route({
+      method: 'get', path: '/admin/campaigns/:id', tag: 'campaigns', auth: 'admin', params: IdParams,
+      summary: 'A campaign with its progress and results', response: CampaignSchema,
+      handler: ({ params }) => s.campaigns.get(params.id),
+    }),
+    route({
+      method: 'post', path: '/admin/campaigns/:id/launch', tag: 'campaigns', auth: 'admin', status: 202, params: IdParams,
+      summary: 'Start the push in the background; a second launch → 409 CAMPAIGN_ALREADY_LAUNCHED', response: CampaignSchema,
+      handler: ({ params, actor, ctx }) => s.campaigns.launch(actor, ctx.state.requestId, params.id),
+    }),
+    route({
+      method: 'post', path: '/admin/campaigns/:id/pause', tag: 'campaigns', auth: 'admin', params: IdParams,
+      summary: 'Pause a running push after the batch in hand', response: CampaignSchema,
+      handler: ({ params, actor, ctx }) => s.campaigns.pause(actor, ctx.state.requestId, params.id),
+    }),
+    route({
+      method: 'post', path: '/admin/campaigns/:id/resume', tag: 'campaigns', auth: 'admin', params: IdParams,
+      summary: 'Resume a paused push where it stopped', response: CampaignSchema,
+      handler: ({ params, actor, ctx }) => s.campaigns.resume(actor, ctx.state.requestId, params.id),
+    }),
+  ];
+}

@@ -1,0 +1,230 @@
+import {
+  compileSegment,
+  ErrorCode,
+  type Campaign,
+  type CampaignBreakdownRow,
+  type CampaignCreateBody,
+  type CampaignPreviewAnswer,
+  type Page,
+  type SavedSegment,
+  type SavedSegmentBody,
+  type Segment,
+} from '@membercard/shared';
+import { Types } from 'mongoose';
+import { AppError, errors } from '../../lib/errors';
+import type { Actor } from '../../lib/requestContext';
+import type { AuditService } from '../audit/service';
+import type { CouponTemplateDoc, couponTemplateModel, redemptionModel } from '../coupons/model';
+import { pageBy } from '../coupons/service';
+import type { MemberDoc, memberModel } from '../members/model';
+import type { MembersService } from '../members/service';
+import type { CampaignDoc, SavedSegmentDoc, campaignModel, savedSegmentModel } from './model';
+import type { CampaignPusher } from './pusher';
+
+// HQ campaigns: audiences (segments compiled to one member filter), drafts, launch / pause / resume, and
+// the figures each push brought back. The push itself is CampaignPusher's.
+
+const PREVIEW_SAMPLE_SIZE = 10;
+
+interface Deps {
+  campaigns: ReturnType<typeof campaignModel>;
+  segments: ReturnType<typeof savedSegmentModel>;
+  members: ReturnType<typeof memberModel>;
+  templates: ReturnType<typeof couponTemplateModel>;
+  redemptions: ReturnType<typeof redemptionModel>;
+  memberViews: MembersService;
+  pusher: CampaignPusher;
+  audit: AuditService;
+  now: () => Date;
+}
+
+export class CampaignService {
+  constructor(private readonly deps: Deps) {}
+
+  get pusher(): CampaignPusher {
+    return this.deps.pusher;
+  }
+
+  // ---- audiences ----
+
+  async preview(segment: Segment): Promise<CampaignPreviewAnswer> {
+    const filter = compileSegment(segment, this.deps.now());
+    const [count, sample] = await Promise.all([
+      this.deps.members.countDocuments(filter),
+      this.deps.members.find(filter).sort({ _id: -1 }).limit(PREVIEW_SAMPLE_SIZE).lean<MemberDoc[]>(),
+    ]);
+    return { count, sample: await Promise.all(sample.map((member) => this.deps.memberViews.view(member))) };
+  }
+
+  async listSegments(limit: number, cursor?: string): Promise<Page<SavedSegment>> {
+    return pageBy(this.deps.segments, {}, 'createdAt', limit, cursor, segmentView);
+  }
+
+  async saveSegment(actor: Actor, requestId: string, body: SavedSegmentBody): Promise<SavedSegment> {
+    const [created] = await this.deps.segments.create([{ name: body.name, segment: body.segment, createdAt: this.deps.now() }]);
+    const answer = segmentView(created!.toObject() as SavedSegmentDoc);
+    await this.deps.audit.record(actor, requestId, { action: 'segment.create', targetType: 'segment', targetId: answer.id, after: answer });
+    return answer;
+  }
+
+  async deleteSegment(actor: Actor, requestId: string, id: string): Promise<void> {
+    const deleted = await this.deps.segments.findOneAndDelete({ _id: id }).lean<SavedSegmentDoc>();
+    if (!deleted) throw errors.notFound('No such segment.');
+    await this.deps.audit.record(actor, requestId, { action: 'segment.delete', targetType: 'segment', targetId: id, before: segmentView(deleted) });
+  }
+
+  // ---- campaigns ----
+
+  async create(actor: Actor, requestId: string, body: CampaignCreateBody): Promise<Campaign> {
+    await this.assertTemplateUsable(body.templateId);
+    const [created] = await this.deps.campaigns.create([
+      {
+        name: body.name,
+        templateId: new Types.ObjectId(body.templateId),
+        segment: body.segment,
+        message: body.message ?? null,
+        status: 'draft',
+        progress: { targeted: 0, issued: 0, notified: 0, failed: 0 },
+        issuedBy: { tier: {}, homeStore: {} },
+        createdAt: this.deps.now(),
+      },
+    ]);
+    const answer = await this.view(created!.toObject() as CampaignDoc);
+    await this.deps.audit.record(actor, requestId, { action: 'campaign.create', targetType: 'campaign', targetId: answer.id, after: answer });
+    return answer;
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<Campaign>> {
+    const page = await pageBy(this.deps.campaigns, {}, 'createdAt', limit, cursor, (doc: CampaignDoc) => doc);
+    return { items: await Promise.all(page.items.map((doc) => this.view(doc))), nextCursor: page.nextCursor };
+  }
+
+  async get(id: string): Promise<Campaign> {
+    return this.view(await this.load(id));
+  }
+
+  /** draft → running, once: the conditional update lets exactly one of any number of launches through. */
+  async launch(actor: Actor, requestId: string, id: string): Promise<Campaign> {
+    const draft = await this.load(id);
+    if (draft.status !== 'draft') throw alreadyLaunched();
+    await this.assertTemplateUsable(String(draft.templateId));
+    const at = this.deps.now();
+    const audience = compileSegment(draft.segment, at);
+    // The audience is fixed now: its size, and the highest id a push may reach (members joining later are not in it).
+    const [targeted, last] = await Promise.all([
+      this.deps.members.countDocuments(audience),
+      this.deps.members.findOne(audience, { _id: 1 }).sort({ _id: -1 }).lean<Pick<MemberDoc, '_id'>>(),
+    ]);
+    const launched = await this.deps.campaigns
+      .findOneAndUpdate(
+        { _id: draft._id, status: 'draft' },
+        { $set: { status: 'running', launchedAt: at, lastTargetId: last?._id ?? null, 'progress.targeted': targeted } },
+        { returnDocument: 'after' },
+      )
+      .lean<CampaignDoc>();
+    if (!launched) throw alreadyLaunched();
+    await this.deps.audit.record(actor, requestId, { action: 'campaign.launch', targetType: 'campaign', targetId: id, before: { status: 'draft' }, after: { status: 'running', audience: targeted } });
+    this.deps.pusher.kick();
+    return this.view(launched);
+  }
+
+  async pause(actor: Actor, requestId: string, id: string): Promise<Campaign> {
+    return this.transition(actor, requestId, id, 'running', 'paused');
+  }
+
+  async resume(actor: Actor, requestId: string, id: string): Promise<Campaign> {
+    const resumed = await this.transition(actor, requestId, id, 'paused', 'running');
+    this.deps.pusher.kick();
+    return resumed;
+  }
+
+  private async transition(actor: Actor, requestId: string, id: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<Campaign> {
+    const current = await this.load(id);
+    const updated = await this.deps.campaigns.findOneAndUpdate({ _id: current._id, status: from }, { $set: { status: to } }, { returnDocument: 'after' }).lean<CampaignDoc>();
+    if (!updated) throw new AppError(ErrorCode.CONFLICT, `Only a ${from} campaign can be ${to === 'paused' ? 'paused' : 'resumed'}; this one is ${current.status}.`);
+    await this.deps.audit.record(actor, requestId, { action: `campaign.${to === 'paused' ? 'pause' : 'resume'}`, targetType: 'campaign', targetId: id, before: { status: from }, after: { status: to } });
+    return this.view(updated);
+  }
+
+  private async load(id: string): Promise<CampaignDoc> {
+    const found = Types.ObjectId.isValid(id) ? await this.deps.campaigns.findById(id).lean<CampaignDoc>() : null;
+    if (!found) throw errors.notFound('No such campaign.');
+    return found;
+  }
+
+  /** A campaign needs a template that can still issue: archived or exhausted → 422. */
+  private async assertTemplateUsable(templateId: string): Promise<void> {
+    const template = Types.ObjectId.isValid(templateId)
+      ? await this.deps.templates.findById(templateId, { status: 1, remaining: 1 }).lean<CouponTemplateDoc>()
+      : null;
+    if (!template) throw errors.validation('No such coupon template.', { fields: [{ field: 'body.templateId', message: 'Unknown coupon template' }] });
+    if (template.status === 'archived') throw new AppError(ErrorCode.TEMPLATE_ARCHIVED, 'This coupon template is archived.');
+    if (template.remaining <= 0) throw new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.');
+  }
+
+  // ---- figures ----
+
+  /** Redemptions of this campaign's coupons, by redeeming store and by the redeemer's tier. */
+  async redemptionStats(campaignId: string) {
+    const match = { channel: 'campaign', channelRef: campaignId, status: 'redeemed' };
+    const [byStore, byTier] = await Promise.all([
+      this.deps.redemptions.aggregate<{ _id: string; redeemed: number; orderAmountFen: number }>([
+        { $match: match },
+        { $group: { _id: '$storeId', redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
+      ]),
+      this.deps.redemptions.aggregate<{ _id: string | null; redeemed: number; orderAmountFen: number }>([
+        { $match: match },
+        { $lookup: { from: this.deps.members.collection.collectionName, localField: 'memberId', foreignField: '_id', as: 'member' } },
+        { $group: { _id: { $first: '$member.tier' }, redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
+      ]),
+    ]);
+    return { byStore, byTier };
+  }
+
+  async view(doc: CampaignDoc): Promise<Campaign> {
+    const { byStore, byTier } = doc.status === 'draft' ? { byStore: [], byTier: [] } : await this.redemptionStats(String(doc._id));
+    const redeemed = byStore.reduce((sum, row) => sum + row.redeemed, 0);
+    const orderAmountFen = byStore.reduce((sum, row) => sum + row.orderAmountFen, 0);
+    const issued = doc.progress.issued;
+    return {
+      id: String(doc._id),
+      name: doc.name,
+      templateId: String(doc.templateId),
+      segment: doc.segment,
+      ...(doc.message ? { message: doc.message } : {}),
+      status: doc.status,
+      progress: doc.progress,
+      stats: {
+        redeemed,
+        redemptionRate: issued > 0 ? Math.min(1, redeemed / issued) : 0,
+        orderAmountFen,
+        byStore: breakdown(doc.issuedBy?.homeStore ?? {}, byStore),
+        byTier: breakdown(doc.issuedBy?.tier ?? {}, byTier),
+      },
+      ...(doc.failureReason ? { failureReason: doc.failureReason } : {}),
+      createdAt: doc.createdAt.toISOString(),
+      ...(doc.launchedAt ? { launchedAt: doc.launchedAt.toISOString() } : {}),
+      ...(doc.completedAt ? { completedAt: doc.completedAt.toISOString() } : {}),
+    };
+  }
+}
+
+function breakdown(issued: Record<string, number>, redeemed: Array<{ _id: string | null; redeemed: number; orderAmountFen: number }>): CampaignBreakdownRow[] {
+  const rows = new Map<string, CampaignBreakdownRow>();
+  const row = (key: string) => rows.get(key) ?? rows.set(key, { key, issued: 0, redeemed: 0, orderAmountFen: 0 }).get(key)!;
+  for (const [key, count] of Object.entries(issued)) row(key).issued += count;
+  for (const r of redeemed) {
+    const target = row(r._id ?? 'unknown');
+    target.redeemed += r.redeemed;
+    target.orderAmountFen += r.orderAmountFen;
+  }
+  return [...rows.values()].sort((a, b) => b.issued - a.issued || a.key.localeCompare(b.key));
+}
+
+function alreadyLaunched(): AppError {
+  return new AppError(ErrorCode.CAMPAIGN_ALREADY_LAUNCHED, 'This campaign has already been launched.');
+}
+
+function segmentView(doc: SavedSegmentDoc): SavedSegment {
+  return { id: String(doc._id), name: doc.name, segment: doc.segment, createdAt: doc.createdAt.toISOString() };
+}

@@ -1,0 +1,14 @@
+import { AppConfigSchema } from '@membercard/shared';
+import { route, type RouteSpec } from '../../lib/route';
+import type { Services } from '../../services';
+
+export function systemRoutes(s: Services): RouteSpec[] {
+  return [
+    route({
+      method: 'get', path: '/app-config', tag: 'system', auth: 'public',
+      summary: 'What the mini-program needs before sign-in: privacy policy version and subscribe template ids',
+      response: AppConfigSchema,
+      handler: async () => ({ privacyPolicyVersion: (await s.settings.get()).privacyPolicyVersion, subscribeTemplates: s.messaging.templates }),
+    }),
+  ];
+}
