@@ -1,7 +1,7 @@
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { deserialize, serialize } from 'bson';
-import { MongoClient } from 'mongodb';
+import { Long, MongoClient } from 'mongodb';
 import { startServer } from '../src';
 import { sleep } from './helpers';
 
@@ -102,6 +102,22 @@ describe('embedded server', () => {
     await expect(db.command({ getMore: idle.cursor.id, collection: 'c' })).rejects.toMatchObject({ code: 43, codeName: 'CursorNotFound' });
     const more = await db.command({ getMore: kept.cursor.id, collection: 'c' });
     expect(more.cursor.nextBatch).toHaveLength(290);
+    await client.close();
+  });
+
+  test('the record of a retryable write is dropped with its session (mongod keeps it durably; this server does not)', async () => {
+    const client = await MongoClient.connect(server.uri);
+    const db = client.db('retry');
+    const session = client.startSession();
+    const command = { insert: 'once', documents: [{ k: 1 }], txnNumber: Long.fromNumber(1) };
+    await db.command({ ...command }, { session });
+    await db.command({ ...command }, { session });
+    expect(await db.collection('once').countDocuments()).toBe(1);
+    await client.db('admin').command({ endSessions: [session.id] });
+    // the same lsid and txnNumber are now unknown, so the write applies again
+    await db.command({ ...command }, { session });
+    expect(await db.collection('once').countDocuments()).toBe(2);
+    await session.endSession();
     await client.close();
   });
 
