@@ -42,6 +42,8 @@ export interface AutomationOccurrenceDoc {
   status: 'pending' | 'done';
   couponIssued: boolean;
   notified: boolean;
+  /** The run delivering it holds it until then. */
+  claimedUntil: Date | null;
   createdAt: Date;
   doneAt: Date | null;
 }
@@ -54,6 +56,7 @@ const AutomationOccurrenceSchema = new Schema<AutomationOccurrenceDoc>(
     status: { type: String, enum: ['pending', 'done'], required: true },
     couponIssued: { type: Boolean, default: false },
     notified: { type: Boolean, default: false },
+    claimedUntil: { type: Date, default: null },
     createdAt: { type: Date, required: true },
     doneAt: { type: Date, default: null },
   },

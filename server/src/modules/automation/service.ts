@@ -8,7 +8,7 @@ import {
 } from '@membercard/shared';
 import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
-import { errors } from '../../lib/errors';
+import { errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
 import { couponArrivalData, type PushDelivery } from '../campaigns/delivery';
@@ -25,6 +25,8 @@ import type { AutomationOccurrenceDoc, AutomationRuleDoc, automationOccurrenceMo
 const DAY_MS = 24 * 3600_000;
 const SCAN_BATCH = 500;
 const RECENT_SHOWN = 5;
+/** How long a run holds an occurrence it is delivering before another run may take it over. */
+const OCCURRENCE_CLAIM_MS = 5 * 60_000;
 
 interface RuleDefinition {
   name: string;
@@ -123,7 +125,8 @@ export class AutomationService {
   async onJoined(member: MemberDoc): Promise<void> {
     const rule = await this.rule('welcome');
     if (!rule.enabled) return;
-    await this.fire(rule, member, `welcome:${String(member._id)}`);
+    // The member has joined whatever happens here: a failed gift is retried by the scheduled run, not the join.
+    await this.fire(rule, member, `welcome:${String(member._id)}`).catch(() => false);
   }
 
   /** The scheduled run of every enabled rule; answers the occurrences fired. */
@@ -202,25 +205,28 @@ export class AutomationService {
   }
 
   /**
-   * Fires once per occurrence: the occurrence is inserted pending, delivered, then marked done (the rule's
-   * counters move only on that transition). A run that died in between delivers again, which the coupon and
-   * message keys make harmless. Answers whether this call completed the occurrence.
+   * Fires once per occurrence: the occurrence is claimed, delivered, then marked done (the rule's counters
+   * move only on that transition). A run that died in between is redelivered once its claim lapses, which the
+   * coupon and message keys make harmless. Answers whether this call completed the occurrence.
    */
   private async fire(rule: AutomationRuleDoc, member: Recipient, occurrence: string, expiring?: { amount: number; expiresAt: Date }): Promise<boolean> {
     const { occurrences, rules, delivery, now } = this.deps;
-    const existing = await occurrences
-      .findOneAndUpdate(
-        { _id: occurrence },
-        { $setOnInsert: { rule: rule._id, memberId: member._id, status: 'pending', couponIssued: false, notified: false, createdAt: now(), doneAt: null } },
-        { upsert: true, returnDocument: 'after' },
-      )
-      .lean<AutomationOccurrenceDoc>()
-      .catch(async (err: unknown) => {
-        // Two runs inserting the same occurrence: the loser reads the winner's.
-        if ((err as { code?: number }).code === 11000) return occurrences.findById(occurrence).lean<AutomationOccurrenceDoc>();
-        throw err;
-      });
-    if (!existing || existing.status === 'done') return false;
+    const at = now();
+    try {
+      // Claims the occurrence: inserted pending, or pending with a lapsed claim (a run that died). One done, or
+      // claimed by a parallel run, makes the upsert collide with it.
+      await occurrences.updateOne(
+        { _id: occurrence, status: 'pending', claimedUntil: { $not: { $gt: at } } },
+        {
+          $set: { claimedUntil: new Date(at.getTime() + OCCURRENCE_CLAIM_MS) },
+          $setOnInsert: { rule: rule._id, memberId: member._id, couponIssued: false, notified: false, createdAt: at, doneAt: null },
+        },
+        { upsert: true },
+      );
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
 
     const copy = rule.message;
     const purpose = rule._id === 'points_expiry' ? 'pointsExpiry' : 'couponArrival';
