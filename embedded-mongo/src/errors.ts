@@ -13,6 +13,8 @@ export class CommandError extends Error {
 
 export const badValue = (msg: string) => new CommandError(2, 'BadValue', msg);
 export const typeMismatch = (msg: string) => new CommandError(14, 'TypeMismatch', msg);
+export const pathNotViable = (msg: string) => new CommandError(28, 'PathNotViable', msg);
+export const conflictingUpdateOperators = (msg: string) => new CommandError(40, 'ConflictingUpdateOperators', msg);
 export const namespaceNotFound = (msg: string) => new CommandError(26, 'NamespaceNotFound', msg);
 export const indexNotFound = (msg: string) => new CommandError(27, 'IndexNotFound', msg);
 export const cursorNotFound = (id: string) => new CommandError(43, 'CursorNotFound', `cursor id ${id} not found`);

@@ -1,5 +1,5 @@
-import { CommandError, typeMismatch } from './errors';
-import { compareValues, Doc, isPlainObject } from './values';
+import { CommandError, conflictingUpdateOperators, pathNotViable, typeMismatch } from './errors';
+import { compareValues, Doc, formatValue, isPlainObject } from './values';
 
 /**
  * A direct implementation of the update operators most writes use ($set, $unset, $inc, $setOnInsert,
@@ -8,8 +8,9 @@ import { compareValues, Doc, isPlainObject } from './values';
  * few property writes.
  *
  * It only takes updates whose outcome it can reproduce exactly and answers `undefined` for everything
- * else (positional and array-index paths, paths crossing arrays or scalars, overlapping paths, $push
- * modifiers, Long/Decimal128 arithmetic, …) so the caller falls back to mingo.
+ * else (positional and array-index paths, paths crossing arrays, $push modifiers, Long/Decimal128
+ * arithmetic, …) so the caller falls back to mingo. Where mingo is lenient and mongod is not (a scalar in
+ * the way of a path, overlapping paths), this path answers mongod's error.
  *
  * Stored documents are never modified in place, so the result shares every untouched subtree with the
  * input and copies only the objects along the modified paths.
@@ -47,12 +48,7 @@ function overlaps(a: string[], b: string[]): boolean {
 
 /** mongod prints the _id element of the document in several update errors, e.g. `{_id: 1}`. */
 function idForMessage(doc: Doc): string {
-  const id = doc._id;
-  if (id === undefined) return 'no id';
-  if (typeof id === 'string') return `_id: ${JSON.stringify(id)}`;
-  if (id !== null && typeof id === 'object' && typeof (id as { toHexString?: unknown }).toHexString === 'function')
-    return `_id: ObjectId('${(id as { toHexString(): string }).toHexString()}')`;
-  return `_id: ${String(id)}`;
+  return doc._id === undefined ? 'no id' : `_id: ${formatValue(doc._id)}`;
 }
 
 /** BSON type names as mongod reports them in error messages. */
@@ -100,8 +96,13 @@ function collectFieldUpdates(update: Doc): FieldUpdate[] | undefined {
       fields.push({ op, path, dotted, value });
     }
   }
-  for (let i = 0; i < fields.length; i++)
-    for (let j = i + 1; j < fields.length; j++) if (overlaps(fields[i].path, fields[j].path)) return undefined;
+  // mongod rejects a path equal to or inside another one of the same update, naming the later path
+  for (let j = 1; j < fields.length; j++)
+    for (let i = 0; i < j; i++)
+      if (overlaps(fields[i].path, fields[j].path)) {
+        const at = fields[j].path.slice(0, Math.min(fields[i].path.length, fields[j].path.length)).join('.');
+        throw conflictingUpdateOperators(`Updating the path '${fields[j].dotted}' would create a conflict at '${at}'`);
+      }
   // mongod applies update operators to fields in lexicographic order of their paths (5.0+), which decides
   // the position of newly created fields
   fields.sort((a, b) => (a.dotted < b.dotted ? -1 : a.dotted > b.dotted ? 1 : 0));
@@ -137,18 +138,20 @@ function applyFieldUpdates(doc: Doc, fields: FieldUpdate[], inserting: boolean):
     for (let i = 0; i < field.path.length - 1; i++) {
       const key = field.path[i];
       const child = parent[key];
-      if (child === undefined) {
-        if (field.op === '$unset') {
-          missingParent = true;
-          break;
-        }
-        parent = parent[key] = {};
-      } else if (isPlainObject(child)) {
+      if (isPlainObject(child)) {
         parent = parent[key] = { ...child };
-      } else {
-        // arrays on the path (element traversal) and scalars in the way (PathNotViable) are mingo's
-        throw new FallBackToGeneral();
+        continue;
       }
+      // arrays on the path (element traversal, numeric fields) are left to mingo
+      if (Array.isArray(child)) throw new FallBackToGeneral();
+      if (field.op === '$unset') {
+        // unsetting below a missing field or a scalar changes nothing
+        missingParent = true;
+        break;
+      }
+      if (child !== undefined)
+        throw pathNotViable(`Cannot create field '${field.path[i + 1]}' in element {${key}: ${formatValue(child)}}`);
+      parent = parent[key] = {};
     }
     if (missingParent) continue;
     const leaf = field.path[field.path.length - 1];

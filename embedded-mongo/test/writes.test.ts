@@ -264,6 +264,25 @@ describe('update operators: semantics and errors as on mongod', () => {
     expect((await coll().updateOne({ _id: 5 }, { $set: { _id: 5, tags: 'z' } })).modifiedCount).toBe(1);
   });
 
+  test('a scalar in the way of a path is PathNotViable (28); overlapping paths are ConflictingUpdateOperators (40)', async () => {
+    await coll().insertOne({ _id: 6, a: 1, n: null });
+    await expect(coll().updateOne({ _id: 6 }, { $set: { 'a.b': 1 } })).rejects.toMatchObject({
+      code: 28,
+      codeName: 'PathNotViable',
+      errmsg: "Cannot create field 'b' in element {a: 1}",
+    });
+    await expect(coll().updateOne({ _id: 6 }, { $inc: { 'n.x': 1 } })).rejects.toMatchObject({ code: 28, errmsg: "Cannot create field 'x' in element {n: null}" });
+    // unsetting below a scalar changes nothing
+    expect((await coll().updateOne({ _id: 6 }, { $unset: { 'a.b': '' } })).modifiedCount).toBe(0);
+    await expect(coll().updateOne({ _id: 6 }, { $set: { a: 2, 'a.b': 2 } })).rejects.toMatchObject({
+      code: 40,
+      codeName: 'ConflictingUpdateOperators',
+      errmsg: "Updating the path 'a.b' would create a conflict at 'a'",
+    });
+    await expect(coll().updateOne({ _id: 6 }, { $set: { c: 1 }, $inc: { c: 1 } })).rejects.toMatchObject({ code: 40 });
+    expect(await coll().findOne({ _id: 6 })).toEqual({ _id: 6, a: 1, n: null });
+  });
+
   test('upsert: seed from the filter, $setOnInsert only when inserting', async () => {
     const first = await coll().updateOne({ _id: 7, 'meta.kind': 'k' }, { $setOnInsert: { created: 1 }, $inc: { hits: 1 } }, { upsert: true });
     expect(first.upsertedId).toBe(7);
