@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
 
@@ -8,12 +9,13 @@ import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
 const PHONE = { width: 390, height: 844 };
 const H5 = '/h5/#';
 
-/** Taro renders components as custom elements and keeps hidden pages in the DOM: act on what is shown. */
+/** Taro renders components as custom elements and keeps the pages under the top one in the DOM: act on what
+ *  is on screen. */
 function shown(page: Page, selector: string): Locator {
-  return page.locator(`.taro_page_show ${selector}`);
+  return page.locator(`.taro_page ${selector}`).filter({ visible: true });
 }
 function text(page: Page, value: string | RegExp): Locator {
-  return page.locator('.taro_page_show').getByText(value, { exact: typeof value === 'string' }).first();
+  return page.locator('.taro_page').getByText(value, { exact: typeof value === 'string' }).filter({ visible: true }).first();
 }
 function button(page: Page, label: string | RegExp): Locator {
   return shown(page, 'taro-button-core').filter({ hasText: typeof label === 'string' ? new RegExp(`^\\s*${label}\\s*$`) : label });
@@ -39,9 +41,17 @@ async function pickInWheel(page: Page, label: string, column = 0) {
   await sheet.locator('.weui-picker__action', { hasText: '确定' }).click();
 }
 
+/** Waits out a toast, so screenshots show the page under it. */
+async function toastGone(page: Page) {
+  await page.locator('.taro__toast').filter({ visible: true }).waitFor({ state: 'hidden' }).catch(() => undefined);
+}
+
 describe('mini-program H5 against the demo server', () => {
   let demo: Awaited<ReturnType<typeof startDemo>>;
   let browser: Browser;
+  // One shopper and one clerk, each in their own browser context (own storage), through the whole story.
+  let shopper: { page: Page; pageErrors: string[] };
+  let clerk: { page: Page; pageErrors: string[] };
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
   });
@@ -49,9 +59,27 @@ describe('mini-program H5 against the demo server', () => {
     await browser?.close();
     await demo?.close();
   });
+  /** HQ's side, through the API as the console calls it. */
+  async function api(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
+    const res = await fetch(`${demo.url}/api/v1${path}`, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const answer = res.status === 204 ? null : await res.json();
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
+    return answer;
+  }
+
+  afterEach(() => {
+    // Any uncaught error in either app fails the step it happened in.
+    expect(shopper?.pageErrors ?? []).toEqual([]);
+    expect(clerk?.pageErrors ?? []).toEqual([]);
+  });
 
   it('signs a fresh shopper in and joins, shows the card with its codes, completes the profile', async () => {
-    const { page, pageErrors } = await openPage(browser, PHONE);
+    shopper = await openPage(browser, PHONE);
+    const { page } = shopper;
     page.setDefaultTimeout(10_000);
     await page.goto(`${demo.url}/h5/`);
     // Signed out: the card sends the shopper to sign in (this was a blank page once).
@@ -97,13 +125,108 @@ describe('mini-program H5 against the demo server', () => {
     await button(page, '保存资料').click();
     await text(page, '资料已完善，200 积分奖励已发放到您的账户').waitFor();
     await text(page, '奖励已领取').waitFor();
+    await toastGone(page);
     await screenshot(page, 'mp-05-profile-complete');
 
     await page.goBack();
     await shown(page, '.card-face').waitFor();
     await shown(page, '.card-face__points-value').filter({ hasText: /^200$/ }).waitFor();
     await expect(text(page, /资料完善度/).isVisible()).resolves.toBe(false);
+    await toastGone(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'mp-06-card-with-bonus');
-    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('a clerk signs in, types the code from the shopper\'s card and records a purchase; the points reach the card', async () => {
+    clerk = await openPage(browser, PHONE);
+    const { page } = clerk;
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${demo.url}${H5}/pages/staff/login`);
+    await input(page, '账号').fill('sh01-clerk');
+    await input(page, '密码').fill('staff-demo-pass');
+    await screenshot(page, 'mp-07-staff-login');
+    await button(page, '登录').click();
+    await text(page, '扫描顾客出示的码').waitFor();
+    await text(page, /sh01|上海静安店/i).waitFor();
+    await screenshot(page, 'mp-08-staff-counter');
+
+    // The code on screen now (it changes every 30 s), as a clerk would read it off the shopper's phone.
+    const memberCode = (await shown(shopper.page, '.code-box__digits').innerText()).trim();
+    await input(page, '输入或粘贴').fill(memberCode);
+    await button(page, '识别').click();
+    await text(page, '记录消费').waitFor();
+    await text(page, '首次到店').waitFor();
+    await input(page, '消费金额').fill('128');
+    await screenshot(page, 'mp-09-staff-member');
+    await button(page, '确认并累积积分').click();
+    const outcome = text(page, /^已记录消费 ¥128，本次积分 \+\d+，会员当前积分 \d+/);
+    await outcome.waitFor();
+    const [, earned, balance] = /\+(\d+)，会员当前积分 (\d+)/.exec(await outcome.innerText())!;
+    expect(Number(earned)).toBeGreaterThanOrEqual(128);
+    expect(Number(balance)).toBe(200 + Number(earned));
+    await screenshot(page, 'mp-10-staff-purchase-recorded');
+
+    // The shopper's card shows the new balance when it is next shown.
+    await shopper.page.reload();
+    await shown(shopper.page, '.card-face__points-value').filter({ hasText: new RegExp(`^${balance}$`) }).waitFor();
+    await screenshot(shopper.page, 'mp-11-card-after-purchase');
+  }, 60_000);
+
+  it('HQ grants a coupon; the shopper shows its code and the clerk redeems it after seeing its terms', async () => {
+    const { page } = shopper;
+    const cardNo = (await shown(page, '.card-face__no').innerText()).replace(/\s/g, '');
+    const hq = await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' });
+    const templates = await api('GET', '/admin/coupon-templates?limit=100', undefined, hq.token);
+    const template = templates.items.find((t: { title: string }) => t.title === '满100减20');
+    const members = await api('GET', `/admin/members?q=${cardNo}`, undefined, hq.token);
+    expect(members.items).toHaveLength(1);
+    await api('POST', `/admin/coupon-templates/${template.id}/grants`, { memberId: members.items[0].id }, hq.token, { 'Idempotency-Key': randomUUID() });
+
+    await page.reload();
+    await shown(page, '.glance__value').nth(2).filter({ hasText: /^1$/ }).waitFor();
+    await text(page, '我的优惠券').click();
+    await text(page, '满100减20').waitFor();
+    await screenshot(page, 'mp-12-coupons');
+    await text(page, '满100减20').click();
+    await text(page, '到店出示此码核销').waitFor();
+    await text(page, '全部门店').waitFor();
+    await shown(page, '.code-box__digits').waitFor();
+    await screenshot(page, 'mp-13-coupon-detail');
+    const couponCode = (await shown(page, '.code-box__digits').innerText()).trim();
+
+    const counter = clerk.page;
+    await input(counter, '输入或粘贴').fill(couponCode);
+    await button(counter, '识别').click();
+    await text(counter, '确认核销').waitFor();
+    await text(counter, '全部门店').waitFor();
+    await input(counter, '订单金额').fill('150');
+    await screenshot(counter, 'mp-14-staff-coupon');
+    await button(counter, '确认核销').click();
+    // The terms once more in the confirmation, before anything is spent.
+    const confirm = counter.locator('.taro-modal__content').filter({ visible: true });
+    await confirm.getByText(/核销「满100减20」/).waitFor();
+    await screenshot(counter, 'mp-15-staff-coupon-confirm');
+    await confirm.locator('.taro-modal__foot').getByText('确定').click();
+    await text(counter, /^核销成功/).waitFor();
+    await screenshot(counter, 'mp-16-staff-coupon-redeemed');
+
+    await page.goBack();
+    await text(page, '已使用').click();
+    await shown(page, '.coupon--dim').filter({ hasText: '满100减20' }).waitFor();
+    await screenshot(page, 'mp-17-coupons-used');
+  }, 60_000);
+
+  it('the shopper erases the account from the profile page after confirming, and is signed out', async () => {
+    const { page } = shopper;
+    await page.goto(`${demo.url}${H5}/pages/profile/index`);
+    await button(page, '注销会员').click();
+    const confirm = page.locator('.taro-modal__content').filter({ visible: true });
+    await confirm.getByText(/无法恢复/).waitFor();
+    await screenshot(page, 'mp-18-profile-delete-confirm');
+    await confirm.locator('.taro-modal__foot').getByText('确定注销').click();
+    await input(page, '输入昵称').waitFor();
+    // Signed out for good: opening the app again asks to sign in, and a new sign-in starts a new card.
+    await page.goto(`${demo.url}/h5/`);
+    await input(page, '输入昵称').waitFor();
   }, 60_000);
 });
