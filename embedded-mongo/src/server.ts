@@ -48,22 +48,32 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     sockets.add(socket);
     socket.setNoDelay(true);
     const connectionId = ++connectionCount;
-    let pending = Buffer.alloc(0);
+    // Bytes received but not yet parsed. A large message arrives in many chunks; they are only joined once
+    // the whole message is there, so receiving it costs one copy instead of one per chunk.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let awaitedSize = 0;
     // one request at a time per connection keeps replies in request order
     let queue = Promise.resolve();
-    socket.on('data', (chunk) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 4) {
-        const size = pending.readInt32LE(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < Math.max(awaitedSize, 4)) return;
+      let buffer = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      while (buffer.length >= 4) {
+        const size = buffer.readInt32LE(0);
         if (size < 16 || size > MAX_MESSAGE_BYTES) {
           socket.destroy();
           return;
         }
-        if (pending.length < size) break;
-        const message = pending.subarray(0, size);
-        pending = pending.subarray(size);
+        if (buffer.length < size) break;
+        const message = buffer.subarray(0, size);
+        buffer = buffer.subarray(size);
         queue = queue.then(() => handleMessage(socket, message, connectionId));
       }
+      pending = buffer.length ? [buffer] : [];
+      pendingBytes = buffer.length;
+      awaitedSize = buffer.length >= 4 ? buffer.readInt32LE(0) : 0;
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));

@@ -75,6 +75,53 @@ describe('embedded server', () => {
     expect(deserialize(reply.subarray(21))).toEqual({ n: 2, ok: 1 });
   });
 
+  test('messages split across many TCP chunks, and several messages in one chunk, are all answered', async () => {
+    const ping = (id: number) => {
+      const body = Buffer.concat([Buffer.alloc(4), Buffer.from([0]), serialize({ ping: 1, $db: 'admin' })]);
+      const h = header(16 + body.length, 2013);
+      h.writeInt32LE(id, 4);
+      return Buffer.concat([h, body]);
+    };
+    const stream = Buffer.concat([ping(1), ping(2), ping(3)]);
+    const replies = await new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1', async () => {
+        // byte by byte for the first message, then the other two together
+        const first = ping(1).length;
+        for (let i = 0; i < first; i++) {
+          socket.write(stream.subarray(i, i + 1));
+          if (i % 16 === 0) await sleep(1);
+        }
+        socket.write(stream.subarray(first));
+      });
+      let data = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        data = Buffer.concat([data, chunk]);
+        let pos = 0;
+        let count = 0;
+        while (pos + 4 <= data.length && pos + data.readInt32LE(pos) <= data.length) {
+          pos += data.readInt32LE(pos);
+          count++;
+        }
+        if (count === 3) {
+          socket.end();
+          resolve(data);
+        }
+      });
+      socket.on('error', reject);
+    });
+    const responseTo: number[] = [];
+    for (let pos = 0; pos < replies.length; pos += replies.readInt32LE(pos)) {
+      responseTo.push(replies.readInt32LE(pos + 8));
+      expect(deserialize(replies.subarray(pos + 21, pos + replies.readInt32LE(pos)))).toEqual({ ok: 1 });
+    }
+    expect(responseTo).toEqual([1, 2, 3]);
+    const client = await MongoClient.connect(server.uri);
+    const big = 'x'.repeat(12 * 1024 * 1024);
+    await client.db('wire').collection('big').insertOne({ _id: 'big' as never, big });
+    expect((await client.db('wire').collection('big').findOne({ _id: 'big' as never }))!.big).toHaveLength(big.length);
+    await client.close();
+  });
+
   test('TTL index: the sweeper removes expired documents only', async () => {
     const client = await MongoClient.connect(server.uri);
     const sessions = client.db('ttl').collection('sessions');
