@@ -103,9 +103,13 @@ function collectFieldUpdates(update: Doc): FieldUpdate[] | undefined {
         const at = fields[j].path.slice(0, Math.min(fields[i].path.length, fields[j].path.length)).join('.');
         throw conflictingUpdateOperators(`Updating the path '${fields[j].dotted}' would create a conflict at '${at}'`);
       }
-  // mongod applies update operators to fields in lexicographic order of their paths (5.0+), which decides
+  // mongod (5.0+) applies update operators to fields in lexicographic order, level by level, which decides
   // the position of newly created fields
-  fields.sort((a, b) => (a.dotted < b.dotted ? -1 : a.dotted > b.dotted ? 1 : 0));
+  fields.sort((a, b) => {
+    for (let i = 0; i < Math.min(a.path.length, b.path.length); i++)
+      if (a.path[i] !== b.path[i]) return a.path[i] < b.path[i] ? -1 : 1;
+    return a.path.length - b.path.length;
+  });
   return fields;
 }
 
