@@ -41,6 +41,12 @@ async function pickInWheel(page: Page, label: string, column = 0) {
   await sheet.locator('.weui-picker__action', { hasText: '确定' }).click();
 }
 
+/** A screenshot once page slides and modal fades have finished, so it shows the page as a shopper sees it. */
+async function snap(page: Page, name: string) {
+  await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'));
+  await screenshot(page, name);
+}
+
 /** Waits out a toast, so screenshots show the page under it. */
 async function toastGone(page: Page) {
   await page.locator('.taro__toast').filter({ visible: true }).waitFor({ state: 'hidden' }).catch(() => undefined);
@@ -84,13 +90,13 @@ describe('mini-program H5 against the demo server', () => {
     await page.goto(`${demo.url}/h5/`);
     // Signed out: the card sends the shopper to sign in (this was a blank page once).
     await input(page, '输入昵称').waitFor({ timeout: 20_000 });
-    await screenshot(page, 'mp-01-login');
+    await snap(page, 'mp-01-login');
     await input(page, '输入昵称').fill('xiaoming');
     await button(page, '登录').click();
 
     await text(page, '开通会员卡').waitFor();
     await text(page, '常去门店').waitFor();
-    await screenshot(page, 'mp-02-join');
+    await snap(page, 'mp-02-join');
     await text(page, '请选择（可选）').click();
     await pickInWheel(page, '上海静安店');
     await text(page, '上海静安店').waitFor();
@@ -98,7 +104,7 @@ describe('mini-program H5 against the demo server', () => {
     await button(page, '立即开卡').click();
 
     await text(page, /结账时向店员出示/).waitFor({ timeout: 15_000 });
-    await screenshot(page, 'mp-03-card');
+    await snap(page, 'mp-03-card');
     // The member code, as a barcode, its digits and a QR, drawn on the phone.
     const codeDigits = (await shown(page, '.code-box__digits').innerText()).trim();
     expect(codeDigits).toMatch(/^M\d{10,}$/);
@@ -109,7 +115,7 @@ describe('mini-program H5 against the demo server', () => {
 
     await text(page, '个人资料').click();
     await input(page, '请输入姓名').waitFor();
-    await screenshot(page, 'mp-04-profile-empty');
+    await snap(page, 'mp-04-profile-empty');
     await input(page, '请输入姓名').fill('王小明');
     await text(page, '请选择').click();
     await pickInWheel(page, '男');
@@ -126,7 +132,7 @@ describe('mini-program H5 against the demo server', () => {
     await text(page, '资料已完善，200 积分奖励已发放到您的账户').waitFor();
     await text(page, '奖励已领取').waitFor();
     await toastGone(page);
-    await screenshot(page, 'mp-05-profile-complete');
+    await snap(page, 'mp-05-profile-complete');
 
     await page.goBack();
     await shown(page, '.card-face').waitFor();
@@ -134,7 +140,7 @@ describe('mini-program H5 against the demo server', () => {
     await expect(text(page, /资料完善度/).isVisible()).resolves.toBe(false);
     await toastGone(page);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, 'mp-06-card-with-bonus');
+    await snap(page, 'mp-06-card-with-bonus');
   }, 60_000);
 
   it('a clerk signs in, types the code from the shopper\'s card and records a purchase; the points reach the card', async () => {
@@ -144,11 +150,11 @@ describe('mini-program H5 against the demo server', () => {
     await page.goto(`${demo.url}${H5}/pages/staff/login`);
     await input(page, '账号').fill('sh01-clerk');
     await input(page, '密码').fill('staff-demo-pass');
-    await screenshot(page, 'mp-07-staff-login');
+    await snap(page, 'mp-07-staff-login');
     await button(page, '登录').click();
     await text(page, '扫描顾客出示的码').waitFor();
     await text(page, /sh01|上海静安店/i).waitFor();
-    await screenshot(page, 'mp-08-staff-counter');
+    await snap(page, 'mp-08-staff-counter');
 
     // The code on screen now (it changes every 30 s), as a clerk would read it off the shopper's phone.
     const memberCode = (await shown(shopper.page, '.code-box__digits').innerText()).trim();
@@ -157,19 +163,19 @@ describe('mini-program H5 against the demo server', () => {
     await text(page, '记录消费').waitFor();
     await text(page, '首次到店').waitFor();
     await input(page, '消费金额').fill('128');
-    await screenshot(page, 'mp-09-staff-member');
+    await snap(page, 'mp-09-staff-member');
     await button(page, '确认并累积积分').click();
     const outcome = text(page, /^已记录消费 ¥128，本次积分 \+\d+，会员当前积分 \d+/);
     await outcome.waitFor();
     const [, earned, balance] = /\+(\d+)，会员当前积分 (\d+)/.exec(await outcome.innerText())!;
     expect(Number(earned)).toBeGreaterThanOrEqual(128);
     expect(Number(balance)).toBe(200 + Number(earned));
-    await screenshot(page, 'mp-10-staff-purchase-recorded');
+    await snap(page, 'mp-10-staff-purchase-recorded');
 
     // The shopper's card shows the new balance when it is next shown.
     await shopper.page.reload();
     await shown(shopper.page, '.card-face__points-value').filter({ hasText: new RegExp(`^${balance}$`) }).waitFor();
-    await screenshot(shopper.page, 'mp-11-card-after-purchase');
+    await snap(shopper.page, 'mp-11-card-after-purchase');
   }, 60_000);
 
   it('HQ grants a coupon; the shopper shows its code and the clerk redeems it after seeing its terms', async () => {
@@ -186,12 +192,12 @@ describe('mini-program H5 against the demo server', () => {
     await shown(page, '.glance__value').nth(2).filter({ hasText: /^1$/ }).waitFor();
     await text(page, '我的优惠券').click();
     await text(page, '满100减20').waitFor();
-    await screenshot(page, 'mp-12-coupons');
+    await snap(page, 'mp-12-coupons');
     await text(page, '满100减20').click();
     await text(page, '到店出示此码核销').waitFor();
     await text(page, '全部门店').waitFor();
     await shown(page, '.code-box__digits').waitFor();
-    await screenshot(page, 'mp-13-coupon-detail');
+    await snap(page, 'mp-13-coupon-detail');
     const couponCode = (await shown(page, '.code-box__digits').innerText()).trim();
 
     const counter = clerk.page;
@@ -200,20 +206,20 @@ describe('mini-program H5 against the demo server', () => {
     await text(counter, '确认核销').waitFor();
     await text(counter, '全部门店').waitFor();
     await input(counter, '订单金额').fill('150');
-    await screenshot(counter, 'mp-14-staff-coupon');
+    await snap(counter, 'mp-14-staff-coupon');
     await button(counter, '确认核销').click();
     // The terms once more in the confirmation, before anything is spent.
     const confirm = counter.locator('.taro-modal__content').filter({ visible: true });
     await confirm.getByText(/核销「满100减20」/).waitFor();
-    await screenshot(counter, 'mp-15-staff-coupon-confirm');
+    await snap(counter, 'mp-15-staff-coupon-confirm');
     await confirm.locator('.taro-modal__foot').getByText('确定').click();
     await text(counter, /^核销成功/).waitFor();
-    await screenshot(counter, 'mp-16-staff-coupon-redeemed');
+    await snap(counter, 'mp-16-staff-coupon-redeemed');
 
     await page.goBack();
     await text(page, '已使用').click();
     await shown(page, '.coupon--dim').filter({ hasText: '满100减20' }).waitFor();
-    await screenshot(page, 'mp-17-coupons-used');
+    await snap(page, 'mp-17-coupons-used');
   }, 60_000);
 
   it('the shopper erases the account from the profile page after confirming, and is signed out', async () => {
@@ -222,7 +228,7 @@ describe('mini-program H5 against the demo server', () => {
     await button(page, '注销会员').click();
     const confirm = page.locator('.taro-modal__content').filter({ visible: true });
     await confirm.getByText(/无法恢复/).waitFor();
-    await screenshot(page, 'mp-18-profile-delete-confirm');
+    await snap(page, 'mp-18-profile-delete-confirm');
     await confirm.locator('.taro-modal__foot').getByText('确定注销').click();
     await input(page, '输入昵称').waitFor();
     // Signed out for good: opening the app again asks to sign in, and a new sign-in starts a new card.

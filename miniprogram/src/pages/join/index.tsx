@@ -1,4 +1,4 @@
-import { Button, Checkbox, CheckboxGroup, Label, Picker, ScrollView, View } from '@tarojs/components';
+import { Button, Checkbox, CheckboxGroup, Picker, ScrollView, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
@@ -81,7 +81,7 @@ export default function JoinPage() {
             ))}
           </ScrollView>
         </View>
-        <View className='section'>
+        <View className='section join__store'>
           <Picker mode='selector' range={stores.map((s) => s.name)} onChange={(e) => setStoreIndex(Number(e.detail.value))}>
             <View className='field'>
               <View className='field__label'>常去门店</View>
@@ -91,10 +91,13 @@ export default function JoinPage() {
           </Picker>
         </View>
         <CheckboxGroup onChange={(e) => setAccepted(e.detail.value.includes('accept'))}>
-          <Label className='join__consent'>
+          {/* A row rather than a Label: on H5 Label wraps its children in a block <label> that stacks them. */}
+          <View className='join__consent'>
             <Checkbox value='accept' checked={accepted} color='#07c160' />
-            <View className='join__consent-text'>我已阅读并同意《会员章程》和《隐私政策》</View>
-          </Label>
+            <View className='join__consent-text' onClick={() => setAccepted(!accepted)}>
+              我已阅读并同意《会员章程》和《隐私政策》
+            </View>
+          </View>
         </CheckboxGroup>
         {error ? <View className='notice notice--error mt'>{error}</View> : null}
         <Button className='btn btn--primary mt' disabled={!accepted || busy} loading={busy} onClick={() => void join()}>
