@@ -56,7 +56,7 @@ describe('ApiClient', () => {
   });
 
   it('turns the contract error body into an ApiError with field errors', async () => {
-    const body = { error: { code: 'VALIDATION_FAILED', message: 'bad', details: { issues: [{ path: ['amountOffFen'], message: 'required for a cash coupon' }] } }, requestId: 'req-9' };
+    const body = { error: { code: 'VALIDATION_FAILED', message: 'bad', details: { fields: [{ field: 'body.amountOffFen', message: 'required for a cash coupon' }] } }, requestId: 'req-9' };
     const { client } = clientWith(() => jsonResponse(400, body));
     const error = await client.post('/admin/coupon-templates', {}).catch((cause: unknown) => cause);
     expect(error).toBeInstanceOf(ApiError);
@@ -104,11 +104,10 @@ describe('ApiClient', () => {
 });
 
 describe('fieldErrorsFromDetails', () => {
-  it('reads zod-style issues, fields maps and flat maps', () => {
-    expect(fieldErrorsFromDetails({ issues: [{ path: ['segment', 'tiers', 0], message: 'bad tier' }, { path: 'title', message: 'too long' }] })).toEqual({ 'segment.tiers.0': 'bad tier', title: 'too long' });
-    expect(fieldErrorsFromDetails({ fields: { reason: 'required' } })).toEqual({ reason: 'required' });
-    expect(fieldErrorsFromDetails({ fields: [{ field: 'count', message: 'too many' }] })).toEqual({ count: 'too many' });
-    expect(fieldErrorsFromDetails({ delta: ['must not be 0'] })).toEqual({ delta: 'must not be 0' });
+  it('reads the server field list without the request-part prefix', () => {
+    expect(fieldErrorsFromDetails({ fields: [{ field: 'body.segment.tiers.0', message: 'bad tier' }, { field: 'body.title', message: 'too long' }, { field: 'body.title', message: 'second' }] })).toEqual({ 'segment.tiers.0': 'bad tier', title: 'too long' });
+    expect(fieldErrorsFromDetails({ fields: [{ field: 'query.limit', message: 'too big' }] })).toEqual({ limit: 'too big' });
+    expect(fieldErrorsFromDetails({ other: 'x' })).toEqual({});
     expect(fieldErrorsFromDetails(undefined)).toEqual({});
   });
 });

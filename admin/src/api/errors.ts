@@ -60,37 +60,20 @@ export function readableErrorMessage(error: unknown, lang: Lang = 'zh'): string 
   return lang === 'zh' ? '出错了' : 'Something went wrong';
 }
 
-type PathLike = string | number | Array<string | number>;
-
-function joinPath(path: PathLike): string {
-  if (Array.isArray(path)) return path.map(String).join('.');
-  return String(path);
-}
-
 /**
- * The server's validation details may list issues zod-style (`issues: [{path, message}]`), as a
- * `fields` map or list, or as a flat `{field: message}` map; all become `{"a.b": "message"}`.
+ * The server lists VALIDATION_FAILED details as `{fields: [{field: "body.segment.tiers.0", message}]}`;
+ * the part of the request (`body.`, `query.`, `params.`) is dropped so the path names the form's field.
  */
 export function fieldErrorsFromDetails(details: Record<string, unknown> | undefined): Record<string, string> {
   const result: Record<string, string> = {};
-  if (!details) return result;
-  const addIssue = (issue: unknown) => {
-    if (!issue || typeof issue !== 'object') return;
-    const { path, field, message } = issue as { path?: PathLike; field?: PathLike; message?: unknown };
-    const where = path ?? field;
-    if (where === undefined || typeof message !== 'string') return;
-    const key = joinPath(where);
-    if (key && !(key in result)) result[key] = message;
-  };
-  const listed = details.issues ?? details.fields ?? details.errors;
-  if (Array.isArray(listed)) {
-    listed.forEach(addIssue);
-    return result;
-  }
-  const map = listed && typeof listed === 'object' ? (listed as Record<string, unknown>) : details;
-  for (const [key, value] of Object.entries(map)) {
-    if (typeof value === 'string') result[key] = value;
-    else if (Array.isArray(value) && typeof value[0] === 'string') result[key] = value[0];
+  const fields = details?.fields;
+  if (!Array.isArray(fields)) return result;
+  for (const entry of fields) {
+    if (!entry || typeof entry !== 'object') continue;
+    const { field, message } = entry as { field?: unknown; message?: unknown };
+    if (typeof field !== 'string' || typeof message !== 'string') continue;
+    const key = field.replace(/^(body|query|params)(\.|$)/, '');
+    if (!(key in result)) result[key] = message;
   }
   return result;
 }

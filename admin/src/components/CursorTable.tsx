@@ -14,11 +14,12 @@ export interface CursorTableProps<Item> {
   empty: ReactNode;
   emptyAction?: ReactNode;
   onRow?: TableProps<Item>['onRow'];
+  expandable?: TableProps<Item>['expandable'];
   size?: 'small' | 'middle';
   testId?: string;
 }
 
-export function CursorTable<Item extends object>({ list, columns, rowKey, empty, emptyAction, onRow, size = 'middle', testId }: CursorTableProps<Item>) {
+export function CursorTable<Item extends object>({ list, columns, rowKey, empty, emptyAction, onRow, expandable, size = 'middle', testId }: CursorTableProps<Item>) {
   const t = useT();
   if (list.error && list.items.length === 0) return <ErrorState error={list.error} onRetry={list.reload} />;
   if (list.loading && list.items.length === 0) return <LoadingState />;
@@ -32,6 +33,7 @@ export function CursorTable<Item extends object>({ list, columns, rowKey, empty,
         size={size}
         loading={list.loading}
         onRow={onRow}
+        expandable={expandable}
         scroll={{ x: 'max-content' }}
         locale={{ emptyText: <EmptyState description={empty} action={emptyAction} /> }}
       />

@@ -3,16 +3,22 @@ import { Card, DatePicker, Form, InputNumber, List, Radio, Select, Space, Spin, 
 import dayjs from 'dayjs';
 import { useEffect, useMemo, useState } from 'react';
 import { api, readableErrorMessage } from '../api';
-import type { Segment } from '../api/types';
+import type { CampaignPreviewAnswer, Segment } from '../api/types';
 import { useLang, useT } from '../i18n';
 import { useDebounced } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 import { describeSegment, segmentFromForm, segmentKey, segmentToForm, type SegmentFormValues } from '../lib/segment';
-import { maskPhone, type Member } from '../shared';
+import { issuesToFieldErrors, type IssueLike } from '../lib/forms';
+import { maskPhone, SegmentSchema } from '../shared';
 
-interface PreviewAnswer {
-  count: number;
-  sample: Member[];
+/** The conditions the shared schema refuses (e.g. "bought within 30 days" and "not within 60"), as one line. */
+export function segmentProblems(segment: Segment, lang: 'zh' | 'en'): string | null {
+  const checked = SegmentSchema.safeParse(segment);
+  if (checked.success) return null;
+  const errors = issuesToFieldErrors(checked.error.issues as unknown as IssueLike[], lang);
+  return Object.entries(errors)
+    .map(([path, message]) => `${path}: ${message}`)
+    .join('; ');
 }
 
 /**
@@ -27,7 +33,7 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
   const [segment, setSegment] = useState<Segment>(initial ?? {});
   const key = segmentKey(segment);
   const debouncedKey = useDebounced(key, 400);
-  const [preview, setPreview] = useState<{ key: string; answer: PreviewAnswer } | null>(null);
+  const [preview, setPreview] = useState<{ key: string; answer: CampaignPreviewAnswer } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const initialValues = useMemo(() => segmentToForm(initial ?? {}), [initial]);
 
@@ -35,9 +41,12 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
     const controller = new AbortController();
     const wanted = JSON.parse(debouncedKey) as Array<[string, unknown]>;
     const body = Object.fromEntries(wanted) as Segment;
-    setError(null);
+    // Conditions that contradict each other are explained here rather than sent to be refused.
+    const problems = segmentProblems(body, lang);
+    setError(problems);
+    if (problems) return () => controller.abort();
     api
-      .post<PreviewAnswer>('/admin/campaigns/preview', { segment: body }, { signal: controller.signal })
+      .post<CampaignPreviewAnswer>('/admin/campaigns/preview', { segment: body }, { signal: controller.signal })
       .then((answer) => setPreview({ key: debouncedKey, answer }))
       .catch((cause: unknown) => {
         if (!controller.signal.aborted) setError(readableErrorMessage(cause, lang));

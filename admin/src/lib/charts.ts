@@ -19,22 +19,6 @@ export function normalizePareto(points: ReadonlyArray<ParetoPoint>): ParetoPoint
   return cleaned;
 }
 
-/** The spend share held by the top `memberShare` of members, read off the curve by linear interpolation. */
-export function spendShareAt(points: ReadonlyArray<ParetoPoint>, memberShare: number): number {
-  const curve = normalizePareto(points);
-  if (curve.length === 0) return 0;
-  for (let index = 1; index < curve.length; index++) {
-    const right = curve[index]!;
-    const left = curve[index - 1]!;
-    if (memberShare <= right.memberShare) {
-      const span = right.memberShare - left.memberShare;
-      if (span === 0) return right.spendShare;
-      return left.spendShare + ((memberShare - left.memberShare) / span) * (right.spendShare - left.spendShare);
-    }
-  }
-  return curve[curve.length - 1]!.spendShare;
-}
-
 /** Share of the push that is done: members handled (issued or failed) over members targeted. */
 export function progressPercent(progress: { targeted: number; issued: number; failed: number }): number {
   if (progress.targeted <= 0) return 0;

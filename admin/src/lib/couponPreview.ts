@@ -26,7 +26,6 @@ export interface CouponPreview {
   example: { orderFen: number; savingFen: number; payFen: number } | null;
 }
 
-
 /** 20% off is shown the Chinese way as 8折 (8.5折 for 15% off). */
 export function discountZhe(percentOff: number): string {
   const tenths = (100 - percentOff) / 10;
@@ -67,7 +66,7 @@ export function previewCoupon(terms: PreviewTerms, lang: Lang): CouponPreview {
   let example: CouponPreview['example'] = null;
   if (terms.type !== 'gift') {
     const orderFen = exampleOrderFen(terms);
-    const savingFen = couponSavingFen(terms, orderFen);
+    const { savingFen } = couponSavingFen(terms, orderFen);
     example = { orderFen, savingFen, payFen: orderFen - savingFen };
   }
   return { headline, headlineUnit, condition: conditionParts.join(t('，', ', ')), validity, example };

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api } from '../api';
+import { api, type Page } from '../api';
 import type { Store, TierRef } from '../api/types';
 
 // Stores and tiers appear in nearly every screen (names in tables, choices in forms). They are read
@@ -18,18 +18,12 @@ const DEFAULT_TIERS: TierRef[] = [
   { code: 'platinum', name: '白金卡' },
 ];
 
-/** Lists may come as a plain array or as a page {items}. */
-export function itemsOf<Item>(answer: Item[] | { items: Item[] } | undefined | null): Item[] {
-  if (!answer) return [];
-  return Array.isArray(answer) ? answer : answer.items ?? [];
-}
-
 let cached: Promise<{ stores: Store[]; tiers: TierRef[] }> | null = null;
 
 function loadReference(): Promise<{ stores: Store[]; tiers: TierRef[] }> {
   cached ??= Promise.all([
-    api.get<Store[] | { items: Store[] }>('/stores', { limit: 100 }).then(itemsOf).catch(() => [] as Store[]),
-    api.get<TierRef[] | { items: TierRef[] }>('/tiers').then(itemsOf).catch(() => DEFAULT_TIERS),
+    api.listAll<Store>('/stores').catch(() => [] as Store[]),
+    api.get<Page<TierRef>>('/tiers').then((page) => page.items).catch(() => DEFAULT_TIERS),
   ]).then(([stores, tiers]) => ({ stores, tiers: tiers.length ? tiers.map((tier) => ({ code: tier.code, name: tier.name })) : DEFAULT_TIERS }));
   // A failed load is retried by the next screen rather than cached.
   cached.then(({ stores }) => {

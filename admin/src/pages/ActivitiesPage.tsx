@@ -10,9 +10,15 @@ import { useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 import type { Activity } from '../shared';
 
-export type AdminActivity = Activity & { status?: string };
+export type AdminActivity = Activity;
 
 export const activityStatusColor: Record<string, string> = { draft: 'default', published: 'green', cancelled: 'red', finished: 'blue' };
+
+export function activityStatusLabel(status: string, t: (zh: string, en: string) => string): string {
+  const labels: Record<string, [string, string]> = { draft: ['草稿', 'Draft'], published: ['报名中', 'Published'], cancelled: ['已取消', 'Cancelled'], finished: ['已结束', 'Finished'] };
+  const label = labels[status];
+  return label ? t(...label) : status;
+}
 
 export default function ActivitiesPage() {
   const t = useT();
@@ -39,9 +45,10 @@ export default function ActivitiesPage() {
             { title: t('门店', 'Store'), dataIndex: 'storeId', render: (value?: string) => (value ? reference.storeName(value) : t('全部门店', 'All stores')) },
             { title: t('开始', 'Starts'), dataIndex: 'startAt', render: formatDateTime },
             { title: t('报名', 'Seats'), render: (_: unknown, activity) => <Progress size="small" style={{ width: 140 }} percent={Math.round((activity.confirmedCount / Math.max(1, activity.capacity)) * 100)} format={() => `${activity.confirmedCount}/${activity.capacity}`} /> },
+            { title: t('剩余', 'Left'), dataIndex: 'seatsLeft', align: 'right', render: (value?: number) => (value === undefined ? '—' : value) },
             { title: t('候补', 'Waitlist'), dataIndex: 'waitlistCount', align: 'right' },
             { title: t('费用', 'Fee'), dataIndex: 'feeFen', align: 'right', render: (value: number) => (value ? fenToYuanText(value) : t('免费', 'Free')) },
-            { title: t('状态', 'Status'), dataIndex: 'status', render: (value?: string) => (value ? <Tag color={activityStatusColor[value]}>{value}</Tag> : '—') },
+            { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string) => <Tag color={activityStatusColor[value]}>{activityStatusLabel(value, t)}</Tag> },
           ]}
         />
       </Card>

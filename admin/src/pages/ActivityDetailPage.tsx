@@ -3,7 +3,7 @@ import { App, Button, Card, Descriptions, Segmented, Space, Statistic, Tag, Typo
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
-import type { Signup } from '../api/types';
+import type { AdminSignup } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView } from '../components/states';
@@ -12,9 +12,16 @@ import { fenToYuanText, formatDateTime } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 import { maskPhone } from '../shared';
-import { activityStatusColor, type AdminActivity } from './ActivitiesPage';
+import { activityStatusColor, activityStatusLabel, type AdminActivity } from './ActivitiesPage';
 
 const signupColors: Record<string, string> = { confirmed: 'green', waitlisted: 'orange', pending_payment: 'gold', cancelled: 'default', attended: 'blue' };
+const paymentColors: Record<string, string> = { pending: 'gold', paid: 'green', closing: 'default', closed: 'default', refunding: 'orange', refunded: 'blue', refund_failed: 'red' };
+
+function paymentLabel(status: string, t: (zh: string, en: string) => string): string {
+  const labels: Record<string, [string, string]> = { pending: ['待支付', 'Pending'], paid: ['已支付', 'Paid'], closing: ['关闭中', 'Closing'], closed: ['已关闭', 'Closed'], refunding: ['退款中', 'Refunding'], refunded: ['已退款', 'Refunded'], refund_failed: ['退款失败', 'Refund failed'] };
+  const label = labels[status];
+  return label ? t(...label) : status;
+}
 
 export default function ActivityDetailPage() {
   const { id = '' } = useParams();
@@ -25,7 +32,7 @@ export default function ActivityDetailPage() {
   const reference = useReference();
   const state = useAsync((signal) => api.get<AdminActivity>(`/admin/activities/${id}`, undefined, signal), [id]);
   const [status, setStatus] = useState<string>('all');
-  const signups = useCursorList<Signup>((cursor, signal) => api.list<Signup>(`/admin/activities/${id}/signups`, { status: status === 'all' ? undefined : status, cursor }, signal), [id, status]);
+  const signups = useCursorList<AdminSignup>((cursor, signal) => api.list<AdminSignup>(`/admin/activities/${id}/signups`, { status: status === 'all' ? undefined : status, cursor }, signal), [id, status]);
 
   const run = async (verb: 'publish' | 'cancel') => {
     try {
@@ -45,11 +52,11 @@ export default function ActivityDetailPage() {
           <Space>
             <Button type="text" icon={<ArrowLeftOutlined />} onClick={() => navigate('/activities')} aria-label={t('返回', 'Back')} />
             {state.data?.title ?? t('活动', 'Activity')}
-            {state.data?.status ? <Tag color={activityStatusColor[state.data.status]}>{state.data.status}</Tag> : null}
+            {state.data ? <Tag color={activityStatusColor[state.data.status]} data-testid="activity-status">{activityStatusLabel(state.data.status, t)}</Tag> : null}
           </Space>
         }
         extra={
-          state.data && state.data.status !== 'cancelled' ? (
+          state.data && (state.data.status === 'draft' || state.data.status === 'published') ? (
             <>
               <Button icon={<EditOutlined />} onClick={() => navigate(`/activities/${id}/edit`)}>
                 {t('编辑', 'Edit')}
@@ -85,6 +92,7 @@ export default function ActivityDetailPage() {
             <Card>
               <div className="mc-card-grid" style={{ marginBottom: 16 }}>
                 <Statistic title={t('已确认', 'Confirmed')} value={activity.confirmedCount} suffix={`/ ${activity.capacity}`} />
+                <Statistic title={t('剩余名额', 'Seats left')} value={activity.seatsLeft ?? Math.max(0, activity.capacity - activity.confirmedCount - (activity.pendingPaymentCount ?? 0))} suffix={activity.pendingPaymentCount ? <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t(`${activity.pendingPaymentCount} 个待支付`, `${activity.pendingPaymentCount} awaiting payment`)}</Typography.Text> : null} />
                 <Statistic title={t('候补', 'Waitlist')} value={activity.waitlistCount} />
                 <Statistic title={t('报名费', 'Fee')} value={activity.feeFen ? fenToYuanText(activity.feeFen) : t('免费', 'Free')} />
                 <Statistic title={t('签到积分', 'Attendance points')} value={activity.attendancePoints} />
@@ -99,17 +107,18 @@ export default function ActivityDetailPage() {
                 {activity.description}
               </Typography.Paragraph>
             </Card>
-            <Card title={t('报名名单', 'Sign-ups')} extra={<Segmented value={status} onChange={(value) => setStatus(String(value))} options={[{ label: t('全部', 'All'), value: 'all' }, { label: t('已确认', 'Confirmed'), value: 'confirmed' }, { label: t('候补', 'Waitlist'), value: 'waitlisted' }, { label: t('已签到', 'Attended'), value: 'attended' }, { label: t('已取消', 'Cancelled'), value: 'cancelled' }]} />}>
-              <CursorTable<Signup>
+            <Card title={t('报名名单', 'Sign-ups')} extra={<Segmented value={status} onChange={(value) => setStatus(String(value))} options={[{ label: t('全部', 'All'), value: 'all' }, { label: t('已确认', 'Confirmed'), value: 'confirmed' }, { label: t('待支付', 'Awaiting payment'), value: 'pending_payment' }, { label: t('候补', 'Waitlist'), value: 'waitlisted' }, { label: t('已签到', 'Attended'), value: 'attended' }, { label: t('已取消', 'Cancelled'), value: 'cancelled' }]} />}>
+              <CursorTable<AdminSignup>
                 list={signups}
                 rowKey="id"
                 size="small"
                 empty={t('还没有人报名', 'No sign-ups yet')}
                 columns={[
-                  { title: t('会员', 'Member'), render: (_: unknown, signup) => signup.member?.cardNo ?? signup.memberId ?? '—' },
+                  { title: t('会员', 'Member'), render: (_: unknown, signup) => <a href={`#/members/${signup.memberId}`}>{signup.member?.cardNo ?? signup.memberId}</a> },
                   { title: t('姓名', 'Name'), render: (_: unknown, signup) => signup.member?.name ?? '—' },
                   { title: t('手机', 'Phone'), render: (_: unknown, signup) => (signup.member?.phone ? maskPhone(signup.member.phone) : '—') },
                   { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, signup) => <Tag color={signupColors[value]}>{value}{signup.waitlistPosition ? ` #${signup.waitlistPosition}` : ''}</Tag> },
+                  { title: t('支付', 'Payment'), dataIndex: 'paymentStatus', render: (value?: string) => (value ? <Tag color={paymentColors[value]}>{paymentLabel(value, t)}</Tag> : '—') },
                   { title: t('报名时间', 'Signed up'), dataIndex: 'createdAt', render: formatDateTime },
                 ]}
               />

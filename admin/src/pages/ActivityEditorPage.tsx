@@ -12,7 +12,7 @@ import { useLang, useT } from '../i18n';
 import { compact } from '../lib/forms';
 import { fenToYuan, yuanToFen } from '../lib/format';
 import { useReference } from '../lib/reference';
-import { ActivityInputSchema, type Activity } from '../shared';
+import { ActivityInputSchema, ActivityPatchBodySchema, type Activity } from '../shared';
 
 interface ActivityForm {
   title: string;
@@ -66,7 +66,8 @@ export default function ActivityEditorPage() {
     return () => controller.abort();
   }, [id, form]);
 
-  const save = async () => {
+  /** A new activity is published at once unless saved as a draft; an edit keeps the activity's state. */
+  const save = async (asDraft = false) => {
     setError(null);
     const values = form.getFieldsValue(true) as ActivityForm;
     const body = compact({
@@ -82,7 +83,7 @@ export default function ActivityEditorPage() {
       attendancePoints: values.attendancePoints ?? 0,
     });
     if (body.description === undefined) body.description = '';
-    const checked = checkWith(ActivityInputSchema, body, lang);
+    const checked = id ? checkWith(ActivityPatchBodySchema, body, lang) : checkWith(ActivityInputSchema, asDraft ? { ...body, draft: true } : body, lang);
     if (!checked.ok) {
       const unplaced = showFieldErrors(form, checked.errors, renameToForm);
       if (unplaced.length) setError(unplaced.join('; '));
@@ -91,7 +92,7 @@ export default function ActivityEditorPage() {
     setSaving(true);
     try {
       const saved = id ? await api.patch<Activity>(`/admin/activities/${id}`, checked.data) : await api.post<Activity>('/admin/activities', checked.data);
-      message.success(t('活动已保存', 'Activity saved'));
+      message.success(id ? t('活动已保存', 'Activity saved') : asDraft ? t('已存为草稿，发布后会员可见', 'Saved as a draft; members see it once published') : t('活动已发布', 'Activity published'));
       navigate(`/activities/${saved.id}`, { replace: true });
     } catch (cause) {
       const fields = serverFieldErrors(cause);
@@ -114,9 +115,20 @@ export default function ActivityEditorPage() {
           </Space>
         }
         extra={
-          <Button type="primary" loading={saving} onClick={save}>
-            {t('保存', 'Save')}
-          </Button>
+          id ? (
+            <Button type="primary" loading={saving} onClick={() => save()} data-testid="save-activity">
+              {t('保存', 'Save')}
+            </Button>
+          ) : (
+            <>
+              <Button loading={saving} onClick={() => save(true)} data-testid="save-activity-draft">
+                {t('存为草稿', 'Save as draft')}
+              </Button>
+              <Button type="primary" loading={saving} onClick={() => save()} data-testid="publish-activity">
+                {t('发布', 'Publish')}
+              </Button>
+            </>
+          )
         }
       />
       <Card style={{ maxWidth: 960 }}>

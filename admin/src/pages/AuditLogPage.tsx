@@ -14,6 +14,8 @@ interface Filters {
   actorId?: string;
   action?: string;
   storeId?: string;
+  targetType?: string;
+  targetId?: string;
   from?: string;
   to?: string;
 }
@@ -36,6 +38,15 @@ export default function AuditLogPage() {
         <Space wrap style={{ marginBottom: 16 }}>
           <Input placeholder={t('操作人 id', 'Actor id')} allowClear value={draft.actorId} onChange={(event) => setDraft({ ...draft, actorId: event.target.value || undefined })} style={{ width: 160 }} />
           <Input placeholder={t('操作类型，如 points.adjust', 'Action, e.g. points.adjust')} allowClear value={draft.action} onChange={(event) => setDraft({ ...draft, action: event.target.value || undefined })} style={{ width: 220 }} />
+          <Select
+            placeholder={t('对象类型', 'Target type')}
+            allowClear
+            value={draft.targetType}
+            onChange={(value?: string) => setDraft({ ...draft, targetType: value })}
+            options={['member', 'coupon_template', 'campaign', 'activity', 'purchase', 'store', 'staff', 'automation_rule', 'redemption_code_batch', 'settings'].map((value) => ({ label: value, value }))}
+            style={{ width: 180 }}
+          />
+          <Input placeholder={t('对象 id', 'Target id')} allowClear value={draft.targetId} onChange={(event) => setDraft({ ...draft, targetId: event.target.value || undefined })} style={{ width: 200 }} />
           <Select placeholder={t('门店', 'Store')} allowClear value={draft.storeId} onChange={(value?: string) => setDraft({ ...draft, storeId: value })} options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} style={{ width: 160 }} />
           <DatePicker.RangePicker
             onChange={(range: [Dayjs | null, Dayjs | null] | null) => setDraft({ ...draft, from: range?.[0]?.startOf('day').toISOString(), to: range?.[1]?.endOf('day').toISOString() })}
@@ -50,11 +61,11 @@ export default function AuditLogPage() {
           size="small"
           empty={t('没有符合条件的记录', 'No matching entries')}
           columns={[
-            { title: t('时间', 'When'), dataIndex: 'createdAt', render: formatDateTime, width: 140 },
-            { title: t('操作人', 'Who'), render: (_: unknown, entry) => <>{entry.actorName ?? entry.actorId} {entry.actorRole ? <Tag>{entry.actorRole}</Tag> : null}</> },
+            { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime, width: 140 },
+            { title: t('操作人', 'Who'), render: (_: unknown, entry) => <>{entry.actorId} <Tag>{entry.role}</Tag></> },
             { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag color="blue">{value}</Tag> },
             { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
-            { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType ? `${entry.targetType} ${entry.targetId ?? ''}` : '—') },
+            { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType === 'member' ? <a href={`#/members/${entry.targetId}`}>{`member ${entry.targetId}`}</a> : `${entry.targetType} ${entry.targetId}`) },
             { title: t('变更前', 'Before'), dataIndex: 'before', render: (value: unknown) => <Change value={value} />, width: 220 },
             { title: t('变更后', 'After'), dataIndex: 'after', render: (value: unknown) => <Change value={value} />, width: 220 },
           ]}

@@ -1,9 +1,9 @@
 import { ArrowLeftOutlined, PauseCircleOutlined, PlayCircleOutlined, RocketOutlined } from '@ant-design/icons';
-import { App, Button, Card, Descriptions, Progress, Space, Statistic, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Progress, Space, Statistic, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
-import type { BreakdownRow, Campaign } from '../api/types';
+import type { Campaign, CampaignBreakdownRow, CampaignPreviewAnswer } from '../api/types';
 import { LazyChart } from '../components/charts/LazyChart';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView, EmptyState } from '../components/states';
@@ -18,7 +18,14 @@ import { campaignStatusColor, campaignStatusLabel } from './CampaignsPage';
 
 const POLL_MS = 1500;
 
-function BreakdownChart({ rows, label, testId }: { rows: BreakdownRow[]; label: (key: string) => string; testId: string }) {
+/** failureReason is an error code such as TEMPLATE_EXHAUSTED; the common ones read as sentences. */
+function failureText(reason: string | undefined, t: (zh: string, en: string) => string): string {
+  if (reason === 'TEMPLATE_EXHAUSTED') return t('优惠券已发完', 'the coupon template ran out');
+  if (reason === 'TEMPLATE_ARCHIVED') return t('优惠券模板已归档', 'the coupon template was archived');
+  return reason ?? t('原因未知', 'reason unknown');
+}
+
+function BreakdownChart({ rows, label, testId }: { rows: CampaignBreakdownRow[]; label: (key: string) => string; testId: string }) {
   const t = useT();
   if (rows.length === 0) return <EmptyState description={t('暂无数据', 'No data yet')} />;
   return (
@@ -29,7 +36,7 @@ function BreakdownChart({ rows, label, testId }: { rows: BreakdownRow[]; label: 
         tooltip: { trigger: 'axis' },
         legend: { top: 0 },
         grid: { left: 48, right: 16, top: 36, bottom: 28 },
-        xAxis: { type: 'category', data: rows.map((row) => row.name ?? label(row.key)) },
+        xAxis: { type: 'category', data: rows.map((row) => label(row.key)) },
         yAxis: { type: 'value' },
         series: [
           { name: t('发放', 'Issued'), type: 'bar', data: rows.map((row) => row.issued), itemStyle: { color: '#f0782d' } },
@@ -91,7 +98,7 @@ export default function CampaignDetailPage() {
   const confirmLaunch = async (current: Campaign) => {
     let count: number | null = null;
     try {
-      count = (await api.post<{ count: number }>('/admin/campaigns/preview', { segment: current.segment })).count;
+      count = (await api.post<CampaignPreviewAnswer>('/admin/campaigns/preview', { segment: current.segment })).count;
     } catch {
       count = null;
     }
@@ -160,6 +167,7 @@ export default function CampaignDetailPage() {
                   <Statistic title={t('已通知', 'Notified')} value={current.progress.notified} />
                   <Statistic title={t('失败', 'Failed')} value={current.progress.failed} valueStyle={{ color: current.progress.failed ? '#cf1322' : undefined }} />
                 </div>
+                {current.status === 'failed' ? <Alert type="error" showIcon style={{ marginTop: 12 }} title={t(`推送已中止：${failureText(current.failureReason, t)}`, `The push stopped: ${failureText(current.failureReason, t)}`)} data-testid="campaign-failure" /> : null}
                 {current.status === 'draft' ? <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>{t('草稿尚未发起。发起前会再次确认人数。', 'Not launched yet. You will confirm the audience before it starts.')}</Typography.Paragraph> : null}
               </Card>
               <Card title={t('效果', 'Results')}>
@@ -167,7 +175,7 @@ export default function CampaignDetailPage() {
                   <Statistic title={t('已核销', 'Redeemed')} value={current.stats?.redeemed ?? 0} />
                   <Statistic title={t('核销率', 'Redemption rate')} value={formatPercent(current.stats?.redemptionRate)} />
                   <Statistic title={t('带动销售额', 'Order amount')} value={fenToYuanText(current.stats?.orderAmountFen)} />
-                  <Statistic title={t('发起时间', 'Launched')} value={formatDateTime(current.launchedAt)} valueStyle={{ fontSize: 16 }} />
+                  <Statistic title={current.completedAt ? t('完成时间', 'Completed') : t('发起时间', 'Launched')} value={formatDateTime(current.completedAt ?? current.launchedAt)} valueStyle={{ fontSize: 16 }} />
                 </div>
                 <div className="mc-two-col">
                   <Card type="inner" title={t('按门店', 'By store')}>
@@ -181,12 +189,27 @@ export default function CampaignDetailPage() {
               <Card title={t('设置', 'Setup')}>
                 <Descriptions column={2} size="small">
                   <Descriptions.Item label={t('优惠券', 'Coupon')}>{template.data?.title ?? current.templateId}</Descriptions.Item>
-                  <Descriptions.Item label={t('消息文案', 'Message')}>{current.message ?? '—'}</Descriptions.Item>
+                  <Descriptions.Item label={t('消息文案', 'Message')}>
+                    {current.message ? (
+                      <>
+                        {current.message.default}
+                        {Object.entries(current.message.byHomeStoreId ?? {}).map(([storeId, text]) => (
+                          <div key={storeId}>
+                            <Tag>{reference.storeName(storeId)}</Tag>
+                            {text}
+                          </div>
+                        ))}
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </Descriptions.Item>
                   <Descriptions.Item label={t('人群', 'Segment')} span={2}>
                     {describeSegment(current.segment, t, { tier: reference.tierName, store: reference.storeName }).map((part) => <Tag key={part}>{part}</Tag>)}
                     {Object.keys(current.segment).length === 0 ? t('全部会员', 'Every member') : null}
                   </Descriptions.Item>
                   <Descriptions.Item label={t('目标 / 已发', 'Targeted / issued')}>{`${formatInt(current.progress.targeted)} / ${formatInt(current.progress.issued)}`}</Descriptions.Item>
+                  <Descriptions.Item label={t('创建时间', 'Created')}>{formatDateTime(current.createdAt)}</Descriptions.Item>
                 </Descriptions>
               </Card>
             </Space>

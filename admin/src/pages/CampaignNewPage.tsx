@@ -4,12 +4,12 @@ import { useState } from 'react';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
 import type { Campaign, Segment } from '../api/types';
-import { serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { SegmentBuilder } from '../components/SegmentBuilder';
 import { useLang, useT } from '../i18n';
 import { useAsync } from '../lib/hooks';
-import type { CouponTemplate } from '../shared';
+import { CampaignCreateBodySchema, type CouponTemplate } from '../shared';
 
 interface CampaignForm {
   name: string;
@@ -34,19 +34,22 @@ export default function CampaignNewPage() {
   const create = async () => {
     setError(null);
     const values = form.getFieldsValue();
-    const missing: Array<{ name: keyof CampaignForm; errors: string[] }> = [];
-    if (!values.name?.trim()) missing.push({ name: 'name', errors: [t('请填写名称', 'Name is required')] });
-    if (!values.templateId) missing.push({ name: 'templateId', errors: [t('请选择优惠券模板', 'Pick a coupon template')] });
-    if (missing.length) return void form.setFields(missing);
+    const text = values.message?.trim();
+    // The same schema the server validates with; the message is one text for every home store.
+    const checked = checkWith(CampaignCreateBodySchema, { name: values.name?.trim() ?? '', templateId: values.templateId ?? '', segment, ...(text ? { message: { default: text } } : {}) }, lang);
+    if (!checked.ok) {
+      const unplaced = showFieldErrors(form, checked.errors, { 'message.default': 'message' });
+      if (unplaced.length) setError(unplaced.join('; '));
+      return;
+    }
     setSaving(true);
     try {
-      const body = { name: values.name.trim(), templateId: values.templateId, segment, ...(values.message?.trim() ? { message: values.message.trim() } : {}) };
-      const campaign = await api.post<Campaign>('/admin/campaigns', body);
+      const campaign = await api.post<Campaign>('/admin/campaigns', checked.data);
       message.success(t('推送已创建，确认后即可发起', 'Campaign created; launch it when ready'));
       navigate(`/campaigns/${campaign.id}`, { replace: true });
     } catch (cause) {
       const fields = serverFieldErrors(cause);
-      const unplaced = fields ? showFieldErrors(form, fields) : [];
+      const unplaced = fields ? showFieldErrors(form, fields, { 'message.default': 'message' }) : [];
       setError([readableErrorMessage(cause, lang), ...unplaced].join('; '));
     } finally {
       setSaving(false);
@@ -86,8 +89,8 @@ export default function CampaignNewPage() {
               />
             </Form.Item>
           </div>
-          <Form.Item name="message" label={t('订阅消息文案（可选）', 'Subscribe message text (optional)')}>
-            <Input.TextArea rows={2} maxLength={100} showCount />
+          <Form.Item name="message" label={t('订阅消息文案（可选）', 'Subscribe message text (optional)')} extra={t('微信订阅消息每项最多20字', 'WeChat subscribe messages hold at most 20 characters per field')}>
+            <Input maxLength={20} showCount data-testid="campaign-message" />
           </Form.Item>
         </Form>
       </Card>

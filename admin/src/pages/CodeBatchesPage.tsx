@@ -1,9 +1,9 @@
 import { DownloadOutlined, PlusOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, DatePicker, Form, InputNumber, Modal, Radio, Select } from 'antd';
+import { Alert, App, Button, Card, DatePicker, Form, InputNumber, Modal, Radio, Select, Tag } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, readableErrorMessage } from '../api';
-import type { CodeBatch } from '../api/types';
+import type { RedemptionCodeBatch } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
 import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
@@ -30,11 +30,18 @@ export default function CodeBatchesPage() {
   const [error, setError] = useState<string | null>(null);
   const [form] = Form.useForm<BatchForm>();
   const reward = Form.useWatch('reward', form);
-  const list = useCursorList<CodeBatch>((cursor, signal) => api.list<CodeBatch>('/admin/redemption-code-batches', { cursor }, signal), []);
+  const list = useCursorList<RedemptionCodeBatch>((cursor, signal) => api.list<RedemptionCodeBatch>('/admin/redemption-code-batches', { cursor }, signal), []);
   const templates = useAsync((signal) => api.list<CouponTemplate>('/admin/coupon-templates', { status: 'active', limit: 100 }, signal), []);
+  // Large batches are written in the background; the list looks again until every batch is ready.
+  const generating = list.items.some((batch) => batch.status === 'generating');
+  useEffect(() => {
+    if (!generating) return;
+    const timer = setTimeout(list.reload, 2000);
+    return () => clearTimeout(timer);
+  }, [generating, list.items, list.reload]);
   const templateTitle = (id?: string) => templates.data?.items.find((template) => template.id === id)?.title ?? id;
 
-  const download = async (batch: CodeBatch) => {
+  const download = async (batch: RedemptionCodeBatch) => {
     try {
       const blob = await api.download(`/admin/redemption-code-batches/${batch.id}/codes.csv`);
       const url = URL.createObjectURL(blob);
@@ -84,7 +91,7 @@ export default function CodeBatchesPage() {
     <>
       <PageTitle title={t('兑换码', 'Redemption codes')} sub={t('印刷在卡片或包装上的一次性兑换码', 'One-time codes printed on cards or packaging')} extra={createButton} />
       <Card>
-        <CursorTable<CodeBatch>
+        <CursorTable<RedemptionCodeBatch>
           list={list}
           rowKey="id"
           empty={t('还没有兑换码批次', 'No code batches yet')}
@@ -94,9 +101,10 @@ export default function CodeBatchesPage() {
             { title: t('奖励', 'Reward'), render: (_: unknown, batch) => (batch.templateId ? templateTitle(batch.templateId) : t(`${batch.points} 积分`, `${batch.points} points`)) },
             { title: t('数量', 'Count'), dataIndex: 'count', align: 'right', render: formatInt },
             { title: t('已兑换', 'Claimed'), dataIndex: 'claimedCount', align: 'right', render: formatInt },
+            { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string) => (value === 'ready' ? <Tag color="green">{t('可兑换', 'Ready')}</Tag> : <Tag color="processing">{t('生成中', 'Generating')}</Tag>) },
             { title: t('过期', 'Expires'), dataIndex: 'expiresAt', render: formatDate },
             { title: t('创建', 'Created'), dataIndex: 'createdAt', render: formatDateTime },
-            { title: '', render: (_: unknown, batch) => <Button size="small" icon={<DownloadOutlined />} onClick={() => download(batch)}>CSV</Button> },
+            { title: '', render: (_: unknown, batch) => <Button size="small" icon={<DownloadOutlined />} disabled={batch.status !== 'ready'} onClick={() => download(batch)}>CSV</Button> },
           ]}
         />
       </Card>

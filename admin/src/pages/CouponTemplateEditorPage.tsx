@@ -127,6 +127,7 @@ export default function CouponTemplateEditorPage() {
     }
     setSaving(true);
     try {
+      // An edit replaces the whole template (same body as a create); the server allows it only while nothing is issued.
       const saved = id
         ? await api.patch<CouponTemplate>(`/admin/coupon-templates/${id}`, checked.data as CouponTemplateInput)
         : await api.post<CouponTemplate>('/admin/coupon-templates', checked.data as CouponTemplateInput);
@@ -157,6 +158,8 @@ export default function CouponTemplateEditorPage() {
   if (loading) return <LoadingState rows={10} />;
 
   const type = values?.type ?? 'cash';
+  // Members already hold coupons with these terms, so the template can no longer change (409 otherwise).
+  const locked = !!template && template.issuedCount > 0;
   const previewTerms = {
     ...(templateBodyFromForm(values ?? blank) as Partial<CouponTemplateInput>),
     type,
@@ -179,7 +182,7 @@ export default function CouponTemplateEditorPage() {
                 <Button danger>{t('归档', 'Archive')}</Button>
               </Popconfirm>
             ) : null}
-            <Button type="primary" loading={saving} onClick={save} data-testid="save-template">
+            <Button type="primary" loading={saving} onClick={save} disabled={locked} data-testid="save-template">
               {t('保存', 'Save')}
             </Button>
           </>
@@ -188,7 +191,8 @@ export default function CouponTemplateEditorPage() {
       <div className="mc-editor">
         <Card>
           {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="form-error" /> : null}
-          <Form<TemplateForm> form={form} layout="vertical" initialValues={blank} requiredMark={false} onValuesChange={() => setError(null)}>
+          {locked ? <Alert type="info" showIcon title={t('已有会员领取此券，条款不能再修改；如需调整请新建模板并归档本模板。', 'Members already hold this coupon, so its terms are fixed; create a new template and archive this one to change them.')} style={{ marginBottom: 16 }} data-testid="template-locked" /> : null}
+          <Form<TemplateForm> form={form} disabled={locked} layout="vertical" initialValues={blank} requiredMark={false} onValuesChange={() => setError(null)}>
             <Form.Item name="title" label={t('券名称', 'Title')}>
               <Input maxLength={60} showCount placeholder={t('例如：满200减20', 'e.g. ¥20 off orders from ¥200')} data-testid="template-title" />
             </Form.Item>

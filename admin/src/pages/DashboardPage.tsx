@@ -7,8 +7,8 @@ import { LazyChart } from '../components/charts/LazyChart';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView, EmptyState } from '../components/states';
 import { useT } from '../i18n';
-import { normalizePareto, spendShareAt } from '../lib/charts';
-import { formatDateTime, formatInt, formatPercent } from '../lib/format';
+import { normalizePareto } from '../lib/charts';
+import { fenToYuanText, formatDateTime, formatInt, formatPercent } from '../lib/format';
 import { useAsync } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 
@@ -37,28 +37,34 @@ export default function DashboardPage() {
       <AsyncView state={state} rows={12}>
         {(dashboard) => {
           const pareto = normalizePareto(dashboard.spendPareto ?? []);
-          const top20 = spendShareAt(pareto, 0.2);
-          const activeShare = dashboard.members.total ? dashboard.members.activeLast30Days / dashboard.members.total : 0;
+          const activeShare = dashboard.members.total ? dashboard.members.activeLast90Days / dashboard.members.total : 0;
           return (
             <div data-testid="dashboard">
-              <div className="mc-card-grid" style={{ marginBottom: 16 }}>
+              <div className="mc-kpi-grid" style={{ marginBottom: 16 }}>
                 <Card>
                   <Statistic title={t('会员总数', 'Members')} value={dashboard.members.total} formatter={(value) => formatInt(Number(value))} />
                   <Typography.Text type="success">+{formatInt(dashboard.members.newLast30Days)} {t('近30天', 'last 30 days')}</Typography.Text>
                 </Card>
                 <Card>
-                  <Statistic title={t('活跃会员（30天有消费）', 'Active (bought in 30 days)')} value={dashboard.members.activeLast30Days} formatter={(value) => formatInt(Number(value))} />
-                  <Typography.Text type="secondary">{t('占比', 'Share')} {formatPercent(activeShare)}</Typography.Text>
-                </Card>
-                <Card>
-                  <Statistic title={t('积分负债（未使用积分）', 'Points liability (unspent)')} value={dashboard.pointsLiability.points} formatter={(value) => formatInt(Number(value))} />
-                  <Typography.Text type="warning">
-                    {dashboard.pointsLiability.expiringIn30Days !== undefined ? t(`30天内到期 ${formatInt(dashboard.pointsLiability.expiringIn30Days)}`, `${formatInt(dashboard.pointsLiability.expiringIn30Days)} expire within 30 days`) : ' '}
+                  <Statistic title={t('活跃会员（90天有消费）', 'Active (bought in 90 days)')} value={dashboard.members.activeLast90Days} formatter={(value) => formatInt(Number(value))} data-testid="kpi-active" />
+                  <Typography.Text type="secondary">
+                    {t(`占比 ${formatPercent(activeShare)} · 30天 ${formatInt(dashboard.members.activeLast30Days)}`, `${formatPercent(activeShare)} of members · ${formatInt(dashboard.members.activeLast30Days)} in 30 days`)}
                   </Typography.Text>
                 </Card>
                 <Card>
-                  <Statistic title={t('前20%会员贡献消费', 'Spend from top 20% of members')} value={pareto.length ? formatPercent(top20) : '—'} />
+                  <Statistic title={t('积分负债（未使用积分）', 'Points liability (unspent)')} value={dashboard.pointsLiability.points} formatter={(value) => formatInt(Number(value))} />
+                  <Typography.Text type="secondary" style={{ display: 'block' }}>
+                    {t(`约 ${fenToYuanText(dashboard.pointsLiability.valueFen)}（每分 ${dashboard.pointsLiability.fenPerPoint} 分钱）`, `≈ ${fenToYuanText(dashboard.pointsLiability.valueFen)} at ${dashboard.pointsLiability.fenPerPoint} fen a point`)}
+                  </Typography.Text>
+                  <Typography.Text type="warning">{t(`30天内到期 ${formatInt(dashboard.pointsLiability.expiringIn30Days)}`, `${formatInt(dashboard.pointsLiability.expiringIn30Days)} expire within 30 days`)}</Typography.Text>
+                </Card>
+                <Card>
+                  <Statistic title={t('前20%会员贡献消费', 'Spend from top 20% of members')} value={pareto.length ? formatPercent(dashboard.top20SpendShare) : '—'} />
                   <Typography.Text type="secondary">{t('帕累托曲线见下', 'See the Pareto curve below')}</Typography.Text>
+                </Card>
+                <Card>
+                  <Statistic title={t('优惠券核销率', 'Coupon redemption rate')} value={dashboard.couponRedemption.issued ? formatPercent(dashboard.couponRedemption.redemptionRate) : '—'} />
+                  <Typography.Text type="secondary">{t(`已核销 ${formatInt(dashboard.couponRedemption.redeemed)} / 已发 ${formatInt(dashboard.couponRedemption.issued)}`, `${formatInt(dashboard.couponRedemption.redeemed)} of ${formatInt(dashboard.couponRedemption.issued)} redeemed`)}</Typography.Text>
                 </Card>
               </div>
               <Row gutter={[16, 16]}>

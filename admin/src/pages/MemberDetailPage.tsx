@@ -3,7 +3,7 @@ import { Alert, App, Button, Card, Descriptions, Form, Input, InputNumber, Modal
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, newIdempotencyKey, readableErrorMessage } from '../api';
-import type { AuditEntry, LedgerEntry, Purchase, Signup } from '../api/types';
+import type { AdminSignup, AuditEntry, LedgerEntry, Purchase } from '../api/types';
 import { useSession } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
 import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
@@ -19,6 +19,12 @@ import { tierColors } from './MembersPage';
 function MemberList<Item extends { id: string }>({ memberId, path, columns, empty }: { memberId: string; path: string; columns: Parameters<typeof CursorTable<Item>>[0]['columns']; empty: string }) {
   const list = useCursorList<Item>((cursor, signal) => api.list<Item>(`/admin/members/${memberId}/${path}`, { cursor }, signal), [memberId, path]);
   return <CursorTable<Item> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId={`member-${path}`} />;
+}
+
+/** The member's trail in the audit log: every write whose target is this member (HQ only). */
+function MemberAudit({ memberId, columns, empty }: { memberId: string; columns: Parameters<typeof CursorTable<AuditEntry>>[0]['columns']; empty: string }) {
+  const list = useCursorList<AuditEntry>((cursor, signal) => api.list<AuditEntry>('/admin/audit-log', { targetType: 'member', targetId: memberId, cursor }, signal), [memberId]);
+  return <CursorTable<AuditEntry> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId="member-audit" />;
 }
 
 function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balanceAfter: number) => void }) {
@@ -76,6 +82,17 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
   );
 }
 
+const ledgerSourceLabels: Record<string, [string, string]> = {
+  purchase: ['消费', 'Purchase'],
+  redemption: ['核销', 'Redemption'],
+  exchange: ['积分兑换', 'Exchange'],
+  bonus: ['奖励', 'Bonus'],
+  adjustment: ['人工调整', 'Adjustment'],
+  expiry: ['过期', 'Expiry'],
+  reversal: ['冲正', 'Reversal'],
+  attendance: ['活动签到', 'Attendance'],
+  code: ['兑换码', 'Code'],
+};
 const couponStatusColors: Record<string, string> = { issued: 'green', redeemed: 'blue', expired: 'default', revoked: 'red' };
 const signupStatusColors: Record<string, string> = { confirmed: 'green', waitlisted: 'orange', pending_payment: 'gold', cancelled: 'default', attended: 'blue' };
 
@@ -148,7 +165,7 @@ export default function MemberDetailPage() {
                           { title: t('时间', 'When'), dataIndex: 'createdAt', render: formatDateTime },
                           { title: t('变动', 'Change'), dataIndex: 'delta', align: 'right', render: (value: number) => <span style={{ color: value >= 0 ? '#389e0d' : '#cf1322' }}>{signed(value)}</span> },
                           { title: t('余额', 'Balance'), dataIndex: 'balanceAfter', align: 'right', render: formatInt },
-                          { title: t('来源', 'Source'), dataIndex: 'source', render: (value?: string) => (value ? <Tag>{value}</Tag> : '—') },
+                          { title: t('来源', 'Source'), dataIndex: 'source', render: (value: string) => <Tag>{ledgerSourceLabels[value] ? t(...ledgerSourceLabels[value]!) : value}</Tag> },
                           { title: t('原因', 'Reason'), dataIndex: 'reason' },
                           { title: t('过期时间', 'Expires'), dataIndex: 'expiresAt', render: formatDate },
                         ]}
@@ -187,7 +204,7 @@ export default function MemberDetailPage() {
                           { title: t('金额', 'Amount'), dataIndex: 'amountFen', align: 'right', render: (value: number) => fenToYuanText(value) },
                           { title: t('获得积分', 'Points'), dataIndex: 'pointsEarned', align: 'right', render: formatInt },
                           { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
-                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value?: string) => (value ? <Tag>{value}</Tag> : '—') },
+                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, purchase: Purchase) => (value === 'reversed' ? <Tag color="red" title={purchase.reversal?.reason}>{t('已冲正', 'Reversed')}</Tag> : <Tag color="green">{t('已入账', 'Booked')}</Tag>) },
                         ]}
                       />
                     ),
@@ -196,35 +213,39 @@ export default function MemberDetailPage() {
                     key: 'signups',
                     label: t('活动报名', 'Sign-ups'),
                     children: (
-                      <MemberList<Signup>
+                      <MemberList<AdminSignup>
                         memberId={member.id}
                         path="signups"
                         empty={t('没有报名记录', 'No sign-ups')}
                         columns={[
-                          { title: t('活动', 'Activity'), render: (_: unknown, signup) => signup.activityTitle ?? signup.activityId },
+                          { title: t('活动', 'Activity'), render: (_: unknown, signup) => <a href={`#/activities/${signup.activityId}`}>{signup.activityTitle ?? signup.activityId}</a> },
                           { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, signup) => <Tag color={signupStatusColors[value]}>{value}{signup.waitlistPosition ? ` #${signup.waitlistPosition}` : ''}</Tag> },
                           { title: t('报名时间', 'Signed up'), dataIndex: 'createdAt', render: formatDateTime },
                         ]}
                       />
                     ),
                   },
-                  {
-                    key: 'audit',
-                    label: t('操作记录', 'Audit trail'),
-                    children: (
-                      <MemberList<AuditEntry>
-                        memberId={member.id}
-                        path="audit"
-                        empty={t('没有操作记录', 'No recorded actions')}
-                        columns={[
-                          { title: t('时间', 'When'), dataIndex: 'createdAt', render: formatDateTime },
-                          { title: t('操作人', 'Who'), render: (_: unknown, entry) => entry.actorName ?? entry.actorId },
-                          { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag>{value}</Tag> },
-                          { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
-                        ]}
-                      />
-                    ),
-                  },
+                  ...(session?.kind === 'hq'
+                    ? [
+                        {
+                          key: 'audit',
+                          label: t('操作记录', 'Audit trail'),
+                          children: (
+                            <MemberAudit
+                              memberId={member.id}
+                              empty={t('没有操作记录', 'No recorded actions')}
+                              columns={[
+                                { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime },
+                                { title: t('操作人', 'Who'), render: (_: unknown, entry: AuditEntry) => <>{entry.actorId} <Tag>{entry.role}</Tag></> },
+                                { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag>{value}</Tag> },
+                                { title: t('变更', 'Change'), dataIndex: 'after', render: (value: unknown) => (value === undefined || value === null ? '—' : <Typography.Text code style={{ fontSize: 11 }}>{JSON.stringify(value)}</Typography.Text>) },
+                                { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
+                              ]}
+                            />
+                          ),
+                        },
+                      ]
+                    : []),
                 ]}
               />
             </Card>

@@ -5,6 +5,7 @@ import { useNavigate } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
 import type { SavedSegment, Segment } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
+import { checkWith } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { SegmentBuilder } from '../components/SegmentBuilder';
 import { useLang, useT } from '../i18n';
@@ -12,6 +13,7 @@ import { formatDate } from '../lib/format';
 import { useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 import { describeSegment } from '../lib/segment';
+import { SavedSegmentBodySchema } from '../shared';
 
 export default function SegmentsPage() {
   const t = useT();
@@ -28,9 +30,11 @@ export default function SegmentsPage() {
 
   const save = async () => {
     if (!name.trim()) return void message.warning(t('请填写人群名称', 'Name the segment first'));
+    const checked = checkWith(SavedSegmentBodySchema, { name: name.trim(), segment }, lang);
+    if (!checked.ok) return void message.error(Object.entries(checked.errors).map(([path, text]) => `${path}: ${text}`).join('; '));
     setSaving(true);
     try {
-      await api.post('/admin/segments', { name: name.trim(), segment });
+      await api.post('/admin/segments', checked.data);
       message.success(t('人群已保存', 'Segment saved'));
       setName('');
       saved.reload();
@@ -57,8 +61,8 @@ export default function SegmentsPage() {
         sub={t('组合条件圈定会员，人数实时计算', 'Combine conditions; the audience is counted live')}
         extra={
           <>
-            <Input placeholder={t('人群名称', 'Segment name')} value={name} onChange={(event) => setName(event.target.value)} style={{ width: 200 }} maxLength={40} />
-            <Button icon={<SaveOutlined />} loading={saving} onClick={save}>
+            <Input placeholder={t('人群名称', 'Segment name')} value={name} onChange={(event) => setName(event.target.value)} style={{ width: 200 }} maxLength={60} data-testid="segment-name" />
+            <Button icon={<SaveOutlined />} loading={saving} onClick={save} data-testid="save-segment">
               {t('保存人群', 'Save segment')}
             </Button>
             <Button type="primary" icon={<NotificationOutlined />} onClick={() => navigate('/campaigns/new', { state: { segment } })}>

@@ -4,12 +4,12 @@ import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { Store } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
-import { serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
-import { compact } from '../lib/forms';
 import { useCursorList } from '../lib/hooks';
 import { invalidateReference } from '../lib/reference';
+import { StoreCreateBodySchema, StorePatchBodySchema } from '../shared';
 
 export default function StoresPage() {
   const t = useT();
@@ -19,21 +19,28 @@ export default function StoresPage() {
   const [editing, setEditing] = useState<Store | 'new' | null>(null);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [form] = Form.useForm<{ id?: string; name: string; city?: string; address?: string }>();
+  const [form] = Form.useForm<{ id?: string; name: string; city?: string }>();
 
   const open = (store: Store | 'new') => {
     setError(null);
     setEditing(store);
-    form.setFieldsValue(store === 'new' ? { id: '', name: '', city: '', address: '' } : { id: store.id, name: store.name, city: store.city, address: store.address });
+    form.setFieldsValue(store === 'new' ? { id: '', name: '', city: '' } : { id: store.id, name: store.name, city: store.city ?? '' });
   };
 
   const save = async () => {
     const values = form.getFieldsValue();
+    const city = values.city?.trim();
+    // A new store leaves an empty city out; an edit clears it with null.
+    const checked =
+      editing === 'new'
+        ? checkWith(StoreCreateBodySchema, { id: values.id?.trim() ?? '', name: values.name?.trim() ?? '', ...(city ? { city } : {}) }, lang)
+        : checkWith(StorePatchBodySchema, { name: values.name?.trim() ?? '', city: city || null }, lang);
+    if (!checked.ok) return void showFieldErrors(form, checked.errors);
     setSaving(true);
     setError(null);
     try {
-      if (editing === 'new') await api.post('/admin/stores', compact({ id: values.id?.trim(), name: values.name?.trim(), city: values.city?.trim(), address: values.address?.trim() }));
-      else if (editing) await api.patch(`/admin/stores/${editing.id}`, compact({ name: values.name?.trim(), city: values.city?.trim(), address: values.address?.trim() }));
+      if (editing === 'new') await api.post('/admin/stores', checked.data);
+      else if (editing) await api.patch(`/admin/stores/${editing.id}`, checked.data);
       invalidateReference();
       setEditing(null);
       list.reload();
@@ -68,7 +75,6 @@ export default function StoresPage() {
             { title: t('门店编码', 'Code'), dataIndex: 'id', render: (value: string) => <Tag>{value}</Tag> },
             { title: t('名称', 'Name'), dataIndex: 'name' },
             { title: t('城市', 'City'), dataIndex: 'city', render: (value?: string) => value ?? '—' },
-            { title: t('地址', 'Address'), dataIndex: 'address', render: (value?: string) => value ?? '—' },
             { title: t('营业中', 'Open'), dataIndex: 'active', render: (value: boolean | undefined, store) => <Switch checked={value !== false} onChange={(next) => toggle(store, next)} /> },
             { title: '', render: (_: unknown, store) => <Button size="small" onClick={() => open(store)}>{t('编辑', 'Edit')}</Button> },
           ]}
@@ -81,13 +87,10 @@ export default function StoresPage() {
             <Input disabled={editing !== 'new'} maxLength={16} />
           </Form.Item>
           <Form.Item name="name" label={t('名称', 'Name')}>
-            <Input maxLength={40} />
+            <Input maxLength={64} />
           </Form.Item>
           <Form.Item name="city" label={t('城市', 'City')}>
-            <Input maxLength={20} />
-          </Form.Item>
-          <Form.Item name="address" label={t('地址', 'Address')}>
-            <Input maxLength={100} />
+            <Input maxLength={32} />
           </Form.Item>
         </Form>
       </Modal>
