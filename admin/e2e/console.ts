@@ -1,18 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 
-// Page-object helpers for driving the HQ console in headless Debian chromium through playwright-core.
-// The end-to-end test (tests/admin.e2e.test.ts, once the demo server serves the admin routes) is meant
-// to be a short script over these; they rely only on data-testid hooks and the demo accounts.
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-export async function launchChromium(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
+// Page-object helpers for driving the HQ console in a browser through playwright-core. The end-to-end
+// test (tests/admin.e2e.test.ts, which launches chromium and the demo server through tests/support/demo.ts)
+// is a short script over these; they rely only on data-testid hooks and the demo accounts.
 
 export interface ConsoleSession {
   page: Page;
@@ -21,7 +11,7 @@ export interface ConsoleSession {
   baseUrl: string;
 }
 
-/** A 1440×900 page with page-error capture. `baseUrl` is the server origin, e.g. http://127.0.0.1:3000. */
+/** A page (1440×900 unless told) with page-error capture. `baseUrl` is the server origin, e.g. http://127.0.0.1:3000. */
 export async function openConsole(browser: Browser, baseUrl: string, viewport = { width: 1440, height: 900 }): Promise<ConsoleSession> {
   const context = await browser.newContext({ viewport, locale: 'zh-CN' });
   const page = await context.newPage();
@@ -102,14 +92,15 @@ export async function launchAndWaitForCompletion(session: ConsoleSession, timeou
   await page.locator('[data-testid="campaign-progress"].ant-progress-status-success').waitFor({ timeout: timeoutMs });
 }
 
-/** True when every chart on the dashboard has drawn a canvas. */
-export async function dashboardChartsDrawn(session: ConsoleSession, testIds = ['chart-growth', 'chart-tiers', 'chart-pareto', 'chart-redemption']): Promise<boolean> {
+/** Opens the dashboard and waits until every chart has drawn a canvas of non-zero size; returns their sizes. */
+export async function dashboardChartsDrawn(session: ConsoleSession, testIds = ['chart-growth', 'chart-tiers', 'chart-pareto', 'chart-redemption']): Promise<Record<string, { width: number; height: number }>> {
   await goTo(session, '/dashboard');
-  for (const id of testIds) await session.page.locator(`[data-testid="${id}"] canvas`).first().waitFor({ timeout: 15_000 });
-  return true;
-}
-
-export async function screenshot(session: ConsoleSession, file: string): Promise<void> {
-  await session.page.waitForTimeout(300);
-  await session.page.screenshot({ path: file, fullPage: false });
+  const sizes: Record<string, { width: number; height: number }> = {};
+  for (const id of testIds) {
+    const canvas = session.page.locator(`[data-testid="${id}"] canvas`).first();
+    await canvas.waitFor({ timeout: 15_000 });
+    const box = await canvas.boundingBox();
+    sizes[id] = { width: box?.width ?? 0, height: box?.height ?? 0 };
+  }
+  return sizes;
 }
