@@ -69,11 +69,13 @@ describe('HQ console against the demo server', () => {
   }
 
   /** Screenshot once the skeletons and spinners are gone, so it shows the screen as the user sees it. */
-  async function snap(session: ConsoleSession, name: string): Promise<void> {
+  async function snap(session: ConsoleSession, name: string, fullPage = false): Promise<void> {
     const { page } = session;
     await page.locator('[data-testid="loading-state"], .ant-skeleton, .ant-spin-spinning').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
     await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'), undefined, { timeout: 5_000 }).catch(() => undefined);
-    await screenshot(page, name);
+    // ECharts animates its first draw on its own timer (not the Web Animations API).
+    if (await page.locator('.mc-chart canvas').count()) await page.waitForTimeout(1_200);
+    await screenshot(page, name, { fullPage });
   }
 
   /** Visits a route, waits for its title, and saves a screenshot. */
@@ -135,7 +137,8 @@ describe('HQ console against the demo server', () => {
     const campaign = await api<{ status: string; progress: { targeted: number; issued: number } }>('GET', `/admin/campaigns/${campaignId}`, { token: hqToken });
     expect(campaign.status).toBe('completed');
     expect(campaign.progress.issued).toBe(campaign.progress.targeted);
-    await snap(hq, 'admin-campaign-completed');
+    await page.getByTestId('chart-by-store').locator('canvas').waitFor();
+    await snap(hq, 'admin-campaign-completed', true);
     await visit(hq, '/campaigns', 'admin-campaigns');
 
     // The dashboard: every chart drawn on a canvas of real size.
@@ -143,8 +146,7 @@ describe('HQ console against the demo server', () => {
     for (const [chart, size] of Object.entries(sizes)) {
       expect({ chart, drawn: size.width > 100 && size.height > 100 }).toEqual({ chart, drawn: true });
     }
-    await page.waitForTimeout(800); // ECharts animates its first draw
-    await snap(hq, 'admin-dashboard');
+    await snap(hq, 'admin-dashboard', true);
 
     // Member search and detail: card, balance, ledger with the purchase points, coupons from the push.
     const gold = seeded[0]!;

@@ -57,9 +57,10 @@ export async function openPage(
   return { context, page, pageErrors };
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** The viewport as the user sees it, or with `fullPage` the whole scrollable page (for long screens). */
+export async function screenshot(page: Page, name: string, { fullPage = false }: { fullPage?: boolean } = {}): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }

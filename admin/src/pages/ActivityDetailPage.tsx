@@ -90,7 +90,7 @@ export default function ActivityDetailPage() {
         {(activity) => (
           <Space direction="vertical" size={16} style={{ width: '100%' }}>
             <Card>
-              <div className="mc-card-grid" style={{ marginBottom: 16 }}>
+              <div className="mc-kpi-grid" style={{ marginBottom: 16 }}>
                 <Statistic title={t('已确认', 'Confirmed')} value={activity.confirmedCount} suffix={`/ ${activity.capacity}`} />
                 <Statistic title={t('剩余名额', 'Seats left')} value={activity.seatsLeft ?? Math.max(0, activity.capacity - activity.confirmedCount - (activity.pendingPaymentCount ?? 0))} suffix={activity.pendingPaymentCount ? <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t(`${activity.pendingPaymentCount} 个待支付`, `${activity.pendingPaymentCount} awaiting payment`)}</Typography.Text> : null} />
                 <Statistic title={t('候补', 'Waitlist')} value={activity.waitlistCount} />

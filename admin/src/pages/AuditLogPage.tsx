@@ -1,4 +1,4 @@
-import { Button, Card, DatePicker, Input, Select, Space, Tag, Typography } from 'antd';
+import { Button, Card, DatePicker, Input, Popover, Select, Space, Tag, Typography } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { api } from '../api';
@@ -20,9 +20,36 @@ interface Filters {
   to?: string;
 }
 
-function Change({ value }: { value: unknown }) {
-  if (value === undefined || value === null) return <>—</>;
-  return <Typography.Text code style={{ fontSize: 11, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>{JSON.stringify(value)}</Typography.Text>;
+/** One line naming what changed; the full before and after open in a popover, so rows stay one line high. */
+function Change({ before, after }: { before: unknown; after: unknown }) {
+  const t = useT();
+  const keys = Object.keys({ ...(isRecord(before) ? before : {}), ...(isRecord(after) ? after : {}) });
+  if (before == null && after == null) return <>—</>;
+  const summary = keys.length ? keys.slice(0, 3).join(', ') + (keys.length > 3 ? ' …' : '') : JSON.stringify(after ?? before);
+  const pretty = (value: unknown) => (value == null ? '—' : JSON.stringify(value, null, 2));
+  return (
+    <Popover
+      trigger="click"
+      content={
+        <div style={{ display: 'flex', gap: 16, maxWidth: 720, maxHeight: 420, overflow: 'auto' }}>
+          <div>
+            <Typography.Text type="secondary">{t('变更前', 'Before')}</Typography.Text>
+            <pre style={{ fontSize: 11, margin: 0 }}>{pretty(before)}</pre>
+          </div>
+          <div>
+            <Typography.Text type="secondary">{t('变更后', 'After')}</Typography.Text>
+            <pre style={{ fontSize: 11, margin: 0 }}>{pretty(after)}</pre>
+          </div>
+        </div>
+      }
+    >
+      <Typography.Link style={{ fontSize: 12 }}>{summary}</Typography.Link>
+    </Popover>
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === 'object' && !Array.isArray(value);
 }
 
 export default function AuditLogPage() {
@@ -66,8 +93,7 @@ export default function AuditLogPage() {
             { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag color="blue">{value}</Tag> },
             { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
             { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType === 'member' ? <a href={`#/members/${entry.targetId}`}>{`member ${entry.targetId}`}</a> : `${entry.targetType} ${entry.targetId}`) },
-            { title: t('变更前', 'Before'), dataIndex: 'before', render: (value: unknown) => <Change value={value} />, width: 220 },
-            { title: t('变更后', 'After'), dataIndex: 'after', render: (value: unknown) => <Change value={value} />, width: 220 },
+            { title: t('变更', 'Change'), render: (_: unknown, entry) => <Change before={entry.before} after={entry.after} /> },
           ]}
         />
       </Card>

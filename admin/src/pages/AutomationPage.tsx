@@ -1,4 +1,4 @@
-import { App, Alert, Button, Card, Descriptions, Form, Input, InputNumber, Modal, Select, Switch, Table, Tag, Typography } from 'antd';
+import { App, Alert, Button, Card, Descriptions, Form, Input, InputNumber, Modal, Select, Switch, Table, Typography } from 'antd';
 import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { AutomationRule, MarketingSettings } from '../api/types';
@@ -161,7 +161,7 @@ export default function AutomationPage() {
             ),
           }}
           columns={[
-            { title: t('规则', 'Rule'), render: (_: unknown, rule) => <>{rule.name || kindName(rule.kind)} <Tag>{kindName(rule.kind)}</Tag></> },
+            { title: t('规则', 'Rule'), render: (_: unknown, rule) => rule.name || kindName(rule.kind) },
             { title: t('发放的优惠券', 'Coupon'), render: (_: unknown, rule) => templateTitle(rule.templateId) },
             { title: t('消息文案', 'Message'), dataIndex: 'message', render: (value: string | null) => value ?? '—' },
             { title: t('已触发', 'Fired'), dataIndex: 'sentCount', align: 'right', render: formatInt },

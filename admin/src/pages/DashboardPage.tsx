@@ -46,21 +46,21 @@ export default function DashboardPage() {
                   <Typography.Text type="success">+{formatInt(dashboard.members.newLast30Days)} {t('近30天', 'last 30 days')}</Typography.Text>
                 </Card>
                 <Card>
-                  <Statistic title={t('活跃会员（90天有消费）', 'Active (bought in 90 days)')} value={dashboard.members.activeLast90Days} formatter={(value) => formatInt(Number(value))} data-testid="kpi-active" />
+                  <Statistic title={t('活跃会员', 'Active members')} value={dashboard.members.activeLast90Days} formatter={(value) => formatInt(Number(value))} data-testid="kpi-active" />
                   <Typography.Text type="secondary">
-                    {t(`占比 ${formatPercent(activeShare)} · 30天 ${formatInt(dashboard.members.activeLast30Days)}`, `${formatPercent(activeShare)} of members · ${formatInt(dashboard.members.activeLast30Days)} in 30 days`)}
+                    {t(`90天内有消费，占 ${formatPercent(activeShare)}`, `Bought in 90 days: ${formatPercent(activeShare)}`)}
                   </Typography.Text>
                 </Card>
                 <Card>
-                  <Statistic title={t('积分负债（未使用积分）', 'Points liability (unspent)')} value={dashboard.pointsLiability.points} formatter={(value) => formatInt(Number(value))} />
+                  <Statistic title={t('积分负债', 'Points liability')} value={dashboard.pointsLiability.points} formatter={(value) => formatInt(Number(value))} />
                   <Typography.Text type="secondary" style={{ display: 'block' }}>
-                    {t(`约 ${fenToYuanText(dashboard.pointsLiability.valueFen)}（每分 ${dashboard.pointsLiability.fenPerPoint} 分钱）`, `≈ ${fenToYuanText(dashboard.pointsLiability.valueFen)} at ${dashboard.pointsLiability.fenPerPoint} fen a point`)}
+                    {t(`未用积分，约 ${fenToYuanText(dashboard.pointsLiability.valueFen)}`, `Unspent, ≈ ${fenToYuanText(dashboard.pointsLiability.valueFen)}`)}
                   </Typography.Text>
                   <Typography.Text type="warning">{t(`30天内到期 ${formatInt(dashboard.pointsLiability.expiringIn30Days)}`, `${formatInt(dashboard.pointsLiability.expiringIn30Days)} expire within 30 days`)}</Typography.Text>
                 </Card>
                 <Card>
-                  <Statistic title={t('前20%会员贡献消费', 'Spend from top 20% of members')} value={pareto.length ? formatPercent(dashboard.top20SpendShare) : '—'} />
-                  <Typography.Text type="secondary">{t('帕累托曲线见下', 'See the Pareto curve below')}</Typography.Text>
+                  <Statistic title={t('头部20%会员消费占比', 'Top 20% share of spend')} value={pareto.length ? formatPercent(dashboard.top20SpendShare) : '—'} />
+                  <Typography.Text type="secondary">{t(`近30天活跃 ${formatInt(dashboard.members.activeLast30Days)} 人`, `${formatInt(dashboard.members.activeLast30Days)} active in 30 days`)}</Typography.Text>
                 </Card>
                 <Card>
                   <Statistic title={t('优惠券核销率', 'Coupon redemption rate')} value={dashboard.couponRedemption.issued ? formatPercent(dashboard.couponRedemption.redemptionRate) : '—'} />
@@ -81,7 +81,7 @@ export default function DashboardPage() {
                           yAxis: [{ type: 'value', name: t('新增', 'New') }, { type: 'value', name: t('累计', 'Total') }],
                           series: [
                             { name: t('新入会', 'Joined'), type: 'bar', data: dashboard.growth.map((point) => point.joined), itemStyle: { color: '#f0782d' } },
-                            { name: t('累计会员', 'Total'), type: 'line', yAxisIndex: 1, smooth: true, data: dashboard.growth.map((point) => point.total), itemStyle: { color: '#c8372d' } },
+                            { name: t('累计会员', 'Total'), type: 'line', yAxisIndex: 1, data: dashboard.growth.map((point) => point.total), itemStyle: { color: '#c8372d' } },
                           ],
                         }}
                       />
@@ -119,7 +119,7 @@ export default function DashboardPage() {
                           xAxis: { type: 'value', min: 0, max: 1, name: t('会员占比', 'Members'), nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: (value: number) => `${Math.round(value * 100)}%` } },
                           yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (value: number) => `${Math.round(value * 100)}%` } },
                           series: [
-                            { name: t('累计消费占比', 'Share of spend'), type: 'line', smooth: true, areaStyle: { opacity: 0.15 }, itemStyle: { color: '#c8372d' }, data: pareto.map((point) => [point.memberShare, point.spendShare]), markLine: { symbol: 'none', lineStyle: { type: 'dashed', color: '#999' }, data: [{ xAxis: 0.2 }] } },
+                            { name: t('累计消费占比', 'Share of spend'), type: 'line', smooth: true, areaStyle: { opacity: 0.15 }, itemStyle: { color: '#c8372d' }, data: pareto.map((point) => [point.memberShare, point.spendShare]), markLine: { symbol: 'none', lineStyle: { type: 'dashed', color: '#999' }, label: { formatter: t('前20%', 'top 20%') }, data: [{ xAxis: 0.2 }] } },
                             { name: t('平均分布', 'Even spread'), type: 'line', symbol: 'none', lineStyle: { type: 'dotted', color: '#bbb' }, data: [[0, 0], [1, 1]] },
                           ],
                         }}

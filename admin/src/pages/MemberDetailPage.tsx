@@ -146,7 +146,7 @@ export default function MemberDetailPage() {
                       <Progress percent={member.profileCompletion} size="small" style={{ width: 120 }} />
                     </Descriptions.Item>
                   </Descriptions>
-                  {session?.kind === 'hq' ? <PointsAdjustment member={member} onDone={(balance) => state.setData({ ...member, pointsBalance: balance })} /> : null}
+                  {session?.kind === 'hq' ? <div style={{ marginTop: 12 }}><PointsAdjustment member={member} onDone={(balance) => state.setData({ ...member, pointsBalance: balance })} /></div> : null}
                 </div>
               </div>
             </Card>
