@@ -56,19 +56,46 @@ export class PushDelivery {
         throw err;
       }
     }
-    let notified = false;
-    if (plan.message) {
-      const outcome = await this.messaging.send({
-        key: plan.message.key,
-        memberId: recipient._id,
-        purpose: plan.message.purpose,
-        marketing: plan.message.marketing,
-        data: plan.message.data(coupon),
-        page: coupon ? `pages/coupons/detail?id=${String(coupon._id)}` : undefined,
-      });
-      notified = outcome.status === 'sent';
-    }
+    const notified = plan.message ? await this.notify(recipient, plan.message, coupon) : false;
     return { issued: coupon !== null, notified, refusal: null };
+  }
+
+  /**
+   * Many members at once (distinct, in walking order): the coupons through the issuer's batch path under
+   * `batchKey` (a re-run with the same key after a crash resumes it), then each member's message. Answers one
+   * result per recipient up to and including the first push-ending refusal; nobody after it is messaged.
+   */
+  async deliverBatch(
+    recipients: Recipient[],
+    plan: Omit<DeliveryPlan, 'templateId' | 'message'> & { templateId: Types.ObjectId; batchKey: string; message: (recipient: Recipient) => DeliveryPlan['message'] },
+  ): Promise<DeliveryResult[]> {
+    const outcomes = await this.issuer.issueBatch({
+      templateId: plan.templateId, channel: plan.channel, channelRef: plan.channelRef, batchKey: plan.batchKey, memberIds: recipients.map((r) => r._id),
+    });
+    const results: DeliveryResult[] = [];
+    for (const [i, recipient] of recipients.entries()) {
+      const { coupon, refusal } = outcomes[i]!;
+      if (refusal) {
+        results.push({ issued: false, notified: false, refusal });
+        if (PUSH_ENDING_REFUSALS.has(refusal)) break;
+        continue;
+      }
+      const message = plan.message(recipient);
+      results.push({ issued: true, notified: message ? await this.notify(recipient, message, coupon) : false, refusal: null });
+    }
+    return results;
+  }
+
+  private async notify(recipient: Recipient, message: NonNullable<DeliveryPlan['message']>, coupon: CouponDoc | null): Promise<boolean> {
+    const outcome = await this.messaging.send({
+      key: message.key,
+      memberId: recipient._id,
+      purpose: message.purpose,
+      marketing: message.marketing,
+      data: message.data(coupon),
+      page: coupon ? `pages/coupons/detail?id=${String(coupon._id)}` : undefined,
+    });
+    return outcome.status === 'sent';
   }
 }
 

@@ -7,10 +7,11 @@ import type { CampaignDoc, campaignModel } from './model';
 
 // Runs campaign pushes in the background. A worker claims one running campaign at a time by taking its
 // lease (a conditional update, so two instances never push the same campaign at once), walks the audience
-// over an `_id`-ordered cursor in batches (memory stays flat whatever the audience), and records each batch
-// together with the resume point. A worker that stops or dies mid-batch records nothing for that batch: the
-// next one re-runs it, and the issuer's unique key answers the coupons already issued, so each member gets
-// the coupon once and is counted once.
+// over an `_id`-ordered cursor in batches (memory stays flat whatever the audience), issues each batch with one
+// CouponIssuer.issueBatch keyed by the batch's resume point, and records each batch together with the resume
+// point. A worker that stops or dies mid-batch records nothing for that batch: the next one re-runs it under the
+// same batch key, which reuses the batch's quantity reservation and answers the coupons already issued, so each
+// member gets the coupon once, is counted once, and the template gives no unit twice.
 
 export const PUSH_BATCH_SIZE = 200;
 /** How long a claim lasts without renewal: a crashed worker's campaign is picked up again after this. */
@@ -107,21 +108,30 @@ export class CampaignPusher {
           return recorded;
         }
 
+        if (this.stopping) return recorded;
+        // One batch issue (see CouponIssuer.issueBatch) keyed by the resume point this batch starts after, so a
+        // re-run after a crash or stop reuses the batch's reservation and answers the coupons it already issued.
+        const results = await delivery.deliverBatch(batch, {
+          templateId: claimed.templateId,
+          channel: 'campaign',
+          channelRef: campaignId,
+          batchKey: resumeAfter ? String(resumeAfter) : 'start',
+          message: (member) => {
+            const copy = claimed.message ? (claimed.message.byHomeStoreId?.[member.homeStoreId ?? ''] ?? claimed.message.default) : null;
+            return copy
+              ? { key: `campaign:${campaignId}:${String(member._id)}`, purpose: 'couponArrival', marketing: true, data: (coupon) => couponArrivalData(coupon, copy) }
+              : null;
+          },
+        });
+        if (this.stopping) return recorded; // as a crash would: this batch is not recorded and runs again
+
         const inc: Record<string, number> = {};
         const add = (path: string, n = 1) => (inc[path] = (inc[path] ?? 0) + n);
         let last: Types.ObjectId | null = null;
         let endedBy: string | null = null;
-        for (const member of batch) {
-          if (this.stopping) return recorded; // as a crash would: this batch is not recorded and runs again
-          const copy = claimed.message ? (claimed.message.byHomeStoreId?.[member.homeStoreId ?? ''] ?? claimed.message.default) : null;
-          const result = await delivery.deliver(member, {
-            templateId: claimed.templateId,
-            channel: 'campaign',
-            channelRef: campaignId,
-            message: copy
-              ? { key: `campaign:${campaignId}:${String(member._id)}`, purpose: 'couponArrival', marketing: true, data: (coupon) => couponArrivalData(coupon, copy) }
-              : null,
-          });
+        for (const [i, member] of batch.entries()) {
+          const result = results[i];
+          if (!result) break;
           if (result.refusal && PUSH_ENDING_REFUSALS.has(result.refusal)) {
             endedBy = result.refusal;
             break;

@@ -80,6 +80,8 @@ export interface CouponDoc extends CouponTermsFields {
   /** The redemption that used it, while redeemed. */
   redemptionId?: Types.ObjectId | null;
   expiredAt?: Date | null;
+  /** The issue batch (CouponIssueBatchDoc `_id`) that inserted it, when issued in a batch: its settlement counts these. */
+  issueBatchId?: string;
 }
 
 const CouponSchema = new Schema<CouponDoc>(
@@ -96,6 +98,7 @@ const CouponSchema = new Schema<CouponDoc>(
     redeemedAt: { type: Date, default: null },
     redemptionId: { type: Schema.Types.ObjectId, default: null },
     expiredAt: { type: Date, default: null },
+    issueBatchId: { type: String },
   },
   { versionKey: false, collection: 'coupons' },
 );
@@ -110,12 +113,56 @@ CouponSchema.index({ status: 1, validUntil: 1 });
 export interface MemberTemplateCountDoc {
   _id: string;
   count: number;
+  /**
+   * The `channel:channelRef` keys batch issues have counted here, so a batch re-run after a crash never counts a
+   * member's coupon twice (single issues count inside their transaction and need none). At most perMemberLimit.
+   */
+  keys?: string[];
 }
 
 const MemberTemplateCountSchema = new Schema<MemberTemplateCountDoc>(
-  { _id: { type: String, required: true }, count: { type: Number, required: true, min: 0 } },
+  { _id: { type: String, required: true }, count: { type: Number, required: true, min: 0 }, keys: { type: [String], default: undefined } },
   { versionKey: false, collection: 'coupon_member_counts' },
 );
+
+/**
+ * Quantity one issue batch holds from its template (see `CouponIssuer.issueBatch`). `_id` is
+ * `templateId:channel:channelRef:batchKey` (a campaign's batch key is the resume point the batch starts after), so
+ * a re-run of the batch after a crash finds and reuses its reservation instead of taking more.
+ */
+export interface CouponIssueBatchDoc {
+  _id: string;
+  templateId: Types.ObjectId;
+  channel: IssueChannel;
+  channelRef: string;
+  batchKey: string;
+  /** Units taken from the template and not returned: the batch's coupons plus, while open, units not yet used. */
+  taken: number;
+  /** Everyone the batch may have issued to; settlement counts their coupons carrying this batch's id. */
+  memberIds: Types.ObjectId[];
+  /** open: holds units (a run is issuing, or one died); settled: taken equals the coupons issued. */
+  status: 'open' | 'settled';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const CouponIssueBatchSchema = new Schema<CouponIssueBatchDoc>(
+  {
+    _id: { type: String, required: true },
+    templateId: { type: Schema.Types.ObjectId, required: true },
+    channel: { type: String, required: true },
+    channelRef: { type: String, required: true },
+    batchKey: { type: String, required: true },
+    taken: { type: Number, required: true, min: 0 },
+    memberIds: { type: [Schema.Types.ObjectId], default: [] },
+    status: { type: String, enum: ['open', 'settled'], required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'coupon_issue_batches' },
+);
+// Open batches hold quantity: an operator (or a sweeper) finds them by template.
+CouponIssueBatchSchema.index({ templateId: 1, status: 1 });
 
 export interface RedemptionDoc {
   _id: Types.ObjectId;
@@ -174,6 +221,10 @@ export function couponModel(conn: mongoose.Connection) {
 
 export function memberTemplateCountModel(conn: mongoose.Connection) {
   return conn.models.CouponMemberCount ?? conn.model<MemberTemplateCountDoc>('CouponMemberCount', MemberTemplateCountSchema);
+}
+
+export function couponIssueBatchModel(conn: mongoose.Connection) {
+  return conn.models.CouponIssueBatch ?? conn.model<CouponIssueBatchDoc>('CouponIssueBatch', CouponIssueBatchSchema);
 }
 
 export function redemptionModel(conn: mongoose.Connection) {
