@@ -119,7 +119,7 @@ export default function DashboardPage() {
                           xAxis: { type: 'value', min: 0, max: 1, name: t('会员占比', 'Members'), nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: (value: number) => `${Math.round(value * 100)}%` } },
                           yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (value: number) => `${Math.round(value * 100)}%` } },
                           series: [
-                            { name: t('累计消费占比', 'Share of spend'), type: 'line', smooth: true, areaStyle: { opacity: 0.15 }, itemStyle: { color: '#c8372d' }, data: pareto.map((point) => [point.memberShare, point.spendShare]), markLine: { symbol: 'none', lineStyle: { type: 'dashed', color: '#999' }, label: { formatter: t('前20%', 'top 20%') }, data: [{ xAxis: 0.2 }] } },
+                            { name: t('累计消费占比', 'Share of spend'), type: 'line', areaStyle: { opacity: 0.15 }, itemStyle: { color: '#c8372d' }, data: pareto.map((point) => [point.memberShare, point.spendShare]), markLine: { symbol: 'none', lineStyle: { type: 'dashed', color: '#999' }, label: { formatter: t('前20%', 'top 20%') }, data: [{ xAxis: 0.2 }] } },
                             { name: t('平均分布', 'Even spread'), type: 'line', symbol: 'none', lineStyle: { type: 'dotted', color: '#bbb' }, data: [[0, 0], [1, 1]] },
                           ],
                         }}
