@@ -57,7 +57,6 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
   const current = preview && preview.key === key ? preview.answer : null;
   useEffect(() => {
     onChange?.(segment, current ? current.count : null);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, current?.count]);
 
   const describe = describeSegment(segment, t, { tier: reference.tierName, store: reference.storeName });

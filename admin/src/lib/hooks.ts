@@ -35,7 +35,6 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: Rea
         if (!controller.signal.aborted) setLoading(false);
       });
     return () => controller.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, generation]);
 
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
@@ -85,7 +84,6 @@ export function useCursorList<Item>(fetchPage: (cursor: string | null, signal: A
         if (!controller.signal.aborted) setLoading(false);
       });
     return () => controller.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, generation]);
 
   const loadMore = useCallback(() => {

@@ -79,7 +79,6 @@ export default function CampaignDetailPage() {
       stopped = true;
       clearTimeout(timer);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [running, id]);
 
   const act = async (verb: 'launch' | 'pause' | 'resume') => {

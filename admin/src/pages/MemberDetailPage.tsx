@@ -14,7 +14,6 @@ import { fenToYuanText, formatDate, formatDateTime, formatInt, signed } from '..
 import { useAsync, useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 import { maskPhone, PointsAdjustmentBodySchema, type Coupon, type Member } from '../shared';
-import { tierColors } from './MembersPage';
 
 function MemberList<Item extends { id: string }>({ memberId, path, columns, empty }: { memberId: string; path: string; columns: Parameters<typeof CursorTable<Item>>[0]['columns']; empty: string }) {
   const list = useCursorList<Item>((cursor, signal) => api.list<Item>(`/admin/members/${memberId}/${path}`, { cursor }, signal), [memberId, path]);
