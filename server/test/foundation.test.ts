@@ -35,6 +35,8 @@ describe('health and the API description', () => {
     expect(bodySchema.additionalProperties).toBe(false);
     expect(join.responses['201']).toBeDefined();
     expect(res.body.paths['/api/v1/admin/members/{id}'].get.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
+    const searchParameters = res.body.paths['/api/v1/admin/members'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`);
+    expect(searchParameters).toEqual(expect.arrayContaining(['query:q', 'query:limit', 'query:cursor']));
     // Every $ref points at a schema the document actually has.
     const refs = JSON.stringify(res.body).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of refs) {

@@ -179,6 +179,20 @@ describe('staff, HQ and audit', () => {
     expect(JSON.stringify(audit.body.items[0].after)).not.toContain('password');
   });
 
+  it('a member’s sign-ups are visible to HQ and to the manager of their home store only', async () => {
+    const hq = await adminToken(app.api);
+    const manager = await staffToken(app.api, 'sh01-manager');
+    const sh = await joinedMember(app.api, 'signups-sh', 'SH01');
+    const bj = await joinedMember(app.api, 'signups-bj', 'BJ01');
+    const activity = (await app.api.get('/activities')).body.items.find((a: { feeFen: number }) => a.feeFen === 0);
+    expect((await app.api.post(`/activities/${activity.id}/signups`, {}, sh.token)).status).toBe(201);
+    const seen = await app.api.get(`/admin/members/${sh.member.id}/signups`, manager);
+    expect(seen.status).toBe(200);
+    expect(seen.body.items.map((x: { activityId: string }) => x.activityId)).toEqual([activity.id]);
+    expect((await app.api.get(`/admin/members/${bj.member.id}/signups`, hq)).body.items).toEqual([]);
+    expect((await app.api.get(`/admin/members/${bj.member.id}/signups`, manager)).status).toBe(404);
+  });
+
   it('a disabled staff account loses access at once', async () => {
     const hq = await adminToken(app.api);
     const created = await app.api.post('/admin/staff', { username: 'temp-clerk', name: '临时', role: 'clerk', storeId: 'SH01', password: 'another-long-pass' }, hq);

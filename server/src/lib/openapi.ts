@@ -46,14 +46,21 @@ function makeConverter(components: Record<string, JsonSchema>) {
   };
 }
 
-function parametersOf(spec: RouteSpec, jsonSchema: ReturnType<typeof makeConverter>): unknown[] {
+function parametersOf(
+  spec: RouteSpec,
+  jsonSchema: ReturnType<typeof makeConverter>,
+  components: Record<string, JsonSchema>,
+): unknown[] {
   const out: unknown[] = [];
   for (const [where, schema] of [
     ['path', spec.params],
     ['query', spec.query],
   ] as const) {
     if (!schema) continue;
-    const js = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+    const converted = jsonSchema(schema, 'input');
+    // A schema with an id comes back as a reference to its component; parameters need its properties.
+    const ref = typeof converted.$ref === 'string' ? converted.$ref.split('/').pop()! : null;
+    const js = (ref ? components[ref] : converted) as { properties?: Record<string, unknown>; required?: string[] };
     for (const [name, prop] of Object.entries(js.properties ?? {})) {
       out.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: prop });
     }
@@ -76,7 +83,7 @@ export function buildOpenApiDocument(specs: RouteSpec[], info: { title: string; 
       summary: spec.summary,
       tags: [spec.tag],
       operationId: `${spec.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-      parameters: parametersOf(spec, jsonSchema),
+      parameters: parametersOf(spec, jsonSchema, components),
       responses: {
         [status]: spec.response
           ? { description: 'Success', content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } } }

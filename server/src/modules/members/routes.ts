@@ -14,6 +14,8 @@ import {
   WechatLoginBodySchema,
   AdminLoginAnswerSchema,
   StaffLoginAnswerSchema,
+  ListQuerySchema,
+  SignupPageSchema,
 } from '@membercard/shared';
 import { z } from 'zod';
 import { route, type RouteSpec } from '../../lib/route';
@@ -110,6 +112,15 @@ export function memberRoutes(s: Services): RouteSpec[] {
       method: 'get', path: '/admin/members/:id', tag: 'admin', auth: 'adminOrManager',
       summary: 'One member', params: IdParams, response: MemberSchema,
       handler: ({ params, actor }) => s.members.adminView(actor, params.id),
+    }),
+    route({
+      method: 'get', path: '/admin/members/:id/signups', tag: 'admin', auth: 'adminOrManager',
+      summary: 'A member’s activity sign-ups, newest first (a manager: members of their store)',
+      params: IdParams, query: ListQuerySchema, response: SignupPageSchema,
+      handler: async ({ params, query, actor }) => {
+        await s.members.adminView(actor, params.id); // 404 outside the caller's scope
+        return s.activities.mySignups(params.id, query);
+      },
     }),
   ];
 }
