@@ -91,15 +91,24 @@ export class CampaignPusher {
     const campaignId = String(claimed._id);
     let resumeAfter = claimed.resumeAfter;
     let recorded = 0;
+    // One cursor over the rest of the audience, read a batch at a time: the embedded server answers an `_id` range
+    // with sort and limit by scanning the collection, so a query per batch would cost O(audience) each time.
+    const idRange: Record<string, unknown> = { $lte: claimed.lastTargetId ?? new Types.ObjectId('000000000000000000000000') };
+    if (resumeAfter) idRange.$gt = resumeAfter;
+    const cursor = members
+      .find({ ...audience, _id: idRange }, { _id: 1, homeStoreId: 1, tier: 1 })
+      .sort({ _id: 1 })
+      .batchSize(batchSize)
+      .lean<Array<Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'>>>()
+      .cursor();
     try {
       for (;;) {
-        const idRange: Record<string, unknown> = { $lte: claimed.lastTargetId ?? new Types.ObjectId('000000000000000000000000') };
-        if (resumeAfter) idRange.$gt = resumeAfter;
-        const batch = await members
-          .find({ ...audience, _id: idRange }, { _id: 1, homeStoreId: 1, tier: 1 })
-          .sort({ _id: 1 })
-          .limit(batchSize)
-          .lean<Array<Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'>>>();
+        const batch: Array<Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'>> = [];
+        while (batch.length < batchSize) {
+          const member = (await cursor.next()) as Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'> | null;
+          if (!member) break;
+          batch.push(member);
+        }
         if (batch.length === 0) {
           await campaigns.updateOne(
             { _id: claimed._id, status: 'running', leaseOwner: this.workerId },
@@ -162,6 +171,7 @@ export class CampaignPusher {
         if (current?.status !== 'running') return recorded; // paused by HQ
       }
     } finally {
+      await cursor.close().catch(() => undefined);
       await this.release(claimed._id);
     }
   }

@@ -150,11 +150,13 @@ export class CouponIssuer {
     if (ids.length === 0) return [];
 
     // 1. Held already (an earlier run of this batch, or any earlier issue under the key); inactive members refused.
-    for (const coupon of await coupons.find({ ...base, memberId: { $in: ids } }).lean<CouponDoc[]>()) answer(coupon.memberId, coupon, false, null);
+    for (const coupon of await inChunks(ids, (chunk) => coupons.find({ ...base, memberId: { $in: chunk } }).lean<CouponDoc[]>())) answer(coupon.memberId, coupon, false, null);
     const unheld = ids.filter((id) => !outcomes.has(String(id)));
-    const active = unheld.length
-      ? new Set((await members.find({ _id: { $in: unheld }, status: 'active' }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>()).map((m) => String(m._id)))
-      : new Set<string>();
+    const active = new Set(
+      (await inChunks(unheld, (chunk) => members.find({ _id: { $in: chunk }, status: 'active' }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>())).map((m) =>
+        String(m._id),
+      ),
+    );
     const candidates: Types.ObjectId[] = [];
     const gone: Types.ObjectId[] = [];
     for (const id of unheld) {
@@ -258,7 +260,7 @@ export class CouponIssuer {
     const batches = this.batches;
     return inTransaction(connection, undefined, async (session) => {
       const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
-      const held = batch ? batch.taken - (await this.batchCouponCount(batchId, base, batch.memberIds)) : 0;
+      const held = batch ? batch.taken - (await this.batchCouponCount(batch, base)) : 0;
       const current = await templates.findById(template._id, { remaining: 1, status: 1 }).session(session).lean<CouponTemplateDoc>();
       const take = current && current.status === 'active' ? Math.max(0, Math.min(candidates.length - held, current.remaining)) : 0;
       if (take > 0) {
@@ -270,15 +272,16 @@ export class CouponIssuer {
         // The snapshot read above saw `remaining`; a parallel change surfaces as a write conflict, which is retried.
         if (taken.modifiedCount !== 1) throw new Error('the template changed under the reservation');
       }
+      const [first, last] = idRange(candidates);
       if (!batch) {
         await batches.create(
-          [{ _id: batchId, ...base, batchKey, taken: take, memberIds: candidates, status: 'open', createdAt: at, updatedAt: at }],
+          [{ _id: batchId, ...base, batchKey, taken: take, firstMemberId: first, lastMemberId: last, status: 'open', createdAt: at, updatedAt: at }],
           { session },
         );
       } else {
         await batches.updateOne(
           { _id: batchId },
-          { $inc: { taken: take }, $set: { status: 'open', updatedAt: at }, $addToSet: { memberIds: { $each: candidates } } },
+          { $inc: { taken: take }, $set: { status: 'open', updatedAt: at }, $min: { firstMemberId: first }, $max: { lastMemberId: last } },
           { session },
         );
       }
@@ -327,9 +330,9 @@ export class CouponIssuer {
     );
   }
 
-  private async batchCouponCount(batchId: string, base: Omit<CouponKey, 'memberId'>, memberIds: Types.ObjectId[]): Promise<number> {
-    if (memberIds.length === 0) return 0;
-    return this.deps.coupons.countDocuments({ ...base, memberId: { $in: memberIds }, issueBatchId: batchId });
+  /** The batch's coupons: by the unique index over the range of its members, exact by the batch id they carry. */
+  private async batchCouponCount(batch: Pick<CouponIssueBatchDoc, '_id' | 'firstMemberId' | 'lastMemberId'>, base: Omit<CouponKey, 'memberId'>): Promise<number> {
+    return this.deps.coupons.countDocuments({ ...base, memberId: { $gte: batch.firstMemberId, $lte: batch.lastMemberId }, issueBatchId: batch._id });
   }
 
   /**
@@ -345,7 +348,7 @@ export class CouponIssuer {
       const excess = await inTransaction(connection, undefined, async (session) => {
         const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
         if (!batch) return 0;
-        const used = await this.batchCouponCount(batchId, base, batch.memberIds);
+        const used = await this.batchCouponCount(batch, base);
         const unused = batch.taken - used;
         if (unused < 0) {
           const taken = await templates.updateOne(
@@ -467,4 +470,24 @@ function writeErrorsOf(err: unknown): Array<{ index: number }> {
   const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ index: number; code: number }>;
   if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err;
   return list;
+}
+
+/**
+ * `$in` over many ids, a few at a time: the embedded server tests each candidate against the whole list
+ * (cost ∝ candidates × list, ~20 ms for 200 ObjectIds), so lists of 25 cost about a tenth; MongoDB is indifferent.
+ */
+async function inChunks<T>(ids: Types.ObjectId[], query: (chunk: Types.ObjectId[]) => Promise<T[]>): Promise<T[]> {
+  const chunks: Types.ObjectId[][] = [];
+  for (let i = 0; i < ids.length; i += 25) chunks.push(ids.slice(i, i + 25));
+  return (await Promise.all(chunks.map(query))).flat();
+}
+
+function idRange(ids: Types.ObjectId[]): [Types.ObjectId, Types.ObjectId] {
+  let first = ids[0]!;
+  let last = ids[0]!;
+  for (const id of ids) {
+    if (String(id) < String(first)) first = id;
+    if (String(id) > String(last)) last = id;
+  }
+  return [first, last];
 }

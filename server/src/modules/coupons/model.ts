@@ -138,8 +138,9 @@ export interface CouponIssueBatchDoc {
   batchKey: string;
   /** Units taken from the template and not returned: the batch's coupons plus, while open, units not yet used. */
   taken: number;
-  /** Everyone the batch may have issued to; settlement counts their coupons carrying this batch's id. */
-  memberIds: Types.ObjectId[];
+  /** The range of everyone the batch may have issued to; settlement counts the coupons in it carrying this batch's id. */
+  firstMemberId: Types.ObjectId;
+  lastMemberId: Types.ObjectId;
   /** open: holds units (a run is issuing, or one died); settled: taken equals the coupons issued. */
   status: 'open' | 'settled';
   createdAt: Date;
@@ -154,7 +155,8 @@ const CouponIssueBatchSchema = new Schema<CouponIssueBatchDoc>(
     channelRef: { type: String, required: true },
     batchKey: { type: String, required: true },
     taken: { type: Number, required: true, min: 0 },
-    memberIds: { type: [Schema.Types.ObjectId], default: [] },
+    firstMemberId: { type: Schema.Types.ObjectId, required: true },
+    lastMemberId: { type: Schema.Types.ObjectId, required: true },
     status: { type: String, enum: ['open', 'settled'], required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
