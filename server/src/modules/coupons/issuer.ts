@@ -42,8 +42,8 @@ import {
 //     crashed run counted them, is undone).
 //  4. Insert the coupons, stamped with the batch id, in one unordered insertMany; duplicate keys (a run that
 //     died after inserting) are expected and answered as held.
-//  5. Settle: one short transaction sets `taken` to the batch's coupons (counted by the unique index over its
-//     members) and gives the difference back to the template. Settling is recomputed from the stored state, so
+//  5. Settle: one short transaction sets `taken` to the batch's coupons (counted by the batch id they
+//     carry) and gives the difference back to the template. Settling is recomputed from the stored state, so
 //     it is safe to repeat, and a run that was overtaken (two runs of one batch after a lapsed lease) settles
 //     after its own inserts: if its coupons exceed what the batch holds it takes the excess from the template,
 //     or, when none is left, deletes its own surplus coupons before answering.
@@ -260,7 +260,7 @@ export class CouponIssuer {
     const batches = this.batches;
     return inTransaction(connection, undefined, async (session) => {
       const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
-      const held = batch ? batch.taken - (await this.batchCouponCount(batch, base)) : 0;
+      const held = batch ? batch.taken - (await this.batchCouponCount(batch)) : 0;
       const current = await templates.findById(template._id, { remaining: 1, status: 1 }).session(session).lean<CouponTemplateDoc>();
       const take = current && current.status === 'active' ? Math.max(0, Math.min(candidates.length - held, current.remaining)) : 0;
       if (take > 0) {
@@ -330,9 +330,9 @@ export class CouponIssuer {
     );
   }
 
-  /** The batch's coupons: by the unique index over the range of its members, exact by the batch id they carry. */
-  private async batchCouponCount(batch: Pick<CouponIssueBatchDoc, '_id' | 'firstMemberId' | 'lastMemberId'>, base: Omit<CouponKey, 'memberId'>): Promise<number> {
-    return this.deps.coupons.countDocuments({ ...base, memberId: { $gte: batch.firstMemberId, $lte: batch.lastMemberId }, issueBatchId: batch._id });
+  /** The batch's coupons, by the batch id they carry (sparse index). */
+  private async batchCouponCount(batch: Pick<CouponIssueBatchDoc, '_id'>): Promise<number> {
+    return this.deps.coupons.countDocuments({ issueBatchId: batch._id });
   }
 
   /**
@@ -348,7 +348,7 @@ export class CouponIssuer {
       const excess = await inTransaction(connection, undefined, async (session) => {
         const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
         if (!batch) return 0;
-        const used = await this.batchCouponCount(batch, base);
+        const used = await this.batchCouponCount(batch);
         const unused = batch.taken - used;
         if (unused < 0) {
           const taken = await templates.updateOne(

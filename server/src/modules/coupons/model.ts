@@ -104,6 +104,8 @@ const CouponSchema = new Schema<CouponDoc>(
 );
 // The same campaign, exchange, claim or grant never issues the same member a second coupon.
 CouponSchema.index({ templateId: 1, channel: 1, channelRef: 1, memberId: 1 }, { unique: true });
+// Settling an issue batch counts its coupons (only batch-issued coupons carry the field).
+CouponSchema.index({ issueBatchId: 1 }, { sparse: true });
 // Wallet tabs and the card's count.
 CouponSchema.index({ memberId: 1, status: 1, issuedAt: -1, _id: -1 });
 // The expiry job walks issued coupons past their validity.
@@ -138,7 +140,7 @@ export interface CouponIssueBatchDoc {
   batchKey: string;
   /** Units taken from the template and not returned: the batch's coupons plus, while open, units not yet used. */
   taken: number;
-  /** The range of everyone the batch may have issued to; settlement counts the coupons in it carrying this batch's id. */
+  /** The range of everyone the batch may have issued to (for operators reading an open batch). */
   firstMemberId: Types.ObjectId;
   lastMemberId: Types.ObjectId;
   /** open: holds units (a run is issuing, or one died); settled: taken equals the coupons issued. */
