@@ -23,7 +23,12 @@ interface Deps {
   delivery: PushDelivery;
   now: () => Date;
   batchSize?: number;
+  /** Told about a failed run (a transient database error, say) before the pusher retries it. */
+  onError?: (err: unknown) => void;
 }
+
+/** After a failed run, try again this soon rather than leave the push waiting for the next scheduled job. */
+const RETRY_AFTER_FAILURE_MS = 2_000;
 
 export class CampaignPusher {
   readonly workerId = randomUUID();
@@ -41,7 +46,11 @@ export class CampaignPusher {
       return;
     }
     this.running = this.runDue()
-      .catch(() => undefined) // a failed run leaves the campaign running; the next kick or the job retries it
+      .catch((err: unknown) => {
+        // The failed run released its lease (push's finally), so the campaign is free for this retry or the job.
+        this.deps.onError?.(err);
+        setTimeout(() => this.kick(), RETRY_AFTER_FAILURE_MS).unref();
+      })
       .finally(() => {
         this.running = null;
         if (this.again) {
