@@ -193,6 +193,17 @@ describe('staff, HQ and audit', () => {
     expect((await app.api.get(`/admin/members/${bj.member.id}/signups`, manager)).status).toBe(404);
   });
 
+  it('a member’s audit trail lists the staff and HQ actions concerning them', async () => {
+    const hq = await adminToken(app.api);
+    const { member } = await joinedMember(app.api, 'audited', 'SH01');
+    const template = (await app.api.get('/admin/coupon-templates', hq)).body.items[0];
+    const granted = await app.api.post(`/admin/coupon-templates/${template.id}/grants`, { memberId: member.id }, hq, { 'Idempotency-Key': 'audit-grant-1' });
+    expect(granted.status).toBe(201);
+    const trail = await app.api.get(`/admin/members/${member.id}/audit`, await staffToken(app.api, 'sh01-manager'));
+    expect(trail.status).toBe(200);
+    expect(trail.body.items).toEqual([expect.objectContaining({ action: 'coupon.grant', memberId: member.id, actorType: 'admin' })]);
+  });
+
   it('a disabled staff account loses access at once', async () => {
     const hq = await adminToken(app.api);
     const created = await app.api.post('/admin/staff', { username: 'temp-clerk', name: '临时', role: 'clerk', storeId: 'SH01', password: 'another-long-pass' }, hq);

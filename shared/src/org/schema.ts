@@ -84,6 +84,7 @@ export const AuditEntrySchema = z
     action: z.string(),
     targetType: z.string(),
     targetId: z.string(),
+    memberId: z.string().nullable(),
     before: z.unknown(),
     after: z.unknown(),
     requestId: z.string(),

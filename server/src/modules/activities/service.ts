@@ -466,7 +466,7 @@ export class ActivitiesService {
       await audit.record(
         actor,
         requestId,
-        { action: 'activity.checkin', targetType: 'signup', targetId: String(doc._id), before: { status: 'confirmed' }, after: { status: 'attended', pointsAwarded: activity.attendancePoints } },
+        { action: 'activity.checkin', targetType: 'signup', targetId: String(doc._id), memberId: String(doc.memberId), before: { status: 'confirmed' }, after: { status: 'attended', pointsAwarded: activity.attendancePoints } },
         session,
       );
       return doc;

@@ -10,6 +10,8 @@ export interface AuditEntry {
   action: string;
   targetType: string;
   targetId: string;
+  /** The member the action concerns, when there is one, so a member's audit trail is one indexed query. */
+  memberId: string | null;
   before: unknown;
   after: unknown;
   requestId: string;
@@ -25,6 +27,7 @@ const AuditSchema = new Schema<AuditEntry>(
     action: { type: String, required: true },
     targetType: { type: String, required: true },
     targetId: { type: String, required: true },
+    memberId: { type: String, default: null },
     before: Schema.Types.Mixed,
     after: Schema.Types.Mixed,
     requestId: { type: String, required: true },
@@ -38,6 +41,7 @@ AuditSchema.index({ actorId: 1, at: -1 });
 AuditSchema.index({ action: 1, at: -1 });
 AuditSchema.index({ storeId: 1, at: -1 });
 AuditSchema.index({ targetType: 1, targetId: 1, at: -1 });
+AuditSchema.index({ memberId: 1, at: -1 }, { partialFilterExpression: { memberId: { $type: 'string' } } });
 
 export function auditModel(conn: mongoose.Connection) {
   return conn.models.AuditEntry ?? conn.model<AuditEntry>('AuditEntry', AuditSchema);

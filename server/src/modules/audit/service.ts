@@ -8,6 +8,8 @@ export interface AuditInput {
   action: string;
   targetType: string;
   targetId: string;
+  /** The member concerned (a purchase's, a redemption's, a sign-up's), for the member's audit trail. */
+  memberId?: string | null;
   before?: unknown;
   after?: unknown;
 }
@@ -18,6 +20,7 @@ export interface AuditFilter {
   storeId?: string;
   targetType?: string;
   targetId?: string;
+  memberId?: string;
   from?: Date;
   to?: Date;
 }
@@ -39,6 +42,7 @@ export class AuditService {
           role: actor.role,
           storeId: actor.type === 'staff' ? actor.storeId : null,
           ...input,
+          memberId: input.memberId ?? null,
           before: input.before ?? null,
           after: input.after ?? null,
           requestId,
@@ -56,6 +60,7 @@ export class AuditService {
     if (filter.storeId) query.storeId = filter.storeId;
     if (filter.targetType) query.targetType = filter.targetType;
     if (filter.targetId) query.targetId = filter.targetId;
+    if (filter.memberId) query.memberId = filter.memberId;
     if (filter.from || filter.to) query.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
     const after = cursor ? decodeCursor(cursor) : null;
     if (after) {
@@ -74,6 +79,7 @@ export class AuditService {
         action: d.action,
         targetType: d.targetType,
         targetId: d.targetId,
+        memberId: d.memberId ?? null,
         before: d.before,
         after: d.after,
         requestId: d.requestId,

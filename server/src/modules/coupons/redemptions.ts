@@ -28,9 +28,9 @@ interface Deps {
 export class RedemptionService {
   constructor(private readonly deps: Deps) {}
 
-  async redeem(actor: Actor, body: RedemptionBody): Promise<Redemption> {
+  async redeem(actor: Actor, requestId: string, body: RedemptionBody): Promise<Redemption> {
     if (actor.type !== 'staff') throw errors.forbidden('Only store staff redeem coupons.');
-    const { coupons, redemptions, members, connection, now } = this.deps;
+    const { coupons, redemptions, members, audit, connection, now } = this.deps;
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
     // Signature and window against the coupon owner's key: a code made with anyone else's key fails here.
     const { parsed, member } = await members.verifyScannedCode(body.code);
@@ -69,6 +69,19 @@ export class RedemptionService {
         );
         if (taken.modifiedCount !== 1) throw new AppError(ErrorCode.COUPON_ALREADY_USED, refusalMessages.COUPON_ALREADY_USED);
         await redemptions.collection.insertOne(doc, { session });
+        await audit.record(
+          actor,
+          requestId,
+          {
+            action: 'redemption.create',
+            targetType: 'redemption',
+            targetId: String(doc._id),
+            memberId: String(doc.memberId),
+            before: { couponStatus: 'issued' },
+            after: { couponStatus: 'redeemed', couponId: String(doc.couponId), orderNo: doc.orderNo, orderAmountFen: doc.orderAmountFen },
+          },
+          session,
+        );
       });
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.COUPON_ALREADY_USED) return this.replayOrRefuse(coupon._id, actor.storeId, body.orderNo);
@@ -126,6 +139,7 @@ export class RedemptionService {
           action: 'redemption.reverse',
           targetType: 'redemption',
           targetId: redemptionId,
+          memberId: String(found.memberId),
           before: { status: 'redeemed', couponId: String(found.couponId) },
           after: { status: 'reversed', couponId: String(found.couponId), reason },
         },

@@ -106,6 +106,7 @@ export class CouponsService {
         action: 'coupon.grant',
         targetType: 'coupon',
         targetId: String(coupon._id),
+        memberId,
         after: { templateId, memberId, couponId: String(coupon._id) },
       });
     }

@@ -16,6 +16,7 @@ import {
   StaffLoginAnswerSchema,
   ListQuerySchema,
   SignupPageSchema,
+  AuditEntryPageSchema,
 } from '@membercard/shared';
 import { z } from 'zod';
 import { route, type RouteSpec } from '../../lib/route';
@@ -120,6 +121,15 @@ export function memberRoutes(s: Services): RouteSpec[] {
       handler: async ({ params, query, actor }) => {
         await s.members.adminView(actor, params.id); // 404 outside the caller's scope
         return s.activities.mySignups(params.id, query);
+      },
+    }),
+    route({
+      method: 'get', path: '/admin/members/:id/audit', tag: 'admin', auth: 'adminOrManager',
+      summary: 'Staff and HQ actions concerning a member, newest first (a manager: members of their store)',
+      params: IdParams, query: ListQuerySchema, response: AuditEntryPageSchema,
+      handler: async ({ params, query, actor }) => {
+        await s.members.adminView(actor, params.id); // 404 outside the caller's scope
+        return s.audit.list({ memberId: params.id }, query.limit, query.cursor);
       },
     }),
   ];
