@@ -1,6 +1,6 @@
 import { Long, ObjectId, UUID } from 'bson';
 import { aggregate as mingoAggregate, find as mingoFind, update as mingoUpdate } from 'mingo';
-import { Collection, IndexSpec } from './collection';
+import { Collection, IndexSpec, sortSpecOf } from './collection';
 import { CursorRegistry } from './cursors';
 import {
   badValue,
@@ -19,8 +19,9 @@ import {
   typeMismatch,
   unknownField,
 } from './errors';
+import { LookupSource, runPipeline } from './lookup';
 import { applySimpleUpdate } from './simpleUpdate';
-import { Storage, Transaction } from './storage';
+import { Match, Storage, Transaction } from './storage';
 import { cloneDoc, compareValues, Doc, idKeyOf, isPlainObject } from './values';
 
 export const MAX_WIRE_VERSION = 21; // MongoDB 7.0
@@ -115,8 +116,51 @@ const asDoc = (v: unknown, what: string): Doc => {
 
 // ---------- reading ----------
 
-function matchingDocs(ctx: Ctx, coll: string, filter: Doc): { id: string; doc: Doc }[] {
+function matchingDocs(ctx: Ctx, coll: string, filter: Doc): Match[] {
   return ctx.state.storage.visibleDocs(ctx.db, coll, filter, ctx.txn);
+}
+
+/** The first match in `sort` order (or any order without one): an ordered index walk stops at it. */
+function firstMatch(ctx: Ctx, coll: string, filter: Doc, sort?: Doc): Match | undefined {
+  const sorting = sort && Object.keys(sort).length ? sort : undefined;
+  const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sorting) });
+  if (!sorting || ordered) {
+    for (const m of docs) return m;
+    return undefined;
+  }
+  const all = [...docs];
+  if (all.length < 2) return all[0];
+  const first = sortedDocs(all.map((m) => m.doc), sorting)[0];
+  return all.find((m) => m.doc === first);
+}
+
+/**
+ * The documents of a find, in order, after skip and before limit ends them. When the plan already
+ * gives the sort's order they are produced lazily, so a cursor only reads as far as it is asked to;
+ * otherwise all matches are sorted first.
+ */
+function findResults(ctx: Ctx, coll: string, filter: Doc, sort: Doc, skip: number, limit: number): Iterator<Doc> {
+  const sorting = Object.keys(sort).length ? sort : undefined;
+  const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sorting) });
+  if (sorting && !ordered) {
+    let all = [...docs].map((m) => m.doc);
+    if (all.length > 1) all = sortedDocs(all, sorting);
+    return all.slice(skip, limit ? skip + limit : undefined)[Symbol.iterator]();
+  }
+  const window = (function* () {
+    let seen = 0;
+    for (const m of docs) {
+      if (seen++ < skip) continue;
+      yield m.doc;
+      if (limit && seen >= skip + limit) return;
+    }
+  })();
+  // a transaction reads its snapshot now: later commits would otherwise show through a paused walk
+  return ctx.txn ? [...iterate(window)][Symbol.iterator]() : window;
+}
+
+function* iterate<T>(it: Iterator<T>): Generator<T> {
+  for (let r = it.next(); !r.done; r = it.next()) yield r.value;
 }
 
 function sortedDocs(docs: Doc[], sort: Doc | undefined): Doc[] {
@@ -138,13 +182,12 @@ const find: Handler = (ctx) => {
   const sort = asDoc(cmd.sort, 'sort');
   const skip = asNumber(cmd.skip, 0);
   const limit = Math.abs(asNumber(cmd.limit, 0));
-  let docs = matchingDocs(ctx, coll, filter).map((m) => m.doc);
+  for (const v of Object.values(sort)) if (isPlainObject(v)) throw notImplemented('sort by $meta is not supported');
+  const docs = findResults(ctx, coll, filter, sort, skip, limit);
   // mingo is only needed for sorting and projection; skip it for the common by-key lookups
-  if (Object.keys(sort).length && docs.length > 1) docs = sortedDocs(docs, sort);
-  docs = docs.slice(skip, limit ? skip + limit : undefined);
-  if (Object.keys(projection).length && docs.length) docs = mingoFind(docs, {}, projection).all() as Doc[];
+  const transform = Object.keys(projection).length ? (batch: Doc[]) => mingoFind(batch, {}, projection).all() as Doc[] : undefined;
   return {
-    cursor: ctx.state.cursors.create(`${ctx.db}.${coll}`, docs, {
+    cursor: ctx.state.cursors.create(`${ctx.db}.${coll}`, { docs, transform }, {
       batchSize: cmd.batchSize === undefined ? undefined : asNumber(cmd.batchSize, 101),
       singleBatch: cmd.singleBatch === true || asNumber(cmd.limit, 0) < 0,
       noTimeout: cmd.noCursorTimeout === true,
@@ -171,9 +214,12 @@ const killCursors: Handler = (ctx) => {
 const count: Handler = (ctx) => {
   checkFields(ctx, ['query', 'limit', 'skip', 'hint', 'collation', 'fields']);
   refuseCollation(ctx.cmd.collation);
-  let n = matchingDocs(ctx, collectionName(ctx), asDoc(ctx.cmd.query, 'query')).length;
-  n = Math.max(0, n - asNumber(ctx.cmd.skip, 0));
+  const skip = asNumber(ctx.cmd.skip, 0);
   const limit = Math.abs(asNumber(ctx.cmd.limit, 0));
+  let n = 0;
+  for (const _ of ctx.state.storage.scan(ctx.db, collectionName(ctx), asDoc(ctx.cmd.query, 'query'), { txn: ctx.txn }).docs)
+    if (++n === skip + limit && limit) break; // with a limit, counting stops once it is reached
+  n = Math.max(0, n - skip);
   if (limit) n = Math.min(n, limit);
   return { n, ok: 1 };
 };
@@ -214,14 +260,24 @@ const aggregateCmd: Handler = (ctx) => {
     if (['$out', '$merge', '$currentOp', '$listSessions', '$changeStream', '$indexStats', '$collStats', '$search', '$geoNear'].includes(op))
       throw notImplemented(`aggregation stage ${op} is not supported`);
   }
-  // a leading $match narrows the input through the indexes
-  const first = (pipeline as Doc[])[0];
-  const leadingMatch = first && isPlainObject(first.$match) ? (first.$match as Doc) : {};
-  const input = matchingDocs(ctx, cmd.aggregate, leadingMatch).map((m) => cloneDoc(m.doc));
-  const results = mingoAggregate(input, pipeline as Doc[], {
-    collectionResolver: (name: string) => matchingDocs(ctx, name, {}).map((m) => cloneDoc(m.doc)),
-    variables: isPlainObject(cmd.let) ? cmd.let : undefined,
-  }) as Doc[];
+  const input = pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]).map((m) => cloneDoc(m.doc));
+  // other collections are read (and copied) at most once per aggregate
+  const resolved = new Map<string, Doc[]>();
+  const collectionResolver = (name: string) => {
+    let docs = resolved.get(name);
+    if (!docs) resolved.set(name, (docs = matchingDocs(ctx, name, {}).map((m) => cloneDoc(m.doc))));
+    return docs;
+  };
+  const lookupSource = (name: string): LookupSource => {
+    const foreign = ctx.state.storage.collection(ctx.db, name);
+    return {
+      size: foreign?.docs.size ?? 0,
+      hasIndexOn: (field) => !!foreign?.hasEqualityIndexOn(field),
+      matching: (field, value) => matchingDocs(ctx, name, { [field]: value }).map((m) => m.doc),
+      all: () => matchingDocs(ctx, name, {}).map((m) => m.doc),
+    };
+  };
+  const results = runPipeline(input, pipeline as Doc[], { collectionResolver, variables: isPlainObject(cmd.let) ? cmd.let : undefined }, lookupSource);
   const cursorOpts = cmd.cursor as Doc;
   return {
     cursor: ctx.state.cursors.create(`${ctx.db}.${cmd.aggregate}`, results, {
@@ -230,6 +286,32 @@ const aggregateCmd: Handler = (ctx) => {
     ok: 1,
   };
 };
+
+/**
+ * The documents a pipeline starts from: a leading `$match` narrows them through the indexes, and a
+ * following `$sort` + `$limit` that an index walk can serve takes only the first ones (mingo still
+ * runs those stages, to the same result).
+ */
+function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Match[] {
+  let i = 0;
+  let filter: Doc = {};
+  if (pipeline[0] && isPlainObject(pipeline[0].$match)) {
+    filter = pipeline[0].$match as Doc;
+    i = 1;
+  }
+  const sort = pipeline[i]?.$sort;
+  const limit = pipeline[i + 1]?.$limit;
+  if (isPlainObject(sort) && typeof limit === 'number' && limit > 0) {
+    const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sort) });
+    if (ordered) {
+      const out: Match[] = [];
+      for (const m of docs) if (out.push(m) >= limit) break;
+      return out;
+    }
+    return [...docs];
+  }
+  return matchingDocs(ctx, coll, filter);
+}
 
 // ---------- writing ----------
 
@@ -454,8 +536,12 @@ const updateCmd: Handler = async (ctx) => {
     if (stmt.multi && !(isPlainObject(stmt.u) && Object.keys(stmt.u).every((k) => k.startsWith('$'))) && !Array.isArray(stmt.u))
       throw failedToParse('multi update is not supported for replacement-style update');
     for (;;) {
-      let targets = matchingDocs(ctx, coll, filter);
-      if (!stmt.multi) targets = targets.slice(0, 1);
+      let targets: Match[];
+      if (stmt.multi) targets = matchingDocs(ctx, coll, filter);
+      else {
+        const first = firstMatch(ctx, coll, filter);
+        targets = first ? [first] : [];
+      }
       const locked = lockWait(ctx, coll, targets.map((t) => t.id));
       if (locked) {
         await locked;
@@ -500,8 +586,12 @@ const deleteCmd: Handler = async (ctx) => {
     refuseCollation(stmt.collation);
     const limit = asNumber(stmt.limit, 0);
     for (;;) {
-      let targets = matchingDocs(ctx, coll, asDoc(stmt.q, 'q'));
-      if (limit === 1) targets = targets.slice(0, 1);
+      let targets: Match[];
+      if (limit !== 1) targets = matchingDocs(ctx, coll, asDoc(stmt.q, 'q'));
+      else {
+        const first = firstMatch(ctx, coll, asDoc(stmt.q, 'q'));
+        targets = first ? [first] : [];
+      }
       const locked = lockWait(ctx, coll, targets.map((t) => t.id));
       if (locked) {
         await locked;
@@ -543,12 +633,7 @@ async function runFindAndModify(ctx: Ctx): Promise<Doc> {
   const arrayFilters = cmd.arrayFilters as Doc[] | undefined;
   try {
     for (;;) {
-      const matches = matchingDocs(ctx, coll, filter);
-      let target: { id: string; doc: Doc } | undefined = matches[0];
-      if (sort && matches.length > 1) {
-        const first = sortedDocs(matches.map((m) => m.doc), sort)[0];
-        target = matches.find((m) => m.doc === first);
-      }
+      const target = firstMatch(ctx, coll, filter, sort);
       const locked = lockWait(ctx, coll, target ? [target.id] : []);
       if (locked) {
         await locked;

@@ -6,16 +6,27 @@ const DEFAULT_FIRST_BATCH = 101;
 /** Replies must stay under the 16 MiB document limit; leave room for the envelope. */
 const MAX_BATCH_BYTES = 15 * 1024 * 1024;
 
+/**
+ * Where a cursor's documents come from: an iterator that may compute them only as batches are asked
+ * for (an index walk stops where the client stops reading), and an optional per-batch transform
+ * (the projection), applied to a batch at a time because mingo's setup is per call.
+ */
+export interface CursorSource {
+  docs: Iterator<Doc>;
+  transform?: (batch: Doc[]) => Doc[];
+}
+
 interface OpenCursor {
   id: Long;
   ns: string;
-  docs: Doc[];
-  position: number;
+  source: CursorSource;
+  /** The next document, read ahead so a reply can say whether the cursor is exhausted. */
+  next: IteratorResult<Doc>;
   lastUsed: number;
   noTimeout: boolean;
 }
 
-/** Server-side cursors over materialized results, served in batches. */
+/** Server-side cursors over lazily produced results, served in batches. */
 export class CursorRegistry {
   private readonly open = new Map<string, OpenCursor>();
   private nextId = BigInt(Math.floor(Math.random() * 2 ** 40)) + 1n;
@@ -26,27 +37,29 @@ export class CursorRegistry {
     return this.open.size;
   }
 
-  private takeBatch(cursor: { docs: Doc[]; position: number }, batchSize: number | undefined): Doc[] {
+  /** Sizes are measured before the transform (a projection only shrinks documents), so batches stay under the limit. */
+  private takeBatch(cursor: { source: CursorSource; next: IteratorResult<Doc> }, batchSize: number | undefined): Doc[] {
     const batch: Doc[] = [];
     let bytes = 0;
     const limit = batchSize && batchSize > 0 ? batchSize : Infinity;
-    while (cursor.position < cursor.docs.length && batch.length < limit) {
-      const doc = cursor.docs[cursor.position];
+    while (!cursor.next.done && batch.length < limit) {
+      const doc = cursor.next.value;
       bytes += calculateObjectSize(doc);
       if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
       batch.push(doc);
-      cursor.position++;
+      cursor.next = cursor.source.docs.next();
     }
-    return batch;
+    return cursor.source.transform && batch.length ? cursor.source.transform(batch) : batch;
   }
 
   /** Returns the reply's `cursor` field; the cursor stays open only if documents remain. */
-  create(ns: string, docs: Doc[], options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean }): Doc {
-    const state = { docs, position: 0 };
+  create(ns: string, docs: Doc[] | CursorSource, options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean }): Doc {
+    const source = Array.isArray(docs) ? { docs: docs[Symbol.iterator]() } : docs;
+    const state = { source, next: source.docs.next() };
     const firstBatch = this.takeBatch(state, options.batchSize ?? DEFAULT_FIRST_BATCH);
-    if (state.position >= docs.length || options.singleBatch) return { firstBatch, id: Long.ZERO, ns };
+    if (state.next.done || options.singleBatch) return { firstBatch, id: Long.ZERO, ns };
     const id = Long.fromBigInt(this.nextId++);
-    this.open.set(id.toString(), { id, ns, docs, position: state.position, lastUsed: Date.now(), noTimeout: !!options.noTimeout });
+    this.open.set(id.toString(), { id, ns, source, next: state.next, lastUsed: Date.now(), noTimeout: !!options.noTimeout });
     return { firstBatch, id, ns };
   }
 
@@ -55,7 +68,7 @@ export class CursorRegistry {
     if (!cursor || cursor.ns !== ns) throw cursorNotFound(id.toString());
     const nextBatch = this.takeBatch(cursor, batchSize);
     cursor.lastUsed = Date.now();
-    const exhausted = cursor.position >= cursor.docs.length;
+    const exhausted = !!cursor.next.done;
     if (exhausted) this.open.delete(id.toString());
     return { nextBatch, id: exhausted ? Long.ZERO : cursor.id, ns };
   }

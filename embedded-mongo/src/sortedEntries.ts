@@ -7,6 +7,8 @@ const MAX_LEAF = 512;
 export class SortedEntries<E> {
   private leaves: E[][] = [];
   private count = 0;
+  /** Bumped by every insert and removal, so a paused walk knows its position may have shifted. */
+  private mutations = 0;
 
   constructor(private readonly compare: (a: E, b: E) => number) {}
 
@@ -38,8 +40,18 @@ export class SortedEntries<E> {
     return lo;
   }
 
+  /** Replaces the contents with `entries` (in any order), sorted once instead of inserted one by one. */
+  load(entries: E[]): void {
+    entries.sort(this.compare);
+    this.leaves = [];
+    for (let i = 0; i < entries.length; i += MAX_LEAF / 2) this.leaves.push(entries.slice(i, i + MAX_LEAF / 2));
+    this.count = entries.length;
+    this.mutations++;
+  }
+
   insert(entry: E): void {
     this.count++;
+    this.mutations++;
     if (this.leaves.length === 0) {
       this.leaves.push([entry]);
       return;
@@ -62,19 +74,57 @@ export class SortedEntries<E> {
     leaf.splice(pos, 1);
     if (leaf.length === 0) this.leaves.splice(li, 1);
     this.count--;
+    this.mutations++;
     return true;
   }
 
   /** Yields elements in order, starting at the first one for which `isBefore` is false. */
-  *from(isBefore: (e: E) => boolean): Generator<E> {
-    if (this.leaves.length === 0) return;
-    let li = this.leafFor(isBefore);
-    let pos = SortedEntries.firstNotBefore(this.leaves[li], isBefore);
-    while (li < this.leaves.length) {
-      const leaf = this.leaves[li];
-      for (; pos < leaf.length; pos++) yield leaf[pos];
-      li++;
-      pos = 0;
+  from(isBefore: (e: E) => boolean): Generator<E> {
+    return this.walk(isBefore, false);
+  }
+
+  /** Yields, last first, the elements for which `isBefore` is true (a prefix of the order). */
+  backwardsFrom(isBefore: (e: E) => boolean): Generator<E> {
+    return this.walk(isBefore, true);
+  }
+
+  /**
+   * The walk may be paused between elements (a cursor waiting for getMore) while the set changes.
+   * Leaf positions are then stale, so it finds its place again from the last element it yielded;
+   * the comparator is a total order, so nothing is skipped or repeated.
+   */
+  private *walk(isBefore: (e: E) => boolean, backwards: boolean): Generator<E> {
+    let li = 0;
+    let pos = 0;
+    const seek = (before: (e: E) => boolean) => {
+      if (this.leaves.length === 0) return false;
+      li = this.leafFor(before);
+      pos = SortedEntries.firstNotBefore(this.leaves[li], before);
+      if (backwards) pos--;
+      return true;
+    };
+    if (!seek(isBefore)) return;
+    let seenMutations = this.mutations;
+    for (;;) {
+      if (backwards) {
+        while (pos < 0) {
+          if (--li < 0) return;
+          pos = this.leaves[li].length - 1;
+        }
+      } else {
+        while (li < this.leaves.length && pos >= this.leaves[li].length) {
+          li++;
+          pos = 0;
+        }
+        if (li >= this.leaves.length) return;
+      }
+      const entry = this.leaves[li][pos];
+      yield entry;
+      if (seenMutations !== this.mutations) {
+        seenMutations = this.mutations;
+        // forward: resume at the first element after `entry`; backwards: at the last one before it
+        if (!seek(backwards ? (e) => this.compare(e, entry) < 0 : (e) => this.compare(e, entry) <= 0)) return;
+      } else pos += backwards ? -1 : 1;
     }
   }
 }

@@ -1,5 +1,6 @@
+import { ObjectId } from 'bson';
 import { Query } from 'mingo';
-import { Collection, IndexSpec } from './collection';
+import { Collection, IndexSpec, SortSpec } from './collection';
 import { CommandError, invalidNamespace, writeConflict } from './errors';
 import { compareValues, Doc, idKeyOf, isPlainObject } from './values';
 
@@ -29,6 +30,12 @@ export class Transaction {
   state: TxnState = 'active';
   /** Buffered writes per namespace: id → new image or null (deleted). */
   readonly writes = new Map<string, Map<string, { doc: Doc | null; idValue: unknown }>>();
+  /**
+   * Unique-index keys of the documents this transaction wrote: `ns\0index` → key hash → id. Checking a
+   * new write against them is a lookup; comparing it with every earlier write of the transaction made a
+   * 1000-document insertMany quadratic.
+   */
+  readonly uniqueKeys = new Map<string, Map<string, string>>();
   readonly startedAt = Date.now();
 
   constructor(
@@ -40,25 +47,90 @@ export class Transaction {
 const isSimpleScalar = (v: unknown) =>
   v !== null && v !== undefined && !isPlainObject(v) && !Array.isArray(v) && !(v instanceof RegExp);
 
+/** Values whose idKeyOf is an exact equality key (MongoDB equality, numbers compared across types). */
+const isHashable = (v: unknown) =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof ObjectId || v instanceof Date;
+
 /**
- * A predicate for a filter. Filters made only of top-level equality on scalars (the hot path: lookups by
- * _id or by an indexed key) are matched directly, because building a mingo Query per lookup costs more
- * than the lookup itself; everything else goes through mingo.
+ * A test for `{field: {$in: list}}` on a top-level field. The list is hashed once, so each document
+ * costs one lookup instead of a comparison with every element (mingo's way: 20 ms per query for
+ * 200 ObjectIds over 200 candidates). MongoDB semantics: null matches null and missing, a regex
+ * matches strings, an array value matches when it equals a listed array or any of its elements matches.
+ */
+function inListTest(field: string, list: unknown[]): (doc: Doc) => boolean {
+  const hashed = new Set<string>();
+  const regexes: RegExp[] = [];
+  /** Elements without an exact hash (arrays, documents, Decimal128, binary…), compared one by one. */
+  const unhashed: unknown[] = [];
+  const comparable: unknown[] = [];
+  let matchesNull = false;
+  for (const x of list) {
+    if (x === null) matchesNull = true;
+    else if (x instanceof RegExp) regexes.push(x);
+    else {
+      comparable.push(x);
+      if (isHashable(x)) hashed.add(idKeyOf(x));
+      else unhashed.push(x);
+    }
+  }
+  const equalsAny = (v: unknown, candidates: unknown[]) => candidates.some((x) => compareValues(x, v) === 0);
+  const matchesValue = (v: unknown): boolean => {
+    if (v === null || v === undefined) return matchesNull;
+    if (isHashable(v)) {
+      if (hashed.has(idKeyOf(v)) || (unhashed.length > 0 && equalsAny(v, unhashed))) return true;
+      return typeof v === 'string' && regexes.some((r) => ((r.lastIndex = 0), r.test(v)));
+    }
+    if (v instanceof RegExp) return regexes.some((r) => String(r) === String(v));
+    return equalsAny(v, comparable);
+  };
+  return (doc) => {
+    const v = doc[field];
+    if (Array.isArray(v)) return v.some(matchesValue) || (unhashed.length > 0 && equalsAny(v, unhashed));
+    return matchesValue(v);
+  };
+}
+
+/**
+ * A predicate for a filter. Top-level equality on scalars (lookups by _id or by an indexed key) and
+ * top-level `$in` are matched directly, because building a mingo Query per lookup costs more than the
+ * lookup itself and mingo tests `$in` against the whole list; the rest of the filter goes through mingo.
  */
 export function compileFilter(filter: Doc): { test(doc: Doc): boolean } {
-  const entries = Object.entries(filter);
-  if (entries.every(([k, v]) => !k.startsWith('$') && !k.includes('.') && isSimpleScalar(v))) {
-    const equals = (a: unknown, b: unknown) => a !== undefined && compareValues(a, b) === 0;
-    return {
-      test: (doc) =>
-        entries.every(([k, v]) => {
-          const actual = doc[k];
-          return equals(actual, v) || (Array.isArray(actual) && actual.some((el) => equals(el, v)));
-        }),
-    };
+  const direct: ((doc: Doc) => boolean)[] = [];
+  const rest: Doc = {};
+  const equals = (a: unknown, b: unknown) => a !== undefined && compareValues(a, b) === 0;
+  for (const [k, v] of Object.entries(filter)) {
+    if (k.startsWith('$') || k.includes('.')) rest[k] = v;
+    else if (isSimpleScalar(v))
+      direct.push((doc) => {
+        const actual = doc[k];
+        return equals(actual, v) || (Array.isArray(actual) && actual.some((el) => equals(el, v)));
+      });
+    else if (isPlainObject(v) && Array.isArray(v.$in) && Object.keys(v).every((op) => op.startsWith('$'))) {
+      const { $in, ...others } = v;
+      direct.push(inListTest(k, $in as unknown[]));
+      if (Object.keys(others).length) rest[k] = others;
+    } else rest[k] = v;
   }
-  return new Query(filter, {});
+  const residual = Object.keys(rest).length ? new Query(rest, {}) : undefined;
+  if (!residual) return { test: (doc) => direct.every((t) => t(doc)) };
+  if (direct.length === 0) return residual;
+  return { test: (doc) => direct.every((t) => t(doc)) && residual.test(doc) };
 }
+
+/** One document a reader sees: its id key and its current (or snapshot) image. */
+export interface Match {
+  id: string;
+  doc: Doc;
+}
+
+/** Matching documents, lazily, and whether they already come in the requested sort order. */
+export interface Scan {
+  docs: Iterable<Match>;
+  ordered: boolean;
+}
+
+const keyHash = (key: unknown[]) => key.map(idKeyOf).join('\0');
 
 /** All databases and collections plus the bookkeeping for transactions. */
 export class Storage {
@@ -126,7 +198,7 @@ export class Storage {
       }
     } catch (err) {
       for (const step of undo.reverse()) {
-        if (keepHistory) step.coll.history.pop();
+        if (keepHistory) step.coll.popHistory();
         step.coll.put(step.id, step.before, step.version, false);
       }
       this.version--;
@@ -159,7 +231,7 @@ export class Storage {
   txnWrite(txn: Transaction, coll: Collection, id: string, doc: Doc | null, idValue: unknown): void {
     const lockKey = `${coll.ns}\0${id}`;
     const owner = this.locks.get(lockKey);
-    if ((owner && owner !== txn && owner.state === 'active') || this.changedSince(coll, id, txn.snapshotVersion)) {
+    if ((owner && owner !== txn && owner.state === 'active') || coll.changedSince(id, txn.snapshotVersion)) {
       this.endTransaction(txn, 'aborted');
       throw writeConflict();
     }
@@ -167,25 +239,25 @@ export class Storage {
       // unique constraints against what this transaction sees: committed docs it has not rewritten, and its own writes
       const own = txn.writes.get(coll.ns);
       coll.checkUnique(id, doc, (other) => own?.has(other) ?? false);
-      for (const [otherId, w] of own ?? []) {
-        if (otherId === id || !w.doc) continue;
-        for (const index of coll.secondaryIndexes) {
-          if (!index.spec.unique) continue;
-          for (const key of index.keysOf(doc))
-            if (index.keysOf(w.doc).some((k) => index.compareKeys(k, key) === 0)) throw index.duplicateKeyError(coll.ns, key);
+      for (const index of coll.secondaryIndexes) {
+        if (!index.spec.unique) continue;
+        const slot = `${coll.ns}\0${index.spec.name}`;
+        let keys = txn.uniqueKeys.get(slot);
+        if (!keys) txn.uniqueKeys.set(slot, (keys = new Map()));
+        for (const key of index.keysOf(doc)) {
+          const hash = keyHash(key);
+          const otherId = keys.get(hash);
+          // the entry may be stale (that document was rewritten or deleted since): check its current image
+          const other = otherId !== undefined && otherId !== id ? own?.get(otherId)?.doc : undefined;
+          if (other && index.keysOf(other).some((k) => index.compareKeys(k, key) === 0)) throw index.duplicateKeyError(coll.ns, key);
         }
+        for (const key of index.keysOf(doc)) keys.set(keyHash(key), id);
       }
     }
     this.locks.set(lockKey, txn);
     let writes = txn.writes.get(coll.ns);
     if (!writes) txn.writes.set(coll.ns, (writes = new Map()));
     writes.set(id, { doc, idValue });
-  }
-
-  private changedSince(coll: Collection, id: string, version: number): boolean {
-    const record = coll.docs.get(id);
-    if (record && record.version > version) return true;
-    return coll.history.some((h) => h.id === id && h.version > version);
   }
 
   /** Applies a transaction's writes as one atomic commit. */
@@ -224,44 +296,74 @@ export class Storage {
   private trimHistory(): void {
     let oldest = Infinity;
     for (const t of this.activeTxns) oldest = Math.min(oldest, t.snapshotVersion);
-    for (const colls of this.databases.values())
-      for (const coll of colls.values()) {
-        if (coll.history.length === 0) continue;
-        coll.history = oldest === Infinity ? [] : coll.history.filter((h) => h.version > oldest);
-      }
+    for (const colls of this.databases.values()) for (const coll of colls.values()) if (coll.historyLength) coll.trimHistory(oldest);
   }
 
   /**
    * The documents of a collection that match `filter` as seen by a reader: the latest committed
    * state, or a transaction's snapshot plus its own uncommitted writes.
    */
-  visibleDocs(db: string, name: string, filter: Doc, txn?: Transaction): { id: string; doc: Doc }[] {
+  visibleDocs(db: string, name: string, filter: Doc, txn?: Transaction): Match[] {
+    return [...this.scan(db, name, filter, { txn }).docs];
+  }
+
+  /**
+   * Like visibleDocs, but lazy and, when an index can give it, in `sort` order (then `ordered` is set and
+   * the caller may stop after the first matches). Outside a transaction the iteration may be paused
+   * (a cursor between getMores) and then sees later commits, as MongoDB's cursors without a snapshot do.
+   * Inside a transaction the caller must finish iterating before anything else runs.
+   */
+  scan(db: string, name: string, filter: Doc, options: { txn?: Transaction; sort?: SortSpec } = {}): Scan {
+    const { txn, sort } = options;
     const coll = this.collection(db, name);
     const query = compileFilter(filter);
-    const out: { id: string; doc: Doc }[] = [];
-    if (!txn) {
-      if (!coll) return out;
-      const ids = coll.candidateIds(filter);
-      if (ids) {
-        for (const id of ids) {
-          const record = coll.docs.get(id);
-          if (record && query.test(record.doc)) out.push({ id, doc: record.doc });
-        }
-      } else for (const [id, record] of coll.docs) if (query.test(record.doc)) out.push({ id, doc: record.doc });
-      return out;
-    }
+    const own = txn?.writes.get(`${db}.${name}`);
+    if (!coll) return { docs: txn ? this.ownMatches(own, query) : [], ordered: true };
+    const plan = coll.plan(filter, sort);
+    const changed = txn ? coll.historySince(txn.snapshotVersion) : [];
+    if (!own?.size && changed.length === 0) return { docs: this.planMatches(coll, plan.ids, query, txn?.snapshotVersion), ordered: plan.ordered || !sort };
+    // a transaction that wrote to the collection, or that others committed to since its snapshot:
+    // merge pre-images and own writes with the committed state (unordered; the caller sorts)
     const images = new Map<string, Doc | null>();
-    if (coll) {
-      // pre-images of documents changed after the snapshot win over their current state
-      for (const h of coll.history) if (h.version > txn.snapshotVersion && !images.has(h.id)) images.set(h.id, h.before ?? null);
-      const ids = coll.candidateIds(filter) ?? [...coll.docs.keys()];
-      for (const id of ids) {
-        const record = coll.docs.get(id);
-        if (record && !images.has(id) && record.version <= txn.snapshotVersion) images.set(id, record.doc);
-      }
+    const snapshot = txn!.snapshotVersion;
+    if (plan.pointIds) {
+      for (const id of plan.pointIds)
+        if (coll.changedSince(id, snapshot)) {
+          const pre = changed.find((h) => h.id === id);
+          if (pre) images.set(id, pre.before ?? null);
+        }
+    } else for (const h of changed) if (!images.has(h.id)) images.set(h.id, h.before ?? null);
+    for (const id of plan.ids) {
+      const record = coll.docs.get(id);
+      if (record && !images.has(id) && record.version <= snapshot) images.set(id, record.doc);
     }
-    for (const [id, w] of txn.writes.get(`${db}.${name}`) ?? []) images.set(id, w.doc);
-    for (const [id, doc] of images) if (doc && query.test(doc)) out.push({ id, doc });
+    if (own) {
+      if (plan.pointIds) for (const id of plan.pointIds) {
+        const w = own.get(id);
+        if (w) images.set(id, w.doc);
+      }
+      else for (const [id, w] of own) images.set(id, w.doc);
+    }
+    const out: Match[] = [];
+    for (const [id, doc] of images) {
+      coll.docsExamined++;
+      if (doc && query.test(doc)) out.push({ id, doc });
+    }
+    return { docs: out, ordered: !sort };
+  }
+
+  private *planMatches(coll: Collection, ids: Iterable<string>, query: { test(doc: Doc): boolean }, snapshot?: number): Generator<Match> {
+    for (const id of ids) {
+      const record = coll.docs.get(id);
+      if (!record || (snapshot !== undefined && record.version > snapshot)) continue;
+      coll.docsExamined++;
+      if (query.test(record.doc)) yield { id, doc: record.doc };
+    }
+  }
+
+  private ownMatches(own: Map<string, { doc: Doc | null }> | undefined, query: { test(doc: Doc): boolean }): Match[] {
+    const out: Match[] = [];
+    for (const [id, w] of own ?? []) if (w.doc && query.test(w.doc)) out.push({ id, doc: w.doc });
     return out;
   }
 }

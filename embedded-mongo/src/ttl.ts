@@ -1,3 +1,4 @@
+import { entryId } from './collection';
 import { Storage } from './storage';
 import { compareValues, Doc } from './values';
 
@@ -15,11 +16,12 @@ export function sweepExpiredDocuments(storage: Storage, now = Date.now()): numbe
         const direction = index.fields[0].direction;
         const start = direction === 1 ? new Date(-8.64e15) : new Date(cutoff);
         const expired: { id: string; doc: Doc }[] = [];
-        for (const entry of index.entries.from((e) => compareValues(e.key[0], start) * direction < 0)) {
-          const value = entry.key[0];
+        for (const entry of index.entries.from((e) => compareValues(e[0], start) * direction < 0)) {
+          const value = entry[0];
           if (!(value instanceof Date) || value.getTime() > cutoff) break;
-          const record = coll.docs.get(entry.id);
-          if (record && !expired.some((x) => x.id === entry.id)) expired.push({ id: entry.id, doc: record.doc });
+          const id = entryId(entry);
+          const record = coll.docs.get(id);
+          if (record && !expired.some((x) => x.id === id)) expired.push({ id, doc: record.doc });
         }
         for (const { id, doc } of expired) {
           // a document held by an open transaction is left for the next sweep

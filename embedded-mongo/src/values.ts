@@ -3,7 +3,7 @@ import { Binary, Decimal128, EJSON, Long, MaxKey, MinKey, ObjectId, Timestamp } 
 export type Doc = Record<string, unknown>;
 
 /** Rank of each BSON type in MongoDB's cross-type comparison order. */
-function typeRank(v: unknown): number {
+export function typeRank(v: unknown): number {
   if (v === undefined || v === null) return 2;
   switch (typeof v) {
     case 'number':
@@ -86,8 +86,13 @@ export function compareValues(a: unknown, b: unknown): number {
       for (let i = 0; i < ba.length; i++) if (ba[i] !== bb[i]) return ba[i] - bb[i];
       return 0;
     }
-    case 8:
-      return cmp((a as ObjectId).toHexString(), (b as ObjectId).toHexString());
+    case 8: {
+      // bson keeps an ObjectId as four 24-bit integers; comparing them avoids building two hex strings
+      const x = a as unknown as ObjectIdWords;
+      const y = b as unknown as ObjectIdWords;
+      if (typeof x.i0 !== 'number' || typeof y.i0 !== 'number') return cmp((a as ObjectId).toHexString(), (b as ObjectId).toHexString());
+      return x.i0 - y.i0 || x.i1 - y.i1 || x.i2 - y.i2 || x.i3 - y.i3;
+    }
     case 9:
       return cmp(Number(a), Number(b));
     case 10:
@@ -101,13 +106,34 @@ export function compareValues(a: unknown, b: unknown): number {
   }
 }
 
+/** The internal fields of a bson 7 ObjectId (12 bytes as four big-endian 24-bit integers). */
+interface ObjectIdWords {
+  i0: number;
+  i1: number;
+  i2: number;
+  i3: number;
+}
+
+/**
+ * 'o' and the 12 bytes of an ObjectId as one flat 13-character string. Concatenating 'o' with the hex
+ * string made a 25-character rope plus its flattened copy (about 80 bytes per document, held by the
+ * document map and every index entry); this is 32 bytes, and sorts like the hex string.
+ */
+function objectIdKey(id: ObjectId): string {
+  const { i0, i1, i2, i3 } = id as unknown as ObjectIdWords;
+  return String.fromCharCode(
+    111, (i0 >>> 16) & 0xff, (i0 >>> 8) & 0xff, i0 & 0xff, (i1 >>> 16) & 0xff, (i1 >>> 8) & 0xff, i1 & 0xff,
+    (i2 >>> 16) & 0xff, (i2 >>> 8) & 0xff, i2 & 0xff, (i3 >>> 16) & 0xff, (i3 >>> 8) & 0xff, i3 & 0xff,
+  );
+}
+
 /**
  * A string that identifies an _id value the way MongoDB compares _ids for equality
  * (1, 1.0 and Long(1) are the same _id). Used as the primary key of the document map.
  */
 export function idKeyOf(id: unknown): string {
   if (typeof id === 'string') return 's' + id;
-  if (id instanceof ObjectId) return 'o' + id.toHexString();
+  if (id instanceof ObjectId) return typeof (id as unknown as ObjectIdWords).i0 === 'number' ? objectIdKey(id) : 'o' + id.toHexString();
   if (typeof id === 'number' || id instanceof Long || id instanceof Decimal128) return 'n' + String(toNumber(id));
   if (id instanceof Date) return 'd' + id.getTime();
   if (id === null || id === undefined) return 'z';

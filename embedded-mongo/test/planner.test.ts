@@ -1,6 +1,14 @@
+import { ObjectId } from 'bson';
+import { Query } from 'mingo';
 import { Collection } from '../src/collection';
+import { compileFilter, Storage } from '../src/storage';
 
 // Unit test of the embedded query planner: indexed lookups must not visit the whole collection.
+
+const idsOf = (coll: Collection, filter: Record<string, unknown>) => {
+  const plan = coll.plan(filter);
+  return plan.fullScan ? undefined : [...plan.ids];
+};
 
 describe('index-backed candidate selection', () => {
   const coll = new Collection('db', 'people');
@@ -9,22 +17,120 @@ describe('index-backed candidate selection', () => {
   for (let i = 0; i < 2000; i++) coll.put(`n${i}`, { _id: i, age: i % 100, city: i % 2 ? 'Oslo' : 'Rome', note: `n${i}` }, 1, false);
 
   test('equality on an indexed field yields only the matching ids', () => {
-    expect(coll.candidateIds({ age: 42 })).toHaveLength(20);
+    expect(idsOf(coll, { age: 42 })).toHaveLength(20);
   });
 
   test('ranges and $in scan only their part of the index', () => {
-    expect(coll.candidateIds({ age: { $gte: 10, $lt: 12 } })).toHaveLength(60); // inclusive bounds; the filter trims the rest
-    expect(coll.candidateIds({ age: { $in: [1, 2, 3] } })).toHaveLength(60);
+    expect(idsOf(coll, { age: { $gte: 10, $lt: 12 } })).toHaveLength(60); // inclusive bounds; the filter trims the rest
+    expect(idsOf(coll, { age: { $in: [1, 2, 3] } })).toHaveLength(60);
+    expect(idsOf(coll, { age: { $in: [3, 1, 3, 2, 1] } })).toHaveLength(60); // repeated values are walked once
   });
 
   test('compound prefix equality plus a range on the next field', () => {
-    const ids = coll.candidateIds({ city: 'Oslo', age: { $gt: 97 } })!;
+    const ids = idsOf(coll, { city: 'Oslo', age: { $gt: 97 } })!;
     expect(ids.length).toBeLessThanOrEqual(40);
     expect(ids.length).toBeGreaterThan(0);
   });
 
-  test('_id equality uses the document map; unindexed filters need a scan', () => {
-    expect(coll.candidateIds({ _id: 5 })).toEqual(['n5']);
-    expect(coll.candidateIds({ note: 'n5' })).toBeUndefined();
+  test('_id equality and $in use the document map; unindexed filters need a scan', () => {
+    expect(idsOf(coll, { _id: 5 })).toEqual(['n5']);
+    expect(idsOf(coll, { _id: { $in: [5, 7, 5, 7.0] } })).toEqual(['n5', 'n7']);
+    expect(idsOf(coll, { note: 'n5' })).toBeUndefined();
+  });
+
+  test('a one-sided range stays within its type bracket', () => {
+    const mixed = new Collection('db', 'mixed');
+    mixed.addIndex({ v: 2, key: { v: 1 }, name: 'v_1' });
+    for (let i = 0; i < 100; i++) mixed.put(`n${i}`, { _id: i, v: i % 2 ? i : `s${i}` }, 1, false);
+    expect(idsOf(mixed, { v: { $gt: 90 } })).toHaveLength(5); // 91..99 odd; the 50 strings sort after numbers and are not visited
+    expect(idsOf(mixed, { v: { $lt: 5 } })).toHaveLength(3); // 1, 3 and the bound itself: bounds are inclusive
+  });
+});
+
+describe('index walks in sort order', () => {
+  const coll = new Collection('db', 'coupons');
+  coll.addIndex({ v: 2, key: { memberId: 1, createdAt: -1, _id: -1 }, name: 'member_created' });
+  for (let i = 0; i < 5000; i++) coll.put(`n${String(i).padStart(5, '0')}`, { _id: i, memberId: i % 10, createdAt: new Date(1e12 + (i % 1000) * 1000) }, 1, false);
+
+  test('a range on _id sorted by _id walks the _id order from the bound', () => {
+    const plan = coll.plan({ _id: { $gt: 100, $lte: 4000 } }, [['_id', 1]]);
+    expect(plan.ordered).toBe(true);
+    const first = [];
+    for (const id of plan.ids) if (first.push(id) === 3) break;
+    expect(first).toEqual(['n00100', 'n00101', 'n00102']); // from the (inclusive) bound; the filter drops 100
+    const backwards = coll.plan({ _id: { $lte: 9 } }, [['_id', -1]]);
+    expect([...backwards.ids]).toEqual(['n00009', 'n00008', 'n00007', 'n00006', 'n00005', 'n00004', 'n00003', 'n00002', 'n00001', 'n00000']);
+  });
+
+  test('equality prefix then sort on the next fields of a compound index (the paged-list shape)', () => {
+    const plan = coll.plan({ memberId: 3 }, [['createdAt', -1], ['_id', -1]]);
+    expect(plan.ordered).toBe(true);
+    const reversed = coll.plan({ memberId: 3 }, [['createdAt', 1], ['_id', 1]]);
+    expect(reversed.ordered).toBe(true);
+    const walked = [...plan.ids];
+    expect(walked).toHaveLength(500);
+    expect([...reversed.ids]).toEqual([...walked].reverse());
+    // a sort the index cannot give is not claimed as ordered
+    expect(coll.plan({ memberId: 3 }, [['createdAt', -1], ['_id', 1]]).ordered).toBe(false);
+  });
+
+  test('a walk paused while the index changes resumes after the last id it gave', () => {
+    const plan = coll.plan({ memberId: 4 }, [['createdAt', -1], ['_id', -1]]);
+    const it = plan.ids[Symbol.iterator]();
+    const seen = [it.next().value, it.next().value];
+    coll.put('n99999', { _id: 99999, memberId: 4, createdAt: new Date(0) }, 2, false); // lands at the end of this walk
+    coll.put(seen[0], null, 2, false);
+    const rest: string[] = [];
+    for (let r = it.next(); !r.done; r = it.next()) rest.push(r.value);
+    expect(new Set([...seen, ...rest]).size).toBe(seen.length + rest.length);
+    expect(rest).toHaveLength(499);
+    expect(rest[rest.length - 1]).toBe('n99999');
+  });
+});
+
+describe('lazy scans and hashed $in', () => {
+  const storage = new Storage();
+  const coll = storage.ensureCollection('db', 'members');
+  coll.addIndex({ v: 2, key: { memberId: 1, createdAt: -1, _id: -1 }, name: 'member_created' });
+  coll.addIndex({ v: 2, key: { code: 1 }, name: 'code_1' });
+  storage.commit(Array.from({ length: 3000 }, (_, i) => ({ db: 'db', coll: 'members', id: `n${i}`, idValue: i, doc: { _id: i, memberId: i % 3, createdAt: new Date(i), code: `c${i}` } })));
+
+  test('a sorted, limited read examines only the documents it returns', () => {
+    coll.docsExamined = 0;
+    const scan = storage.scan('db', 'members', { memberId: 1 }, { sort: [['createdAt', -1], ['_id', -1]] });
+    expect(scan.ordered).toBe(true);
+    const first: number[] = [];
+    for (const m of scan.docs) if (first.push(m.doc._id as number) === 20) break;
+    expect(first[0]).toBe(2998);
+    expect(coll.docsExamined).toBe(20);
+  });
+
+  test('$in on _id or an indexed field examines one document per listed value', () => {
+    coll.docsExamined = 0;
+    const wanted = Array.from({ length: 200 }, (_, i) => i * 7);
+    expect(storage.visibleDocs('db', 'members', { _id: { $in: wanted } })).toHaveLength(200);
+    expect(coll.docsExamined).toBe(200);
+    coll.docsExamined = 0;
+    expect(storage.visibleDocs('db', 'members', { code: { $in: wanted.map((i) => `c${i}`) }, createdAt: { $gte: new Date(0) } })).toHaveLength(200);
+    expect(coll.docsExamined).toBe(200);
+  });
+
+  test('the hashed $in test answers as mingo does', () => {
+    const docs: Record<string, unknown>[] = [
+      { a: 1 }, { a: 1.0 }, { a: 2 }, { a: null }, {}, { a: [1, 5] }, { a: [] }, { a: [null] }, { a: 'abc' }, { a: 'xbz' },
+      { a: new ObjectId('64b000000000000000000001') }, { a: new Date(5) }, { a: { x: 1 } }, { a: true }, { a: '1' },
+    ];
+    const lists: unknown[][] = [
+      [1], [null], [1, null], [/^a/], ['abc', /z$/], [{ x: 1 }], [new ObjectId('64b000000000000000000001')], [new Date(5)], [true, '1'], [],
+    ];
+    for (const list of lists) {
+      const ours = compileFilter({ a: { $in: list } });
+      const theirs = new Query({ a: { $in: list } }, {});
+      for (const doc of docs) expect([list, doc, ours.test(doc)]).toEqual([list, doc, theirs.test(doc)]);
+    }
+    // where mingo differs from MongoDB, MongoDB wins: an element of an array value that equals a listed array matches
+    expect(compileFilter({ a: { $in: [[1, 5]] } }).test({ a: [[1, 5]] })).toBe(true);
+    expect(compileFilter({ a: { $in: [[1, 5]] } }).test({ a: [1, 5] })).toBe(true);
+    expect(compileFilter({ a: { $in: [[1, 5]] } }).test({ a: [5, 1] })).toBe(false);
   });
 });
