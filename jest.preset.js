@@ -1,6 +1,6 @@
 // One transform for every workspace: swc strips types (tsc checks them separately) and turns ESM into
 // CommonJS, including the few ESM-only packages under node_modules listed in esmPackages.
-const esmPackages = ['mingo'];
+const esmPackages = ['mingo', 'agenda', '@agendajs/mongo-backend'];
 module.exports = {
   testEnvironment: 'node',
   transform: {

@@ -10,6 +10,7 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { createEmulator, EMULATOR_PREFIX, type WeChatEmulator } from './emulator';
 import { createWeChatPayClient } from './modules/payments/client';
+import { startScheduler } from './jobs/scheduler';
 import { createServices, type Clock, type Services } from './services';
 import { MongoAccessTokenCache, WeChatClient } from './wechat';
 
@@ -33,6 +34,8 @@ export interface StartOptions {
   codeStepSeconds?: number;
   /** Mount the WeChat emulator and point the WeChat clients at it (default: in demo mode). Tests set it. */
   emulator?: boolean;
+  /** Run the background jobs on their schedules (default: on, except when NODE_ENV is test). */
+  jobs?: boolean;
 }
 
 export interface RunningMembercard {
@@ -115,6 +118,10 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
     services.messaging.onSubscriptionsAccepted = async (openid, templateIds) => {
       await fetch(grants, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid, templateIds }) });
     };
+  }
+  if (options.jobs ?? config.env !== 'test') {
+    const scheduler = await startScheduler({ services, connection, logger });
+    cleanups.unshift(() => scheduler.stop());
   }
 
   const { app } = createApp({

@@ -3,6 +3,8 @@ import { activityRoutes } from './modules/activities/routes';
 import { couponRoutes } from './modules/coupons/routes';
 import { memberRoutes } from './modules/members/routes';
 import { paymentRoutes } from './modules/payments/routes';
+import { pointsRoutes } from './modules/points/routes';
+import { purchaseRoutes } from './modules/purchases/routes';
 import { redemptionCodeRoutes } from './modules/redemption-codes/routes';
 import { staffRoutes } from './modules/staff/routes';
 import { automationRoutes } from './modules/automation/routes';
@@ -14,5 +16,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...staffRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services)];
+  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services)];
 }

@@ -14,7 +14,12 @@ import { RedemptionService } from './modules/coupons/redemptions';
 import { CouponsService } from './modules/coupons/service';
 import { memberModel } from './modules/members/model';
 import { MembersService, type WeChatIdentityApi } from './modules/members/service';
-import { ledgerModel, lotModel } from './modules/points/model';
+import { expiryWarningModel, ledgerModel, lotModel } from './modules/points/model';
+import { PointsExpiry } from './modules/points/expiry';
+import { PointsService } from './modules/points/service';
+import { purchaseModel, tierReviewModel } from './modules/purchases/model';
+import { PurchasesService } from './modules/purchases/service';
+import { TiersService } from './modules/purchases/tiers';
 import { codeBatchModel, redemptionCodeModel } from './modules/redemption-codes/model';
 import { CLAIM_LIMITS, RedemptionCodesService } from './modules/redemption-codes/service';
 import { PointsLedger } from './modules/points/ledger';
@@ -33,7 +38,6 @@ import { DashboardService } from './modules/dashboard/service';
 import { marketingSettingsModel, messageCapModel, messageModel, subscribeQuotaModel } from './modules/messaging/model';
 import { NoticeDispatcher } from './modules/messaging/notices';
 import { MessagingService, type SubscribeMessageApi, type SubscribeTemplates } from './modules/messaging/service';
-
 
 /** A clock every service reads, so tests can move time (expiry, windows) without waiting. */
 export interface Clock {
@@ -58,6 +62,9 @@ export function createModels(connection: mongoose.Connection) {
     members: memberModel(connection),
     ledger: ledgerModel(connection),
     lots: lotModel(connection),
+    expiryWarnings: expiryWarningModel(connection),
+    purchases: purchaseModel(connection),
+    tierReviews: tierReviewModel(connection),
     staff: staffModel(connection),
     stores: storeModel(connection),
     audit: auditModel(connection),
@@ -114,6 +121,11 @@ export function createServices(deps: ServiceDeps) {
     codeStepSeconds: deps.codeStepSeconds,
   });
   const counter = new CounterService(members);
+  const pointsExpiry = new PointsExpiry({ ledger, lots: models.lots, warnings: models.expiryWarnings, now });
+  const points = new PointsService({ connection, ledger, entries: models.ledger, members: models.members, settings, staff, audit });
+  const purchases = new PurchasesService({ connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now });
+  const tiers = new TiersService({ connection, members: models.members, reviews: models.tierReviews, purchases, settings, audit, now });
+  members.extensions.counterHistory = (memberId) => purchases.counterHistory(memberId);
   const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, counts: models.couponMemberCounts, members: models.members, now });
   const coupons = new CouponsService({ connection, templates: models.couponTemplates, coupons: models.coupons, issuer, members, audit, now, codeStepSeconds: deps.codeStepSeconds });
   const redemptions = new RedemptionService({ connection, coupons: models.coupons, redemptions: models.redemptions, members, audit, now });
@@ -150,7 +162,7 @@ export function createServices(deps: ServiceDeps) {
   const dashboard = new DashboardService({
     members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, campaigns, automation, dashboard };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, campaigns, automation, dashboard };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -5,12 +5,18 @@ import type { Services } from '../services';
 // must be safe to repeat (each does its work through conditional updates or unique keys), because a
 // job interrupted by a crash is run again.
 
+/** What the scheduler hands a running job. */
+export interface JobContext {
+  /** Extends this run's lock; a job working through batches calls it between batches. */
+  touch(): Promise<void>;
+}
+
 export interface JobDefinition {
   name: string;
-  /** How often it runs, e.g. '5 minutes', '1 day'. */
+  /** How often it runs: an interval ('5 minutes', '1 day') or a cron line read in China time ('0 3 1 1 *'). */
   every: string;
   description: string;
-  run(services: Services): Promise<{ processed: number }>;
+  run(services: Services, context?: JobContext): Promise<{ processed: number }>;
 }
 
 export const JOBS: JobDefinition[] = [
@@ -31,6 +37,30 @@ export const JOBS: JobDefinition[] = [
     every: '1 minute',
     description: 'Payments whose notification never came are queried and settled; failed closes and refunds are retried.',
     run: (services) => services.payments.settleStalePayments(),
+  },
+  {
+    name: 'points-expiry',
+    every: '15 minutes',
+    description: 'What is left of each lot past its expiry becomes an expiry entry (balance, lot and ledger in one transaction).',
+    run: async (services, context) => ({ processed: await services.pointsExpiry.expireDue({ touch: context?.touch }) }),
+  },
+  {
+    name: 'points-expiry-warnings',
+    every: '1 day',
+    description: 'Points due to expire within 30 days are recorded, one record per member per expiry date, for the expiry notice.',
+    run: async (services) => ({ processed: await services.pointsExpiry.recordWarnings(30) }),
+  },
+  {
+    name: 'spend-window',
+    every: '1 hour',
+    description: 'Purchases older than 12 months leave the members’ qualifying spend (spend12mFen).',
+    run: async (services, context) => ({ processed: await services.purchases.ageOutSpend({ touch: context?.touch }) }),
+  },
+  {
+    name: 'tier-review',
+    every: '0 3 1 1 *',
+    description: 'The yearly tier review at 03:00 on 1 January (China time): each member gets the tier their trailing spend earns, at most one tier down.',
+    run: async (services, context) => ({ processed: await services.tiers.review({ touch: context?.touch }) }),
   },
   {
     name: 'campaign-push',

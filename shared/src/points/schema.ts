@@ -4,7 +4,7 @@ import { TierCodeSchema, TierRefSchema } from '../tiers/schema';
 import { MultiplierSchema } from './multiplier';
 
 export const LedgerSourceSchema = z
-  .enum(['purchase', 'redemption', 'exchange', 'bonus', 'adjustment', 'expiry', 'reversal'])
+  .enum(['purchase', 'redemption', 'exchange', 'bonus', 'adjustment', 'expiry', 'reversal', 'attendance', 'code'])
   .meta({ id: 'LedgerSource', description: 'What caused a points change.' });
 export type LedgerSource = z.infer<typeof LedgerSourceSchema>;
 
@@ -17,6 +17,7 @@ export const LedgerEntrySchema = z
     source: LedgerSourceSchema,
     createdAt: IsoDateTimeSchema,
     expiresAt: IsoDateTimeSchema.optional().describe('For earnings: when what is left of this lot expires.'),
+    shortfall: z.number().int().min(0).optional().describe('For reversals: the points the balance could not cover.'),
   })
   .meta({ id: 'LedgerEntry', description: 'One append-only points ledger entry.' });
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
@@ -63,6 +64,42 @@ export const PurchaseAnswerSchema = z
   .object({ pointsEarned: z.number().int().min(0), pointsBalance: z.number().int().min(0), tier: TierRefSchema })
   .meta({ id: 'PurchaseAnswer' });
 export type PurchaseAnswer = z.infer<typeof PurchaseAnswerSchema>;
+
+export const PurchaseStatusSchema = z.enum(['booked', 'reversed']).meta({ id: 'PurchaseStatus' });
+
+export const PurchaseSchema = z
+  .object({
+    id: IdSchema,
+    memberId: IdSchema,
+    orderNo: OrderNoSchema,
+    storeId: IdSchema,
+    amountFen: FenSchema,
+    pointsEarned: z.number().int().min(0),
+    status: PurchaseStatusSchema,
+    lines: z.array(PurchaseLineSchema),
+    createdAt: IsoDateTimeSchema,
+    reversal: z
+      .object({
+        reason: z.string(),
+        pointsTakenBack: z.number().int().min(0),
+        shortfall: z.number().int().min(0).describe('Points earned by the purchase that the balance could no longer cover.'),
+        at: IsoDateTimeSchema,
+      })
+      .nullable(),
+  })
+  .meta({ id: 'Purchase', description: 'One recorded purchase with its lines, as kept for the counter view and segments.' });
+export type Purchase = z.infer<typeof PurchaseSchema>;
+export const PurchasePageSchema = pageOf(PurchaseSchema).meta({ id: 'PurchasePage' });
+
+export const PurchaseReversalBodySchema = z
+  .strictObject({ reason: z.string().trim().min(1).max(200) })
+  .meta({ id: 'PurchaseReversalBody', description: 'A manager reverses a purchase of their store within 24 hours.' });
+export type PurchaseReversalBody = z.infer<typeof PurchaseReversalBodySchema>;
+
+export const PurchaseReversalAnswerSchema = z
+  .object({ purchase: PurchaseSchema, pointsTakenBack: z.number().int().min(0), shortfall: z.number().int().min(0), pointsBalance: z.number().int().min(0) })
+  .meta({ id: 'PurchaseReversalAnswer' });
+export type PurchaseReversalAnswer = z.infer<typeof PurchaseReversalAnswerSchema>;
 
 export const PointsExchangeBodySchema = z
   .strictObject({ templateId: IdSchema })

@@ -52,3 +52,15 @@ export const TierProgressSchema = z
   })
   .meta({ id: 'TierProgress', description: 'How far the member is from the next tier.' });
 export type TierProgress = z.infer<typeof TierProgressSchema>;
+
+/** GET /tiers: the ladder for the card, lowest tier first. */
+export const TierListSchema = z
+  .object({ items: z.array(TierDefinitionSchema), nextCursor: z.null() })
+  .meta({ id: 'TierList', description: 'Every tier with its threshold, multiplier and benefits, lowest first.' });
+export type TierList = z.infer<typeof TierListSchema>;
+
+/** GET and PUT /admin/tiers: the whole ladder is replaced at once, so thresholds are checked together. */
+export const TierLadderBodySchema = z
+  .strictObject({ tiers: TierLadderSchema })
+  .meta({ id: 'TierLadderBody', description: 'The tier ladder HQ edits as one document.' });
+export type TierLadderBody = z.infer<typeof TierLadderBodySchema>;

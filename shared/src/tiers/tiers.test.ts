@@ -1,5 +1,5 @@
 import { TierLadderSchema } from './schema';
-import { DEFAULT_TIERS, reviewTier, tierForSpend, tierProgress } from './tiers';
+import { DEFAULT_TIERS, reviewTier, spendWindowStart, tierAfterPurchase, tierForSpend, tierProgress, tierReviewYear } from './tiers';
 
 describe('default tiers', () => {
   it('given the defaults, then they form a valid ladder: silver 0, gold 200000 ×1.5, platinum 1000000 ×2', () => {
@@ -73,5 +73,38 @@ describe('reviewTier', () => {
 
   it('given a tier code that no longer exists, then the spend decides', () => {
     expect(reviewTier(DEFAULT_TIERS, 'diamond', 250_000).code).toBe('gold');
+  });
+});
+
+describe('tierAfterPurchase', () => {
+  it('given a purchase that crosses the gold threshold, then the member is gold at once', () => {
+    expect(tierAfterPurchase(DEFAULT_TIERS, 'silver', 200_000).code).toBe('gold');
+  });
+  it('given a purchase that jumps two thresholds, then the member lands on the tier the spend earns', () => {
+    expect(tierAfterPurchase(DEFAULT_TIERS, 'silver', 1_200_000).code).toBe('platinum');
+  });
+  it('given a platinum member whose trailing spend is low, then a purchase never downgrades', () => {
+    expect(tierAfterPurchase(DEFAULT_TIERS, 'platinum', 10_000).code).toBe('platinum');
+  });
+  it('given a tier HQ has since removed, then the spend decides', () => {
+    expect(tierAfterPurchase(DEFAULT_TIERS, 'diamond', 10_000).code).toBe('silver');
+  });
+});
+
+describe('spendWindowStart', () => {
+  it('given 20:00 on 15 March 2026 in China, then the window opens at 20:00 on 15 March 2025 in China', () => {
+    expect(spendWindowStart(new Date('2026-03-15T12:00:00Z')).toISOString()).toBe('2025-03-15T12:00:00.000Z');
+  });
+  it('given 01:00 on 1 March in China (still February in UTC), then the China calendar decides', () => {
+    expect(spendWindowStart(new Date('2026-02-28T17:00:00Z')).toISOString()).toBe('2025-02-28T17:00:00.000Z');
+  });
+  it('given 29 February 2028, then it looks back to 28 February 2027 at the same time of day', () => {
+    expect(spendWindowStart(new Date('2028-02-29T02:00:00Z')).toISOString()).toBe('2027-02-28T02:00:00.000Z');
+  });
+});
+
+describe('tierReviewYear', () => {
+  it('given 00:30 on 1 January 2027 in China (still 2026 in UTC), then it is review year 2027', () => {
+    expect(tierReviewYear(new Date('2026-12-31T16:30:00Z'))).toBe(2027);
   });
 });

@@ -1,3 +1,4 @@
+import { chinaCalendarDate, DAY_MS, endOfChinaMonth } from '../common/china-time';
 import type { TierDefinition, TierProgress } from './schema';
 
 /** The programme's tiers until HQ edits them: thresholds are qualifying spend over the trailing 12 months. */
@@ -53,6 +54,38 @@ export function reviewTier(tiers: readonly TierDefinition[], currentTier: string
   if (currentRank < 0) return earned; // a tier HQ has since removed: the spend decides
   const earnedRank = ladder.indexOf(earned);
   return earnedRank >= currentRank ? earned : ladder[currentRank - 1]!;
+}
+
+/**
+ * The tier right after a purchase brought the qualifying spend to `spendFen`: the tier that spend earns when
+ * it is above the current one, else the current tier (purchases only ever upgrade; downgrades wait for the
+ * yearly review).
+ */
+export function tierAfterPurchase(tiers: readonly TierDefinition[], currentTier: string, spendFen: number): TierDefinition {
+  const ladder = lowestFirst(tiers);
+  const earned = tierForSpend(ladder, spendFen);
+  const current = ladder.find((tier) => tier.code === currentTier);
+  if (!current) return earned;
+  return ladder.indexOf(earned) > ladder.indexOf(current) ? earned : current;
+}
+
+/**
+ * The start of the trailing 12-month window that qualifying spend is counted over: the same moment twelve
+ * calendar months earlier, on China's calendar (a purchase at 20:00 on 15 March 2025 counts until 20:00 on
+ * 15 March 2026). A day the earlier month lacks is clamped: 29 February 2028 looks back to 28 February 2027.
+ */
+export function spendWindowStart(now: Date): Date {
+  const { year, month, day } = chinaCalendarDate(now);
+  const daysInMonth = new Date(Date.UTC(year - 1, month, 0)).getUTCDate();
+  const startOfToday = endOfChinaMonth(year, month - 1).getTime() + 1 + (day - 1) * DAY_MS;
+  const timeOfDay = now.getTime() - startOfToday;
+  const startOfThatDay = endOfChinaMonth(year - 1, month - 1).getTime() + 1 + (Math.min(day, daysInMonth) - 1) * DAY_MS;
+  return new Date(startOfThatDay + timeOfDay);
+}
+
+/** The yearly tier review runs once per calendar year in China: the year an instant belongs to. */
+export function tierReviewYear(now: Date): number {
+  return chinaCalendarDate(now).year;
 }
 
 function lowestFirst(tiers: readonly TierDefinition[]): TierDefinition[] {

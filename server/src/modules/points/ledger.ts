@@ -1,9 +1,9 @@
-import { ErrorCode, lotExpiry, planSpend } from '@membercard/shared';
+import { ErrorCode, lotExpiry, planSpend, pointsExpiringSoon } from '@membercard/shared';
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
 import { AppError } from '../../lib/errors';
 import { inTransaction } from '../../lib/transactions';
-import type { memberModel } from '../members/model';
+import type { MemberDoc, memberModel } from '../members/model';
 import type { LedgerEntry, LedgerSource, PointsLot, ledgerModel, lotModel } from './model';
 
 // The points ledger. Every change is one MongoDB transaction that inserts the ledger entry, moves the
@@ -12,6 +12,10 @@ import type { LedgerEntry, LedgerSource, PointsLot, ledgerModel, lotModel } from
 // tricks because the three live in three collections and each must stay queryable on its own (the
 // ledger pages by member, lots by expiry date). Each entry's idempotency key is unique, so a retried
 // or duplicated request finds the entry already booked and books nothing.
+//
+// Other modules never touch pointsBalance or the lots themselves: they call earn / spend / takeBack here,
+// passing their transaction's session so their own writes commit or abort with the points. A purchase,
+// which moves spend12mFen and the tier with the balance, uses earnWith to do it in the same member update.
 
 export interface PointsChange {
   memberId: string | Types.ObjectId;
@@ -22,6 +26,20 @@ export interface PointsChange {
   storeId?: string | null;
   actorId?: string | null;
   session?: ClientSession;
+  /**
+   * The caller books a record of its own under a unique key in the same transaction (a purchase's
+   * (storeId, orderNo)), which already makes the change once-only, so the lookup of an earlier entry under
+   * this key is skipped. The ledger's unique key still refuses a second booking.
+   */
+  knownNew?: boolean;
+}
+
+/** Other member fields a caller changes in the same update as the balance. */
+export interface MemberPatch {
+  /** Conditions besides `_id` and `status: 'active'`; when they no longer hold, nothing is written. */
+  filter?: Record<string, unknown>;
+  inc?: Record<string, number>;
+  set?: Record<string, unknown>;
 }
 
 interface Deps {
@@ -37,16 +55,33 @@ export class PointsLedger {
 
   /** Adds points as a new lot expiring at the end of the 12th month after this one. */
   async earn(change: PointsChange): Promise<LedgerEntry> {
+    const booked = await this.earnWith(change, {});
+    if (!booked) throw new AppError(ErrorCode.NOT_FOUND, 'No such member.');
+    return booked.entry;
+  }
+
+  /**
+   * earn, moving other member fields in the same update as the balance. Answers null, having written
+   * nothing, when the member is not active or no longer matches `patch.filter`: the caller re-reads and
+   * decides again. `member` is the member after the update (absent when the entry was booked before).
+   */
+  async earnWith(change: PointsChange, patch: MemberPatch): Promise<{ entry: LedgerEntry; member?: MemberDoc } | null> {
     assertPositive(change.amount);
     const { members, ledger, lots, connection, now } = this.deps;
     return inTransaction(connection, change.session, async (session) => {
-      const existing = await ledger.findOne({ idempotencyKey: change.idempotencyKey }).session(session).lean<LedgerEntry>();
-      if (existing) return existing;
+      if (!change.knownNew) {
+        const existing = await ledger.findOne({ idempotencyKey: change.idempotencyKey }).session(session).lean<LedgerEntry>();
+        if (existing) return { entry: existing };
+      }
       const at = now();
       const member = await members
-        .findOneAndUpdate({ _id: change.memberId, status: 'active' }, { $inc: { pointsBalance: change.amount } }, { returnDocument: 'after', session })
-        .lean();
-      if (!member) throw new AppError(ErrorCode.NOT_FOUND, 'No such member.');
+        .findOneAndUpdate(
+          { ...patch.filter, _id: change.memberId, status: 'active' },
+          { $inc: { ...patch.inc, pointsBalance: change.amount }, ...(patch.set ? { $set: patch.set } : {}) },
+          { returnDocument: 'after', session },
+        )
+        .lean<MemberDoc>();
+      if (!member) return null;
       const entryId = new Types.ObjectId();
       const expiresAt = lotExpiry(at);
       const [entry] = await ledger.create(
@@ -71,7 +106,7 @@ export class PointsLedger {
         [{ memberId: member._id, entryId, amount: change.amount, remaining: change.amount, earnedAt: at, expiresAt }],
         { session },
       );
-      return entry!.toObject();
+      return { entry: entry!.toObject(), member };
     });
   }
 
@@ -152,16 +187,28 @@ export class PointsLedger {
     });
   }
 
-  /** Points due to expire within `days` days, at the soonest such date. */
+  /** The points that expire at the soonest expiry date within `days` days, for the card's warning. */
   async expiringSoon(memberId: Types.ObjectId | string, days = 30): Promise<{ amount: number; at: Date } | null> {
     const now = this.deps.now();
     const horizon = new Date(now.getTime() + days * 24 * 3600_000);
     const due = await this.deps.lots
-      .find({ memberId, remaining: { $gt: 0 }, expiredAt: null, expiresAt: { $lte: horizon } })
-      .sort({ expiresAt: 1 })
+      .find({ memberId, remaining: { $gt: 0 }, expiredAt: null, expiresAt: { $gt: now, $lte: horizon } }, { remaining: 1, expiresAt: 1 })
       .lean<PointsLot[]>();
-    if (due.length === 0) return null;
-    return { amount: due.reduce((sum, lot) => sum + lot.remaining, 0), at: due[0]!.expiresAt };
+    return pointsExpiringSoon(
+      due.map((lot) => ({ id: String(lot._id), remaining: lot.remaining, expiresAt: lot.expiresAt })),
+      now,
+      days,
+    );
+  }
+
+  /** Lots past their expiry with points left, oldest first: what the expiry job turns into expiry entries. */
+  async dueLotIds(limit: number): Promise<Types.ObjectId[]> {
+    const due = await this.deps.lots
+      .find({ expiresAt: { $lte: this.deps.now() }, remaining: { $gt: 0 }, expiredAt: null }, { _id: 1 })
+      .sort({ expiresAt: 1 })
+      .limit(limit)
+      .lean<Array<Pick<PointsLot, '_id'>>>();
+    return due.map((lot) => lot._id);
   }
 
   /** Turns the remainder of one due lot into an expiry entry. Safe to repeat: the key is the lot. */

@@ -78,3 +78,37 @@ export function ledgerModel(conn: mongoose.Connection) {
 export function lotModel(conn: mongoose.Connection) {
   return conn.models.PointsLot ?? conn.model<PointsLot>('PointsLot', LotSchema);
 }
+
+/**
+ * What the expiry-warning job found due within 30 days: one record per member per expiry date, for the
+ * campaigns module to send the subscribe message from (and then set `notifiedAt`). `amount` is refreshed on
+ * every run until the points expire, so it tells what is still due, not what was due at first sight.
+ */
+export interface ExpiryWarning {
+  _id: Types.ObjectId;
+  memberId: Types.ObjectId;
+  expiresAt: Date;
+  amount: number;
+  createdAt: Date;
+  updatedAt: Date;
+  notifiedAt: Date | null;
+}
+
+const ExpiryWarningSchema = new Schema<ExpiryWarning>(
+  {
+    memberId: { type: Schema.Types.ObjectId, required: true },
+    expiresAt: { type: Date, required: true },
+    amount: { type: Number, required: true, min: 0 },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    notifiedAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'points_expiry_warnings' },
+);
+ExpiryWarningSchema.index({ memberId: 1, expiresAt: 1 }, { unique: true });
+// The notifier walks what is not yet sent, soonest first.
+ExpiryWarningSchema.index({ notifiedAt: 1, expiresAt: 1 });
+
+export function expiryWarningModel(conn: mongoose.Connection) {
+  return conn.models.ExpiryWarning ?? conn.model<ExpiryWarning>('ExpiryWarning', ExpiryWarningSchema);
+}

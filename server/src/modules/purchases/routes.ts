@@ -1,0 +1,55 @@
+import {
+  ListQuerySchema,
+  PurchaseAnswerSchema,
+  PurchaseBodySchema,
+  PurchasePageSchema,
+  PurchaseReversalAnswerSchema,
+  PurchaseReversalBodySchema,
+  TierLadderBodySchema,
+  TierListSchema,
+} from '@membercard/shared';
+import { z } from 'zod';
+import { route, type RouteSpec } from '../../lib/route';
+import type { Services } from '../../services';
+
+const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
+
+export function purchaseRoutes(s: Services): RouteSpec[] {
+  return [
+    route({
+      method: 'post', path: '/staff/purchases', tag: 'staff', auth: 'staff',
+      summary: 'Record a purchase against the member code shown; idempotent on orderNo',
+      body: PurchaseBodySchema, response: PurchaseAnswerSchema,
+      idempotency: { bodyField: 'orderNo' },
+      handler: ({ body, actor }) => s.purchases.record(actor, body),
+    }),
+    route({
+      method: 'post', path: '/staff/purchases/:id/reversal', tag: 'staff', auth: 'manager',
+      summary: 'Reverse a purchase of this store within 24 h: points taken back up to the balance, the shortfall recorded',
+      params: IdParams, body: PurchaseReversalBodySchema, response: PurchaseReversalAnswerSchema,
+      handler: ({ params, body, actor, ctx }) => s.purchases.reverse(actor, params.id, body.reason, ctx.state.requestId),
+    }),
+    route({
+      method: 'get', path: '/admin/members/:id/purchases', tag: 'admin', auth: 'adminOrManager',
+      summary: 'A member’s purchases with their lines, newest first (managers: members of their store)',
+      params: IdParams, query: ListQuerySchema, response: PurchasePageSchema,
+      handler: ({ params, query, actor }) => s.purchases.adminPage(actor, params.id, query.limit, query.cursor),
+    }),
+    route({
+      method: 'get', path: '/tiers', tag: 'tiers', auth: 'public',
+      summary: 'The tiers with thresholds, multipliers and benefits, lowest first', response: TierListSchema,
+      handler: () => s.tiers.list(),
+    }),
+    route({
+      method: 'get', path: '/admin/tiers', tag: 'admin', auth: 'admin',
+      summary: 'The tier ladder', response: TierLadderBodySchema,
+      handler: () => s.tiers.ladder(),
+    }),
+    route({
+      method: 'put', path: '/admin/tiers', tag: 'admin', auth: 'admin',
+      summary: 'Replace the tier ladder (thresholds, names, multipliers, benefits)',
+      body: TierLadderBodySchema, response: TierLadderBodySchema,
+      handler: ({ body, actor, ctx }) => s.tiers.update(actor, body.tiers, ctx.state.requestId),
+    }),
+  ];
+}

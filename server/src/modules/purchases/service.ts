@@ -1,0 +1,361 @@
+import {
+  activeCampaignMultiplier,
+  earnPoints,
+  ErrorCode,
+  type EarnRules,
+  spendWindowStart,
+  tierAfterPurchase,
+  type MaskedMember,
+  type Page,
+  type Purchase,
+  type PurchaseAnswer,
+  type PurchaseBody,
+  type PurchaseReversalAnswer,
+  type TierLadder,
+} from '@membercard/shared';
+import type mongoose from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
+import { decodeCursor, encodeCursor } from '../../lib/cursor';
+import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
+import { canonicalJson } from '../../lib/idempotency';
+import type { Actor } from '../../lib/requestContext';
+import { inTransaction } from '../../lib/transactions';
+import type { AuditService } from '../audit/service';
+import type { MemberDoc, memberModel } from '../members/model';
+import type { MembersService } from '../members/service';
+import type { PointsLedger } from '../points/ledger';
+import { memberInScope } from '../points/service';
+import type { SettingsService } from '../settings/service';
+import type { PurchaseDoc, purchaseModel } from './model';
+
+// Purchases recorded at the counter. Booking one is a single transaction: the member update (balance,
+// spend12mFen, lastPurchaseAt and, when the purchase crosses a threshold, the tier), the ledger entry and
+// lot (PointsLedger.earnWith), and the purchase itself under its unique (storeId, orderNo). A repeat of the
+// order collides on that index (or on the ledger key) and is answered from the stored purchase.
+//
+// spend12mFen is a trailing 12-month sum kept incrementally: a purchase adds its amount and flags itself
+// `inSpendWindow`; the `spend-window` job clears the flag on purchases older than 12 months and subtracts
+// their amounts (reversals do the same at once). So spend12mFen always equals Σ amountFen of the member's
+// flagged purchases, and a purchase costs one $inc rather than a sum over the member's history; the price
+// is that an aged-out purchase still counts until the job's next run (at most an hour), which can only
+// ever make a member look better, never refuse an upgrade they earned.
+//
+// The earning uses the tier held when the purchase is made; the purchase that crosses a threshold upgrades
+// the member for the next one. The tier read with the member code is part of the update's filter, so if a
+// parallel purchase upgraded the member meanwhile the update matches nothing, and the booking reads the
+// member again inside the transaction and decides again. Everything else about parallel purchases of one
+// member is the transactions' business: the second writer of the member document retries.
+//
+// Round trips: the member read (code check) and then, in the transaction, the member update, the ledger
+// entry, the lot, the purchase and the commit; the programme settings come from a one-second cache.
+
+export const REVERSAL_WINDOW_MS = 24 * 3600_000;
+const RECENT_PURCHASES = 3;
+
+interface Deps {
+  connection: mongoose.Connection;
+  purchases: ReturnType<typeof purchaseModel>;
+  members: ReturnType<typeof memberModel>;
+  membersService: MembersService;
+  ledger: PointsLedger;
+  settings: SettingsService;
+  audit: AuditService;
+  now: () => Date;
+}
+
+export class PurchasesService {
+  constructor(private readonly deps: Deps) {}
+
+  async record(actor: Actor, body: PurchaseBody): Promise<PurchaseAnswer> {
+    if (actor.type !== 'staff') throw errors.forbidden('Only store staff record purchases.');
+    const { membersService, settings, connection, now } = this.deps;
+    const { parsed, member: scanned } = await membersService.verifyScannedCode(body.memberCode);
+    if (parsed.kind !== 'member') throw codeInvalid();
+    const { tiers, earnRules } = await settings.cached();
+    // The last member read is only a hint (its tier is checked by the update's filter), so a retried
+    // transaction may start from it rather than from the scan.
+    let member = scanned;
+    try {
+      return await inTransaction(connection, undefined, async (session) => {
+        for (;;) {
+          const booked = await this.book(session, actor, body, member, tiers, earnRules, now());
+          if (booked) return booked;
+          // A parallel purchase changed this member's tier since the scan: read the member again and redo.
+          const fresh = await this.deps.members.findById(member._id).session(session).lean<MemberDoc>();
+          if (!fresh || fresh.status !== 'active') throw codeInvalid();
+          member = fresh;
+        }
+      });
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return this.replay(actor.storeId, body, scanned._id);
+      throw err;
+    }
+  }
+
+  private async book(
+    session: ClientSession,
+    actor: Extract<Actor, { type: 'staff' }>,
+    body: PurchaseBody,
+    member: MemberDoc,
+    tiers: TierLadder,
+    earnRules: EarnRules,
+    at: Date,
+  ): Promise<PurchaseAnswer | null> {
+    const { purchases, members, ledger } = this.deps;
+    const held = tiers.find((tier) => tier.code === member.tier) ?? tiers[0]!;
+    const points = earnPoints({
+      amountFen: body.amountFen,
+      baseRate: earnRules.baseRate,
+      tierMultiplier: held.pointsMultiplier,
+      campaignMultiplier: activeCampaignMultiplier(earnRules, { now: at, storeId: actor.storeId, tier: member.tier }),
+    });
+    const patch = {
+      filter: { tier: member.tier },
+      inc: { spend12mFen: body.amountFen },
+      set: { lastPurchaseAt: at },
+    };
+    let after: MemberDoc | null | undefined;
+    let entryId: Types.ObjectId | null = null;
+    if (points > 0) {
+      const earned = await ledger.earnWith(
+        {
+          memberId: member._id,
+          amount: points,
+          reason: `消费积分 ${body.orderNo}`,
+          source: 'purchase',
+          idempotencyKey: `purchase:${actor.storeId}:${body.orderNo}`,
+          storeId: actor.storeId,
+          actorId: actor.staffId,
+          session,
+          knownNew: true, // the purchase insert below is unique on (storeId, orderNo)
+        },
+        patch,
+      );
+      after = earned?.member;
+      entryId = earned?.entry._id ?? null;
+    } else {
+      // Under ¥1 earns nothing, so no ledger entry; the purchase still counts towards spend and history.
+      after = await members
+        .findOneAndUpdate({ ...patch.filter, _id: member._id, status: 'active' }, { $inc: patch.inc, $set: patch.set }, { returnDocument: 'after', session })
+        .lean<MemberDoc>();
+    }
+    if (!after) return null;
+    // The spend after this purchase is known only now; crossing a threshold costs one more write.
+    const reached = tierAfterPurchase(tiers, after.tier, after.spend12mFen);
+    if (reached.code !== after.tier) {
+      await members.updateOne({ _id: member._id }, { $set: { tier: reached.code, tierSince: at } }, { session });
+      after = { ...after, tier: reached.code };
+    }
+    await purchases.create(
+      [
+        {
+          memberId: member._id,
+          storeId: actor.storeId,
+          orderNo: body.orderNo,
+          amountFen: body.amountFen,
+          lines: body.lines ?? [],
+          pointsEarned: points,
+          ledgerEntryId: entryId,
+          balanceAfter: after.pointsBalance,
+          tierBefore: member.tier,
+          tierAfter: after.tier,
+          staffId: actor.staffId,
+          createdAt: at,
+          status: 'booked',
+          inSpendWindow: true,
+          reversal: null,
+        },
+      ],
+      { session },
+    );
+    return { pointsEarned: points, pointsBalance: after.pointsBalance, tier: tierRef(tiers, after.tier) };
+  }
+
+  /** The order was booked before: the same purchase gets its first answer, a different one 409. */
+  private async replay(storeId: string, body: PurchaseBody, memberId: Types.ObjectId): Promise<PurchaseAnswer> {
+    const existing = await this.deps.purchases.findOne({ storeId, orderNo: body.orderNo }).lean<PurchaseDoc>();
+    // The colliding booking has not committed yet: the till retries and then gets its answer.
+    if (!existing) throw new AppError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, 'The same order is still being booked; retry shortly.');
+    const same =
+      existing.memberId.equals(memberId) &&
+      existing.amountFen === body.amountFen &&
+      canonicalJson(existing.lines) === canonicalJson(body.lines ?? []);
+    if (!same) {
+      throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This order number was already used for a different purchase.');
+    }
+    const { tiers } = await this.deps.settings.get();
+    return { pointsEarned: existing.pointsEarned, pointsBalance: existing.balanceAfter, tier: tierRef(tiers, existing.tierAfter) };
+  }
+
+  /**
+   * A manager takes back what a purchase of their store earned, within 24 hours: up to the balance, the
+   * shortfall recorded on the ledger entry and the purchase; its amount leaves spend12mFen. The tier stays
+   * (downgrades wait for the yearly review). Repeating it answers the first reversal.
+   */
+  async reverse(actor: Actor, purchaseId: string, reason: string, requestId: string): Promise<PurchaseReversalAnswer> {
+    if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may reverse a purchase.');
+    const { purchases, members, ledger, audit, connection, now } = this.deps;
+    const found = Types.ObjectId.isValid(purchaseId) ? await purchases.findById(purchaseId).lean<PurchaseDoc>() : null;
+    if (!found || found.storeId !== actor.storeId) throw errors.notFound('No such purchase.');
+    if (found.status === 'reversed') return reversalAnswer(found);
+    await inTransaction(connection, undefined, async (session) => {
+      const at = now();
+      const claimed = await purchases
+        .findOneAndUpdate(
+          { _id: found._id, status: 'booked', createdAt: { $gt: new Date(at.getTime() - REVERSAL_WINDOW_MS) } },
+          { $set: { status: 'reversed', inSpendWindow: false } },
+          { returnDocument: 'before', session },
+        )
+        .lean<PurchaseDoc>();
+      if (!claimed) {
+        const current = await purchases.findById(found._id, { status: 1 }).session(session).lean<PurchaseDoc>();
+        if (current?.status === 'reversed') return; // a parallel reversal got there first
+        throw new AppError(ErrorCode.REVERSAL_WINDOW_CLOSED, 'A purchase can only be reversed within 24 hours.');
+      }
+      let taken = { pointsTakenBack: 0, shortfall: 0, ledgerEntryId: null as Types.ObjectId | null, balanceAfter: null as number | null };
+      if (claimed.pointsEarned > 0) {
+        const entry = await ledger.takeBack({
+          memberId: claimed.memberId,
+          amount: claimed.pointsEarned,
+          reason: `撤销消费 ${claimed.orderNo}：${reason}`,
+          source: 'reversal',
+          idempotencyKey: `reversal:${String(claimed._id)}`,
+          storeId: actor.storeId,
+          actorId: actor.staffId,
+          session,
+        });
+        taken = { pointsTakenBack: -entry.delta, shortfall: entry.shortfall ?? 0, ledgerEntryId: entry._id, balanceAfter: entry.balanceAfter };
+      }
+      const member = claimed.inSpendWindow
+        ? await members.findOneAndUpdate({ _id: claimed.memberId }, { $inc: { spend12mFen: -claimed.amountFen } }, { returnDocument: 'after', session }).lean<MemberDoc>()
+        : await members.findById(claimed.memberId, { pointsBalance: 1 }).session(session).lean<MemberDoc>();
+      const reversal = {
+        reason,
+        pointsTakenBack: taken.pointsTakenBack,
+        shortfall: taken.shortfall,
+        balanceAfter: taken.balanceAfter ?? member?.pointsBalance ?? 0,
+        ledgerEntryId: taken.ledgerEntryId,
+        staffId: actor.staffId,
+        at,
+      };
+      await purchases.updateOne({ _id: claimed._id }, { $set: { reversal } }, { session });
+      await audit.record(
+        actor,
+        requestId,
+        { action: 'purchase.reverse', targetType: 'purchase', targetId: String(claimed._id), before: { status: 'booked' }, after: { status: 'reversed', ...reversal, ledgerEntryId: taken.ledgerEntryId ? String(taken.ledgerEntryId) : null } },
+        session,
+      );
+    });
+    return reversalAnswer((await purchases.findById(found._id).lean<PurchaseDoc>())!);
+  }
+
+  async adminPage(actor: Actor, memberId: string, limit: number, cursor?: string): Promise<Page<Purchase>> {
+    const member = await memberInScope(this.deps.members, actor, memberId, ['active', 'erased']);
+    const filter: Record<string, unknown> = { memberId: member._id };
+    if (cursor) {
+      const after = decodeCursor(cursor);
+      filter.$or = [{ createdAt: { $lt: after.at } }, { createdAt: after.at, _id: { $lt: after.id } }];
+    }
+    const docs = await this.deps.purchases.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).lean<PurchaseDoc[]>();
+    const page = docs.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toWirePurchase),
+      nextCursor: docs.length > limit && last ? encodeCursor({ at: last.createdAt, id: last._id }) : null,
+    };
+  }
+
+  /** The counter view's history: the last visit and the latest purchases with their lines. */
+  async counterHistory(memberId: Types.ObjectId): Promise<Pick<MaskedMember, 'lastVisitAt' | 'recentPurchases'>> {
+    const recent = await this.deps.purchases
+      .find({ memberId, status: 'booked' }, { orderNo: 1, amountFen: 1, storeId: 1, createdAt: 1, lines: 1 })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(RECENT_PURCHASES)
+      .lean<PurchaseDoc[]>();
+    return {
+      lastVisitAt: recent[0]?.createdAt.toISOString() ?? null,
+      recentPurchases: recent.map((p) => ({ orderNo: p.orderNo, amountFen: p.amountFen, storeId: p.storeId, createdAt: p.createdAt.toISOString(), lines: p.lines })),
+    };
+  }
+
+  /**
+   * The spend-window job's work: purchases made 12 months ago or earlier leave spend12mFen. One transaction
+   * per member clears the flags and subtracts exactly what it cleared, so a re-run or a parallel run finds
+   * nothing left to do.
+   */
+  async ageOutSpend(options: { batchSize?: number; touch?: () => Promise<void> } = {}): Promise<number> {
+    const { purchases, members, connection, now } = this.deps;
+    const batchSize = options.batchSize ?? 500;
+    const cutoff = spendWindowStart(now());
+    let processed = 0;
+    for (;;) {
+      const due = await purchases.find({ inSpendWindow: true, createdAt: { $lte: cutoff } }, { memberId: 1 }).sort({ createdAt: 1 }).limit(batchSize).lean<PurchaseDoc[]>();
+      if (due.length === 0) return processed;
+      const memberIds = [...new Map(due.map((p) => [String(p.memberId), p.memberId])).values()];
+      for (const memberId of memberIds) {
+        processed += await inTransaction(connection, undefined, async (session) => {
+          const aged = await purchases
+            .find({ memberId, inSpendWindow: true, createdAt: { $lte: cutoff } }, { amountFen: 1 })
+            .session(session)
+            .lean<PurchaseDoc[]>();
+          if (aged.length === 0) return 0;
+          await purchases.updateMany({ _id: { $in: aged.map((p) => p._id) }, inSpendWindow: true }, { $set: { inSpendWindow: false } }, { session });
+          await members.updateOne({ _id: memberId }, { $inc: { spend12mFen: -aged.reduce((sum, p) => sum + p.amountFen, 0) } }, { session });
+          return aged.length;
+        });
+      }
+      await options.touch?.();
+    }
+  }
+
+  /** spend12mFen = Σ amountFen of the member's purchases still in the window, for every member. */
+  async reconcileSpend(): Promise<Array<{ memberId: string; spend12mFen: number; purchasesSum: number }>> {
+    const rows = await this.deps.purchases.aggregate<{ _id: Types.ObjectId; total: number }>([
+      { $match: { inSpendWindow: true } },
+      { $group: { _id: '$memberId', total: { $sum: '$amountFen' } } },
+    ]);
+    const sums = new Map(rows.map((row) => [String(row._id), row.total]));
+    const breaks: Array<{ memberId: string; spend12mFen: number; purchasesSum: number }> = [];
+    const cursor = this.deps.members.find({}, { spend12mFen: 1 }).lean<Array<{ _id: Types.ObjectId; spend12mFen: number }>>().cursor();
+    for await (const member of cursor) {
+      const purchasesSum = sums.get(String(member._id)) ?? 0;
+      if (member.spend12mFen !== purchasesSum) breaks.push({ memberId: String(member._id), spend12mFen: member.spend12mFen, purchasesSum });
+    }
+    return breaks;
+  }
+}
+
+function codeInvalid(): AppError {
+  return new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
+}
+
+function tierRef(tiers: TierLadder, code: string) {
+  const tier = tiers.find((t) => t.code === code) ?? tiers[0]!;
+  return { code: tier.code, name: tier.name };
+}
+
+export function toWirePurchase(p: PurchaseDoc): Purchase {
+  return {
+    id: String(p._id),
+    memberId: String(p.memberId),
+    orderNo: p.orderNo,
+    storeId: p.storeId,
+    amountFen: p.amountFen,
+    pointsEarned: p.pointsEarned,
+    status: p.status,
+    lines: p.lines,
+    createdAt: p.createdAt.toISOString(),
+    reversal: p.reversal
+      ? { reason: p.reversal.reason, pointsTakenBack: p.reversal.pointsTakenBack, shortfall: p.reversal.shortfall, at: p.reversal.at.toISOString() }
+      : null,
+  };
+}
+
+function reversalAnswer(p: PurchaseDoc): PurchaseReversalAnswer {
+  return {
+    purchase: toWirePurchase(p),
+    pointsTakenBack: p.reversal?.pointsTakenBack ?? 0,
+    shortfall: p.reversal?.shortfall ?? 0,
+    pointsBalance: p.reversal?.balanceAfter ?? 0,
+  };
+}
