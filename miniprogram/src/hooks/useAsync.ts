@@ -37,7 +37,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[] = [
 
   useEffect(() => {
     if (options.immediate !== false) void reload();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The caller names what reloads the value (deps), as with useEffect itself.
   }, deps);
 
   return { data, failure, error: failure ? readableError(failure) : null, loading, reload, setData };
