@@ -26,8 +26,12 @@ function CheckinCode({ signupId }: { signupId: string }) {
   return (
     <View className='center mt'>
       {live.code ? (
-        <View className='code-box__qr'>
-          <QrCode text={live.code} sizePx={180} />
+        <View>
+          <View className='code-box__qr'>
+            <QrCode text={live.code} sizePx={180} />
+          </View>
+          {/* For a counter whose scanner cannot read the screen: the clerk types the digits. */}
+          <View className='code-box__digits'>{live.code}</View>
         </View>
       ) : (
         <Status loading={!live.error} error={live.error} onRetry={() => void live.refresh()} />
