@@ -165,18 +165,18 @@ async function main(): Promise<void> {
   report('baseline: bare insert of a ledger-sized doc', PURCHASES, baselineRun, baseline);
 
   // Warm-up of the purchase path (indexes, JIT, connection pool).
-  await pool(100, CONCURRENCY, async (i) => void (await services.purchases.record(actor, { memberCode: codeOf(members[i]!), orderNo: orderNo('warm'), amountFen: 1_000 })));
+  await pool(100, CONCURRENCY, async (i) => void (await services.purchases.record(actor, 'bench', { memberCode: codeOf(members[i]!), orderNo: orderNo('warm'), amountFen: 1_000 })));
 
   const serviceSpread = await counter.measure(() =>
-    pool(PURCHASES, CONCURRENCY, async (i) => void (await services.purchases.record(actor, { memberCode: codeOf(members[i % MEMBERS]!), orderNo: orderNo('svc-spread'), amountFen: 12_345 }))),
+    pool(PURCHASES, CONCURRENCY, async (i) => void (await services.purchases.record(actor, 'bench', { memberCode: codeOf(members[i % MEMBERS]!), orderNo: orderNo('svc-spread'), amountFen: 12_345 }))),
   );
   report('service call, 1,000 members', PURCHASES, serviceSpread, baseline);
   const serviceHot = await counter.measure(() =>
-    pool(PURCHASES, CONCURRENCY, async () => void (await services.purchases.record(actor, { memberCode: codeOf(hot), orderNo: orderNo('svc-hot'), amountFen: 12_345 }))),
+    pool(PURCHASES, CONCURRENCY, async () => void (await services.purchases.record(actor, 'bench', { memberCode: codeOf(hot), orderNo: orderNo('svc-hot'), amountFen: 12_345 }))),
   );
   report('service call, one hot member', PURCHASES, serviceHot, baseline);
   const serviceSequential = await counter.measure(() =>
-    pool(PURCHASES / 2, 1, async (i) => void (await services.purchases.record(actor, { memberCode: codeOf(members[i % MEMBERS]!), orderNo: orderNo('svc-seq'), amountFen: 12_345 }))),
+    pool(PURCHASES / 2, 1, async (i) => void (await services.purchases.record(actor, 'bench', { memberCode: codeOf(members[i % MEMBERS]!), orderNo: orderNo('svc-seq'), amountFen: 12_345 }))),
   );
   report('service call, 1,000 members, one at a time', PURCHASES / 2, serviceSequential, baseline);
 

@@ -13,12 +13,11 @@ import {
   SignupPageSchema,
   SignupSchema,
 } from '@membercard/shared';
-import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 import { shopperId } from '../members/routes';
 
-const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 
 export function activityRoutes(s: Services): RouteSpec[] {
   return [
@@ -37,30 +36,30 @@ export function activityRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/admin/activities/:id', tag: 'activities', auth: 'adminOrManager',
-      summary: 'One activity with its seat counts', params: IdParams, response: ActivitySchema,
+      summary: 'One activity with its seat counts', params: ObjectIdParamsSchema, response: ActivitySchema,
       handler: ({ params, actor }) => s.activities.adminGet(actor, params.id),
     }),
     route({
       method: 'patch', path: '/admin/activities/:id', tag: 'activities', auth: 'adminOrManager',
       summary: 'Edit an activity (more capacity promotes the waitlist; the fee is fixed once members signed up)',
-      params: IdParams, body: ActivityPatchBodySchema, response: ActivitySchema,
+      params: ObjectIdParamsSchema, body: ActivityPatchBodySchema, response: ActivitySchema,
       handler: ({ params, body, actor, ctx }) => s.activities.update(actor, ctx.state.requestId, params.id, body),
     }),
     route({
       method: 'post', path: '/admin/activities/:id/publish', tag: 'activities', auth: 'adminOrManager',
-      summary: 'Publish a draft', params: IdParams, response: ActivitySchema,
+      summary: 'Publish a draft', params: ObjectIdParamsSchema, response: ActivitySchema,
       handler: ({ params, actor, ctx }) => s.activities.publish(actor, ctx.state.requestId, params.id),
     }),
     route({
       method: 'post', path: '/admin/activities/:id/cancel', tag: 'activities', auth: 'adminOrManager',
       summary: 'Cancel the activity: every sign-up cancelled, every paid seat refunded, members notified',
-      params: IdParams, response: ActivitySchema,
+      params: ObjectIdParamsSchema, response: ActivitySchema,
       handler: ({ params, actor, ctx }) => s.activities.cancel(actor, ctx.state.requestId, params.id),
     }),
     route({
       method: 'get', path: '/admin/activities/:id/signups', tag: 'activities', auth: 'adminOrManager',
       summary: 'Sign-ups in arrival order (the waitlist is promoted in this order)',
-      params: IdParams, query: AdminSignupListQuerySchema, response: AdminSignupPageSchema,
+      params: ObjectIdParamsSchema, query: AdminSignupListQuerySchema, response: AdminSignupPageSchema,
       handler: ({ params, query, actor }) => s.activities.adminSignups(actor, params.id, query),
     }),
 
@@ -72,7 +71,7 @@ export function activityRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/activities/:id', tag: 'activities', auth: 'public',
-      summary: 'One activity with confirmedCount and waitlistCount', params: IdParams, response: ActivitySchema,
+      summary: 'One activity with confirmedCount and waitlistCount', params: ObjectIdParamsSchema, response: ActivitySchema,
       handler: ({ params }) => s.activities.publicGet(params.id),
     }),
 
@@ -80,13 +79,13 @@ export function activityRoutes(s: Services): RouteSpec[] {
     route({
       method: 'post', path: '/activities/:id/signups', tag: 'activities', auth: 'member', status: 201,
       summary: 'Sign up: confirmed, waitlisted, or pending_payment with wx.requestPayment params (seat held 15 minutes)',
-      params: IdParams, body: SignupBodySchema, response: SignupSchema,
+      params: ObjectIdParamsSchema, body: SignupBodySchema, response: SignupSchema,
       handler: ({ params, actor }) => s.activities.signUp(shopperId(actor), params.id),
     }),
     route({
       method: 'delete', path: '/activities/:id/signups/me', tag: 'activities', auth: 'member',
       summary: 'Cancel one’s sign-up before the deadline (a paid seat is refunded; the waitlist moves up)',
-      params: IdParams, response: SignupSchema,
+      params: ObjectIdParamsSchema, response: SignupSchema,
       handler: ({ params, actor }) => s.activities.cancelMine(shopperId(actor), params.id),
     }),
     route({
@@ -96,7 +95,7 @@ export function activityRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/me/signups/:id/code', tag: 'activities', auth: 'member',
-      summary: 'The signed short-lived check-in code of my confirmed sign-up', params: IdParams, response: ShortLivedCodeAnswerSchema,
+      summary: 'The signed short-lived check-in code of my confirmed sign-up', params: ObjectIdParamsSchema, response: ShortLivedCodeAnswerSchema,
       handler: ({ params, actor }) => s.activities.signupCode(shopperId(actor), params.id),
     }),
 

@@ -9,11 +9,10 @@ import {
   SavedSegmentPageSchema,
   SavedSegmentSchema,
 } from '@membercard/shared';
-import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 
-const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 
 export function campaignRoutes(s: Services): RouteSpec[] {
   return [
@@ -33,7 +32,7 @@ export function campaignRoutes(s: Services): RouteSpec[] {
       handler: ({ body, actor, ctx }) => s.campaigns.saveSegment(actor, ctx.state.requestId, body),
     }),
     route({
-      method: 'delete', path: '/admin/segments/:id', tag: 'campaigns', auth: 'admin', status: 204, params: IdParams,
+      method: 'delete', path: '/admin/segments/:id', tag: 'campaigns', auth: 'admin', status: 204, params: ObjectIdParamsSchema,
       summary: 'Delete a saved segment',
       handler: async ({ params, actor, ctx }) => {
         await s.campaigns.deleteSegment(actor, ctx.state.requestId, params.id);
@@ -51,22 +50,22 @@ export function campaignRoutes(s: Services): RouteSpec[] {
       handler: ({ query }) => s.campaigns.list(query.limit, query.cursor),
     }),
     route({
-      method: 'get', path: '/admin/campaigns/:id', tag: 'campaigns', auth: 'admin', params: IdParams,
+      method: 'get', path: '/admin/campaigns/:id', tag: 'campaigns', auth: 'admin', params: ObjectIdParamsSchema,
       summary: 'A campaign with its progress and results', response: CampaignSchema,
       handler: ({ params }) => s.campaigns.get(params.id),
     }),
     route({
-      method: 'post', path: '/admin/campaigns/:id/launch', tag: 'campaigns', auth: 'admin', status: 202, params: IdParams,
+      method: 'post', path: '/admin/campaigns/:id/launch', tag: 'campaigns', auth: 'admin', status: 202, params: ObjectIdParamsSchema,
       summary: 'Start the push in the background; a second launch → 409 CAMPAIGN_ALREADY_LAUNCHED', response: CampaignSchema,
       handler: ({ params, actor, ctx }) => s.campaigns.launch(actor, ctx.state.requestId, params.id),
     }),
     route({
-      method: 'post', path: '/admin/campaigns/:id/pause', tag: 'campaigns', auth: 'admin', params: IdParams,
+      method: 'post', path: '/admin/campaigns/:id/pause', tag: 'campaigns', auth: 'admin', params: ObjectIdParamsSchema,
       summary: 'Pause a running push after the batch in hand', response: CampaignSchema,
       handler: ({ params, actor, ctx }) => s.campaigns.pause(actor, ctx.state.requestId, params.id),
     }),
     route({
-      method: 'post', path: '/admin/campaigns/:id/resume', tag: 'campaigns', auth: 'admin', params: IdParams,
+      method: 'post', path: '/admin/campaigns/:id/resume', tag: 'campaigns', auth: 'admin', params: ObjectIdParamsSchema,
       summary: 'Resume a paused push where it stopped', response: CampaignSchema,
       handler: ({ params, actor, ctx }) => s.campaigns.resume(actor, ctx.state.requestId, params.id),
     }),

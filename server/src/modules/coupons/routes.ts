@@ -16,12 +16,11 @@ import {
   ReversalBodySchema,
   ShortLivedCodeAnswerSchema,
 } from '@membercard/shared';
-import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 import { shopperId } from '../members/routes';
 
-const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 
 export function couponRoutes(s: Services): RouteSpec[] {
   return [
@@ -38,30 +37,30 @@ export function couponRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/admin/coupon-templates/:id', tag: 'coupons', auth: 'admin',
-      summary: 'One coupon template', params: IdParams, response: CouponTemplateSchema,
+      summary: 'One coupon template', params: ObjectIdParamsSchema, response: CouponTemplateSchema,
       handler: ({ params }) => s.coupons.template(params.id),
     }),
     route({
       method: 'patch', path: '/admin/coupon-templates/:id', tag: 'coupons', auth: 'admin',
       summary: 'Replace a template’s terms; only while none is issued (else 409)',
-      params: IdParams, body: CouponTemplateInputSchema, response: CouponTemplateSchema,
+      params: ObjectIdParamsSchema, body: CouponTemplateInputSchema, response: CouponTemplateSchema,
       handler: ({ params, body, actor, ctx }) => s.coupons.updateTemplate(actor, ctx.state.requestId, params.id, body),
     }),
     route({
       method: 'post', path: '/admin/coupon-templates/:id/archive', tag: 'coupons', auth: 'admin',
-      summary: 'Stop issuing a template; held coupons stay valid', params: IdParams, response: CouponTemplateSchema,
+      summary: 'Stop issuing a template; held coupons stay valid', params: ObjectIdParamsSchema, response: CouponTemplateSchema,
       handler: ({ params, actor, ctx }) => s.coupons.archiveTemplate(actor, ctx.state.requestId, params.id),
     }),
     route({
       method: 'post', path: '/admin/coupon-templates/:id/grants', tag: 'coupons', auth: 'admin', status: 201,
       summary: 'Give a member one coupon of the template', idempotency: { header: true },
-      params: IdParams, body: CouponGrantBodySchema, response: CouponSchema,
+      params: ObjectIdParamsSchema, body: CouponGrantBodySchema, response: CouponSchema,
       handler: ({ params, body, actor, ctx }) =>
         s.coupons.grant(actor, ctx.state.requestId, params.id, body.memberId, ctx.get('Idempotency-Key')),
     }),
     route({
       method: 'get', path: '/admin/members/:id/coupons', tag: 'admin', auth: 'adminOrManager',
-      summary: 'A member’s coupons (a manager: members of their store)', params: IdParams, query: AdminCouponListQuerySchema,
+      summary: 'A member’s coupons (a manager: members of their store)', params: ObjectIdParamsSchema, query: AdminCouponListQuerySchema,
       response: CouponPageSchema,
       handler: ({ params, query, actor }) => s.coupons.listForAdmin(actor, params.id, query.status, query.limit, query.cursor),
     }),
@@ -74,7 +73,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/me/coupons/:id/code', tag: 'coupons', auth: 'member',
-      summary: 'The signed short-lived code for the in-store redemption QR', params: IdParams, response: ShortLivedCodeAnswerSchema,
+      summary: 'The signed short-lived code for the in-store redemption QR', params: ObjectIdParamsSchema, response: ShortLivedCodeAnswerSchema,
       handler: ({ params, actor }) => s.coupons.codeFor(shopperId(actor), params.id),
     }),
 
@@ -100,7 +99,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
     route({
       method: 'post', path: '/staff/redemptions/:id/reversal', tag: 'staff', auth: 'manager',
       summary: 'Reverse a redemption within 24 h (manager of that store); the coupon is usable again',
-      params: IdParams, body: ReversalBodySchema, response: RedemptionSchema,
+      params: ObjectIdParamsSchema, body: ReversalBodySchema, response: RedemptionSchema,
       handler: ({ params, body, actor, ctx }) => s.redemptions.reverse(actor, ctx.state.requestId, params.id, body.reason),
     }),
   ];

@@ -19,10 +19,10 @@ import {
   AuditEntryPageSchema,
 } from '@membercard/shared';
 import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 
-const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 const RefreshBodySchema = z.strictObject({ refreshToken: z.string().min(1).max(256) }).meta({ id: 'RefreshBody' });
 const RefreshAnswerSchema = z.object({ token: z.string(), refreshToken: z.string(), expiresIn: z.number().int() }).meta({ id: 'RefreshAnswer' });
 const withRefresh = <T extends z.ZodObject>(schema: T) => schema.extend({ refreshToken: z.string(), expiresIn: z.number().int() });
@@ -111,13 +111,13 @@ export function memberRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/admin/members/:id', tag: 'admin', auth: 'adminOrManager',
-      summary: 'One member', params: IdParams, response: MemberSchema,
+      summary: 'One member', params: ObjectIdParamsSchema, response: MemberSchema,
       handler: ({ params, actor }) => s.members.adminView(actor, params.id),
     }),
     route({
       method: 'get', path: '/admin/members/:id/signups', tag: 'admin', auth: 'adminOrManager',
       summary: 'A member’s activity sign-ups, newest first (a manager: members of their store)',
-      params: IdParams, query: ListQuerySchema, response: SignupPageSchema,
+      params: ObjectIdParamsSchema, query: ListQuerySchema, response: SignupPageSchema,
       handler: async ({ params, query, actor }) => {
         await s.members.adminView(actor, params.id); // 404 outside the caller's scope
         return s.activities.mySignups(params.id, query);
@@ -126,7 +126,7 @@ export function memberRoutes(s: Services): RouteSpec[] {
     route({
       method: 'get', path: '/admin/members/:id/audit', tag: 'admin', auth: 'adminOrManager',
       summary: 'Staff and HQ actions concerning a member, newest first (a manager: members of their store)',
-      params: IdParams, query: ListQuerySchema, response: AuditEntryPageSchema,
+      params: ObjectIdParamsSchema, query: ListQuerySchema, response: AuditEntryPageSchema,
       handler: async ({ params, query, actor }) => {
         await s.members.adminView(actor, params.id); // 404 outside the caller's scope
         return s.audit.list({ memberId: params.id }, query.limit, query.cursor);

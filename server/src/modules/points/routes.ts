@@ -1,10 +1,9 @@
 import { EarnRulesSchema, LedgerEntrySchema, LedgerPageSchema, ListQuerySchema, PointsAdjustmentBodySchema } from '@membercard/shared';
-import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 import { shopperId } from '../members/routes';
 
-const MemberIdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 
 export function pointsRoutes(s: Services): RouteSpec[] {
   return [
@@ -17,13 +16,13 @@ export function pointsRoutes(s: Services): RouteSpec[] {
     route({
       method: 'get', path: '/admin/members/:id/ledger', tag: 'admin', auth: 'adminOrManager',
       summary: 'A member’s points ledger (managers: members of their store)',
-      params: MemberIdParams, query: ListQuerySchema, response: LedgerPageSchema,
+      params: ObjectIdParamsSchema, query: ListQuerySchema, response: LedgerPageSchema,
       handler: ({ params, query, actor }) => s.points.adminPage(actor, params.id, query.limit, query.cursor),
     }),
     route({
       method: 'post', path: '/admin/members/:id/points-adjustments', tag: 'admin', auth: 'admin', status: 201,
       summary: 'Correct a member’s balance; 422 INSUFFICIENT_POINTS when it would go below 0',
-      params: MemberIdParams, body: PointsAdjustmentBodySchema, response: LedgerEntrySchema,
+      params: ObjectIdParamsSchema, body: PointsAdjustmentBodySchema, response: LedgerEntrySchema,
       idempotency: { header: true },
       handler: ({ params, body, actor, ctx }) => s.points.adjust(actor, params.id, body, ctx.get('Idempotency-Key'), ctx.state.requestId),
     }),

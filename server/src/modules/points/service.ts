@@ -52,7 +52,7 @@ export class PointsService {
       await audit.record(
         actor,
         requestId,
-        { action: 'points.adjust', targetType: 'member', targetId: memberId, after: { entryId: String(booked._id), delta: booked.delta, balanceAfter: booked.balanceAfter, reason: body.reason } },
+        { action: 'points.adjust', targetType: 'member', targetId: memberId, memberId, after: { entryId: String(booked._id), delta: booked.delta, balanceAfter: booked.balanceAfter, reason: body.reason } },
         session,
       );
       return booked;

@@ -8,11 +8,10 @@ import {
   TierLadderBodySchema,
   TierListSchema,
 } from '@membercard/shared';
-import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 
-const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 
 export function purchaseRoutes(s: Services): RouteSpec[] {
   return [
@@ -21,18 +20,18 @@ export function purchaseRoutes(s: Services): RouteSpec[] {
       summary: 'Record a purchase against the member code shown; idempotent on orderNo',
       body: PurchaseBodySchema, response: PurchaseAnswerSchema,
       idempotency: { bodyField: 'orderNo' },
-      handler: ({ body, actor }) => s.purchases.record(actor, body),
+      handler: ({ body, actor, ctx }) => s.purchases.record(actor, ctx.state.requestId, body),
     }),
     route({
       method: 'post', path: '/staff/purchases/:id/reversal', tag: 'staff', auth: 'manager',
       summary: 'Reverse a purchase of this store within 24 h: points taken back up to the balance, the shortfall recorded',
-      params: IdParams, body: PurchaseReversalBodySchema, response: PurchaseReversalAnswerSchema,
+      params: ObjectIdParamsSchema, body: PurchaseReversalBodySchema, response: PurchaseReversalAnswerSchema,
       handler: ({ params, body, actor, ctx }) => s.purchases.reverse(actor, params.id, body.reason, ctx.state.requestId),
     }),
     route({
       method: 'get', path: '/admin/members/:id/purchases', tag: 'admin', auth: 'adminOrManager',
       summary: 'A member’s purchases with their lines, newest first (managers: members of their store)',
-      params: IdParams, query: ListQuerySchema, response: PurchasePageSchema,
+      params: ObjectIdParamsSchema, query: ListQuerySchema, response: PurchasePageSchema,
       handler: ({ params, query, actor }) => s.purchases.adminPage(actor, params.id, query.limit, query.cursor),
     }),
     route({

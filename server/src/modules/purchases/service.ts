@@ -66,7 +66,7 @@ interface Deps {
 export class PurchasesService {
   constructor(private readonly deps: Deps) {}
 
-  async record(actor: Actor, body: PurchaseBody): Promise<PurchaseAnswer> {
+  async record(actor: Actor, requestId: string, body: PurchaseBody): Promise<PurchaseAnswer> {
     if (actor.type !== 'staff') throw errors.forbidden('Only store staff record purchases.');
     const { membersService, settings, connection, now } = this.deps;
     const { parsed, member: scanned } = await membersService.verifyScannedCode(body.memberCode);
@@ -78,7 +78,7 @@ export class PurchasesService {
     try {
       return await inTransaction(connection, undefined, async (session) => {
         for (;;) {
-          const booked = await this.book(session, actor, body, member, tiers, earnRules, now());
+          const booked = await this.book(session, actor, requestId, body, member, tiers, earnRules, now());
           if (booked) return booked;
           // A parallel purchase changed this member's tier since the scan: read the member again and redo.
           const fresh = await this.deps.members.findById(member._id).session(session).lean<MemberDoc>();
@@ -95,13 +95,14 @@ export class PurchasesService {
   private async book(
     session: ClientSession,
     actor: Extract<Actor, { type: 'staff' }>,
+    requestId: string,
     body: PurchaseBody,
     member: MemberDoc,
     tiers: TierLadder,
     earnRules: EarnRules,
     at: Date,
   ): Promise<PurchaseAnswer | null> {
-    const { purchases, members, ledger } = this.deps;
+    const { purchases, members, ledger, audit } = this.deps;
     const held = tiers.find((tier) => tier.code === member.tier) ?? tiers[0]!;
     const points = earnPoints({
       amountFen: body.amountFen,
@@ -146,9 +147,11 @@ export class PurchasesService {
       await members.updateOne({ _id: member._id }, { $set: { tier: reached.code, tierSince: at } }, { session });
       after = { ...after, tier: reached.code };
     }
+    const purchaseId = new Types.ObjectId();
     await purchases.create(
       [
         {
+          _id: purchaseId,
           memberId: member._id,
           storeId: actor.storeId,
           orderNo: body.orderNo,
@@ -167,6 +170,18 @@ export class PurchasesService {
         },
       ],
       { session },
+    );
+    await audit.record(
+      actor,
+      requestId,
+      {
+        action: 'purchase.create',
+        targetType: 'purchase',
+        targetId: String(purchaseId),
+        memberId: String(member._id),
+        after: { orderNo: body.orderNo, amountFen: body.amountFen, pointsEarned: points, tierBefore: member.tier, tierAfter: after.tier },
+      },
+      session,
     );
     return { pointsEarned: points, pointsBalance: after.pointsBalance, tier: tierRef(tiers, after.tier) };
   }
@@ -242,7 +257,7 @@ export class PurchasesService {
       await audit.record(
         actor,
         requestId,
-        { action: 'purchase.reverse', targetType: 'purchase', targetId: String(claimed._id), before: { status: 'booked' }, after: { status: 'reversed', ...reversal, ledgerEntryId: taken.ledgerEntryId ? String(taken.ledgerEntryId) : null } },
+        { action: 'purchase.reverse', targetType: 'purchase', targetId: String(claimed._id), memberId: String(claimed.memberId), before: { status: 'booked' }, after: { status: 'reversed', ...reversal, ledgerEntryId: taken.ledgerEntryId ? String(taken.ledgerEntryId) : null } },
         session,
       );
     });

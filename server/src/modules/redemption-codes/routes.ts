@@ -6,12 +6,11 @@ import {
   RedemptionCodeClaimAnswerSchema,
   RedemptionCodeClaimBodySchema,
 } from '@membercard/shared';
-import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 import { shopperId } from '../members/routes';
 
-const IdParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 
 export function redemptionCodeRoutes(s: Services): RouteSpec[] {
   return [
@@ -28,7 +27,7 @@ export function redemptionCodeRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/admin/redemption-code-batches/:id/codes.csv', tag: 'redemption-codes', auth: 'admin', raw: true,
-      summary: 'The batch’s codes as CSV (header `code`), streamed', params: IdParams,
+      summary: 'The batch’s codes as CSV (header `code`), streamed', params: ObjectIdParamsSchema,
       handler: async ({ params, ctx }) => {
         const { filename, stream } = await s.redemptionCodes.csv(params.id);
         ctx.type = 'text/csv; charset=utf-8';

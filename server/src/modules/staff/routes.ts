@@ -14,11 +14,11 @@ import {
   StorePatchBodySchema,
 } from '@membercard/shared';
 import { z } from 'zod';
+import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 
 const StoreParams = z.strictObject({ id: z.string().regex(/^[A-Z0-9]{2,16}$/) });
-const StaffParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/, 'an id') });
 
 export function staffRoutes(s: Services): RouteSpec[] {
   return [
@@ -64,7 +64,7 @@ export function staffRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'patch', path: '/admin/staff/:id', tag: 'admin', auth: 'admin',
-      summary: 'Change a staff account (role, store, password, disable)', params: StaffParams, body: StaffPatchBodySchema,
+      summary: 'Change a staff account (role, store, password, disable)', params: ObjectIdParamsSchema, body: StaffPatchBodySchema,
       response: StaffAccountSchema,
       handler: ({ params, body, actor, ctx }) => s.staff.updateStaff(actor, ctx.state.requestId, params.id, body),
     }),
