@@ -32,8 +32,11 @@ async function snap(page: Page, name: string, fullPage = false) {
   await screenshot(page, name, { fullPage });
 }
 
+/** Waits out a toast. Taro's toast wrapper has no box of its own (its parts are fixed), so look at its style. */
 async function toastGone(page: Page) {
-  await page.locator('.taro__toast').filter({ visible: true }).waitFor({ state: 'hidden' }).catch(() => undefined);
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>('.taro__toast')].every((el) => el.style.display === 'none' || getComputedStyle(el).opacity === '0'),
+  );
 }
 
 /** Opens a page of the app by its route, as a link into the mini-program would. */
@@ -120,7 +123,8 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await expect(balance()).resolves.toBe(before - 500);
 
     await open(page, demo.url, '/pages/coupons/index');
-    await shown(page, '.coupon').filter({ hasText: '10元无门槛券（积分兑换）' }).waitFor();
+    // The wallet's stub (with its status tag), not the mall's card on the page underneath.
+    await shown(page, '.coupon').filter({ hasText: '10元无门槛券（积分兑换）' }).filter({ hasText: '可使用' }).waitFor();
     await snap(page, 'mp-more-04-wallet-with-exchanged');
   }, 60_000);
 
@@ -200,12 +204,15 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await input(counter, '输入或粘贴').fill(checkinCode);
     await button(counter, '识别').click();
     await shown(counter, '.section__title').filter({ hasText: /^活动签到码/ }).waitFor();
-    await shown(counter, '.section__title').filter({ hasText: /^活动签到\s*报名成功$/ }).waitFor();
+    const checkin = shown(counter, '.section').filter({ has: counter.locator('.section__title', { hasText: /^活动签到\s*报名成功$/ }) });
+    await checkin.getByText('咖啡品鉴会').waitFor();
+    const pointsBefore = await balance();
     await button(counter, '确认签到').waitFor();
     await snap(counter, 'mp-more-12-staff-checkin');
     await button(counter, '确认签到').click();
     await text(counter, '签到成功，到场积分将自动发放').waitFor();
     await snap(counter, 'mp-more-13-staff-checked-in');
+    await expect(balance()).resolves.toBe(pointsBefore + 50);
 
     await page.reload();
     await shown(page, '.list-item').filter({ hasText: '咖啡品鉴会' }).getByText('已签到').waitFor();

@@ -91,7 +91,7 @@ export default function MySignupsPage() {
             <View key={signup.id} className='list-item'>
               <View className='row'>
                 <View className='coupon__title'>{activity?.title ?? '会员活动'}</View>
-                <View className={signup.status === 'cancelled' ? 'tag tag--grey' : signup.status === 'confirmed' ? 'tag' : 'tag tag--orange'}>
+                <View className={signup.status === 'cancelled' ? 'tag tag--grey' : signup.status === 'confirmed' || signup.status === 'attended' ? 'tag' : 'tag tag--orange'}>
                   {signupStatusText[signup.status]}
                 </View>
               </View>

@@ -249,7 +249,19 @@ export default function StaffCounterPage() {
                 活动签到
                 <View className='section__more'>{signupStatusText[scan.signup.status]}</View>
               </View>
-              <Button className='btn btn--primary' disabled={busy} loading={busy} onClick={() => void checkIn()}>
+              {scan.signup.activityTitle ? (
+                <View className='field'>
+                  <View className='field__label'>活动</View>
+                  <View className='field__value'>{scan.signup.activityTitle}</View>
+                </View>
+              ) : null}
+              {scan.signup.activityStartAt ? (
+                <View className='field'>
+                  <View className='field__label'>开始时间</View>
+                  <View className='field__value'>{chinaDateTime(scan.signup.activityStartAt)}</View>
+                </View>
+              ) : null}
+              <Button className='btn btn--primary mt' disabled={busy} loading={busy} onClick={() => void checkIn()}>
                 确认签到
               </Button>
             </View>
