@@ -30,7 +30,8 @@ import {
 // issueBatch (many members, one key per member; campaign pushes, automation): a transaction per coupon costs
 // ~2 ms on the embedded server and a transactional insertMany runs ~10× slower than a plain one, so a batch
 // takes its quantity once and writes the rest with plain bulk writes, in an order that any crash can resume:
-//  1. Members who already hold the key's coupon (an earlier run) answer it; inactive members are refused.
+//  1. Members who already hold the key's coupon (an earlier run) answer it; inactive members are refused (one
+//     $in query each).
 //  2. Reserve: one short transaction takes the units the batch needs with a conditional $inc on the template
 //     and records them (`taken`) in the batch document `templateId:channel:channelRef:batchKey`. A re-run of the
 //     batch (same key) finds it open and first uses what it holds (`taken` − its coupons), taking only the
@@ -42,8 +43,9 @@ import {
 //     crashed run counted them, is undone).
 //  4. Insert the coupons, stamped with the batch id, in one unordered insertMany; duplicate keys (a run that
 //     died after inserting) are expected and answered as held.
-//  5. Settle: one short transaction sets `taken` to the batch's coupons (counted by the batch id they
-//     carry) and gives the difference back to the template. Settling is recomputed from the stored state, so
+//  5. Settle: the batch's coupons are counted (by the batch id they carry, within its member range). When they
+//     equal `taken` (the usual case) one conditional update marks the batch settled; otherwise one short
+//     transaction sets `taken` to them and gives the difference back to the template. Settling is recomputed from the stored state, so
 //     it is safe to repeat, and a run that was overtaken (two runs of one batch after a lapsed lease) settles
 //     after its own inserts: if its coupons exceed what the batch holds it takes the excess from the template,
 //     or, when none is left, deletes its own surplus coupons before answering.
@@ -150,12 +152,13 @@ export class CouponIssuer {
     if (ids.length === 0) return [];
 
     // 1. Held already (an earlier run of this batch, or any earlier issue under the key); inactive members refused.
-    for (const coupon of await inChunks(ids, (chunk) => coupons.find({ ...base, memberId: { $in: chunk } }).lean<CouponDoc[]>())) answer(coupon.memberId, coupon, false, null);
+    // One $in each: both are answered by index point lookups (the coupon key's index; members' `_id`).
+    for (const coupon of await coupons.find({ ...base, memberId: { $in: ids } }).lean<CouponDoc[]>()) answer(coupon.memberId, coupon, false, null);
     const unheld = ids.filter((id) => !outcomes.has(String(id)));
     const active = new Set(
-      (await inChunks(unheld, (chunk) => members.find({ _id: { $in: chunk }, status: 'active' }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>())).map((m) =>
-        String(m._id),
-      ),
+      unheld.length === 0
+        ? []
+        : (await members.find({ _id: { $in: unheld }, status: 'active' }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>()).map((m) => String(m._id)),
     );
     const candidates: Types.ObjectId[] = [];
     const gone: Types.ObjectId[] = [];
@@ -164,7 +167,9 @@ export class CouponIssuer {
       else gone.push(id);
     }
     for (const id of gone) answer(id, null, false, ErrorCode.NOT_FOUND);
-    const open = await this.batches.exists({ _id: batchId, status: 'open' });
+    // Whether a crashed run left this batch open matters only to the paths that undo its work; the usual path skips it.
+    const isOpen = async () => !!(await this.batches.exists({ _id: batchId, status: 'open' }));
+    const open = gone.length > 0 || candidates.length === 0 ? await isOpen() : false;
     if (open && gone.length > 0) await this.uncount(base, gone); // a crashed run may have counted them
     if (candidates.length === 0) {
       if (open) await this.settleBatch(batchId, base, []);
@@ -176,7 +181,7 @@ export class CouponIssuer {
     const refusal = template ? templateRefusal(template, at) : errors.notFound('No such coupon template.');
     if (refusal || !template) {
       for (const id of candidates) answer(id, null, false, refusal!.code);
-      if (open) {
+      if (open || (gone.length === 0 && (await isOpen()))) {
         await this.uncount(base, candidates);
         await this.settleBatch(batchId, base, []);
       }
@@ -234,7 +239,7 @@ export class CouponIssuer {
     if (this.deps.faults?.crashBatchAfter === 'insert') throw new Error('injected crash after the insert');
 
     // 5. Settle: the batch holds exactly its coupons; unused units go back (or, if overtaken, surplus coupons go).
-    const removed = await this.settleBatch(batchId, base, created);
+    const removed = await this.settleBatch(batchId, base, created, idRange(candidates));
     for (const coupon of created) {
       if (removed.has(String(coupon._id))) answer(coupon.memberId, null, false, ErrorCode.TEMPLATE_EXHAUSTED);
       else answer(coupon.memberId, coupon, true, null);
@@ -261,16 +266,21 @@ export class CouponIssuer {
     return inTransaction(connection, undefined, async (session) => {
       const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
       const held = batch ? batch.taken - (await this.batchCouponCount(batch)) : 0;
-      const current = await templates.findById(template._id, { remaining: 1, status: 1 }).session(session).lean<CouponTemplateDoc>();
-      const take = current && current.status === 'active' ? Math.max(0, Math.min(candidates.length - held, current.remaining)) : 0;
-      if (take > 0) {
-        const taken = await templates.updateOne(
-          { _id: template._id, status: 'active', remaining: { $gte: take } },
-          { $inc: { issuedCount: take, remaining: -take }, $set: { updatedAt: at } },
+      const wanted = Math.max(0, candidates.length - held);
+      const takeUnits = async (n: number) =>
+        (await templates.updateOne(
+          { _id: template._id, status: 'active', remaining: { $gte: n } },
+          { $inc: { issuedCount: n, remaining: -n }, $set: { updatedAt: at } },
           { session },
-        );
+        )).modifiedCount === 1;
+      // Usually the template has enough: one conditional $inc. Short of it, read what is left and take that.
+      let take = 0;
+      if (wanted > 0 && (await takeUnits(wanted))) take = wanted;
+      else if (wanted > 0) {
+        const current = await templates.findById(template._id, { remaining: 1, status: 1 }).session(session).lean<CouponTemplateDoc>();
+        take = current && current.status === 'active' ? Math.max(0, Math.min(wanted, current.remaining)) : 0;
         // The snapshot read above saw `remaining`; a parallel change surfaces as a write conflict, which is retried.
-        if (taken.modifiedCount !== 1) throw new Error('the template changed under the reservation');
+        if (take > 0 && !(await takeUnits(take))) throw new Error('the template changed under the reservation');
       }
       const [first, last] = idRange(candidates);
       if (!batch) {
@@ -330,9 +340,24 @@ export class CouponIssuer {
     );
   }
 
-  /** The batch's coupons, by the batch id they carry (sparse index). */
-  private async batchCouponCount(batch: Pick<CouponIssueBatchDoc, '_id'>): Promise<number> {
-    return this.deps.coupons.countDocuments({ issueBatchId: batch._id });
+  /**
+   * The batch's coupons: those carrying its id, all of them within the member range its document records (a run
+   * widens the range before it inserts). The range on the coupon key's index reads only the key's coupons in that
+   * range (a batch's worth for a campaign); the embedded server never plans with the sparse issueBatchId index,
+   * so counting by the id alone scanned every coupon (the cost grew with the collection). The `count` command,
+   * because countDocuments' $group pipeline makes the embedded server copy each matched coupon.
+   */
+  private async batchCouponCount(batch: Pick<CouponIssueBatchDoc, '_id' | 'templateId' | 'channel' | 'channelRef' | 'firstMemberId' | 'lastMemberId'>): Promise<number> {
+    const { coupons } = this.deps;
+    const query = {
+      templateId: batch.templateId,
+      channel: batch.channel,
+      channelRef: batch.channelRef,
+      memberId: { $gte: batch.firstMemberId, $lte: batch.lastMemberId },
+      issueBatchId: batch._id,
+    };
+    const answer = await coupons.db.db!.command({ count: coupons.collection.collectionName, query });
+    return Number(answer.n);
   }
 
   /**
@@ -340,10 +365,30 @@ export class CouponIssuer {
    * run was overtaken (its coupons exceed what the batch holds), it takes the excess from the template, or,
    * when the template has none left, deletes as many of its own new coupons. Answers the coupon ids deleted.
    */
-  private async settleBatch(batchId: string, base: Omit<CouponKey, 'memberId'>, created: CouponDoc[]): Promise<Set<string>> {
+  private async settleBatch(
+    batchId: string,
+    base: Omit<CouponKey, 'memberId'>,
+    created: CouponDoc[],
+    /** The member range this run reserved for, when it did: allows the fast path. */
+    reserved?: [Types.ObjectId, Types.ObjectId],
+  ): Promise<Set<string>> {
     const { templates, coupons, connection, now } = this.deps;
     const batches = this.batches;
     const removed = new Set<string>();
+    if (reserved) {
+      // Usually the batch used exactly the units it holds: settling then changes the batch document alone, so one
+      // update conditional on `taken` equal to the count does it without a transaction. The count covers this
+      // run's range; the update also requires the batch's recorded range to lie within it, so no coupon of a
+      // parallel run of the batch escapes the count. Otherwise (units to give back, an overtaken run, a parallel
+      // reservation in between) the transactional path below settles from the batch document.
+      const [first, last] = reserved;
+      const used = await this.batchCouponCount({ _id: batchId, ...base, firstMemberId: first, lastMemberId: last });
+      const settled = await batches.updateOne(
+        { _id: batchId, taken: used, firstMemberId: { $gte: first }, lastMemberId: { $lte: last } },
+        { $set: { status: 'settled', updatedAt: now() } },
+      );
+      if (settled.matchedCount === 1) return removed;
+    }
     for (;;) {
       const excess = await inTransaction(connection, undefined, async (session) => {
         const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
@@ -470,16 +515,6 @@ function writeErrorsOf(err: unknown): Array<{ index: number }> {
   const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ index: number; code: number }>;
   if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err;
   return list;
-}
-
-/**
- * `$in` over many ids, a few at a time: the embedded server tests each candidate against the whole list
- * (cost ∝ candidates × list, ~20 ms for 200 ObjectIds), so lists of 25 cost about a tenth; MongoDB is indifferent.
- */
-async function inChunks<T>(ids: Types.ObjectId[], query: (chunk: Types.ObjectId[]) => Promise<T[]>): Promise<T[]> {
-  const chunks: Types.ObjectId[][] = [];
-  for (let i = 0; i < ids.length; i += 25) chunks.push(ids.slice(i, i + 25));
-  return (await Promise.all(chunks.map(query))).flat();
 }
 
 function idRange(ids: Types.ObjectId[]): [Types.ObjectId, Types.ObjectId] {

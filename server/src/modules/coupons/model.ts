@@ -104,7 +104,8 @@ const CouponSchema = new Schema<CouponDoc>(
 );
 // The same campaign, exchange, claim or grant never issues the same member a second coupon.
 CouponSchema.index({ templateId: 1, channel: 1, channelRef: 1, memberId: 1 }, { unique: true });
-// Settling an issue batch counts its coupons (only batch-issued coupons carry the field).
+// Finds an issue batch's coupons by their batch id (only batch-issued coupons carry the field); the issuer's
+// settle count narrows by the coupon key's index instead, which the embedded server can plan with.
 CouponSchema.index({ issueBatchId: 1 }, { sparse: true });
 // Wallet tabs and the card's count.
 CouponSchema.index({ memberId: 1, status: 1, issuedAt: -1, _id: -1 });
