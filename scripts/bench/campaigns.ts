@@ -6,6 +6,16 @@
  * Run: npx tsx scripts/bench/campaigns.ts [members=200000]
  * The database runs OUT of this process (the embedded server as a child process, or MONGODB_URI), so the
  * worker's RSS is the worker's alone.
+ *
+ * Figures (2 shared cores, other work running; the raw insertMany rate swings 7k–20k/s between runs, so compare
+ * coupons/s too):
+ *   before 5108bd1, 200k: push 1,899 coupons/s (105 s), raw 9,377/s, 0.20×; worker peak heap 83 MB, RSS 196 MB
+ *                   40k: push 3,847/s, raw 7,362/s, 0.52× (0.34× in a second run)
+ *   after  5108bd1, 200k: push 9,323 coupons/s (21.5 s), raw 17,744/s, 0.53×; worker peak heap 82 MB, RSS 199 MB
+ *                   40k: push 8,975/s, raw 20,019/s, 0.45× (0.64× in a second run); database RSS 1.7 GB at 200k
+ * Per 400-member batch now ~10 round trips: getMore, find held coupons ($in), find active members ($in), find
+ * template, reservation transaction (batch read, conditional $inc, batch insert, commit), counters insertMany,
+ * coupons insertMany, settle count + update, progress findOneAndUpdate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
