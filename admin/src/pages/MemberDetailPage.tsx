@@ -20,9 +20,9 @@ function MemberList<Item extends { id: string }>({ memberId, path, columns, empt
   return <CursorTable<Item> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId={`member-${path}`} />;
 }
 
-/** The member's trail in the audit log: every write whose target is this member (HQ only). */
+/** The member's audit trail: every staff and HQ write concerning this member (purchases, redemptions, grants, adjustments, check-ins). */
 function MemberAudit({ memberId, columns, empty }: { memberId: string; columns: Parameters<typeof CursorTable<AuditEntry>>[0]['columns']; empty: string }) {
-  const list = useCursorList<AuditEntry>((cursor, signal) => api.list<AuditEntry>('/admin/audit-log', { targetType: 'member', targetId: memberId, cursor }, signal), [memberId]);
+  const list = useCursorList<AuditEntry>((cursor, signal) => api.list<AuditEntry>(`/admin/members/${memberId}/audit`, { cursor }, signal), [memberId]);
   return <CursorTable<AuditEntry> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId="member-audit" />;
 }
 
@@ -224,7 +224,7 @@ export default function MemberDetailPage() {
                       />
                     ),
                   },
-                  ...(session?.kind === 'hq'
+                  ...(session
                     ? [
                         {
                           key: 'audit',
