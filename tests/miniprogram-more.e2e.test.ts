@@ -1,48 +1,11 @@
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, openPage, startDemo } from './support/demo';
+import { PHONE, H5, shown, text, button, input, modal, snap, toastGone, openRoute as open } from './support/taro';
 
 // More of the H5 mini-program in real chromium at a phone's size, against the demo server: the points mall,
 // claiming a printed redemption code, and activities (a free one checked in by the clerk, a paid one paid
 // through the emulator). HQ's and the till's parts go through the API; the shopper's and the clerk's through
 // the UI. Screenshots land in test-output/screenshots/ (mp-more-*).
-
-const PHONE = { width: 390, height: 844 };
-const H5 = '/h5/#';
-
-/** Taro keeps the pages under the top one in the DOM: act on what is on screen. */
-function shown(page: Page, selector: string): Locator {
-  return page.locator(`.taro_page ${selector}`).filter({ visible: true });
-}
-function text(page: Page, value: string | RegExp): Locator {
-  return page.locator('.taro_page').getByText(value, { exact: typeof value === 'string' }).filter({ visible: true }).first();
-}
-function button(page: Page, label: string | RegExp): Locator {
-  return shown(page, 'taro-button-core').filter({ hasText: typeof label === 'string' ? new RegExp(`^\\s*${label}\\s*$`) : label });
-}
-function input(page: Page, placeholderStart: string): Locator {
-  return shown(page, `input[placeholder^="${placeholderStart}"]`);
-}
-function modal(page: Page): Locator {
-  return page.locator('.taro-modal__content').filter({ visible: true });
-}
-
-/** A screenshot once page slides and modal fades have finished. */
-async function snap(page: Page, name: string, fullPage = false) {
-  await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'));
-  await screenshot(page, name, { fullPage });
-}
-
-/** Waits out a toast. Taro's toast wrapper has no box of its own (its parts are fixed), so look at its style. */
-async function toastGone(page: Page) {
-  await page.waitForFunction(() =>
-    [...document.querySelectorAll<HTMLElement>('.taro__toast')].every((el) => el.style.display === 'none' || getComputedStyle(el).opacity === '0'),
-  );
-}
-
-/** Opens a page of the app by its route, as a link into the mini-program would. */
-async function open(page: Page, baseUrl: string, route: string) {
-  await page.goto(`${baseUrl}${H5}${route}`);
-}
 
 describe('mini-program H5: points mall, redemption codes and activities', () => {
   let demo: Awaited<ReturnType<typeof startDemo>>;

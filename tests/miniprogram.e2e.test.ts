@@ -1,56 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, openPage, startDemo } from './support/demo';
+import { PHONE, H5, shown, text, button, input, pickInWheel, snap, toastGone } from './support/taro';
 
 // The H5 build of the mini-program in real chromium at a phone's size, against the demo server as `npm start`
 // runs it: a shopper signs in, joins, completes the profile; a clerk records a purchase and redeems a coupon
 // from the codes on the shopper's screen. Screenshots of every page land in test-output/screenshots/.
-
-const PHONE = { width: 390, height: 844 };
-const H5 = '/h5/#';
-
-/** Taro renders components as custom elements and keeps the pages under the top one in the DOM: act on what
- *  is on screen. */
-function shown(page: Page, selector: string): Locator {
-  return page.locator(`.taro_page ${selector}`).filter({ visible: true });
-}
-function text(page: Page, value: string | RegExp): Locator {
-  return page.locator('.taro_page').getByText(value, { exact: typeof value === 'string' }).filter({ visible: true }).first();
-}
-function button(page: Page, label: string | RegExp): Locator {
-  return shown(page, 'taro-button-core').filter({ hasText: typeof label === 'string' ? new RegExp(`^\\s*${label}\\s*$`) : label });
-}
-function input(page: Page, placeholderStart: string): Locator {
-  return shown(page, `input[placeholder^="${placeholderStart}"]`);
-}
-
-/** Taro's H5 picker is a wheel of rows; a tap on a row (no drag) turns the wheel to it. Then confirm. */
-async function pickInWheel(page: Page, label: string, column = 0) {
-  const sheet = page.locator('.weui-picker').filter({ visible: true });
-  const row = sheet.locator('.weui-picker__group').nth(column).locator('.weui-picker__item', { hasText: new RegExp(`^${label}$`) });
-  // The sheet slides up; tap once the row has come to rest on screen. The wheel's shading mask lies over the
-  // rows and takes the tap for them, as on a phone, so tap the spot rather than the element.
-  let box = await row.boundingBox();
-  for (let tries = 0; tries < 40; tries++) {
-    await page.waitForTimeout(50);
-    const next = await row.boundingBox();
-    if (box && next && next.y === box.y && next.y + next.height <= PHONE.height) break;
-    box = next;
-  }
-  await page.mouse.click(box!.x + box!.width / 2, box!.y + box!.height / 2);
-  await sheet.locator('.weui-picker__action', { hasText: '确定' }).click();
-}
-
-/** A screenshot once page slides and modal fades have finished, so it shows the page as a shopper sees it. */
-async function snap(page: Page, name: string) {
-  await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'));
-  await screenshot(page, name);
-}
-
-/** Waits out a toast, so screenshots show the page under it. */
-async function toastGone(page: Page) {
-  await page.locator('.taro__toast').filter({ visible: true }).waitFor({ state: 'hidden' }).catch(() => undefined);
-}
 
 describe('mini-program H5 against the demo server', () => {
   let demo: Awaited<ReturnType<typeof startDemo>>;
