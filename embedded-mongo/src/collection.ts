@@ -377,8 +377,8 @@ export class Collection {
 
   /** Usable bounds of `filter` on an index: single equalities on leading fields, then one more condition. */
   private boundsOnIndex(index: Index, filter: Doc): IndexChoice | undefined {
-    if (index.spec.sparse || (index.spec.partialFilterExpression && !impliesPartialFilter(filter, index.spec.partialFilterExpression)))
-      return undefined;
+    if (index.spec.sparse && !impliesSomeFieldExists(filter, index)) return undefined;
+    if (index.spec.partialFilterExpression && !impliesPartialFilter(filter, index.spec.partialFilterExpression)) return undefined;
     const prefix: unknown[] = [];
     let next: FieldBounds | undefined;
     for (const field of index.fields) {
@@ -404,8 +404,11 @@ export class Collection {
     let best: { choice: IndexChoice; backwards: boolean } | undefined;
     const candidates = [...this.secondaryIndexes, this.indexes[0]];
     for (const index of candidates) {
-      if (index.multikey || index.spec.sparse || index.spec.partialFilterExpression) continue;
-      const choice = index === this.indexes[0] ? this.idChoice(filter) : (this.boundsOnIndex(index, filter) ?? { index, prefix: [], score: 0 });
+      if (index.multikey || index.spec.partialFilterExpression) continue;
+      // a sparse index lacks the documents without its fields: only a filter that excludes those may walk it
+      const bounded = index === this.indexes[0] ? this.idChoice(filter) : this.boundsOnIndex(index, filter);
+      if (!bounded && index.spec.sparse) continue;
+      const choice = bounded ?? { index, prefix: [], score: 0 };
       const k = choice.prefix.length;
       if (choice.next?.equals && choice.next.equals.length > 1) {
         // a multi-value `$in` right after the prefix breaks the order unless the sort starts after it
@@ -448,6 +451,20 @@ function distinctScalars(values: unknown[]): unknown[] {
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
+  });
+}
+
+/**
+ * Whether every document matching `filter` is in a sparse index, as MongoDB decides: some indexed field
+ * must be pinned to non-null values (equality, `$in` without null, a range), so documents lacking all
+ * the index's fields (which a sparse index leaves out) cannot match.
+ */
+function impliesSomeFieldExists(filter: Doc, index: Index): boolean {
+  return index.fields.some((field) => {
+    const bounds = boundsFor(filter, field.name, true);
+    if (!bounds) return false;
+    if (bounds.equals) return bounds.equals.every((v) => v !== null);
+    return true; // ranges never match null or missing
   });
 }
 

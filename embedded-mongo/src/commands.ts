@@ -20,6 +20,7 @@ import {
   unknownField,
 } from './errors';
 import { LookupSource, runPipeline } from './lookup';
+import { compileProjection, projectOne } from './projection';
 import { applySimpleUpdate } from './simpleUpdate';
 import { Match, Storage, Transaction } from './storage';
 import { cloneDoc, compareValues, Doc, idKeyOf, isPlainObject } from './values';
@@ -184,8 +185,8 @@ const find: Handler = (ctx) => {
   const limit = Math.abs(asNumber(cmd.limit, 0));
   for (const v of Object.values(sort)) if (isPlainObject(v)) throw notImplemented('sort by $meta is not supported');
   const docs = findResults(ctx, coll, filter, sort, skip, limit);
-  // mingo is only needed for sorting and projection; skip it for the common by-key lookups
-  const transform = Object.keys(projection).length ? (batch: Doc[]) => mingoFind(batch, {}, projection).all() as Doc[] : undefined;
+  // simple projections are applied directly; the rest go through mingo
+  const transform = compileProjection(projection, filter);
   return {
     cursor: ctx.state.cursors.create(`${ctx.db}.${coll}`, { docs, transform }, {
       batchSize: cmd.batchSize === undefined ? undefined : asNumber(cmd.batchSize, 101),
@@ -431,7 +432,11 @@ async function insertNewDocument(ctx: Ctx, coll: string, doc: Doc): Promise<bool
     await locked;
     return false;
   }
-  if (ctx.state.storage.visibleDocs(ctx.db, coll, { _id: doc._id }, ctx.txn).length) {
+  // outside a transaction the document map answers directly (no filter to compile, no plan)
+  const taken = ctx.txn
+    ? ctx.state.storage.visibleDocs(ctx.db, coll, { _id: doc._id }, ctx.txn).length > 0
+    : !!ctx.state.storage.collection(ctx.db, coll)?.docs.has(id);
+  if (taken) {
     const c = ctx.state.storage.ensureCollection(ctx.db, coll);
     throw c.indexes[0].duplicateKeyError(c.ns, [doc._id]);
   }
@@ -627,8 +632,8 @@ async function runFindAndModify(ctx: Ctx): Promise<Doc> {
   if (!cmd.remove && cmd.update === undefined) throw failedToParse('Either an update or remove=true must be specified');
   if (cmd.remove && cmd.upsert) throw failedToParse('Cannot specify both upsert=true and remove=true');
   const project = (doc: Doc | null): Doc | null => {
-    if (!doc || !fields || Object.keys(fields).length === 0) return doc;
-    return (mingoFind([doc], {}, fields).all()[0] as Doc) ?? null;
+    if (!doc || !fields) return doc;
+    return projectOne(doc, fields);
   };
   const arrayFilters = cmd.arrayFilters as Doc[] | undefined;
   try {

@@ -134,3 +134,51 @@ describe('lazy scans and hashed $in', () => {
     expect(compileFilter({ a: { $in: [[1, 5]] } }).test({ a: [5, 1] })).toBe(false);
   });
 });
+
+describe('sparse indexes', () => {
+  const coll = new Collection('db', 'cards');
+  coll.addIndex({ v: 2, key: { code: 1 }, name: 'code_1', sparse: true });
+  coll.addIndex({ v: 2, key: { store: 1, code: 1 }, name: 'store_1_code_1', sparse: true });
+  for (let i = 0; i < 1000; i++) {
+    const doc: Record<string, unknown> = { _id: i, store: `s${i % 10}` };
+    if (i % 2) doc.code = `c${i}`;
+    else if (i % 4 === 0) doc.code = null;
+    coll.put(`n${i}`, doc, 1, false);
+  }
+  const plannedIds = (filter: Record<string, unknown>, sort?: [string, 1 | -1][]) => {
+    const plan = coll.plan(filter, sort);
+    return plan.fullScan ? undefined : [...plan.ids];
+  };
+
+  test('are used when the filter pins an indexed field to non-null values', () => {
+    expect(plannedIds({ code: 'c7' })).toEqual(['n7']);
+    expect(plannedIds({ code: { $in: ['c1', 'c3'] } })?.sort()).toEqual(['n1', 'n3']);
+    expect(plannedIds({ code: { $gte: 'c99', $lt: 'c991' } })).toHaveLength(2); // c99, c990..: bounds inclusive, filter trims
+    // a compound sparse index holds every document with any of its fields
+    expect(plannedIds({ store: 's3', code: 'c13' })).toEqual(['n13']);
+    expect(plannedIds({ store: 's3' })?.length).toBe(100);
+  });
+
+  test('are not used when documents outside them could match', () => {
+    expect(plannedIds({ code: null })).toBeUndefined();
+    expect(plannedIds({ code: { $in: ['c1', null] } })).toBeUndefined();
+    expect(plannedIds({ code: { $exists: false } })).toBeUndefined();
+    expect(plannedIds({ other: 1 }, [['code', 1]])).toBeUndefined(); // a sort alone cannot walk a sparse index
+  });
+
+  test('answers match a full scan', () => {
+    const storage = new Storage();
+    const c = storage.ensureCollection('db', 'cards');
+    storage.createIndex(c, { v: 2, key: { code: 1 }, name: 'code_1', sparse: true });
+    storage.commit([
+      { db: 'db', coll: 'cards', id: 'a', doc: { _id: 'a', code: 'x' }, idValue: 'a' },
+      { db: 'db', coll: 'cards', id: 'b', doc: { _id: 'b' }, idValue: 'b' },
+      { db: 'db', coll: 'cards', id: 'c', doc: { _id: 'c', code: null }, idValue: 'c' },
+    ]);
+    const ids = (filter: Record<string, unknown>, sort?: [string, 1 | -1][]) => [...storage.scan('db', 'cards', filter, { sort }).docs].map((m) => m.id).sort();
+    expect(ids({ code: 'x' })).toEqual(['a']);
+    expect(ids({ code: null })).toEqual(['b', 'c']);
+    expect(ids({ code: { $gt: 'a' } }, [['code', 1]])).toEqual(['a']);
+    expect(ids({}, [['code', 1]])).toEqual(['a', 'b', 'c']);
+  });
+});

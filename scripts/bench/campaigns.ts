@@ -13,6 +13,10 @@
  *                   40k: push 3,847/s, raw 7,362/s, 0.52× (0.34× in a second run)
  *   after  5108bd1, 200k: push 9,323 coupons/s (21.5 s), raw 17,744/s, 0.53×; worker peak heap 82 MB, RSS 199 MB
  *                   40k: push 8,975/s, raw 20,019/s, 0.45× (0.64× in a second run); database RSS 1.7 GB at 200k
+ * Direct projections, sparse-index plans and the insert _id check (embedded-mongo), 40k, two runs each:
+ *   before: push 6,527/s, raw 13,176/s, 0.50×; push 7,735/s, raw 16,336/s, 0.47×
+ *   after:  push 10,338/s, raw 19,385/s, 0.53×; push 10,047/s, raw 20,798/s, 0.48× (the raw insertMany
+ *           gains from the cheaper _id check too, so the ratio moves less than coupons/s)
  * Per 400-member batch now ~10 round trips: getMore, find held coupons ($in), find active members ($in), find
  * template, reservation transaction (batch read, conditional $inc, batch insert, commit), counters insertMany,
  * coupons insertMany, settle count + update, progress findOneAndUpdate.
