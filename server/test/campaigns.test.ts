@@ -145,6 +145,10 @@ describe('campaign lifecycle', () => {
 
   it('pauses and resumes a push, which then finishes with one coupon per member', async () => {
     const tag = 'pause-resume';
+    // Batches of 200 until the pause, so it lands with the push unfinished (one default batch holds all 600).
+    const { pusher } = app.services.campaigns;
+    const defaultBatchSize = pusher.batchSize;
+    pusher.batchSize = 200; // read when the worker claims the campaign
     await seedMembers(app, 600, () => ({ tags: [tag] }));
     const templateId = await createTemplate(app, { title: 'pause' });
     const { body: campaign } = await app.api.post('/admin/campaigns', { name: '暂停', templateId, segment: { tags: [tag] } }, admin);
@@ -154,6 +158,7 @@ describe('campaign lifecycle', () => {
     expect(paused.body.status).toBe('paused');
     // The worker lets go of a paused campaign after the batch in hand.
     await waitFor(() => app.services.models.campaigns.findById(campaign.id).lean(), (c: any) => c.leaseOwner === null);
+    pusher.batchSize = defaultBatchSize;
     const atPause = (await campaignOf(app, campaign.id)).progress.issued;
     expect(atPause).toBeLessThan(600);
     expectError(await app.api.post(`/admin/campaigns/${campaign.id}/pause`, {}, admin), 409, 'CONFLICT');
@@ -184,7 +189,8 @@ describe('campaign lifecycle', () => {
 
 describe('crash and resume', () => {
   it('a push killed mid-way is finished by a new instance on the same database, one coupon per member', async () => {
-    const first = await startTestApp();
+    // Batches of 300, so the push is still unfinished after the first batch (the default batch holds all 900).
+    const first = await startTestApp({ pushBatchSize: 300 });
     const second = { app: null as TestApp | null };
     try {
       const hq = await adminToken(first.api);

@@ -30,7 +30,9 @@ export interface TestApp extends RunningMembercard {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp; /** Members per campaign-push batch (default PUSH_BATCH_SIZE). */ pushBatchSize?: number } = {},
+): Promise<TestApp> {
   const dbName = `mc_test_${randomBytes(6).toString('hex')}`;
   let uri: string;
   let stopDb: () => Promise<void> = async () => undefined;
@@ -60,6 +62,7 @@ export async function startTestApp(options: { seed?: boolean; codeStepSeconds?: 
   const clock = new TestClock();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const running = await startMembercard({ config, logger, clock, emulator: true, codeStepSeconds: options.codeStepSeconds });
+  if (options.pushBatchSize) running.services.campaigns.pusher.batchSize = options.pushBatchSize;
   if (options.seed !== false) await seedDemoData(running.services, logger);
   return {
     ...running,
