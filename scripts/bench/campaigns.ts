@@ -24,6 +24,8 @@
  *   800:  12,005 / 22,256 0.54×; 11,929 / 21,310 0.56× (239, 233 MB)
  *   1000: 12,241 / 19,754 0.62×; 11,644 / 19,385 0.60× (238, 239 MB)   ← default
  *   2000: 11,369 / 19,438 0.59×; 12,084 / 20,433 0.59× (252, 259 MB)
+ *   1000 at 200k (one run): push 10,876/s (18.4 s), raw 15,435/s, 0.71×; worker peak heap 135 MB, RSS 250 MB;
+ *   database RSS 1.5 GB (400 at 200k before: 0.53×, RSS 199 MB)
  *   Reading the next batch while one is issued gained nothing measurable (0.61×, 0.58×): the database process
  *   is the bottleneck, so overlapping its work does not shorten it; not kept. Skipping the issuer's active-member
  *   $in (the audience cursor already pins status: 'active') gave 0.63×, 0.61×: within noise, so the check stays.
