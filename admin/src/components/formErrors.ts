@@ -1,6 +1,6 @@
 import type { FormInstance } from 'antd';
 import type { z } from 'zod';
-import { ApiError } from '../api';
+import { ApiError, readableErrorMessage } from '../api';
 import { issuesToFieldErrors, placeFieldErrors, type IssueLike } from '../lib/forms';
 
 // Client-side checks use the same shared zod schema the server validates with; whatever still comes
@@ -29,4 +29,14 @@ export function serverFieldErrors(error: unknown): Record<string, string> | null
     return Object.keys(fields).length ? fields : null;
   }
   return null;
+}
+
+/**
+ * What a form shows after a failed save: the server's field errors go onto their fields, and the message to
+ * show is the readable error plus any field error that fits no field. One way for every form in the console.
+ */
+export function failedSaveMessage(form: FormInstance, cause: unknown, lang: 'zh' | 'en', rename: Record<string, string> = {}): string {
+  const fields = serverFieldErrors(cause);
+  const unplaced = fields ? showFieldErrors(form, fields, rename) : [];
+  return [readableErrorMessage(cause, lang), ...unplaced].join('; ');
 }

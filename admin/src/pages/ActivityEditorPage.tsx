@@ -3,9 +3,9 @@ import { Alert, App, Button, Card, DatePicker, Form, Input, InputNumber, Select,
 import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
-import { api, readableErrorMessage } from '../api';
+import { api } from '../api';
 import { useSession } from '../auth/session';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { ErrorState, LoadingState } from '../components/states';
 import { useLang, useT } from '../i18n';
@@ -95,9 +95,7 @@ export default function ActivityEditorPage() {
       message.success(id ? t('活动已保存', 'Activity saved') : asDraft ? t('已存为草稿，发布后会员可见', 'Saved as a draft; members see it once published') : t('活动已发布', 'Activity published'));
       navigate(`/activities/${saved.id}`, { replace: true });
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      const unplaced = fields ? showFieldErrors(form, fields, renameToForm) : [];
-      setError([readableErrorMessage(cause, lang), ...unplaced].join('; '));
+      setError(failedSaveMessage(form, cause, lang, renameToForm));
     } finally {
       setSaving(false);
     }

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { AutomationRule, MarketingSettings } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
@@ -48,9 +48,7 @@ function MarketingSettingsCard() {
       state.setData(await api.patch<MarketingSettings>('/admin/marketing-settings', checked.data));
       message.success(t('营销设置已保存', 'Marketing settings saved'));
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      if (fields) showFieldErrors(form, fields);
-      message.error(readableErrorMessage(cause, lang));
+      message.error(failedSaveMessage(form, cause, lang));
     } finally {
       setSaving(false);
     }
@@ -122,9 +120,7 @@ export default function AutomationPage() {
       message.success(t('规则已保存', 'Rule saved'));
       setEditing(null);
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      const unplaced = fields ? showFieldErrors(form, fields) : [];
-      setError([readableErrorMessage(cause, lang), ...unplaced].join('; '));
+      setError(failedSaveMessage(form, cause, lang));
     } finally {
       setSaving(false);
     }

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
 import type { Campaign, Segment } from '../api/types';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { SegmentBuilder } from '../components/SegmentBuilder';
 import { useLang, useT } from '../i18n';
@@ -48,9 +48,7 @@ export default function CampaignNewPage() {
       message.success(t('推送已创建，确认后即可发起', 'Campaign created; launch it when ready'));
       navigate(`/campaigns/${campaign.id}`, { replace: true });
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      const unplaced = fields ? showFieldErrors(form, fields, { 'message.default': 'message' }) : [];
-      setError([readableErrorMessage(cause, lang), ...unplaced].join('; '));
+      setError(failedSaveMessage(form, cause, lang, { 'message.default': 'message' }));
     } finally {
       setSaving(false);
     }

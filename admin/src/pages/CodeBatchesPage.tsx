@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { RedemptionCodeBatch } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
 import { compact } from '../lib/forms';
@@ -74,9 +74,7 @@ export default function CodeBatchesPage() {
       form.resetFields();
       list.reload();
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      if (fields) showFieldErrors(form, fields);
-      setError(readableErrorMessage(cause, lang));
+      setError(failedSaveMessage(form, cause, lang));
     } finally {
       setSaving(false);
     }

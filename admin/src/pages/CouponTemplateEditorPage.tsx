@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
 import { CouponPreviewCard } from '../components/CouponPreviewCard';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { ErrorState, LoadingState } from '../components/states';
 import { useLang, useT } from '../i18n';
@@ -135,9 +135,7 @@ export default function CouponTemplateEditorPage() {
       navigate(`/coupons/${saved.id}`, { replace: true });
       setTemplate(saved);
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      const unplaced = fields ? showFieldErrors(form, fields, renameToForm) : [];
-      setError(fields && unplaced.length === 0 ? readableErrorMessage(cause, lang) : [readableErrorMessage(cause, lang), ...unplaced].join('; '));
+      setError(failedSaveMessage(form, cause, lang, renameToForm));
     } finally {
       setSaving(false);
     }

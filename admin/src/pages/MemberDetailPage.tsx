@@ -2,11 +2,11 @@ import { ArrowLeftOutlined, EditOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Descriptions, Form, Input, InputNumber, Modal, Progress, Space, Statistic, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
-import { api, newIdempotencyKey, readableErrorMessage } from '../api';
+import { api, newIdempotencyKey } from '../api';
 import type { AdminSignup, AuditEntry, LedgerEntry, Purchase } from '../api/types';
 import { useSession } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
@@ -52,9 +52,7 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
       setIdempotencyKey(newIdempotencyKey());
       onDone(entry.balanceAfter);
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      const unplaced = fields ? showFieldErrors(form, fields) : [];
-      setError(fields && unplaced.length === 0 ? null : readableErrorMessage(cause, lang));
+      setError(failedSaveMessage(form, cause, lang));
     } finally {
       setSaving(false);
     }

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { StaffAccount } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
 import { useCursorList } from '../lib/hooks';
@@ -55,9 +55,7 @@ export default function StaffPage() {
       list.reload();
       message.success(t('账号已保存', 'Account saved'));
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      if (fields) showFieldErrors(form, fields);
-      setError(readableErrorMessage(cause, lang));
+      setError(failedSaveMessage(form, cause, lang));
     } finally {
       setSaving(false);
     }

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { Store } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, serverFieldErrors, showFieldErrors } from '../components/formErrors';
+import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
 import { useCursorList } from '../lib/hooks';
@@ -46,9 +46,7 @@ export default function StoresPage() {
       list.reload();
       message.success(t('门店已保存', 'Store saved'));
     } catch (cause) {
-      const fields = serverFieldErrors(cause);
-      if (fields) showFieldErrors(form, fields);
-      setError(readableErrorMessage(cause, lang));
+      setError(failedSaveMessage(form, cause, lang));
     } finally {
       setSaving(false);
     }
