@@ -167,7 +167,8 @@ export class MembersService {
 
   async view(member: MemberDoc): Promise<Member> {
     const [{ tiers }, expiring, couponsAvailable] = await Promise.all([
-      this.deps.settings.get(),
+      // The card is read far more often than HQ edits tiers: a second-old copy saves a read per view.
+      this.deps.settings.cached(),
       this.deps.ledger.expiringSoon(member._id),
       this.extensions.couponsAvailable(member._id),
     ]);
@@ -304,7 +305,7 @@ export class MembersService {
   }
 
   async masked(member: MemberDoc): Promise<MaskedMember> {
-    const { tiers } = await this.deps.settings.get();
+    const { tiers } = await this.deps.settings.cached();
     const tier = tiers.find((t) => t.code === member.tier) ?? tiers[0]!;
     return {
       id: String(member._id),
