@@ -371,6 +371,11 @@ export class Collection {
     return { ids: index.multikey ? dedupeIds(ids) : ids, ordered: false, fullScan: false };
   }
 
+  /** An index walk in `sort` order whatever its narrowing (for the caller's bounded trial), if an index gives it. */
+  orderedPlan(filter: Doc, sort: SortSpec): ScanPlan | undefined {
+    return this.orderedWalk(filter, sort, -1);
+  }
+
   private *allIds(): Generator<string> {
     for (const id of this.docs.keys()) yield id;
   }

@@ -142,7 +142,7 @@ function firstMatch(ctx: Ctx, coll: string, filter: Doc, sort?: Doc): Match | un
  */
 function findResults(ctx: Ctx, coll: string, filter: Doc, sort: Doc, skip: number, limit: number): Iterator<Doc> {
   const sorting = Object.keys(sort).length ? sort : undefined;
-  const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sorting) });
+  const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sorting), limit: limit ? skip + limit : undefined });
   if (sorting && !ordered) {
     let all = [...docs].map((m) => m.doc);
     if (all.length > 1) all = sortedDocs(all, sorting);
@@ -261,7 +261,8 @@ const aggregateCmd: Handler = (ctx) => {
     if (['$out', '$merge', '$currentOp', '$listSessions', '$changeStream', '$indexStats', '$collStats', '$search', '$geoNear'].includes(op))
       throw notImplemented(`aggregation stage ${op} is not supported`);
   }
-  const input = pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]).map((m) => cloneDoc(m.doc));
+  const counted = countOnly(ctx, cmd.aggregate, pipeline as Doc[]);
+  const input = counted ? [] : pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]).map((m) => cloneDoc(m.doc));
   // other collections are read (and copied) at most once per aggregate
   const resolved = new Map<string, Doc[]>();
   const collectionResolver = (name: string) => {
@@ -278,7 +279,7 @@ const aggregateCmd: Handler = (ctx) => {
       all: () => matchingDocs(ctx, name, {}).map((m) => m.doc),
     };
   };
-  const results = runPipeline(input, pipeline as Doc[], { collectionResolver, variables: isPlainObject(cmd.let) ? cmd.let : undefined }, lookupSource);
+  const results = counted ?? runPipeline(input, pipeline as Doc[], { collectionResolver, variables: isPlainObject(cmd.let) ? cmd.let : undefined }, lookupSource);
   const cursorOpts = cmd.cursor as Doc;
   return {
     cursor: ctx.state.cursors.create(`${ctx.db}.${cmd.aggregate}`, results, {
@@ -293,6 +294,36 @@ const aggregateCmd: Handler = (ctx) => {
  * following `$sort` + `$limit` that an index walk can serve takes only the first ones (mingo still
  * runs those stages, to the same result).
  */
+/**
+ * The driver's countDocuments pipeline (`$match`, optional `$skip`/`$limit`, then `$group` of a constant `_id`
+ * with `{$sum: 1}`), counted over the matches without copying them; undefined for any other pipeline.
+ */
+function countOnly(ctx: Ctx, coll: string, pipeline: Doc[]): Doc[] | undefined {
+  let i = 0;
+  let filter: Doc = {};
+  if (pipeline[0] && isPlainObject(pipeline[0].$match)) {
+    filter = pipeline[0].$match as Doc;
+    i = 1;
+  }
+  let skip = 0;
+  let limit = Infinity;
+  if (pipeline[i] && typeof pipeline[i].$skip === 'number' && Object.keys(pipeline[i]).length === 1) skip = pipeline[i++].$skip as number;
+  if (pipeline[i] && typeof pipeline[i].$limit === 'number' && Object.keys(pipeline[i]).length === 1) limit = pipeline[i++].$limit as number;
+  const group = pipeline[i]?.$group;
+  if (i !== pipeline.length - 1 || !isPlainObject(group) || Object.keys(pipeline[i]).length !== 1) return undefined;
+  const keys = Object.keys(group);
+  if (keys.length !== 2 || !keys.includes('_id')) return undefined;
+  const id = group._id;
+  if (isPlainObject(id) || Array.isArray(id) || (typeof id === 'string' && id.startsWith('$'))) return undefined;
+  const field = keys.find((k) => k !== '_id')!;
+  const sum = group[field];
+  if (!isPlainObject(sum) || Object.keys(sum).length !== 1 || sum.$sum !== 1) return undefined;
+  let n = 0;
+  for (const _ of ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn }).docs) n++;
+  n = Math.max(0, Math.min(n - skip, limit));
+  return n > 0 ? [{ _id: id, [field]: n }] : [];
+}
+
 function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Match[] {
   let i = 0;
   let filter: Doc = {};
@@ -303,7 +334,7 @@ function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Match[] {
   const sort = pipeline[i]?.$sort;
   const limit = pipeline[i + 1]?.$limit;
   if (isPlainObject(sort) && typeof limit === 'number' && limit > 0) {
-    const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sort) });
+    const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sort), limit });
     if (ordered) {
       const out: Match[] = [];
       for (const m of docs) if (out.push(m) >= limit) break;

@@ -26,6 +26,9 @@ export interface ChangeSink {
 
 export type TxnState = 'active' | 'committed' | 'aborted';
 
+/** Steps an ordered walk races the unordered plan for (mongod's plan trial allows 10,000 works). */
+const ORDERED_TRIAL_BUDGET = 10_000;
+
 export class Transaction {
   state: TxnState = 'active';
   /** Buffered writes per namespace: id → new image or null (deleted). */
@@ -313,15 +316,18 @@ export class Storage {
    * (a cursor between getMores) and then sees later commits, as MongoDB's cursors without a snapshot do.
    * Inside a transaction the caller must finish iterating before anything else runs.
    */
-  scan(db: string, name: string, filter: Doc, options: { txn?: Transaction; sort?: SortSpec } = {}): Scan {
-    const { txn, sort } = options;
+  scan(db: string, name: string, filter: Doc, options: { txn?: Transaction; sort?: SortSpec; limit?: number } = {}): Scan {
+    const { txn, sort, limit } = options;
     const coll = this.collection(db, name);
     const query = compileFilter(filter);
     const own = txn?.writes.get(`${db}.${name}`);
     if (!coll) return { docs: txn ? this.ownMatches(own, query) : [], ordered: true };
     const plan = coll.plan(filter, sort);
     const changed = txn ? coll.historySince(txn.snapshotVersion) : [];
-    if (!own?.size && changed.length === 0) return { docs: this.planMatches(coll, plan.ids, query, txn?.snapshotVersion), ordered: plan.ordered || !sort };
+    if (!own?.size && changed.length === 0) {
+      if (sort && limit && !plan.ordered) return this.raceOrdered(coll, plan.ids, sort, filter, limit, query, txn?.snapshotVersion);
+      return { docs: this.planMatches(coll, plan.ids, query, txn?.snapshotVersion), ordered: plan.ordered || !sort };
+    }
     // a transaction that wrote to the collection, or that others committed to since its snapshot:
     // merge pre-images and own writes with the committed state (unordered; the caller sorts)
     const images = new Map<string, Doc | null>();
@@ -350,6 +356,34 @@ export class Storage {
       if (doc && query.test(doc)) out.push({ id, doc });
     }
     return { docs: out, ordered: !sort };
+  }
+
+  /**
+   * With a sort and a limit, an index walk in sort order may beat the narrower unordered plan, which reads and
+   * sorts every match (`newest member of the audience` stops at the first match). As mongod's plan trial does,
+   * both advance in step: the ordered walk wins if it finds `limit` matches (or ends) first, the unordered plan if
+   * its candidates run out first; past the budget the unordered plan is used.
+   */
+  private raceOrdered(coll: Collection, unordered: Iterable<string>, sort: SortSpec, filter: Doc, limit: number, query: { test(doc: Doc): boolean }, snapshot?: number): Scan {
+    const alternative = limit <= ORDERED_TRIAL_BUDGET ? coll.orderedPlan(filter, sort) : undefined;
+    if (!alternative) return { docs: this.planMatches(coll, unordered, query, snapshot), ordered: false };
+    const seen: string[] = [];
+    const rest = unordered[Symbol.iterator]();
+    const walk = alternative.ids[Symbol.iterator]();
+    const out: Match[] = [];
+    for (let step = 0; step < ORDERED_TRIAL_BUDGET; step++) {
+      const candidate = rest.next();
+      if (candidate.done) return { docs: this.planMatches(coll, seen, query, snapshot), ordered: false };
+      seen.push(candidate.value);
+      const next = walk.next();
+      if (next.done) return { docs: out, ordered: true };
+      const record = coll.docs.get(next.value);
+      if (!record || (snapshot !== undefined && record.version > snapshot)) continue;
+      coll.docsExamined++;
+      if (query.test(record.doc) && out.push({ id: next.value, doc: record.doc }) >= limit) return { docs: out, ordered: true };
+    }
+    const remaining = { [Symbol.iterator]: () => rest };
+    return { docs: this.planMatches(coll, (function* () { yield* seen; yield* remaining; })(), query, snapshot), ordered: false };
   }
 
   private *planMatches(coll: Collection, ids: Iterable<string>, query: { test(doc: Doc): boolean }, snapshot?: number): Generator<Match> {

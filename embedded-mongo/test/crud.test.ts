@@ -118,6 +118,12 @@ describe('CRUD commands', () => {
     const coll = db.collection('counting');
     await coll.insertMany([{ c: 'r', v: [1, 2] }, { c: 'g', v: 2 }, { c: 'r', v: 3 }]);
     expect(await coll.countDocuments({ c: 'r' })).toBe(2);
+    expect(await coll.countDocuments({ c: 'r' }, { skip: 1 })).toBe(1);
+    expect(await coll.countDocuments({}, { limit: 2 })).toBe(2);
+    expect(await coll.countDocuments({ c: 'none' })).toBe(0);
+    // The counting pipeline answers as $group does: one document per constant key, none for no match.
+    expect(await coll.aggregate([{ $match: { c: 'r' } }, { $group: { _id: null, total: { $sum: 1 } } }]).toArray()).toEqual([{ _id: null, total: 2 }]);
+    expect(await coll.aggregate([{ $match: { c: 'none' } }, { $group: { _id: 1, n: { $sum: 1 } } }]).toArray()).toEqual([]);
     expect(await coll.estimatedDocumentCount()).toBe(3);
     expect((await db.command({ count: 'counting', query: { c: 'r' }, limit: 1 })).n).toBe(1);
     expect(await coll.distinct('v')).toEqual([1, 2, 3]);

@@ -105,6 +105,22 @@ describe('lazy scans and hashed $in', () => {
     expect(coll.docsExamined).toBe(20);
   });
 
+  test('with a limit, an ordered walk races the unordered plan: the first to finish answers', () => {
+    // memberId's index narrows to a third of the collection but not in _id order; the _id walk backwards
+    // finds the newest match at once.
+    coll.docsExamined = 0;
+    const newest = storage.scan('db', 'members', { memberId: 1 }, { sort: [['_id', -1]], limit: 1 });
+    expect(newest.ordered).toBe(true);
+    expect([...newest.docs].map((m) => m.doc._id)).toEqual([2998]);
+    expect(coll.docsExamined).toBe(2); // 2999 (memberId 2), then 2998
+    // A narrow unordered plan whose candidates run out first wins (the caller sorts its few matches).
+    coll.docsExamined = 0;
+    const rare = storage.scan('db', 'members', { code: 'c7' }, { sort: [['_id', -1]], limit: 1 });
+    expect(rare.ordered).toBe(false);
+    expect([...rare.docs].map((m) => m.doc._id)).toEqual([7]);
+    expect(coll.docsExamined).toBeLessThan(5);
+  });
+
   test('$in on _id or an indexed field examines one document per listed value', () => {
     coll.docsExamined = 0;
     const wanted = Array.from({ length: 200 }, (_, i) => i * 7);

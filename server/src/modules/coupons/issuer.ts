@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { couponValidity, ErrorCode } from '@membercard/shared';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import type mongoose from 'mongoose';
@@ -104,6 +105,24 @@ interface Deps {
   faults?: IssuerFaults;
 }
 
+/** A member of a batch with its id's hex string, computed once. */
+type Member = { hex: string; id: Types.ObjectId };
+
+interface Reservation {
+  /** Units this run may use: what the batch held unused plus what it took now. */
+  units: number;
+  /** Coupons already issued under the key to this run's members (looked up on re-runs only). */
+  held: CouponDoc[];
+  /** The batch's coupons when the reservation was made. */
+  couponsBefore: number;
+  /** Marks the batch as this run's; a later reservation for the same batch replaces it. */
+  runId: string;
+  /** The batch existed: a crashed or parallel run came first. */
+  rerun: boolean;
+  /** Everyone any run of the batch reserved for. */
+  range: Pick<CouponIssueBatchDoc, 'firstMemberId' | 'lastMemberId'>;
+}
+
 type CouponKey = { templateId: Types.ObjectId; channel: IssueChannel; channelRef: string; memberId: Types.ObjectId };
 
 export class CouponIssuer {
@@ -139,88 +158,85 @@ export class CouponIssuer {
    * point is resumed by running the same batch again). Answers one outcome per distinct member, in order.
    */
   async issueBatch(request: BatchIssueRequest): Promise<BatchIssueOutcome[]> {
-    const { coupons, members, templates, now } = this.deps;
+    const { coupons, templates, now } = this.deps;
     if (!Types.ObjectId.isValid(request.templateId)) throw errors.notFound('No such coupon template.');
     const base = { templateId: new Types.ObjectId(request.templateId), channel: request.channel, channelRef: request.channelRef };
     const batchId = `${String(base.templateId)}:${base.channel}:${base.channelRef}:${request.batchKey}`;
-    const seen = new Set<string>();
-    const ids = request.memberIds.filter((id) => !seen.has(String(id)) && seen.add(String(id)));
+    // Each member's hex string once: an ObjectId's costs about a microsecond, and every step keys by it.
+    const byHex = new Map<string, Types.ObjectId>();
+    for (const id of request.memberIds) {
+      const hex = id.toHexString();
+      if (!byHex.has(hex)) byHex.set(hex, id);
+    }
+    const members: Member[] = [...byHex].map(([hex, id]) => ({ hex, id }));
     const outcomes = new Map<string, BatchIssueOutcome>();
-    const answer = (memberId: Types.ObjectId, coupon: CouponDoc | null, created: boolean, refusal: ErrorCode | null) =>
-      outcomes.set(String(memberId), { memberId, coupon, created, refusal });
-    const ordered = () => ids.map((id) => outcomes.get(String(id))!);
-    if (ids.length === 0) return [];
-
-    // 1. Held already (an earlier run of this batch, or any earlier issue under the key); inactive members refused.
-    // One $in each: both are answered by index point lookups (the coupon key's index; members' `_id`).
-    for (const coupon of await coupons.find({ ...base, memberId: { $in: ids } }).lean<CouponDoc[]>()) answer(coupon.memberId, coupon, false, null);
-    const unheld = ids.filter((id) => !outcomes.has(String(id)));
-    const active = new Set(
-      unheld.length === 0
-        ? []
-        : (await members.find({ _id: { $in: unheld }, status: 'active' }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>()).map((m) => String(m._id)),
-    );
-    const candidates: Types.ObjectId[] = [];
-    const gone: Types.ObjectId[] = [];
-    for (const id of unheld) {
-      if (active.has(String(id))) candidates.push(id);
-      else gone.push(id);
-    }
-    for (const id of gone) answer(id, null, false, ErrorCode.NOT_FOUND);
-    // Whether a crashed run left this batch open matters only to the paths that undo its work; the usual path skips it.
-    const isOpen = async () => !!(await this.batches.exists({ _id: batchId, status: 'open' }));
-    const open = gone.length > 0 || candidates.length === 0 ? await isOpen() : false;
-    if (open && gone.length > 0) await this.uncount(base, gone); // a crashed run may have counted them
-    if (candidates.length === 0) {
-      if (open) await this.settleBatch(batchId, base, []);
-      return ordered();
-    }
+    const answer = (member: Member, coupon: CouponDoc | null, created: boolean, refusal: ErrorCode | null) =>
+      outcomes.set(member.hex, { memberId: member.id, coupon, created, refusal });
+    const answerHeld = async (among: Member[]) => {
+      if (among.length === 0) return;
+      for (const coupon of await coupons.find({ ...base, memberId: { $in: among.map((m) => m.id) } }).lean<CouponDoc[]>()) {
+        answer({ hex: coupon.memberId.toHexString(), id: coupon.memberId }, coupon, false, null);
+      }
+    };
+    const ordered = () => members.map((m) => outcomes.get(m.hex)!);
+    if (members.length === 0) return [];
 
     const at = now();
     const template = await templates.findById(base.templateId).lean<CouponTemplateDoc>();
     const refusal = template ? templateRefusal(template, at) : errors.notFound('No such coupon template.');
     if (refusal || !template) {
-      for (const id of candidates) answer(id, null, false, refusal!.code);
-      if (open || (gone.length === 0 && (await isOpen()))) {
-        await this.uncount(base, candidates);
+      // Members who hold the key's coupon (an earlier run) are told so; a batch a crashed run left open gives
+      // back its counts and units.
+      await answerHeld(members);
+      for (const m of members) if (!outcomes.has(m.hex)) answer(m, null, false, refusal!.code);
+      const open = await this.batches.findOne({ _id: batchId, status: 'open' }).lean<CouponIssueBatchDoc>();
+      if (open) {
+        await this.uncountStray(base, open);
         await this.settleBatch(batchId, base, []);
       }
       return ordered();
     }
 
-    // 2. Reserve the units the candidates need, reusing what an open batch (a crashed run's) still holds.
-    const units = await this.reserve(batchId, base, request.batchKey, candidates, template, at);
+    // 1–2. Reserve the units the batch needs; a re-run also learns who holds the key's coupon already.
+    const reservation = await this.reserve(batchId, base, request.batchKey, members, template, at);
+    for (const coupon of reservation.held) answer({ hex: coupon.memberId.toHexString(), id: coupon.memberId }, coupon, false, null);
+    const candidates = members.filter((m) => !outcomes.has(m.hex));
+    const units = reservation.units;
     if (this.deps.faults?.crashBatchAfter === 'reservation') throw new Error('injected crash after the reservation');
 
     // 3. Count towards per-member limits in order; a refused member's unit goes to the next one.
     const counterRef = `${base.channel}:${base.channelRef}`;
-    const allocated: Types.ObjectId[] = [];
+    const allocated: Member[] = [];
     let pending = candidates;
     let free = units;
     while (free > 0 && pending.length > 0) {
       const round = pending.slice(0, free);
       pending = pending.slice(free);
       const limited = await this.countBatch(String(base.templateId), round, template.perMemberLimit, counterRef);
-      for (const id of round) {
-        if (limited.has(String(id))) answer(id, null, false, ErrorCode.COUPON_LIMIT_REACHED);
-        else allocated.push(id);
+      for (const m of round) {
+        if (limited.has(m.hex)) answer(m, null, false, ErrorCode.COUPON_LIMIT_REACHED);
+        else allocated.push(m);
       }
       free -= round.length - limited.size;
     }
     if (pending.length > 0) {
-      // Left without a unit. Those already at their limit are told so (as a run that had units would have been),
-      // so a re-run of a settled batch answers what the first run answered.
-      if (units > 0) await this.uncount(base, pending); // a crashed run may have counted them
+      // Left without a unit (rare: the template ran short). One may hold the coupon from another batch of the key;
+      // the others are told why, as a run that had units would have told them, so a re-run answers alike.
+      await answerHeld(pending);
+      const unheld = pending.filter((m) => !outcomes.has(m.hex));
+      if (units > 0) await this.uncount(base, unheld.map((m) => m.id)); // a crashed run may have counted them
       const atLimit = new Set(
-        (await this.deps.counts.find({ _id: { $in: pending.map((id) => `${String(base.templateId)}:${String(id)}`) }, count: { $gte: template.perMemberLimit } }, { _id: 1 }).lean())
+        (await this.deps.counts.find({ _id: { $in: unheld.map((m) => `${String(base.templateId)}:${m.hex}`) }, count: { $gte: template.perMemberLimit } }, { _id: 1 }).lean())
           .map((c) => String(c._id).split(':')[1]),
       );
-      for (const id of pending) answer(id, null, false, atLimit.has(String(id)) ? ErrorCode.COUPON_LIMIT_REACHED : ErrorCode.TEMPLATE_EXHAUSTED);
+      for (const m of unheld) answer(m, null, false, atLimit.has(m.hex) ? ErrorCode.COUPON_LIMIT_REACHED : ErrorCode.TEMPLATE_EXHAUSTED);
     }
     if (this.deps.faults?.crashBatchAfter === 'counting') throw new Error('injected crash after counting');
 
     // 4. Insert; a duplicate key is a coupon a run that died (or a parallel run of this batch) already inserted.
-    const docs = allocated.map((memberId) => ({ _id: new Types.ObjectId(), ...couponDocument(template, { ...base, memberId }, at), issueBatchId: batchId }));
+    // The terms are the same for every member: built once, each coupon is that plus its member and id.
+    const terms = { ...couponDocument(template, { ...base, memberId: base.templateId }, at), issueBatchId: batchId };
+    const docs = allocated.map((m) => ({ _id: new Types.ObjectId(), ...terms, memberId: m.id }));
     const failed = new Set<number>();
     if (docs.length > 0) {
       try {
@@ -230,43 +246,65 @@ export class CouponIssuer {
       }
     }
     const created: CouponDoc[] = [];
-    const collided: Types.ObjectId[] = [];
-    docs.forEach((doc, i) => (failed.has(i) ? collided.push(doc.memberId) : created.push(doc as CouponDoc)));
+    const collided: Member[] = [];
+    docs.forEach((doc, i) => (failed.has(i) ? collided.push(allocated[i]!) : created.push(doc as CouponDoc)));
     if (collided.length > 0) {
-      for (const coupon of await coupons.find({ ...base, memberId: { $in: collided } }).lean<CouponDoc[]>()) answer(coupon.memberId, coupon, false, null);
-      if (collided.some((id) => !outcomes.has(String(id)))) throw new Error('coupon insert failed for a reason other than an existing coupon');
+      await answerHeld(collided);
+      if (collided.some((m) => !outcomes.has(m.hex))) throw new Error('coupon insert failed for a reason other than an existing coupon');
     }
     if (this.deps.faults?.crashBatchAfter === 'insert') throw new Error('injected crash after the insert');
 
     // 5. Settle: the batch holds exactly its coupons; unused units go back (or, if overtaken, surplus coupons go).
-    const removed = await this.settleBatch(batchId, base, created, idRange(candidates));
+    // Usually this run used every unit it holds and nobody reserved for the batch since (the run id is still
+    // its own): the batch's coupons are then those counted at the reservation plus this run's, so one
+    // conditional update settles it. Otherwise the transactional path recounts from the stored state.
+    const settled =
+      collided.length === 0 &&
+      (await this.batches.updateOne(
+        { _id: batchId, runId: reservation.runId, status: 'open', taken: reservation.couponsBefore + created.length },
+        { $set: { status: 'settled', updatedAt: now() } },
+      )).matchedCount === 1;
+    const removed = settled ? new Set<string>() : await this.settleBatch(batchId, base, created);
+    if (reservation.rerun) await this.uncountStray(base, reservation.range);
     for (const coupon of created) {
-      if (removed.has(String(coupon._id))) answer(coupon.memberId, null, false, ErrorCode.TEMPLATE_EXHAUSTED);
-      else answer(coupon.memberId, coupon, true, null);
+      const m = { hex: '', id: coupon.memberId };
+      m.hex = coupon.memberId.toHexString();
+      if (removed.has(String(coupon._id))) answer(m, null, false, ErrorCode.TEMPLATE_EXHAUSTED);
+      else answer(m, coupon, true, null);
     }
     // A refused member may hold the coupon after all: a parallel run of this batch counted and issued it.
-    const refused = candidates.filter((id) => outcomes.get(String(id))?.refusal);
-    if (refused.length > 0) {
-      for (const coupon of await coupons.find({ ...base, memberId: { $in: refused } }).lean<CouponDoc[]>()) answer(coupon.memberId, coupon, false, null);
-    }
+    await answerHeld(candidates.filter((m) => outcomes.get(m.hex)?.refusal));
     return ordered();
   }
 
-  /** Step 2: one transaction takes what the batch lacks from the template and records it; answers the units held. */
+  /**
+   * Step 2: one transaction takes what the batch lacks from the template and records it with this run's id.
+   * A re-run (the batch exists) first finds who already holds the key's coupon and uses the units the batch still
+   * holds (`taken` − its coupons). Answers the units this run may use.
+   */
   private async reserve(
     batchId: string,
     base: Omit<CouponKey, 'memberId'>,
     batchKey: string,
-    candidates: Types.ObjectId[],
+    members: Member[],
     template: CouponTemplateDoc,
     at: Date,
-  ): Promise<number> {
-    const { templates, connection } = this.deps;
+  ): Promise<Reservation> {
+    const { templates, coupons, connection } = this.deps;
     const batches = this.batches;
+    const runId = randomUUID();
+    const [first, last] = idRange(members);
     return inTransaction(connection, undefined, async (session) => {
       const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
-      const held = batch ? batch.taken - (await this.batchCouponCount(batch)) : 0;
-      const wanted = Math.max(0, candidates.length - held);
+      let held: CouponDoc[] = [];
+      let couponsBefore = 0;
+      if (batch) {
+        held = await coupons.find({ ...base, memberId: { $in: members.map((m) => m.id) } }).session(session).lean<CouponDoc[]>();
+        couponsBefore = await this.batchCouponCount(batch);
+      }
+      const needed = members.length - held.length;
+      const unused = batch ? Math.max(0, batch.taken - couponsBefore) : 0;
+      const wanted = Math.max(0, needed - unused);
       const takeUnits = async (n: number) =>
         (await templates.updateOne(
           { _id: template._id, status: 'active', remaining: { $gte: n } },
@@ -282,21 +320,44 @@ export class CouponIssuer {
         // The snapshot read above saw `remaining`; a parallel change surfaces as a write conflict, which is retried.
         if (take > 0 && !(await takeUnits(take))) throw new Error('the template changed under the reservation');
       }
-      const [first, last] = idRange(candidates);
       if (!batch) {
         await batches.create(
-          [{ _id: batchId, ...base, batchKey, taken: take, firstMemberId: first, lastMemberId: last, status: 'open', createdAt: at, updatedAt: at }],
+          [{ _id: batchId, ...base, batchKey, taken: take, firstMemberId: first, lastMemberId: last, status: 'open', runId, createdAt: at, updatedAt: at }],
           { session },
         );
       } else {
         await batches.updateOne(
           { _id: batchId },
-          { $inc: { taken: take }, $set: { status: 'open', updatedAt: at }, $min: { firstMemberId: first }, $max: { lastMemberId: last } },
+          { $inc: { taken: take }, $set: { status: 'open', runId, updatedAt: at }, $min: { firstMemberId: first }, $max: { lastMemberId: last } },
           { session },
         );
       }
-      return Math.min(candidates.length, held + take);
+      const range: Pick<CouponIssueBatchDoc, 'firstMemberId' | 'lastMemberId'> = batch
+        ? { firstMemberId: String(batch.firstMemberId) < String(first) ? batch.firstMemberId : first, lastMemberId: String(batch.lastMemberId) > String(last) ? batch.lastMemberId : last }
+        : { firstMemberId: first, lastMemberId: last };
+      return { units: Math.min(needed, unused + take), held, couponsBefore, runId, rerun: !!batch, range };
     });
+  }
+
+  /**
+   * After a re-run (or when a refused re-run closes an open batch): counts this key made for members in the batch's
+   * range who hold no coupon under it are taken back. A crashed run counted members the re-run may no longer be
+   * given (they left the audience, or were erased), and their counters would otherwise hold a unit of their limit
+   * forever. Costs two range reads, and only re-runs pay them.
+   */
+  private async uncountStray(base: Omit<CouponKey, 'memberId'>, range: Pick<CouponIssueBatchDoc, 'firstMemberId' | 'lastMemberId'>): Promise<void> {
+    const counterRef = `${base.channel}:${base.channelRef}`;
+    const templateId = String(base.templateId);
+    const counted = await this.deps.counts
+      .find({ _id: { $gte: `${templateId}:${String(range.firstMemberId)}`, $lte: `${templateId}:${String(range.lastMemberId)}` }, keys: counterRef }, { _id: 1 })
+      .lean<Array<{ _id: string }>>();
+    if (counted.length === 0) return;
+    const memberIds = counted.map((c) => new Types.ObjectId(c._id.split(':')[1]));
+    const holding = new Set(
+      (await this.deps.coupons.find({ ...base, memberId: { $in: memberIds } }, { memberId: 1 }).lean<Array<{ memberId: Types.ObjectId }>>()).map((c) => c.memberId.toHexString()),
+    );
+    const stray = memberIds.filter((id) => !holding.has(id.toHexString()));
+    if (stray.length > 0) await this.uncount(base, stray);
   }
 
   /**
@@ -304,21 +365,21 @@ export class CouponIssuer {
    * members refused. First counters go in with one unordered insert; existing ones take a guarded $inc. A counter
    * that already lists this key counted this member in an earlier run and is not counted again.
    */
-  private async countBatch(templateId: string, memberIds: Types.ObjectId[], perMemberLimit: number, counterRef: string): Promise<Set<string>> {
+  private async countBatch(templateId: string, members: Member[], perMemberLimit: number, counterRef: string): Promise<Set<string>> {
     const counts = this.deps.counts.collection as unknown as Collection<MemberTemplateCountDoc>;
-    const counterId = (id: Types.ObjectId) => `${templateId}:${String(id)}`;
-    const exists: Types.ObjectId[] = [];
+    const counterId = (m: Member) => `${templateId}:${m.hex}`;
+    const exists: Member[] = [];
     try {
       await counts.insertMany(
-        memberIds.map((id) => ({ _id: counterId(id), count: 1, keys: [counterRef] })),
+        members.map((m) => ({ _id: counterId(m), count: 1, keys: [counterRef] })),
         { ordered: false },
       );
     } catch (err) {
-      for (const e of writeErrorsOf(err)) exists.push(memberIds[e.index]!);
+      for (const e of writeErrorsOf(err)) exists.push(members[e.index]!);
     }
     if (exists.length === 0) return new Set();
-    const ops: AnyBulkWriteOperation<MemberTemplateCountDoc>[] = exists.map((id) => ({
-      updateOne: { filter: { _id: counterId(id), count: { $lt: perMemberLimit }, keys: { $ne: counterRef } }, update: { $inc: { count: 1 }, $push: { keys: counterRef } } },
+    const ops: AnyBulkWriteOperation<MemberTemplateCountDoc>[] = exists.map((m) => ({
+      updateOne: { filter: { _id: counterId(m), count: { $lt: perMemberLimit }, keys: { $ne: counterRef } }, update: { $inc: { count: 1 }, $push: { keys: counterRef } } },
     }));
     const result = await counts.bulkWrite(ops, { ordered: false });
     if (result.matchedCount === exists.length) return new Set();
@@ -326,7 +387,7 @@ export class CouponIssuer {
     const counted = new Set(
       (await counts.find({ _id: { $in: exists.map(counterId) }, keys: counterRef }, { projection: { _id: 1 } }).toArray()).map((c) => String(c._id)),
     );
-    return new Set(exists.filter((id) => !counted.has(counterId(id))).map(String));
+    return new Set(exists.filter((m) => !counted.has(counterId(m))).map((m) => m.hex));
   }
 
   /** Takes back the counts this key made for members who end up without its coupon (idempotent: keyed by `keys`). */
@@ -369,26 +430,10 @@ export class CouponIssuer {
     batchId: string,
     base: Omit<CouponKey, 'memberId'>,
     created: CouponDoc[],
-    /** The member range this run reserved for, when it did: allows the fast path. */
-    reserved?: [Types.ObjectId, Types.ObjectId],
   ): Promise<Set<string>> {
     const { templates, coupons, connection, now } = this.deps;
     const batches = this.batches;
     const removed = new Set<string>();
-    if (reserved) {
-      // Usually the batch used exactly the units it holds: settling then changes the batch document alone, so one
-      // update conditional on `taken` equal to the count does it without a transaction. The count covers this
-      // run's range; the update also requires the batch's recorded range to lie within it, so no coupon of a
-      // parallel run of the batch escapes the count. Otherwise (units to give back, an overtaken run, a parallel
-      // reservation in between) the transactional path below settles from the batch document.
-      const [first, last] = reserved;
-      const used = await this.batchCouponCount({ _id: batchId, ...base, firstMemberId: first, lastMemberId: last });
-      const settled = await batches.updateOne(
-        { _id: batchId, taken: used, firstMemberId: { $gte: first }, lastMemberId: { $lte: last } },
-        { $set: { status: 'settled', updatedAt: now() } },
-      );
-      if (settled.matchedCount === 1) return removed;
-    }
     for (;;) {
       const excess = await inTransaction(connection, undefined, async (session) => {
         const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
@@ -517,12 +562,13 @@ function writeErrorsOf(err: unknown): Array<{ index: number }> {
   return list;
 }
 
-function idRange(ids: Types.ObjectId[]): [Types.ObjectId, Types.ObjectId] {
-  let first = ids[0]!;
-  let last = ids[0]!;
-  for (const id of ids) {
-    if (String(id) < String(first)) first = id;
-    if (String(id) > String(last)) last = id;
+/** The lowest and highest member ids (hex strings order as the ids do). */
+function idRange(members: Member[]): [Types.ObjectId, Types.ObjectId] {
+  let first = members[0]!;
+  let last = members[0]!;
+  for (const m of members) {
+    if (m.hex < first.hex) first = m;
+    if (m.hex > last.hex) last = m;
   }
-  return [first, last];
+  return [first.id, last.id];
 }

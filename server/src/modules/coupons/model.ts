@@ -146,6 +146,8 @@ export interface CouponIssueBatchDoc {
   lastMemberId: Types.ObjectId;
   /** open: holds units (a run is issuing, or one died); settled: taken equals the coupons issued. */
   status: 'open' | 'settled';
+  /** The run that reserved last: its settle may skip the recount only while this is still its id. */
+  runId?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -161,6 +163,7 @@ const CouponIssueBatchSchema = new Schema<CouponIssueBatchDoc>(
     firstMemberId: { type: Schema.Types.ObjectId, required: true },
     lastMemberId: { type: Schema.Types.ObjectId, required: true },
     status: { type: String, enum: ['open', 'settled'], required: true },
+    runId: { type: String },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
