@@ -1,5 +1,6 @@
 import { calculateObjectSize, Long } from 'bson';
 import { cursorNotFound } from './errors';
+import type { Projector } from './projection';
 import { Doc } from './values';
 
 const DEFAULT_FIRST_BATCH = 101;
@@ -13,7 +14,7 @@ const MAX_BATCH_BYTES = 15 * 1024 * 1024;
  */
 export interface CursorSource {
   docs: Iterator<Doc>;
-  transform?: (batch: Doc[]) => Doc[];
+  transform?: Projector;
 }
 
 interface OpenCursor {
@@ -37,19 +38,23 @@ export class CursorRegistry {
     return this.open.size;
   }
 
-  /** Sizes are measured before the transform (a projection only shrinks documents), so batches stay under the limit. */
+  /**
+   * A per-document projection is applied as documents are taken, and the projected ones are sized; otherwise sizes
+   * are measured before the batch's transform (a projection only shrinks documents), so batches stay under the limit.
+   */
   private takeBatch(cursor: { source: CursorSource; next: IteratorResult<Doc> }, batchSize: number | undefined): Doc[] {
     const batch: Doc[] = [];
     let bytes = 0;
     const limit = batchSize && batchSize > 0 ? batchSize : Infinity;
+    const one = cursor.source.transform?.one;
     while (!cursor.next.done && batch.length < limit) {
-      const doc = cursor.next.value;
+      const doc = one ? one(cursor.next.value) : cursor.next.value;
       bytes += calculateObjectSize(doc);
       if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
       batch.push(doc);
       cursor.next = cursor.source.docs.next();
     }
-    return cursor.source.transform && batch.length ? cursor.source.transform(batch) : batch;
+    return cursor.source.transform && !one && batch.length ? cursor.source.transform(batch) : batch;
   }
 
   /** Returns the reply's `cursor` field; the cursor stays open only if documents remain. */

@@ -119,21 +119,24 @@ function eachElement(values: unknown[], tree: Tree, apply: (doc: Doc, tree: Tree
  * parsed once; documents the direct path cannot serve (and projections it does not handle) go to mingo,
  * with the query's filter (which the documents match) for positional `$` projections.
  */
-export function compileProjection(projection: Doc, filter: Doc = {}): ((docs: Doc[]) => Doc[]) | undefined {
+/**
+ * A batch projection; simple ones also project one document at a time (`one`), so a cursor can size the
+ * projected documents it returns instead of the stored ones.
+ */
+export type Projector = ((docs: Doc[]) => Doc[]) & { one?: (doc: Doc) => Doc };
+
+export function compileProjection(projection: Doc, filter: Doc = {}): Projector | undefined {
   if (Object.keys(projection).length === 0) return undefined;
   // mingo gets copies: its dotted exclusions delete from the documents it is given (the stored ones)
   const viaMingo = (docs: Doc[]) => mingoFind(docs.map(cloneDoc), filter, projection).all() as Doc[];
   const simple = parse(projection);
   if (!simple) return viaMingo;
   const { inclusion, tree } = simple;
-  return (docs) => {
-    const out: Doc[] = new Array<Doc>(docs.length);
-    for (let i = 0; i < docs.length; i++) {
-      const projected = inclusion ? include(docs[i], tree) : exclude(docs[i], tree);
-      out[i] = projected === FALLBACK ? viaMingo([docs[i]])[0] : projected;
-    }
-    return out;
+  const one = (doc: Doc) => {
+    const projected = inclusion ? include(doc, tree) : exclude(doc, tree);
+    return projected === FALLBACK ? viaMingo([doc])[0] : projected;
   };
+  return Object.assign((docs: Doc[]) => docs.map(one), { one });
 }
 
 /** Projects one document (findAndModify's `fields`; its post-image need not match the query, so no filter). */

@@ -2,7 +2,7 @@ import { ObjectId } from 'bson';
 import { Query } from 'mingo';
 import { Collection, IndexSpec, SortSpec } from './collection';
 import { CommandError, invalidNamespace, writeConflict } from './errors';
-import { compareValues, Doc, idKeyOf, isPlainObject } from './values';
+import { compareValues, Doc, idKeyOf, isPlainObject, typeRank } from './values';
 
 /** One document change inside a commit: a new image, or null for a delete. */
 export interface WriteOp {
@@ -113,12 +113,41 @@ export function compileFilter(filter: Doc): { test(doc: Doc): boolean } {
       const { $in, ...others } = v;
       direct.push(inListTest(k, $in as unknown[]));
       if (Object.keys(others).length) rest[k] = others;
-    } else rest[k] = v;
+    } else if (isRangeOnOrderedType(v)) direct.push(rangeTest(k, v));
+    else rest[k] = v;
   }
   const residual = Object.keys(rest).length ? new Query(rest, {}) : undefined;
   if (!residual) return { test: (doc) => direct.every((t) => t(doc)) };
   if (direct.length === 0) return residual;
   return { test: (doc) => direct.every((t) => t(doc)) && residual.test(doc) };
+}
+
+const RANGE_OPS = new Set(['$gt', '$gte', '$lt', '$lte']);
+/** BSON types whose comparisons need no special cases (NaN, numeric widths, null): string, ObjectId, date. */
+const PLAIN_ORDER_RANKS = new Set([4, 8, 10]);
+
+/** `{$gt|$gte|$lt|$lte: bound, ...}` with string, ObjectId or date bounds only (a cursor's `_id` range, a date window). */
+function isRangeOnOrderedType(v: unknown): v is Record<string, unknown> {
+  if (!isPlainObject(v)) return false;
+  const ops = Object.keys(v);
+  return ops.length > 0 && ops.every((op) => RANGE_OPS.has(op) && PLAIN_ORDER_RANKS.has(typeRank(v[op])));
+}
+
+/**
+ * A range test without mingo, with MongoDB's semantics: a value matches an operator only within the bound's
+ * type (so null and missing never match), and on an array each operator may be met by a different element.
+ */
+function rangeTest(field: string, range: Record<string, unknown>): (doc: Doc) => boolean {
+  const ops = Object.entries(range).map(([op, bound]) => {
+    const rank = typeRank(bound);
+    const holds = op === '$gt' ? (c: number) => c > 0 : op === '$gte' ? (c: number) => c >= 0 : op === '$lt' ? (c: number) => c < 0 : (c: number) => c <= 0;
+    return (x: unknown) => typeRank(x) === rank && holds(compareValues(x, bound));
+  });
+  return (doc) => {
+    const actual = doc[field];
+    if (Array.isArray(actual)) return ops.every((meets) => actual.some(meets));
+    return ops.every((meets) => meets(actual));
+  };
 }
 
 /** One document a reader sees: its id key and its current (or snapshot) image. */

@@ -131,6 +131,23 @@ describe('lazy scans and hashed $in', () => {
     expect(coll.docsExamined).toBe(200);
   });
 
+  test('the direct range test (string, ObjectId and date bounds) answers as mingo does', () => {
+    const id = (n: number) => new ObjectId(`64b0000000000000000000${String(n).padStart(2, '0')}`);
+    const docs: Record<string, unknown>[] = [
+      {}, { a: null }, { a: 'abc' }, { a: 'b' }, { a: '' }, { a: 5 }, { a: id(3) }, { a: id(7) }, { a: new Date(10) }, { a: new Date(30) },
+      { a: ['a', 'zz'] }, { a: [id(1), id(9)] }, { a: [new Date(5), new Date(50)] }, { a: [] }, { a: [null] }, { a: { x: 1 } }, { a: true },
+    ];
+    const ranges: Record<string, unknown>[] = [
+      { $gt: 'abc' }, { $gte: 'abc' }, { $lt: 'b' }, { $lte: 'b', $gt: 'a' }, { $gt: id(3), $lte: id(8) }, { $lt: id(5) },
+      { $gte: new Date(10), $lt: new Date(40) }, { $gt: new Date(20) }, { $gt: 'b', $lt: 'y' },
+    ];
+    for (const range of ranges) {
+      const ours = compileFilter({ a: range });
+      const theirs = new Query({ a: range }, {});
+      for (const doc of docs) expect([range, doc, ours.test(doc)]).toEqual([range, doc, theirs.test(doc)]);
+    }
+  });
+
   test('the hashed $in test answers as mingo does', () => {
     const docs: Record<string, unknown>[] = [
       { a: 1 }, { a: 1.0 }, { a: 2 }, { a: null }, {}, { a: [1, 5] }, { a: [] }, { a: [null] }, { a: 'abc' }, { a: 'xbz' },

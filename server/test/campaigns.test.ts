@@ -145,10 +145,10 @@ describe('campaign lifecycle', () => {
 
   it('pauses and resumes a push, which then finishes with one coupon per member', async () => {
     const tag = 'pause-resume';
-    // Batches of 200 until the pause, so it lands with the push unfinished (one default batch holds all 600).
+    // Batches of 100 until the pause, so it lands with the push unfinished (one default batch holds all 600).
     const { pusher } = app.services.campaigns;
     const defaultBatchSize = pusher.batchSize;
-    pusher.batchSize = 200; // read when the worker claims the campaign
+    pusher.batchSize = 100; // read when the worker claims the campaign
     await seedMembers(app, 600, () => ({ tags: [tag] }));
     const templateId = await createTemplate(app, { title: 'pause' });
     const { body: campaign } = await app.api.post('/admin/campaigns', { name: '暂停', templateId, segment: { tags: [tag] } }, admin);
@@ -161,6 +161,8 @@ describe('campaign lifecycle', () => {
     pusher.batchSize = defaultBatchSize;
     const atPause = (await campaignOf(app, campaign.id)).progress.issued;
     expect(atPause).toBeLessThan(600);
+    // Every batch the worker started before it saw the pause was recorded: progress matches the coupons.
+    expect(await app.services.models.coupons.countDocuments({ channel: 'campaign', channelRef: campaign.id })).toBe(atPause);
     expectError(await app.api.post(`/admin/campaigns/${campaign.id}/pause`, {}, admin), 409, 'CONFLICT');
 
     expect((await app.api.post(`/admin/campaigns/${campaign.id}/resume`, {}, admin)).body.status).toBe('running');
@@ -169,16 +171,25 @@ describe('campaign lifecycle', () => {
     expect(await app.services.models.coupons.countDocuments({ channel: 'campaign', channelRef: campaign.id })).toBe(600);
   }, 60_000);
 
-  it('stops as failed when the template runs out, having issued exactly what was left', async () => {
-    const tag = 'runs-out';
+  it.each([
+    ['one batch', 1000],
+    ['batches of 5, two in flight racing for the last units', 5],
+  ])('stops as failed when the template runs out, having issued exactly what was left (%s)', async (_, batchSize) => {
+    const tag = `runs-out-${batchSize}`;
+    const { pusher } = app.services.campaigns;
+    const defaultBatchSize = pusher.batchSize;
+    pusher.batchSize = batchSize;
     await seedMembers(app, 30, () => ({ tags: [tag] }));
     const templateId = await createTemplate(app, { title: 'scarce', totalQuantity: 12 });
     const { body: campaign } = await app.api.post('/admin/campaigns', { name: '限量', templateId, segment: { tags: [tag] } }, admin);
     await app.api.post(`/admin/campaigns/${campaign.id}/launch`, {}, admin);
     const done = await waitFor(() => campaignOf(app, campaign.id), (c) => c.status === 'failed');
-    expect(done).toMatchObject({ failureReason: 'TEMPLATE_EXHAUSTED', progress: { issued: 12 } });
+    await waitFor(() => app.services.models.campaigns.findById(campaign.id).lean(), (c: any) => c.leaseOwner === null);
+    pusher.batchSize = defaultBatchSize;
+    expect(done).toMatchObject({ failureReason: 'TEMPLATE_EXHAUSTED' });
+    expect((await campaignOf(app, campaign.id)).progress.issued).toBe(12);
     expect(await app.services.models.coupons.countDocuments({ channel: 'campaign', channelRef: campaign.id })).toBe(12);
-
+    expect(await app.services.models.couponTemplates.findById(templateId).lean()).toMatchObject({ issuedCount: 12, remaining: 0 });
     const first = await app.api.get('/admin/campaigns?limit=1', admin);
     expect(first.body.items.map((c: any) => c.id)).toEqual([campaign.id]);
     const next = await app.api.get(`/admin/campaigns?limit=1&cursor=${first.body.nextCursor}`, admin);
@@ -189,8 +200,9 @@ describe('campaign lifecycle', () => {
 
 describe('crash and resume', () => {
   it('a push killed mid-way is finished by a new instance on the same database, one coupon per member', async () => {
-    // Batches of 300, so the push is still unfinished after the first batch (the default batch holds all 900).
-    const first = await startTestApp({ pushBatchSize: 300 });
+    // Batches of 100, so the push is far from finished when the worker stops (the default batch holds all 900;
+    // the pusher has two batches in flight, and finishes those it started before stopping).
+    const first = await startTestApp({ pushBatchSize: 100 });
     const second = { app: null as TestApp | null };
     try {
       const hq = await adminToken(first.api);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { compileSegment } from '@membercard/shared';
 import { Types } from 'mongoose';
 import type { MemberDoc, memberModel } from '../members/model';
-import { couponArrivalData, PUSH_ENDING_REFUSALS, type PushDelivery } from './delivery';
+import { couponArrivalData, PUSH_ENDING_REFUSALS, type DeliveryResult, type PushDelivery } from './delivery';
 import type { CampaignDoc, campaignModel } from './model';
 
 // Runs campaign pushes in the background. A worker claims one running campaign at a time by taking its
@@ -21,6 +21,12 @@ import type { CampaignDoc, campaignModel } from './model';
  * `batchSize` (or set the pusher's `batchSize`).
  */
 export const PUSH_BATCH_SIZE = 1000;
+/**
+ * Batches issued at once. Two keep both sides busy: while the database inserts one batch's coupons, the worker reads
+ * and prepares the next (measured at 40k: 1 → 0.53×, 2 → 0.56–0.65×, 3 → 0.57×, 4 → 0.49×, the latter from write
+ * contention on the template and more memory per worker).
+ */
+export const PUSH_IN_FLIGHT = 2;
 /** How long a claim lasts without renewal: a crashed worker's campaign is picked up again after this. */
 export const PUSH_LEASE_MS = 60_000;
 
@@ -30,6 +36,7 @@ interface Deps {
   delivery: PushDelivery;
   now: () => Date;
   batchSize?: number;
+  inFlight?: number;
   /** Told about a failed run (a transient database error, say) before the pusher retries it. */
   onError?: (err: unknown) => void;
 }
@@ -41,12 +48,15 @@ export class CampaignPusher {
   readonly workerId = randomUUID();
   /** Members per batch (deps.batchSize, else PUSH_BATCH_SIZE); a running push takes a change at its next claim. */
   batchSize: number;
+  /** Batches issued at once (deps.inFlight, else PUSH_IN_FLIGHT). */
+  inFlight: number;
   private running: Promise<unknown> | null = null;
   private again = false;
   private stopping = false;
 
   constructor(private readonly deps: Deps) {
     this.batchSize = deps.batchSize ?? PUSH_BATCH_SIZE;
+    this.inFlight = deps.inFlight ?? PUSH_IN_FLIGHT;
   }
 
   /** Starts pushing in this process now (after a launch or resume, and at start-up to pick up interrupted pushes). */
@@ -103,102 +113,160 @@ export class CampaignPusher {
     await this.deps.campaigns.updateOne({ _id: campaignId, leaseOwner: this.workerId }, { $set: { leaseOwner: null, leaseUntil: null } });
   }
 
-  /** Pushes one claimed campaign until done, paused, stopped or out of coupons; answers members recorded. */
+  /**
+   * Pushes one claimed campaign until done, paused, stopped or out of coupons; answers members recorded.
+   * Two batches are in flight at once: while the database inserts one batch's coupons, the worker reads and
+   * prepares the next, so neither side waits for the other. Batches are still recorded strictly in walk order, and
+   * a batch that was issued is recorded even when the one before it paused or ended the push (its coupons exist);
+   * only then does the push stop starting batches.
+   */
   private async push(claimed: CampaignDoc): Promise<number> {
-    const { campaigns, members, delivery, now } = this.deps;
+    const { campaigns, members, now } = this.deps;
     const batchSize = this.batchSize;
     const audience = compileSegment(claimed.segment, claimed.launchedAt ?? claimed.createdAt);
-    const campaignId = String(claimed._id);
-    let resumeAfter = claimed.resumeAfter;
-    let recorded = 0;
     // One cursor over the rest of the audience, read a batch at a time: the embedded server answers an `_id` range
     // with sort and limit by scanning the collection, so a query per batch would cost O(audience) each time.
     const idRange: Record<string, unknown> = { $lte: claimed.lastTargetId ?? new Types.ObjectId('000000000000000000000000') };
-    if (resumeAfter) idRange.$gt = resumeAfter;
+    if (claimed.resumeAfter) idRange.$gt = claimed.resumeAfter;
     const cursor = members
       .find({ ...audience, _id: idRange }, { _id: 1, homeStoreId: 1, tier: 1 })
       .sort({ _id: 1 })
       .batchSize(batchSize)
-      .lean<Array<Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'>>>()
+      .lean<Recipient[]>()
       .cursor();
+    const readBatch = async () => {
+      const batch: Recipient[] = [];
+      while (batch.length < batchSize) {
+        const member = (await cursor.next()) as Recipient | null;
+        if (!member) break;
+        batch.push(member);
+      }
+      return batch;
+    };
+    const state: PushState = { recorded: 0, resumeAfter: claimed.resumeAfter ?? null, ended: false, go: true };
+    // Both promises are awaited later; a no-op handler keeps a failure meanwhile from counting as unhandled.
+    const later = <T>(promise: Promise<T>) => (promise.catch(() => undefined), promise);
+    let reading = later(readBatch());
+    let recording: Promise<void> = Promise.resolve();
+    const unrecorded: Promise<void>[] = [];
+    let startsAfter = claimed.resumeAfter ?? null;
     try {
       for (;;) {
-        const batch: Array<Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'>> = [];
-        while (batch.length < batchSize) {
-          const member = (await cursor.next()) as Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'> | null;
-          if (!member) break;
-          batch.push(member);
-        }
-        if (batch.length === 0) {
-          await campaigns.updateOne(
-            { _id: claimed._id, status: 'running', leaseOwner: this.workerId },
-            { $set: { status: 'completed', completedAt: now(), leaseOwner: null, leaseUntil: null } },
-          );
-          return recorded;
-        }
-
-        if (this.stopping) return recorded;
-        // One batch issue (see CouponIssuer.issueBatch) keyed by the resume point this batch starts after, so a
-        // re-run after a crash or stop reuses the batch's reservation and answers the coupons it already issued.
-        const results = await delivery.deliverBatch(batch, {
-          templateId: claimed.templateId,
-          channel: 'campaign',
-          channelRef: campaignId,
-          batchKey: resumeAfter ? String(resumeAfter) : 'start',
-          message: (member) => {
-            const copy = claimed.message ? (claimed.message.byHomeStoreId?.[member.homeStoreId ?? ''] ?? claimed.message.default) : null;
-            return copy
-              ? { key: `campaign:${campaignId}:${String(member._id)}`, purpose: 'couponArrival', marketing: true, data: (coupon) => couponArrivalData(coupon, copy) }
-              : null;
-          },
-        });
-        if (this.stopping) return recorded; // as a crash would: this batch is not recorded and runs again
-
-        const inc: Record<string, number> = {};
-        const add = (path: string, n = 1) => (inc[path] = (inc[path] ?? 0) + n);
-        let last: Types.ObjectId | null = null;
-        let endedBy: string | null = null;
-        for (const [i, member] of batch.entries()) {
-          const result = results[i];
-          if (!result) break;
-          if (result.refusal && PUSH_ENDING_REFUSALS.has(result.refusal)) {
-            endedBy = result.refusal;
-            break;
-          }
-          last = member._id;
-          add('processed');
-          if (result.issued) {
-            add('progress.issued');
-            add(`issuedBy.tier.${pathSafe(member.tier)}`);
-            add(`issuedBy.homeStore.${pathSafe(member.homeStoreId ?? 'none')}`);
-          } else add('progress.failed');
-          if (result.notified) add('progress.notified');
-        }
-
-        const at = now();
-        const set: Record<string, unknown> = { leaseUntil: new Date(at.getTime() + PUSH_LEASE_MS) };
-        if (last) set.resumeAfter = last;
-        if (endedBy) Object.assign(set, { status: 'failed', failureReason: endedBy, completedAt: at, leaseOwner: null, leaseUntil: null });
-        // Answers the status as recorded, so a pause by HQ is seen without another read.
-        const saved = await campaigns
-          .findOneAndUpdate(
-            { _id: claimed._id, leaseOwner: this.workerId, resumeAfter: resumeAfter },
-            { ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}), $set: set },
-            { returnDocument: 'after', projection: { status: 1 } },
-          )
-          .lean<Pick<CampaignDoc, 'status'>>();
-        if (!saved) return recorded; // the lease lapsed and another worker took over
-        recorded += inc.processed ?? 0;
-        if (endedBy) return recorded;
-        resumeAfter = last ?? resumeAfter;
-        if (saved.status !== 'running') return recorded; // paused by HQ
+        const batch = await reading;
+        if (batch.length === 0) break;
+        reading = later(readBatch());
+        if (this.stopping || !state.go) break;
+        const issuing = this.issue(claimed, batch, startsAfter);
+        startsAfter = batch[batch.length - 1]!._id;
+        // Recorded after the batch before it; at most `inFlight` batches are issued but unrecorded at any time.
+        recording = later(Promise.all([recording, issuing]).then(([, results]) => this.record(claimed, batch, results, state)));
+        unrecorded.push(recording);
+        if (unrecorded.length >= this.inFlight) await unrecorded.shift();
       }
+      await recording;
+      if (state.go && !this.stopping) {
+        await campaigns.updateOne(
+          { _id: claimed._id, status: 'running', leaseOwner: this.workerId, resumeAfter: state.resumeAfter },
+          { $set: { status: 'completed', completedAt: now(), leaseOwner: null, leaseUntil: null } },
+        );
+      }
+      return state.recorded;
     } finally {
+      // Whatever stopped the loop, nothing may still be reading the cursor or recording when the lease goes.
+      await Promise.allSettled([reading, recording]);
       await cursor.close().catch(() => undefined);
       await this.release(claimed._id);
     }
   }
+
+  /** Issues one batch (see CouponIssuer.issueBatch), keyed by the resume point it starts after. */
+  private issue(claimed: CampaignDoc, batch: Recipient[], startsAfter: Types.ObjectId | null): Promise<DeliveryResult[]> {
+    const campaignId = String(claimed._id);
+    // A re-run after a crash or stop reads the same batch from the same resume point, so it reuses the batch's
+    // reservation and answers the coupons it already issued.
+    return this.deps.delivery.deliverBatch(batch, {
+      templateId: claimed.templateId,
+      channel: 'campaign',
+      channelRef: campaignId,
+      batchKey: startsAfter ? String(startsAfter) : 'start',
+      message: (member) => {
+        const copy = claimed.message ? (claimed.message.byHomeStoreId?.[member.homeStoreId ?? ''] ?? claimed.message.default) : null;
+        return copy
+          ? { key: `campaign:${campaignId}:${String(member._id)}`, purpose: 'couponArrival', marketing: true, data: (coupon) => couponArrivalData(coupon, copy) }
+          : null;
+      },
+    });
+  }
+
+  /**
+   * Records one issued batch: its counts and, unless the push has ended, the resume point after it, conditional on
+   * the lease and on the resume point the previous recording left (so a worker that lost its lease records
+   * nothing). Sets `state.go` false when the push must not start another batch: paused by HQ, out of coupons,
+   * lease lost or stopping.
+   */
+  private async record(claimed: CampaignDoc, batch: Recipient[], results: DeliveryResult[], state: PushState): Promise<void> {
+    if (this.stopping) {
+      state.go = false; // as a crash would: this batch is not recorded and runs again
+      return;
+    }
+    const inc: Record<string, number> = {};
+    const add = (path: string, n = 1) => (inc[path] = (inc[path] ?? 0) + n);
+    let last: Types.ObjectId | null = null;
+    let endedBy: string | null = null;
+    for (const [i, member] of batch.entries()) {
+      const result = results[i];
+      if (!result) break;
+      if (result.refusal && PUSH_ENDING_REFUSALS.has(result.refusal)) {
+        endedBy = result.refusal;
+        break;
+      }
+      last = member._id;
+      add('processed');
+      if (result.issued) {
+        add('progress.issued');
+        add(`issuedBy.tier.${pathSafe(member.tier)}`);
+        add(`issuedBy.homeStore.${pathSafe(member.homeStoreId ?? 'none')}`);
+      } else add('progress.failed');
+      if (result.notified) add('progress.notified');
+    }
+
+    const at = this.deps.now();
+    const set: Record<string, unknown> = { leaseUntil: new Date(at.getTime() + PUSH_LEASE_MS) };
+    // After the push ended, a batch that was in flight adds its counts but the resume point stays where it ended.
+    const advanceTo = state.ended ? null : last;
+    if (advanceTo) set.resumeAfter = advanceTo;
+    if (endedBy && !state.ended) Object.assign(set, { status: 'failed', failureReason: endedBy, completedAt: at });
+    // Answers the status as recorded, so a pause by HQ is seen without another read.
+    const saved = await this.deps.campaigns
+      .findOneAndUpdate(
+        { _id: claimed._id, leaseOwner: this.workerId, resumeAfter: state.resumeAfter },
+        { ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}), $set: set },
+        { returnDocument: 'after', projection: { status: 1 } },
+      )
+      .lean<Pick<CampaignDoc, 'status'>>();
+    if (!saved) {
+      state.go = false; // the lease lapsed and another worker took over
+      return;
+    }
+    state.recorded += inc.processed ?? 0;
+    if (advanceTo) state.resumeAfter = advanceTo;
+    if (endedBy) state.ended = true;
+    if (state.ended || saved.status !== 'running') state.go = false; // out of coupons, or paused by HQ
+  }
 }
+
+interface PushState {
+  /** Members recorded by this run. */
+  recorded: number;
+  /** The resume point as last recorded: the next recording's condition. */
+  resumeAfter: Types.ObjectId | null;
+  /** A recording ended the push (out of coupons): later batches add their counts only. */
+  ended: boolean;
+  /** Whether another batch may start. */
+  go: boolean;
+}
+
+type Recipient = Pick<MemberDoc, '_id' | 'homeStoreId' | 'tier'>;
 
 /** Tier codes and store ids become keys of an $inc path: dots and dollars would split or refuse it. */
 export function pathSafe(key: string): string {

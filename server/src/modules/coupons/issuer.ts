@@ -28,28 +28,30 @@ import {
 // channel, channelRef, member). Any refusal or crash rolls all three back, so quantity and limits hold under any
 // concurrency, and the same campaign, exchange, claim or grant asked twice answers the coupon it already issued.
 //
-// issueBatch (many members, one key per member; campaign pushes, automation): a transaction per coupon costs
-// ~2 ms on the embedded server and a transactional insertMany runs ~10× slower than a plain one, so a batch
-// takes its quantity once and writes the rest with plain bulk writes, in an order that any crash can resume:
-//  1. Members who already hold the key's coupon (an earlier run) answer it; inactive members are refused (one
-//     $in query each).
-//  2. Reserve: one short transaction takes the units the batch needs with a conditional $inc on the template
-//     and records them (`taken`) in the batch document `templateId:channel:channelRef:batchKey`. A re-run of the
-//     batch (same key) finds it open and first uses what it holds (`taken` − its coupons), taking only the
-//     difference, so a crash never makes a batch take twice.
-//  3. Count: per-member counters through one unordered insertMany (first coupon of the template) and, for the
+// issueBatch (many members, one key per member; campaign pushes): a transaction per coupon costs ~2 ms on the
+// embedded server and a transactional insertMany runs ~10× slower than a plain one, so a batch takes its quantity
+// once and writes the rest with plain bulk writes, in an order that any crash can resume. The caller passes members
+// it read as active (the push's audience query pins status: 'active'); the issuer does not read them again.
+//  1. Reserve: one short transaction takes the units the batch needs with a conditional $inc on the template
+//     (which answers the template's terms) and records them (`taken`, and this run's id) in the batch document
+//     `templateId:channel:channelRef:batchKey`. A re-run of the batch (same key) finds the document, looks up who
+//     already holds the key's coupon, and first uses the units the batch still holds (`taken` − its coupons),
+//     taking only the difference, so a crash never makes a batch take twice.
+//  2. Count: per-member counters through one unordered insertMany (first coupon of the template) and, for the
 //     members who have a counter, one unordered bulkWrite of `count < limit` $inc's; each records the key it
 //     counted (`keys`), so a re-run never counts a member twice, and refused members free their unit for the
-//     next members in order; members left without a unit are refused TEMPLATE_EXHAUSTED (their counter, if a
-//     crashed run counted them, is undone).
-//  4. Insert the coupons, stamped with the batch id, in one unordered insertMany; duplicate keys (a run that
-//     died after inserting) are expected and answered as held.
-//  5. Settle: the batch's coupons are counted (by the batch id they carry, within its member range). When they
-//     equal `taken` (the usual case) one conditional update marks the batch settled; otherwise one short
-//     transaction sets `taken` to them and gives the difference back to the template. Settling is recomputed from the stored state, so
-//     it is safe to repeat, and a run that was overtaken (two runs of one batch after a lapsed lease) settles
-//     after its own inserts: if its coupons exceed what the batch holds it takes the excess from the template,
-//     or, when none is left, deletes its own surplus coupons before answering.
+//     next members in order; members left without a unit are refused TEMPLATE_EXHAUSTED.
+//  3. Insert the coupons, stamped with the batch id, in one unordered insertMany; duplicate keys (a run that
+//     died after inserting, or another batch of the key) are expected and answered as held.
+//  4. Settle: when this run used every unit the batch holds and nobody reserved for the batch since (its run id
+//     is still this run's), the batch's coupons are those counted at the reservation plus this run's, and one
+//     conditional update marks it settled. Otherwise one short transaction counts the batch's coupons (by the
+//     batch id they carry, within its member range), sets `taken` to them and gives the difference back to the
+//     template; it is recomputed from the stored state, so safe to repeat, and a run that was overtaken (two runs
+//     of one batch after a lapsed lease) settles after its own inserts: if its coupons exceed what the batch
+//     holds it takes the excess from the template, or, when none is left, deletes its own surplus coupons.
+//     A re-run finally takes back the counts a crashed run made for members in the batch's range who hold no
+//     coupon of the key (they left the audience before the re-run).
 // At every point the template's issuedCount equals its coupons plus the units open batches hold, so totalQuantity
 // is never exceeded; a batch left open by a crash keeps its units until its re-run settles it.
 
@@ -108,7 +110,11 @@ interface Deps {
 /** A member of a batch with its id's hex string, computed once. */
 type Member = { hex: string; id: Types.ObjectId };
 
-interface Reservation {
+type Reservation = { template: null; refusal: AppError } | TakenUnits;
+
+interface TakenUnits {
+  /** The template's terms as the reservation saw them. */
+  template: CouponTemplateDoc;
   /** Units this run may use: what the batch held unused plus what it took now. */
   units: number;
   /** Coupons already issued under the key to this run's members (looked up on re-runs only). */
@@ -158,7 +164,7 @@ export class CouponIssuer {
    * point is resumed by running the same batch again). Answers one outcome per distinct member, in order.
    */
   async issueBatch(request: BatchIssueRequest): Promise<BatchIssueOutcome[]> {
-    const { coupons, templates, now } = this.deps;
+    const { coupons, now } = this.deps;
     if (!Types.ObjectId.isValid(request.templateId)) throw errors.notFound('No such coupon template.');
     const base = { templateId: new Types.ObjectId(request.templateId), channel: request.channel, channelRef: request.channelRef };
     const batchId = `${String(base.templateId)}:${base.channel}:${base.channelRef}:${request.batchKey}`;
@@ -181,14 +187,15 @@ export class CouponIssuer {
     const ordered = () => members.map((m) => outcomes.get(m.hex)!);
     if (members.length === 0) return [];
 
+    // 1–2. Reserve the units the batch needs (the same transaction reads the template's terms); a re-run also
+    // learns who holds the key's coupon already.
     const at = now();
-    const template = await templates.findById(base.templateId).lean<CouponTemplateDoc>();
-    const refusal = template ? templateRefusal(template, at) : errors.notFound('No such coupon template.');
-    if (refusal || !template) {
-      // Members who hold the key's coupon (an earlier run) are told so; a batch a crashed run left open gives
-      // back its counts and units.
+    const reservation = await this.oneAtATime(String(base.templateId), () => this.reserve(batchId, base, request.batchKey, members, at));
+    if (!reservation.template) {
+      // Nothing can be issued: members who hold the key's coupon (an earlier run) are told so, the others why;
+      // a batch a crashed run left open gives back its counts and units.
       await answerHeld(members);
-      for (const m of members) if (!outcomes.has(m.hex)) answer(m, null, false, refusal!.code);
+      for (const m of members) if (!outcomes.has(m.hex)) answer(m, null, false, reservation.refusal.code);
       const open = await this.batches.findOne({ _id: batchId, status: 'open' }).lean<CouponIssueBatchDoc>();
       if (open) {
         await this.uncountStray(base, open);
@@ -196,9 +203,7 @@ export class CouponIssuer {
       }
       return ordered();
     }
-
-    // 1–2. Reserve the units the batch needs; a re-run also learns who holds the key's coupon already.
-    const reservation = await this.reserve(batchId, base, request.batchKey, members, template, at);
+    const { template } = reservation;
     for (const coupon of reservation.held) answer({ hex: coupon.memberId.toHexString(), id: coupon.memberId }, coupon, false, null);
     const candidates = members.filter((m) => !outcomes.has(m.hex));
     const units = reservation.units;
@@ -277,24 +282,36 @@ export class CouponIssuer {
     return ordered();
   }
 
+  private readonly reserving = new Map<string, Promise<unknown>>();
+
   /**
-   * Step 2: one transaction takes what the batch lacks from the template and records it with this run's id.
-   * A re-run (the batch exists) first finds who already holds the key's coupon and uses the units the batch still
-   * holds (`taken` − its coupons). Answers the units this run may use.
+   * Runs this process's reservations on one template one after another: run at once they only conflict on the
+   * template's document and retry (the transaction, not this, is what keeps quantity exact across instances).
    */
-  private async reserve(
-    batchId: string,
-    base: Omit<CouponKey, 'memberId'>,
-    batchKey: string,
-    members: Member[],
-    template: CouponTemplateDoc,
-    at: Date,
-  ): Promise<Reservation> {
+  private async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.reserving.get(key) ?? Promise.resolve();
+    const mine = before.then(work, work);
+    const settled = mine.then(() => undefined, () => undefined);
+    this.reserving.set(key, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.reserving.get(key) === settled) this.reserving.delete(key);
+    }
+  }
+
+  /**
+   * Step 2: one transaction takes what the batch lacks from the template and records it with this run's id, and
+   * reads the template's terms as it takes them. A re-run (the batch exists) first finds who already holds the
+   * key's coupon and uses the units the batch still holds (`taken` − its coupons). Answers the units this run may
+   * use, or why the template gives none (then nothing is recorded).
+   */
+  private async reserve(batchId: string, base: Omit<CouponKey, 'memberId'>, batchKey: string, members: Member[], at: Date): Promise<Reservation> {
     const { templates, coupons, connection } = this.deps;
     const batches = this.batches;
     const runId = randomUUID();
     const [first, last] = idRange(members);
-    return inTransaction(connection, undefined, async (session) => {
+    return inTransaction(connection, undefined, async (session): Promise<Reservation> => {
       const batch = await batches.findById(batchId).session(session).lean<CouponIssueBatchDoc>();
       let held: CouponDoc[] = [];
       let couponsBefore = 0;
@@ -305,20 +322,26 @@ export class CouponIssuer {
       const needed = members.length - held.length;
       const unused = batch ? Math.max(0, batch.taken - couponsBefore) : 0;
       const wanted = Math.max(0, needed - unused);
-      const takeUnits = async (n: number) =>
-        (await templates.updateOne(
-          { _id: template._id, status: 'active', remaining: { $gte: n } },
-          { $inc: { issuedCount: n, remaining: -n }, $set: { updatedAt: at } },
-          { session },
-        )).modifiedCount === 1;
-      // Usually the template has enough: one conditional $inc. Short of it, read what is left and take that.
+      // Usually the template has enough: one conditional $inc that answers the template. Short of it (or with
+      // nothing to take), read it, and take what is left.
+      const takeUnits = (n: number) =>
+        templates
+          .findOneAndUpdate(
+            { _id: base.templateId, status: 'active', remaining: { $gte: n }, $or: [{ validUntil: null }, { validUntil: { $gt: at } }] },
+            { $inc: { issuedCount: n, remaining: -n }, $set: { updatedAt: at } },
+            { returnDocument: 'after', session },
+          )
+          .lean<CouponTemplateDoc>();
       let take = 0;
-      if (wanted > 0 && (await takeUnits(wanted))) take = wanted;
-      else if (wanted > 0) {
-        const current = await templates.findById(template._id, { remaining: 1, status: 1 }).session(session).lean<CouponTemplateDoc>();
-        take = current && current.status === 'active' ? Math.max(0, Math.min(wanted, current.remaining)) : 0;
+      let template = wanted > 0 ? await takeUnits(wanted) : null;
+      if (template) take = wanted;
+      else {
+        template = await templates.findById(base.templateId).session(session).lean<CouponTemplateDoc>();
+        const refusal = template ? templateRefusal(template, at) : errors.notFound('No such coupon template.');
+        if (refusal || !template) return { template: null, refusal: refusal! };
+        take = Math.max(0, Math.min(wanted, template.remaining));
         // The snapshot read above saw `remaining`; a parallel change surfaces as a write conflict, which is retried.
-        if (take > 0 && !(await takeUnits(take))) throw new Error('the template changed under the reservation');
+        if (take > 0 && !(template = await takeUnits(take))) throw new Error('the template changed under the reservation');
       }
       if (!batch) {
         await batches.create(
@@ -335,7 +358,7 @@ export class CouponIssuer {
       const range: Pick<CouponIssueBatchDoc, 'firstMemberId' | 'lastMemberId'> = batch
         ? { firstMemberId: String(batch.firstMemberId) < String(first) ? batch.firstMemberId : first, lastMemberId: String(batch.lastMemberId) > String(last) ? batch.lastMemberId : last }
         : { firstMemberId: first, lastMemberId: last };
-      return { units: Math.min(needed, unused + take), held, couponsBefore, runId, rerun: !!batch, range };
+      return { template, units: Math.min(needed, unused + take), held, couponsBefore, runId, rerun: !!batch, range };
     });
   }
 
