@@ -9,7 +9,7 @@ import { ActivitiesService } from './modules/activities/service';
 import { CounterService } from './modules/counter/service';
 import { CouponIssuer } from './modules/coupons/issuer';
 import { PointsMall } from './modules/coupons/mall';
-import { couponModel, couponTemplateModel, memberTemplateCountModel, redemptionModel } from './modules/coupons/model';
+import { couponModel, couponTemplateModel, redemptionModel } from './modules/coupons/model';
 import { RedemptionService } from './modules/coupons/redemptions';
 import { CouponsService } from './modules/coupons/service';
 import { memberModel } from './modules/members/model';
@@ -72,7 +72,6 @@ export function createModels(connection: mongoose.Connection) {
     settings: settingsModel(connection),
     couponTemplates: couponTemplateModel(connection),
     coupons: couponModel(connection),
-    couponMemberCounts: memberTemplateCountModel(connection),
     redemptions: redemptionModel(connection),
     codeBatches: codeBatchModel(connection),
     redemptionCodes: redemptionCodeModel(connection),
@@ -126,7 +125,7 @@ export function createServices(deps: ServiceDeps) {
   const purchases = new PurchasesService({ connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now });
   const tiers = new TiersService({ connection, members: models.members, reviews: models.tierReviews, purchases, settings, audit, now });
   members.extensions.counterHistory = (memberId) => purchases.counterHistory(memberId);
-  const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, counts: models.couponMemberCounts, members: models.members, now });
+  const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members, now });
   const coupons = new CouponsService({ connection, templates: models.couponTemplates, coupons: models.coupons, issuer, members, audit, now, codeStepSeconds: deps.codeStepSeconds });
   const redemptions = new RedemptionService({ connection, coupons: models.coupons, redemptions: models.redemptions, members, audit, now });
   const mall = new PointsMall({ connection, templates: models.couponTemplates, ledger, issuer });

@@ -45,7 +45,7 @@ function grant(templateId: Types.ObjectId, memberId: Types.ObjectId, key: string
 function issuerWith(faults: IssuerFaults): CouponIssuer {
   const { models } = app.services;
   return new CouponIssuer({
-    connection: app.connection, templates: models.couponTemplates, coupons: models.coupons, counts: models.couponMemberCounts, members: models.members,
+    connection: app.connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members,
     now: app.clock.now, faults,
   });
 }
@@ -54,6 +54,12 @@ async function templateState(templateId: Types.ObjectId) {
   const template = await app.services.models.couponTemplates.findById(templateId).lean<{ issuedCount: number; remaining: number; totalQuantity: number }>();
   const coupons = await app.services.models.coupons.countDocuments({ templateId });
   return { issuedCount: template!.issuedCount, remaining: template!.remaining, coupons };
+}
+
+/** Each member's coupons of the template by their limit slots, in the members' order. */
+async function slotsOf(templateId: Types.ObjectId, members: Types.ObjectId[]): Promise<number[][]> {
+  const coupons = await app.services.models.coupons.find({ templateId }, { memberId: 1, limitSlot: 1 }).lean();
+  return members.map((m) => coupons.filter((c) => String(c.memberId) === String(m)).map((c) => c.limitSlot!).sort());
 }
 
 const refusals = (outcomes: BatchIssueOutcome[]) => outcomes.map((o) => o.refusal ?? (o.created ? 'created' : 'held'));
@@ -98,8 +104,7 @@ describe('batch issues', () => {
     const first = await app.services.issuer.issueBatch(request);
     expect(refusals(first)).toEqual(['COUPON_LIMIT_REACHED', 'created', 'created', 'created', 'TEMPLATE_EXHAUSTED']);
     expect(await templateState(templateId)).toEqual({ issuedCount: 4, remaining: 0, coupons: 4 });
-    const counters = await app.services.models.couponMemberCounts.find({ _id: { $in: members.map((m) => `${String(templateId)}:${String(m)}`) } }).lean();
-    expect(counters.map((c) => c.count)).toEqual([1, 1, 1, 1]); // members[4] was never counted
+    expect(await slotsOf(templateId, members)).toEqual([[0], [0], [0], [0], []]); // members[4] got nothing
 
     const again = await app.services.issuer.issueBatch(request);
     expect(refusals(again)).toEqual(['COUPON_LIMIT_REACHED', 'held', 'held', 'held', 'TEMPLATE_EXHAUSTED']);
@@ -114,9 +119,10 @@ describe('batch issues', () => {
     const third = await app.services.issuer.issueBatch({ templateId: two, channel: 'campaign', channelRef: 'two-c', batchKey: 'start', memberIds: pair });
     expect(refusals(third)).toEqual(['COUPON_LIMIT_REACHED', 'COUPON_LIMIT_REACHED']);
     expect(await templateState(two)).toEqual({ issuedCount: 4, remaining: 96, coupons: 4 });
+    expect(await slotsOf(two, pair)).toEqual([[0, 1], [0, 1]]);
   }, 30_000);
 
-  it.each(['reservation', 'counting', 'insert'] as const)(
+  it.each(['reservation', 'insert'] as const)(
     'a batch that dies after its %s is resumed by a re-run: one coupon per member, no quantity leaked',
     async (step) => {
       const templateId = await createTemplate({ title: `crash-${step}`, totalQuantity: 30, perMemberLimit: 1 });
@@ -134,27 +140,36 @@ describe('batch issues', () => {
       expect(new Set(held.map((c) => String(c.memberId)))).toEqual(new Set(members.map(String)));
       const batch = await couponIssueBatchModel(app.connection).findById(`${String(templateId)}:campaign:crash-${step}:start`).lean();
       expect(batch).toMatchObject({ status: 'settled', taken: 20 });
-      // The counters counted each member once, so the limit of 1 did not refuse anyone on the re-run.
-      const counters = await app.services.models.couponMemberCounts.find({ _id: { $regex: `^${String(templateId)}:` } }).lean();
-      expect(counters.map((c) => c.count)).toEqual(Array(20).fill(1));
+      // Each member's one coupon takes slot 0, so the limit of 1 did not refuse anyone on the re-run.
+      expect(await slotsOf(templateId, members)).toEqual(Array(20).fill([0]));
     },
     30_000,
   );
 
-  it('a re-run that needs fewer units than the crashed run reserved gives the rest back, and the counts of members it no longer has', async () => {
+  it('a re-run that needs fewer units than the crashed run reserved gives the rest back', async () => {
     const templateId = await createTemplate({ title: 'shrunk', totalQuantity: 30 });
     const members = await seedMembers(12);
     const request = { templateId, channel: 'campaign' as const, channelRef: 'shrunk', batchKey: 'start', memberIds: members };
-    await expect(issuerWith({ crashBatchAfter: 'counting' }).issueBatch(request)).rejects.toThrow();
+    await expect(issuerWith({ crashBatchAfter: 'reservation' }).issueBatch(request)).rejects.toThrow();
     expect((await templateState(templateId)).issuedCount).toBe(12);
     // Two members left the audience (erased) before the re-run, so the caller's re-read no longer has them.
     await app.services.models.members.updateMany({ _id: { $in: members.slice(0, 2) } }, { $set: { status: 'erased' } });
     const rerun = await app.services.issuer.issueBatch({ ...request, memberIds: members.slice(2) });
     expect(refusals(rerun)).toEqual(Array(10).fill('created'));
     expect(await templateState(templateId)).toEqual({ issuedCount: 10, remaining: 20, coupons: 10 });
-    // The crashed run's counts for the two who got nothing are taken back; the others keep theirs.
-    const counters = await app.services.models.couponMemberCounts.find({ _id: { $in: members.map((m) => `${String(templateId)}:${String(m)}`) } }).lean();
-    const countOf = new Map(counters.map((c) => [c._id, c.count]));
-    expect(members.map((m) => countOf.get(`${String(templateId)}:${String(m)}`))).toEqual([0, 0, ...Array(10).fill(1)]);
+    expect(await slotsOf(templateId, members)).toEqual([[], [], ...Array(10).fill([0])]);
+  }, 30_000);
+
+  it('keeps a per-member limit of 2 while batches of three keys and single grants race for the same members', async () => {
+    const templateId = await createTemplate({ title: 'limit-race', totalQuantity: 1_000, perMemberLimit: 2 });
+    const members = await seedMembers(10);
+    const batches = ['a', 'b', 'c'].map((k) => app.services.issuer.issueBatch({ templateId, channel: 'campaign', channelRef: `limit-race-${k}`, batchKey: 'start', memberIds: members }));
+    const grants = members.flatMap((m, i) => [grant(templateId, m, `limit-race-${i}-x`), grant(templateId, m, `limit-race-${i}-y`)]);
+    const [outcomes, answers] = await Promise.all([Promise.all(batches), Promise.all(grants)]);
+    expect(answers.every((r) => r.status === 201 || r.body.error.code === 'COUPON_LIMIT_REACHED')).toBe(true);
+    expect(outcomes.flat().every((o) => o.coupon !== null || o.refusal === 'COUPON_LIMIT_REACHED')).toBe(true);
+    // Every member holds exactly two (five asks each, two places), in slots 0 and 1; the refused units went back.
+    expect(await slotsOf(templateId, members)).toEqual(Array(10).fill([0, 1]));
+    expect(await templateState(templateId)).toEqual({ issuedCount: 20, remaining: 980, coupons: 20 });
   }, 30_000);
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { couponValidity, ErrorCode } from '@membercard/shared';
-import type { AnyBulkWriteOperation, Collection } from 'mongodb';
+import { MongoServerError } from 'mongodb';
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
@@ -12,21 +12,23 @@ import {
   type CouponIssueBatchDoc,
   type CouponTemplateDoc,
   type IssueChannel,
-  type MemberTemplateCountDoc,
   type couponModel,
   type couponTemplateModel,
-  type memberTemplateCountModel,
 } from './model';
 
 // The one way a coupon comes into existence, whatever the channel (campaign push, points mall, redemption
 // code, automation, HQ grant). Two paths share the template checks (`templateRefusal`) and the coupon's terms
 // (`couponDocument`):
 //
+// Per-member limits are kept by the coupons themselves: each takes one of its member's `perMemberLimit` slots of
+// the template (`limitSlot` 0, 1, …), and a unique index on (template, member, slot) refuses a second coupon in a
+// slot, so no writer can exceed the limit whatever else runs, and no separate counter has to agree with the coupons.
+//
 // issue (one coupon): one transaction takes a unit of the template's quantity (conditional $inc on
-// `remaining > 0`), counts the member's holding of the template (a per-(template, member) counter guarded by
-// `count < perMemberLimit` → else COUPON_LIMIT_REACHED) and inserts the coupon under the unique key (template,
-// channel, channelRef, member). Any refusal or crash rolls all three back, so quantity and limits hold under any
-// concurrency, and the same campaign, exchange, claim or grant asked twice answers the coupon it already issued.
+// `remaining > 0`), finds the member's lowest free slot (none → COUPON_LIMIT_REACHED) and inserts the coupon under
+// the unique key (template, channel, channelRef, member). Any refusal or crash rolls both back, so quantity and
+// limits hold under any concurrency (a parallel issue that took the same slot makes this one retry), and the same
+// campaign, exchange, claim or grant asked twice answers the coupon it already issued.
 //
 // issueBatch (many members, one key per member; campaign pushes): a transaction per coupon costs ~2 ms on the
 // embedded server and a transactional insertMany runs ~10× slower than a plain one, so a batch takes its quantity
@@ -37,21 +39,18 @@ import {
 //     `templateId:channel:channelRef:batchKey`. A re-run of the batch (same key) finds the document, looks up who
 //     already holds the key's coupon, and first uses the units the batch still holds (`taken` − its coupons),
 //     taking only the difference, so a crash never makes a batch take twice.
-//  2. Count: per-member counters through one unordered insertMany (first coupon of the template) and, for the
-//     members who have a counter, one unordered bulkWrite of `count < limit` $inc's; each records the key it
-//     counted (`keys`), so a re-run never counts a member twice, and refused members free their unit for the
-//     next members in order; members left without a unit are refused TEMPLATE_EXHAUSTED.
-//  3. Insert the coupons, stamped with the batch id, in one unordered insertMany; duplicate keys (a run that
-//     died after inserting, or another batch of the key) are expected and answered as held.
-//  4. Settle: when this run used every unit the batch holds and nobody reserved for the batch since (its run id
+//  2. Insert the coupons, stamped with the batch id, in one unordered insertMany, each in its member's slot 0;
+//     a duplicate key on the coupon key is a coupon a run that died (or another batch of the key) inserted, and is
+//     answered as held. Members whose slot 0 is taken get their lowest free slot in a second insert, or
+//     COUPON_LIMIT_REACHED, and a refused member's unit goes to the next members in order; members left without a
+//     unit are refused TEMPLATE_EXHAUSTED.
+//  3. Settle: when this run used every unit the batch holds and nobody reserved for the batch since (its run id
 //     is still this run's), the batch's coupons are those counted at the reservation plus this run's, and one
 //     conditional update marks it settled. Otherwise one short transaction counts the batch's coupons (by the
 //     batch id they carry, within its member range), sets `taken` to them and gives the difference back to the
 //     template; it is recomputed from the stored state, so safe to repeat, and a run that was overtaken (two runs
 //     of one batch after a lapsed lease) settles after its own inserts: if its coupons exceed what the batch
 //     holds it takes the excess from the template, or, when none is left, deletes its own surplus coupons.
-//     A re-run finally takes back the counts a crashed run made for members in the batch's range who hold no
-//     coupon of the key (they left the audience before the re-run).
 // At every point the template's issuedCount equals its coupons plus the units open batches hold, so totalQuantity
 // is never exceeded; a batch left open by a crash keeps its units until its re-run settles it.
 
@@ -92,14 +91,13 @@ export interface BatchIssueOutcome {
 
 /** Test-only: stop a batch with an error at a step, as a process dying there would (the crash tests pass it). */
 export interface IssuerFaults {
-  crashBatchAfter?: 'reservation' | 'counting' | 'insert';
+  crashBatchAfter?: 'reservation' | 'insert';
 }
 
 interface Deps {
   connection: mongoose.Connection;
   templates: ReturnType<typeof couponTemplateModel>;
   coupons: ReturnType<typeof couponModel>;
-  counts: ReturnType<typeof memberTemplateCountModel>;
   /** Defaults to the model on `connection`. */
   batches?: ReturnType<typeof couponIssueBatchModel>;
   members: ReturnType<typeof memberModel>;
@@ -193,14 +191,11 @@ export class CouponIssuer {
     const reservation = await this.oneAtATime(String(base.templateId), () => this.reserve(batchId, base, request.batchKey, members, at));
     if (!reservation.template) {
       // Nothing can be issued: members who hold the key's coupon (an earlier run) are told so, the others why;
-      // a batch a crashed run left open gives back its counts and units.
+      // a batch a crashed run left open gives back its units.
       await answerHeld(members);
       for (const m of members) if (!outcomes.has(m.hex)) answer(m, null, false, reservation.refusal.code);
       const open = await this.batches.findOne({ _id: batchId, status: 'open' }).lean<CouponIssueBatchDoc>();
-      if (open) {
-        await this.uncountStray(base, open);
-        await this.settleBatch(batchId, base, []);
-      }
+      if (open) await this.settleBatch(batchId, base, []);
       return ordered();
     }
     const { template } = reservation;
@@ -209,75 +204,47 @@ export class CouponIssuer {
     const units = reservation.units;
     if (this.deps.faults?.crashBatchAfter === 'reservation') throw new Error('injected crash after the reservation');
 
-    // 3. Count towards per-member limits in order; a refused member's unit goes to the next one.
-    const counterRef = `${base.channel}:${base.channelRef}`;
-    const allocated: Member[] = [];
+    // 2. Insert in order, each coupon in its member's lowest free slot; a member refused (at the limit, or holding
+    // the key's coupon already) frees the unit for the next members.
+    const terms = { ...couponDocument(template, { ...base, memberId: base.templateId }, at), issueBatchId: batchId };
+    const created: CouponDoc[] = [];
     let pending = candidates;
     let free = units;
     while (free > 0 && pending.length > 0) {
       const round = pending.slice(0, free);
       pending = pending.slice(free);
-      const limited = await this.countBatch(String(base.templateId), round, template.perMemberLimit, counterRef);
-      for (const m of round) {
-        if (limited.has(m.hex)) answer(m, null, false, ErrorCode.COUPON_LIMIT_REACHED);
-        else allocated.push(m);
-      }
-      free -= round.length - limited.size;
+      const inserted = await this.insertInSlots(round, terms, template.perMemberLimit, (m) => answer(m, null, false, ErrorCode.COUPON_LIMIT_REACHED));
+      created.push(...inserted.created);
+      await answerHeld(inserted.held);
+      if (inserted.held.some((m) => !outcomes.has(m.hex))) throw new Error('coupon insert failed for a reason other than an existing coupon');
+      free -= inserted.created.length;
     }
     if (pending.length > 0) {
       // Left without a unit (rare: the template ran short). One may hold the coupon from another batch of the key;
       // the others are told why, as a run that had units would have told them, so a re-run answers alike.
       await answerHeld(pending);
       const unheld = pending.filter((m) => !outcomes.has(m.hex));
-      if (units > 0) await this.uncount(base, unheld.map((m) => m.id)); // a crashed run may have counted them
-      const atLimit = new Set(
-        (await this.deps.counts.find({ _id: { $in: unheld.map((m) => `${String(base.templateId)}:${m.hex}`) }, count: { $gte: template.perMemberLimit } }, { _id: 1 }).lean())
-          .map((c) => String(c._id).split(':')[1]),
-      );
+      const atLimit = await this.membersAtLimit(base.templateId, unheld, template.perMemberLimit);
       for (const m of unheld) answer(m, null, false, atLimit.has(m.hex) ? ErrorCode.COUPON_LIMIT_REACHED : ErrorCode.TEMPLATE_EXHAUSTED);
-    }
-    if (this.deps.faults?.crashBatchAfter === 'counting') throw new Error('injected crash after counting');
-
-    // 4. Insert; a duplicate key is a coupon a run that died (or a parallel run of this batch) already inserted.
-    // The terms are the same for every member: built once, each coupon is that plus its member and id.
-    const terms = { ...couponDocument(template, { ...base, memberId: base.templateId }, at), issueBatchId: batchId };
-    const docs = allocated.map((m) => ({ _id: new Types.ObjectId(), ...terms, memberId: m.id }));
-    const failed = new Set<number>();
-    if (docs.length > 0) {
-      try {
-        await coupons.collection.insertMany(docs, { ordered: false });
-      } catch (err) {
-        for (const e of writeErrorsOf(err)) failed.add(e.index);
-      }
-    }
-    const created: CouponDoc[] = [];
-    const collided: Member[] = [];
-    docs.forEach((doc, i) => (failed.has(i) ? collided.push(allocated[i]!) : created.push(doc as CouponDoc)));
-    if (collided.length > 0) {
-      await answerHeld(collided);
-      if (collided.some((m) => !outcomes.has(m.hex))) throw new Error('coupon insert failed for a reason other than an existing coupon');
     }
     if (this.deps.faults?.crashBatchAfter === 'insert') throw new Error('injected crash after the insert');
 
-    // 5. Settle: the batch holds exactly its coupons; unused units go back (or, if overtaken, surplus coupons go).
+    // 3. Settle: the batch holds exactly its coupons; unused units go back (or, if overtaken, surplus coupons go).
     // Usually this run used every unit it holds and nobody reserved for the batch since (the run id is still
     // its own): the batch's coupons are then those counted at the reservation plus this run's, so one
     // conditional update settles it. Otherwise the transactional path recounts from the stored state.
     const settled =
-      collided.length === 0 &&
       (await this.batches.updateOne(
         { _id: batchId, runId: reservation.runId, status: 'open', taken: reservation.couponsBefore + created.length },
         { $set: { status: 'settled', updatedAt: now() } },
       )).matchedCount === 1;
     const removed = settled ? new Set<string>() : await this.settleBatch(batchId, base, created);
-    if (reservation.rerun) await this.uncountStray(base, reservation.range);
     for (const coupon of created) {
-      const m = { hex: '', id: coupon.memberId };
-      m.hex = coupon.memberId.toHexString();
+      const m = { hex: coupon.memberId.toHexString(), id: coupon.memberId };
       if (removed.has(String(coupon._id))) answer(m, null, false, ErrorCode.TEMPLATE_EXHAUSTED);
       else answer(m, coupon, true, null);
     }
-    // A refused member may hold the coupon after all: a parallel run of this batch counted and issued it.
+    // A refused member may hold the coupon after all: a parallel run of this batch issued it.
     await answerHeld(candidates.filter((m) => outcomes.get(m.hex)?.refusal));
     return ordered();
   }
@@ -363,65 +330,65 @@ export class CouponIssuer {
   }
 
   /**
-   * After a re-run (or when a refused re-run closes an open batch): counts this key made for members in the batch's
-   * range who hold no coupon under it are taken back. A crashed run counted members the re-run may no longer be
-   * given (they left the audience, or were erased), and their counters would otherwise hold a unit of their limit
-   * forever. Costs two range reads, and only re-runs pay them.
+   * Step 2 for one round of members: inserts each one's coupon in slot 0, then, for those whose slot 0 is taken,
+   * reads their coupons of the template and inserts again in their lowest free slot, until each is inserted, holds
+   * the key's coupon (answered by the caller), or is at the limit (`refuse`). Slots taken meanwhile by parallel
+   * issues only cost another round.
    */
-  private async uncountStray(base: Omit<CouponKey, 'memberId'>, range: Pick<CouponIssueBatchDoc, 'firstMemberId' | 'lastMemberId'>): Promise<void> {
-    const counterRef = `${base.channel}:${base.channelRef}`;
-    const templateId = String(base.templateId);
-    const counted = await this.deps.counts
-      .find({ _id: { $gte: `${templateId}:${String(range.firstMemberId)}`, $lte: `${templateId}:${String(range.lastMemberId)}` }, keys: counterRef }, { _id: 1 })
-      .lean<Array<{ _id: string }>>();
-    if (counted.length === 0) return;
-    const memberIds = counted.map((c) => new Types.ObjectId(c._id.split(':')[1]));
-    const holding = new Set(
-      (await this.deps.coupons.find({ ...base, memberId: { $in: memberIds } }, { memberId: 1 }).lean<Array<{ memberId: Types.ObjectId }>>()).map((c) => c.memberId.toHexString()),
-    );
-    const stray = memberIds.filter((id) => !holding.has(id.toHexString()));
-    if (stray.length > 0) await this.uncount(base, stray);
-  }
-
-  /**
-   * Step 3: counts one coupon of the template for each member unless their counter is at the limit; answers the
-   * members refused. First counters go in with one unordered insert; existing ones take a guarded $inc. A counter
-   * that already lists this key counted this member in an earlier run and is not counted again.
-   */
-  private async countBatch(templateId: string, members: Member[], perMemberLimit: number, counterRef: string): Promise<Set<string>> {
-    const counts = this.deps.counts.collection as unknown as Collection<MemberTemplateCountDoc>;
-    const counterId = (m: Member) => `${templateId}:${m.hex}`;
-    const exists: Member[] = [];
-    try {
-      await counts.insertMany(
-        members.map((m) => ({ _id: counterId(m), count: 1, keys: [counterRef] })),
-        { ordered: false },
-      );
-    } catch (err) {
-      for (const e of writeErrorsOf(err)) exists.push(members[e.index]!);
+  private async insertInSlots(
+    members: Member[],
+    terms: Omit<ReturnType<typeof couponDocument>, 'memberId'> & { memberId: Types.ObjectId; issueBatchId: string },
+    perMemberLimit: number,
+    refuse: (m: Member) => void,
+  ): Promise<{ created: CouponDoc[]; held: Member[] }> {
+    const { coupons } = this.deps;
+    const created: CouponDoc[] = [];
+    const held: Member[] = [];
+    let attempt = members.map((m) => ({ m, slot: 0 }));
+    for (let round = 0; attempt.length > 0; round++) {
+      if (round === MAX_SLOT_ROUNDS) throw new Error('coupon slots kept changing under a batch insert');
+      const docs = attempt.map(({ m, slot }) => ({ _id: new Types.ObjectId(), ...terms, memberId: m.id, limitSlot: slot }));
+      const failed = new Map<number, 'key' | 'slot'>();
+      try {
+        await coupons.collection.insertMany(docs, { ordered: false });
+      } catch (err) {
+        for (const e of writeErrorsOf(err)) failed.set(e.index, isSlotCollision(e) ? 'slot' : 'key');
+      }
+      const slotTaken: Member[] = [];
+      docs.forEach((doc, i) => {
+        const failure = failed.get(i);
+        if (!failure) created.push(doc as CouponDoc);
+        else (failure === 'key' ? held : slotTaken).push(attempt[i]!.m);
+      });
+      if (slotTaken.length === 0) break;
+      const theirs = await coupons
+        .find({ templateId: terms.templateId, memberId: { $in: slotTaken.map((m) => m.id) } }, { memberId: 1, channel: 1, channelRef: 1, limitSlot: 1 })
+        .lean<Array<Pick<CouponDoc, 'memberId' | 'channel' | 'channelRef' | 'limitSlot'>>>();
+      const byMember = new Map<string, typeof theirs>();
+      for (const c of theirs) byMember.set(c.memberId.toHexString(), [...(byMember.get(c.memberId.toHexString()) ?? []), c]);
+      attempt = [];
+      for (const m of slotTaken) {
+        const mine = byMember.get(m.hex) ?? [];
+        if (mine.some((c) => c.channel === terms.channel && c.channelRef === terms.channelRef)) held.push(m); // a parallel run of the key
+        else {
+          const slot = lowestFreeSlot(mine, perMemberLimit);
+          if (slot === null) refuse(m);
+          else attempt.push({ m, slot });
+        }
+      }
     }
-    if (exists.length === 0) return new Set();
-    const ops: AnyBulkWriteOperation<MemberTemplateCountDoc>[] = exists.map((m) => ({
-      updateOne: { filter: { _id: counterId(m), count: { $lt: perMemberLimit }, keys: { $ne: counterRef } }, update: { $inc: { count: 1 }, $push: { keys: counterRef } } },
-    }));
-    const result = await counts.bulkWrite(ops, { ordered: false });
-    if (result.matchedCount === exists.length) return new Set();
-    // Not matched: at the limit, or counted by an earlier run of this key (which is not a refusal).
-    const counted = new Set(
-      (await counts.find({ _id: { $in: exists.map(counterId) }, keys: counterRef }, { projection: { _id: 1 } }).toArray()).map((c) => String(c._id)),
-    );
-    return new Set(exists.filter((m) => !counted.has(counterId(m))).map((m) => m.hex));
+    return { created, held };
   }
 
-  /** Takes back the counts this key made for members who end up without its coupon (idempotent: keyed by `keys`). */
-  private async uncount(base: Omit<CouponKey, 'memberId'>, memberIds: Types.ObjectId[]): Promise<void> {
-    const counterRef = `${base.channel}:${base.channelRef}`;
-    await (this.deps.counts.collection as unknown as Collection<MemberTemplateCountDoc>).bulkWrite(
-      memberIds.map((id) => ({
-        updateOne: { filter: { _id: `${String(base.templateId)}:${String(id)}`, keys: counterRef }, update: { $inc: { count: -1 }, $pull: { keys: counterRef } } },
-      })),
-      { ordered: false },
-    );
+  /** The members (hex ids) who hold `perMemberLimit` coupons of the template. */
+  private async membersAtLimit(templateId: Types.ObjectId, members: Member[], perMemberLimit: number): Promise<Set<string>> {
+    if (members.length === 0) return new Set();
+    const held = await this.deps.coupons
+      .find({ templateId, memberId: { $in: members.map((m) => m.id) }, limitSlot: { $exists: true } }, { memberId: 1 })
+      .lean<Array<Pick<CouponDoc, 'memberId'>>>();
+    const counts = new Map<string, number>();
+    for (const c of held) counts.set(c.memberId.toHexString(), (counts.get(c.memberId.toHexString()) ?? 0) + 1);
+    return new Set([...counts].filter(([, n]) => n >= perMemberLimit).map(([hex]) => hex));
   }
 
   /**
@@ -482,7 +449,6 @@ export class CouponIssuer {
       const surplus = created.filter((c) => !removed.has(String(c._id))).slice(-excess);
       if (surplus.length === 0) throw new Error(`issue batch ${batchId} holds fewer units than its coupons and this run has none to give back`);
       await coupons.deleteMany({ _id: { $in: surplus.map((c) => c._id) }, status: 'issued' });
-      await this.uncount(base, surplus.map((c) => c.memberId));
       for (const c of surplus) removed.add(String(c._id));
     }
   }
@@ -509,26 +475,21 @@ export class CouponIssuer {
     const refusal = templateRefusal(template, at);
     if (refusal) throw refusal;
 
-    await this.countTowardsLimit(`${String(key.templateId)}:${String(key.memberId)}`, template.perMemberLimit, session);
-
-    const [coupon] = await coupons.create([couponDocument(template, key, at)], { session });
-    return { coupon: coupon!.toObject() as CouponDoc, created: true };
-  }
-
-  /**
-   * One more of the template for the member, refused at the limit: a conditional $inc on the member's counter,
-   * or, for their first one, the counter's insert. An insert that collides means the counter exists at the limit
-   * (a parallel first insert surfaces as a write conflict instead, and the transaction is retried).
-   */
-  private async countTowardsLimit(counterId: string, perMemberLimit: number, session: ClientSession): Promise<void> {
-    const { counts } = this.deps;
-    const counted = await counts.updateOne({ _id: counterId, count: { $lt: perMemberLimit } }, { $inc: { count: 1 } }, { session });
-    if (counted.matchedCount === 1) return;
+    const held = await coupons.find({ templateId: key.templateId, memberId: key.memberId }, { limitSlot: 1 }).session(session).lean<Array<Pick<CouponDoc, 'limitSlot'>>>();
+    const limitSlot = lowestFreeSlot(held, template.perMemberLimit);
+    if (limitSlot === null) {
+      throw new AppError(ErrorCode.COUPON_LIMIT_REACHED, `A member may hold at most ${template.perMemberLimit} of this coupon.`, { perMemberLimit: template.perMemberLimit });
+    }
     try {
-      await counts.create([{ _id: counterId, count: 1 }], { session });
+      const [coupon] = await coupons.create([{ ...couponDocument(template, key, at), limitSlot }], { session });
+      return { coupon: coupon!.toObject() as CouponDoc, created: true };
     } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      throw new AppError(ErrorCode.COUPON_LIMIT_REACHED, `A member may hold at most ${perMemberLimit} of this coupon.`, { perMemberLimit });
+      // A parallel issue took the slot after this transaction read the member's coupons: run it again from the top
+      // (the caller's transaction too, when this runs inside one), which then sees that coupon.
+      if (isDuplicateKeyError(err) && isSlotCollision(err)) {
+        throw new MongoServerError({ message: 'the coupon slot was taken by a parallel issue', code: 112, codeName: 'WriteConflict', errorLabels: ['TransientTransactionError'] });
+      }
+      throw err;
     }
   }
 
@@ -577,10 +538,26 @@ export function couponDocument(template: CouponTemplateDoc, key: CouponKey, at: 
   };
 }
 
+/** Rounds of slot collisions a batch insert tolerates before it gives up (each round follows parallel issues). */
+const MAX_SLOT_ROUNDS = 10;
+
+/** The lowest slot in [0, perMemberLimit) none of these coupons takes, or null when all are taken. */
+function lowestFreeSlot(coupons: Array<Pick<CouponDoc, 'limitSlot'>>, perMemberLimit: number): number | null {
+  const taken = new Set(coupons.map((c) => c.limitSlot));
+  for (let slot = 0; slot < perMemberLimit; slot++) if (!taken.has(slot)) return slot;
+  return null;
+}
+
+/** A duplicate key on the (template, member, slot) index rather than the coupon key. */
+function isSlotCollision(err: { keyPattern?: Record<string, unknown>; errmsg?: string; message?: string }): boolean {
+  if (err.keyPattern) return 'limitSlot' in err.keyPattern;
+  return /limitSlot/.test(err.errmsg ?? err.message ?? '');
+}
+
 /** The failed writes of an unordered bulk write, if every one is a duplicate key; anything else is rethrown. */
-function writeErrorsOf(err: unknown): Array<{ index: number }> {
+function writeErrorsOf(err: unknown): Array<{ index: number; keyPattern?: Record<string, unknown>; errmsg?: string }> {
   const raw = (err as { writeErrors?: unknown }).writeErrors;
-  const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ index: number; code: number }>;
+  const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ index: number; code: number; keyPattern?: Record<string, unknown>; errmsg?: string }>;
   if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err;
   return list;
 }

@@ -82,6 +82,8 @@ export interface CouponDoc extends CouponTermsFields {
   expiredAt?: Date | null;
   /** The issue batch (CouponIssueBatchDoc `_id`) that inserted it, when issued in a batch: its settlement counts these. */
   issueBatchId?: string;
+  /** Which of the member's `perMemberLimit` places for the template it takes (0, 1, …); unique per template and member. */
+  limitSlot?: number;
 }
 
 const CouponSchema = new Schema<CouponDoc>(
@@ -99,6 +101,7 @@ const CouponSchema = new Schema<CouponDoc>(
     redemptionId: { type: Schema.Types.ObjectId, default: null },
     expiredAt: { type: Date, default: null },
     issueBatchId: { type: String },
+    limitSlot: { type: Number },
   },
   { versionKey: false, collection: 'coupons' },
 );
@@ -107,26 +110,13 @@ CouponSchema.index({ templateId: 1, channel: 1, channelRef: 1, memberId: 1 }, { 
 // Finds an issue batch's coupons by their batch id (only batch-issued coupons carry the field); the issuer's
 // settle count narrows by the coupon key's index instead, which the embedded server can plan with.
 CouponSchema.index({ issueBatchId: 1 }, { sparse: true });
+// The per-member limit: a member's coupons of a template each take a different slot below perMemberLimit, so a
+// second coupon in a slot is refused by the index whatever issues it (coupons from before slots carry none).
+CouponSchema.index({ templateId: 1, memberId: 1, limitSlot: 1 }, { unique: true, partialFilterExpression: { limitSlot: { $exists: true } } });
 // Wallet tabs and the card's count.
 CouponSchema.index({ memberId: 1, status: 1, issuedAt: -1, _id: -1 });
 // The expiry job walks issued coupons past their validity.
 CouponSchema.index({ status: 1, validUntil: 1 });
-
-/** How many coupons of one template a member holds: `_id` is `templateId:memberId`; the per-member limit guards it. */
-export interface MemberTemplateCountDoc {
-  _id: string;
-  count: number;
-  /**
-   * The `channel:channelRef` keys batch issues have counted here, so a batch re-run after a crash never counts a
-   * member's coupon twice (single issues count inside their transaction and need none). At most perMemberLimit.
-   */
-  keys?: string[];
-}
-
-const MemberTemplateCountSchema = new Schema<MemberTemplateCountDoc>(
-  { _id: { type: String, required: true }, count: { type: Number, required: true, min: 0 }, keys: { type: [String], default: undefined } },
-  { versionKey: false, collection: 'coupon_member_counts' },
-);
 
 /**
  * Quantity one issue batch holds from its template (see `CouponIssuer.issueBatch`). `_id` is
@@ -227,9 +217,6 @@ export function couponModel(conn: mongoose.Connection) {
   return conn.models.Coupon ?? conn.model<CouponDoc>('Coupon', CouponSchema);
 }
 
-export function memberTemplateCountModel(conn: mongoose.Connection) {
-  return conn.models.CouponMemberCount ?? conn.model<MemberTemplateCountDoc>('CouponMemberCount', MemberTemplateCountSchema);
-}
 
 export function couponIssueBatchModel(conn: mongoose.Connection) {
   return conn.models.CouponIssueBatch ?? conn.model<CouponIssueBatchDoc>('CouponIssueBatch', CouponIssueBatchSchema);
