@@ -151,7 +151,7 @@ export function createServices(deps: ServiceDeps) {
   const delivery = new PushDelivery(issuer, messaging);
   const campaigns = new CampaignService({
     campaigns: models.campaigns, segments: models.savedSegments, members: models.members, templates: models.couponTemplates, redemptions: models.redemptions,
-    memberViews: members, pusher: new CampaignPusher({ campaigns: models.campaigns, members: models.members, delivery, now }), audit, now,
+    memberViews: members, pusher: new CampaignPusher({ campaigns: models.campaigns, members: models.members, delivery, issuer, now }), audit, now,
   });
   const automation = new AutomationService({
     rules: models.automationRules, occurrences: models.automationOccurrences, members: models.members, templates: models.couponTemplates,

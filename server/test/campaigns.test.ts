@@ -1,4 +1,6 @@
 import { Types } from 'mongoose';
+import { CouponIssuer } from '../src/modules/coupons/issuer';
+import { couponIssueBatchModel } from '../src/modules/coupons/model';
 import { adminToken, joinedMember, staffToken, startTestApp, type TestApp } from './support/harness';
 
 // Campaigns over HTTP: exact previews, pushes that give each member one coupon, launch exactly once, a
@@ -199,6 +201,29 @@ describe('campaign lifecycle', () => {
 });
 
 describe('crash and resume', () => {
+  it('a push that ends gives back the units of a batch a crashed run left open (one its re-run never read again)', async () => {
+    const tag = 'orphan';
+    const ids = await seedMembers(app, 20, () => ({ tags: [tag] }));
+    const templateId = await createTemplate(app, { title: 'orphan', totalQuantity: 100 });
+    const { body: campaign } = await app.api.post('/admin/campaigns', { name: '孤批', templateId, segment: { tags: [tag] } }, admin);
+    // A run that died after reserving for a batch whose key no later run reaches (its batch size was different).
+    const { models } = app.services;
+    const crashing = new CouponIssuer({
+      connection: app.connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members, now: app.clock.now, faults: { crashBatchAfter: 'reservation' },
+    });
+    await expect(
+      crashing.issueBatch({ templateId: new Types.ObjectId(templateId), channel: 'campaign', channelRef: campaign.id, batchKey: String(ids[3]), memberIds: ids.slice(4, 9) }),
+    ).rejects.toThrow('injected crash');
+    expect(await models.couponTemplates.findById(templateId).lean()).toMatchObject({ issuedCount: 5 });
+
+    await app.api.post(`/admin/campaigns/${campaign.id}/launch`, {}, admin);
+    await waitFor(() => campaignOf(app, campaign.id), (c) => c.status === 'completed');
+    await waitFor(() => models.campaigns.findById(campaign.id).lean(), (c: any) => c.leaseOwner === null);
+    expect(await models.coupons.countDocuments({ channelRef: campaign.id })).toBe(20);
+    expect(await models.couponTemplates.findById(templateId).lean()).toMatchObject({ issuedCount: 20, remaining: 80 });
+    expect(await couponIssueBatchModel(app.connection).countDocuments({ channelRef: campaign.id, status: 'open' })).toBe(0);
+  }, 30_000);
+
   it('a push killed mid-way is finished by a new instance on the same database, one coupon per member', async () => {
     // Batches of 100, so the push is far from finished when the worker stops (the default batch holds all 900;
     // the pusher has two batches in flight, and finishes those it started before stopping).

@@ -62,8 +62,9 @@ export class PushDelivery {
 
   /**
    * Many members at once (distinct, in walking order): the coupons through the issuer's batch path under
-   * `batchKey` (a re-run with the same key after a crash resumes it), then each member's message. Answers one
-   * result per recipient up to and including the first push-ending refusal; nobody after it is messaged.
+   * `batchKey` (a re-run with the same key after a crash resumes it), then the members' messages, a few at a time
+   * (each is a WeChat API call, and members' quotas and caps are their own). Answers one result per recipient up to
+   * and including the first push-ending refusal; nobody after it is messaged.
    */
   async deliverBatch(
     recipients: Recipient[],
@@ -73,6 +74,7 @@ export class PushDelivery {
       templateId: plan.templateId, channel: plan.channel, channelRef: plan.channelRef, batchKey: plan.batchKey, memberIds: recipients.map((r) => r._id),
     });
     const results: DeliveryResult[] = [];
+    const sends: Array<() => Promise<void>> = [];
     for (const [i, recipient] of recipients.entries()) {
       const { coupon, refusal } = outcomes[i]!;
       if (refusal) {
@@ -80,9 +82,12 @@ export class PushDelivery {
         if (PUSH_ENDING_REFUSALS.has(refusal)) break;
         continue;
       }
+      const result: DeliveryResult = { issued: true, notified: false, refusal: null };
+      results.push(result);
       const message = plan.message(recipient);
-      results.push({ issued: true, notified: message ? await this.notify(recipient, message, coupon) : false, refusal: null });
+      if (message) sends.push(async () => void (result.notified = await this.notify(recipient, message, coupon)));
     }
+    await inParallel(sends, MESSAGES_IN_PARALLEL);
     return results;
   }
 
@@ -97,6 +102,23 @@ export class PushDelivery {
     });
     return outcome.status === 'sent';
   }
+}
+
+/** Messages a batch sends at once: enough to hide the API's latency, few enough not to flood it. */
+const MESSAGES_IN_PARALLEL = 8;
+
+/** Runs the tasks, at most `limit` at a time; all of them run, and then the first failure (if any) is thrown. */
+async function inParallel(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | null = null;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++]!;
+      await task().catch((err: unknown) => void (failure ??= { err }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (failure) throw (failure as { err: unknown }).err;
 }
 
 /** The coupon-arrival template's data: coupon title, the push's copy, valid-until date. */

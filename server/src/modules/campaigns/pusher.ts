@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { compileSegment } from '@membercard/shared';
 import { Types } from 'mongoose';
+import type { CouponIssuer } from '../coupons/issuer';
 import type { MemberDoc, memberModel } from '../members/model';
 import { couponArrivalData, PUSH_ENDING_REFUSALS, type DeliveryResult, type PushDelivery } from './delivery';
 import type { CampaignDoc, campaignModel } from './model';
@@ -34,6 +35,8 @@ interface Deps {
   campaigns: ReturnType<typeof campaignModel>;
   members: ReturnType<typeof memberModel>;
   delivery: PushDelivery;
+  /** For settling batches left open when a push ends. */
+  issuer: CouponIssuer;
   now: () => Date;
   batchSize?: number;
   inFlight?: number;
@@ -164,12 +167,16 @@ export class CampaignPusher {
         if (unrecorded.length >= this.inFlight) await unrecorded.shift();
       }
       await recording;
+      let ended = state.ended;
       if (state.go && !this.stopping) {
-        await campaigns.updateOne(
+        const completed = await campaigns.updateOne(
           { _id: claimed._id, status: 'running', leaseOwner: this.workerId, resumeAfter: state.resumeAfter },
           { $set: { status: 'completed', completedAt: now(), leaseOwner: null, leaseUntil: null } },
         );
+        ended = completed.modifiedCount === 1;
       }
+      // No run of this push is left to settle a batch a crashed run left open: its held units go back now.
+      if (ended) await this.deps.issuer.settleOpenBatches({ templateId: claimed.templateId, channel: 'campaign', channelRef: String(claimed._id) });
       return state.recorded;
     } finally {
       // Whatever stopped the loop, nothing may still be reading the cursor or recording when the lease goes.

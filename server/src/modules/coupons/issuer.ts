@@ -330,6 +330,17 @@ export class CouponIssuer {
   }
 
   /**
+   * Settles the key's batches that runs left open (a crash, or a stop mid-batch whose re-run read a different
+   * batch): their unused units go back to the template. For a push that has ended, when no run of its own is
+   * left to settle them; a late run of a lapsed lease still settles its own inserts afterwards. Answers how many.
+   */
+  async settleOpenBatches(key: { templateId: Types.ObjectId; channel: IssueChannel; channelRef: string }): Promise<number> {
+    const open = await this.batches.find({ templateId: key.templateId, channel: key.channel, channelRef: key.channelRef, status: 'open' }, { _id: 1 }).lean<Array<{ _id: string }>>();
+    for (const batch of open) await this.settleBatch(batch._id, key, []);
+    return open.length;
+  }
+
+  /**
    * Step 2 for one round of members: inserts each one's coupon in slot 0, then, for those whose slot 0 is taken,
    * reads their coupons of the template and inserts again in their lowest free slot, until each is inserted, holds
    * the key's coupon (answered by the caller), or is at the limit (`refuse`). Slots taken meanwhile by parallel
