@@ -406,11 +406,18 @@ interface StatementResults {
  * write, statements already applied under the same (lsid, txnNumber) are not run again: their recorded
  * outcome is reported instead, as mongod does (statement ids are positions in the batch).
  */
+/** Statements a write outside a transaction runs before it lets other commands in. */
+const STATEMENTS_BETWEEN_YIELDS = 100;
+
 async function runStatements(ctx: Ctx, statements: Doc[], run: (stmt: Doc, index: number) => Promise<StatementOutcome>): Promise<StatementResults> {
   const ordered = ctx.cmd.ordered !== false;
   const results: StatementResults = { outcomes: [], writeErrors: [], retriedStmtIds: [] };
   const record = ctx.retryableWrite;
   for (let i = 0; i < statements.length; i++) {
+    // A long write outside a transaction lets other connections' commands run every so often, as mongod
+    // interleaves them between the documents of a multi-document write (which is not atomic as a whole): a
+    // thousand-document insert would otherwise hold every other client for its whole duration.
+    if (!ctx.txn && i > 0 && i % STATEMENTS_BETWEEN_YIELDS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const recorded = record?.statements.get(i);
     if (recorded) {
       results.outcomes[i] = recorded;

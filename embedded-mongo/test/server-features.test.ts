@@ -139,6 +139,27 @@ describe('embedded server', () => {
     await client.close();
   });
 
+  test('a long insert outside a transaction lets another connection in before it finishes, as mongod does', async () => {
+    const writer = await MongoClient.connect(server.uri, { maxPoolSize: 1 });
+    const reader = await MongoClient.connect(server.uri, { maxPoolSize: 1 });
+    try {
+      const db = 'interleave';
+      await reader.db(db).command({ ping: 1 }); // both connections open before the race starts
+      await writer.db(db).command({ ping: 1 });
+      const docs = Array.from({ length: 20_000 }, (_, i) => ({ i, pad: 'x'.repeat(100) }));
+      const inserting = writer.db(db).collection('big').insertMany(docs);
+      await sleep(20); // the insert message is on its way or being applied
+      const seenMidway = await reader.db(db).collection('big').countDocuments();
+      await inserting;
+      // The reader's count ran between two slices of the insert: some documents were in, not all of them.
+      expect(seenMidway).toBeLessThan(20_000);
+      expect(await reader.db(db).collection('big').countDocuments()).toBe(20_000);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
   test('idle cursors time out; active ones keep going', async () => {
     const client = await MongoClient.connect(server.uri);
     const db = client.db('cursors');

@@ -68,10 +68,15 @@ export class PushDelivery {
    */
   async deliverBatch(
     recipients: Recipient[],
-    plan: Omit<DeliveryPlan, 'templateId' | 'message'> & { templateId: Types.ObjectId; batchKey: string; message: (recipient: Recipient) => DeliveryPlan['message'] },
+    plan: Omit<DeliveryPlan, 'templateId' | 'message'> & {
+      templateId: Types.ObjectId;
+      batchKey: string;
+      message: (recipient: Recipient) => DeliveryPlan['message'];
+      onReserved?: () => void;
+    },
   ): Promise<DeliveryResult[]> {
     const outcomes = await this.issuer.issueBatch({
-      templateId: plan.templateId, channel: plan.channel, channelRef: plan.channelRef, batchKey: plan.batchKey, memberIds: recipients.map((r) => r._id),
+      templateId: plan.templateId, channel: plan.channel, channelRef: plan.channelRef, batchKey: plan.batchKey, memberIds: recipients.map((r) => r._id), onReserved: plan.onReserved,
     });
     const results: DeliveryResult[] = [];
     const sends: Array<() => Promise<void>> = [];

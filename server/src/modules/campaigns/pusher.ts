@@ -159,11 +159,16 @@ export class CampaignPusher {
         if (batch.length === 0) break;
         reading = later(readBatch());
         if (this.stopping || !state.go) break;
-        const issuing = this.issue(claimed, batch, startsAfter);
+        let reserved!: () => void;
+        const holdsUnits = new Promise<void>((resolve) => (reserved = resolve));
+        const issuing = this.issue(claimed, batch, startsAfter, reserved);
         startsAfter = batch[batch.length - 1]!._id;
         // Recorded after the batch before it; at most `inFlight` batches are issued but unrecorded at any time.
         recording = later(Promise.all([recording, issuing]).then(([, results]) => this.record(claimed, batch, results, state)));
         unrecorded.push(recording);
+        // The next batch starts once this one holds its units, so its reservation reaches the database while this
+        // one's coupons are encoded, rather than queued behind their insert.
+        await Promise.race([holdsUnits, issuing.then(noop, noop)]);
         if (unrecorded.length >= this.inFlight) await unrecorded.shift();
       }
       await recording;
@@ -187,7 +192,7 @@ export class CampaignPusher {
   }
 
   /** Issues one batch (see CouponIssuer.issueBatch), keyed by the resume point it starts after. */
-  private issue(claimed: CampaignDoc, batch: Recipient[], startsAfter: Types.ObjectId | null): Promise<DeliveryResult[]> {
+  private issue(claimed: CampaignDoc, batch: Recipient[], startsAfter: Types.ObjectId | null, onReserved: () => void): Promise<DeliveryResult[]> {
     const campaignId = String(claimed._id);
     // A re-run after a crash or stop reads the same batch from the same resume point, so it reuses the batch's
     // reservation and answers the coupons it already issued.
@@ -196,6 +201,7 @@ export class CampaignPusher {
       channel: 'campaign',
       channelRef: campaignId,
       batchKey: startsAfter ? String(startsAfter) : 'start',
+      onReserved,
       message: (member) => {
         const copy = claimed.message ? (claimed.message.byHomeStoreId?.[member.homeStoreId ?? ''] ?? claimed.message.default) : null;
         return copy
@@ -261,6 +267,8 @@ export class CampaignPusher {
     if (state.ended || saved.status !== 'running') state.go = false; // out of coupons, or paused by HQ
   }
 }
+
+const noop = () => undefined;
 
 interface PushState {
   /** Members recorded by this run. */

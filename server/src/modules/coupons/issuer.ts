@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { couponValidity, ErrorCode } from '@membercard/shared';
-import { MongoServerError } from 'mongodb';
+import { MongoServerError, type Collection } from 'mongodb';
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
@@ -79,6 +79,8 @@ export interface BatchIssueRequest {
   batchKey: string;
   /** In the order units are handed out when the template runs short. */
   memberIds: Types.ObjectId[];
+  /** Called once the batch holds its units (or knows it gets none): a caller may start its next batch then. */
+  onReserved?: () => void;
 }
 
 export interface BatchIssueOutcome {
@@ -189,6 +191,7 @@ export class CouponIssuer {
     // learns who holds the key's coupon already.
     const at = now();
     const reservation = await this.oneAtATime(String(base.templateId), () => this.reserve(batchId, base, request.batchKey, members, at));
+    request.onReserved?.();
     if (!reservation.template) {
       // Nothing can be issued: members who hold the key's coupon (an earlier run) are told so, the others why;
       // a batch a crashed run left open gives back its units.
@@ -360,11 +363,7 @@ export class CouponIssuer {
       if (round === MAX_SLOT_ROUNDS) throw new Error('coupon slots kept changing under a batch insert');
       const docs = attempt.map(({ m, slot }) => ({ _id: new Types.ObjectId(), ...terms, memberId: m.id, limitSlot: slot }));
       const failed = new Map<number, 'key' | 'slot'>();
-      try {
-        await coupons.collection.insertMany(docs, { ordered: false });
-      } catch (err) {
-        for (const e of writeErrorsOf(err)) failed.set(e.index, isSlotCollision(e) ? 'slot' : 'key');
-      }
+      for (const e of await insertInChunks(coupons.collection, docs)) failed.set(e.index, isSlotCollision(e) ? 'slot' : 'key');
       const slotTaken: Member[] = [];
       docs.forEach((doc, i) => {
         const failure = failed.get(i);
@@ -563,6 +562,34 @@ function lowestFreeSlot(coupons: Array<Pick<CouponDoc, 'limitSlot'>>, perMemberL
 function isSlotCollision(err: { keyPattern?: Record<string, unknown>; errmsg?: string; message?: string }): boolean {
   if (err.keyPattern) return 'limitSlot' in err.keyPattern;
   return /limitSlot/.test(err.errmsg ?? err.message ?? '');
+}
+
+/**
+ * A batch's coupons go in as inserts of INSERT_CHUNK documents on INSERT_LANES connections at once: the driver
+ * encodes the next chunk while the database inserts the one before, instead of the database waiting for the whole
+ * batch to be encoded, and the database can take other commands (the next batch's reservation) between chunks.
+ */
+const INSERT_CHUNK = 250;
+const INSERT_LANES = 2;
+
+/** Inserts unordered in chunks (see INSERT_CHUNK); answers the duplicate-key failures with indexes into `docs`. */
+async function insertInChunks(collection: Pick<Collection, 'insertMany'>, docs: Array<Record<string, unknown>>): Promise<Array<{ index: number; keyPattern?: Record<string, unknown>; errmsg?: string }>> {
+  const failures: Array<{ index: number; keyPattern?: Record<string, unknown>; errmsg?: string }> = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < docs.length) {
+      const start = next;
+      next += INSERT_CHUNK;
+      await collection.insertMany(docs.slice(start, start + INSERT_CHUNK), { ordered: false }).catch((err: unknown) => {
+        // The driver's WriteError exposes its fields as getters (a spread would lose them): copy what is needed.
+        for (const e of writeErrorsOf(err)) failures.push({ index: start + e.index, errmsg: e.errmsg, keyPattern: e.keyPattern ?? (e as { err?: { keyPattern?: Record<string, unknown> } }).err?.keyPattern });
+      });
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: INSERT_LANES }, lane));
+  const failure = lanes.find((r) => r.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  return failures;
 }
 
 /** The failed writes of an unordered bulk write, if every one is a duplicate key; anything else is rethrown. */
