@@ -10,22 +10,22 @@ import type { CampaignDoc, campaignModel } from './model';
 // lease (a conditional update, so two instances never push the same campaign at once), walks the audience
 // over an `_id`-ordered cursor in batches (memory stays flat whatever the audience), issues each batch with one
 // CouponIssuer.issueBatch keyed by the batch's resume point, and records each batch together with the resume
-// point. A worker that stops or dies mid-batch records nothing for that batch: the next one re-runs it under the
-// same batch key, which reuses the batch's quantity reservation and answers the coupons already issued, so each
-// member gets the coupon once, is counted once, and the template gives no unit twice.
+// point, in walk order. A worker that stops or dies mid-batch records nothing for that batch: the next one re-runs
+// it under the same batch key, which reuses the batch's quantity reservation and answers the coupons already
+// issued, so each member gets the coupon once, is counted once, and the template gives no unit twice. When a push
+// ends, batches crashed runs left open (ones no re-run read again) are settled, so their units go back.
 
 /**
- * Each batch costs about ten round trips whatever its size (reservation, settle, progress), so larger batches
- * spread them thinner; the worker holds one batch of members and coupons (~2.5 MB at 1000), so memory stays flat.
- * Measured at 40k members (scripts/bench/campaigns.ts): 400 → 0.50×, 800 → 0.55×, 1000 → 0.60–0.62×, 2000 → 0.59×
- * of a raw insertMany, worker RSS peak 231–259 MB throughout. Tests that need a push to stop mid-way pass a small
- * `batchSize` (or set the pusher's `batchSize`).
+ * Each batch costs a handful of round trips whatever its size (reservation, settle, progress), so larger batches
+ * spread them thinner; the worker holds PUSH_IN_FLIGHT batches of members and coupons (~2.5 MB each at 1000), so
+ * memory stays flat. Tests that need a push to stop mid-way pass a small `batchSize` (or set the pusher's).
  */
 export const PUSH_BATCH_SIZE = 1000;
 /**
- * Batches issued at once. Two keep both sides busy: while the database inserts one batch's coupons, the worker reads
- * and prepares the next (measured at 40k: 1 → 0.53×, 2 → 0.56–0.65×, 3 → 0.57×, 4 → 0.49×, the latter from write
- * contention on the template and more memory per worker).
+ * Batches issued but not yet recorded at once. The next batch starts as soon as one holds its units, so its
+ * reservation reaches the database while the one before is encoded and inserted: with two, neither the worker nor
+ * the database waits for the other (scripts/bench/campaigns.ts has the figures; three gained nothing and contend
+ * more on the template).
  */
 export const PUSH_IN_FLIGHT = 2;
 /** How long a claim lasts without renewal: a crashed worker's campaign is picked up again after this. */
@@ -131,19 +131,15 @@ export class CampaignPusher {
     // with sort and limit by scanning the collection, so a query per batch would cost O(audience) each time.
     const idRange: Record<string, unknown> = { $lte: claimed.lastTargetId ?? new Types.ObjectId('000000000000000000000000') };
     if (claimed.resumeAfter) idRange.$gt = claimed.resumeAfter;
-    const cursor = members
-      .find({ ...audience, _id: idRange }, { _id: 1, homeStoreId: 1, tier: 1 })
-      .sort({ _id: 1 })
-      .batchSize(batchSize)
-      .lean<Recipient[]>()
-      .cursor();
+    // The driver's cursor, taking a batch's documents from its buffer at once (a mongoose cursor's
+    // document-at-a-time next() took about a third of the worker's time per batch).
+    const cursor = members.collection.find<Recipient>(
+      { ...audience, _id: idRange },
+      { projection: { _id: 1, homeStoreId: 1, tier: 1 }, sort: { _id: 1 }, batchSize },
+    );
     const readBatch = async () => {
       const batch: Recipient[] = [];
-      while (batch.length < batchSize) {
-        const member = (await cursor.next()) as Recipient | null;
-        if (!member) break;
-        batch.push(member);
-      }
+      while (batch.length < batchSize && (await cursor.hasNext())) batch.push(...cursor.readBufferedDocuments(batchSize - batch.length));
       return batch;
     };
     const state: PushState = { recorded: 0, resumeAfter: claimed.resumeAfter ?? null, ended: false, go: true };

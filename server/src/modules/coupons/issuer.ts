@@ -39,7 +39,7 @@ import {
 //     `templateId:channel:channelRef:batchKey`. A re-run of the batch (same key) finds the document, looks up who
 //     already holds the key's coupon, and first uses the units the batch still holds (`taken` − its coupons),
 //     taking only the difference, so a crash never makes a batch take twice.
-//  2. Insert the coupons, stamped with the batch id, in one unordered insertMany, each in its member's slot 0;
+//  2. Insert the coupons, stamped with the batch id, unordered (in chunks, see INSERT_CHUNK), each in its member's slot 0;
 //     a duplicate key on the coupon key is a coupon a run that died (or another batch of the key) inserted, and is
 //     answered as held. Members whose slot 0 is taken get their lowest free slot in a second insert, or
 //     COUPON_LIMIT_REACHED, and a refused member's unit goes to the next members in order; members left without a
