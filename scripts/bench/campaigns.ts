@@ -10,14 +10,19 @@
  * PROFILE=1 turns on the worker's command monitoring and prints the push's commands by name and collection, count
  * and total time (durations overlap when batches are in flight together).
  *
- * Figures (2 shared cores; runs swing ±15%, so several are listed). Before 2a7865c the baseline's time included
- * reading the documents back, which flattered the ratio (reported 0.60–0.71×; 0.35× against insertMany alone).
- * Since: no per-member active and held reads in the batch path, settle by arithmetic, the launch's newest-member
- * lookup and count made cheap in embedded-mongo, the template read inside the reservation, two batches in flight:
- *   40k:  push 21,851/s, raw 35,020/s, 0.62×; worker RSS 234 MB
- *   200k: 0.69×, 0.82×, 0.63× (push 19.8k–22.9k/s against raw 27k–30.5k/s); worker heap 44 MB at launch →
- *         peak ~180–200 MB → 46 MB after a full GC (nothing retained); worker RSS peak 285 MB; database RSS 1.4–1.8 GB
- *         and its CPU saturated (9.6 s in a 10.1 s push, with GC threads).
+ * Figures (2 cores, nothing else running; the raw rate swings between runs, so several runs are listed):
+ *   Before cb3407e the baseline's time included reading the documents back, which flattered the ratio (reported
+ *   0.60–0.71×; 0.35× against insertMany alone). Since: no per-member reads in the batch path, settle by
+ *   arithmetic, a cheap launch (ordered-walk race and count fast path in embedded-mongo), per-member limits in the
+ *   coupons' own slots instead of a counter collection, two batches in flight, the next batch's reservation let in
+ *   between the previous batch's insert chunks:
+ *   40k, three runs:  0.67×, 0.69×, 0.68× (push 22.3–23.3k coupons/s, raw 33.3–34.1k/s); worker RSS 190–200 MB
+ *   200k, four runs:  0.69×, 0.79×, 0.86×, 0.72× (push 21.1–23.0k/s, raw mean 25.6–31.0k/s: 25–36k before the
+ *                     push, 24–26k after); worker heap 44 MB at launch → peak ~175–180 MB → 46 MB after the push
+ *                     and a full GC (nothing retained); worker RSS peak 289–293 MB; database RSS 1.3–1.7 GB, its
+ *                     CPU saturated (9.8 s in a 9.5 s push, GC threads included).
+ *   Tried and not kept: batches of 2000 (push and raw both faster, ratio the same, worker RSS over 300 MB at 200k);
+ *   three or four batches in flight (no faster; more contention on the template).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
