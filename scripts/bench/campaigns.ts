@@ -17,12 +17,17 @@
  *   coupons' own slots instead of a counter collection, two batches in flight, the next batch's reservation let in
  *   between the previous batch's insert chunks:
  *   40k, three runs:  0.67×, 0.69×, 0.68× (push 22.3–23.3k coupons/s, raw 33.3–34.1k/s); worker RSS 190–200 MB
- *   200k, four runs:  0.69×, 0.79×, 0.86×, 0.72× (push 21.1–23.0k/s, raw mean 25.6–31.0k/s: 25–36k before the
- *                     push, 24–26k after); worker heap 44 MB at launch → peak ~175–180 MB → 46 MB after the push
- *                     and a full GC (nothing retained); worker RSS peak 289–293 MB; database RSS 1.3–1.7 GB, its
- *                     CPU saturated (9.8 s in a 9.5 s push, GC threads included).
+ *   200k, eight runs: 0.69×, 0.69×, 0.70×, 0.71×, 0.72×, 0.74×, 0.79×, 0.86× (median 0.72×; push 21.0–23.0k
+ *                     coupons/s, raw mean 25.6–31.6k/s: 25–37k before the push, 24–27k after); worker heap 44 MB at
+ *                     launch → peak ~175–180 MB (garbage V8 lets build up before a full collection) → 46 MB after the push
+ *                     and a full GC (nothing retained); worker RSS peak 285–293 MB; database RSS 1.3–1.7 GB.
+ *   Where the time goes at 200k (embedded-mongo CPU profile of the push): the database's event loop is 96–97% busy;
+ *   GC 28%, inserting coupons (six indexes) 40%, parsing messages 11%, the audience getMores 4%, the small
+ *   commands (reservation, settle, progress) 6%. The push is database-bound; what is left to gain is in those last
+ *   two (and in the database's cost per document, which the baseline shares).
  *   Tried and not kept: batches of 2000 (push and raw both faster, ratio the same, worker RSS over 300 MB at 200k);
- *   three or four batches in flight (no faster; more contention on the template).
+ *   three or four batches in flight (no faster; more contention on the template); a larger young generation for
+ *   the database (--max-semi-space-size=64: 0.67×, the baseline gained as much).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
