@@ -777,7 +777,9 @@ export class ActivitiesService {
         const payment = await this.deps.payments.forPurpose(signup._id);
         if (payment?.status === 'pending') {
           // A promoted seat's order may not be placed yet (WeChat Pay was down): place it now.
-          const params = await this.deps.payments.prepay(payment._id).catch(() => null);
+          const params = payment.prepayId
+            ? this.deps.payments.requestPaymentParams(payment.prepayId)
+            : await this.deps.payments.prepay(payment._id).catch(() => null);
           if (params) view.payment = params;
         }
       }

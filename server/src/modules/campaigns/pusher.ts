@@ -118,8 +118,8 @@ export class CampaignPusher {
 
   /**
    * Pushes one claimed campaign until done, paused, stopped or out of coupons; answers members recorded.
-   * Two batches are in flight at once: while the database inserts one batch's coupons, the worker reads and
-   * prepares the next, so neither side waits for the other. Batches are still recorded strictly in walk order, and
+   * Up to `inFlight` batches are issued at once: while the database inserts one batch's coupons, the worker reads
+   * and prepares the next, so neither side waits for the other. Batches are still recorded strictly in walk order, and
    * a batch that was issued is recorded even when the one before it paused or ended the push (its coupons exist);
    * only then does the push stop starting batches.
    */
@@ -127,8 +127,7 @@ export class CampaignPusher {
     const { campaigns, members, now } = this.deps;
     const batchSize = this.batchSize;
     const audience = compileSegment(claimed.segment, claimed.launchedAt ?? claimed.createdAt);
-    // One cursor over the rest of the audience, read a batch at a time: the embedded server answers an `_id` range
-    // with sort and limit by scanning the collection, so a query per batch would cost O(audience) each time.
+    // One cursor over the rest of the audience, read a batch at a time (a getMore per batch, not a query).
     const idRange: Record<string, unknown> = { $lte: claimed.lastTargetId ?? new Types.ObjectId('000000000000000000000000') };
     if (claimed.resumeAfter) idRange.$gt = claimed.resumeAfter;
     // The driver's cursor, taking a batch's documents from its buffer at once (a mongoose cursor's

@@ -123,10 +123,6 @@ interface TakenUnits {
   couponsBefore: number;
   /** Marks the batch as this run's; a later reservation for the same batch replaces it. */
   runId: string;
-  /** The batch existed: a crashed or parallel run came first. */
-  rerun: boolean;
-  /** Everyone any run of the batch reserved for. */
-  range: Pick<CouponIssueBatchDoc, 'firstMemberId' | 'lastMemberId'>;
 }
 
 type CouponKey = { templateId: Types.ObjectId; channel: IssueChannel; channelRef: string; memberId: Types.ObjectId };
@@ -150,7 +146,7 @@ export class CouponIssuer {
     try {
       return await inTransaction(this.deps.connection, request.session, (session) => this.issueIn(key, session));
     } catch (err) {
-      // A parallel call with the same key won the insert; this one's counters were rolled back with it.
+      // A parallel call with the same key won the insert; this one's unit was rolled back with it.
       if (!request.session && isDuplicateKeyError(err)) {
         const existing = await this.deps.coupons.findOne(key).lean<CouponDoc>();
         if (existing) return { coupon: existing, created: false };
@@ -325,10 +321,7 @@ export class CouponIssuer {
           { session },
         );
       }
-      const range: Pick<CouponIssueBatchDoc, 'firstMemberId' | 'lastMemberId'> = batch
-        ? { firstMemberId: String(batch.firstMemberId) < String(first) ? batch.firstMemberId : first, lastMemberId: String(batch.lastMemberId) > String(last) ? batch.lastMemberId : last }
-        : { firstMemberId: first, lastMemberId: last };
-      return { template, units: Math.min(needed, unused + take), held, couponsBefore, runId, rerun: !!batch, range };
+      return { template, units: Math.min(needed, unused + take), held, couponsBefore, runId };
     });
   }
 

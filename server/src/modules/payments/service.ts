@@ -121,8 +121,8 @@ export class PaymentsService {
     return this.deps.client.buildRequestPayment(prepayId);
   }
 
-  async forPurpose(purposeId: Types.ObjectId, session?: ClientSession): Promise<PaymentDoc | null> {
-    return this.deps.payments.findOne({ 'purpose.type': 'signup', 'purpose.id': purposeId }).session(session ?? null).lean<PaymentDoc>();
+  async forPurpose(purposeId: Types.ObjectId): Promise<PaymentDoc | null> {
+    return this.deps.payments.findOne({ 'purpose.type': 'signup', 'purpose.id': purposeId }).lean<PaymentDoc>();
   }
 
   async forPurposes(purposeIds: Types.ObjectId[]): Promise<Map<string, PaymentDoc>> {
@@ -172,9 +172,7 @@ export class PaymentsService {
     if (transaction.trade_state !== 'SUCCESS') return 'not-paid';
     if (SETTLED_PAID.includes(known.status)) return 'already-settled';
 
-    let refundNeeded = false;
     const outcome = await inTransaction(connection, undefined, async (session) => {
-      refundNeeded = false;
       const at = now();
       const paid = await payments
         .findOneAndUpdate(
@@ -191,10 +189,9 @@ export class PaymentsService {
       const kept = handler ? await handler.onPaid(paid.purpose.id, session) : false;
       if (kept) return 'paid' as const;
       await this.markRefunding({ _id: paid._id }, 'seat released before the payment arrived', session);
-      refundNeeded = true;
       return 'paid-refunding' as const;
     });
-    if (refundNeeded) await this.issueRefund(known._id);
+    if (outcome === 'paid-refunding') await this.issueRefund(known._id);
     return outcome;
   }
 
@@ -268,17 +265,7 @@ export class PaymentsService {
         { _id: payment._id, status: 'refunding' },
         { $set: { 'refund.refundId': refund.refund_id, 'refund.providerStatus': refund.status, lastError: null, updatedAt: now() } },
       );
-      if (refund.status === 'SUCCESS' || refund.status === 'ABNORMAL' || refund.status === 'CLOSED') {
-        await this.settleRefund({
-          mchid: this.deps.mchId,
-          out_trade_no: refund.out_trade_no,
-          transaction_id: refund.transaction_id,
-          out_refund_no: refund.out_refund_no,
-          refund_id: refund.refund_id,
-          refund_status: refund.status,
-          amount: { total: refund.amount.total, refund: refund.amount.refund, payer_total: refund.amount.payer_total ?? refund.amount.total, payer_refund: refund.amount.payer_refund ?? refund.amount.refund },
-        });
-      }
+      await this.settleRefundAnswer(refund);
     } catch (error) {
       await payments.updateOne({ _id: payment._id }, { $set: { lastError: describe(error) } });
     }
@@ -299,8 +286,14 @@ export class PaymentsService {
         await client.closeOrder(payment.outTradeNo);
       } catch (error) {
         if (error instanceof WeChatPayApiError && error.code === 'ORDERPAID') {
-          await this.settleTransaction(await client.queryByOutTradeNo(payment.outTradeNo));
-          return 'paid';
+          // Paid after all: settle it now, or leave it for the settling job if WeChat Pay cannot be asked.
+          try {
+            await this.settleTransaction(await client.queryByOutTradeNo(payment.outTradeNo));
+            return 'paid';
+          } catch (settleError) {
+            await payments.updateOne({ _id: payment._id }, { $set: { lastError: describe(settleError) } });
+            return 'retry';
+          }
         }
         if (!(error instanceof WeChatPayApiError && error.code === 'ORDER_NOT_EXIST')) {
           await payments.updateOne({ _id: payment._id }, { $set: { lastError: describe(error) } });
@@ -313,6 +306,24 @@ export class PaymentsService {
     if (closed.modifiedCount === 1) return 'closed';
     const after = await payments.findById(paymentId).lean<PaymentDoc>();
     return after && SETTLED_PAID.includes(after.status) ? 'paid' : 'closed';
+  }
+
+  /**
+   * Settles a refund from WeChat Pay's answer about it (a refund request's or a query's) unless it is still
+   * processing, as its notification would. Answers whether it was settled.
+   */
+  private async settleRefundAnswer(refund: Awaited<ReturnType<WeChatPayClient['queryRefund']>>): Promise<boolean> {
+    if (refund.status === 'PROCESSING') return false;
+    await this.settleRefund({
+      mchid: this.deps.mchId,
+      out_trade_no: refund.out_trade_no,
+      transaction_id: refund.transaction_id,
+      out_refund_no: refund.out_refund_no,
+      refund_id: refund.refund_id,
+      refund_status: refund.status,
+      amount: { total: refund.amount.total, refund: refund.amount.refund, payer_total: refund.amount.payer_total ?? refund.amount.total, payer_refund: refund.amount.payer_refund ?? refund.amount.refund },
+    });
+    return true;
   }
 
   // ---- the settling job ----
@@ -345,17 +356,7 @@ export class PaymentsService {
         await this.issueRefund(payment._id);
       } else {
         try {
-          const refund = await client.queryRefund(payment.outRefundNo);
-          if (refund.status === 'PROCESSING') continue;
-          await this.settleRefund({
-            mchid: this.deps.mchId,
-            out_trade_no: refund.out_trade_no,
-            transaction_id: refund.transaction_id,
-            out_refund_no: refund.out_refund_no,
-            refund_id: refund.refund_id,
-            refund_status: refund.status,
-            amount: { total: refund.amount.total, refund: refund.amount.refund, payer_total: refund.amount.payer_total ?? refund.amount.total, payer_refund: refund.amount.payer_refund ?? refund.amount.refund },
-          });
+          if (!(await this.settleRefundAnswer(await client.queryRefund(payment.outRefundNo)))) continue;
         } catch (error) {
           await payments.updateOne({ _id: payment._id }, { $set: { lastError: describe(error) } });
           continue;
