@@ -121,11 +121,29 @@ function matchingDocs(ctx: Ctx, coll: string, filter: Doc): Match[] {
   return ctx.state.storage.visibleDocs(ctx.db, coll, filter, ctx.txn);
 }
 
+/**
+ * A scan in `sort` order when the plan can give it (`ordered`); a sort the planner cannot express (not 1/-1) is
+ * never reported as given, so the caller sorts.
+ */
+function sortedScan(ctx: Ctx, coll: string, filter: Doc, sort: Doc | undefined, limit?: number): { docs: Iterable<Match>; ordered: boolean } {
+  const spec = sortSpecOf(sort);
+  const scan = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: spec, limit });
+  return { docs: scan.docs, ordered: !sort || (spec !== undefined && scan.ordered) };
+}
+
+/** Counts matches after `skip`, stopping once `limit` (0 = none) is reached. */
+function countMatches(ctx: Ctx, coll: string, filter: Doc, skip: number, limit: number): number {
+  let n = 0;
+  for (const _ of ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn }).docs) if (++n === skip + limit && limit) break;
+  n = Math.max(0, n - skip);
+  return limit ? Math.min(n, limit) : n;
+}
+
 /** The first match in `sort` order (or any order without one): an ordered index walk stops at it. */
 function firstMatch(ctx: Ctx, coll: string, filter: Doc, sort?: Doc): Match | undefined {
   const sorting = sort && Object.keys(sort).length ? sort : undefined;
-  const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sorting) });
-  if (!sorting || ordered) {
+  const { docs, ordered } = sortedScan(ctx, coll, filter, sorting, sorting ? 1 : undefined);
+  if (ordered) {
     for (const m of docs) return m;
     return undefined;
   }
@@ -142,8 +160,8 @@ function firstMatch(ctx: Ctx, coll: string, filter: Doc, sort?: Doc): Match | un
  */
 function findResults(ctx: Ctx, coll: string, filter: Doc, sort: Doc, skip: number, limit: number): Iterator<Doc> {
   const sorting = Object.keys(sort).length ? sort : undefined;
-  const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sorting), limit: limit ? skip + limit : undefined });
-  if (sorting && !ordered) {
+  const { docs, ordered } = sortedScan(ctx, coll, filter, sorting, limit ? skip + limit : undefined);
+  if (!ordered) {
     let all = [...docs].map((m) => m.doc);
     if (all.length > 1) all = sortedDocs(all, sorting);
     return all.slice(skip, limit ? skip + limit : undefined)[Symbol.iterator]();
@@ -157,11 +175,7 @@ function findResults(ctx: Ctx, coll: string, filter: Doc, sort: Doc, skip: numbe
     }
   })();
   // a transaction reads its snapshot now: later commits would otherwise show through a paused walk
-  return ctx.txn ? [...iterate(window)][Symbol.iterator]() : window;
-}
-
-function* iterate<T>(it: Iterator<T>): Generator<T> {
-  for (let r = it.next(); !r.done; r = it.next()) yield r.value;
+  return ctx.txn ? [...window].values() : window;
 }
 
 function sortedDocs(docs: Doc[], sort: Doc | undefined): Doc[] {
@@ -215,13 +229,7 @@ const killCursors: Handler = (ctx) => {
 const count: Handler = (ctx) => {
   checkFields(ctx, ['query', 'limit', 'skip', 'hint', 'collation', 'fields']);
   refuseCollation(ctx.cmd.collation);
-  const skip = asNumber(ctx.cmd.skip, 0);
-  const limit = Math.abs(asNumber(ctx.cmd.limit, 0));
-  let n = 0;
-  for (const _ of ctx.state.storage.scan(ctx.db, collectionName(ctx), asDoc(ctx.cmd.query, 'query'), { txn: ctx.txn }).docs)
-    if (++n === skip + limit && limit) break; // with a limit, counting stops once it is reached
-  n = Math.max(0, n - skip);
-  if (limit) n = Math.min(n, limit);
+  const n = countMatches(ctx, collectionName(ctx), asDoc(ctx.cmd.query, 'query'), asNumber(ctx.cmd.skip, 0), Math.abs(asNumber(ctx.cmd.limit, 0)));
   return { n, ok: 1 };
 };
 
@@ -290,11 +298,6 @@ const aggregateCmd: Handler = (ctx) => {
 };
 
 /**
- * The documents a pipeline starts from: a leading `$match` narrows them through the indexes, and a
- * following `$sort` + `$limit` that an index walk can serve takes only the first ones (mingo still
- * runs those stages, to the same result).
- */
-/**
  * The driver's countDocuments pipeline (`$match`, optional `$skip`/`$limit`, then `$group` of a constant `_id`
  * with `{$sum: 1}`), counted over the matches without copying them; undefined for any other pipeline.
  */
@@ -305,10 +308,11 @@ function countOnly(ctx: Ctx, coll: string, pipeline: Doc[]): Doc[] | undefined {
     filter = pipeline[0].$match as Doc;
     i = 1;
   }
+  // Other values ($limit 0, negative numbers) are left to the general path, which refuses them as mongod does.
   let skip = 0;
-  let limit = Infinity;
-  if (pipeline[i] && typeof pipeline[i].$skip === 'number' && Object.keys(pipeline[i]).length === 1) skip = pipeline[i++].$skip as number;
-  if (pipeline[i] && typeof pipeline[i].$limit === 'number' && Object.keys(pipeline[i]).length === 1) limit = pipeline[i++].$limit as number;
+  let limit = 0;
+  if (pipeline[i] && typeof pipeline[i].$skip === 'number' && pipeline[i].$skip as number >= 0 && Object.keys(pipeline[i]).length === 1) skip = pipeline[i++].$skip as number;
+  if (pipeline[i] && typeof pipeline[i].$limit === 'number' && pipeline[i].$limit as number > 0 && Object.keys(pipeline[i]).length === 1) limit = pipeline[i++].$limit as number;
   const group = pipeline[i]?.$group;
   if (i !== pipeline.length - 1 || !isPlainObject(group) || Object.keys(pipeline[i]).length !== 1) return undefined;
   const keys = Object.keys(group);
@@ -318,12 +322,15 @@ function countOnly(ctx: Ctx, coll: string, pipeline: Doc[]): Doc[] | undefined {
   const field = keys.find((k) => k !== '_id')!;
   const sum = group[field];
   if (!isPlainObject(sum) || Object.keys(sum).length !== 1 || sum.$sum !== 1) return undefined;
-  let n = 0;
-  for (const _ of ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn }).docs) n++;
-  n = Math.max(0, Math.min(n - skip, limit));
+  const n = countMatches(ctx, coll, filter, skip, limit);
   return n > 0 ? [{ _id: id, [field]: n }] : [];
 }
 
+/**
+ * The documents a pipeline starts from: a leading `$match` narrows them through the indexes, and a
+ * following `$sort` + `$limit` that an index walk can serve takes only the first ones (mingo still
+ * runs those stages, to the same result).
+ */
 function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Match[] {
   let i = 0;
   let filter: Doc = {};
@@ -334,7 +341,7 @@ function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Match[] {
   const sort = pipeline[i]?.$sort;
   const limit = pipeline[i + 1]?.$limit;
   if (isPlainObject(sort) && typeof limit === 'number' && limit > 0) {
-    const { docs, ordered } = ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn, sort: sortSpecOf(sort), limit });
+    const { docs, ordered } = sortedScan(ctx, coll, filter, sort, limit);
     if (ordered) {
       const out: Match[] = [];
       for (const m of docs) if (out.push(m) >= limit) break;
@@ -401,13 +408,14 @@ interface StatementResults {
   retriedStmtIds: number[];
 }
 
+/** Statements a write outside a transaction runs before it lets other commands in. */
+const STATEMENTS_BETWEEN_YIELDS = 100;
+
 /**
  * Runs the statements of a write command; ordered batches stop at the first failure. For a retryable
  * write, statements already applied under the same (lsid, txnNumber) are not run again: their recorded
  * outcome is reported instead, as mongod does (statement ids are positions in the batch).
  */
-/** Statements a write outside a transaction runs before it lets other commands in. */
-const STATEMENTS_BETWEEN_YIELDS = 100;
 
 async function runStatements(ctx: Ctx, statements: Doc[], run: (stmt: Doc, index: number) => Promise<StatementOutcome>): Promise<StatementResults> {
   const ordered = ctx.cmd.ordered !== false;

@@ -115,16 +115,16 @@ function eachElement(values: unknown[], tree: Tree, apply: (doc: Doc, tree: Tree
 }
 
 /**
- * A function projecting a batch of documents, or undefined for an empty projection. The projection is
- * parsed once; documents the direct path cannot serve (and projections it does not handle) go to mingo,
- * with the query's filter (which the documents match) for positional `$` projections.
- */
-/**
  * A batch projection; simple ones also project one document at a time (`one`), so a cursor can size the
  * projected documents it returns instead of the stored ones.
  */
 export type Projector = ((docs: Doc[]) => Doc[]) & { one?: (doc: Doc) => Doc };
 
+/**
+ * A function projecting a batch of documents, or undefined for an empty projection. The projection is
+ * parsed once; documents the direct path cannot serve (and projections it does not handle) go to mingo,
+ * with the query's filter (which the documents match) for positional `$` projections.
+ */
 export function compileProjection(projection: Doc, filter: Doc = {}): Projector | undefined {
   if (Object.keys(projection).length === 0) return undefined;
   // mingo gets copies: its dotted exclusions delete from the documents it is given (the stored ones)
