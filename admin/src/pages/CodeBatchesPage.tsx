@@ -1,7 +1,7 @@
 import { DownloadOutlined, PlusOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, DatePicker, Form, InputNumber, Modal, Radio, Select, Tag } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { RedemptionCodeBatch } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
@@ -32,13 +32,6 @@ export default function CodeBatchesPage() {
   const reward = Form.useWatch('reward', form);
   const list = useCursorList<RedemptionCodeBatch>((cursor, signal) => api.list<RedemptionCodeBatch>('/admin/redemption-code-batches', { cursor }, signal), []);
   const templates = useAsync((signal) => api.list<CouponTemplate>('/admin/coupon-templates', { status: 'active', limit: 100 }, signal), []);
-  // Large batches are written in the background; the list looks again until every batch is ready.
-  const generating = list.items.some((batch) => batch.status === 'generating');
-  useEffect(() => {
-    if (!generating) return;
-    const timer = setTimeout(list.reload, 2000);
-    return () => clearTimeout(timer);
-  }, [generating, list.items, list.reload]);
   const templateTitle = (id?: string) => templates.data?.items.find((template) => template.id === id)?.title ?? id;
 
   const download = async (batch: RedemptionCodeBatch) => {

@@ -15,7 +15,7 @@ import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
 import type { CouponTemplateDoc, couponTemplateModel, redemptionModel } from '../coupons/model';
-import { pageBy } from '../coupons/service';
+import { pageBy } from '../../lib/cursor';
 import type { MemberDoc, memberModel } from '../members/model';
 import type { MembersService } from '../members/service';
 import type { CampaignDoc, SavedSegmentDoc, campaignModel, savedSegmentModel } from './model';

@@ -10,7 +10,7 @@ import {
 } from '@membercard/shared';
 import type mongoose from 'mongoose';
 import { Types } from 'mongoose';
-import { decodeCursor, encodeCursor } from '../../lib/cursor';
+import { pageBy } from '../../lib/cursor';
 import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
@@ -268,22 +268,3 @@ export function couponView(doc: CouponDoc): Coupon {
   }) as Coupon;
 }
 
-/** Newest first by `field`, then _id; the cursor is the last item's (field, _id), so pages never skip or repeat. */
-export async function pageBy<D extends { _id: Types.ObjectId }, V>(
-  model: mongoose.Model<any>,
-  filter: Record<string, unknown>,
-  field: keyof D & string,
-  limit: number,
-  cursor: string | undefined,
-  view: (doc: D) => V,
-): Promise<Page<V>> {
-  const after = cursor ? decodeCursor(cursor) : null;
-  const query = after ? { $and: [filter, { $or: [{ [field]: { $lt: after.at } }, { [field]: after.at, _id: { $lt: after.id } }] }] } : filter;
-  const docs = await model.find(query).sort({ [field]: -1, _id: -1 }).limit(limit + 1).lean<D[]>();
-  const page = docs.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(view),
-    nextCursor: docs.length > limit && last ? encodeCursor({ at: last[field] as unknown as Date, id: last._id }) : null,
-  };
-}

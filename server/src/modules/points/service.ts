@@ -7,7 +7,7 @@ import {
 } from '@membercard/shared';
 import type mongoose from 'mongoose';
 import { Types } from 'mongoose';
-import { decodeCursor, encodeCursor } from '../../lib/cursor';
+import { pageBy } from '../../lib/cursor';
 import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import { inTransaction } from '../../lib/transactions';
@@ -62,18 +62,7 @@ export class PointsService {
 
   /** One page of a member's ledger, newest first, by a range query on (memberId, createdAt, _id). */
   async page(memberId: Types.ObjectId, limit: number, cursor?: string): Promise<Page<WireLedgerEntry>> {
-    const filter: Record<string, unknown> = { memberId };
-    if (cursor) {
-      const after = decodeCursor(cursor);
-      filter.$or = [{ createdAt: { $lt: after.at } }, { createdAt: after.at, _id: { $lt: after.id } }];
-    }
-    const docs = await this.deps.entries.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).lean<LedgerEntry[]>();
-    const page = docs.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toWireEntry),
-      nextCursor: docs.length > limit && last ? encodeCursor({ at: last.createdAt, id: last._id }) : null,
-    };
+    return pageBy(this.deps.entries, { memberId }, 'createdAt', limit, cursor, toWireEntry);
   }
 
   async memberPage(memberId: string, limit: number, cursor?: string) {

@@ -15,7 +15,7 @@ import {
 } from '@membercard/shared';
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
-import { decodeCursor, encodeCursor } from '../../lib/cursor';
+import { pageBy } from '../../lib/cursor';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
 import { canonicalJson } from '../../lib/idempotency';
 import type { Actor } from '../../lib/requestContext';
@@ -266,18 +266,7 @@ export class PurchasesService {
 
   async adminPage(actor: Actor, memberId: string, limit: number, cursor?: string): Promise<Page<Purchase>> {
     const member = await memberInScope(this.deps.members, actor, memberId, ['active', 'erased']);
-    const filter: Record<string, unknown> = { memberId: member._id };
-    if (cursor) {
-      const after = decodeCursor(cursor);
-      filter.$or = [{ createdAt: { $lt: after.at } }, { createdAt: after.at, _id: { $lt: after.id } }];
-    }
-    const docs = await this.deps.purchases.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).lean<PurchaseDoc[]>();
-    const page = docs.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toWirePurchase),
-      nextCursor: docs.length > limit && last ? encodeCursor({ at: last.createdAt, id: last._id }) : null,
-    };
+    return pageBy(this.deps.purchases, { memberId: member._id }, 'createdAt', limit, cursor, toWirePurchase);
   }
 
   /** The counter view's history: the last visit and the latest purchases with their lines. */

@@ -20,7 +20,8 @@ import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import type { CouponIssuer } from '../coupons/issuer';
 import type { CouponTemplateDoc, couponTemplateModel } from '../coupons/model';
-import { couponView, pageBy } from '../coupons/service';
+import { pageBy } from '../../lib/cursor';
+import { couponView } from '../coupons/service';
 import type { PointsLedger } from '../points/ledger';
 import type { CodeBatchDoc, RedemptionCodeDoc, codeBatchModel, redemptionCodeModel } from './model';
 
