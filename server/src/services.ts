@@ -28,14 +28,14 @@ import { PaymentsService, type WeChatPayApi } from './modules/payments/service';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
 import { StaffService } from './modules/staff/service';
-import { AutomationService, EXPIRY_WARNINGS_COLLECTION, type ExpiryWarningRecord } from './modules/automation/service';
+import { AutomationService } from './modules/automation/service';
 import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
 import { PushDelivery } from './modules/campaigns/delivery';
 import { campaignModel, savedSegmentModel } from './modules/campaigns/model';
 import { CampaignPusher } from './modules/campaigns/pusher';
 import { CampaignService } from './modules/campaigns/service';
 import { DashboardService } from './modules/dashboard/service';
-import { marketingSettingsModel, messageCapModel, messageModel, subscribeQuotaModel } from './modules/messaging/model';
+import { messageCapModel, messageModel, subscribeQuotaModel } from './modules/messaging/model';
 import { NoticeDispatcher } from './modules/messaging/notices';
 import { MessagingService, type SubscribeMessageApi, type SubscribeTemplates } from './modules/messaging/service';
 
@@ -84,7 +84,6 @@ export function createModels(connection: mongoose.Connection) {
     subscribeQuotas: subscribeQuotaModel(connection),
     messageCaps: messageCapModel(connection),
     subscribeMessages: messageModel(connection),
-    marketingSettings: marketingSettingsModel(connection),
     automationRules: automationRuleModel(connection),
     automationOccurrences: automationOccurrenceModel(connection),
   };
@@ -144,7 +143,7 @@ export function createServices(deps: ServiceDeps) {
   members.codeOwners.signup = (signupId) => activities.codeOwner(signupId);
   counter.details.signup = (signupId, actor) => activities.scanDetails(signupId, actor);
   const messaging = new MessagingService({
-    quotas: models.subscribeQuotas, caps: models.messageCaps, messages: models.subscribeMessages, settings: models.marketingSettings,
+    quotas: models.subscribeQuotas, caps: models.messageCaps, messages: models.subscribeMessages, settings,
     members: models.members, wechat: deps.wechat, templates: deps.subscribeTemplates, audit, now,
   });
   const notices = new NoticeDispatcher({ activityNotices: models.signupNotifications, messaging, now });
@@ -155,7 +154,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const automation = new AutomationService({
     rules: models.automationRules, occurrences: models.automationOccurrences, members: models.members, templates: models.couponTemplates,
-    expiryWarnings: connection.db!.collection<ExpiryWarningRecord>(EXPIRY_WARNINGS_COLLECTION), settings, delivery, audit, now,
+    expiryWarnings: models.expiryWarnings, settings, delivery, audit, now,
   });
   members.extensions.onJoined = (member) => automation.onJoined(member);
   const dashboard = new DashboardService({

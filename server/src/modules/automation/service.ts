@@ -6,7 +6,7 @@ import {
   type AutomationRulePatch,
   type Page,
 } from '@membercard/shared';
-import type { Collection } from 'mongodb';
+import type { ExpiryWarning, expiryWarningModel } from '../points/model';
 import { Types } from 'mongoose';
 import { errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
@@ -51,7 +51,7 @@ interface Deps {
   members: ReturnType<typeof memberModel>;
   templates: ReturnType<typeof couponTemplateModel>;
   /** The points module's expiry-warning records (its job writes one per member per expiry date; we set notifiedAt). */
-  expiryWarnings: Collection<ExpiryWarningRecord>;
+  expiryWarnings: ReturnType<typeof expiryWarningModel>;
   settings: SettingsService;
   delivery: PushDelivery;
   audit: AuditService;
@@ -60,15 +60,6 @@ interface Deps {
 
 type Recipient = Pick<MemberDoc, '_id' | 'homeStoreId'>;
 
-/** The collection the points module's expiry-warning job fills (points_expiry_warnings). */
-export const EXPIRY_WARNINGS_COLLECTION = 'points_expiry_warnings';
-export interface ExpiryWarningRecord {
-  _id: Types.ObjectId;
-  memberId: Types.ObjectId;
-  expiresAt: Date;
-  amount: number;
-  notifiedAt: Date | null;
-}
 
 export class AutomationService {
   constructor(private readonly deps: Deps) {}
@@ -194,10 +185,15 @@ export class AutomationService {
         .find({ notifiedAt: null, expiresAt: { $gt: now, $lte: new Date(now.getTime() + daysBefore * DAY_MS) }, amount: { $gt: 0 } })
         .sort({ expiresAt: 1 })
         .limit(SCAN_BATCH)
-        .toArray();
+        .lean<ExpiryWarning[]>();
       if (due.length === 0) return fired;
+      // The batch's members in one read, not one per warning.
+      const members = await this.deps.members
+        .find({ _id: { $in: due.map((w) => w.memberId) }, status: 'active' }, { _id: 1, homeStoreId: 1 })
+        .lean<Recipient[]>();
+      const memberById = new Map(members.map((m) => [String(m._id), m]));
       for (const warning of due) {
-        const member = await this.deps.members.findOne({ _id: warning.memberId, status: 'active' }, { _id: 1, homeStoreId: 1 }).lean<MemberDoc>();
+        const member = memberById.get(String(warning.memberId));
         if (member && (await this.fire(rule, member, `points_expiry:${String(warning._id)}`, { amount: warning.amount, expiresAt: warning.expiresAt }))) fired++;
         await this.deps.expiryWarnings.updateOne({ _id: warning._id, notifiedAt: null }, { $set: { notifiedAt: now } });
       }

@@ -1,4 +1,3 @@
-import type { MarketingSettings } from '@membercard/shared';
 import mongoose, { Schema, Types } from 'mongoose';
 
 /** One-time subscribe-message quota a member granted for one template: `_id` is `memberId:templateId`. */
@@ -70,21 +69,6 @@ const MessageSchema = new Schema<MessageDoc>(
 );
 MessageSchema.index({ memberId: 1, createdAt: -1 });
 
-export interface MarketingSettingsDoc extends MarketingSettings {
-  _id: 'marketing';
-  updatedAt: Date;
-}
-
-const MarketingSettingsDocSchema = new Schema<MarketingSettingsDoc>(
-  {
-    _id: { type: String, required: true },
-    frequencyCap: { type: { maxMessages: Number, windowDays: Number }, required: true, _id: false },
-    fenPerPoint: { type: Number, required: true },
-    updatedAt: { type: Date, required: true },
-  },
-  { versionKey: false, collection: 'marketing_settings' },
-);
-
 export function subscribeQuotaModel(conn: mongoose.Connection) {
   return conn.models.SubscribeQuota ?? conn.model<SubscribeQuotaDoc>('SubscribeQuota', SubscribeQuotaSchema);
 }
@@ -93,7 +77,4 @@ export function messageCapModel(conn: mongoose.Connection) {
 }
 export function messageModel(conn: mongoose.Connection) {
   return conn.models.SubscribeMessage ?? conn.model<MessageDoc>('SubscribeMessage', MessageSchema);
-}
-export function marketingSettingsModel(conn: mongoose.Connection) {
-  return conn.models.MarketingSettings ?? conn.model<MarketingSettingsDoc>('MarketingSettings', MarketingSettingsDocSchema);
 }

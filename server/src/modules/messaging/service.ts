@@ -1,11 +1,12 @@
-import { DEFAULT_MARKETING_SETTINGS, type MarketingSettings, type MarketingSettingsPatch } from '@membercard/shared';
+import type { MarketingSettings, MarketingSettingsPatch } from '@membercard/shared';
 import { Types } from 'mongoose';
 import { errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import { WeChatApiError, type SubscribeMessage } from '../../wechat';
 import type { AuditService } from '../audit/service';
 import type { memberModel } from '../members/model';
-import type { MessageDoc, MessageStatus, marketingSettingsModel, messageCapModel, messageModel, subscribeQuotaModel } from './model';
+import type { SettingsService } from '../settings/service';
+import type { MessageDoc, MessageStatus, messageCapModel, messageModel, subscribeQuotaModel } from './model';
 
 // The one way the product sends WeChat subscribe messages. A message goes out only if the member granted
 // one-time quota for its template (each accept in wx.requestSubscribeMessage = one send, counted here),
@@ -50,7 +51,7 @@ interface Deps {
   quotas: ReturnType<typeof subscribeQuotaModel>;
   caps: ReturnType<typeof messageCapModel>;
   messages: ReturnType<typeof messageModel>;
-  settings: ReturnType<typeof marketingSettingsModel>;
+  settings: SettingsService;
   members: ReturnType<typeof memberModel>;
   wechat: SubscribeMessageApi;
   templates: SubscribeTemplates;
@@ -70,15 +71,16 @@ export class MessagingService {
 
   // ---- settings ----
 
-  async settings(): Promise<MarketingSettings> {
-    const found = await this.deps.settings.findById('marketing').lean();
-    return found ? { frequencyCap: found.frequencyCap, fenPerPoint: found.fenPerPoint } : DEFAULT_MARKETING_SETTINGS;
+  /** The marketing part of the programme settings (one settings document for the whole programme). */
+  async settings(read: 'fresh' | 'cached' = 'fresh'): Promise<MarketingSettings> {
+    const { frequencyCap, fenPerPoint } = read === 'cached' ? await this.deps.settings.cached() : await this.deps.settings.get();
+    return { frequencyCap, fenPerPoint };
   }
 
   async updateSettings(actor: Actor, requestId: string, patch: MarketingSettingsPatch): Promise<MarketingSettings> {
     const before = await this.settings();
-    const after = { ...before, ...patch };
-    await this.deps.settings.updateOne({ _id: 'marketing' }, { $set: { ...after, updatedAt: this.deps.now() } }, { upsert: true });
+    const { frequencyCap, fenPerPoint } = await this.deps.settings.update(patch);
+    const after = { frequencyCap, fenPerPoint };
     await this.deps.audit.record(actor, requestId, { action: 'marketing_settings.update', targetType: 'settings', targetId: 'marketing', before, after });
     return after;
   }
@@ -176,7 +178,7 @@ export class MessagingService {
    * conditional upsert. A member at the cap makes the upsert collide with their existing document.
    */
   private async takeCapSlot(memberId: Types.ObjectId, at: Date): Promise<Date | null> {
-    const { frequencyCap } = await this.settings();
+    const { frequencyCap } = await this.settings('cached');
     const windowStart = new Date(at.getTime() - frequencyCap.windowDays * DAY_MS);
     const slot = `recent.${Math.min(frequencyCap.maxMessages, MAX_RECENT_SENDS) - 1}`;
     for (let attempt = 0; attempt < 2; attempt++) {

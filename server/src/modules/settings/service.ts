@@ -1,4 +1,4 @@
-import { DEFAULT_EARN_RULES, DEFAULT_TIERS, type EarnRules, type TierDefinition, type TierLadder } from '@membercard/shared';
+import { DEFAULT_EARN_RULES, DEFAULT_MARKETING_SETTINGS, DEFAULT_TIERS, type EarnRules, type MarketingSettings, type TierDefinition, type TierLadder } from '@membercard/shared';
 import mongoose, { Schema } from 'mongoose';
 
 // Programme settings HQ can change (tiers, earn rules, bonus sizes and the like as they land) live in
@@ -11,6 +11,10 @@ export interface ProgramSettings {
   earnRules: EarnRules;
   profileBonusPoints: number;
   privacyPolicyVersion: string;
+  /** Marketing messages per member per window (subscribe messages). */
+  frequencyCap: MarketingSettings['frequencyCap'];
+  /** What one outstanding point costs the brand (the dashboard's points liability). */
+  fenPerPoint: number;
   updatedAt: Date;
 }
 
@@ -21,6 +25,8 @@ const SettingsSchema = new Schema<ProgramSettings>(
     earnRules: { type: Schema.Types.Mixed, required: true },
     profileBonusPoints: { type: Number, required: true },
     privacyPolicyVersion: { type: String, required: true },
+    frequencyCap: { type: Schema.Types.Mixed, required: true },
+    fenPerPoint: { type: Number, required: true },
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'settings', minimize: false },
@@ -35,6 +41,7 @@ export const DEFAULT_SETTINGS: Omit<ProgramSettings, '_id' | 'updatedAt'> = {
   earnRules: DEFAULT_EARN_RULES,
   profileBonusPoints: 200,
   privacyPolicyVersion: '2026-01',
+  ...DEFAULT_MARKETING_SETTINGS,
 };
 
 export class SettingsService {
