@@ -127,8 +127,11 @@ export type Projector = ((docs: Doc[]) => Doc[]) & { one?: (doc: Doc) => Doc };
  */
 export function compileProjection(projection: Doc, filter: Doc = {}): Projector | undefined {
   if (Object.keys(projection).length === 0) return undefined;
-  // mingo gets copies: its dotted exclusions delete from the documents it is given (the stored ones)
-  const viaMingo = (docs: Doc[]) => mingoFind(docs.map(cloneDoc), filter, projection).all() as Doc[];
+  // mingo gets copies: its dotted exclusions delete from the documents it is given (the stored ones). It is
+  // given the filter only for a positional `$` projection, which needs it; otherwise it would filter the
+  // (already matched) documents again, and drop any its matcher judged differently.
+  const positional = Object.keys(projection).some((field) => field.endsWith('.$'));
+  const viaMingo = (docs: Doc[]) => mingoFind(docs.map(cloneDoc), positional ? filter : {}, projection).all() as Doc[];
   const simple = parse(projection);
   if (!simple) return viaMingo;
   const { inclusion, tree } = simple;

@@ -175,10 +175,14 @@ async function main(): Promise<void> {
     pool(PURCHASES, CONCURRENCY, async () => void (await services.purchases.record(actor, 'bench', { memberCode: codeOf(hot), orderNo: orderNo('svc-hot'), amountFen: 12_345 }))),
   );
   report('service call, one hot member', PURCHASES, serviceHot, baseline);
+  // One at a time against a baseline also inserted one at a time (the one above runs CONCURRENCY at once).
+  const baselineSequentialRun = await counter.measure(() => pool(PURCHASES / 2, 1, async () => void (await baselineColl.insertOne(ledgerSized()))));
+  const baselineSequential = { rate: (PURCHASES / 2 / baselineSequentialRun.ms) * 1000 };
+  report('baseline: bare insert, one at a time', PURCHASES / 2, baselineSequentialRun, baselineSequential);
   const serviceSequential = await counter.measure(() =>
     pool(PURCHASES / 2, 1, async (i) => void (await services.purchases.record(actor, 'bench', { memberCode: codeOf(members[i % MEMBERS]!), orderNo: orderNo('svc-seq'), amountFen: 12_345 }))),
   );
-  report('service call, 1,000 members, one at a time', PURCHASES / 2, serviceSequential, baseline);
+  report('service call, 1,000 members, one at a time', PURCHASES / 2, serviceSequential, baselineSequential);
 
   const httpSpread = await counter.measure(() =>
     pool(PURCHASES, CONCURRENCY, async (i) => void (await postPurchase({ memberCode: codeOf(members[i % MEMBERS]!), orderNo: orderNo('http-spread'), amountFen: 12_345 }))),

@@ -1,6 +1,6 @@
 import { Button, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
-import type { Activity, Signup } from '@membercard/shared';
+import type { Signup } from '@membercard/shared';
 import { useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
 import { readableError } from '../../api/errors';
@@ -41,26 +41,19 @@ function CheckinCode({ signupId }: { signupId: string }) {
   );
 }
 
-interface SignupRow {
-  signup: Signup;
-  activity: Activity | null;
-}
-
 export default function MySignupsPage() {
-  const rows = useAsync(async (): Promise<SignupRow[]> => {
-    const page = await shopper.signups();
-    const activities = await Promise.all(page.items.map((signup) => catalogue.activity(signup.activityId).catch(() => null)));
-    return page.items.map((signup, index) => ({ signup, activity: activities[index] ?? null }));
-  });
+  // Each sign-up carries its activity's title and start; the activity itself is read only to word a cancel.
+  const rows = useAsync(async (): Promise<Signup[]> => (await shopper.signups()).items);
   const [openId, setOpenId] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
 
-  async function cancel(row: SignupRow) {
-    const { confirm } = await Taro.showModal({ title: '取消报名', content: row.activity?.feeFen ? '取消后费用将原路退回，确定取消？' : '确定取消报名？', confirmColor: '#fa5151' });
+  async function cancel(signup: Signup) {
+    const activity = await catalogue.activity(signup.activityId).catch(() => null);
+    const { confirm } = await Taro.showModal({ title: '取消报名', content: activity?.feeFen ? '取消后费用将原路退回，确定取消？' : '确定取消报名？', confirmColor: '#fa5151' });
     if (!confirm) return;
-    setBusyId(row.signup.id);
+    setBusyId(signup.id);
     try {
-      await shopper.cancelSignup(row.signup.activityId);
+      await shopper.cancelSignup(signup.activityId);
       void Taro.showToast({ title: '已取消', icon: 'success' });
       await rows.reload();
     } catch (failure) {
@@ -70,10 +63,10 @@ export default function MySignupsPage() {
     }
   }
 
-  async function pay(row: SignupRow) {
-    setBusyId(row.signup.id);
+  async function pay(signup: Signup) {
+    setBusyId(signup.id);
     try {
-      if (await payForSignup(row.signup)) await rows.reload();
+      if (await payForSignup(signup)) await rows.reload();
     } catch (failure) {
       void Taro.showToast({ title: readableError(failure), icon: 'none' });
     } finally {
@@ -84,18 +77,17 @@ export default function MySignupsPage() {
   return (
     <View className='page'>
       <Status loading={rows.loading && !rows.data} error={rows.error} onRetry={() => void rows.reload()} empty={rows.data?.length === 0} emptyText='还没有报名任何活动'>
-        {(rows.data ?? []).map((row) => {
-          const { signup, activity } = row;
+        {(rows.data ?? []).map((signup) => {
           const active = signup.status === 'confirmed' || signup.status === 'waitlisted' || signup.status === 'pending_payment';
           return (
             <View key={signup.id} className='list-item'>
               <View className='row'>
-                <View className='coupon__title'>{activity?.title ?? '会员活动'}</View>
+                <View className='coupon__title'>{signup.activityTitle ?? '会员活动'}</View>
                 <View className={signup.status === 'cancelled' ? 'tag tag--grey' : signup.status === 'confirmed' || signup.status === 'attended' ? 'tag' : 'tag tag--orange'}>
                   {signupStatusText[signup.status]}
                 </View>
               </View>
-              {activity ? <View className='muted mt'>{chinaDateTime(activity.startAt)} 开始</View> : null}
+              {signup.activityStartAt ? <View className='muted mt'>{chinaDateTime(signup.activityStartAt)} 开始</View> : null}
               {signup.status === 'waitlisted' ? <View className='orange mt'>候补第 {signup.waitlistPosition ?? '-'} 位，有人取消时按顺序递补</View> : null}
               {signup.status === 'confirmed' ? (
                 openId === signup.id ? (
@@ -107,12 +99,12 @@ export default function MySignupsPage() {
                 )
               ) : null}
               {signup.status === 'pending_payment' ? (
-                <Button className='btn btn--primary mt' loading={busyId === signup.id} onClick={() => void pay(row)}>
+                <Button className='btn btn--primary mt' loading={busyId === signup.id} onClick={() => void pay(signup)}>
                   去支付
                 </Button>
               ) : null}
               {active ? (
-                <Button className='btn btn--danger mt' disabled={busyId !== null} loading={busyId === signup.id} onClick={() => void cancel(row)}>
+                <Button className='btn btn--danger mt' disabled={busyId !== null} loading={busyId === signup.id} onClick={() => void cancel(signup)}>
                   取消报名
                 </Button>
               ) : null}

@@ -74,15 +74,17 @@ export class DashboardService {
       const mm = ((((m - 1) % 12) + 12) % 12) + 1;
       return { label: `${y}-${String(mm).padStart(2, '0')}`, start: new Date(endOfChinaMonth(y, mm - 1).getTime() + 1), end: new Date(endOfChinaMonth(y, mm).getTime() + 1) };
     });
-    return Promise.all(
-      months.map(async ({ label, start, end }) => {
-        const [joined, total] = await Promise.all([
-          this.deps.members.countDocuments({ ...base, joinedAt: { $gte: start, $lt: end } }),
-          this.deps.members.countDocuments({ ...base, joinedAt: { $lt: end } }),
-        ]);
-        return { month: label, joined, total };
-      }),
-    );
+    // Each month's total is the one before plus its joiners: one count before the window, then one per month.
+    const [before, ...joinedByMonth] = await Promise.all([
+      this.deps.members.countDocuments({ ...base, joinedAt: { $lt: months[0]!.start } }),
+      ...months.map(({ start, end }) => this.deps.members.countDocuments({ ...base, joinedAt: { $gte: start, $lt: end } })),
+    ]);
+    let total = before!;
+    return months.map(({ label }, i) => {
+      const joined = joinedByMonth[i]!;
+      total += joined;
+      return { month: label, joined, total };
+    });
   }
 
   private async pointsLiability(base: Record<string, unknown>, storeId: string | null, at: Date): Promise<Dashboard['pointsLiability']> {
