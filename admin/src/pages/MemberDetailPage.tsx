@@ -20,12 +20,6 @@ function MemberList<Item extends { id: string }>({ memberId, path, columns, empt
   return <CursorTable<Item> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId={`member-${path}`} />;
 }
 
-/** The member's audit trail: every staff and HQ write concerning this member (purchases, redemptions, grants, adjustments, check-ins). */
-function MemberAudit({ memberId, columns, empty }: { memberId: string; columns: Parameters<typeof CursorTable<AuditEntry>>[0]['columns']; empty: string }) {
-  const list = useCursorList<AuditEntry>((cursor, signal) => api.list<AuditEntry>(`/admin/members/${memberId}/audit`, { cursor }, signal), [memberId]);
-  return <CursorTable<AuditEntry> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId="member-audit" />;
-}
-
 function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balanceAfter: number) => void }) {
   const t = useT();
   const { lang } = useLang();
@@ -222,27 +216,25 @@ export default function MemberDetailPage() {
                       />
                     ),
                   },
-                  ...(session
-                    ? [
-                        {
-                          key: 'audit',
-                          label: t('操作记录', 'Audit trail'),
-                          children: (
-                            <MemberAudit
-                              memberId={member.id}
-                              empty={t('没有操作记录', 'No recorded actions')}
-                              columns={[
-                                { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime },
-                                { title: t('操作人', 'Who'), render: (_: unknown, entry: AuditEntry) => <>{entry.actorId} <Tag>{entry.role}</Tag></> },
-                                { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag>{value}</Tag> },
-                                { title: t('变更', 'Change'), dataIndex: 'after', render: (value: unknown) => (value === undefined || value === null ? '—' : <Typography.Text code style={{ fontSize: 11 }}>{JSON.stringify(value)}</Typography.Text>) },
-                                { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
-                              ]}
-                            />
-                          ),
-                        },
-                      ]
-                    : []),
+                  {
+                    key: 'audit',
+                    // Every staff and HQ write concerning this member (purchases, redemptions, grants, adjustments, check-ins).
+                    label: t('操作记录', 'Audit trail'),
+                    children: (
+                      <MemberList<AuditEntry>
+                        memberId={member.id}
+                        path="audit"
+                        empty={t('没有操作记录', 'No recorded actions')}
+                        columns={[
+                          { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime },
+                          { title: t('操作人', 'Who'), render: (_: unknown, entry: AuditEntry) => <>{entry.actorId} <Tag>{entry.role}</Tag></> },
+                          { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag>{value}</Tag> },
+                          { title: t('变更', 'Change'), dataIndex: 'after', render: (value: unknown) => (value === undefined || value === null ? '—' : <Typography.Text code style={{ fontSize: 11 }}>{JSON.stringify(value)}</Typography.Text>) },
+                          { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
+                        ]}
+                      />
+                    ),
+                  },
                 ]}
               />
             </Card>
