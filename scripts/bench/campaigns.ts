@@ -22,8 +22,9 @@
  *                     launch → peak ~175–180 MB (garbage V8 lets build up before a full collection) → 46 MB after the push
  *                     and a full GC (nothing retained); worker RSS peak 285–293 MB; database RSS 1.3–1.7 GB.
  *   Insert chunks of 500 instead of 250 (two commands fewer per batch), current:
- *   200k, six runs:   0.72×, 0.74×, 0.76×, 0.79×, 0.79×, 0.84× (median 0.77×; push 21.6–24.9k/s, raw mean
- *                     29.0–31.6k/s); worker RSS peak 286–293 MB, heap peak 177–184 MB → 46 MB after a full GC
+ *   200k, eight runs: 0.70× (0.697), 0.72×, 0.74×, 0.74×, 0.76×, 0.79×, 0.79×, 0.84× (median 0.75×; push
+ *                     21.2–24.9k/s, raw mean 29.0–31.6k/s); worker RSS peak 284–293 MB, heap peak 175–184 MB → 46 MB
+ *                     after a full GC
  *   40k, two runs:    0.68×, 0.74× (push 23.2k, 24.8k/s); worker RSS 187–191 MB
  *   Where the time goes at 200k (embedded-mongo CPU profile of the push): the database's event loop is 96–97% busy;
  *   GC 28%, inserting coupons (six indexes) 40%, parsing messages 11%, the audience getMores 4%, the small
