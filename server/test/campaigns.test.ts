@@ -297,5 +297,8 @@ describe('campaign stats', () => {
     );
     const stored = await app.services.models.redemptions.countDocuments({ channel: 'campaign', channelRef: campaign.id, status: 'redeemed' });
     expect(stored).toBe(stats.redeemed);
+    // The list computes its page's figures together; this campaign's match its own view.
+    const listed = (await app.api.get('/admin/campaigns?limit=100', admin)).body.items.find((c: any) => c.id === campaign.id);
+    expect(listed.stats).toEqual(stats);
   }, 30_000);
 });

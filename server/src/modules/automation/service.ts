@@ -172,7 +172,13 @@ export class AutomationService {
         .limit(SCAN_BATCH)
         .lean<MemberDoc[]>();
       if (batch.length === 0) return fired;
-      for (const member of batch) if (await this.fire(rule, member, occurrenceOf(member))) fired++;
+      // Occurrences already done are skipped with one read per batch: the hourly run sees the same birthday and
+      // win-back members all month, and each would otherwise cost a failed claim.
+      const keys = batch.map(occurrenceOf);
+      const done = new Set(
+        (await this.deps.occurrences.find({ _id: { $in: keys }, status: 'done' }, { _id: 1 }).lean<Array<{ _id: string }>>()).map((o) => o._id),
+      );
+      for (const [i, member] of batch.entries()) if (!done.has(keys[i]!) && (await this.fire(rule, member, keys[i]!))) fired++;
       after = batch[batch.length - 1]!._id;
     }
   }

@@ -96,7 +96,9 @@ export class CampaignService {
 
   async list(limit: number, cursor?: string): Promise<Page<Campaign>> {
     const page = await pageBy(this.deps.campaigns, {}, 'createdAt', limit, cursor, (doc: CampaignDoc) => doc);
-    return { items: await Promise.all(page.items.map((doc) => this.view(doc))), nextCursor: page.nextCursor };
+    // The page's figures in two aggregations, not two per campaign.
+    const stats = await this.redemptionStats(page.items.filter((doc) => doc.status !== 'draft').map((doc) => String(doc._id)));
+    return { items: await Promise.all(page.items.map((doc) => this.view(doc, stats))), nextCursor: page.nextCursor };
   }
 
   async get(id: string): Promise<Campaign> {
@@ -164,25 +166,33 @@ export class CampaignService {
 
   // ---- figures ----
 
-  /** Redemptions of this campaign's coupons, by redeeming store and by the redeemer's tier. */
-  async redemptionStats(campaignId: string) {
-    const match = { channel: 'campaign', channelRef: campaignId, status: 'redeemed' };
+  /** Redemptions of these campaigns' coupons, by redeeming store and by the redeemer's tier, per campaign. */
+  async redemptionStats(campaignIds: string[]): Promise<Map<string, RedemptionStats>> {
+    const stats = new Map<string, RedemptionStats>(campaignIds.map((id) => [id, { byStore: [], byTier: [] }]));
+    if (campaignIds.length === 0) return stats;
+    const match = { channel: 'campaign', channelRef: campaignIds.length === 1 ? campaignIds[0] : { $in: campaignIds }, status: 'redeemed' };
+    type Row = { _id: { campaign: string; key: string | null }; redeemed: number; orderAmountFen: number };
     const [byStore, byTier] = await Promise.all([
-      this.deps.redemptions.aggregate<{ _id: string; redeemed: number; orderAmountFen: number }>([
+      this.deps.redemptions.aggregate<Row>([
         { $match: match },
-        { $group: { _id: '$storeId', redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
+        { $group: { _id: { campaign: '$channelRef', key: '$storeId' }, redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
       ]),
-      this.deps.redemptions.aggregate<{ _id: string | null; redeemed: number; orderAmountFen: number }>([
+      this.deps.redemptions.aggregate<Row>([
         { $match: match },
         { $lookup: { from: this.deps.members.collection.collectionName, localField: 'memberId', foreignField: '_id', as: 'member' } },
-        { $group: { _id: { $first: '$member.tier' }, redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
+        { $group: { _id: { campaign: '$channelRef', key: { $first: '$member.tier' } }, redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
       ]),
     ]);
-    return { byStore, byTier };
+    for (const [rows, side] of [[byStore, 'byStore'], [byTier, 'byTier']] as const) {
+      for (const { _id, redeemed, orderAmountFen } of rows) stats.get(_id.campaign)?.[side].push({ _id: _id.key, redeemed, orderAmountFen });
+    }
+    return stats;
   }
 
-  async view(doc: CampaignDoc): Promise<Campaign> {
-    const { byStore, byTier } = doc.status === 'draft' ? { byStore: [], byTier: [] } : await this.redemptionStats(String(doc._id));
+  /** The campaign as answered; a list passes its page's figures (see list), everything else reads its own. */
+  async view(doc: CampaignDoc, stats?: Map<string, RedemptionStats>): Promise<Campaign> {
+    const id = String(doc._id);
+    const { byStore, byTier } = doc.status === 'draft' ? { byStore: [], byTier: [] } : (stats ?? (await this.redemptionStats([id]))).get(id)!;
     const redeemed = byStore.reduce((sum, row) => sum + row.redeemed, 0);
     const orderAmountFen = byStore.reduce((sum, row) => sum + row.orderAmountFen, 0);
     const issued = doc.progress.issued;
@@ -207,6 +217,11 @@ export class CampaignService {
       ...(doc.completedAt ? { completedAt: doc.completedAt.toISOString() } : {}),
     };
   }
+}
+
+interface RedemptionStats {
+  byStore: Array<{ _id: string | null; redeemed: number; orderAmountFen: number }>;
+  byTier: Array<{ _id: string | null; redeemed: number; orderAmountFen: number }>;
 }
 
 function breakdown(issued: Record<string, number>, redeemed: Array<{ _id: string | null; redeemed: number; orderAmountFen: number }>): CampaignBreakdownRow[] {
