@@ -968,8 +968,11 @@ const HANDLERS: Record<string, Handler> = {
   abortTransaction,
 };
 
-/** Commands that may run inside a multi-document transaction. */
-const TXN_COMMANDS = new Set(['find', 'getMore', 'killCursors', 'insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'count',
+/**
+ * Commands that may run inside a multi-document transaction. Not `count`: mongod refuses it there (263), and
+ * code that counted inside a transaction here would fail in production; countDocuments is an aggregate.
+ */
+const TXN_COMMANDS = new Set(['find', 'getMore', 'killCursors', 'insert', 'update', 'delete', 'findAndModify', 'findandmodify',
   'distinct', 'aggregate', 'commitTransaction', 'abortTransaction', 'create', 'createIndexes']);
 
 /** Ties a command to its session's transaction, starting one on `startTransaction`. */
