@@ -7,6 +7,7 @@ import { AppError, errors } from './lib/errors';
 import { IdempotencyStore, idempotencyModel, requestHash } from './lib/idempotency';
 import { errorHandler, jsonBody, requestContext } from './lib/middleware';
 import { buildOpenApiDocument } from './lib/openapi';
+import { NOT_READY_RETRY_AFTER_SECONDS, notReadyError, Readiness, readinessGate } from './lib/readiness';
 import type { AppContext } from './lib/requestContext';
 import { mountRoutes, type AuthLevel, type RouteRuntime, type RouteSpec } from './lib/route';
 import { staticSite } from './lib/staticSite';
@@ -23,13 +24,20 @@ export interface AppDeps {
   extraRouters?: Router[];
   /** Built single-page apps to serve: prefix → directory. */
   sites?: Array<{ prefix: string; root: string; title: string }>;
+  /** Start-up's progress: until it is done the app answers 503 NOT_READY (default: ready at once). */
+  readiness?: Readiness;
+  /** Path prefixes served while still starting (the demo's WeChat emulator, which start-up may call). */
+  openDuringStart?: string[];
 }
 
 const API_PREFIX = '/api/v1';
 
 export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
   const { services, connection } = deps;
-  const app = new Koa({ proxy: true });
+  // X-Forwarded-For is read only through the proxies we run (TRUST_PROXY_HOPS): with none, anyone could
+  // name any address and walk around every per-address limit.
+  const hops = deps.config.trustProxyHops ?? 0;
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   const routes = allRoutes(services);
   const idempotency = new IdempotencyStore(idempotencyModel(connection), { now: services.clock.now });
 
@@ -52,26 +60,63 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
     ctx.body = openapi;
   });
 
-  const root = new Router();
-  root.get('/healthz', async (ctx) => {
-    const db = await pingDatabase(connection);
-    ctx.status = db ? 200 : 503;
-    ctx.body = { status: db ? 'ok' : 'degraded', db: db ? 'ok' : 'down' };
-  });
+  const root = healthRoutes(connection, deps.readiness ?? new Readiness([]));
   root.get('/', (ctx) => ctx.redirect(deps.config.demo ? '/admin/' : '/healthz'));
 
   app.use(requestContext(deps.logger));
   app.use(errorHandler());
+  app.use(root.routes());
+  if (deps.readiness) app.use(readinessGate(deps.readiness, deps.openDuringStart));
   for (const site of deps.sites ?? []) app.use(staticSite(site.prefix, site.root, site.title));
   app.use(jsonBody());
   for (const router of deps.extraRouters ?? []) app.use(router.routes()).use(router.allowedMethods());
-  app.use(root.routes());
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true, methodNotAllowed: () => errors.notFound('No such route.'), notImplemented: () => errors.notFound('No such route.') }));
   app.use(() => {
     throw errors.notFound('No such route.');
   });
   return { app, routes };
+}
+
+/**
+ * What the HTTP server answers between binding its port and the app existing (start-up needs the port
+ * before it can build the services): /healthz and /readyz as the app answers them, 503 NOT_READY for
+ * everything else, so no request waits on a server that has no handler yet.
+ */
+export function createStartingApp(deps: Pick<AppDeps, 'config' | 'logger' | 'connection'> & { readiness: Readiness }): Koa {
+  const app = new Koa();
+  const health = healthRoutes(deps.connection, deps.readiness);
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler());
+  app.use(health.routes());
+  app.use((ctx) => {
+    ctx.set('Retry-After', String(NOT_READY_RETRY_AFTER_SECONDS));
+    throw notReadyError(deps.readiness);
+  });
+  return app;
+}
+
+/**
+ * /healthz is liveness (the process answers and the database pings; the contract's `{status, db}`), for
+ * restarting a stuck instance; /readyz is readiness (start-up done and the database pings), for the load
+ * balancer: 503 with the steps still pending while starting, and while shutting down.
+ */
+function healthRoutes(connection: mongoose.Connection, readiness: Readiness): Router {
+  const router = new Router();
+  router.get('/healthz', async (ctx) => {
+    const db = await pingDatabase(connection);
+    ctx.status = db ? 200 : 503;
+    ctx.body = { status: db ? 'ok' : 'degraded', db: db ? 'ok' : 'down' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const db = await pingDatabase(connection);
+    const state = readiness.state;
+    const ready = db && state === 'ready';
+    ctx.status = ready ? 200 : 503;
+    if (!ready) ctx.set('Retry-After', String(NOT_READY_RETRY_AFTER_SECONDS));
+    ctx.body = { status: state === 'ready' && !db ? 'degraded' : state, db: db ? 'ok' : 'down', pending: readiness.pendingSteps };
+  });
+  return router;
 }
 
 async function pingDatabase(connection: mongoose.Connection): Promise<boolean> {

@@ -24,6 +24,11 @@ const EnvSchema = z.object({
   WECHATPAY_BASE_URL: optionalString.pipe(z.url().optional()),
   WECHATPAY_MCH_ID: z.string().default('1900000001'),
   WECHATPAY_KEY_DIR: optionalString,
+  /**
+   * Proxies in front of the server that append to X-Forwarded-For (a load balancer: 1). The client address is
+   * read that many entries from the right; 0 ignores the header, since anyone can send one.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -40,6 +45,8 @@ export interface Config {
   jwtSecret?: string;
   wechat: { appId: string; appSecret?: string; apiBaseUrl?: string };
   wechatPay: { baseUrl?: string; mchId: string; keyDir?: string };
+  /** TRUST_PROXY_HOPS; absent means 0 (X-Forwarded-For ignored). */
+  trustProxyHops?: number;
 }
 
 export class ConfigError extends Error {}
@@ -75,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: e.JWT_SECRET,
     wechat: { appId: e.WECHAT_APP_ID, appSecret: e.WECHAT_APP_SECRET, apiBaseUrl: e.WECHAT_API_BASE_URL },
     wechatPay: { baseUrl: e.WECHATPAY_BASE_URL, mchId: e.WECHATPAY_MCH_ID, keyDir: e.WECHATPAY_KEY_DIR },
+    trustProxyHops: e.TRUST_PROXY_HOPS,
   };
 }

@@ -31,7 +31,7 @@ export interface TestApp extends RunningMembercard {
 }
 
 export async function startTestApp(
-  options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp; /** Members per campaign-push batch (default PUSH_BATCH_SIZE). */ pushBatchSize?: number } = {},
+  options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp; /** Members per campaign-push batch (default PUSH_BATCH_SIZE). */ pushBatchSize?: number; /** TRUST_PROXY_HOPS (default 1: tests call as the load balancer would, naming the client in X-Forwarded-For). */ trustProxyHops?: number } = {},
 ): Promise<TestApp> {
   const dbName = `mc_test_${randomBytes(6).toString('hex')}`;
   let uri: string;
@@ -58,6 +58,7 @@ export async function startTestApp(
     jwtSecret: randomBytes(32).toString('hex'),
     wechat: { appId: 'wxtest000000000001', appSecret: 'demo-app-secret-not-for-production' },
     wechatPay: { mchId: '1900000001' },
+    trustProxyHops: options.trustProxyHops ?? 1,
   };
   const clock = new TestClock();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
