@@ -1,6 +1,7 @@
 import { Long, ObjectId, UUID } from 'bson';
 import { aggregate as mingoAggregate, find as mingoFind, update as mingoUpdate } from 'mingo';
 import { Collection, IndexSpec, sortSpecOf } from './collection';
+import { LogicalClock } from './clock';
 import { CursorRegistry } from './cursors';
 import {
   badValue,
@@ -57,6 +58,7 @@ export interface ServerState {
   address: string;
   electionId: ObjectId;
   startedAt: Date;
+  clock: LogicalClock;
 }
 
 interface Ctx {
@@ -1040,8 +1042,18 @@ function attachRetryableWrite(ctx: Ctx, session: Session): void {
   ctx.retryableWrite = session.retryableWrite;
 }
 
-/** Executes one command document and returns the reply document (errors become `ok: 0` replies). */
+/**
+ * Executes one command document and returns the reply document (errors become `ok: 0` replies), stamped with
+ * the cluster time as a replica-set member's replies are.
+ */
 export async function runCommand(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc> {
+  if (cmd.$clusterTime !== undefined) state.clock.receive(cmd.$clusterTime);
+  const reply = await execute(state, cmd, connectionId);
+  state.clock.stamp(reply, state.storage.changes);
+  return reply;
+}
+
+async function execute(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc> {
   const name = Object.keys(cmd)[0] ?? '';
   const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
   const ctx: Ctx = { state, db, cmd, name, connectionId };
@@ -1050,6 +1062,8 @@ export async function runCommand(state: ServerState, cmd: Doc, connectionId: num
   try {
     const handler = Object.prototype.hasOwnProperty.call(HANDLERS, name) ? HANDLERS[name] : undefined;
     if (!handler) throw commandNotFound(name);
+    const afterClusterTime = (cmd.readConcern as Doc | undefined)?.afterClusterTime;
+    if (afterClusterTime !== undefined) state.clock.checkAfterClusterTime(afterClusterTime, state.storage.changes);
     session = retryableWriteSession(ctx);
     if (session) {
       while (session.busy) await session.busy;

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { ObjectId } from 'bson';
+import { LogicalClock } from './clock';
 import { reapTransactions, runCommand, ServerState } from './commands';
 import { CursorRegistry } from './cursors';
 import { Durability } from './durability';
@@ -40,6 +41,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     address: '',
     electionId: new ObjectId(),
     startedAt: new Date(),
+    clock: new LogicalClock(),
   };
   const sockets = new Set<net.Socket>();
   let connectionCount = 0;

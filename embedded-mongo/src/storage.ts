@@ -169,11 +169,18 @@ export class Storage {
   readonly databases = new Map<string, Map<string, Collection>>();
   /** Incremented by every commit; documents remember the version that wrote them. */
   version = 0;
+  /** Incremented by every collection/index creation or drop; with `version`, counts every change (the cluster clock ticks on it). */
+  private schemaVersion = 0;
   sink?: ChangeSink;
   readonly activeTxns = new Set<Transaction>();
   /** Documents written by an open transaction: `ns\0id` → owner. Other writers must wait or conflict. */
   private readonly locks = new Map<string, Transaction>();
   private unlockWaiters: (() => void)[] = [];
+
+  /** Changes so far (documents and schema): a new count means a new cluster time. */
+  get changes(): number {
+    return this.version + this.schemaVersion;
+  }
 
   collection(db: string, name: string): Collection | undefined {
     return this.databases.get(db)?.get(name);
@@ -188,29 +195,38 @@ export class Storage {
     if (!colls) this.databases.set(db, (colls = new Map()));
     const coll = new Collection(db, name);
     colls.set(name, coll);
+    this.schemaVersion++;
     this.sink?.createCollection(db, name);
     return coll;
   }
 
   createIndex(coll: Collection, spec: IndexSpec): void {
     coll.addIndex(spec);
+    this.schemaVersion++;
     this.sink?.createIndex(coll.db, coll.name, spec);
   }
 
   dropIndex(coll: Collection, name: string): void {
     const i = coll.indexes.findIndex((x) => x.spec.name === name);
     if (i > 0) coll.indexes.splice(i, 1);
+    this.schemaVersion++;
     this.sink?.dropIndex(coll.db, coll.name, name);
   }
 
   dropCollection(db: string, name: string): boolean {
     const dropped = this.databases.get(db)?.delete(name) ?? false;
-    if (dropped) this.sink?.dropCollection(db, name);
+    if (dropped) {
+      this.schemaVersion++;
+      this.sink?.dropCollection(db, name);
+    }
     return dropped;
   }
 
   dropDatabase(db: string): void {
-    if (this.databases.delete(db)) this.sink?.dropDatabase(db);
+    if (this.databases.delete(db)) {
+      this.schemaVersion++;
+      this.sink?.dropDatabase(db);
+    }
   }
 
   /**
