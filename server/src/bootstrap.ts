@@ -6,17 +6,21 @@ import path from 'node:path';
 import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
 import mongoose from 'mongoose';
 import pino, { type Logger } from 'pino';
-import { createApp } from './app';
+import { createApp, createStartingApp } from './app';
 import type { Config } from './config';
 import { createEmulator, EMULATOR_PREFIX, type WeChatEmulator } from './emulator';
 import { createWeChatPayClient } from './modules/payments/client';
+import { seedDemoData } from './demo/seed';
+import { Readiness } from './lib/readiness';
 import { startScheduler } from './jobs/scheduler';
 import { createServices, type Clock, type Services } from './services';
 import { MongoAccessTokenCache, WeChatClient } from './wechat';
 
 // Starts the whole product in one process: database connection (the embedded one in demo mode), the
 // WeChat emulator (demo mode only), services and the HTTP server. main.ts calls it for `npm start`;
-// integration and browser tests call it with port 0 and their own clock.
+// integration and browser tests call it with port 0 and their own clock. The port answers from the moment
+// it is bound (503 NOT_READY until start-up is done, see lib/readiness.ts); the returned promise resolves
+// once the instance is ready.
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 export const DEMO_APP_SECRET = 'demo-app-secret-not-for-production';
@@ -36,6 +40,8 @@ export interface StartOptions {
   emulator?: boolean;
   /** Run the background jobs on their schedules (default: on, except when NODE_ENV is test). */
   jobs?: boolean;
+  /** Seed the demo data before declaring ready (main.ts in demo mode). */
+  seedDemo?: boolean;
 }
 
 export interface RunningMembercard {
@@ -44,14 +50,25 @@ export interface RunningMembercard {
   services: Services;
   connection: mongoose.Connection;
   emulator: WeChatEmulator | null;
+  readiness: Readiness;
   /** Stops accepting, lets in-flight requests finish, then closes the database and the emulator. */
   close(): Promise<void>;
 }
 
 export async function startMembercard(options: StartOptions): Promise<RunningMembercard> {
+  // A start that fails half-way closes what it had opened (port, database, emulator) before reporting.
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    return await start(options, cleanups);
+  } catch (err) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(options: StartOptions, cleanups: Array<() => Promise<void>>): Promise<RunningMembercard> {
   const { config } = options;
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const cleanups: Array<() => Promise<void>> = [];
 
   let mongoUri = config.mongodbUri;
   if (!mongoUri) {
@@ -63,13 +80,25 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
   const connection = await mongoose.createConnection(mongoUri, { serverSelectionTimeoutMS: 10_000 }).asPromise();
   cleanups.unshift(() => connection.close());
 
-  // The HTTP server listens first so the emulator's base URL (same port) is known before clients exist.
+  const runJobs = options.jobs ?? config.env !== 'test';
+  const readiness = new Readiness(['indexes', ...(options.seedDemo ? ['demoData'] : []), ...(runJobs ? ['jobs'] : [])]);
+  // The HTTP server listens first so the emulator's base URL (same port) is known before clients exist;
+  // a handler is attached before it binds, so a request in the gap gets 503 NOT_READY instead of hanging.
   const server = http.createServer();
   server.keepAliveTimeout = 5_000;
+  let handle = createStartingApp({ config, logger, connection, readiness }).callback();
+  server.on('request', (req, res) => handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  let serverClosed: Promise<void> | null = null;
+  const closeServer = () =>
+    (serverClosed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }));
+  cleanups.unshift(closeServer);
   const port = (server.address() as AddressInfo).port;
   const localUrl = `http://127.0.0.1:${port}`;
 
@@ -108,8 +137,24 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
     codeStepSeconds: options.codeStepSeconds,
     wechatPay: { client: wechatPayClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId },
   });
+  const { app } = createApp({
+    config,
+    logger,
+    connection,
+    services,
+    readiness,
+    extraRouters: emulator ? [emulator.router] : [],
+    openDuringStart: emulator ? [EMULATOR_PREFIX] : [],
+    sites: [
+      { prefix: '/admin/', root: path.join(REPO_ROOT, 'admin/dist'), title: 'membercard HQ console' },
+      { prefix: '/h5/', root: path.join(REPO_ROOT, 'miniprogram/dist/h5'), title: 'membercard H5' },
+    ],
+  });
+  handle = app.callback();
+
   await ensureIndexes(services);
-  // Campaign pushes left running by a stopped instance continue now (the scheduled job also picks them up).
+  readiness.done('indexes');
+ left running by a stopped instance continue now (the scheduled job also picks them up).
   services.campaigns.pusher.kick();
   cleanups.unshift(() => services.campaigns.pusher.stop());
   if (emulator) {
@@ -119,23 +164,16 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
       await fetch(grants, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid, templateIds }) });
     };
   }
-  if (options.jobs ?? config.env !== 'test') {
+  if (options.seedDemo) {
+    await seedDemoData(services, logger);
+    readiness.done('demoData');
+  }
+  if (runJobs) {
     const scheduler = await startScheduler({ services, connection, logger });
     cleanups.unshift(() => scheduler.stop());
+    readiness.done('jobs');
   }
-
-  const { app } = createApp({
-    config,
-    logger,
-    connection,
-    services,
-    extraRouters: emulator ? [emulator.router] : [],
-    sites: [
-      { prefix: '/admin/', root: path.join(REPO_ROOT, 'admin/dist'), title: 'membercard HQ console' },
-      { prefix: '/h5/', root: path.join(REPO_ROOT, 'miniprogram/dist/h5'), title: 'membercard H5' },
-    ],
-  });
-  server.on('request', app.callback());
+  logger.info({ port }, 'ready');
 
   let closing: Promise<void> | null = null;
   return {
@@ -144,12 +182,11 @@ export async function startMembercard(options: StartOptions): Promise<RunningMem
     services,
     connection,
     emulator,
+    readiness,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        readiness.stop();
+        await closeServer();
         for (const cleanup of cleanups) await cleanup();
       })();
       return closing;

@@ -1,10 +1,11 @@
 import pino from 'pino';
 import { startMembercard } from './bootstrap';
 import { ConfigError, loadConfig } from './config';
-import { seedDemoData, DEMO_ACCOUNTS } from './demo/seed';
+import { DEMO_ACCOUNTS } from './demo/seed';
 
-// The process entry for `npm start`: configuration from the environment, the demo seed in demo mode,
-// and graceful shutdown on SIGTERM/SIGINT.
+// The process entry for `npm start`: configuration from the environment, the demo seed in demo mode (part
+// of start-up: the port answers 503 NOT_READY until it is done), the URLs once the server is ready, and
+// graceful shutdown on SIGTERM/SIGINT.
 
 async function main(): Promise<void> {
   let config;
@@ -18,14 +19,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
-  const running = await startMembercard({ config, logger });
-  if (config.demo) await seedDemoData(running.services, logger);
+  const running = await startMembercard({ config, logger, seedDemo: config.demo });
 
   const base = `http://localhost:${running.port}`;
   const lines = [
     `membercard is running${config.demo ? ' in demo mode (embedded database, WeChat emulator)' : ''}`,
     `  API            ${base}/api/v1  (OpenAPI: ${base}/api/v1/openapi.json)`,
-    `  health         ${base}/healthz`,
+    `  health         ${base}/healthz (alive), ${base}/readyz (ready for traffic)`,
     `  HQ console     ${base}/admin/`,
     `  mini-program   ${base}/h5/`,
   ];

@@ -38,6 +38,7 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   TEMPLATE_EXHAUSTED: '这张券已经被领完了',
   TEMPLATE_ARCHIVED: '这张券已停止发放',
   COUPON_LIMIT_REACHED: '您已达到这张券的领取上限',
+  NOT_READY: '服务正在启动，请稍后再试',
   NETWORK: '网络不给力，请检查网络后重试',
   BAD_ANSWER: '服务暂时不可用，请稍后再试',
   UNKNOWN: '出了点问题，请稍后再试',

@@ -35,6 +35,8 @@ export const ErrorCode = {
   TEMPLATE_EXHAUSTED: 'TEMPLATE_EXHAUSTED',
   TEMPLATE_ARCHIVED: 'TEMPLATE_ARCHIVED',
   COUPON_LIMIT_REACHED: 'COUPON_LIMIT_REACHED',
+  /** The server is still starting (or stopping): try again after Retry-After seconds. */
+  NOT_READY: 'NOT_READY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -73,6 +75,7 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   PAYMENT_UNAVAILABLE: 503,
+  NOT_READY: 503,
 };
 
 export const ErrorCodeSchema = z.enum(ErrorCode).meta({ id: 'ErrorCode', description: 'Stable machine-readable error code.' });
