@@ -13,7 +13,7 @@ import mongoose, { Types } from 'mongoose';
 import pino from 'pino';
 import { startServer } from '../../embedded-mongo/src';
 import { createApp } from '../../server/src/app';
-import { SUBSCRIBE_TEMPLATES } from '../../server/src/bootstrap';
+import { DEMO_SUBSCRIBE_TEMPLATES } from '../../server/src/modules/messaging/templates';
 import type { Config } from '../../server/src/config';
 import { seedDemoData } from '../../server/src/demo/seed';
 import { reconcilePoints } from '../../server/src/modules/points/reconcile';
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     connection,
     config: { jwtSecret: randomBytes(32).toString('hex') },
     wechat: noWechat,
-    subscribeTemplates: SUBSCRIBE_TEMPLATES,
+    subscribeTemplates: DEMO_SUBSCRIBE_TEMPLATES,
     wechatPay: { client: noWechat, appId: 'wxbench', mchId: '1900000001' },
   } as ServiceDeps);
   for (const model of Object.values(services.models)) await model.createIndexes();

@@ -7,8 +7,10 @@ import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
 import mongoose from 'mongoose';
 import pino, { type Logger } from 'pino';
 import { createApp, createStartingApp } from './app';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { createEmulator, EMULATOR_PREFIX, type WeChatEmulator } from './emulator';
+import { readMiniProgramPages } from './emulator/pages';
+import { DEMO_SUBSCRIBE_TEMPLATES, emulatorTemplates } from './modules/messaging/templates';
 import { createWeChatPayClient } from './modules/payments/client';
 import { seedDemoData } from './demo/seed';
 import { Readiness } from './lib/readiness';
@@ -24,11 +26,6 @@ import { MongoAccessTokenCache, WeChatClient } from './wechat';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 export const DEMO_APP_SECRET = 'demo-app-secret-not-for-production';
-export const SUBSCRIBE_TEMPLATES = {
-  couponArrival: 'tmpl_coupon_arrival_v1',
-  pointsExpiry: 'tmpl_points_expiry_v1',
-  activityReminder: 'tmpl_activity_reminder_v1',
-};
 
 export interface StartOptions {
   config: Config;
@@ -103,13 +100,18 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
   const localUrl = `http://127.0.0.1:${port}`;
 
   const useEmulator = options.emulator ?? config.demo;
+  // Subscribe templates are the brand's configuration; only where the emulator plays WeChat do the demo samples stand in.
+  const subscribeTemplates = config.subscribeTemplates ?? (useEmulator ? DEMO_SUBSCRIBE_TEMPLATES : null);
+  if (!subscribeTemplates) throw new ConfigError('Invalid configuration: SUBSCRIBE_TEMPLATES (or SUBSCRIBE_TEMPLATES_FILE) is required without the WeChat emulator');
   let emulator: WeChatEmulator | null = null;
   if (useEmulator) {
     emulator = await createEmulator({
       appId: config.wechat.appId,
       appSecret: DEMO_APP_SECRET,
       mchId: config.wechatPay.mchId,
-      subscribeTemplateIds: Object.values(SUBSCRIBE_TEMPLATES),
+      subscribeTemplates: emulatorTemplates(subscribeTemplates),
+      // The published pages are the mini-program's app config; subscribe messages to other pages answer 41030.
+      pages: readMiniProgramPages(path.join(REPO_ROOT, 'miniprogram/src/app.config.ts')),
       dataDir: config.demo ? path.join(config.dataDir, 'wechat-emulator') : undefined,
     });
     const running = emulator;
@@ -132,7 +134,8 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
     connection,
     config: { jwtSecret },
     wechat,
-    subscribeTemplates: SUBSCRIBE_TEMPLATES,
+    subscribeTemplates,
+    activityReminderLeadMinutes: config.activityReminderLeadMinutes,
     clock: options.clock,
     codeStepSeconds: options.codeStepSeconds,
     wechatPay: { client: wechatPayClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId },

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseSubscribeTemplates, type SubscribeTemplates } from '@membercard/shared';
 import { z } from 'zod';
 
 // Configuration comes only from the environment and is validated once at start-up: a bad value stops
@@ -29,6 +31,14 @@ const EnvSchema = z.object({
    * read that many entries from the right; 0 ignores the header, since anyone can send one.
    */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * The WeChat subscribe-message template of each purpose, as JSON: `{"couponArrival": {"id": "…", "keywords":
+   * {"thing1": "couponName", "time2": "validUntil", "thing3": "note"}}, …}` (README, Production), or a file holding it.
+   */
+  SUBSCRIBE_TEMPLATES: optionalString,
+  SUBSCRIBE_TEMPLATES_FILE: optionalString,
+  /** How long before an activity starts the "开始前提醒我" reminder goes out. */
+  ACTIVITY_REMINDER_LEAD_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(120),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -47,6 +57,10 @@ export interface Config {
   wechatPay: { baseUrl?: string; mchId: string; keyDir?: string };
   /** TRUST_PROXY_HOPS; absent means 0 (X-Forwarded-For ignored). */
   trustProxyHops?: number;
+  /** SUBSCRIBE_TEMPLATES(_FILE); absent only where the emulator runs, which then owns the demo templates. */
+  subscribeTemplates?: SubscribeTemplates;
+  /** ACTIVITY_REMINDER_LEAD_MINUTES; absent means 120. */
+  activityReminderLeadMinutes?: number;
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +84,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (!value) throw new ConfigError(`Invalid configuration: ${name} is required when MONGODB_URI is set`);
     }
   }
+  const subscribeTemplates = readSubscribeTemplates(e);
+  if (!demo && !subscribeTemplates) {
+    throw new ConfigError('Invalid configuration: SUBSCRIBE_TEMPLATES (or SUBSCRIBE_TEMPLATES_FILE) is required when MONGODB_URI is set');
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -83,5 +101,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wechat: { appId: e.WECHAT_APP_ID, appSecret: e.WECHAT_APP_SECRET, apiBaseUrl: e.WECHAT_API_BASE_URL },
     wechatPay: { baseUrl: e.WECHATPAY_BASE_URL, mchId: e.WECHATPAY_MCH_ID, keyDir: e.WECHATPAY_KEY_DIR },
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    subscribeTemplates,
+    activityReminderLeadMinutes: e.ACTIVITY_REMINDER_LEAD_MINUTES,
   };
+}
+
+/** The configured subscribe templates, every purpose present and every keyword map sound, or a ConfigError naming the first problem. */
+function readSubscribeTemplates(e: Env): SubscribeTemplates | undefined {
+  if (e.SUBSCRIBE_TEMPLATES && e.SUBSCRIBE_TEMPLATES_FILE) throw new ConfigError('Invalid configuration: set SUBSCRIBE_TEMPLATES or SUBSCRIBE_TEMPLATES_FILE, not both');
+  const name = e.SUBSCRIBE_TEMPLATES_FILE ? 'SUBSCRIBE_TEMPLATES_FILE' : 'SUBSCRIBE_TEMPLATES';
+  let text = e.SUBSCRIBE_TEMPLATES;
+  if (e.SUBSCRIBE_TEMPLATES_FILE) {
+    try {
+      text = fs.readFileSync(path.resolve(e.SUBSCRIBE_TEMPLATES_FILE), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration: SUBSCRIBE_TEMPLATES_FILE: cannot read ${e.SUBSCRIBE_TEMPLATES_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`Invalid configuration: ${name}: not valid JSON`);
+  }
+  const parsed = parseSubscribeTemplates(json);
+  if (!parsed.ok) throw new ConfigError(`Invalid configuration: ${name}: ${parsed.problem}`);
+  return parsed.value;
 }

@@ -37,6 +37,7 @@ import { CampaignService } from './modules/campaigns/service';
 import { DashboardService } from './modules/dashboard/service';
 import { messageCapModel, messageModel, subscribeQuotaModel } from './modules/messaging/model';
 import { NoticeDispatcher } from './modules/messaging/notices';
+import { ActivityReminders, DEFAULT_REMINDER_LEAD_MINUTES } from './modules/messaging/reminders';
 import { MessagingService, type SubscribeMessageApi, type SubscribeTemplates } from './modules/messaging/service';
 
 /** A clock every service reads, so tests can move time (expiry, windows) without waiting. */
@@ -48,8 +49,10 @@ export interface ServiceDeps {
   connection: mongoose.Connection;
   config: Pick<Config, 'jwtSecret'> & { jwtSecret: string };
   wechat: WeChatIdentityApi & SubscribeMessageApi;
-  /** The subscribe-message template ids the mini-program asks members to accept. */
+  /** The subscribe-message template of each purpose (id and keyword map): configuration, or the demo samples. */
   subscribeTemplates: SubscribeTemplates;
+  /** How long before an activity starts its reminder goes out (default 120 minutes). */
+  activityReminderLeadMinutes?: number;
   clock?: Clock;
   /** Step of the member/coupon/sign-up codes, seconds (default 60). */
   codeStepSeconds?: number;
@@ -147,6 +150,10 @@ export function createServices(deps: ServiceDeps) {
     members: models.members, wechat: deps.wechat, templates: deps.subscribeTemplates, audit, now,
   });
   const notices = new NoticeDispatcher({ activityNotices: models.signupNotifications, messaging, now });
+  const reminders = new ActivityReminders({
+    activities: models.activities, signups: models.signups, quotas: models.subscribeQuotas, messages: models.subscribeMessages, messaging,
+    leadMinutes: deps.activityReminderLeadMinutes ?? DEFAULT_REMINDER_LEAD_MINUTES, now,
+  });
   const delivery = new PushDelivery(issuer, messaging);
   const campaigns = new CampaignService({
     campaigns: models.campaigns, segments: models.savedSegments, members: models.members, templates: models.couponTemplates, redemptions: models.redemptions,
@@ -160,7 +167,7 @@ export function createServices(deps: ServiceDeps) {
   const dashboard = new DashboardService({
     members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, campaigns, automation, dashboard };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard };
 }
 
 export type Services = ReturnType<typeof createServices>;

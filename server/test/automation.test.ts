@@ -1,6 +1,9 @@
 import { Types } from 'mongoose';
-import { SUBSCRIBE_TEMPLATES } from '../src/bootstrap';
+import { templateIds } from '@membercard/shared';
+import { DEMO_SUBSCRIBE_TEMPLATES } from '../src/modules/messaging/templates';
 import { adminToken, joinedMember, staffToken, startTestApp, type TestApp } from './support/harness';
+
+const SUBSCRIBE_TEMPLATES = templateIds(DEMO_SUBSCRIBE_TEMPLATES);
 
 // Automation rules over HTTP: HQ switches them on and edits them; each fires at most once per member per
 // occurrence however often it runs, and the rule's answer shows what it sent.
@@ -62,7 +65,7 @@ describe('automation rules', () => {
     const openid = (await app.services.models.members.findById(member.id).lean())!.openid;
     const messages = (await app.api.get(`/__emulator/messages?openid=${openid}`)).body.messages;
     expect(messages).toHaveLength(1);
-    expect(messages[0].data.thing2.value).toBe('生日快乐');
+    expect(messages[0].data.thing3.value).toBe('生日快乐');
     const birthday = await rule('birthday');
     expect(birthday).toMatchObject({ sentCount: 1, couponsIssued: 1, messagesSent: 1, lastRunAt: expect.any(String) });
     expect(birthday.recent[0].occurrence).toMatch(new RegExp(`^birthday:\\d{4}:${member.id}$`));

@@ -1,6 +1,9 @@
 import { Types } from 'mongoose';
-import { SUBSCRIBE_TEMPLATES } from '../src/bootstrap';
+import { templateIds } from '@membercard/shared';
+import { DEMO_SUBSCRIBE_TEMPLATES } from '../src/modules/messaging/templates';
 import { adminToken, joinedMember, startTestApp, type TestApp } from './support/harness';
+
+const SUBSCRIBE_TEMPLATES = templateIds(DEMO_SUBSCRIBE_TEMPLATES);
 
 // Subscribe messages over HTTP and at the WeChat emulator: quota from accepted subscriptions, the frequency
 // cap (also under parallel sends), per-store copy, WeChat's refusal, and /app-config.
@@ -74,8 +77,8 @@ describe('subscriptions and sending', () => {
     expect(toA).toHaveLength(2);
     expect(toB).toHaveLength(0);
     expect(toC).toHaveLength(1);
-    expect(toA[0]!.data.thing2!.value).toBe('新券到账');
-    expect(toC[0]!.data.thing2!.value).toBe('北京店新券到账');
+    expect(toA[0]!.data.thing3!.value).toBe('新券到账');
+    expect(toC[0]!.data.thing3!.value).toBe('北京店新券到账');
     // a still has the third acceptance: the cap, not consent, held it back.
     expect(await app.services.messaging.quota(ids[0]!, 'couponArrival')).toBe(1);
     const skipped = await app.services.models.subscribeMessages.find({ memberId: ids[0] }).lean();
@@ -83,7 +86,7 @@ describe('subscriptions and sending', () => {
 
     // A week later the cap has room again.
     app.clock.advance(8 * 24 * 3600_000);
-    const later = await app.services.messaging.send({ key: 'later-a', memberId: ids[0]!, purpose: 'couponArrival', marketing: true, data: { thing1: { value: 'x' } } });
+    const later = await app.services.messaging.send({ key: 'later-a', memberId: ids[0]!, purpose: 'couponArrival', marketing: true, fields: { couponName: 'x', validUntil: new Date(), note: 'x' } });
     expect(later.status).toBe('sent');
     app.clock.set(new Date());
   }, 60_000);
@@ -92,13 +95,13 @@ describe('subscriptions and sending', () => {
     const m = await joinedMember(app.api, 'sub-par');
     for (let i = 0; i < 5; i++) await app.api.post('/me/subscriptions', { accepted: [SUBSCRIBE_TEMPLATES.couponArrival] }, m.token);
     const memberId = new Types.ObjectId(m.member.id);
-    const send = (key: string) => app.services.messaging.send({ key, memberId, purpose: 'couponArrival', marketing: true, data: { thing1: { value: 'x' } } });
+    const send = (key: string) => app.services.messaging.send({ key, memberId, purpose: 'couponArrival', marketing: true, fields: { couponName: 'x', validUntil: new Date(), note: 'x' } });
     const outcomes = await Promise.all(['p1', 'p2', 'p3', 'p4', 'p1', 'p2'].map(send));
     expect(outcomes.filter((o) => o.status === 'sent' && o.firstAttempt)).toHaveLength(2);
     expect(await messagesTo(await openidOf(m.member.id))).toHaveLength(2);
     expect(await app.services.messaging.quota(memberId, 'couponArrival')).toBe(3);
     // Service notices are not marketing: the cap does not hold them back.
-    expect((await app.services.messaging.send({ key: 'notice-1', memberId, purpose: 'couponArrival', marketing: false, data: { thing1: { value: 'x' } } })).status).toBe('sent');
+    expect((await app.services.messaging.send({ key: 'notice-1', memberId, purpose: 'couponArrival', marketing: false, fields: { couponName: 'x', validUntil: new Date(), note: 'x' } })).status).toBe('sent');
   });
 
   it('treats WeChat’s 43101 as quota gone', async () => {
@@ -106,7 +109,7 @@ describe('subscriptions and sending', () => {
     const memberId = new Types.ObjectId(m.member.id);
     // Our record says one message of quota; WeChat's side has none (e.g. granted on another device long ago).
     await app.services.models.subscribeQuotas.create({ _id: `${m.member.id}:${SUBSCRIBE_TEMPLATES.pointsExpiry}`, memberId, templateId: SUBSCRIBE_TEMPLATES.pointsExpiry, remaining: 1, updatedAt: new Date() });
-    const outcome = await app.services.messaging.send({ key: 'drift-1', memberId, purpose: 'pointsExpiry', marketing: false, data: { thing1: { value: 'x' } } });
+    const outcome = await app.services.messaging.send({ key: 'drift-1', memberId, purpose: 'pointsExpiry', marketing: false, fields: { points: 10, expiresAt: new Date(), note: 'x' } });
     expect(outcome).toMatchObject({ status: 'failed', reason: 'refused' });
     expect(await app.services.messaging.quota(memberId, 'pointsExpiry')).toBe(0);
   });

@@ -8,3 +8,4 @@ export * from './activities';
 export * from './campaigns';
 export * from './app-config';
 export * from './org';
+export * from './messaging';

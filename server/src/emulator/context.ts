@@ -6,8 +6,10 @@ export interface EmulatorOptions {
   appId: string;
   appSecret: string;
   mchId: string;
-  /** Subscribe-message template ids the emulated account owns; others answer 40037. */
-  subscribeTemplateIds?: string[];
+  /** Subscribe-message templates the emulated account owns: id → its keywords (`thing1`, `time2`…); others answer 40037. */
+  subscribeTemplates?: Record<string, string[]>;
+  /** Pages of the published mini-program (app.json, sub-packages included); a send naming another page answers 41030. Omitted → any page. */
+  pages?: string[];
   /** Keys and state live here (keys under `keys/`, state in `state.json`); omitted → memory only. */
   dataDir?: string;
   /** Use these keys instead of loading or generating them. */
@@ -37,7 +39,8 @@ export interface EmulatorStats {
 
 export interface EmulatorContext {
   options: Required<Pick<EmulatorOptions, 'appId' | 'appSecret' | 'mchId' | 'accessTokenTtlSeconds' | 'notifyRetryDelaysMs' | 'notifyTimeoutMs' | 'refundDelayMs' | 'signingMode'>> & {
-    subscribeTemplateIds: Set<string>;
+    subscribeTemplates: Map<string, string[]>;
+    pages: Set<string> | null;
   };
   keys: WechatPayKeys;
   store: EmulatorStore;

@@ -10,6 +10,7 @@
 //   GET  /v3/certificates
 // What the shopper's WeChat app or a test does instead of a real person:
 //   POST /subscriptions {openid, templateIds}   (taps "accept" in wx.requestSubscribeMessage)
+//   POST /subscribe-send-failures {errcodes}    (the next subscribe sends answer these, e.g. -1 system busy)
 //   POST /pay/:prepayId[?deliver=false]          (confirms wx.requestPayment; body may carry its params)
 //   GET  /messages?openid=   GET /notifications?out_trade_no=   GET /stats   POST /access-tokens/expire
 import path from 'node:path';
@@ -70,7 +71,8 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
       appId: options.appId,
       appSecret: options.appSecret,
       mchId: options.mchId,
-      subscribeTemplateIds: new Set(options.subscribeTemplateIds ?? []),
+      subscribeTemplates: new Map(Object.entries(options.subscribeTemplates ?? {})),
+      pages: options.pages ? new Set(options.pages) : null,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
       notifyRetryDelaysMs: options.notifyRetryDelaysMs ?? [1000, 3000, 10000],
       notifyTimeoutMs: options.notifyTimeoutMs ?? 5000,

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
+import { checkValue, keywordType } from '@membercard/shared';
 import type { Context } from 'koa';
 import { parseJsonObject, readRawBody, type EmulatorContext } from './context';
 
@@ -127,6 +128,8 @@ export function registerMiniProgramRoutes(router: Router, emulator: EmulatorCont
     };
   });
 
+  /** Errcodes the next subscribe sends answer (POST /subscribe-send-failures), to exercise the server's retries. */
+  const forcedSendErrors: number[] = [];
   router.post('/cgi-bin/message/subscribe/send', async (ctx) => {
     stats.subscribeSendRequests += 1;
     if (!checkAccessToken(ctx)) return;
@@ -135,16 +138,22 @@ export function registerMiniProgramRoutes(router: Router, emulator: EmulatorCont
     const { touser, template_id: templateId, page, data } = body;
     const miniprogramState = body.miniprogram_state ?? 'formal';
     const lang = body.lang ?? 'zh_CN';
-    if (typeof touser !== 'string' || !OPENID_PATTERN.test(touser)) return weChatError(ctx, 40003, 'invalid openid');
-    if (typeof templateId !== 'string' || !options.subscribeTemplateIds.has(templateId)) {
-      return weChatError(ctx, 40037, 'invalid template_id');
+    if (forcedSendErrors.length > 0) {
+      const errcode = forcedSendErrors.shift()!;
+      return weChatError(ctx, errcode, errcode === -1 ? 'system error' : 'forced by the emulator');
     }
-    if (page !== undefined && typeof page !== 'string') return weChatError(ctx, 41030, 'invalid page');
+    if (typeof touser !== 'string' || !OPENID_PATTERN.test(touser)) return weChatError(ctx, 40003, 'invalid openid');
+    const keywords = typeof templateId === 'string' ? options.subscribeTemplates.get(templateId) : undefined;
+    if (typeof templateId !== 'string' || !keywords) return weChatError(ctx, 40037, 'invalid template_id');
+    // The page must be one of the published version's pages (query string allowed after it).
+    if (page !== undefined && (typeof page !== 'string' || (options.pages && !options.pages.has(page.split('?')[0]!.replace(/^\//, ''))))) {
+      return weChatError(ctx, 41030, 'invalid page');
+    }
     if (typeof miniprogramState !== 'string' || !MINIPROGRAM_STATES.has(miniprogramState)) {
       return weChatError(ctx, 47003, 'argument invalid! miniprogram_state invalid');
     }
     if (typeof lang !== 'string' || !LANGS.has(lang)) return weChatError(ctx, 47003, 'argument invalid! lang invalid');
-    const badField = invalidDataField(data);
+    const badField = invalidDataField(data, keywords);
     if (badField) return weChatError(ctx, 47003, `argument invalid! ${badField} invalid`);
     const quota = store.state.subscribeQuota[touser]?.[templateId] ?? 0;
     if (quota <= 0) return weChatError(ctx, 43101, 'user refuse to accept the msg');
@@ -164,6 +173,18 @@ export function registerMiniProgramRoutes(router: Router, emulator: EmulatorCont
     ctx.body = { errcode: 0, errmsg: 'ok', msgid };
   });
 
+  // Test and demo control: the next sends answer these errcodes (e.g. -1 system busy) before any check.
+  router.post('/subscribe-send-failures', async (ctx) => {
+    const errcodes = parseJsonObject(await readRawBody(ctx))?.errcodes;
+    if (!Array.isArray(errcodes) || !errcodes.every((code) => Number.isInteger(code))) {
+      ctx.status = 400;
+      ctx.body = { error: 'expected {errcodes: number[]}' };
+      return;
+    }
+    forcedSendErrors.push(...(errcodes as number[]));
+    ctx.status = 204;
+  });
+
   // What a tap on "accept" in wx.requestSubscribeMessage does: one more one-time send per template.
   router.post('/subscriptions', async (ctx) => {
     const body = parseJsonObject(await readRawBody(ctx));
@@ -174,7 +195,7 @@ export function registerMiniProgramRoutes(router: Router, emulator: EmulatorCont
       ctx.body = { error: 'expected {openid: "emu_…", templateIds: string[]}' };
       return;
     }
-    const unknown = templateIds.filter((id) => typeof id !== 'string' || !options.subscribeTemplateIds.has(id));
+    const unknown = templateIds.filter((id) => typeof id !== 'string' || !options.subscribeTemplates.has(id));
     if (unknown.length > 0) {
       // wx.requestSubscribeMessage fails as a whole for ids the account does not own.
       ctx.status = 400;
@@ -205,11 +226,17 @@ export function phoneNumberFor(code: string): string {
   return `138${digits.toString().padStart(8, '0')}`;
 }
 
-function invalidDataField(data: unknown): string | null {
+/**
+ * The field WeChat would name in a 47003: data must carry exactly the template's keywords, each `{value}` a
+ * string that keeps its type's rule (`thing` ≤ 20 characters, `time` like 2019年10月1日 15:01, …).
+ */
+function invalidDataField(data: unknown, keywords: string[]): string | null {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'data';
-  for (const [key, entry] of Object.entries(data)) {
-    const value = (entry as { value?: unknown } | null)?.value;
-    if (typeof value !== 'string' || value.length === 0) return `data.${key}.value`;
+  for (const key of Object.keys(data)) if (!keywords.includes(key)) return `data.${key}`;
+  for (const keyword of keywords) {
+    const value = ((data as Record<string, unknown>)[keyword] as { value?: unknown } | null | undefined)?.value;
+    const type = keywordType(keyword);
+    if (typeof value !== 'string' || !type || checkValue(type, value) !== null) return `data.${keyword}.value`;
   }
   return null;
 }

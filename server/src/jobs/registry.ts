@@ -80,4 +80,16 @@ export const JOBS: JobDefinition[] = [
     description: 'Notices other modules recorded for members (an activity cancelled, a waitlist seat free) go out as subscribe messages.',
     run: (services) => services.notices.sendDue(),
   },
+  {
+    name: 'activity-reminders',
+    every: '5 minutes',
+    description: 'Members who tapped “开始前提醒我” get the reminder once per sign-up, shortly before the activity starts (ACTIVITY_REMINDER_LEAD_MINUTES, default 2 hours).',
+    run: (services) => services.reminders.sendDue(),
+  },
+  {
+    name: 'subscribe-retries',
+    every: '1 minute',
+    description: 'Subscribe messages WeChat was too busy for (-1, rate limits, unreachable) are sent again once their backoff wait is over.',
+    run: (services) => services.messaging.retryDue(),
+  },
 ];

@@ -12,6 +12,8 @@ export const APP_ID = 'wxemulated0000001';
 export const APP_SECRET = 'emulated-app-secret';
 export const MCH_ID = '1900000001';
 export const TEMPLATE_IDS = ['tmpl-coupon-issued', 'tmpl-activity-reminder'];
+/** Each template's keywords, as the WeChat console fixes them: a send must carry exactly these. */
+export const TEMPLATE_KEYWORDS: Record<string, string[]> = { 'tmpl-coupon-issued': ['thing1', 'time2'], 'tmpl-activity-reminder': ['thing1', 'time2'] };
 
 export interface ReceivedNotification {
   headers: Record<string, string | string[] | undefined>;
@@ -39,7 +41,7 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
     appId: APP_ID,
     appSecret: APP_SECRET,
     mchId: MCH_ID,
-    subscribeTemplateIds: TEMPLATE_IDS,
+    subscribeTemplates: TEMPLATE_KEYWORDS,
     notifyRetryDelaysMs: [20, 40, 80],
     refundDelayMs: 20,
     ...emulatorOverrides,

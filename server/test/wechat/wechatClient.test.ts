@@ -112,7 +112,7 @@ describe('sendSubscribeMessage', () => {
     touser: 'emu_subscriber',
     templateId: TEMPLATE_IDS[0]!,
     page: 'pages/coupons/index',
-    data: { thing1: { value: '满100减20券' }, time2: { value: '2025-01-31' } },
+    data: { thing1: { value: '满100减20券' }, time2: { value: '2025年1月31日 23:59' } },
   };
 
   it('spends one accepted quota per send and answers 43101 when it is used up', async () => {

@@ -11,7 +11,7 @@ import { Types } from 'mongoose';
 import { errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
-import { couponArrivalData, type PushDelivery } from '../campaigns/delivery';
+import { couponArrivalFields, type PushDelivery } from '../campaigns/delivery';
 import type { CouponTemplateDoc, couponTemplateModel } from '../coupons/model';
 import type { MemberDoc, memberModel } from '../members/model';
 import type { SettingsService } from '../settings/service';
@@ -115,7 +115,8 @@ export class AutomationService {
   /** members.extensions.onJoined: the welcome gift right away (the scheduled run catches any that failed here). */
   async onJoined(member: MemberDoc): Promise<void> {
     const rule = await this.rule('welcome');
-    if (!rule.enabled) return;
+    // The welcome gift is once per person: a WeChat account that was a member before gets none on rejoining.
+    if (!rule.enabled || member.rejoined) return;
     // The member has joined whatever happens here: a failed gift is retried by the scheduled run, not the join.
     await this.fire(rule, member, `welcome:${String(member._id)}`).catch(() => false);
   }
@@ -138,7 +139,7 @@ export class AutomationService {
     const param = (name: string) => rule.params[name] ?? AUTOMATION_RULES[rule._id].params[name]!;
     switch (rule._id) {
       case 'welcome':
-        return this.scan({ joinedAt: { $gte: daysAgo(param('withinDays')) } }, rule, (m) => `welcome:${String(m._id)}`);
+        return this.scan({ joinedAt: { $gte: daysAgo(param('withinDays')) }, rejoined: { $ne: true } }, rule, (m) => `welcome:${String(m._id)}`);
       case 'birthday': {
         const { year, month } = chinaCalendarDate(now);
         return this.scan({ birthdayMonth: month }, rule, (m) => `birthday:${year}:${String(m._id)}`);
@@ -241,10 +242,7 @@ export class AutomationService {
             key: `automation:${occurrence}`,
             purpose,
             marketing: AUTOMATION_RULES[rule._id].marketing,
-            data: (coupon) =>
-              expiring
-                ? { number1: { value: String(expiring.amount) }, date2: { value: chinaIsoDate(expiring.expiresAt) }, thing3: { value: copy } }
-                : couponArrivalData(coupon, copy),
+            fields: (coupon) => (expiring ? { points: expiring.amount, expiresAt: expiring.expiresAt, note: copy } : couponArrivalFields(coupon, copy)),
           }
         : null,
     });

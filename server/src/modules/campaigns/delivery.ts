@@ -1,9 +1,9 @@
-import { chinaIsoDate, ErrorCode } from '@membercard/shared';
+import { ErrorCode } from '@membercard/shared';
 import type { Types } from 'mongoose';
 import { AppError } from '../../lib/errors';
 import type { CouponIssuer } from '../coupons/issuer';
 import type { CouponDoc } from '../coupons/model';
-import type { MessagingService, TemplatePurpose } from '../messaging/service';
+import type { MessageFields, MessagingService, TemplatePurpose } from '../messaging/service';
 
 // The push machinery campaigns and automation rules share: give one member the coupon (through the one
 // issuer, keyed by channel and channelRef, so a repeat answers the coupon already issued) and then, if the
@@ -23,8 +23,8 @@ export interface DeliveryPlan {
     key: string;
     purpose: TemplatePurpose;
     marketing: boolean;
-    /** The template's data for this member and the coupon just issued (if any). */
-    data: (coupon: CouponDoc | null) => Record<string, { value: string }>;
+    /** The message's fields for this member and the coupon just issued (if any); the messaging module formats them for the template. */
+    fields: (coupon: CouponDoc | null) => MessageFields;
   } | null;
 }
 
@@ -102,7 +102,7 @@ export class PushDelivery {
       memberId: recipient._id,
       purpose: message.purpose,
       marketing: message.marketing,
-      data: message.data(coupon),
+      fields: message.fields(coupon),
       page: coupon ? `pages/coupons/detail?id=${String(coupon._id)}` : undefined,
     });
     return outcome.status === 'sent';
@@ -126,11 +126,7 @@ async function inParallel(tasks: Array<() => Promise<void>>, limit: number): Pro
   if (failure) throw (failure as { err: unknown }).err;
 }
 
-/** The coupon-arrival template's data: coupon title, the push's copy, valid-until date. */
-export function couponArrivalData(coupon: CouponDoc | null, copy: string): Record<string, { value: string }> {
-  return {
-    thing1: { value: (coupon?.title ?? '会员礼遇').slice(0, 20) },
-    thing2: { value: copy.slice(0, 20) },
-    ...(coupon ? { date3: { value: chinaIsoDate(coupon.validUntil) } } : {}),
-  };
+/** The coupon-arrival fields: the coupon's title and valid-until, and the push's copy as the note. */
+export function couponArrivalFields(coupon: CouponDoc | null, copy: string): MessageFields {
+  return { couponName: coupon?.title ?? null, validUntil: coupon?.validUntil ?? null, note: copy };
 }

@@ -3,7 +3,7 @@ import { compileSegment } from '@membercard/shared';
 import { Types } from 'mongoose';
 import type { CouponIssuer } from '../coupons/issuer';
 import type { MemberDoc, memberModel } from '../members/model';
-import { couponArrivalData, PUSH_ENDING_REFUSALS, type DeliveryResult, type PushDelivery } from './delivery';
+import { couponArrivalFields, PUSH_ENDING_REFUSALS, type DeliveryResult, type PushDelivery } from './delivery';
 import type { CampaignDoc, campaignModel } from './model';
 
 // Runs campaign pushes in the background. A worker claims one running campaign at a time by taking its
@@ -200,7 +200,7 @@ export class CampaignPusher {
       message: (member) => {
         const copy = claimed.message ? (claimed.message.byHomeStoreId?.[member.homeStoreId ?? ''] ?? claimed.message.default) : null;
         return copy
-          ? { key: `campaign:${campaignId}:${String(member._id)}`, purpose: 'couponArrival', marketing: true, data: (coupon) => couponArrivalData(coupon, copy) }
+          ? { key: `campaign:${campaignId}:${String(member._id)}`, purpose: 'couponArrival', marketing: true, fields: (coupon) => couponArrivalFields(coupon, copy) }
           : null;
       },
     });

@@ -34,7 +34,8 @@ const MessageCapSchema = new Schema<MessageCapDoc>(
   { versionKey: false, collection: 'message_caps' },
 );
 
-export type MessageStatus = 'pending' | 'sent' | 'skipped' | 'failed';
+/** `retrying`: WeChat was busy or unreachable; the quota stays reserved and the retry job sends it again at nextAttemptAt. */
+export type MessageStatus = 'pending' | 'sent' | 'skipped' | 'failed' | 'retrying';
 
 /**
  * Every subscribe message the product meant to send, keyed by what it is about (e.g. `campaign:<id>:<member>`),
@@ -44,11 +45,23 @@ export interface MessageDoc {
   _id: string;
   memberId: Types.ObjectId;
   templateId: string;
+  purpose: string;
   marketing: boolean;
   status: MessageStatus;
-  /** Why it was skipped or failed: no_openid, no_quota, capped, refused (43101), bad_openid (40003), … */
+  /** Why it was skipped or failed: no_openid, no_quota, capped, refused (43101), bad_openid (40003), format:<keyword>, … */
   reason: string | null;
+  /** WeChat's errmsg of the last refusal (a 47003 names the field). */
+  error: string | null;
   msgid: string | null;
+  /** WeChat calls made for this message, and when the retry job makes the next one (status retrying). */
+  attempts: number;
+  nextAttemptAt: Date | null;
+  /** A retry after this is pointless (an activity reminder once the activity started): the message fails instead. */
+  expiresAt: Date | null;
+  /** What was sent, kept for retries: the formatted data and the page. */
+  payload: { data: Record<string, { value: string }>; page: string | null } | null;
+  /** The frequency-cap slot a marketing message holds until it is sent or given up. */
+  capSlot: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -58,16 +71,24 @@ const MessageSchema = new Schema<MessageDoc>(
     _id: { type: String, required: true },
     memberId: { type: Schema.Types.ObjectId, required: true },
     templateId: { type: String, required: true },
+    purpose: { type: String, required: true },
     marketing: { type: Boolean, required: true },
-    status: { type: String, enum: ['pending', 'sent', 'skipped', 'failed'], required: true },
+    status: { type: String, enum: ['pending', 'sent', 'skipped', 'failed', 'retrying'], required: true },
     reason: { type: String, default: null },
+    error: { type: String, default: null },
     msgid: { type: String, default: null },
+    attempts: { type: Number, default: 0 },
+    nextAttemptAt: { type: Date, default: null },
+    expiresAt: { type: Date, default: null },
+    payload: { type: Schema.Types.Mixed, default: null },
+    capSlot: { type: Date, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'subscribe_messages' },
 );
 MessageSchema.index({ memberId: 1, createdAt: -1 });
+MessageSchema.index({ nextAttemptAt: 1 }, { partialFilterExpression: { status: 'retrying' }, name: 'retries_due' });
 
 export function subscribeQuotaModel(conn: mongoose.Connection) {
   return conn.models.SubscribeQuota ?? conn.model<SubscribeQuotaDoc>('SubscribeQuota', SubscribeQuotaSchema);

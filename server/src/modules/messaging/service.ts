@@ -1,4 +1,4 @@
-import type { MarketingSettings, MarketingSettingsPatch } from '@membercard/shared';
+import { formatMessageData, templateIds, type FieldValue, type MarketingSettings, type MarketingSettingsPatch, type MessagePurpose, type SubscribeTemplates } from '@membercard/shared';
 import { Types } from 'mongoose';
 import { errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
@@ -12,14 +12,14 @@ import type { MessageDoc, MessageStatus, messageCapModel, messageModel, subscrib
 // one-time quota for its template (each accept in wx.requestSubscribeMessage = one send, counted here),
 // and, for marketing, only within the frequency cap. Each message has a key naming what it is about, taken
 // by a unique insert before anything else, so a re-run push or rule never sends it twice (at most once).
+// Its data is the configured template's keywords filled from our fields through the shared formatter, so
+// every value keeps WeChat's rule for its type. WeChat being busy (-1) or rate-limited keeps the quota
+// reserved and the retry job sends it again later, with growing waits.
 
-/** The subscribe-message templates the mini-program asks members to accept, by purpose. */
-export interface SubscribeTemplates {
-  couponArrival: string;
-  pointsExpiry: string;
-  activityReminder: string;
-}
-export type TemplatePurpose = keyof SubscribeTemplates;
+export type { SubscribeTemplates };
+export type TemplatePurpose = MessagePurpose;
+/** Our fields for a purpose (PURPOSE_FIELDS in shared): text, counts, { fen } and instants. */
+export type MessageFields = Record<string, FieldValue | null | undefined>;
 
 export interface SubscribeMessageApi {
   sendSubscribeMessage(message: SubscribeMessage): Promise<{ msgid?: string }>;
@@ -32,8 +32,10 @@ export interface SendRequest {
   purpose: TemplatePurpose;
   /** Marketing messages count against the frequency cap; service notices (expiring points, a cancelled activity) do not. */
   marketing: boolean;
-  data: Record<string, { value: string }>;
+  fields: MessageFields;
   page?: string;
+  /** No retry after this instant (e.g. a reminder once the activity started). */
+  expiresAt?: Date;
 }
 
 export interface SendOutcome {
@@ -42,6 +44,14 @@ export interface SendOutcome {
   /** False when the key had been handled before: nothing was sent now. */
   firstAttempt: boolean;
 }
+
+/** WeChat errcodes worth another try later: system busy, and the API's call quotas and rate limits. */
+export const TRANSIENT_ERRCODES = new Set([-1, 45009, 45011]);
+/** Waits before the 2nd, 3rd… call of a message WeChat was too busy for; after the last one it fails for good. */
+export const RETRY_DELAYS_MS = [60_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 6 * 3600_000];
+/** A claimed retry is the claimant's this long; a job that died mid-call is retried after it. */
+const RETRY_LEASE_MS = 2 * 60_000;
+const RETRIES_PER_RUN = 500;
 
 /** The most marketing sends remembered per member, and so the highest frequency cap that can be set. */
 export const MAX_RECENT_SENDS = 20;
@@ -65,8 +75,9 @@ export class MessagingService {
 
   constructor(private readonly deps: Deps) {}
 
-  get templates(): SubscribeTemplates {
-    return this.deps.templates;
+  /** The template id of each purpose: what /app-config gives the mini-program for wx.requestSubscribeMessage. */
+  templateIds(): Record<TemplatePurpose, string> {
+    return templateIds(this.deps.templates);
   }
 
   // ---- settings ----
@@ -89,7 +100,7 @@ export class MessagingService {
 
   /** Each accepted template adds one message of quota; ids the mini-program was not given are refused (400). */
   async acceptSubscriptions(memberId: string, templateIds: string[]): Promise<void> {
-    const known = new Set(Object.values(this.deps.templates));
+    const known = new Set(Object.values(this.templateIds()));
     templateIds.forEach((id, index) => {
       if (!known.has(id)) {
         throw errors.validation('Unknown subscribe template.', { fields: [{ field: `body.accepted.${index}`, message: 'Not a template from /app-config' }] });
@@ -109,7 +120,7 @@ export class MessagingService {
   }
 
   async quota(memberId: Types.ObjectId, purpose: TemplatePurpose): Promise<number> {
-    const found = await this.deps.quotas.findById(`${String(memberId)}:${this.deps.templates[purpose]}`).lean();
+    const found = await this.deps.quotas.findById(`${String(memberId)}:${this.deps.templates[purpose].id}`).lean();
     return found?.remaining ?? 0;
   }
 
@@ -117,59 +128,131 @@ export class MessagingService {
 
   async send(request: SendRequest): Promise<SendOutcome> {
     const { messages, members, now } = this.deps;
-    const templateId = this.deps.templates[request.purpose];
+    const template = this.deps.templates[request.purpose];
+    const templateId = template.id;
     const at = now();
     try {
       await messages.create([
-        { _id: request.key, memberId: request.memberId, templateId, marketing: request.marketing, status: 'pending', reason: null, msgid: null, createdAt: at, updatedAt: at },
+        {
+          _id: request.key, memberId: request.memberId, templateId, purpose: request.purpose, marketing: request.marketing, status: 'pending',
+          reason: null, error: null, msgid: null, attempts: 0, nextAttemptAt: null, expiresAt: request.expiresAt ?? null, payload: null, capSlot: null,
+          createdAt: at, updatedAt: at,
+        },
       ]);
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
       const earlier = await messages.findById(request.key).lean<MessageDoc>();
       return { status: earlier?.status ?? 'pending', reason: earlier?.reason ?? null, firstAttempt: false };
     }
-    const finish = async (status: MessageStatus, reason: string | null, msgid: string | null = null): Promise<SendOutcome> => {
-      await messages.updateOne({ _id: request.key }, { $set: { status, reason, msgid, updatedAt: now() } });
+    const finish = async (status: MessageStatus, reason: string | null, error: string | null = null): Promise<SendOutcome> => {
+      await messages.updateOne({ _id: request.key }, { $set: { status, reason, error, updatedAt: now() } });
       return { status, reason, firstAttempt: true };
     };
 
     const member = await members.findOne({ _id: request.memberId, status: 'active' }, { openid: 1 }).lean();
     if (!member?.openid) return finish('skipped', 'no_openid');
+    // Formatted before any quota is taken: a value WeChat would refuse (47003) is refused here, naming the keyword.
+    const formatted = formatMessageData(template.keywords, request.fields);
+    if (!formatted.ok) return finish('failed', `format:${formatted.keyword}`, formatted.reason);
     const quotaId = `${String(request.memberId)}:${templateId}`;
     const tookQuota = await this.deps.quotas.updateOne({ _id: quotaId, remaining: { $gt: 0 } }, { $inc: { remaining: -1 }, $set: { updatedAt: at } });
     if (tookQuota.modifiedCount !== 1) return finish('skipped', 'no_quota');
-    const giveQuotaBack = () => this.deps.quotas.updateOne({ _id: quotaId }, { $inc: { remaining: 1 } });
     let capSlot: Date | null = null;
     if (request.marketing) {
       capSlot = await this.takeCapSlot(request.memberId, at);
       if (!capSlot) {
-        await giveQuotaBack();
+        await this.deps.quotas.updateOne({ _id: quotaId }, { $inc: { remaining: 1 } });
         return finish('skipped', 'capped');
       }
     }
-    const releaseCapSlot = async () => {
-      if (capSlot) await this.deps.caps.updateOne({ _id: request.memberId }, { $pull: { recent: capSlot } });
-    };
+    const payload = { data: formatted.data, page: request.page ?? null };
+    await messages.updateOne({ _id: request.key }, { $set: { payload, capSlot } });
+    const status = await this.attempt(
+      { _id: request.key, memberId: request.memberId, templateId, payload, capSlot, attempts: 0, expiresAt: request.expiresAt ?? null },
+      member.openid,
+      { _id: request.key, status: 'pending' },
+    );
+    const recorded = await messages.findById(request.key, { reason: 1 }).lean<MessageDoc>();
+    return { status, reason: recorded?.reason ?? null, firstAttempt: true };
+  }
 
-    try {
-      const sent = await this.deps.wechat.sendSubscribeMessage({ touser: member.openid, templateId, data: request.data, ...(request.page ? { page: request.page } : {}) });
-      return finish('sent', null, sent.msgid ?? null);
-    } catch (err) {
-      await releaseCapSlot();
-      if (err instanceof WeChatApiError) {
-        if (err.errcode === 43101) {
-          // WeChat says the member has no quota left (or refused): ours was wrong, so it is gone too.
-          await this.deps.quotas.updateOne({ _id: quotaId }, { $set: { remaining: 0 } });
-          return finish('failed', 'refused');
-        }
-        await giveQuotaBack();
-        if (err.errcode === 40003) return finish('failed', 'bad_openid');
-        return finish('failed', `errcode_${err.errcode}`);
+  /**
+   * Sends messages WeChat was too busy for, once their wait is over: each is claimed by a conditional update
+   * (a lease, so parallel runs never send one twice) and sent again with its reserved quota.
+   */
+  async retryDue(): Promise<{ processed: number }> {
+    const { messages, members, now } = this.deps;
+    let processed = 0;
+    while (processed < RETRIES_PER_RUN) {
+      const at = now();
+      const leaseEnd = new Date(at.getTime() + RETRY_LEASE_MS);
+      const claimed = await messages
+        .findOneAndUpdate({ status: 'retrying', nextAttemptAt: { $lte: at } }, { $set: { nextAttemptAt: leaseEnd, updatedAt: at } }, { sort: { nextAttemptAt: 1 }, returnDocument: 'after' })
+        .lean<MessageDoc>();
+      if (!claimed) break;
+      processed++;
+      const claim = { _id: claimed._id, status: 'retrying', nextAttemptAt: leaseEnd };
+      const member = await members.findOne({ _id: claimed.memberId, status: 'active' }, { openid: 1 }).lean();
+      if (!member?.openid || !claimed.payload || (claimed.expiresAt && claimed.expiresAt <= at)) {
+        await this.release(claimed);
+        await messages.updateOne(claim, { $set: { status: 'failed', reason: member?.openid ? 'expired' : 'no_openid', nextAttemptAt: null, updatedAt: at } });
+        continue;
       }
-      // Not delivered (network, WeChat down): the member's quota was not used.
-      await giveQuotaBack();
-      return finish('failed', 'transport');
+      await this.attempt(claimed, member.openid, claim);
     }
+    return { processed };
+  }
+
+  /**
+   * One call to WeChat for a message that holds its quota (and cap slot), recorded under `claim` (the state
+   * the caller found it in). Answers the status it recorded.
+   */
+  private async attempt(
+    message: Pick<MessageDoc, '_id' | 'memberId' | 'templateId' | 'payload' | 'capSlot' | 'attempts' | 'expiresAt'>,
+    openid: string,
+    claim: Record<string, unknown>,
+  ): Promise<MessageStatus> {
+    const { messages, now } = this.deps;
+    const attempts = message.attempts + 1;
+    const record = async (status: MessageStatus, fields: Record<string, unknown>) => {
+      await messages.updateOne(claim, { $set: { status, attempts, nextAttemptAt: null, updatedAt: now(), ...fields } });
+      return status;
+    };
+    const payload = message.payload!;
+    try {
+      const sent = await this.deps.wechat.sendSubscribeMessage({ touser: openid, templateId: message.templateId, data: payload.data, ...(payload.page ? { page: payload.page } : {}) });
+      return await record('sent', { reason: null, error: null, msgid: sent.msgid ?? null });
+    } catch (err) {
+      const errcode = err instanceof WeChatApiError ? err.errcode : null;
+      const reason = errcode === null ? 'transport' : errcode === 43101 ? 'refused' : errcode === 40003 ? 'bad_openid' : `errcode_${errcode}`;
+      const error = err instanceof WeChatApiError ? err.errmsg : err instanceof Error ? err.message : String(err);
+      // Busy, rate-limited or unreachable: try again later with the quota still reserved, unless that would be too late.
+      const delay = RETRY_DELAYS_MS[attempts - 1];
+      const nextAttemptAt = delay === undefined ? null : new Date(now().getTime() + delay);
+      const transient = errcode === null || TRANSIENT_ERRCODES.has(errcode);
+      if (transient && nextAttemptAt && !(message.expiresAt && nextAttemptAt >= message.expiresAt)) {
+        await messages.updateOne(claim, { $set: { status: 'retrying', attempts, nextAttemptAt, reason, error, updatedAt: now() } });
+        return 'retrying';
+      }
+      if (errcode === 43101) {
+        // WeChat says the member has no quota left (or refused): ours was wrong, so it is gone too.
+        await this.deps.quotas.updateOne({ _id: `${String(message.memberId)}:${message.templateId}` }, { $set: { remaining: 0 } });
+        await this.releaseCapSlot(message);
+      } else {
+        await this.release(message);
+      }
+      return record('failed', { reason, error });
+    }
+  }
+
+  /** A message that will not be sent gives back the quota and cap slot it held. */
+  private async release(message: Pick<MessageDoc, 'memberId' | 'templateId' | 'capSlot'>): Promise<void> {
+    await this.deps.quotas.updateOne({ _id: `${String(message.memberId)}:${message.templateId}` }, { $inc: { remaining: 1 } });
+    await this.releaseCapSlot(message);
+  }
+
+  private async releaseCapSlot(message: Pick<MessageDoc, 'memberId' | 'capSlot'>): Promise<void> {
+    if (message.capSlot) await this.deps.caps.updateOne({ _id: message.memberId }, { $pull: { recent: message.capSlot } });
   }
 
   /**
