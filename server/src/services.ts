@@ -7,6 +7,7 @@ import { AuditService } from './modules/audit/service';
 import { activityModel, signupModel, signupNotificationModel } from './modules/activities/model';
 import { ActivitiesService } from './modules/activities/service';
 import { CounterService } from './modules/counter/service';
+import { CodeLookups, LOOKUP_LIMITS } from './modules/counter/lookupLimits';
 import { CouponIssuer } from './modules/coupons/issuer';
 import { PointsMall } from './modules/coupons/mall';
 import { couponModel, couponTemplateModel, redemptionModel } from './modules/coupons/model';
@@ -28,6 +29,7 @@ import { PaymentsService, type WeChatPayApi } from './modules/payments/service';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
 import { StaffService } from './modules/staff/service';
+import { SIGN_IN_LIMITS } from './modules/staff/signInLimits';
 import { AutomationService } from './modules/automation/service';
 import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
 import { PushDelivery } from './modules/campaigns/delivery';
@@ -102,8 +104,8 @@ export function createServices(deps: ServiceDeps) {
   const models = createModels(connection);
   const tokens = new TokenService(deps.config.jwtSecret, models.sessions, undefined, undefined, now);
   const rateLimits = new RateLimits(connection, {
-    'login-ip': { points: 30, windowSeconds: 15 * 60, blockSeconds: 15 * 60 },
-    'login-account': { points: 5, windowSeconds: 15 * 60, blockSeconds: 15 * 60 },
+    ...SIGN_IN_LIMITS,
+    ...LOOKUP_LIMITS,
     ...CLAIM_LIMITS,
   });
   const audit = new AuditService(models.audit, now);
@@ -121,7 +123,7 @@ export function createServices(deps: ServiceDeps) {
     now,
     codeStepSeconds: deps.codeStepSeconds,
   });
-  const counter = new CounterService(members);
+  const counter = new CounterService(members, new CodeLookups({ rateLimits, audit }));
   const pointsExpiry = new PointsExpiry({ ledger, lots: models.lots, warnings: models.expiryWarnings, now });
   const points = new PointsService({ connection, ledger, entries: models.ledger, members: models.members, settings, staff, audit });
   const purchases = new PurchasesService({ connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now });

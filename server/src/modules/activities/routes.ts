@@ -104,7 +104,7 @@ export function activityRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/staff/checkins', tag: 'staff', auth: 'staff',
       summary: 'Check an attendee in by their sign-up code (once; attendance points once)',
       body: CheckinBodySchema, response: SignupSchema,
-      handler: ({ body, actor, ctx }) => s.activities.checkIn(actor, ctx.state.requestId, body.code),
+      handler: ({ body, actor, ctx }) => s.counter.lookups.guard(actor, ctx.state.requestId, () => s.activities.checkIn(actor, ctx.state.requestId, body.code)),
     }),
   ];
 }

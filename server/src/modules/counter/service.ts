@@ -1,6 +1,7 @@
 import type { Coupon, Signup, StaffScanAnswer } from '@membercard/shared';
 import type { Actor } from '../../lib/requestContext';
 import type { MembersService } from '../members/service';
+import type { CodeLookups } from './lookupLimits';
 
 /** What the coupon and activity modules show a clerk for a scanned coupon or sign-up code. */
 export interface ScanDetails {
@@ -12,9 +13,17 @@ export interface ScanDetails {
 export class CounterService {
   readonly details: ScanDetails = {};
 
-  constructor(private readonly members: MembersService) {}
+  constructor(
+    private readonly members: MembersService,
+    /** Limits every staff look-up of a member, coupon or sign-up code (purchases, redemptions and check-ins too). */
+    readonly lookups: CodeLookups,
+  ) {}
 
-  async scan(actor: Actor, code: string): Promise<StaffScanAnswer> {
+  async scan(actor: Actor, code: string, requestId?: string): Promise<StaffScanAnswer> {
+    return this.lookups.guard(actor, requestId, () => this.identify(actor, code));
+  }
+
+  private async identify(actor: Actor, code: string): Promise<StaffScanAnswer> {
     const { parsed, member } = await this.members.verifyScannedCode(code);
     const masked = await this.members.masked(member);
     if (parsed.kind === 'coupon' && this.details.coupon) {

@@ -94,7 +94,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
     route({
       method: 'post', path: '/staff/redemptions', tag: 'staff', auth: 'staff', status: 201,
       summary: 'Redeem the coupon code a member shows, exactly once', body: RedemptionBodySchema, response: RedemptionSchema,
-      handler: ({ body, actor, ctx }) => s.redemptions.redeem(actor, ctx.state.requestId, body),
+      handler: ({ body, actor, ctx }) => s.counter.lookups.guard(actor, ctx.state.requestId, () => s.redemptions.redeem(actor, ctx.state.requestId, body)),
     }),
     route({
       method: 'post', path: '/staff/redemptions/:id/reversal', tag: 'staff', auth: 'manager',

@@ -20,7 +20,7 @@ export function purchaseRoutes(s: Services): RouteSpec[] {
       summary: 'Record a purchase against the member code shown; idempotent on orderNo',
       body: PurchaseBodySchema, response: PurchaseAnswerSchema,
       idempotency: { bodyField: 'orderNo' },
-      handler: ({ body, actor, ctx }) => s.purchases.record(actor, ctx.state.requestId, body),
+      handler: ({ body, actor, ctx }) => s.counter.lookups.guard(actor, ctx.state.requestId, () => s.purchases.record(actor, ctx.state.requestId, body)),
     }),
     route({
       method: 'post', path: '/staff/purchases/:id/reversal', tag: 'staff', auth: 'manager',

@@ -7,6 +7,7 @@ import type { TokenService } from '../../lib/tokens';
 import { ErrorCode } from '@membercard/shared';
 import type { AuditService } from '../audit/service';
 import type { StaffAccount, Store, staffModel, storeModel } from './model';
+import { beginSignIn } from './signInLimits';
 
 const toStore = (s: Store) => ({ id: s._id, name: s.name, ...(s.city ? { city: s.city } : {}), active: s.active });
 const toStaff = (s: StaffAccount) => ({
@@ -44,19 +45,19 @@ interface Deps {
 export class StaffService {
   constructor(private readonly deps: Deps) {}
 
-  /** Staff and HQ sign-in; limited per account and per IP so guessing passwords is slow from anywhere. */
+  /** Staff and HQ sign-in; failures are limited per address and per (account, address) (signInLimits.ts). */
   async login(kind: 'staff' | 'admin', username: string, password: string, ip: string) {
-    const { rateLimits, staff, tokens } = this.deps;
+    const { staff, tokens } = this.deps;
     const account = username.trim().toLowerCase();
-    await rateLimits.consume('login-ip', ip);
-    await rateLimits.consume('login-account', account);
+    const attempt = await beginSignIn(this.deps, account, ip);
     const found = await staff.findOne({ username: account }).lean<StaffAccount>();
     const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_PASSWORD_HASH);
     const roleFits = found && (kind === 'admin' ? found.role === 'hq' : found.role !== 'hq');
     if (!found || !ok || !found.active || !roleFits) {
+      await attempt.failed(found);
       throw errors.unauthenticated('Wrong username or password.');
     }
-    await rateLimits.reset('login-account', account);
+    await attempt.succeeded();
     const id = String(found._id);
     if (found.role === 'hq') {
       const pair = await tokens.issue({ type: 'admin', staffId: id, role: 'hq' });
