@@ -13,7 +13,8 @@ import { PointsMall } from './modules/coupons/mall';
 import { couponModel, couponTemplateModel, redemptionModel } from './modules/coupons/model';
 import { RedemptionService } from './modules/coupons/redemptions';
 import { CouponsService } from './modules/coupons/service';
-import { memberModel } from './modules/members/model';
+import { memberModel, onceRewardClaimModel } from './modules/members/model';
+import { OnceRewards } from './modules/members/once-rewards';
 import { MembersService, type WeChatIdentityApi } from './modules/members/service';
 import { expiryWarningModel, ledgerModel, lotModel } from './modules/points/model';
 import { PointsExpiry } from './modules/points/expiry';
@@ -65,6 +66,7 @@ export interface ServiceDeps {
 export function createModels(connection: mongoose.Connection) {
   return {
     members: memberModel(connection),
+    onceRewardClaims: onceRewardClaimModel(connection),
     ledger: ledgerModel(connection),
     lots: lotModel(connection),
     expiryWarnings: expiryWarningModel(connection),
@@ -120,6 +122,7 @@ export function createServices(deps: ServiceDeps) {
     settings,
     staff,
     ledger,
+    onceRewards: new OnceRewards(models.onceRewardClaims, deps.config.jwtSecret),
     now,
     codeStepSeconds: deps.codeStepSeconds,
   });

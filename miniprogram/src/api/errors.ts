@@ -16,6 +16,7 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: '请求格式有误，请更新小程序后再试',
   IDEMPOTENCY_KEY_REUSED: '请求重复，请刷新后再试',
   IDEMPOTENCY_IN_PROGRESS: '正在处理上一次请求，请稍候',
+  ORDER_NO_OTHER_MEMBER: '该订单号已用于其他会员的消费',
   NOT_A_MEMBER: '您还不是会员，请先开卡',
   ALREADY_MEMBER: '您已经是会员了',
   CODE_INVALID: '码无效或已过期，请让顾客刷新后重新出示',

@@ -28,6 +28,8 @@ export interface MemberDoc {
   interests?: string[] | null;
   profileComplete: boolean;
   profileBonusAwardedAt?: Date | null;
+  /** This WeChat account was a member before (erased since): first-join rewards pass it by. */
+  rejoined?: boolean;
   tier: string;
   tierSince?: Date | null;
   pointsBalance: number;
@@ -59,6 +61,7 @@ const MemberSchema = new Schema<MemberDoc>(
     interests: { type: [String], default: null },
     profileComplete: { type: Boolean, default: false },
     profileBonusAwardedAt: { type: Date, default: null },
+    rejoined: { type: Boolean, default: false },
     tier: { type: String, required: true, default: 'silver' },
     tierSince: { type: Date, default: null },
     pointsBalance: { type: Number, required: true, default: 0, min: 0 },
@@ -88,4 +91,24 @@ MemberSchema.index({ status: 1, birthdayMonth: 1 });
 
 export function memberModel(conn: mongoose.Connection) {
   return conn.models.Member ?? conn.model<MemberDoc>('Member', MemberSchema);
+}
+
+/**
+ * A once-only reward a person has had, kept after their account is erased so that joining again with the
+ * same WeChat account does not pay it again. The person appears only as a keyed hash of their openid
+ * (HMAC-SHA256 under a server secret; see once-rewards.ts), never as the openid or a member id, and this
+ * collection is read for nothing else. `_id` is `<reward>:<hash>`, so the claim is the unique insert.
+ */
+export interface OnceRewardClaimDoc {
+  _id: string;
+  reward: string;
+}
+
+const OnceRewardClaimSchema = new Schema<OnceRewardClaimDoc>(
+  { _id: { type: String, required: true }, reward: { type: String, required: true } },
+  { versionKey: false, collection: 'once_reward_claims' },
+);
+
+export function onceRewardClaimModel(conn: mongoose.Connection) {
+  return conn.models.OnceRewardClaim ?? conn.model<OnceRewardClaimDoc>('OnceRewardClaim', OnceRewardClaimSchema);
 }

@@ -29,6 +29,7 @@ import type { PointsLedger } from '../points/ledger';
 import type { SettingsService } from '../settings/service';
 import type { StaffService } from '../staff/service';
 import type { MemberDoc, memberModel } from './model';
+import type { OnceRewards } from './once-rewards';
 
 /** The part of the WeChat client sign-in and phone binding need. */
 export interface WeChatIdentityApi {
@@ -51,6 +52,8 @@ interface Deps {
   settings: SettingsService;
   staff: StaffService;
   ledger: PointsLedger;
+  /** Once-only rewards claimed against the WeChat identity, so erasing and rejoining does not pay them again. */
+  onceRewards: OnceRewards;
   now: () => Date;
   codeStepSeconds?: number;
 }
@@ -111,7 +114,7 @@ export class MembersService {
   // ---- joining ----
 
   async join(memberId: string, body: JoinMembershipBody): Promise<Member> {
-    const { members, now, staff } = this.deps;
+    const { members, now, staff, connection } = this.deps;
     const current = await this.load(memberId, ['prospect', 'active']);
     if (current.status === 'active') throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
     if (body.homeStoreId && !(await staff.storeExists(body.homeStoreId))) {
@@ -126,28 +129,35 @@ export class MembersService {
     const { tiers } = await this.deps.settings.get();
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const joined = await members
-          .findOneAndUpdate(
-            { _id: memberId, status: 'prospect' },
-            {
-              $set: {
-                status: 'active',
-                cardNo: newCardNo(),
-                codeSecret: base32Encode(randomBytes(20)),
-                referralCode: newReferralCode(),
-                referredBy,
-                consent: { privacyPolicyVersion: body.privacyPolicyVersion, acceptedAt: now() },
-                homeStoreId: body.homeStoreId ?? null,
-                tier: tiers[0]!.code,
-                tierSince: now(),
-                joinedAt: now(),
+        // The WeChat account's first membership is claimed with the join: a shopper who erased an earlier
+        // membership joins as `rejoined`, and first-join rewards (the welcome gift) pass them by.
+        const joined = await inTransaction(connection, undefined, async (session) => {
+          const first = current.openid ? await this.deps.onceRewards.claim(current.openid, 'join', session) : true;
+          const updated = await members
+            .findOneAndUpdate(
+              { _id: memberId, status: 'prospect' },
+              {
+                $set: {
+                  status: 'active',
+                  rejoined: !first,
+                  cardNo: newCardNo(),
+                  codeSecret: base32Encode(randomBytes(20)),
+                  referralCode: newReferralCode(),
+                  referredBy,
+                  consent: { privacyPolicyVersion: body.privacyPolicyVersion, acceptedAt: now() },
+                  homeStoreId: body.homeStoreId ?? null,
+                  tier: tiers[0]!.code,
+                  tierSince: now(),
+                  joinedAt: now(),
+                },
               },
-            },
-            { returnDocument: 'after' },
-          )
-          .lean<MemberDoc>();
-        // Lost a race with a parallel join of the same shopper.
-        if (!joined) throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
+              { returnDocument: 'after', session },
+            )
+            .lean<MemberDoc>();
+          // Lost a race with a parallel join of the same shopper (thrown here so the claim rolls back too).
+          if (!updated) throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
+          return updated;
+        });
         await this.extensions.onJoined(joined);
         return this.view(joined);
       } catch (err) {
@@ -227,10 +237,11 @@ export class MembersService {
    * Writes profile fields, then, if the profile is now complete and the bonus was never awarded, awards it.
    * The award is one transaction whose conditional update on `profileBonusAwardedAt: null` admits exactly
    * one winner among parallel requests, and whose ledger key is per member, so clearing and refilling the
-   * profile later never pays again.
+   * profile later never pays again. The bonus is also once per person: the same transaction claims it for the
+   * WeChat account (OnceRewards), so a member who erased an account that had it and joined again gets none.
    */
   private async applyProfileChange(memberId: string, set: Record<string, unknown>, unset: Record<string, ''>): Promise<Member> {
-    const { members, connection, ledger, settings, now } = this.deps;
+    const { members, connection, ledger, settings, onceRewards, now } = this.deps;
     let updated = await members
       .findOneAndUpdate({ _id: memberId, status: 'active' }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { returnDocument: 'after' })
       .lean<MemberDoc>();
@@ -249,6 +260,8 @@ export class MembersService {
           { session },
         );
         if (claimed.modifiedCount !== 1) return;
+        // Not this person's first bonus: profileBonusAwardedAt stays set (later edits do not try again), nothing is paid.
+        if (updated!.openid && !(await onceRewards.claim(updated!.openid, 'profile_bonus', session))) return;
         await ledger.earn({
           memberId,
           amount: profileBonusPoints,
@@ -281,14 +294,17 @@ export class MembersService {
     return { secret: member.codeSecret!, stepSeconds: this.codeStepSeconds, digits: 8 as const };
   }
 
-  /** Checks a scanned code's signature and window against its member; 400 CODE_INVALID otherwise. */
-  async verifyScannedCode(code: string): Promise<{ parsed: ParsedCode; member: MemberDoc }> {
+  /**
+   * Checks a scanned code's signature and window against its member; 400 CODE_INVALID otherwise. `at` is
+   * now, except for a purchase resent after its code expired, which asks whether it was valid when booked.
+   */
+  async verifyScannedCode(code: string, at: Date = this.deps.now()): Promise<{ parsed: ParsedCode; member: MemberDoc }> {
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
     const parsed = parseCode(code.trim());
     if (!parsed) throw invalid();
     const owner = await this.ownerOfCode(parsed);
     if (!owner?.codeSecret) throw invalid();
-    const ok = verifyCode({ code: code.trim(), secret: base32Decode(owner.codeSecret), now: this.deps.now(), stepSeconds: this.codeStepSeconds });
+    const ok = verifyCode({ code: code.trim(), secret: base32Decode(owner.codeSecret), now: at, stepSeconds: this.codeStepSeconds });
     if (!ok) throw invalid();
     return { parsed, member: owner };
   }
@@ -322,12 +338,24 @@ export class MembersService {
 
   /** Removes personal data and the WeChat link; card number, ledger and redemptions stay, detached. */
   async erase(memberId: string): Promise<void> {
+    const { members, onceRewards, connection, now } = this.deps;
     const unset = Object.fromEntries([...PERSONAL_FIELDS, 'openid', 'unionid', 'codeSecret', 'referralCode'].map((f) => [f, 1]));
-    const erased = await this.deps.members.updateOne(
-      { _id: memberId, status: 'active' },
-      { $set: { status: 'erased', erasedAt: this.deps.now(), profileComplete: false }, $unset: unset },
-    );
-    if (erased.modifiedCount !== 1) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+    await inTransaction(connection, undefined, async (session) => {
+      const before = await members
+        .findOneAndUpdate(
+          { _id: memberId, status: 'active' },
+          { $set: { status: 'erased', erasedAt: now(), profileComplete: false }, $unset: unset },
+          { returnDocument: 'before', session },
+        )
+        .lean<MemberDoc>();
+      if (!before) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+      // What the person had is claimed (again) before the openid goes: this covers memberships and bonuses from
+      // before once-only claims were kept; for the rest it finds the claims already there.
+      if (before.openid) {
+        await onceRewards.claim(before.openid, 'join', session);
+        if (before.profileBonusAwardedAt) await onceRewards.claim(before.openid, 'profile_bonus', session);
+      }
+    });
     await this.deps.tokens.revokeAll({ memberId });
   }
 

@@ -17,9 +17,10 @@ export function purchaseRoutes(s: Services): RouteSpec[] {
   return [
     route({
       method: 'post', path: '/staff/purchases', tag: 'staff', auth: 'staff',
-      summary: 'Record a purchase against the member code shown; idempotent on orderNo',
+      summary: 'Record a purchase against the member code shown; idempotent on the store’s orderNo and the member the code resolves to',
+      // Not the route's body-hash idempotency: the code in the body changes every minute, so the service keys
+      // its request record on (store, orderNo) and fingerprints it by member, amount and lines.
       body: PurchaseBodySchema, response: PurchaseAnswerSchema,
-      idempotency: { bodyField: 'orderNo' },
       handler: ({ body, actor, ctx }) => s.counter.lookups.guard(actor, ctx.state.requestId, () => s.purchases.record(actor, ctx.state.requestId, body)),
     }),
     route({

@@ -13,12 +13,14 @@ import {
   type PurchaseReversalAnswer,
   type TierLadder,
 } from '@membercard/shared';
+import { createHash } from 'node:crypto';
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
 import { pageBy } from '../../lib/cursor';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
-import { canonicalJson } from '../../lib/idempotency';
+import { canonicalJson, IdempotencyStore, idempotencyModel } from '../../lib/idempotency';
 import type { Actor } from '../../lib/requestContext';
+import type { Reply } from '../../lib/route';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import type { MemberDoc, memberModel } from '../members/model';
@@ -48,6 +50,12 @@ import type { PurchaseDoc, purchaseModel } from './model';
 //
 // Round trips: the member read (code check) and then, in the transaction, the member update, the ledger
 // entry, the lot, the purchase and the commit; the programme settings come from a one-second cache.
+//
+// Idempotency is on the store's order number and the member the code resolves to, never on the code itself:
+// member codes change every minute, so a till that re-scans the card before retrying sends a different body
+// for the same purchase. The request record (the shared IdempotencyStore, so parallel repeats wait for the
+// first and get its status and body) is keyed by (store, orderNo) and fingerprinted by (member, amount,
+// lines); the purchase's unique (storeId, orderNo) still books it once when the records have expired.
 
 export const REVERSAL_WINDOW_MS = 24 * 3600_000;
 const RECENT_PURCHASES = 3;
@@ -64,13 +72,58 @@ interface Deps {
 }
 
 export class PurchasesService {
-  constructor(private readonly deps: Deps) {}
+  private readonly requests: IdempotencyStore;
 
-  async record(actor: Actor, requestId: string, body: PurchaseBody): Promise<PurchaseAnswer> {
+  constructor(private readonly deps: Deps) {
+    this.requests = new IdempotencyStore(idempotencyModel(deps.connection), { now: deps.now });
+  }
+
+  /** Books the purchase once; a repeat for the same member, amount and lines gets the first answer. */
+  async record(actor: Actor, requestId: string, body: PurchaseBody): Promise<Reply<PurchaseAnswer>> {
     if (actor.type !== 'staff') throw errors.forbidden('Only store staff record purchases.');
-    const { membersService, settings, connection, now } = this.deps;
-    const { parsed, member: scanned } = await membersService.verifyScannedCode(body.memberCode);
-    if (parsed.kind !== 'member') throw codeInvalid();
+    const buyer = await this.buyer(actor.storeId, body);
+    const fingerprint = createHash('sha256')
+      .update(canonicalJson({ memberId: String(buyer._id), amountFen: body.amountFen, lines: body.lines ?? [] }))
+      .digest('hex');
+    try {
+      return (await this.requests.run(`purchase:${actor.storeId}:${body.orderNo}`, fingerprint, async () => ({
+        status: 200,
+        body: await this.book(actor, requestId, body, buyer),
+      }))) as Reply<PurchaseAnswer>;
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === ErrorCode.IDEMPOTENCY_KEY_REUSED)) throw err;
+      // The record keeps only a fingerprint, and may be another member's refusal (taken after the records of
+      // the booking expired): the booked purchase, if any, decides between its answer, 409 for another member
+      // and 409 for a changed amount or lines.
+      const booked = await this.deps.purchases.findOne({ storeId: actor.storeId, orderNo: body.orderNo }).lean<PurchaseDoc>();
+      if (!booked) throw err;
+      return { status: 200, body: await this.answerFrom(booked, body, buyer._id) };
+    }
+  }
+
+  /**
+   * The member the scanned code resolves to. A code that is no longer valid still names its member when the
+   * till resends a request for an order already booked: it must have been that member's valid code at the
+   * moment of booking (checked against their secret at that time), so only a genuine resend gets through.
+   */
+  private async buyer(storeId: string, body: PurchaseBody): Promise<MemberDoc> {
+    const { membersService, purchases } = this.deps;
+    try {
+      const { parsed, member } = await membersService.verifyScannedCode(body.memberCode);
+      if (parsed.kind !== 'member') throw codeInvalid();
+      return member;
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === ErrorCode.CODE_INVALID)) throw err;
+      const booked = await purchases.findOne({ storeId, orderNo: body.orderNo }, { memberId: 1, createdAt: 1 }).lean<PurchaseDoc>();
+      if (!booked) throw err;
+      const then = await membersService.verifyScannedCode(body.memberCode, booked.createdAt).catch(() => null);
+      if (then?.parsed.kind !== 'member' || !then.member._id.equals(booked.memberId)) throw err;
+      return then.member;
+    }
+  }
+
+  private async book(actor: Extract<Actor, { type: 'staff' }>, requestId: string, body: PurchaseBody, scanned: MemberDoc): Promise<PurchaseAnswer> {
+    const { settings, connection, now } = this.deps;
     const { tiers, earnRules } = await settings.cached();
     // The last member read is only a hint (its tier is checked by the update's filter), so a retried
     // transaction may start from it rather than from the scan.
@@ -78,7 +131,7 @@ export class PurchasesService {
     try {
       return await inTransaction(connection, undefined, async (session) => {
         for (;;) {
-          const booked = await this.book(session, actor, requestId, body, member, tiers, earnRules, now());
+          const booked = await this.bookWith(session, actor, requestId, body, member, tiers, earnRules, now());
           if (booked) return booked;
           // A parallel purchase changed this member's tier since the scan: read the member again and redo.
           const fresh = await this.deps.members.findById(member._id).session(session).lean<MemberDoc>();
@@ -92,7 +145,7 @@ export class PurchasesService {
     }
   }
 
-  private async book(
+  private async bookWith(
     session: ClientSession,
     actor: Extract<Actor, { type: 'staff' }>,
     requestId: string,
@@ -191,8 +244,13 @@ export class PurchasesService {
     const existing = await this.deps.purchases.findOne({ storeId, orderNo: body.orderNo }).lean<PurchaseDoc>();
     // The colliding booking has not committed yet: the till retries and then gets its answer.
     if (!existing) throw new AppError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, 'The same order is still being booked; retry shortly.');
+    return this.answerFrom(existing, body, memberId);
+  }
+
+  /** A booked purchase's answer for a repeat of it; 409 if the repeat is another member's or another purchase. */
+  private async answerFrom(existing: PurchaseDoc, body: PurchaseBody, memberId: Types.ObjectId): Promise<PurchaseAnswer> {
+    if (!existing.memberId.equals(memberId)) throw otherMember();
     const same =
-      existing.memberId.equals(memberId) &&
       existing.amountFen === body.amountFen &&
       canonicalJson(existing.lines) === canonicalJson(body.lines ?? []);
     if (!same) {
@@ -331,6 +389,10 @@ export class PurchasesService {
 
 function codeInvalid(): AppError {
   return new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
+}
+
+function otherMember(): AppError {
+  return new AppError(ErrorCode.ORDER_NO_OTHER_MEMBER, 'This order number was already used for another member’s purchase.');
 }
 
 function tierRef(tiers: TierLadder, code: string) {
