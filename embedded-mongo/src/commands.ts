@@ -3,6 +3,7 @@ import { aggregate as mingoAggregate, find as mingoFind, update as mingoUpdate }
 import { Collection, IndexSpec, sortSpecOf } from './collection';
 import { LogicalClock } from './clock';
 import { CursorRegistry } from './cursors';
+import { FailPoints } from './failpoints';
 import {
   badValue,
   CommandError,
@@ -59,6 +60,9 @@ export interface ServerState {
   electionId: ObjectId;
   startedAt: Date;
   clock: LogicalClock;
+  failPoints: FailPoints;
+  /** The appName each connection gave in its handshake (for failCommand's appName filter). */
+  appNames: Map<number, string>;
 }
 
 interface Ctx {
@@ -871,6 +875,8 @@ const listDatabases: Handler = (ctx) => {
 
 function helloReply(ctx: Ctx): Doc {
   const { state } = ctx;
+  const appName = ((ctx.cmd.client as Doc | undefined)?.application as Doc | undefined)?.name;
+  if (typeof appName === 'string') state.appNames.set(ctx.connectionId, appName);
   const legacy = ctx.name.toLowerCase() === 'ismaster';
   return {
     ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
@@ -937,8 +943,14 @@ const abortTransaction: Handler = (ctx) => {
   return { ok: 1 };
 };
 
+const configureFailPoint: Handler = (ctx) => {
+  if (ctx.db !== 'admin') throw new CommandError(13, 'Unauthorized', 'configureFailPoint may only be run against the admin database.');
+  return ctx.state.failPoints.configure(ctx.cmd);
+};
+
 const HANDLERS: Record<string, Handler> = {
   ping: () => ({ ok: 1 }),
+  configureFailPoint,
   hello: helloReply,
   ismaster: helloReply,
   isMaster: helloReply,
@@ -1044,16 +1056,44 @@ function attachRetryableWrite(ctx: Ctx, session: Session): void {
 
 /**
  * Executes one command document and returns the reply document (errors become `ok: 0` replies), stamped with
- * the cluster time as a replica-set member's replies are.
+ * the cluster time as a replica-set member's replies are; null when a fail point says to close the connection
+ * instead of replying.
  */
-export async function runCommand(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc> {
+export async function runCommand(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc | null> {
   if (cmd.$clusterTime !== undefined) state.clock.receive(cmd.$clusterTime);
   const reply = await execute(state, cmd, connectionId);
-  state.clock.stamp(reply, state.storage.changes);
+  if (reply) state.clock.stamp(reply, state.storage.changes);
   return reply;
 }
 
-async function execute(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc> {
+/**
+ * Runs a command under the fail points that apply to it (called only while one is set): failCommand's closed
+ * connection (null), delay, error or write concern error, and onPrimaryTransactionalWrite's failure before a
+ * retryable write applies or closed connection after it has.
+ */
+async function runWithFailPoints(ctx: Ctx, run: () => Promise<Doc>): Promise<Doc | null> {
+  const { state, cmd, name } = ctx;
+  const action = state.failPoints.failCommand({
+    name,
+    appName: state.appNames.get(ctx.connectionId),
+    retryableWrite: cmd.txnNumber !== undefined && cmd.autocommit === undefined,
+    inTransaction: cmd.autocommit === false,
+  });
+  if (action?.closeConnection) return null;
+  if (action?.blockTimeMS) await new Promise((resolve) => setTimeout(resolve, action.blockTimeMS));
+  if (action?.error) throw action.error;
+  const onWrite = ctx.retryableWrite ? state.failPoints.onTransactionalWrite() : undefined;
+  if (onWrite instanceof CommandError) throw onWrite;
+  const reply = await run();
+  if (onWrite === 'close') return null;
+  if (action?.writeConcernError && reply.ok === 1) {
+    reply.writeConcernError = action.writeConcernError.error;
+    if (action.writeConcernError.labels.length) reply.errorLabels = action.writeConcernError.labels;
+  }
+  return reply;
+}
+
+async function execute(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc | null> {
   const name = Object.keys(cmd)[0] ?? '';
   const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
   const ctx: Ctx = { state, db, cmd, name, connectionId };
@@ -1071,9 +1111,9 @@ async function execute(state: ServerState, cmd: Doc, connectionId: number): Prom
       attachRetryableWrite(ctx, session);
     }
     const early = attachTransaction(ctx);
-    if (early) return early;
+    const run = async () => early ?? (await handler(ctx));
     try {
-      return await handler(ctx);
+      return state.failPoints.active ? await runWithFailPoints(ctx, run) : await run();
     } catch (err) {
       // mongod aborts a transaction when one of its statements fails
       if (ctx.txn && name !== 'commitTransaction') state.storage.endTransaction(ctx.txn, 'aborted');

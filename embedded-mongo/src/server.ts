@@ -4,6 +4,7 @@ import { LogicalClock } from './clock';
 import { reapTransactions, runCommand, ServerState } from './commands';
 import { CursorRegistry } from './cursors';
 import { Durability } from './durability';
+import { FailPoints } from './failpoints';
 import { Storage } from './storage';
 import { sweepExpiredDocuments } from './ttl';
 import { encodeReply, parseMessage } from './wire';
@@ -42,6 +43,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     electionId: new ObjectId(),
     startedAt: new Date(),
     clock: new LogicalClock(),
+    failPoints: new FailPoints(),
+    appNames: new Map(),
   };
   const sockets = new Set<net.Socket>();
   let connectionCount = 0;
@@ -78,7 +81,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       awaitedSize = buffer.length >= 4 ? buffer.readInt32LE(0) : 0;
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      state.appNames.delete(connectionId);
+    });
   });
 
   async function handleMessage(socket: net.Socket, message: Buffer, connectionId: number): Promise<void> {
@@ -93,6 +99,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const reply = await runCommand(state, request.command, connectionId);
     // acknowledge only once everything this command journaled is on disk
     if (durability && journalMark !== undefined && durability.mark() !== journalMark) await durability.flushed(durability.mark());
+    if (!reply) {
+      // a fail point's network error: the client sees the connection close instead of a reply
+      socket.destroy();
+      return;
+    }
     if (request.noReply || socket.destroyed) return;
     socket.write(encodeReply(request, reply));
   }
