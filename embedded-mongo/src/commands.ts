@@ -1082,7 +1082,8 @@ async function runWithFailPoints(ctx: Ctx, run: () => Promise<Doc>): Promise<Doc
   if (action?.closeConnection) return null;
   if (action?.blockTimeMS) await new Promise((resolve) => setTimeout(resolve, action.blockTimeMS));
   if (action?.error) throw action.error;
-  const onWrite = ctx.retryableWrite ? state.failPoints.onTransactionalWrite() : undefined;
+  // as on mongod it fires where a write is applied, so not for a retry answered wholly from the record
+  const onWrite = ctx.retryableWrite && !answeredFromRecord(ctx, ctx.retryableWrite) ? state.failPoints.onTransactionalWrite() : undefined;
   if (onWrite instanceof CommandError) throw onWrite;
   const reply = await run();
   if (onWrite === 'close') return null;
@@ -1091,6 +1092,12 @@ async function runWithFailPoints(ctx: Ctx, run: () => Promise<Doc>): Promise<Doc
     if (action.writeConcernError.labels.length) reply.errorLabels = action.writeConcernError.labels;
   }
   return reply;
+}
+
+function answeredFromRecord(ctx: Ctx, record: RetryableWriteRecord): boolean {
+  if (ctx.name === 'findAndModify' || ctx.name === 'findandmodify') return !!record.findAndModifyReply;
+  const statements = ctx.cmd.documents ?? ctx.cmd.updates ?? ctx.cmd.deletes;
+  return Array.isArray(statements) && statements.every((_, i) => record.statements.has(i));
 }
 
 async function execute(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc | null> {

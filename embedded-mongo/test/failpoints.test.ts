@@ -160,9 +160,15 @@ test('onPrimaryTransactionalWrite closes the connection after the write applied;
     const result = await items.insertOne({ _id: 'w1' as never, n: 1 });
     expect(result.insertedId).toBe('w1');
     expect(started.filter((e) => e.commandName === 'insert')).toHaveLength(2);
-    await admin.command({ configureFailPoint: 'onPrimaryTransactionalWrite', mode: { times: 1 } });
+    // alwaysOn: every applied write loses its reply, and each retry is answered from the record (where it does not fire)
+    await admin.command({ configureFailPoint: 'onPrimaryTransactionalWrite', mode: 'alwaysOn' });
     await items.updateOne({ _id: 'w1' as never }, { $inc: { n: 1 } });
-    expect(await db.collection('items').findOne({ _id: 'w1' as never })).toEqual({ _id: 'w1', n: 2 });
+    expect((await items.findOneAndUpdate({ _id: 'w1' as never }, { $inc: { n: 1 } }, { returnDocument: 'after' }))!.n).toBe(3);
+    await admin.command({ configureFailPoint: 'onPrimaryTransactionalWrite', mode: 'off' });
+    expect(await db.collection('items').findOne({ _id: 'w1' as never })).toEqual({ _id: 'w1', n: 3 });
+    await admin.command({ configureFailPoint: 'onPrimaryTransactionalWrite', mode: { times: 1 }, data: { failBeforeCommitExceptionCode: 2 } });
+    await expect(items.updateOne({ _id: 'w1' as never }, { $inc: { n: 1 } })).rejects.toMatchObject({ code: 2 });
+    expect(await db.collection('items').findOne({ _id: 'w1' as never })).toEqual({ _id: 'w1', n: 3 });
   } finally {
     await client.close();
   }
