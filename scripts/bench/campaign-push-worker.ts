@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const { services } = app;
   if (process.env.PUSH_BATCH_SIZE) services.campaigns.pusher.batchSize = Number(process.env.PUSH_BATCH_SIZE);
   if (process.env.PUSH_IN_FLIGHT) services.campaigns.pusher.inFlight = Number(process.env.PUSH_IN_FLIGHT);
-  const hq: Actor = { type: 'admin', staffId: 'bench', role: 'hq', sessionId: 'bench' };
+  const hq: Actor = { type: 'admin', staffId: 'bench', role: 'hq', hqRole: 'admin', sessionId: 'bench' };
 
   const profile = new Map<string, { n: number; ms: number }>();
   if (process.env.PROFILE) {

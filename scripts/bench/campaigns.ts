@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   } as Parameters<typeof startMembercard>[0]);
   if (process.env.MONGODB_URI) await app.connection.dropDatabase(); // a fresh 'bench' database each run
   const { services } = app;
-  const hq: Actor = { type: 'admin', staffId: 'bench', role: 'hq', sessionId: 'bench' };
+  const hq: Actor = { type: 'admin', staffId: 'bench', role: 'hq', hqRole: 'admin', sessionId: 'bench' };
 
   const batchSize = Number(process.env.PUSH_BATCH_SIZE ?? PUSH_BATCH_SIZE);
   console.log(`campaign push benchmark: ${count.toLocaleString()} members, batches of ${batchSize}, ${process.env.PUSH_IN_FLIGHT ?? PUSH_IN_FLIGHT} in flight (node ${process.version})`);

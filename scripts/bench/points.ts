@@ -131,7 +131,7 @@ async function main(): Promise<void> {
 
   const clerkDoc = await services.models.staff.findOne({ username: 'sh01-clerk' }).lean<{ _id: Types.ObjectId }>();
   const actor: Actor = { type: 'staff', staffId: String(clerkDoc!._id), role: 'clerk', storeId: 'SH01', sessionId: 'bench' };
-  const { token } = await services.tokens.issue({ type: 'staff', staffId: actor.staffId, role: 'clerk', storeId: 'SH01' });
+  const { token } = await services.tokens.issue({ type: 'staff', staffId: actor.staffId });
   const members = await createMembers(services, MEMBERS + 1, new Date());
   const hot = members[MEMBERS]!;
 

@@ -9,9 +9,9 @@ import { errorHandler, jsonBody, requestContext } from './lib/middleware';
 import { buildOpenApiDocument } from './lib/openapi';
 import { NOT_READY_RETRY_AFTER_SECONDS, notReadyError, Readiness, readinessGate } from './lib/readiness';
 import type { AppContext } from './lib/requestContext';
-import { mountRoutes, type AuthLevel, type RouteRuntime, type RouteSpec } from './lib/route';
+import { hqRoleNeeded, mountRoutes, type RouteRuntime, type RouteSpec } from './lib/route';
 import { staticSite } from './lib/staticSite';
-import { ErrorCode } from '@membercard/shared';
+import { ErrorCode, hqRoleAtLeast } from '@membercard/shared';
 import type { Services } from './services';
 import { allRoutes } from './routes';
 
@@ -42,7 +42,7 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
   const idempotency = new IdempotencyStore(idempotencyModel(connection), { now: services.clock.now });
 
   const runtime: RouteRuntime = {
-    authorize: (ctx, level) => authorize(ctx, level, services),
+    authorize: (ctx, spec) => authorize(ctx, spec, services),
     runIdempotent: (ctx, spec, key, run) => {
       const actor = ctx.state.actor;
       // Keys are scoped to who sends them and the route, so two callers can never collide on a key.
@@ -130,14 +130,25 @@ async function pingDatabase(connection: mongoose.Connection): Promise<boolean> {
   }
 }
 
-async function authorize(ctx: AppContext, level: AuthLevel, services: Services): Promise<void> {
+/**
+ * Who may call a route. The token's session is checked on every request (lib/tokens.ts): disabling an
+ * account, changing its password or its role or store ends or retires its tokens, so no separate read of
+ * the account is needed here. HQ routes also need the route's least HQ role (RouteSpec.hq).
+ */
+async function authorize(ctx: AppContext, spec: RouteSpec, services: Services): Promise<void> {
+  const level = spec.auth;
   if (level === 'public') return;
   const header = ctx.get('Authorization');
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
   if (!match) throw errors.unauthenticated();
-  const actor = await services.tokens.verify(match[1]!);
+  const actor = await services.tokens.authenticate(match[1]!);
   ctx.state.actor = actor;
   const forbidden = () => errors.forbidden('This account may not use this route.');
+  const hqAllowed = () => {
+    if (actor.type === 'admin' && !hqRoleAtLeast(actor.hqRole, hqRoleNeeded(spec))) {
+      throw errors.forbidden(`This needs the HQ role ${hqRoleNeeded(spec)}.`);
+    }
+  };
   switch (level) {
     case 'shopper':
       if (actor.type !== 'shopper') throw forbidden();
@@ -150,19 +161,23 @@ async function authorize(ctx: AppContext, level: AuthLevel, services: Services):
       return;
     case 'staff':
       if (actor.type !== 'staff') throw forbidden();
-      await services.staff.assertActive(actor.staffId);
-      return;
+      break;
     case 'manager':
       if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may do this.');
-      await services.staff.assertActive(actor.staffId);
-      return;
+      break;
     case 'admin':
       if (actor.type !== 'admin') throw forbidden();
-      await services.staff.assertActive(actor.staffId);
-      return;
+      hqAllowed();
+      break;
     case 'adminOrManager':
       if (!(actor.type === 'admin' || (actor.type === 'staff' && actor.role === 'manager'))) throw forbidden();
-      await services.staff.assertActive(actor.staffId);
-      return;
+      hqAllowed();
+      break;
+    case 'account':
+      if (actor.type !== 'staff' && actor.type !== 'admin') throw forbidden();
+      break;
+  }
+  if (actor.mustChangePassword && !spec.beforePasswordChange) {
+    throw new AppError(ErrorCode.PASSWORD_CHANGE_REQUIRED, 'Choose a new password first (POST /auth/password).');
   }
 }

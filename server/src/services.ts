@@ -29,7 +29,7 @@ import { paymentModel } from './modules/payments/model';
 import { PaymentsService, type WeChatPayApi } from './modules/payments/service';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
-import { StaffService } from './modules/staff/service';
+import { PASSWORD_CHANGE_LIMITS, StaffService } from './modules/staff/service';
 import { SIGN_IN_LIMITS } from './modules/staff/signInLimits';
 import { AutomationService } from './modules/automation/service';
 import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
@@ -109,10 +109,17 @@ export function createServices(deps: ServiceDeps) {
     ...SIGN_IN_LIMITS,
     ...LOOKUP_LIMITS,
     ...CLAIM_LIMITS,
+    ...PASSWORD_CHANGE_LIMITS,
   });
   const audit = new AuditService(models.audit, now);
   const settings = new SettingsService(models.settings, now);
   const staff = new StaffService({ stores: models.stores, staff: models.staff, tokens, rateLimits, audit, now });
+  // A session's next token is built from the account as it is now: a shopper until erased, staff while active.
+  tokens.useResolver(async (owner, credential) => {
+    if (owner.type !== 'shopper') return staff.currentClaims(owner.staffId, credential);
+    const live = await models.members.exists({ _id: owner.memberId, status: { $ne: 'erased' } });
+    return live ? { type: 'shopper', memberId: owner.memberId } : null;
+  });
   const ledger = new PointsLedger({ connection, members: models.members, ledger: models.ledger, lots: models.lots, now });
   const members = new MembersService({
     connection,

@@ -203,7 +203,11 @@ describe('redemption at the counter', () => {
     for (let i = 1; i < 5; i++) {
       const created = await app.api.post('/admin/staff', { username: `sh01-clerk-${i}`, name: `店员${i}`, role: 'clerk', storeId: 'SH01', password: 'clerk-pass-123456' }, admin);
       expect(created.status).toBe(201);
-      clerks.push(await staffToken(app.api, `sh01-clerk-${i}`, 'clerk-pass-123456'));
+      // An account HQ made chooses its own password at first sign-in; the answer is its working token.
+      const first = await staffToken(app.api, `sh01-clerk-${i}`, 'clerk-pass-123456');
+      const changed = await app.api.post('/auth/password', { currentPassword: 'clerk-pass-123456', newPassword: `own-pass-${i}-Zk42` }, first);
+      expect(changed.status).toBe(200);
+      clerks.push(changed.body.token);
     }
     const { token, member } = await joinedMember(app.api, 'race-redeem');
     const template = await createTemplate({ title: 'T-race' });

@@ -237,7 +237,8 @@ describe('erasure', () => {
       expect((stored as Record<string, unknown>)[field] ?? null).toBeNull();
     }
     expect(await app.services.models.ledger.countDocuments({ memberId: member.id })).toBe(1);
-    expect((await app.api.get('/me', token)).status).toBe(403);
+    // Erasure ended the session: the old token is refused outright.
+    expect((await app.api.get('/me', token)).status).toBe(401);
 
     const again = await app.api.post('/auth/wechat', { code: 'leaver' });
     expect(again.body.member).toBeNull();

@@ -31,8 +31,11 @@ beforeAll(async () => {
   app = await startTestApp();
   app.clock.set(WEDNESDAY_NOON);
   admin = await adminToken(app.api);
-  const created = await app.api.post('/admin/staff', { username: 'bj01-manager', name: '朝阳店长', role: 'manager', storeId: 'BJ01', password: 'bj01-manager-pass' }, admin);
+  const created = await app.api.post('/admin/staff', { username: 'bj01-manager', name: '朝阳店长', role: 'manager', storeId: 'BJ01', password: 'chaoyang-first-pass' }, admin);
   expect(created.status).toBe(201);
+  // An account HQ made chooses its own password at first sign-in.
+  const first = await app.api.post('/auth/staff', { username: 'bj01-manager', password: 'chaoyang-first-pass' });
+  expect((await app.api.post('/auth/password', { currentPassword: 'chaoyang-first-pass', newPassword: 'chaoyang-own-pass' }, first.body.token)).status).toBe(200);
   await signInAll();
 }, 30_000);
 afterAll(async () => {

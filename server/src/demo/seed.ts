@@ -11,7 +11,9 @@ export const DEMO_STORES = [
 ];
 
 export const DEMO_ACCOUNTS = [
-  { kind: 'hq', username: 'hq', password: 'hq-demo-pass', name: '总部运营', role: 'hq' as const, storeId: null },
+  { kind: 'hq', username: 'hq', password: 'hq-demo-pass', name: '总部运营', role: 'hq' as const, hqRole: 'admin' as const, storeId: null },
+  { kind: 'hq', username: 'hq-marketing', password: 'marketing-demo-pass', name: '总部市场', role: 'hq' as const, hqRole: 'marketing' as const, storeId: null },
+  { kind: 'hq', username: 'hq-viewer', password: 'viewer-demo-pass', name: '总部只读', role: 'hq' as const, hqRole: 'viewer' as const, storeId: null },
   { kind: 'staff', username: 'sh01-clerk', password: 'staff-demo-pass', name: '静安店员', role: 'clerk' as const, storeId: 'SH01' },
   { kind: 'staff', username: 'sh01-manager', password: 'staff-demo-pass', name: '静安店长', role: 'manager' as const, storeId: 'SH01' },
   { kind: 'staff', username: 'bj01-clerk', password: 'staff-demo-pass', name: '朝阳店员', role: 'clerk' as const, storeId: 'BJ01' },
@@ -50,6 +52,7 @@ export async function seedDemoData(services: Services, logger: Logger): Promise<
         $setOnInsert: {
           name: account.name,
           role: account.role,
+          hqRole: 'hqRole' in account ? account.hqRole : null,
           storeId: account.storeId,
           passwordHash: await hashPassword(account.password),
           active: true,

@@ -1,6 +1,6 @@
 import { ErrorAnswerSchema } from '@membercard/shared';
 import { z } from 'zod';
-import type { RouteSpec } from './route';
+import { hqRoleNeeded, type RouteSpec } from './route';
 
 // The OpenAPI 3.1 document is generated from the same zod schemas that validate requests, so it cannot
 // drift from what the server accepts. zod emits JSON Schema 2020-12, which OpenAPI 3.1 takes as it is.
@@ -92,6 +92,8 @@ export function buildOpenApiDocument(specs: RouteSpec[], info: { title: string; 
       },
     };
     if (spec.auth !== 'public') operation.security = [{ bearer: [] }];
+    // Who may call: the auth level, and on HQ routes the least HQ role (viewer < marketing < admin).
+    operation['x-auth'] = spec.auth === 'admin' || spec.auth === 'adminOrManager' ? { level: spec.auth, hqRole: hqRoleNeeded(spec) } : { level: spec.auth };
     if (spec.body) {
       operation.requestBody = {
         required: true,

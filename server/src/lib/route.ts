@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { HqRole } from '@membercard/shared';
 import { z } from 'zod';
 import { AppError, errors } from './errors';
 import type { Actor, AppContext } from './requestContext';
@@ -12,8 +13,9 @@ export type AuthLevel =
   | 'member' // a shopper who has joined; others get 403 NOT_A_MEMBER
   | 'staff' // clerk or manager, confined to their store
   | 'manager'
-  | 'admin' // HQ
-  | 'adminOrManager'; // HQ, or a manager confined to their store
+  | 'admin' // HQ (and `hq` names the least HQ role)
+  | 'adminOrManager' // HQ (at least `hq`), or a manager confined to their store
+  | 'account'; // any staff or HQ account, about itself (its own password)
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -38,6 +40,13 @@ export interface RouteSpec<B = any, Q = any, P = any, R = any> {
   summary: string;
   tag: string;
   auth: AuthLevel;
+  /**
+   * On `admin` and `adminOrManager` routes, the least HQ role that may call (viewer < marketing < admin).
+   * Unset: `viewer` for a GET, `admin` for anything else, so a new write is HQ-admin-only until marked.
+   */
+  hq?: HqRole;
+  /** Callable by a token that must change its password first (the change itself, reading one's own account). */
+  beforePasswordChange?: true;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
@@ -49,6 +58,11 @@ export interface RouteSpec<B = any, Q = any, P = any, R = any> {
   /** Answers that are not JSON (CSV downloads, WeChat Pay notifications) set the body themselves. */
   raw?: boolean;
   handler: (input: HandlerInput<B, Q, P>) => Promise<R | Reply<R>>;
+}
+
+/** The least HQ role a route needs (see RouteSpec.hq). */
+export function hqRoleNeeded(spec: Pick<RouteSpec, 'method' | 'hq'>): HqRole {
+  return spec.hq ?? (spec.method === 'get' ? 'viewer' : 'admin');
 }
 
 /** Identity helper so route files get full type inference from their schemas. */
@@ -85,7 +99,7 @@ function parsePart<T>(where: 'body' | 'query' | 'params', schema: z.ZodType<T> |
 }
 
 export interface RouteRuntime {
-  authorize(ctx: AppContext, level: AuthLevel): Promise<void>;
+  authorize(ctx: AppContext, spec: RouteSpec): Promise<void>;
   runIdempotent(
     ctx: AppContext,
     spec: RouteSpec,
@@ -117,7 +131,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], runtime: RouteRu
   for (const spec of specs) {
     router[spec.method](spec.path, async (ctx: any) => {
       const appCtx = ctx as AppContext;
-      await runtime.authorize(appCtx, spec.auth);
+      await runtime.authorize(appCtx, spec);
       const params = parsePart('params', spec.params, ctx.params);
       const query = parsePart('query', spec.query, ctx.query);
       const body = parsePart('body', spec.body, spec.body ? ctx.request.body ?? {} : undefined);

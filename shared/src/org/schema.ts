@@ -1,5 +1,5 @@
-import { IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '../common';
-import { StoreSchema } from '../members/schema';
+import { IdSchema, IsoDateTimeSchema, ListQuerySchema, humanText, pageOf } from '../common';
+import { AdminLoginAnswerSchema, AdminSchema, StaffLoginAnswerSchema, StoreSchema } from '../members/schema';
 import { z } from 'zod';
 
 // Wire shapes of HQ's store, staff-account and audit-log administration.
@@ -11,18 +11,29 @@ export type StoreDetail = z.infer<typeof StoreDetailSchema>;
 export const StoreCreateBodySchema = z
   .strictObject({
     id: z.string().regex(/^[A-Z0-9]{2,16}$/, 'a store code: 2–16 capital letters or digits'),
-    name: z.string().trim().min(1).max(64),
-    city: z.string().trim().min(1).max(32).optional(),
+    name: humanText({ max: 64 }),
+    city: humanText({ max: 32 }).optional(),
   })
   .meta({ id: 'StoreCreateBody' });
 
 export const StorePatchBodySchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(64).optional(),
-    city: z.string().trim().min(1).max(32).nullable().optional(),
+    name: humanText({ max: 64 }).optional(),
+    city: humanText({ max: 32 }).nullable().optional(),
     active: z.boolean().optional(),
   })
   .meta({ id: 'StorePatchBody' });
+
+/**
+ * HQ roles: `admin` may do everything; `marketing` runs coupons, code batches, segments, campaigns,
+ * automation and activities and reads the reports, but not staff, stores or programme settings; `viewer`
+ * only reads dashboards and lists. Store staff have no HQ role (null).
+ */
+export const HqRoleSchema = z.enum(['admin', 'marketing', 'viewer']).meta({ id: 'HqRole' });
+export type HqRole = z.infer<typeof HqRoleSchema>;
+/** viewer < marketing < admin: each HQ role may do what the ones before it may. */
+export const HQ_ROLE_RANK: Readonly<Record<HqRole, number>> = { viewer: 0, marketing: 1, admin: 2 };
+export const hqRoleAtLeast = (role: HqRole, needed: HqRole) => HQ_ROLE_RANK[role] >= HQ_ROLE_RANK[needed];
 
 export const StaffAccountSchema = z
   .object({
@@ -30,37 +41,77 @@ export const StaffAccountSchema = z
     username: z.string(),
     name: z.string(),
     role: z.enum(['clerk', 'manager', 'hq']),
+    hqRole: HqRoleSchema.nullable(),
     storeId: IdSchema.nullable(),
     active: z.boolean(),
+    /** Set when HQ created the account or reset its password: the next sign-in must choose a new one. */
+    mustChangePassword: z.boolean(),
     createdAt: IsoDateTimeSchema,
   })
   .meta({ id: 'StaffAccount' });
 
-const PasswordSchema = z.string().min(10, 'at least 10 characters').max(128);
+/** Rules for a new password (stored ones are not re-checked); the server also refuses the commonest passwords. */
+export const PASSWORD_MIN_LENGTH = 10;
+export const NewPasswordSchema = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(128)
+  .meta({ id: 'NewPassword' });
 
 export const StaffCreateBodySchema = z
   .strictObject({
     username: z.string().regex(/^[a-z0-9][a-z0-9._-]{2,31}$/, '3–32 lowercase letters, digits, dot, dash or underscore'),
-    name: z.string().trim().min(1).max(32),
+    name: humanText({ max: 32 }),
     role: z.enum(['clerk', 'manager', 'hq']),
+    /** Required for an HQ account, refused for store staff. */
+    hqRole: HqRoleSchema.optional(),
     storeId: IdSchema.optional(),
-    password: PasswordSchema,
+    /** A first password HQ hands over; the account must change it at first sign-in. */
+    password: NewPasswordSchema,
   })
   .superRefine((body, ctx) => {
     if (body.role !== 'hq' && !body.storeId) ctx.addIssue({ code: 'custom', path: ['storeId'], message: 'Store staff need a store' });
     if (body.role === 'hq' && body.storeId) ctx.addIssue({ code: 'custom', path: ['storeId'], message: 'HQ accounts have no store' });
+    if (body.role === 'hq' && !body.hqRole) ctx.addIssue({ code: 'custom', path: ['hqRole'], message: 'HQ accounts need an HQ role' });
+    if (body.role !== 'hq' && body.hqRole) ctx.addIssue({ code: 'custom', path: ['hqRole'], message: 'Store staff have no HQ role' });
   })
   .meta({ id: 'StaffCreateBody' });
 
+/**
+ * HQ's changes to an account. `role`/`storeId` apply to store staff, `hqRole` to HQ accounts; `password`
+ * is a reset (the account must change it at its next sign-in). Any change to role, HQ role, store,
+ * password or `active` ends the account's access tokens at once.
+ */
 export const StaffPatchBodySchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(32).optional(),
+    name: humanText({ max: 32 }).optional(),
     role: z.enum(['clerk', 'manager']).optional(),
+    hqRole: HqRoleSchema.optional(),
     storeId: IdSchema.optional(),
     active: z.boolean().optional(),
-    password: PasswordSchema.optional(),
+    password: NewPasswordSchema.optional(),
   })
   .meta({ id: 'StaffPatchBody' });
+
+/** A signed-in staff or HQ user changes their own password (and ends every other session of theirs). */
+export const PasswordChangeBodySchema = z
+  .strictObject({ currentPassword: z.string().min(1).max(128), newPassword: NewPasswordSchema })
+  .meta({ id: 'PasswordChangeBody' });
+export type PasswordChangeBody = z.infer<typeof PasswordChangeBodySchema>;
+
+/** After a password change: a fresh token pair for the session that made it (all others are ended). */
+export const PasswordChangeAnswerSchema = z
+  .object({ token: z.string(), refreshToken: z.string(), expiresIn: z.number().int() })
+  .meta({ id: 'PasswordChangeAnswer' });
+
+/** The contract's sign-in answers, plus the HQ role and whether the password must be changed before anything else. */
+export const AdminSignInAnswerSchema = AdminLoginAnswerSchema.extend({
+  admin: AdminSchema.extend({ hqRole: HqRoleSchema }),
+  mustChangePassword: z.boolean(),
+}).meta({ id: 'AdminSignInAnswer' });
+export type AdminSignInAnswer = z.infer<typeof AdminSignInAnswerSchema>;
+export const StaffSignInAnswerSchema = StaffLoginAnswerSchema.extend({ mustChangePassword: z.boolean() }).meta({ id: 'StaffSignInAnswer' });
+export type StaffSignInAnswer = z.infer<typeof StaffSignInAnswerSchema>;
 
 export const StaffListQuerySchema = ListQuerySchema.extend({ storeId: IdSchema.optional() }).meta({ id: 'StaffListQuery' });
 

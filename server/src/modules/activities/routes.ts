@@ -23,7 +23,7 @@ export function activityRoutes(s: Services): RouteSpec[] {
   return [
     // ---- HQ, and managers for their own store ----
     route({
-      method: 'post', path: '/admin/activities', tag: 'activities', auth: 'adminOrManager', status: 201,
+      method: 'post', path: '/admin/activities', tag: 'activities', auth: 'adminOrManager', hq: 'marketing', status: 201,
       summary: 'Create an activity (published at once unless `draft: true`)',
       body: ActivityInputSchema, response: ActivitySchema,
       handler: ({ body, actor, ctx }) => s.activities.create(actor, ctx.state.requestId, body),
@@ -40,18 +40,18 @@ export function activityRoutes(s: Services): RouteSpec[] {
       handler: ({ params, actor }) => s.activities.adminGet(actor, params.id),
     }),
     route({
-      method: 'patch', path: '/admin/activities/:id', tag: 'activities', auth: 'adminOrManager',
+      method: 'patch', path: '/admin/activities/:id', tag: 'activities', auth: 'adminOrManager', hq: 'marketing',
       summary: 'Edit an activity (more capacity promotes the waitlist; the fee is fixed once members signed up)',
       params: ObjectIdParamsSchema, body: ActivityPatchBodySchema, response: ActivitySchema,
       handler: ({ params, body, actor, ctx }) => s.activities.update(actor, ctx.state.requestId, params.id, body),
     }),
     route({
-      method: 'post', path: '/admin/activities/:id/publish', tag: 'activities', auth: 'adminOrManager',
+      method: 'post', path: '/admin/activities/:id/publish', tag: 'activities', auth: 'adminOrManager', hq: 'marketing',
       summary: 'Publish a draft', params: ObjectIdParamsSchema, response: ActivitySchema,
       handler: ({ params, actor, ctx }) => s.activities.publish(actor, ctx.state.requestId, params.id),
     }),
     route({
-      method: 'post', path: '/admin/activities/:id/cancel', tag: 'activities', auth: 'adminOrManager',
+      method: 'post', path: '/admin/activities/:id/cancel', tag: 'activities', auth: 'adminOrManager', hq: 'marketing',
       summary: 'Cancel the activity: every sign-up cancelled, every paid seat refunded, members notified',
       params: ObjectIdParamsSchema, response: ActivitySchema,
       handler: ({ params, actor, ctx }) => s.activities.cancel(actor, ctx.state.requestId, params.id),

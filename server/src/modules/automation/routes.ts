@@ -13,7 +13,7 @@ export function automationRoutes(s: Services): RouteSpec[] {
       handler: () => s.automation.list(),
     }),
     route({
-      method: 'patch', path: '/admin/automation-rules/:id', tag: 'campaigns', auth: 'admin',
+      method: 'patch', path: '/admin/automation-rules/:id', tag: 'campaigns', auth: 'admin', hq: 'marketing',
       summary: 'Switch a rule on or off, or change its coupon, copy or parameters',
       params: RuleParams, body: AutomationRulePatchSchema, response: AutomationRuleSchema,
       handler: ({ params, body, actor, ctx }) => s.automation.patch(actor, ctx.state.requestId, params.id, body),

@@ -17,7 +17,7 @@ import type { Services } from '../../services';
 export function campaignRoutes(s: Services): RouteSpec[] {
   return [
     route({
-      method: 'post', path: '/admin/campaigns/preview', tag: 'campaigns', auth: 'admin',
+      method: 'post', path: '/admin/campaigns/preview', tag: 'campaigns', auth: 'admin', hq: 'marketing',
       summary: 'The exact audience size of a segment and a few of its members', body: CampaignPreviewBodySchema, response: CampaignPreviewAnswerSchema,
       handler: ({ body }) => s.campaigns.preview(body.segment),
     }),
@@ -27,12 +27,12 @@ export function campaignRoutes(s: Services): RouteSpec[] {
       handler: ({ query }) => s.campaigns.listSegments(query.limit, query.cursor),
     }),
     route({
-      method: 'post', path: '/admin/segments', tag: 'campaigns', auth: 'admin', status: 201,
+      method: 'post', path: '/admin/segments', tag: 'campaigns', auth: 'admin', hq: 'marketing', status: 201,
       summary: 'Save a segment under a name', body: SavedSegmentBodySchema, response: SavedSegmentSchema,
       handler: ({ body, actor, ctx }) => s.campaigns.saveSegment(actor, ctx.state.requestId, body),
     }),
     route({
-      method: 'delete', path: '/admin/segments/:id', tag: 'campaigns', auth: 'admin', status: 204, params: ObjectIdParamsSchema,
+      method: 'delete', path: '/admin/segments/:id', tag: 'campaigns', auth: 'admin', hq: 'marketing', status: 204, params: ObjectIdParamsSchema,
       summary: 'Delete a saved segment',
       handler: async ({ params, actor, ctx }) => {
         await s.campaigns.deleteSegment(actor, ctx.state.requestId, params.id);
@@ -40,7 +40,7 @@ export function campaignRoutes(s: Services): RouteSpec[] {
       },
     }),
     route({
-      method: 'post', path: '/admin/campaigns', tag: 'campaigns', auth: 'admin', status: 201,
+      method: 'post', path: '/admin/campaigns', tag: 'campaigns', auth: 'admin', hq: 'marketing', status: 201,
       summary: 'Create a campaign (draft); 422 on an archived or exhausted template', body: CampaignCreateBodySchema, response: CampaignSchema,
       handler: ({ body, actor, ctx }) => s.campaigns.create(actor, ctx.state.requestId, body),
     }),
@@ -55,17 +55,17 @@ export function campaignRoutes(s: Services): RouteSpec[] {
       handler: ({ params }) => s.campaigns.get(params.id),
     }),
     route({
-      method: 'post', path: '/admin/campaigns/:id/launch', tag: 'campaigns', auth: 'admin', status: 202, params: ObjectIdParamsSchema,
+      method: 'post', path: '/admin/campaigns/:id/launch', tag: 'campaigns', auth: 'admin', hq: 'marketing', status: 202, params: ObjectIdParamsSchema,
       summary: 'Start the push in the background; a second launch → 409 CAMPAIGN_ALREADY_LAUNCHED', response: CampaignSchema,
       handler: ({ params, actor, ctx }) => s.campaigns.launch(actor, ctx.state.requestId, params.id),
     }),
     route({
-      method: 'post', path: '/admin/campaigns/:id/pause', tag: 'campaigns', auth: 'admin', params: ObjectIdParamsSchema,
+      method: 'post', path: '/admin/campaigns/:id/pause', tag: 'campaigns', auth: 'admin', hq: 'marketing', params: ObjectIdParamsSchema,
       summary: 'Pause a running push after the batch in hand', response: CampaignSchema,
       handler: ({ params, actor, ctx }) => s.campaigns.pause(actor, ctx.state.requestId, params.id),
     }),
     route({
-      method: 'post', path: '/admin/campaigns/:id/resume', tag: 'campaigns', auth: 'admin', params: ObjectIdParamsSchema,
+      method: 'post', path: '/admin/campaigns/:id/resume', tag: 'campaigns', auth: 'admin', hq: 'marketing', params: ObjectIdParamsSchema,
       summary: 'Resume a paused push where it stopped', response: CampaignSchema,
       handler: ({ params, actor, ctx }) => s.campaigns.resume(actor, ctx.state.requestId, params.id),
     }),

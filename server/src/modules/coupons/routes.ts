@@ -26,7 +26,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
   return [
     // ---- templates (HQ) ----
     route({
-      method: 'post', path: '/admin/coupon-templates', tag: 'coupons', auth: 'admin', status: 201,
+      method: 'post', path: '/admin/coupon-templates', tag: 'coupons', auth: 'admin', hq: 'marketing', status: 201,
       summary: 'Create a coupon template', body: CouponTemplateInputSchema, response: CouponTemplateSchema,
       handler: ({ body, actor, ctx }) => s.coupons.createTemplate(actor, ctx.state.requestId, body),
     }),
@@ -41,18 +41,18 @@ export function couponRoutes(s: Services): RouteSpec[] {
       handler: ({ params }) => s.coupons.template(params.id),
     }),
     route({
-      method: 'patch', path: '/admin/coupon-templates/:id', tag: 'coupons', auth: 'admin',
+      method: 'patch', path: '/admin/coupon-templates/:id', tag: 'coupons', auth: 'admin', hq: 'marketing',
       summary: 'Replace a template’s terms; only while none is issued (else 409)',
       params: ObjectIdParamsSchema, body: CouponTemplateInputSchema, response: CouponTemplateSchema,
       handler: ({ params, body, actor, ctx }) => s.coupons.updateTemplate(actor, ctx.state.requestId, params.id, body),
     }),
     route({
-      method: 'post', path: '/admin/coupon-templates/:id/archive', tag: 'coupons', auth: 'admin',
+      method: 'post', path: '/admin/coupon-templates/:id/archive', tag: 'coupons', auth: 'admin', hq: 'marketing',
       summary: 'Stop issuing a template; held coupons stay valid', params: ObjectIdParamsSchema, response: CouponTemplateSchema,
       handler: ({ params, actor, ctx }) => s.coupons.archiveTemplate(actor, ctx.state.requestId, params.id),
     }),
     route({
-      method: 'post', path: '/admin/coupon-templates/:id/grants', tag: 'coupons', auth: 'admin', status: 201,
+      method: 'post', path: '/admin/coupon-templates/:id/grants', tag: 'coupons', auth: 'admin', hq: 'marketing', status: 201,
       summary: 'Give a member one coupon of the template', idempotency: { header: true },
       params: ObjectIdParamsSchema, body: CouponGrantBodySchema, response: CouponSchema,
       handler: ({ params, body, actor, ctx }) =>

@@ -20,7 +20,7 @@ export function messagingRoutes(s: Services): RouteSpec[] {
       handler: () => s.messaging.settings(),
     }),
     route({
-      method: 'patch', path: '/admin/marketing-settings', tag: 'campaigns', auth: 'admin',
+      method: 'patch', path: '/admin/marketing-settings', tag: 'campaigns', auth: 'admin', hq: 'marketing',
       summary: 'Change the message frequency cap or the value of a point', body: MarketingSettingsPatchSchema, response: MarketingSettingsSchema,
       handler: ({ body, actor, ctx }) => s.messaging.updateSettings(actor, ctx.state.requestId, body),
     }),

@@ -27,7 +27,7 @@ export function pointsRoutes(s: Services): RouteSpec[] {
       handler: ({ params, body, actor, ctx }) => s.points.adjust(actor, params.id, body, ctx.get('Idempotency-Key'), ctx.state.requestId),
     }),
     route({
-      method: 'get', path: '/admin/earn-rules', tag: 'admin', auth: 'admin',
+      method: 'get', path: '/admin/earn-rules', tag: 'admin', auth: 'admin', hq: 'admin',
       summary: 'Base rate and multiplier campaigns', response: EarnRulesSchema,
       handler: () => s.points.earnRules(),
     }),

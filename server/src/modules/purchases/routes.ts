@@ -41,7 +41,7 @@ export function purchaseRoutes(s: Services): RouteSpec[] {
       handler: () => s.tiers.list(),
     }),
     route({
-      method: 'get', path: '/admin/tiers', tag: 'admin', auth: 'admin',
+      method: 'get', path: '/admin/tiers', tag: 'admin', auth: 'admin', hq: 'admin',
       summary: 'The tier ladder', response: TierLadderBodySchema,
       handler: () => s.tiers.ladder(),
     }),

@@ -15,7 +15,7 @@ import { shopperId } from '../members/routes';
 export function redemptionCodeRoutes(s: Services): RouteSpec[] {
   return [
     route({
-      method: 'post', path: '/admin/redemption-code-batches', tag: 'redemption-codes', auth: 'admin', status: 201,
+      method: 'post', path: '/admin/redemption-code-batches', tag: 'redemption-codes', auth: 'admin', hq: 'marketing', status: 201,
       summary: 'Generate a batch of printed redemption codes for a coupon or for points',
       body: RedemptionCodeBatchBodySchema, response: RedemptionCodeBatchAnswerSchema,
       handler: ({ body, actor, ctx }) => s.redemptionCodes.createBatch(actor, ctx.state.requestId, body),
@@ -26,7 +26,7 @@ export function redemptionCodeRoutes(s: Services): RouteSpec[] {
       handler: ({ query }) => s.redemptionCodes.listBatches(query.limit, query.cursor),
     }),
     route({
-      method: 'get', path: '/admin/redemption-code-batches/:id/codes.csv', tag: 'redemption-codes', auth: 'admin', raw: true,
+      method: 'get', path: '/admin/redemption-code-batches/:id/codes.csv', tag: 'redemption-codes', auth: 'admin', hq: 'marketing', raw: true,
       summary: 'The batch’s codes as CSV (header `code`), streamed', params: ObjectIdParamsSchema,
       handler: async ({ params, ctx }) => {
         const { filename, stream } = await s.redemptionCodes.csv(params.id);

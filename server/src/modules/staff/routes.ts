@@ -2,6 +2,8 @@ import {
   AuditEntryPageSchema,
   AuditListQuerySchema,
   ListQuerySchema,
+  PasswordChangeAnswerSchema,
+  PasswordChangeBodySchema,
   StaffAccountPageSchema,
   StaffAccountSchema,
   StaffCreateBodySchema,
@@ -28,17 +30,24 @@ export function staffRoutes(s: Services): RouteSpec[] {
       handler: () => s.staff.listStores(false),
     }),
     route({
-      method: 'get', path: '/staff/me', tag: 'staff', auth: 'staff',
+      method: 'get', path: '/staff/me', tag: 'staff', auth: 'staff', beforePasswordChange: true,
       summary: 'The signed-in staff account', response: StaffAccountSchema,
       handler: ({ actor }) => s.staff.me(actor),
     }),
     route({
-      method: 'get', path: '/admin/me', tag: 'admin', auth: 'adminOrManager',
+      method: 'get', path: '/admin/me', tag: 'admin', auth: 'adminOrManager', beforePasswordChange: true,
       summary: 'The signed-in HQ or manager account', response: StaffAccountSchema,
       handler: ({ actor }) => s.staff.me(actor),
     }),
     route({
-      method: 'get', path: '/admin/stores', tag: 'admin', auth: 'admin',
+      method: 'post', path: '/auth/password', tag: 'auth', auth: 'account', beforePasswordChange: true,
+      summary: 'Change one\'s own password (staff or HQ): every session of the account ends; answers a new token pair',
+      body: PasswordChangeBodySchema, response: PasswordChangeAnswerSchema,
+      handler: ({ body, actor, ctx }) => s.staff.changeOwnPassword(actor, ctx.state.requestId, body.currentPassword, body.newPassword),
+    }),
+    // Stores, staff accounts and the audit log are HQ admins' alone (read too): hq 'admin'.
+    route({
+      method: 'get', path: '/admin/stores', tag: 'admin', auth: 'admin', hq: 'admin',
       summary: 'All stores, open or closed', query: ListQuerySchema, response: StoreDetailPageSchema,
       handler: () => s.staff.listStores(true),
     }),
@@ -53,7 +62,7 @@ export function staffRoutes(s: Services): RouteSpec[] {
       handler: ({ params, body, actor, ctx }) => s.staff.updateStore(actor, ctx.state.requestId, params.id, body),
     }),
     route({
-      method: 'get', path: '/admin/staff', tag: 'admin', auth: 'admin',
+      method: 'get', path: '/admin/staff', tag: 'admin', auth: 'admin', hq: 'admin',
       summary: 'Staff accounts', query: StaffListQuerySchema, response: StaffAccountPageSchema,
       handler: ({ query }) => s.staff.listStaff(query.storeId, query.limit, query.cursor),
     }),
@@ -64,12 +73,12 @@ export function staffRoutes(s: Services): RouteSpec[] {
     }),
     route({
       method: 'patch', path: '/admin/staff/:id', tag: 'admin', auth: 'admin',
-      summary: 'Change a staff account (role, store, password, disable)', params: ObjectIdParamsSchema, body: StaffPatchBodySchema,
+      summary: 'Change a staff or HQ account (role, HQ role, store, disable/re-enable, password reset); ends or retires its tokens', params: ObjectIdParamsSchema, body: StaffPatchBodySchema,
       response: StaffAccountSchema,
       handler: ({ params, body, actor, ctx }) => s.staff.updateStaff(actor, ctx.state.requestId, params.id, body),
     }),
     route({
-      method: 'get', path: '/admin/audit-log', tag: 'admin', auth: 'admin',
+      method: 'get', path: '/admin/audit-log', tag: 'admin', auth: 'admin', hq: 'admin',
       summary: 'Every staff and HQ write, newest first', query: AuditListQuerySchema, response: AuditEntryPageSchema,
       handler: ({ query }) =>
         s.audit.list(
