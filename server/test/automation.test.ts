@@ -15,7 +15,7 @@ let templateId: string;
 beforeAll(async () => {
   app = await startTestApp();
   admin = await adminToken(app.api);
-  const template = await app.api.post('/admin/coupon-templates', { title: '礼券', type: 'cash', minSpendFen: 0, amountOffFen: 500, validDays: 30, totalQuantity: 1000, perMemberLimit: 10 }, admin);
+  const template = await app.api.post('/admin/coupon-templates', { title: '礼券', type: 'cash', minSpendFen: 0, amountOffFen: 500, noMinSpendConfirmed: true, validDays: 30, totalQuantity: 1000, perMemberLimit: 10 }, admin);
   templateId = template.body.id;
 }, 30_000);
 afterAll(async () => {

@@ -15,7 +15,7 @@ afterAll(async () => {
 async function mallTemplate(overrides: Record<string, unknown> = {}): Promise<string> {
   const res = await app.api.post(
     '/admin/coupon-templates',
-    { title: '积分券', type: 'cash', amountOffFen: 1_000, validDays: 30, totalQuantity: 100, perMemberLimit: 10, pointsCost: 400, ...overrides },
+    { title: '积分券', type: 'cash', amountOffFen: 1_000, noMinSpendConfirmed: true, validDays: 30, totalQuantity: 100, perMemberLimit: 10, pointsCost: 400, ...overrides },
     admin,
   );
   expect(res.status).toBe(201);
@@ -51,7 +51,7 @@ function expectError(res: { status: number; body: any }, status: number, code: s
 describe('the points mall', () => {
   it('lists only active templates with a points cost, the seeded demo one included', async () => {
     const { token } = await joinedMember(app.api, 'browser');
-    const plain = await app.api.post('/admin/coupon-templates', { title: 'no points', type: 'cash', amountOffFen: 100, validDays: 1, totalQuantity: 1, perMemberLimit: 1 }, admin);
+    const plain = await app.api.post('/admin/coupon-templates', { title: 'no points', type: 'cash', amountOffFen: 100, noMinSpendConfirmed: true, validDays: 1, totalQuantity: 1, perMemberLimit: 1 }, admin);
     const listed = await app.api.get('/me/points/exchangeable', token);
     expect(listed.status).toBe(200);
     expect(listed.body.items.length).toBeGreaterThan(0);
@@ -92,7 +92,7 @@ describe('the points mall', () => {
     const archived = await mallTemplate();
     await app.api.post(`/admin/coupon-templates/${archived}/archive`, {}, admin);
     expectError(await exchange(second.token, archived, 'k2'), 422, 'TEMPLATE_ARCHIVED');
-    const plain = await app.api.post('/admin/coupon-templates', { title: 'free', type: 'cash', amountOffFen: 100, validDays: 1, totalQuantity: 5, perMemberLimit: 1 }, admin);
+    const plain = await app.api.post('/admin/coupon-templates', { title: 'free', type: 'cash', amountOffFen: 100, noMinSpendConfirmed: true, validDays: 1, totalQuantity: 5, perMemberLimit: 1 }, admin);
     expectError(await exchange(second.token, plain.body.id, 'k3'), 404, 'NOT_FOUND');
     expectError(await app.api.post('/me/points/exchanges', { templateId: archived }, second.token), 400, 'VALIDATION_FAILED');
     expect(await stateOf(second.member.id)).toEqual({ balance: 1_000, ledgerEntries: 1, lotsRemaining: 1_000, coupons: 0 });

@@ -68,7 +68,7 @@ describe('redemption code batches', () => {
     expectError(await app.api.post('/admin/redemption-code-batches', { points: 5, count: 1, expiresAt }, clerk), 403, 'FORBIDDEN');
     expectError(await app.api.get('/admin/redemption-code-batches/0123456789abcdef01234567/codes.csv', clerk), 403, 'FORBIDDEN');
     expectError(await app.api.post('/admin/redemption-code-batches', { templateId: '0123456789abcdef01234567', count: 1, expiresAt }, admin), 404, 'NOT_FOUND');
-    const archived = await app.api.post('/admin/coupon-templates', { title: 'archived', type: 'cash', amountOffFen: 100, validDays: 1, totalQuantity: 1, perMemberLimit: 1 }, admin);
+    const archived = await app.api.post('/admin/coupon-templates', { title: 'archived', type: 'cash', amountOffFen: 100, noMinSpendConfirmed: true, validDays: 1, totalQuantity: 1, perMemberLimit: 1 }, admin);
     await app.api.post(`/admin/coupon-templates/${archived.body.id}/archive`, {}, admin);
     expectError(await app.api.post('/admin/redemption-code-batches', { templateId: archived.body.id, count: 1, expiresAt }, admin), 422, 'TEMPLATE_ARCHIVED');
   });

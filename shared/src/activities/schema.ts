@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '../common';
+import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, humanText, pageOf } from '../common';
 import { TierCodeSchema } from '../tiers/schema';
 
 const activityFields = {
-  title: z.string().trim().min(1).max(60),
-  description: z.string().max(5000),
+  title: humanText({ max: 60 }),
+  description: humanText({ max: 5000, min: 0, multiline: true }),
   coverImageUrl: z.url().max(1000).optional(),
   storeId: IdSchema.optional().describe('Absent: not tied to one store.'),
   startAt: IsoDateTimeSchema,
@@ -56,6 +56,9 @@ export type ActivityStatus = z.infer<typeof ActivityStatusSchema>;
 export const ActivitySchema = z
   .object({
     ...activityFields,
+    // Answers carry what is stored, including text saved before the input rules tightened.
+    title: z.string(),
+    description: z.string(),
     id: IdSchema,
     status: ActivityStatusSchema,
     confirmedCount: z.number().int().min(0).describe('Confirmed and attended sign-ups.'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema, IsoDateTimeSchema, pageOf } from '../common';
+import { IdSchema, IsoDateTimeSchema, humanText, pageOf } from '../common';
 import { SegmentSchema } from './schema';
 
 const countSchema = z.number().int().min(0);
@@ -11,7 +11,7 @@ export const SavedSegmentSchema = z
 export type SavedSegment = z.infer<typeof SavedSegmentSchema>;
 export const SavedSegmentPageSchema = pageOf(SavedSegmentSchema).meta({ id: 'SavedSegmentPage' });
 export const SavedSegmentBodySchema = z
-  .strictObject({ name: z.string().trim().min(1).max(60), segment: SegmentSchema })
+  .strictObject({ name: humanText({ max: 60 }), segment: SegmentSchema })
   .meta({ id: 'SavedSegmentBody' });
 export type SavedSegmentBody = z.infer<typeof SavedSegmentBodySchema>;
 
@@ -39,7 +39,7 @@ export const AutomationRuleKindSchema = z.enum(['welcome', 'birthday', 'points_e
 export type AutomationRuleKind = z.infer<typeof AutomationRuleKindSchema>;
 
 /** Copy of an automation message; a `thing` value holds at most 20 characters. */
-const messageCopySchema = z.string().trim().min(1).max(20);
+const messageCopySchema = humanText({ max: 20 });
 
 export const AutomationRuleSchema = z
   .object({

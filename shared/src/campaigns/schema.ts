@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema, IsoDateTimeSchema, pageOf } from '../common';
+import { IdSchema, IsoDateTimeSchema, humanText, pageOf } from '../common';
 import { MemberSchema } from '../members/schema';
 import { TierCodeSchema } from '../tiers/schema';
 
@@ -21,7 +21,7 @@ export const SegmentSchema = z
     purchasedWithinDays: daysSchema.optional(),
     notPurchasedWithinDays: daysSchema.optional().describe('Includes members who never purchased.'),
     profileComplete: z.boolean().optional(),
-    tags: z.array(z.string().min(1).max(32)).min(1).max(50).optional(),
+    tags: z.array(humanText({ max: 32 })).min(1).max(50).optional(),
   })
   .superRefine((segment, ctx) => {
     if (segment.joinedAfter && segment.joinedBefore && Date.parse(segment.joinedAfter) >= Date.parse(segment.joinedBefore)) {
@@ -41,15 +41,15 @@ export type Segment = z.infer<typeof SegmentSchema>;
 /** The subscribe-message copy: one text for everyone, optionally replaced per home store. */
 export const CampaignMessageSchema = z
   .strictObject({
-    default: z.string().trim().min(1).max(20),
-    byHomeStoreId: z.record(IdSchema, z.string().trim().min(1).max(20)).optional(),
+    default: humanText({ max: 20 }),
+    byHomeStoreId: z.record(IdSchema, humanText({ max: 20 })).optional(),
   })
   .meta({ id: 'CampaignMessage', description: 'Subscribe-message text (WeChat `thing` values hold at most 20 characters).' });
 export type CampaignMessage = z.infer<typeof CampaignMessageSchema>;
 
 export const CampaignCreateBodySchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(60),
+    name: humanText({ max: 60 }),
     templateId: IdSchema,
     segment: SegmentSchema,
     message: CampaignMessageSchema.optional(),

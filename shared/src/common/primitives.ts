@@ -42,3 +42,50 @@ export const ShortLivedCodeAnswerSchema = z
   .object({ code: z.string(), expiresAt: IsoDateTimeSchema })
   .meta({ id: 'ShortLivedCodeAnswer', description: 'A signed code valid until `expiresAt` (plus one step of grace).' });
 export type ShortLivedCodeAnswer = z.infer<typeof ShortLivedCodeAnswerSchema>;
+
+// ---- text a person types ----
+
+// Characters no typed text may carry: C0 and C1 controls (a multi-line text keeps tab, line feed and carriage
+// return), and the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make
+// a name or title display as something other than what it says.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTERS_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one: not text at all. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * Characters that show nothing: white space of every kind, zero-width space and joiners (U+200B–U+200D), the
+ * word joiner and invisible operators (U+2060–U+2064), the BOM (U+FEFF), soft hyphen, combining grapheme
+ * joiner, Mongolian vowel separator, directional marks (U+200E, U+200F, U+061C), Hangul fillers and variation
+ * selectors. Allowed inside text (emoji sequences need joiners), but text made only of them is empty.
+ */
+const INVISIBLE = /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0]/g;
+
+/** Whether the text shows at least one character. */
+export function hasVisibleText(text: string): boolean {
+  return text.replace(INVISIBLE, '').length > 0;
+}
+
+/**
+ * The one schema for text a person types (names, titles, descriptions, reasons, cities, interests, …): trimmed;
+ * refuses control characters (tab and line breaks allowed when `multiline`), lone surrogates and bidirectional
+ * overrides and isolates; when `min` ≥ 1 (the default) it must also show something once invisible characters
+ * are set aside, so a name of one zero-width space is refused. Lengths count UTF-16 units after trimming.
+ */
+export function humanText(options: { max: number; min?: number; multiline?: boolean }) {
+  const { max, min = 1, multiline = false } = options;
+  const controls = multiline ? CONTROL_CHARACTERS_MULTILINE : CONTROL_CHARACTERS;
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .superRefine((text, ctx) => {
+      if (controls.test(text)) {
+        ctx.addIssue({ code: 'custom', message: multiline ? 'must not contain control characters other than tab and line breaks' : 'must not contain control characters' });
+      }
+      if (LONE_SURROGATE.test(text)) ctx.addIssue({ code: 'custom', message: 'must not contain unpaired surrogates' });
+      if (BIDI_CONTROLS.test(text)) ctx.addIssue({ code: 'custom', message: 'must not contain bidirectional override or isolate characters' });
+      if (min >= 1 && text.length > 0 && !hasVisibleText(text)) ctx.addIssue({ code: 'custom', message: 'must contain visible characters' });
+    });
+}

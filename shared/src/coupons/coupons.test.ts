@@ -51,6 +51,50 @@ describe('coupon template input', () => {
   });
 });
 
+describe('what a cash coupon may take off', () => {
+  const cash = { title: '满减券', type: 'cash', validDays: 30, totalQuantity: 1000, perMemberLimit: 1 };
+  const issuesOf = (body: Record<string, unknown>) => {
+    const result = CouponTemplateInputSchema.safeParse({ ...cash, ...body });
+    return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  };
+
+  it('given ¥100 off a ¥1 minimum spend, when validated, then amountOffFen is refused', () => {
+    expect(issuesOf({ minSpendFen: 100, amountOffFen: 10_000 })).toEqual(['amountOffFen: must be less than minSpendFen']);
+  });
+
+  it('given an amount off equal to the minimum spend, when validated, then it is refused (the order would be free)', () => {
+    expect(issuesOf({ minSpendFen: 10_000, amountOffFen: 10_000 })).toEqual(['amountOffFen: must be less than minSpendFen']);
+  });
+
+  it('given ¥99.99 off a ¥100 minimum spend, when validated, then it passes', () => {
+    expect(issuesOf({ minSpendFen: 10_000, amountOffFen: 9_999 })).toEqual([]);
+  });
+
+  it.each([
+    ['a minimum spend of 0', { minSpendFen: 0 }],
+    ['no minimum spend', {}],
+    ['no minimum spend and the confirmation false', { noMinSpendConfirmed: false }],
+  ])('given %s without HQ’s confirmation, when validated, then noMinSpendConfirmed is named', (_, body) => {
+    expect(issuesOf({ amountOffFen: 1_000, ...body })).toEqual([
+      'noMinSpendConfirmed: a cash coupon without a minimum spend takes its amount off any order: confirm with noMinSpendConfirmed: true',
+    ]);
+  });
+
+  it('given no minimum spend and HQ’s confirmation, when validated, then it passes', () => {
+    expect(issuesOf({ minSpendFen: 0, amountOffFen: 1_000, noMinSpendConfirmed: true })).toEqual([]);
+    expect(issuesOf({ amountOffFen: 1_000, noMinSpendConfirmed: true })).toEqual([]);
+  });
+
+  it('given a discount or a gift with no minimum spend, when validated, then no confirmation is asked (a discount never exceeds the order)', () => {
+    expect(issuesOf({ type: 'discount', percentOff: 20, maxOffFen: 100_000 })).toEqual([]);
+    expect(issuesOf({ type: 'gift', giftName: '帆布袋' })).toEqual([]);
+  });
+
+  it('given a title made of a zero-width space, when validated, then the title is refused', () => {
+    expect(issuesOf({ minSpendFen: 10_000, amountOffFen: 2_000, title: '\u200b' })).toEqual(['title: must contain visible characters']);
+  });
+});
+
 describe('other coupon bodies', () => {
   it('given a batch with both or neither of templateId and points, then it is refused', () => {
     const batch = { count: 10, expiresAt: '2026-01-01T00:00:00Z' };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, pageOf } from '../common';
+import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, humanText, pageOf } from '../common';
 import { TierCodeSchema } from '../tiers/schema';
 
 export const CouponTypeSchema = z.enum(['cash', 'discount', 'gift']).meta({
@@ -10,13 +10,13 @@ export type CouponType = z.infer<typeof CouponTypeSchema>;
 
 // Kept as a plain shape so the answer can reuse it without the input's cross-field rules.
 const couponTemplateFields = {
-  title: z.string().trim().min(1).max(60),
+  title: humanText({ max: 60 }),
   type: CouponTypeSchema,
   minSpendFen: FenSchema.optional(),
   amountOffFen: FenSchema.min(1).optional(),
   percentOff: z.number().int().min(1).max(99).optional().describe('Percent taken off the order (20 = 20% off).'),
   maxOffFen: FenSchema.min(1).optional(),
-  giftName: z.string().trim().min(1).max(60).optional(),
+  giftName: humanText({ max: 60 }).optional(),
   validFrom: IsoDateTimeSchema.optional(),
   validUntil: IsoDateTimeSchema.optional(),
   validDays: z.number().int().min(1).max(3650).optional().describe('Relative validity: days after issue.'),
@@ -62,9 +62,32 @@ function checkTemplateRules(template: CouponTemplateFields, ctx: z.core.$Refinem
   }
 }
 
+/**
+ * A cash coupon takes less than its minimum spend off (¥100 off a ¥1 minimum is a typo that gives money away).
+ * With no minimum spend, a fixed amount comes off any order, which HQ must confirm with `noMinSpendConfirmed`.
+ * A discount needs no such rule: at most 99% of the order comes off, whatever `maxOffFen` caps.
+ */
+function checkCashValue(template: CouponTemplateFields & { noMinSpendConfirmed?: boolean }, ctx: z.core.$RefinementCtx<CouponTemplateFields>): void {
+  if (template.type !== 'cash' || template.amountOffFen === undefined) return;
+  const minSpendFen = template.minSpendFen ?? 0;
+  if (minSpendFen > 0 && template.amountOffFen >= minSpendFen) {
+    ctx.addIssue({ code: 'custom', path: ['amountOffFen'], message: 'must be less than minSpendFen' });
+  }
+  if (minSpendFen === 0 && template.noMinSpendConfirmed !== true) {
+    ctx.addIssue({ code: 'custom', path: ['noMinSpendConfirmed'], message: 'a cash coupon without a minimum spend takes its amount off any order: confirm with noMinSpendConfirmed: true' });
+  }
+}
+
 export const CouponTemplateInputSchema = z
-  .strictObject(couponTemplateFields)
+  .strictObject({
+    ...couponTemplateFields,
+    noMinSpendConfirmed: z
+      .boolean()
+      .optional()
+      .describe('HQ confirms a cash coupon with no minimum spend (its amount comes off any order); required then, not stored.'),
+  })
   .superRefine(checkTemplateRules)
+  .superRefine(checkCashValue)
   .meta({ id: 'CouponTemplateInput', description: 'A coupon template as HQ creates it.' });
 export type CouponTemplateInput = z.infer<typeof CouponTemplateInputSchema>;
 
@@ -73,6 +96,9 @@ export const CouponTemplateStatusSchema = z.enum(['active', 'archived']).meta({ 
 export const CouponTemplateSchema = z
   .object({
     ...couponTemplateFields,
+    // Answers carry what is stored, including text saved before the input rules tightened.
+    title: z.string(),
+    giftName: z.string().optional(),
     id: IdSchema,
     issuedCount: z.number().int().min(0),
     status: CouponTemplateStatusSchema,
@@ -139,7 +165,7 @@ export const RedemptionSchema = z
 export type Redemption = z.infer<typeof RedemptionSchema>;
 
 export const ReversalBodySchema = z
-  .strictObject({ reason: z.string().trim().min(1).max(200) })
+  .strictObject({ reason: humanText({ max: 200 }) })
   .meta({ id: 'ReversalBody', description: 'Why a manager reverses a redemption or purchase.' });
 export type ReversalBody = z.infer<typeof ReversalBodySchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, chinaIsoDate, pageOf } from '../common';
+import { FenSchema, IdSchema, IsoDateTimeSchema, ListQuerySchema, chinaIsoDate, humanText, pageOf } from '../common';
 import { CouponSchema } from '../coupons/schema';
 import { SignupSchema } from '../activities/schema';
 import { TierProgressSchema, TierRefSchema } from '../tiers/schema';
@@ -60,9 +60,9 @@ export const BirthdaySchema = z
 export const PhoneSchema = z.string().regex(/^\+?\d{5,20}$/).meta({ id: 'Phone' });
 
 const profileTexts = {
-  name: z.string().trim().min(1).max(32),
-  city: z.string().trim().min(1).max(32),
-  interest: z.string().trim().min(1).max(20),
+  name: humanText({ max: 32 }),
+  city: humanText({ max: 32 }),
+  interest: humanText({ max: 20 }),
 };
 
 export const MemberSchema = z
@@ -128,7 +128,7 @@ export const PhoneBindBodySchema = z
 export type PhoneBindBody = z.infer<typeof PhoneBindBodySchema>;
 
 export const MemberSearchQuerySchema = ListQuerySchema.extend({
-  q: z.string().trim().min(1).max(64).optional().describe('Card number, phone or name.'),
+  q: humanText({ max: 64 }).optional().describe('Card number, phone or name.'),
 }).meta({ id: 'MemberSearchQuery' });
 export type MemberSearchQuery = z.infer<typeof MemberSearchQuerySchema>;
 

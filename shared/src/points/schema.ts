@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FenSchema, IdSchema, IsoDateTimeSchema, MAX_FEN, pageOf } from '../common';
+import { FenSchema, IdSchema, IsoDateTimeSchema, MAX_FEN, humanText, pageOf } from '../common';
 import { TierCodeSchema, TierRefSchema } from '../tiers/schema';
 import { MultiplierSchema } from './multiplier';
 
@@ -32,7 +32,7 @@ export const PointsAdjustmentBodySchema = z
       .min(-100_000_000)
       .max(100_000_000)
       .refine((delta) => delta !== 0, 'must not be 0'),
-    reason: z.string().trim().min(1).max(200),
+    reason: humanText({ max: 200 }),
   })
   .meta({ id: 'PointsAdjustmentBody', description: 'An HQ correction of a balance; needs an Idempotency-Key header.' });
 export type PointsAdjustmentBody = z.infer<typeof PointsAdjustmentBodySchema>;
@@ -42,8 +42,8 @@ export const OrderNoSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).meta({ id
 export const PurchaseLineSchema = z
   .strictObject({
     sku: z.string().min(1).max(64),
-    name: z.string().min(1).max(100),
-    category: z.string().min(1).max(64),
+    name: humanText({ max: 100 }),
+    category: humanText({ max: 64 }),
     qty: z.number().int().min(1).max(10_000),
     amountFen: FenSchema,
   })
@@ -76,7 +76,8 @@ export const PurchaseSchema = z
     amountFen: FenSchema,
     pointsEarned: z.number().int().min(0),
     status: PurchaseStatusSchema,
-    lines: z.array(PurchaseLineSchema),
+    // As stored, including lines booked before the input rules tightened.
+    lines: z.array(PurchaseLineSchema.extend({ name: z.string(), category: z.string() })),
     createdAt: IsoDateTimeSchema,
     reversal: z
       .object({
@@ -92,7 +93,7 @@ export type Purchase = z.infer<typeof PurchaseSchema>;
 export const PurchasePageSchema = pageOf(PurchaseSchema).meta({ id: 'PurchasePage' });
 
 export const PurchaseReversalBodySchema = z
-  .strictObject({ reason: z.string().trim().min(1).max(200) })
+  .strictObject({ reason: humanText({ max: 200 }) })
   .meta({ id: 'PurchaseReversalBody', description: 'A manager reverses a purchase of their store within 24 hours.' });
 export type PurchaseReversalBody = z.infer<typeof PurchaseReversalBodySchema>;
 
@@ -114,7 +115,7 @@ export const IsoWeekdaySchema = z.number().int().min(1).max(7).meta({ id: 'IsoWe
 export const EarnCampaignSchema = z
   .strictObject({
     id: z.string().min(1).max(64),
-    name: z.string().trim().min(1).max(60),
+    name: humanText({ max: 60 }),
     multiplier: MultiplierSchema,
     weekdays: z.array(IsoWeekdaySchema).min(1).max(7).optional().describe('e.g. [3] for a Wednesday member day.'),
     startsAt: IsoDateTimeSchema.optional(),

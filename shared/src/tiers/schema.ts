@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FenSchema } from '../common';
+import { FenSchema, humanText } from '../common';
 import { MultiplierSchema } from '../points/multiplier';
 
 export const TierCodeSchema = z
@@ -15,10 +15,10 @@ export type TierRef = z.infer<typeof TierRefSchema>;
 export const TierDefinitionSchema = z
   .strictObject({
     code: TierCodeSchema,
-    name: z.string().min(1).max(20),
+    name: humanText({ max: 20 }),
     minSpendFen: FenSchema.describe('Qualifying spend over the trailing 12 months that reaches this tier.'),
     pointsMultiplier: MultiplierSchema,
-    benefits: z.array(z.string().min(1).max(100)).max(20).describe('Benefit texts for the card.'),
+    benefits: z.array(humanText({ max: 100 })).max(20).describe('Benefit texts for the card.'),
   })
   .meta({ id: 'TierDefinition', description: 'One tier of the ladder, editable by HQ.' });
 export type TierDefinition = z.infer<typeof TierDefinitionSchema>;
