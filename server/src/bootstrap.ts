@@ -8,7 +8,7 @@ import mongoose from 'mongoose';
 import pino, { type Logger } from 'pino';
 import { createApp, createStartingApp } from './app';
 import { ConfigError, type Config } from './config';
-import { createEmulator, EMULATOR_PREFIX, type WeChatEmulator } from './emulator';
+import { createEmulator, EMULATOR_PREFIX, type EmulatorOptions, type WeChatEmulator } from './emulator';
 import { readMiniProgramPages } from './emulator/pages';
 import { DEMO_SUBSCRIBE_TEMPLATES, emulatorTemplates } from './modules/messaging/templates';
 import { createWeChatPayClient } from './modules/payments/client';
@@ -35,6 +35,8 @@ export interface StartOptions {
   codeStepSeconds?: number;
   /** Mount the WeChat emulator and point the WeChat clients at it (default: in demo mode). Tests set it. */
   emulator?: boolean;
+  /** Emulator behaviour (WeChat Pay signing mode, time scale, duplicate and probe rates…); tests set it. */
+  emulatorOptions?: Partial<EmulatorOptions>;
   /** Run the background jobs on their schedules (default: on, except when NODE_ENV is test). */
   jobs?: boolean;
   /** Seed the demo data before declaring ready (main.ts in demo mode). */
@@ -113,6 +115,7 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
       // The published pages are the mini-program's app config; subscribe messages to other pages answer 41030.
       pages: readMiniProgramPages(path.join(REPO_ROOT, 'miniprogram/src/app.config.ts')),
       dataDir: config.demo ? path.join(config.dataDir, 'wechat-emulator') : undefined,
+      ...options.emulatorOptions,
     });
     const running = emulator;
     cleanups.unshift(() => running.close());
@@ -128,7 +131,9 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
   });
   const wechatPayClient = createWeChatPayClient(
     config,
-    emulator ? { emulator: { keys: emulator.keys, baseUrl: `${localUrl}${EMULATOR_PREFIX}`, localUrl } } : { emulator: null },
+    emulator
+      ? { emulator: { keys: emulator.keys, baseUrl: `${localUrl}${EMULATOR_PREFIX}`, localUrl, signingMode: emulator.signingMode } }
+      : { emulator: null },
   );
   const services = createServices({
     connection,

@@ -9,3 +9,4 @@ export * from './campaigns';
 export * from './app-config';
 export * from './org';
 export * from './messaging';
+export * from './payments';

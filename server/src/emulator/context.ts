@@ -16,15 +16,32 @@ export interface EmulatorOptions {
   keys?: WechatPayKeys;
   /** Lifetime of access tokens; WeChat's is 7200. */
   accessTokenTtlSeconds?: number;
-  /** Waits between notification attempts when the merchant answers non-2xx (WeChat's own are 15 s, 15 s, 30 s, 3 min…). */
+  /** Waits between notification attempts when the merchant answers non-2xx; default WeChat's own schedule (WECHAT_NOTIFY_RETRY_SCHEDULE_MS). */
   notifyRetryDelaysMs?: number[];
+  /** Multiplies every WeChat Pay wait (first delivery, retries, duplicates, refund completion); tests compress time with e.g. 0.001. */
+  timeScale?: number;
+  /** A payment notification follows the shopper's pay tap after this long (before timeScale). */
+  notifyDelayMs?: number;
+  /** Share of notifications answered 2xx that WeChat Pay delivers once more (deterministic: every 1/rate-th). */
+  duplicateRate?: number;
+  /** Share of notifications preceded by a WECHATPAY/SIGNTEST/ signature probe (deterministic: every 1/rate-th). */
+  signatureProbeRate?: number;
   /** WeChat Pay gives the merchant 5 s to answer a notification. */
   notifyTimeoutMs?: number;
   /** A refund stays PROCESSING this long before it succeeds and is notified. */
   refundDelayMs?: number;
-  /** Wechatpay-Serial of what the emulator signs: the platform certificate serial or the public key id. */
-  signingMode?: 'certificate' | 'publicKey';
+  /**
+   * Which WeChat Pay keys the merchant has: `certificate` (platform certificate, /v3/certificates),
+   * `publicKey` (only the WeChat Pay public key: no /v3/certificates) or `switching` (both: answers signed
+   * with the key the request's Wechatpay-Serial names, notifications alternating between the two).
+   */
+  signingMode?: WechatPaySigningMode;
 }
+
+export type WechatPaySigningMode = 'certificate' | 'publicKey' | 'switching';
+
+/** WeChat Pay's retry schedule for notifications answered non-2xx: 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h. */
+export const WECHAT_NOTIFY_RETRY_SCHEDULE_MS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600].map((seconds) => seconds * 1000);
 
 export interface EmulatorStats {
   code2SessionRequests: number;
@@ -35,10 +52,17 @@ export interface EmulatorStats {
   subscribeSendRequests: number;
   payApiRequests: number;
   notificationAttempts: number;
+  /** SIGNTEST probes sent, and how many the merchant wrongly answered 2xx. */
+  signatureProbes: number;
+  signatureProbesAccepted: number;
+  duplicateNotifications: number;
+  /** GET /v3/certificates calls, and pay API calls by the Wechatpay-Serial they named ('' for none). */
+  certificateRequests: number;
+  payRequestSerials: Record<string, number>;
 }
 
 export interface EmulatorContext {
-  options: Required<Pick<EmulatorOptions, 'appId' | 'appSecret' | 'mchId' | 'accessTokenTtlSeconds' | 'notifyRetryDelaysMs' | 'notifyTimeoutMs' | 'refundDelayMs' | 'signingMode'>> & {
+  options: Required<Pick<EmulatorOptions, 'appId' | 'appSecret' | 'mchId' | 'accessTokenTtlSeconds' | 'notifyRetryDelaysMs' | 'notifyTimeoutMs' | 'refundDelayMs' | 'signingMode' | 'timeScale' | 'notifyDelayMs' | 'duplicateRate' | 'signatureProbeRate'>> & {
     subscribeTemplates: Map<string, string[]>;
     pages: Set<string> | null;
   };
@@ -47,6 +71,7 @@ export interface EmulatorContext {
   stats: EmulatorStats;
   /** Background work (refund completion, deliveries) that close() waits for. */
   track(work: Promise<unknown>): void;
+  /** Runs `work` after `delayMs` of emulated time (multiplied by options.timeScale); close() cancels it. */
   schedule(delayMs: number, work: () => Promise<unknown>): void;
 }
 

@@ -15,13 +15,13 @@
 //   GET  /messages?openid=   GET /notifications?out_trade_no=   GET /stats   POST /access-tokens/expire
 import path from 'node:path';
 import Router from '@koa/router';
-import type { EmulatorContext, EmulatorOptions, EmulatorStats } from './context';
+import { WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type EmulatorContext, type EmulatorOptions, type EmulatorStats, type WechatPaySigningMode } from './context';
 import { ensureWechatPayKeys, type WechatPayKeys } from './keys';
 import { registerMiniProgramRoutes } from './miniProgram';
 import { EmulatorStore } from './store';
 import { registerWechatPayRoutes } from './wechatPay';
 
-export type { EmulatorOptions, EmulatorStats } from './context';
+export { WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type EmulatorOptions, type EmulatorStats, type WechatPaySigningMode } from './context';
 export { ensureWechatPayKeys, WECHATPAY_KEY_FILES, type WechatPayKeys } from './keys';
 export { phoneNumberFor } from './miniProgram';
 export type { EmulatorState, NotificationDelivery, SentSubscribeMessage } from './store';
@@ -34,6 +34,8 @@ export interface WeChatEmulator {
   keys: WechatPayKeys;
   stats: EmulatorStats;
   store: EmulatorStore;
+  /** Which WeChat Pay keys the emulated merchant has; the server's client is configured to match. */
+  signingMode: WechatPaySigningMode;
   /** Stops scheduled refunds and waits for notifications being delivered. */
   close(): Promise<void>;
 }
@@ -60,6 +62,11 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
     notificationAttempts: 0,
   };
   const pending = new Set<Promise<unknown>>();
+    signatureProbes: 0,
+    signatureProbesAccepted: 0,
+    duplicateNotifications: 0,
+    certificateRequests: 0,
+    payRequestSerials: {},
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
   const track = (work: Promise<unknown>) => {
@@ -74,12 +81,16 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
       subscribeTemplates: new Map(Object.entries(options.subscribeTemplates ?? {})),
       pages: options.pages ? new Set(options.pages) : null,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
-      notifyRetryDelaysMs: options.notifyRetryDelaysMs ?? [1000, 3000, 10000],
+      notifyRetryDelaysMs: options.notifyRetryDelaysMs ?? WECHAT_NOTIFY_RETRY_SCHEDULE_MS,
       notifyTimeoutMs: options.notifyTimeoutMs ?? 5000,
-      refundDelayMs: options.refundDelayMs ?? 200,
+      refundDelayMs: options.refundDelayMs ?? 1000,
       signingMode: options.signingMode ?? 'certificate',
     },
     keys,
+      timeScale: options.timeScale ?? 1,
+      notifyDelayMs: options.notifyDelayMs ?? 500,
+      duplicateRate: options.duplicateRate ?? 0.1,
+      signatureProbeRate: options.signatureProbeRate ?? 0.05,
     store,
     stats,
     track,
@@ -87,6 +98,7 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
       if (closed) return;
       const timer = setTimeout(() => {
         timers.delete(timer);
+      delayMs *= context.options.timeScale;
         track(work());
       }, delayMs);
       timers.add(timer);
@@ -111,6 +123,7 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
     stats,
     store,
     async close() {
+    signingMode: context.options.signingMode,
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
@@ -14,6 +14,12 @@ export interface WechatPayKeys {
   platformCertPem: string;
   /** The Wechatpay-Serial of everything the emulator signs in certificate mode. */
   platformSerialNo: string;
+  /**
+   * The private half of the "WeChat Pay public key" (a key pair of its own, as WeChat Pay issues it, so a
+   * message verified with the wrong one of the two fails as it would for real during a switch).
+   */
+  publicKeyPrivateKeyPem: string;
+  /** The WeChat Pay public key (wechatpay_public_key.pem of a merchant in public-key mode). */
   platformPublicKeyPem: string;
   /** The Wechatpay-Serial in "WeChat Pay public key" mode. */
   platformPublicKeyId: string;
@@ -30,6 +36,9 @@ export const WECHATPAY_KEY_FILES = {
   apiV3Key: 'apiv3_key.txt',
 } as const;
 
+/** The emulator's private half of its WeChat Pay public key (added later, so generated on its own if missing). */
+export const PUBLIC_KEY_SIGNING_KEY_FILE = 'wechatpay_public_key_private.pem';
+
 /**
  * Loads the emulator's WeChat Pay keys from `dir`, generating them on first use; without a dir (tests)
  * fresh keys live in memory only.
@@ -39,18 +48,22 @@ export function ensureWechatPayKeys(dir?: string): WechatPayKeys {
     const files = Object.values(WECHATPAY_KEY_FILES).map((name) => path.join(dir, name));
     if (files.every((file) => existsSync(file))) {
       const read = (name: string) => readFileSync(path.join(dir, name), 'utf8');
+      const publicKeyFile = path.join(dir, PUBLIC_KEY_SIGNING_KEY_FILE);
+      if (!existsSync(publicKeyFile)) writeFileSync(publicKeyFile, generateRsaKey(), { mode: 0o600 });
       return describeKeys(
         read(WECHATPAY_KEY_FILES.merchantPrivateKey),
         read(WECHATPAY_KEY_FILES.merchantCert),
         read(WECHATPAY_KEY_FILES.platformPrivateKey),
         read(WECHATPAY_KEY_FILES.platformCert),
         read(WECHATPAY_KEY_FILES.apiV3Key).trim(),
+        read(PUBLIC_KEY_SIGNING_KEY_FILE),
       );
     }
   }
   const merchant = generateIdentity('1900000001_emulated_merchant');
   const platform = generateIdentity('Tenpay.com Root CA (emulated WeChat Pay platform)');
   const apiV3Key = randomAlphanumeric(32);
+  const publicKeyPrivateKeyPem = generateRsaKey();
   if (dir) {
     mkdirSync(dir, { recursive: true });
     const write = (name: string, content: string) => writeFileSync(path.join(dir, name), content, { mode: 0o600 });
@@ -59,8 +72,9 @@ export function ensureWechatPayKeys(dir?: string): WechatPayKeys {
     write(WECHATPAY_KEY_FILES.platformPrivateKey, platform.privateKeyPem);
     write(WECHATPAY_KEY_FILES.platformCert, platform.certPem);
     write(WECHATPAY_KEY_FILES.apiV3Key, `${apiV3Key}\n`);
+    write(PUBLIC_KEY_SIGNING_KEY_FILE, publicKeyPrivateKeyPem);
   }
-  return describeKeys(merchant.privateKeyPem, merchant.certPem, platform.privateKeyPem, platform.certPem, apiV3Key);
+  return describeKeys(merchant.privateKeyPem, merchant.certPem, platform.privateKeyPem, platform.certPem, apiV3Key, publicKeyPrivateKeyPem);
 }
 
 function describeKeys(
@@ -69,9 +83,10 @@ function describeKeys(
   platformPrivateKeyPem: string,
   platformCertPem: string,
   apiV3Key: string,
+  publicKeyPrivateKeyPem: string,
 ): WechatPayKeys {
   const platformCert = new X509Certificate(platformCertPem);
-  const platformPublicKeyPem = platformCert.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const platformPublicKeyPem = createPublicKey(publicKeyPrivateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   // Real ids look like PUB_KEY_ID_0114232134912410000000000000; derive a stable one from the key.
   const keyDigits = BigInt(`0x${createHash('sha256').update(platformPublicKeyPem).digest('hex').slice(0, 20)}`).toString().padStart(24, '0');
   return {
@@ -81,6 +96,7 @@ function describeKeys(
     platformPrivateKeyPem,
     platformCertPem,
     platformSerialNo: platformCert.serialNumber.toUpperCase(),
+    publicKeyPrivateKeyPem,
     platformPublicKeyPem,
     platformPublicKeyId: `PUB_KEY_ID_01${keyDigits.slice(0, 24)}`,
     apiV3Key,
@@ -111,6 +127,10 @@ function generateIdentity(commonName: string): { privateKeyPem: string; certPem:
   cert.setIssuer(subject);
   cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
   return { privateKeyPem: privateKey, certPem: forge.pki.certificateToPem(cert) };
+}
+
+function generateRsaKey(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 function randomAlphanumeric(length: number): string {

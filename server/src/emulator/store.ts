@@ -41,7 +41,7 @@ export interface EmulatedRefund {
   notify_url: string;
   refund: number;
   total: number;
-  status: 'PROCESSING' | 'SUCCESS';
+  status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
   create_time: string;
   success_time?: string;
 }
@@ -53,7 +53,19 @@ export interface NotificationDelivery {
   outTradeNo: string;
   outRefundNo?: string;
   delivered: boolean;
-  attempts: { at: string; status?: number; error?: string }[];
+  attempts: NotificationAttempt[];
+  /** Wechatpay-Serial the genuine attempts were signed with. */
+  serial?: string;
+  /** SIGNTEST probes sent before the first attempt (the merchant must answer them 4xx/5xx). */
+  probes?: NotificationAttempt[];
+  /** Repeats WeChat Pay sent after a 2xx. */
+  duplicates?: NotificationAttempt[];
+}
+
+export interface NotificationAttempt {
+  at: string;
+  status?: number;
+  error?: string;
 }
 
 export interface EmulatorState {
@@ -65,6 +77,8 @@ export interface EmulatorState {
   /** By out_refund_no. */
   refunds: Record<string, EmulatedRefund>;
   deliveries: NotificationDelivery[];
+  /** How the next refund of an order ends (set by tests through POST /refunds/outcome); default SUCCESS. */
+  refundOutcomes?: Record<string, 'SUCCESS' | 'ABNORMAL' | 'CLOSED'>;
 }
 
 const KEPT_DELIVERIES = 500;
@@ -78,6 +92,7 @@ export class EmulatorStore {
     if (file && existsSync(file)) Object.assign(this.state, JSON.parse(readFileSync(file, 'utf8')) as Partial<EmulatorState>);
   }
 
+  /** Keeps the delivery record (the same object is updated as attempts follow). */
   recordDelivery(delivery: NotificationDelivery): void {
     this.state.deliveries.push(delivery);
     if (this.state.deliveries.length > KEPT_DELIVERIES) this.state.deliveries.splice(0, this.state.deliveries.length - KEPT_DELIVERIES);

@@ -3,26 +3,60 @@ import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { parseJsonObject, readRawBody, type EmulatorContext } from './context';
 import { chinaTime, parseAuthorization, sealResource, signAsWechatpay, verifyMerchantSignature, verifyPaySign } from './payCrypto';
-import type { EmulatedOrder, EmulatedRefund, NotificationDelivery } from './store';
+import type { EmulatedOrder, EmulatedRefund, NotificationAttempt, NotificationDelivery } from './store';
 
 const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
 const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 const RFC3339_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
-type PayContext = Context & { state: { rawBody?: string; authMchId?: string } };
+const SIGNTEST_PREFIX = 'WECHATPAY/SIGNTEST/';
+/** A duplicate follows the accepted delivery after this long (emulated time). */
+const DUPLICATE_AFTER_MS = 5_000;
+
+interface SigningKey {
+  serial: string;
+  privateKeyPem: string;
+}
+
+type PayContext = Context & { state: { rawBody?: string; authMchId?: string; signingKey?: SigningKey } };
 
 /** WeChat Pay API v3 (JSAPI orders, query, close, refunds, certificates) and the shopper's "pay" tap. */
 export function registerWechatPayRoutes(router: Router, emulator: EmulatorContext): void {
   const { options, keys, store, stats } = emulator;
   const merchantPublicKey = new X509Certificate(keys.merchantCertPem).publicKey;
-  const signingSerial = options.signingMode === 'publicKey' ? keys.platformPublicKeyId : keys.platformSerialNo;
+  const mode = options.signingMode;
+  const certificateKey: SigningKey = { serial: keys.platformSerialNo, privateKeyPem: keys.platformPrivateKeyPem };
+  const publicKeyKey: SigningKey = { serial: keys.platformPublicKeyId, privateKeyPem: keys.publicKeyPrivateKeyPem };
+  /** Deterministic "every 1/rate-th" counters for duplicates, probes and (when switching) the notification key. */
+  const counters = { duplicates: 0, probes: 0, notifications: 0 };
 
-  /** Every v3 answer, errors included, is signed with the platform key like WeChat Pay's. */
-  const answer = (ctx: Context, status: number, body?: unknown) => {
+  /**
+   * The key an API answer is signed with: the one the request's Wechatpay-Serial names (WeChat Pay's rule
+   * during a switch); without the header, the platform certificate unless the merchant has only a public
+   * key. null when the header names a key this merchant does not have.
+   */
+  const answerKeyFor = (requested: string | undefined): SigningKey | null => {
+    if (!requested) return mode === 'publicKey' ? publicKeyKey : certificateKey;
+    const upper = requested.toUpperCase();
+    if (upper === publicKeyKey.serial.toUpperCase() && mode !== 'certificate') return publicKeyKey;
+    if (upper === certificateKey.serial.toUpperCase() && mode !== 'publicKey') return certificateKey;
+    return null;
+  };
+  /** Notifications: the merchant's one key, or during a switch the two keys in turn (WeChat mixes them for ~7 days). */
+  const notificationKey = (): SigningKey => {
+    if (mode === 'certificate') return certificateKey;
+    if (mode === 'publicKey') return publicKeyKey;
+    counters.notifications += 1;
+    return counters.notifications % 2 === 1 ? publicKeyKey : certificateKey;
+  };
+
+  /** Every v3 answer, errors included, is signed like WeChat Pay's. */
+  const answer = (ctx: PayContext, status: number, body?: unknown) => {
     const text = body === undefined ? '' : JSON.stringify(body);
+    const key = ctx.state.signingKey ?? answerKeyFor(undefined)!;
     ctx.status = status;
-    ctx.set({ ...signAsWechatpay(text, keys.platformPrivateKeyPem, signingSerial) });
+    ctx.set({ ...signAsWechatpay(text, key.privateKeyPem, key.serial) });
     ctx.set('Request-ID', randomUUID());
     if (body === undefined) {
       ctx.body = null;
@@ -31,12 +65,17 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
       ctx.body = text;
     }
   };
-  const fail = (ctx: Context, status: number, code: string, message: string) => answer(ctx, status, { code, message });
+  const fail = (ctx: PayContext, status: number, code: string, message: string) => answer(ctx, status, { code, message });
 
   /** Checks the merchant's Authorization header against the exact bytes received. */
   const requireMerchantSignature = async (ctx: PayContext, next: Next) => {
     stats.payApiRequests += 1;
     const rawBody = await readRawBody(ctx);
+    const requestedSerial = ctx.get('Wechatpay-Serial') || undefined;
+    stats.payRequestSerials[requestedSerial ?? ''] = (stats.payRequestSerials[requestedSerial ?? ''] ?? 0) + 1;
+    const signingKey = answerKeyFor(requestedSerial);
+    if (!signingKey) return fail(ctx, 400, 'PARAM_ERROR', `Wechatpay-Serial ${requestedSerial} 不是本商户可用的微信支付公钥或平台证书`);
+    ctx.state.signingKey = signingKey;
     const auth = parseAuthorization(ctx.get('Authorization'));
     if (!auth) return fail(ctx, 401, 'SIGN_ERROR', 'Authorization header missing or malformed');
     if (auth.mchid !== options.mchId) return fail(ctx, 401, 'SIGN_ERROR', `mchid ${auth.mchid} is not this merchant`);
@@ -96,18 +135,39 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
     },
   });
 
+  /** One POST of a notification body with the given signature headers; never throws. */
+  const post = async (url: string, envelope: string, signature: Record<string, string>): Promise<NotificationAttempt> => {
+    const at = new Date().toISOString();
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0 (emulated WeChat Pay notification)', ...signature },
+        body: envelope,
+        signal: AbortSignal.timeout(options.notifyTimeoutMs),
+      });
+      await response.arrayBuffer();
+      return { at, status: response.status };
+    } catch (error) {
+      return { at, error: (error as Error).message };
+    }
+  };
+  const isOk = (attempt: NotificationAttempt) => attempt.status !== undefined && attempt.status >= 200 && attempt.status < 300;
+
   /**
-   * POSTs a signed notification with an encrypted resource, as WeChat Pay does, retrying after each
-   * non-2xx answer; every attempt is signed afresh but carries the same notification id.
+   * Delivers a signed notification with an encrypted resource as WeChat Pay does: asynchronously, after
+   * `delayMs`; on a non-2xx answer again on WeChat's retry schedule (each attempt signed afresh, the same
+   * notification id); now and then once more after a 2xx; and now and then preceded by a SIGNTEST probe
+   * whose signature is deliberately wrong. Returns the delivery record, updated as attempts happen.
    */
-  const deliver = async (
+  const deliver = (
     url: string,
     eventType: string,
     summary: string,
     originalType: 'transaction' | 'refund',
     resource: object,
     ids: { outTradeNo: string; outRefundNo?: string },
-  ): Promise<NotificationDelivery> => {
+    delayMs: number,
+  ): NotificationDelivery => {
     const notificationId = randomUUID();
     const envelope = JSON.stringify({
       id: notificationId,
@@ -117,33 +177,40 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
       summary,
       resource: { original_type: originalType, ...sealResource(JSON.stringify(resource), keys.apiV3Key, originalType) },
     });
-    const delivery: NotificationDelivery = { notificationId, eventType, url, ...ids, delivered: false, attempts: [] };
-    for (let attempt = 0; attempt <= options.notifyRetryDelaysMs.length; attempt += 1) {
-      if (attempt > 0) await sleep(options.notifyRetryDelaysMs[attempt - 1]!);
-      stats.notificationAttempts += 1;
-      const at = new Date().toISOString();
-      try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            'User-Agent': 'Mozilla/4.0 (emulated WeChat Pay notification)',
-            ...signAsWechatpay(envelope, keys.platformPrivateKeyPem, signingSerial),
-          },
-          body: envelope,
-          signal: AbortSignal.timeout(options.notifyTimeoutMs),
-        });
-        await response.arrayBuffer();
-        delivery.attempts.push({ at, status: response.status });
-        if (response.ok) {
-          delivery.delivered = true;
-          break;
-        }
-      } catch (error) {
-        delivery.attempts.push({ at, error: (error as Error).message });
-      }
-    }
+    const key = notificationKey();
+    const delivery: NotificationDelivery = { notificationId, eventType, url, ...ids, serial: key.serial, delivered: false, attempts: [], probes: [], duplicates: [] };
     store.recordDelivery(delivery);
+    const signed = () => ({ ...signAsWechatpay(envelope, key.privateKeyPem, key.serial) });
+    const probeFirst = everyNth(options.signatureProbeRate, counters.probes++);
+
+    const attempt = async (index: number): Promise<void> => {
+      stats.notificationAttempts += 1;
+      const result = await post(url, envelope, signed());
+      delivery.attempts.push(result);
+      if (isOk(result)) {
+        delivery.delivered = true;
+        if (everyNth(options.duplicateRate, counters.duplicates++)) {
+          emulator.schedule(DUPLICATE_AFTER_MS, async () => {
+            stats.duplicateNotifications += 1;
+            (delivery.duplicates ??= []).push(await post(url, envelope, signed()));
+            store.save();
+          });
+        }
+      } else if (index < options.notifyRetryDelaysMs.length) {
+        emulator.schedule(options.notifyRetryDelaysMs[index]!, () => attempt(index + 1));
+      }
+      store.save();
+    };
+
+    emulator.schedule(delayMs, async () => {
+      if (probeFirst) {
+        stats.signatureProbes += 1;
+        const probe = await post(url, envelope, { ...signed(), 'Wechatpay-Signature': `${SIGNTEST_PREFIX}${randomBytes(192).toString('base64')}` });
+        if (isOk(probe)) stats.signatureProbesAccepted += 1;
+        (delivery.probes ??= []).push(probe);
+      }
+      await attempt(0);
+    });
     return delivery;
   };
 
@@ -245,16 +312,24 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
     order.refunded += refund.refund;
     order.trade_state = 'REFUND';
     store.state.refunds[refund.out_refund_no] = refund;
+    // How this refund ends: SUCCESS unless a test asked for ABNORMAL or CLOSED (POST /refunds/outcome).
+    const outcome = store.state.refundOutcomes?.[order.out_trade_no] ?? 'SUCCESS';
+    delete store.state.refundOutcomes?.[order.out_trade_no];
     store.save();
-    // Like WeChat Pay: the answer says PROCESSING; success and its notification follow.
+    // Like WeChat Pay: the answer says PROCESSING; the outcome and its notification follow.
     emulator.schedule(options.refundDelayMs, async () => {
-      refund.status = 'SUCCESS';
-      refund.success_time = chinaTime();
+      refund.status = outcome;
+      if (outcome === 'SUCCESS') refund.success_time = chinaTime();
+      if (outcome === 'CLOSED') {
+        // A closed refund never left the merchant's account: the order is refundable again.
+        order.refunded -= refund.refund;
+        if (order.refunded === 0) order.trade_state = 'SUCCESS';
+      }
       store.save();
-      await deliver(
+      deliver(
         refund.notify_url,
-        'REFUND.SUCCESS',
-        '退款成功',
+        `REFUND.${outcome}`,
+        REFUND_SUMMARY[outcome],
         'refund',
         {
           mchid: options.mchId,
@@ -262,15 +337,32 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
           transaction_id: refund.transaction_id,
           out_refund_no: refund.out_refund_no,
           refund_id: refund.refund_id,
-          refund_status: 'SUCCESS',
-          success_time: refund.success_time,
+          refund_status: outcome,
+          ...(refund.success_time ? { success_time: refund.success_time } : {}),
           user_received_account: '支付用户零钱',
           amount: { total: refund.total, refund: refund.refund, payer_total: refund.total, payer_refund: refund.refund },
         },
         { outTradeNo: refund.out_trade_no, outRefundNo: refund.out_refund_no },
+        0,
       );
     });
     answer(ctx, 200, refundView(refund));
+  });
+
+  // Not WeChat Pay's API: decides how the next refund of an order ends, so tests can produce REFUND.ABNORMAL
+  // (the shopper's bank card refused the money) and REFUND.CLOSED.
+  router.post('/refunds/outcome', async (ctx) => {
+    const body = parseJsonObject((await readRawBody(ctx)) || '{}');
+    const outTradeNo = body?.out_trade_no;
+    const status = body?.status;
+    if (typeof outTradeNo !== 'string' || !OUT_TRADE_NO_PATTERN.test(outTradeNo) || !['SUCCESS', 'ABNORMAL', 'CLOSED'].includes(status as string)) {
+      ctx.status = 400;
+      ctx.body = { code: 'PARAM_ERROR', message: 'expected {out_trade_no, status: SUCCESS|ABNORMAL|CLOSED}' };
+      return;
+    }
+    (store.state.refundOutcomes ??= {})[outTradeNo] = status as 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
+    store.save();
+    ctx.status = 204;
   });
 
   router.get('/v3/refund/domestic/refunds/:outRefundNo', requireMerchantSignature, (ctx: PayContext) => {
@@ -280,6 +372,9 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
   });
 
   router.get('/v3/certificates', requireMerchantSignature, (ctx: PayContext) => {
+    stats.certificateRequests += 1;
+    // A merchant with only a WeChat Pay public key has no platform certificate to download.
+    if (mode === 'publicKey') return fail(ctx, 404, 'RESOURCE_NOT_EXISTS', '商户未开通平台证书，请使用微信支付公钥验签');
     const certificate = new X509Certificate(keys.platformCertPem);
     answer(ctx, 200, {
       data: [
@@ -294,7 +389,8 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
   });
 
   // The shopper confirms the payment in WeChat. Not part of WeChat Pay's API: this stands in for the
-  // wx.requestPayment sheet. `?deliver=false` pays without notifying (the merchant must then query).
+  // wx.requestPayment sheet. It answers at once; the notification follows asynchronously (see deliver).
+  // `?deliver=false` pays without notifying (the merchant must then query).
   router.post('/pay/:prepayId', async (ctx) => {
     const order = Object.values(store.state.orders).find((candidate) => candidate.prepay_id === ctx.params.prepayId);
     if (!order) {
@@ -341,7 +437,7 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
     const notification =
       ctx.query.deliver === 'false'
         ? null
-        : await deliver(order.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', transaction, { outTradeNo: order.out_trade_no });
+        : deliver(order.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', transaction, { outTradeNo: order.out_trade_no }, options.notifyDelayMs);
     ctx.body = { transaction, notification };
   });
 
@@ -411,7 +507,14 @@ function compactChinaTime(): string {
   return chinaTime().slice(0, 19).replace(/\D/g, '');
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** True for every 1/rate-th index (0-based): deterministic, so tests know which deliveries repeat. */
+function everyNth(rate: number, index: number): boolean {
+  return rate > 0 && Math.floor((index + 1) * rate + 1e-9) > Math.floor(index * rate + 1e-9);
 }
+
+const REFUND_SUMMARY: Record<'SUCCESS' | 'ABNORMAL' | 'CLOSED', string> = {
+  SUCCESS: '退款成功',
+  ABNORMAL: '退款异常',
+  CLOSED: '退款关闭',
+};
 

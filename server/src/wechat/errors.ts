@@ -36,6 +36,8 @@ export type WeChatPaySignatureFailure =
   | 'unknown_serial'
   | 'signtest_probe'
   | 'bad_signature'
+  /** Wechatpay-Timestamp not a number, or too far from now (a replay). */
+  | 'bad_timestamp'
   | 'decrypt_failed'
   | 'malformed_body';
 

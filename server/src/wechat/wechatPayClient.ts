@@ -18,7 +18,12 @@ export interface WeChatPayClientOptions {
   apiV3Key: string;
   /** Platform certificates by serial number (Wechatpay-Serial). */
   platformCertificates?: Record<string, string>;
-  /** The newer "WeChat Pay public key" mode: Wechatpay-Serial is this id (`PUB_KEY_ID_…`). */
+  /**
+   * The "WeChat Pay public key" mode (`PUB_KEY_ID_…`, what new merchants get). With it every request
+   * carries `Wechatpay-Serial: <id>` so WeChat Pay signs its answers with this key, and /v3/certificates is
+   * never asked (it answers 404/403 to such merchants). With platformCertificates too (a merchant mid-switch),
+   * notifications signed with either are accepted, the key chosen by their Wechatpay-Serial.
+   */
   platformPublicKey?: { id: string; pem: string };
   /** Where WeChat Pay posts payment notifications (https, no query). */
   notifyUrl: string;
@@ -250,8 +255,12 @@ export class WeChatPayClient {
     };
   }
 
-  /** Downloads the platform certificates (GET /v3/certificates) and trusts those the answer's own signature proves. */
+  /**
+   * Downloads the platform certificates (GET /v3/certificates) and trusts those the answer's own signature
+   * proves. Not in public-key mode, where WeChat Pay has no certificates for the merchant.
+   */
   async refreshPlatformCertificates(): Promise<string[]> {
+    if (this.options.platformPublicKey) throw new Error('public-key mode: WeChat Pay serves no platform certificates to download');
     this.lastCertificateDownload = Date.now();
     const certificates = await this.pay.get_certificates(this.options.apiV3Key);
     return certificates.map((certificate) => certificate.serial_no.toUpperCase());
@@ -290,11 +299,16 @@ export class WeChatPayClient {
     if (signature.startsWith(SIGNTEST_PREFIX)) {
       throw new WeChatPaySignatureError('signtest_probe', `${what} is a WeChat Pay signature probe`);
     }
+    // Unix seconds, digits only: Number('') is 0 and Number('1e9') parses, and NaN would slip past the age check.
+    if (!/^\d{1,12}$/.test(timestamp)) {
+      throw new WeChatPaySignatureError('bad_timestamp', `${what} Wechatpay-Timestamp ${JSON.stringify(timestamp.slice(0, 40))} is not a number`);
+    }
     if (maxAgeSeconds !== undefined && Math.abs(Date.now() / 1000 - Number(timestamp)) > maxAgeSeconds) {
-      throw new WeChatPaySignatureError('bad_signature', `${what} timestamp ${timestamp} is too old or not a number`);
+      throw new WeChatPaySignatureError('bad_timestamp', `${what} timestamp ${timestamp} is more than ${maxAgeSeconds} s from now`);
     }
     let key = extraKeys?.get(serial.toUpperCase()) ?? this.platformKeys.get(serial.toUpperCase());
-    if (!key && !extraKeys && !serial.startsWith('PUB_KEY_ID_') && Date.now() - this.lastCertificateDownload > 60_000) {
+    const mayDownloadCertificates = !this.options.platformPublicKey && !serial.startsWith('PUB_KEY_ID_');
+    if (!key && !extraKeys && mayDownloadCertificates && Date.now() - this.lastCertificateDownload > 60_000) {
       // A new platform certificate appears during a rotation: download the list once, then look again.
       await this.refreshPlatformCertificates().catch(() => undefined);
       key = this.platformKeys.get(serial.toUpperCase());
@@ -343,6 +357,8 @@ export class WeChatPayClient {
       // fetch negotiates compression itself.
       if (name.toLowerCase() !== 'accept-encoding') headers[name] = String(value);
     }
+    // The library never sends it: in public-key mode it makes WeChat Pay sign its answer with that key.
+    if (this.options.platformPublicKey) headers['Wechatpay-Serial'] = this.options.platformPublicKey.id;
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {

@@ -3,6 +3,7 @@ import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
 import pino from 'pino';
 import { startMembercard, withDatabase, type RunningMembercard } from '../../src/bootstrap';
 import type { Config } from '../../src/config';
+import type { EmulatorOptions } from '../../src/emulator';
 import { seedDemoData } from '../../src/demo/seed';
 
 // Integration tests start the real product on a free port, against the embedded database (or the real
@@ -31,7 +32,7 @@ export interface TestApp extends RunningMembercard {
 }
 
 export async function startTestApp(
-  options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp; /** Members per campaign-push batch (default PUSH_BATCH_SIZE). */ pushBatchSize?: number; /** TRUST_PROXY_HOPS (default 1: tests call as the load balancer would, naming the client in X-Forwarded-For). */ trustProxyHops?: number } = {},
+  options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp; /** Members per campaign-push batch (default PUSH_BATCH_SIZE). */ pushBatchSize?: number; /** TRUST_PROXY_HOPS (default 1: tests call as the load balancer would, naming the client in X-Forwarded-For). */ trustProxyHops?: number; /** WeChat emulator behaviour on top of the tests' defaults (WeChat Pay's waits at 1/1000). */ emulator?: Partial<EmulatorOptions> } = {},
 ): Promise<TestApp> {
   const dbName = `mc_test_${randomBytes(6).toString('hex')}`;
   let uri: string;
@@ -62,7 +63,7 @@ export async function startTestApp(
   };
   const clock = new TestClock();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const running = await startMembercard({ config, logger, clock, emulator: true, codeStepSeconds: options.codeStepSeconds });
+  const running = await startMembercard({ config, logger, clock, emulator: true, emulatorOptions: { timeScale: 0.001, ...options.emulator }, codeStepSeconds: options.codeStepSeconds });
   if (options.pushBatchSize) running.services.campaigns.pusher.batchSize = options.pushBatchSize;
   if (options.seed !== false) await seedDemoData(running.services, logger);
   return {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureWechatPayKeys, WECHATPAY_KEY_FILES } from '../../src/emulator';
+import { PUBLIC_KEY_SIGNING_KEY_FILE } from '../../src/emulator/keys';
 import { APP_ID, getJson, MCH_ID, postJson, startHarness, TEMPLATE_IDS } from './harness';
 
 let dataDir: string;
@@ -16,7 +17,10 @@ describe('ensureWechatPayKeys', () => {
   it('generates RSA-2048 keys, X.509 certificates and an APIv3 key once, then reuses the files', () => {
     const keyDir = path.join(dataDir, 'keys-only');
     const first = ensureWechatPayKeys(keyDir);
-    expect(readdirSync(keyDir).sort()).toEqual(Object.values(WECHATPAY_KEY_FILES).sort());
+    expect(readdirSync(keyDir).sort()).toEqual([...Object.values(WECHATPAY_KEY_FILES), PUBLIC_KEY_SIGNING_KEY_FILE].sort());
+    // The WeChat Pay public key is a key pair of its own, not the platform certificate's.
+    expect(first.platformPublicKeyPem).not.toBe(new X509Certificate(first.platformCertPem).publicKey.export({ type: 'spki', format: 'pem' }));
+    expect(first.platformPublicKeyId).toMatch(/^PUB_KEY_ID_\d{26}$/);
     const merchantCert = new X509Certificate(first.merchantCertPem);
     expect(merchantCert.serialNumber.toUpperCase()).toBe(first.merchantSerialNo);
     expect(first.merchantSerialNo).toMatch(/^[0-9A-F]{40}$/);

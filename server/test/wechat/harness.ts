@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { createEmulator, type EmulatorOptions, type WeChatEmulator } from '../../src/emulator';
+import { createEmulator, WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type EmulatorOptions, type NotificationDelivery, type WeChatEmulator } from '../../src/emulator';
 import { WeChatPayClient, WeChatPaySignatureError, type WeChatPayClientOptions, type WeChatPayNotification } from '../../src/wechat';
 
 export const APP_ID = 'wxemulated0000001';
@@ -32,11 +32,18 @@ export interface Harness {
   failNextDeliveries(count: number): void;
   newPayClient(overrides?: Partial<WeChatPayClientOptions>): WeChatPayClient;
   waitFor<T>(probe: () => T | undefined, timeoutMs?: number): Promise<T>;
+  /** Waits until the emulator has finished delivering (2xx, or every retry spent) the order's notification of `eventType`. */
+  settledDelivery(outTradeNo: string, eventType?: string): Promise<NotificationDelivery>;
   close(): Promise<void>;
 }
 
 /** `parseBodiesFirst` puts a JSON body parser in front of the emulator, as the server's app does. */
-export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> = {}, parseBodiesFirst = false): Promise<Harness> {
+/** `merchantClient` configures the client the notify route verifies with (e.g. public-key mode). */
+export async function startHarness(
+  emulatorOverrides: Partial<EmulatorOptions> = {},
+  parseBodiesFirst = false,
+  merchantClient: Partial<WeChatPayClientOptions> = {},
+): Promise<Harness> {
   const emulator = await createEmulator({
     appId: APP_ID,
     appSecret: APP_SECRET,
@@ -44,8 +51,13 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
     subscribeTemplates: TEMPLATE_KEYWORDS,
     notifyRetryDelaysMs: [20, 40, 80],
     refundDelayMs: 20,
+    notifyDelayMs: 10,
+    // Off unless a test asks: the tests that want duplicates and probes set a rate of 1.
+    duplicateRate: 0,
+    signatureProbeRate: 0,
     ...emulatorOverrides,
   });
+  const retryDelays = 'notifyRetryDelaysMs' in emulatorOverrides ? (emulatorOverrides.notifyRetryDelaysMs ?? WECHAT_NOTIFY_RETRY_SCHEDULE_MS) : [20, 40, 80];
   const received: ReceivedNotification[] = [];
   let failuresToAnswer = 0;
   // The notify route exists before the port (and so the client's base URL) is known.
@@ -101,7 +113,7 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
       notifyUrl,
       ...overrides,
     });
-  const payClient = newPayClient();
+  const payClient = newPayClient(merchantClient);
   merchant.payClient = payClient;
 
   return {
@@ -121,6 +133,16 @@ export async function startHarness(emulatorOverrides: Partial<EmulatorOptions> =
         const value = probe();
         if (value !== undefined) return value;
         if (Date.now() > deadline) throw new Error('condition not met in time');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    async settledDelivery(outTradeNo, eventType = 'TRANSACTION.SUCCESS') {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const { deliveries } = (await getJson(`${emulatorBaseUrl}/notifications?out_trade_no=${outTradeNo}`)) as { deliveries: NotificationDelivery[] };
+        const delivery = deliveries.find((each) => each.eventType === eventType);
+        if (delivery && (delivery.delivered || delivery.attempts.length > retryDelays.length)) return delivery;
+        if (Date.now() > deadline) throw new Error(`no settled ${eventType} delivery for ${outTradeNo}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },

@@ -1,5 +1,5 @@
 import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { ensureWechatPayKeys } from '../../src/emulator';
+import { ensureWechatPayKeys, WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type NotificationDelivery } from '../../src/emulator';
 import {
   WeChatPayApiError,
   WeChatPaySignatureError,
@@ -7,7 +7,7 @@ import {
   type WeChatPayRefundNotice,
   type WeChatPayTransaction,
 } from '../../src/wechat';
-import { APP_ID, MCH_ID, postJson, startHarness, type Harness } from './harness';
+import { APP_ID, getJson, MCH_ID, postJson, startHarness, type Harness } from './harness';
 
 let harness: Harness;
 
@@ -50,10 +50,13 @@ describe('JSAPI payment', () => {
     const forgedPay = await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, { ...requestPayment, nonceStr: 'tampered' });
     expect(forgedPay).toMatchObject({ status: 400, body: { code: 'SIGN_ERROR' } });
 
+    // The pay tap answers first; the notification follows asynchronously, as WeChat Pay's does.
     const paid = await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, requestPayment);
     expect(paid.status).toBe(200);
-    expect(paid.body.notification).toMatchObject({ delivered: true, eventType: 'TRANSACTION.SUCCESS' });
-    expect(paid.body.notification.attempts).toEqual([expect.objectContaining({ status: 204 })]);
+    expect(paid.body.notification).toMatchObject({ delivered: false, eventType: 'TRANSACTION.SUCCESS', attempts: [] });
+    const delivery = await harness.settledDelivery(outTradeNo);
+    expect(delivery).toMatchObject({ delivered: true, notificationId: paid.body.notification.notificationId, serial: harness.emulator.keys.platformSerialNo });
+    expect(delivery.attempts).toEqual([expect.objectContaining({ status: 204 })]);
 
     const notification = acceptedNotifications().find(
       (each) => (each.resource as unknown as WeChatPayTransaction).out_trade_no === outTradeNo,
@@ -83,9 +86,10 @@ describe('JSAPI payment', () => {
     const outTradeNo = newOutTradeNo();
     const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 100, openid: 'emu_retry' });
     harness.failNextDeliveries(2);
-    const paid = await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {});
-    expect(paid.body.notification.delivered).toBe(true);
-    expect(paid.body.notification.attempts.map((attempt: { status: number }) => attempt.status)).toEqual([500, 500, 204]);
+    await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {});
+    const delivery = await harness.settledDelivery(outTradeNo);
+    expect(delivery.delivered).toBe(true);
+    expect(delivery.attempts.map((attempt) => attempt.status)).toEqual([500, 500, 204]);
   });
 
   it('pays without notifying when asked (?deliver=false), leaving the merchant to query', async () => {
@@ -165,6 +169,7 @@ describe('notification verification', () => {
     const outTradeNo = newOutTradeNo();
     const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 700, openid: 'emu_verify' });
     await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {});
+    await harness.settledDelivery(outTradeNo);
     const entry = harness.received.find((each) => !(each.outcome instanceof WeChatPaySignatureError) && each.rawBody.includes('TRANSACTION.SUCCESS'));
     genuine = { headers: entry!.headers, rawBody: entry!.rawBody };
   });
@@ -257,14 +262,143 @@ describe('public-key signing mode', () => {
   });
 });
 
+describe('WeChat Pay realism', () => {
+  it("retries on WeChat's own schedule (15s/15s/30s/3m/…) compressed by timeScale", async () => {
+    const scaled = await startHarness({ keys: harness.emulator.keys, notifyRetryDelaysMs: undefined, timeScale: 0.001 });
+    try {
+      expect(WECHAT_NOTIFY_RETRY_SCHEDULE_MS.map((ms) => ms / 1000)).toEqual([15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600]);
+      const outTradeNo = newOutTradeNo();
+      const { prepayId } = await scaled.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 100, openid: 'emu_schedule' });
+      scaled.failNextDeliveries(4);
+      const paidAt = Date.now();
+      await postJson(`${scaled.emulatorBaseUrl}/pay/${prepayId}`, {});
+      const delivery = await scaled.settledDelivery(outTradeNo);
+      expect(delivery.attempts.map((attempt) => attempt.status)).toEqual([500, 500, 500, 500, 204]);
+      // 15 + 15 + 30 + 180 s at 1/1000 scale: at least 240 ms between the tap and the accepted attempt.
+      expect(Date.parse(delivery.attempts.at(-1)!.at) - paidAt).toBeGreaterThanOrEqual(235);
+      const gaps = delivery.attempts.slice(1).map((attempt, index) => Date.parse(attempt.at) - Date.parse(delivery.attempts[index]!.at));
+      expect(gaps[3]).toBeGreaterThan(gaps[0]! * 4);
+    } finally {
+      await scaled.close();
+    }
+  });
+
+  it('repeats a notification after a 2xx and sends SIGNTEST probes that the merchant must refuse', async () => {
+    const noisy = await startHarness({ keys: harness.emulator.keys, duplicateRate: 1, signatureProbeRate: 1, timeScale: 0.01 });
+    try {
+      const outTradeNo = newOutTradeNo();
+      const { prepayId } = await noisy.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 300, openid: 'emu_noisy' });
+      await postJson(`${noisy.emulatorBaseUrl}/pay/${prepayId}`, {});
+      const delivery = await waitForDuplicates(noisy, outTradeNo);
+      expect(delivery.probes).toEqual([expect.objectContaining({ status: 401 })]);
+      expect(delivery.attempts).toEqual([expect.objectContaining({ status: 204 })]);
+      expect(delivery.duplicates).toEqual([expect.objectContaining({ status: 204 })]);
+      const ofOrder = noisy.received.filter((each) => each.rawBody.includes(delivery.notificationId));
+      expect(ofOrder.map((each) => (each.outcome instanceof WeChatPaySignatureError ? each.outcome.reason : 'ok'))).toEqual(['signtest_probe', 'ok', 'ok']);
+      expect(String(ofOrder[0]!.headers['wechatpay-signature'])).toMatch(/^WECHATPAY\/SIGNTEST\//);
+      const stats = await getJson(`${noisy.emulatorBaseUrl}/stats`);
+      expect(stats).toMatchObject({ signatureProbes: 1, signatureProbesAccepted: 0, duplicateNotifications: 1 });
+    } finally {
+      await noisy.close();
+    }
+  });
+
+  it('ends a refund ABNORMAL or CLOSED when told to, with REFUND.ABNORMAL / REFUND.CLOSED notifications', async () => {
+    for (const status of ['ABNORMAL', 'CLOSED'] as const) {
+      const outTradeNo = newOutTradeNo();
+      const { prepayId } = await harness.payClient.jsapiPrepay({ outTradeNo, description: '活动', amountFen: 2000, openid: 'emu_refund_bad' });
+      await postJson(`${harness.emulatorBaseUrl}/pay/${prepayId}`, {});
+      expect((await postJson(`${harness.emulatorBaseUrl}/refunds/outcome`, { out_trade_no: outTradeNo, status })).status).toBe(204);
+      const outRefundNo = `RF${outTradeNo}`;
+      expect((await harness.payClient.refund({ outTradeNo, outRefundNo, refundFen: 2000, totalFen: 2000, reason: '活动取消退款' })).status).toBe('PROCESSING');
+      const delivery = await harness.settledDelivery(outTradeNo, `REFUND.${status}`);
+      const notification = acceptedNotifications().find((each) => each.id === delivery.notificationId) as WeChatPayNotification<WeChatPayRefundNotice>;
+      expect(notification).toMatchObject({ eventType: `REFUND.${status}`, originalType: 'refund', resource: { refund_status: status, out_refund_no: outRefundNo } });
+      expect(notification.resource.success_time).toBeUndefined();
+      expect((await harness.payClient.queryRefund(outRefundNo)).status).toBe(status);
+      // A closed refund leaves the money with the merchant: the order is paid again, not refunded.
+      expect((await harness.payClient.queryByOutTradeNo(outTradeNo)).trade_state).toBe(status === 'CLOSED' ? 'SUCCESS' : 'REFUND');
+    }
+    expect((await postJson(`${harness.emulatorBaseUrl}/refunds/outcome`, { out_trade_no: 'x', status: 'MAYBE' })).status).toBe(400);
+  });
+});
+
+describe('public-key mode and a switch from platform certificate to public key', () => {
+  it('public key only: no /v3/certificates, answers and notifications signed with the public key, Wechatpay-Serial sent', async () => {
+    const keys = harness.emulator.keys;
+    const publicKeyOnly = { platformCertificates: {}, platformPublicKey: { id: keys.platformPublicKeyId, pem: keys.platformPublicKeyPem } };
+    const onlyKey = await startHarness({ keys, signingMode: 'publicKey' }, false, publicKeyOnly);
+    try {
+      const client = onlyKey.payClient;
+      const outTradeNo = newOutTradeNo();
+      const { prepayId } = await client.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 900, openid: 'emu_pubkey_only' });
+      await postJson(`${onlyKey.emulatorBaseUrl}/pay/${prepayId}`, {});
+      expect(await onlyKey.settledDelivery(outTradeNo)).toMatchObject({ delivered: true, serial: keys.platformPublicKeyId });
+      const answer = await client.queryByOutTradeNo(outTradeNo);
+      expect(answer.trade_state).toBe('SUCCESS');
+
+      // A client configured for certificates has nothing to download (the 404 is signed with a key it lacks).
+      const certificateClient = onlyKey.newPayClient({ platformCertificates: {} });
+      await expect(certificateClient.refreshPlatformCertificates()).rejects.toMatchObject({ reason: 'unknown_serial' });
+      const unverified = onlyKey.newPayClient({ platformCertificates: {}, verifyResponseSignatures: false });
+      await expect(unverified.refreshPlatformCertificates()).rejects.toThrow();
+      await expect(client.refreshPlatformCertificates()).rejects.toThrow(/public-key mode/);
+      // A request naming the platform certificate the merchant does not have is refused.
+      const naming = onlyKey.newPayClient({ platformCertificates: {}, platformPublicKey: { id: keys.platformSerialNo, pem: keys.platformPublicKeyPem }, verifyResponseSignatures: false });
+      await expect(naming.queryByOutTradeNo(outTradeNo)).rejects.toMatchObject({ httpStatus: 400, code: 'PARAM_ERROR' });
+      const stats = await getJson(`${onlyKey.emulatorBaseUrl}/stats`);
+      expect(stats.payApiRequests).toBeGreaterThan(0);
+    } finally {
+      await onlyKey.close();
+    }
+  });
+
+  it('switching: answers signed by the key the request names; notifications mix both keys and both verify', async () => {
+    const keys = harness.emulator.keys;
+    const switching = await startHarness({ keys, signingMode: 'switching' }, false, { platformPublicKey: { id: keys.platformPublicKeyId, pem: keys.platformPublicKeyPem } });
+    try {
+      const both = switching.payClient;
+      const orders: string[] = [];
+      for (let index = 0; index < 2; index += 1) {
+        const outTradeNo = newOutTradeNo();
+        orders.push(outTradeNo);
+        const { prepayId } = await both.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 500 + index, openid: 'emu_switch' });
+        await postJson(`${switching.emulatorBaseUrl}/pay/${prepayId}`, {});
+      }
+      const deliveries = await Promise.all(orders.map((order) => switching.settledDelivery(order)));
+      expect(deliveries.map((delivery) => delivery.serial).sort()).toEqual([keys.platformPublicKeyId, keys.platformSerialNo].sort());
+      expect(deliveries.every((delivery) => delivery.delivered)).toBe(true);
+
+      // The answer is signed with the public key because the request says so: a client that trusts only
+      // the public key verifies it, one that trusts only the certificate (and sends no header) gets the certificate's.
+      const publicOnly = switching.newPayClient({ platformCertificates: {}, platformPublicKey: { id: keys.platformPublicKeyId, pem: keys.platformPublicKeyPem } });
+      expect((await publicOnly.queryByOutTradeNo(orders[0]!)).trade_state).toBe('SUCCESS');
+      expect((await switching.newPayClient().queryByOutTradeNo(orders[0]!)).trade_state).toBe('SUCCESS');
+      expect(await switching.newPayClient({ platformCertificates: {} }).refreshPlatformCertificates()).toEqual([keys.platformSerialNo]);
+    } finally {
+      await switching.close();
+    }
+  });
+});
+
+async function waitForDuplicates(on: Harness, outTradeNo: string): Promise<NotificationDelivery> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const { deliveries } = (await getJson(`${on.emulatorBaseUrl}/notifications?out_trade_no=${outTradeNo}`)) as { deliveries: NotificationDelivery[] };
+    if (deliveries[0]?.duplicates?.length) return deliveries[0];
+    if (Date.now() > deadline) throw new Error('no duplicate delivery');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('behind a JSON body parser', () => {
   it('verifies signatures over the raw body the parser kept', async () => {
     const parsed = await startHarness({ keys: harness.emulator.keys }, true);
     try {
       const outTradeNo = newOutTradeNo();
       const { prepayId } = await parsed.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 1000, openid: 'emu_parsed' });
-      const paid = await postJson(`${parsed.emulatorBaseUrl}/pay/${prepayId}`, {});
-      expect(paid.body.notification.delivered).toBe(true);
+      await postJson(`${parsed.emulatorBaseUrl}/pay/${prepayId}`, {});
+      expect((await parsed.settledDelivery(outTradeNo)).delivered).toBe(true);
       expect(parsed.received.at(-1)!.outcome).not.toBeInstanceOf(WeChatPaySignatureError);
       await expect(parsed.payClient.closeOrder('NO_SUCH_ORDER_9')).rejects.toMatchObject({ httpStatus: 404, code: 'ORDER_NOT_EXIST' });
     } finally {

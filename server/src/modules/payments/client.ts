@@ -2,10 +2,14 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config';
-import { WECHATPAY_KEY_FILES, type WechatPayKeys } from '../../emulator';
+import { WECHATPAY_KEY_FILES, type WechatPayKeys, type WechatPaySigningMode } from '../../emulator';
 import { WeChatPayClient } from '../../wechat';
 
-/** Optional files in WECHATPAY_KEY_DIR for the "WeChat Pay public key" verification mode. */
+/**
+ * Optional files in WECHATPAY_KEY_DIR for the "WeChat Pay public key" mode. With them every request carries
+ * `Wechatpay-Serial: PUB_KEY_ID_…` and nothing is downloaded from /v3/certificates; with the platform
+ * certificate as well (a switch in progress), notifications signed with either verify.
+ */
 export const WECHATPAY_PUBLIC_KEY_FILES = { pem: 'wechatpay_public_key.pem', id: 'wechatpay_public_key_id.txt' } as const;
 
 export const NOTIFY_PATH = '/api/v1/payments/wechat/notify';
@@ -19,10 +23,11 @@ export const NOTIFY_PATH = '/api/v1/payments/wechat/notify';
  */
 export function createWeChatPayClient(
   config: Config,
-  target: { emulator: { keys: WechatPayKeys; baseUrl: string; localUrl: string } } | { emulator: null },
+  target: { emulator: { keys: WechatPayKeys; baseUrl: string; localUrl: string; signingMode: WechatPaySigningMode } } | { emulator: null },
 ): WeChatPayClient {
   if (target.emulator) {
-    const { keys, baseUrl, localUrl } = target.emulator;
+    const { keys, baseUrl, localUrl, signingMode } = target.emulator;
+    // The merchant holds what the emulated WeChat Pay gave it: a platform certificate, a public key, or both mid-switch.
     return new WeChatPayClient({
       baseUrl: config.wechatPay.baseUrl ?? baseUrl,
       appId: config.wechat.appId,
@@ -30,8 +35,8 @@ export function createWeChatPayClient(
       merchantPrivateKeyPem: keys.merchantPrivateKeyPem,
       merchantCertPem: keys.merchantCertPem,
       apiV3Key: keys.apiV3Key,
-      platformCertificates: { [keys.platformSerialNo]: keys.platformCertPem },
-      platformPublicKey: { id: keys.platformPublicKeyId, pem: keys.platformPublicKeyPem },
+      ...(signingMode !== 'publicKey' ? { platformCertificates: { [keys.platformSerialNo]: keys.platformCertPem } } : {}),
+      ...(signingMode !== 'certificate' ? { platformPublicKey: { id: keys.platformPublicKeyId, pem: keys.platformPublicKeyPem } } : {}),
       // The emulator runs in this process, so it notifies this process directly.
       notifyUrl: `${localUrl}${NOTIFY_PATH}`,
     });

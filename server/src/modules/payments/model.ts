@@ -11,6 +11,8 @@ import mongoose, { Schema, Types } from 'mongoose';
  */
 export type PaymentStatus = 'pending' | 'paid' | 'closing' | 'closed' | 'refunding' | 'refunded' | 'refund_failed';
 
+export type PaymentAlertKind = 'refund_abnormal' | 'refund_closed';
+
 export interface PaymentDoc {
   _id: Types.ObjectId;
   outTradeNo: string;
@@ -35,6 +37,17 @@ export interface PaymentDoc {
     refundId: string | null;
     providerStatus: string | null;
     succeededAt: Date | null;
+  } | null;
+  /**
+   * Raised when WeChat Pay ends the refund ABNORMAL (the shopper's card refused the money) or CLOSED: HQ
+   * must act in the WeChat Pay merchant platform (see README); resolved by HQ in the console.
+   */
+  alert: {
+    kind: PaymentAlertKind;
+    raisedAt: Date;
+    resolvedAt: Date | null;
+    resolvedBy: string | null;
+    note: string | null;
   } | null;
   /** Notification ids already applied, for the log; idempotency itself comes from the state guards. */
   notificationIds: string[];
@@ -72,6 +85,17 @@ const PaymentSchema = new Schema<PaymentDoc>(
       default: null,
       _id: false,
     },
+    alert: {
+      type: {
+        kind: { type: String, enum: ['refund_abnormal', 'refund_closed'], required: true },
+        raisedAt: { type: Date, required: true },
+        resolvedAt: { type: Date, default: null },
+        resolvedBy: { type: String, default: null },
+        note: { type: String, default: null },
+      },
+      default: null,
+      _id: false,
+    },
     notificationIds: { type: [String], default: [] },
     lastQueriedAt: { type: Date, default: null },
     lastError: { type: String, default: null },
@@ -87,6 +111,8 @@ PaymentSchema.index({ 'purpose.type': 1, 'purpose.id': 1 }, { unique: true });
 // The settling jobs look for payments stuck in one state since before a cut-off.
 PaymentSchema.index({ status: 1, updatedAt: 1 });
 PaymentSchema.index({ activityId: 1, status: 1 });
+// HQ's list of open payment alerts.
+PaymentSchema.index({ 'alert.kind': 1, 'alert.resolvedAt': 1, 'alert.raisedAt': -1 });
 
 export function paymentModel(conn: mongoose.Connection) {
   return (conn.models.Payment as mongoose.Model<PaymentDoc>) ?? conn.model<PaymentDoc>('Payment', PaymentSchema);

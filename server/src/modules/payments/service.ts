@@ -204,9 +204,13 @@ export class PaymentsService {
     if (notice.amount?.refund !== payment.amountFen) {
       throw new NotificationRefused(400, `refund amount ${String(notice.amount?.refund)} does not match ${payment.amountFen} fen`);
     }
-    if (payment.status !== 'refunding') return payment.status === 'refunded' ? 'already-settled' : 'not-ours';
+    if (payment.status !== 'refunding') return payment.status === 'refunded' || payment.status === 'refund_failed' ? 'already-settled' : 'not-ours';
+    if (notice.refund_status === 'PROCESSING') return 'not-ours';
     const at = now();
     const success = notice.refund_status === 'SUCCESS';
+    // ABNORMAL: the money left our account but the shopper's card refused it; CLOSED: no money moved.
+    // Either way the shopper is still owed: HQ is alerted and acts in the merchant platform (README).
+    const alertKind = notice.refund_status === 'ABNORMAL' ? 'refund_abnormal' : notice.refund_status === 'CLOSED' ? 'refund_closed' : null;
     const settled = await payments.updateOne(
       { _id: payment._id, status: 'refunding' },
       {
@@ -215,12 +219,39 @@ export class PaymentsService {
           'refund.refundId': notice.refund_id,
           'refund.providerStatus': notice.refund_status,
           'refund.succeededAt': success ? at : null,
+          ...(alertKind ? { alert: { kind: alertKind, raisedAt: at, resolvedAt: null, resolvedBy: null, note: null } } : {}),
           updatedAt: at,
         },
       },
     );
     if (settled.modifiedCount !== 1) return 'already-settled';
     return success ? 'refunded' : 'refund-failed';
+  }
+
+  // ---- alerts for HQ ----
+
+  /** Refunds WeChat Pay ended ABNORMAL or CLOSED that HQ has not yet marked handled, newest first. */
+  async openAlerts(limit = 100): Promise<PaymentDoc[]> {
+    return this.deps.payments
+      .find({ 'alert.kind': { $in: ['refund_abnormal', 'refund_closed'] }, 'alert.resolvedAt': null })
+      .sort({ 'alert.raisedAt': -1 })
+      .limit(limit)
+      .lean<PaymentDoc[]>();
+  }
+
+  /** HQ marks an alert handled (refunded by hand in the merchant platform); once only. Null if no open alert. */
+  async resolveAlert(paymentId: Types.ObjectId | string, by: string, note: string, session?: ClientSession): Promise<{ before: PaymentDoc; after: PaymentDoc } | null> {
+    const at = this.deps.now();
+    const before = await this.deps.payments.findOne({ _id: paymentId, 'alert.kind': { $exists: true }, 'alert.resolvedAt': null }).session(session ?? null).lean<PaymentDoc>();
+    if (!before?.alert) return null;
+    const after = await this.deps.payments
+      .findOneAndUpdate(
+        { _id: paymentId, 'alert.resolvedAt': null, 'alert.kind': before.alert.kind },
+        { $set: { 'alert.resolvedAt': at, 'alert.resolvedBy': by, 'alert.note': note, updatedAt: at } },
+        { returnDocument: 'after', session },
+      )
+      .lean<PaymentDoc>();
+    return after ? { before, after } : null;
   }
 
   // ---- closing and refunding (intent in the caller's transaction, provider call after commit) ----
@@ -259,7 +290,7 @@ export class PaymentsService {
         outRefundNo: payment.outRefundNo,
         refundFen: payment.amountFen,
         totalFen: payment.amountFen,
-        reason: payment.refund?.reason,
+        reason: refundReasonForShopper(payment.refund?.reason),
       });
       await payments.updateOne(
         { _id: payment._id, status: 'refunding' },
@@ -405,6 +436,20 @@ export class PaymentsService {
     }
     return mismatches;
   }
+}
+
+/**
+ * WeChat Pay shows the refund reason to the shopper (in the refund notice and the bill), so it is Chinese;
+ * our own records keep the internal reason.
+ */
+const REFUND_REASONS_FOR_SHOPPER: Record<string, string> = {
+  'activity cancelled': '活动取消退款',
+  'member cancelled': '会员取消报名退款',
+  'seat released before the payment arrived': '报名名额已释放，支付款退回',
+};
+
+export function refundReasonForShopper(reason: string | undefined): string {
+  return (reason && REFUND_REASONS_FOR_SHOPPER[reason]) || '活动报名费退款';
 }
 
 /** WeChat Pay's RFC 3339 in China time, e.g. 2024-06-08T10:34:56+08:00. */
