@@ -9,6 +9,7 @@ import { errorHandler, jsonBody, requestContext } from './lib/middleware';
 import { buildOpenApiDocument } from './lib/openapi';
 import { NOT_READY_RETRY_AFTER_SECONDS, notReadyError, Readiness, readinessGate } from './lib/readiness';
 import type { AppContext } from './lib/requestContext';
+import { securityHeaders } from './lib/securityHeaders';
 import { hqRoleNeeded, mountRoutes, type RouteRuntime, type RouteSpec } from './lib/route';
 import { staticSite } from './lib/staticSite';
 import { ErrorCode, hqRoleAtLeast } from '@membercard/shared';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
   root.get('/', (ctx) => ctx.redirect(deps.config.demo ? '/admin/' : '/healthz'));
 
   app.use(requestContext(deps.logger));
+  app.use(securityHeaders({ https: isHttps(deps.config) }));
   app.use(errorHandler());
   app.use(root.routes());
   if (deps.readiness) app.use(readinessGate(deps.readiness, deps.openDuringStart));
@@ -87,6 +89,7 @@ export function createStartingApp(deps: Pick<AppDeps, 'config' | 'logger' | 'con
   const app = new Koa();
   const health = healthRoutes(deps.connection, deps.readiness);
   app.use(requestContext(deps.logger));
+  app.use(securityHeaders({ https: isHttps(deps.config) }));
   app.use(errorHandler());
   app.use(health.routes());
   app.use((ctx) => {
@@ -117,6 +120,11 @@ function healthRoutes(connection: mongoose.Connection, readiness: Readiness): Ro
     ctx.body = { status: state === 'ready' && !db ? 'degraded' : state, db: db ? 'ok' : 'down', pending: readiness.pendingSteps };
   });
   return router;
+}
+
+/** Served over https (PUBLIC_BASE_URL says so): only then are browsers told to insist on it (HSTS). */
+function isHttps(config: Config): boolean {
+  return config.publicBaseUrl?.startsWith('https:') ?? false;
 }
 
 async function pingDatabase(connection: mongoose.Connection): Promise<boolean> {

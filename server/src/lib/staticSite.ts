@@ -2,14 +2,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Koa from 'koa';
 import send from 'koa-send';
+import { allowInlineScripts, inlineScriptSources } from './securityHeaders';
 
 /**
  * Serves a built single-page app under a path prefix (`/admin/`, `/h5/`): files as they are, any other
  * path under the prefix gets index.html so client-side routes survive a reload. Before the app is built,
- * a short page says how to build it instead of a bare 404.
+ * a short page says how to build it instead of a bare 404. The page's own inline scripts (Taro's H5
+ * root-font-size script) are allowed by hash in its Content-Security-Policy, read again when a rebuild
+ * changes index.html.
  */
 export function staticSite(prefix: string, root: string, title: string): Koa.Middleware {
   const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  let page: { stamp: string; sources: string[] } | null = null;
+  const pageScriptSources = (index: string): string[] => {
+    const stat = fs.statSync(index);
+    const stamp = `${stat.mtimeMs}:${stat.size}`;
+    if (page?.stamp !== stamp) page = { stamp, sources: inlineScriptSources(fs.readFileSync(index, 'utf8')) };
+    return page.sources;
+  };
   return async (ctx, next) => {
     if (ctx.path === base.slice(0, -1)) return ctx.redirect(base);
     if (!ctx.path.startsWith(base) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
@@ -21,6 +31,7 @@ export function staticSite(prefix: string, root: string, title: string): Koa.Mid
     }
     const relative = ctx.path.slice(base.length);
     const file = relative && fs.existsSync(path.join(root, relative)) ? relative : 'index.html';
+    if (file === 'index.html') allowInlineScripts(ctx, pageScriptSources(index));
     const hashed = /\.[0-9a-f]{8,}\./i.test(file) || file.startsWith('assets/');
     await send(ctx, file, { root, maxage: hashed ? 365 * 24 * 3600_000 : 0, immutable: hashed });
   };
