@@ -3,7 +3,7 @@ import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { HashRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
-import { useSession } from './auth/session';
+import { canUse, useSession, type HqRole } from './auth/session';
 import { AppLayout } from './components/AppLayout';
 import { LoadingState } from './components/states';
 import { LangProvider, useLang } from './i18n';
@@ -28,21 +28,27 @@ const ActivityDetailPage = lazy(() => import('./pages/ActivityDetailPage'));
 const StoresPage = lazy(() => import('./pages/StoresPage'));
 const StaffPage = lazy(() => import('./pages/StaffPage'));
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
+const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
 
-function RequireSession({ children, hqOnly }: { children: ReactNode; hqOnly?: boolean }) {
+/** Signed in, with a password of one's own, and (for HQ-only screens) an HQ role of at least `need`. */
+function RequireSession({ children, hqOnly, need, passwordScreen }: { children: ReactNode; hqOnly?: boolean; need?: HqRole; passwordScreen?: boolean }) {
   const session = useSession();
   const location = useLocation();
   if (!session) return <Navigate to="/signin" replace state={{ from: location.pathname }} />;
+  if (session.mustChangePassword && !passwordScreen) return <Navigate to="/password" replace />;
   if (hqOnly && session.kind !== 'hq') return <Navigate to="/dashboard" replace />;
+  if (need && !canUse(session, need)) return <Navigate to="/dashboard" replace />;
   return <>{children}</>;
 }
 
 function Screens() {
-  const hq = (element: ReactNode) => <RequireSession hqOnly>{element}</RequireSession>;
+  const hq = (element: ReactNode, need: HqRole = 'viewer') => <RequireSession hqOnly need={need}>{element}</RequireSession>;
+  const writer = (element: ReactNode) => <RequireSession need="marketing">{element}</RequireSession>;
   return (
     <Suspense fallback={<div style={{ padding: 48 }}><LoadingState /></div>}>
       <Routes>
         <Route path="/signin" element={<SignInPage />} />
+        <Route path="/password" element={<RequireSession passwordScreen><ChangePasswordPage /></RequireSession>} />
         <Route
           element={
             <RequireSession>
@@ -55,21 +61,21 @@ function Screens() {
           <Route path="/members" element={<MembersPage />} />
           <Route path="/members/:id" element={<MemberDetailPage />} />
           <Route path="/coupons" element={hq(<CouponTemplatesPage />)} />
-          <Route path="/coupons/new" element={hq(<CouponTemplateEditorPage />)} />
+          <Route path="/coupons/new" element={hq(<CouponTemplateEditorPage />, 'marketing')} />
           <Route path="/coupons/:id" element={hq(<CouponTemplateEditorPage />)} />
           <Route path="/code-batches" element={hq(<CodeBatchesPage />)} />
           <Route path="/segments" element={hq(<SegmentsPage />)} />
           <Route path="/campaigns" element={hq(<CampaignsPage />)} />
-          <Route path="/campaigns/new" element={hq(<CampaignNewPage />)} />
+          <Route path="/campaigns/new" element={hq(<CampaignNewPage />, 'marketing')} />
           <Route path="/campaigns/:id" element={hq(<CampaignDetailPage />)} />
           <Route path="/automation" element={hq(<AutomationPage />)} />
           <Route path="/activities" element={<ActivitiesPage />} />
-          <Route path="/activities/new" element={<ActivityEditorPage />} />
-          <Route path="/activities/:id/edit" element={<ActivityEditorPage />} />
+          <Route path="/activities/new" element={writer(<ActivityEditorPage />)} />
+          <Route path="/activities/:id/edit" element={writer(<ActivityEditorPage />)} />
           <Route path="/activities/:id" element={<ActivityDetailPage />} />
-          <Route path="/stores" element={hq(<StoresPage />)} />
-          <Route path="/staff" element={hq(<StaffPage />)} />
-          <Route path="/audit" element={hq(<AuditLogPage />)} />
+          <Route path="/stores" element={hq(<StoresPage />, 'admin')} />
+          <Route path="/staff" element={hq(<StaffPage />, 'admin')} />
+          <Route path="/audit" element={hq(<AuditLogPage />, 'admin')} />
           <Route path="*" element={<Navigate to="/dashboard" replace />} />
         </Route>
       </Routes>

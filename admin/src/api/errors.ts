@@ -14,6 +14,7 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   VALIDATION_FAILED: { zh: '填写的内容有误，请检查标红的字段', en: 'Some fields are invalid; check the highlighted ones' },
   UNAUTHENTICATED: { zh: '登录已失效，请重新登录', en: 'Your session has expired; please sign in again' },
   FORBIDDEN: { zh: '没有权限执行此操作', en: 'You are not allowed to do this' },
+  PASSWORD_CHANGE_REQUIRED: { zh: '请先修改密码', en: 'Change your password first' },
   NOT_FOUND: { zh: '要找的内容不存在', en: 'Not found' },
   CONFLICT: { zh: '状态已变化，请刷新后重试', en: 'The state has changed; refresh and try again' },
   RATE_LIMITED: { zh: '操作太频繁，请稍后再试', en: 'Too many attempts; try again later' },

@@ -12,11 +12,12 @@ import {
   UserOutlined,
   UsergroupAddOutlined,
   FilterOutlined,
+  KeyOutlined,
 } from '@ant-design/icons';
 import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
 import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
-import { setSession, useSession } from '../auth/session';
+import { canUse, setSession, useSession } from '../auth/session';
 import { useLang, useT } from '../i18n';
 import { useReference } from '../lib/reference';
 import { LoadingState } from './states';
@@ -29,6 +30,9 @@ export function AppLayout() {
   const location = useLocation();
   const reference = useReference();
   const hq = session?.kind === 'hq';
+  // Stores, staff accounts and the audit log are HQ admins' alone; marketing and viewers do not see them.
+  const hqAdmin = hq && canUse(session, 'admin');
+  const hqRoleLabel = session?.kind === 'hq' ? { admin: t('管理员', 'Admin'), marketing: t('市场', 'Marketing'), viewer: t('只读', 'Viewer') }[session.hqRole ?? 'admin'] : null;
 
   const items = [
     { key: '/dashboard', icon: <BarChartOutlined />, label: t('数据看板', 'Dashboard') },
@@ -43,7 +47,7 @@ export function AppLayout() {
         ]
       : []),
     { key: '/activities', icon: <CalendarOutlined />, label: t('门店活动', 'Activities') },
-    ...(hq
+    ...(hqAdmin
       ? [
           { key: '/stores', icon: <ShopOutlined />, label: t('门店', 'Stores') },
           { key: '/staff', icon: <TeamOutlined />, label: t('员工账号', 'Staff') },
@@ -64,12 +68,16 @@ export function AppLayout() {
       </Layout.Sider>
       <Layout>
         <Layout.Header style={{ background: '#fff', padding: '0 24px', display: 'flex', alignItems: 'center', justifyContent: 'flex-end', gap: 16, borderBottom: '1px solid #eee', height: 56 }}>
-          {session?.kind === 'manager' ? <Tag color="blue">{t('门店', 'Store')}: {reference.storeName(session.storeId)}</Tag> : <Tag color="red">HQ</Tag>}
+          {session?.kind === 'manager' ? <Tag color="blue">{t('门店', 'Store')}: {reference.storeName(session.storeId)}</Tag> : <Tag color="red" data-testid="hq-role">HQ · {hqRoleLabel}</Tag>}
           <Segmented size="small" value={lang} onChange={(value) => setLang(value as 'zh' | 'en')} options={[{ label: '中文', value: 'zh' }, { label: 'EN', value: 'en' }]} data-testid="lang-switch" />
           <Dropdown
             menu={{
-              items: [{ key: 'signout', icon: <LogoutOutlined />, label: t('退出登录', 'Sign out') }],
-              onClick: () => {
+              items: [
+                { key: 'password', icon: <KeyOutlined />, label: <span data-testid="menu-change-password">{t('修改密码', 'Change password')}</span> },
+                { key: 'signout', icon: <LogoutOutlined />, label: t('退出登录', 'Sign out') },
+              ],
+              onClick: ({ key }) => {
+                if (key === 'password') return navigate('/password');
                 setSession(null);
                 navigate('/signin');
               },

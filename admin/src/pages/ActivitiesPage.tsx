@@ -1,6 +1,7 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { Button, Card, Progress, Tag } from 'antd';
 import { useNavigate } from 'react-router-dom';
+import { useCan } from '../auth/session';
 import { api } from '../api';
 import { CursorTable } from '../components/CursorTable';
 import { PageTitle } from '../components/PageTitle';
@@ -22,6 +23,8 @@ export function activityStatusLabel(status: string, t: (zh: string, en: string) 
 
 export default function ActivitiesPage() {
   const t = useT();
+  // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
+  const canWrite = useCan('marketing');
   const navigate = useNavigate();
   const reference = useReference();
   const list = useCursorList<AdminActivity>((cursor, signal) => api.list<AdminActivity>('/admin/activities', { cursor }, signal), []);
@@ -32,13 +35,13 @@ export default function ActivitiesPage() {
   );
   return (
     <>
-      <PageTitle title={t('门店活动', 'Activities')} sub={t('沙龙、体验课等线下活动的报名与签到', 'Sign-ups and check-ins for in-store events')} extra={create} />
+      <PageTitle title={t('门店活动', 'Activities')} sub={t('沙龙、体验课等线下活动的报名与签到', 'Sign-ups and check-ins for in-store events')} extra={canWrite ? create : null} />
       <Card>
         <CursorTable<AdminActivity>
           list={list}
           rowKey="id"
           empty={t('还没有活动', 'No activities yet')}
-          emptyAction={create}
+          emptyAction={canWrite ? create : undefined}
           onRow={(activity) => ({ onClick: () => navigate(`/activities/${activity.id}`), className: 'mc-clickable-row' })}
           columns={[
             { title: t('活动', 'Activity'), dataIndex: 'title' },

@@ -2,6 +2,7 @@ import { ArrowLeftOutlined, EditOutlined, StopOutlined } from '@ant-design/icons
 import { App, Button, Card, Descriptions, Segmented, Space, Statistic, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
+import { useCan } from '../auth/session';
 import { api, readableErrorMessage } from '../api';
 import type { AdminSignup } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
@@ -26,6 +27,8 @@ function paymentLabel(status: string, t: (zh: string, en: string) => string): st
 export default function ActivityDetailPage() {
   const { id = '' } = useParams();
   const t = useT();
+  // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
+  const canWrite = useCan('marketing');
   const { lang } = useLang();
   const { message, modal } = App.useApp();
   const navigate = useNavigate();
@@ -56,7 +59,7 @@ export default function ActivityDetailPage() {
           </Space>
         }
         extra={
-          state.data && (state.data.status === 'draft' || state.data.status === 'published') ? (
+          canWrite && state.data && (state.data.status === 'draft' || state.data.status === 'published') ? (
             <>
               <Button icon={<EditOutlined />} onClick={() => navigate(`/activities/${id}/edit`)}>
                 {t('编辑', 'Edit')}

@@ -1,4 +1,5 @@
 import { App, Alert, Button, Card, Descriptions, Form, Input, InputNumber, Modal, Select, Switch, Table, Typography } from 'antd';
+import { useCan } from '../auth/session';
 import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { AutomationRule, MarketingSettings } from '../api/types';
@@ -34,6 +35,7 @@ interface RuleForm {
 /** The frequency cap on marketing messages and the value of a point (used for the points liability). */
 function MarketingSettingsCard() {
   const t = useT();
+  const canWrite = useCan('marketing'); // viewers read only (RouteSpec.hq on the server)
   const { lang } = useLang();
   const { message } = App.useApp();
   const state = useAsync((signal) => api.get<MarketingSettings>('/admin/marketing-settings', undefined, signal), []);
@@ -68,11 +70,13 @@ function MarketingSettingsCard() {
             <Form.Item name="fenPerPoint" label={t('每积分价值（分）', 'Value of a point (fen)')} tooltip={t('用于计算积分负债金额', 'Used to value the points liability')}>
               <InputNumber min={0} max={10000} />
             </Form.Item>
-            <Form.Item>
-              <Button htmlType="submit" loading={saving}>
-                {t('保存', 'Save')}
-              </Button>
-            </Form.Item>
+            {canWrite ? (
+              <Form.Item>
+                <Button htmlType="submit" loading={saving}>
+                  {t('保存', 'Save')}
+                </Button>
+              </Form.Item>
+            ) : null}
           </Form>
         )}
       </AsyncView>
@@ -82,6 +86,7 @@ function MarketingSettingsCard() {
 
 export default function AutomationPage() {
   const t = useT();
+  const canWrite = useCan('marketing'); // viewers read only (RouteSpec.hq on the server)
   const { lang } = useLang();
   const { message } = App.useApp();
   // The server answers all rules (one per kind) on one page.
@@ -164,10 +169,10 @@ export default function AutomationPage() {
             { title: t('已发券', 'Coupons issued'), dataIndex: 'couponsIssued', align: 'right', render: formatInt },
             { title: t('已发消息', 'Messages sent'), dataIndex: 'messagesSent', align: 'right', render: formatInt },
             { title: t('最近运行', 'Last run'), dataIndex: 'lastRunAt', render: formatDateTime },
-            { title: t('启用', 'On'), dataIndex: 'enabled', render: (value: boolean, rule) => <Switch checked={value} onChange={(next) => toggle(rule, next)} data-testid={`rule-enabled-${rule.id}`} /> },
+            { title: t('启用', 'On'), dataIndex: 'enabled', render: (value: boolean, rule) => <Switch checked={value} disabled={!canWrite} onChange={(next) => toggle(rule, next)} data-testid={`rule-enabled-${rule.id}`} /> },
             {
               title: '',
-              render: (_: unknown, rule) => (
+              render: (_: unknown, rule) => (canWrite ? (
                 <Button
                   size="small"
                   onClick={() => {
@@ -178,7 +183,7 @@ export default function AutomationPage() {
                 >
                   {t('编辑', 'Edit')}
                 </Button>
-              ),
+              ) : null),
             },
           ]}
         />

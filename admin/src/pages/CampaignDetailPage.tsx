@@ -7,6 +7,7 @@ import type { Campaign, CampaignBreakdownRow, CampaignPreviewAnswer } from '../a
 import { LazyChart } from '../components/charts/LazyChart';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView, EmptyState } from '../components/states';
+import { useCan } from '../auth/session';
 import { useLang, useT } from '../i18n';
 import { progressPercent } from '../lib/charts';
 import { fenToYuanText, formatDateTime, formatInt, formatPercent } from '../lib/format';
@@ -50,6 +51,8 @@ function BreakdownChart({ rows, label, testId }: { rows: CampaignBreakdownRow[];
 export default function CampaignDetailPage() {
   const { id = '' } = useParams();
   const t = useT();
+  // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
+  const canWrite = useCan('marketing');
   const { lang } = useLang();
   const { message, modal } = App.useApp();
   const navigate = useNavigate();
@@ -126,7 +129,7 @@ export default function CampaignDetailPage() {
           </Space>
         }
         extra={
-          campaign ? (
+          campaign && canWrite ? (
             <>
               {campaign.status === 'draft' ? (
                 <Button type="primary" icon={<RocketOutlined />} loading={acting} onClick={() => confirmLaunch(campaign)} data-testid="launch-campaign">

@@ -5,6 +5,7 @@ import { api } from '../api';
 import type { Campaign } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
 import { PageTitle } from '../components/PageTitle';
+import { useCan } from '../auth/session';
 import { useT } from '../i18n';
 import { progressPercent } from '../lib/charts';
 import { formatDateTime, formatInt, formatPercent } from '../lib/format';
@@ -20,6 +21,8 @@ export function campaignStatusLabel(status: string, t: (zh: string, en: string) 
 
 export default function CampaignsPage() {
   const t = useT();
+  // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
+  const canWrite = useCan('marketing');
   const navigate = useNavigate();
   const list = useCursorList<Campaign>((cursor, signal) => api.list<Campaign>('/admin/campaigns', { cursor }, signal), []);
   const create = (
@@ -29,14 +32,14 @@ export default function CampaignsPage() {
   );
   return (
     <>
-      <PageTitle title={t('营销推送', 'Campaigns')} sub={t('向圈选人群发券并发送订阅消息', 'Push coupons to a segment with a subscribe message')} extra={create} />
+      <PageTitle title={t('营销推送', 'Campaigns')} sub={t('向圈选人群发券并发送订阅消息', 'Push coupons to a segment with a subscribe message')} extra={canWrite ? create : null} />
       <Card>
         <CursorTable<Campaign>
           list={list}
           rowKey="id"
           testId="campaigns-table"
           empty={t('还没有推送活动', 'No campaigns yet')}
-          emptyAction={create}
+          emptyAction={canWrite ? create : undefined}
           onRow={(campaign) => ({ onClick: () => navigate(`/campaigns/${campaign.id}`), className: 'mc-clickable-row' })}
           columns={[
             { title: t('名称', 'Name'), dataIndex: 'name' },

@@ -7,6 +7,7 @@ import type { RedemptionCodeBatch } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
 import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
+import { useCan } from '../auth/session';
 import { useLang, useT } from '../i18n';
 import { compact } from '../lib/forms';
 import { formatDate, formatDateTime, formatInt } from '../lib/format';
@@ -23,6 +24,8 @@ interface BatchForm {
 
 export default function CodeBatchesPage() {
   const t = useT();
+  // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
+  const canWrite = useCan('marketing');
   const { lang } = useLang();
   const { message } = App.useApp();
   const [open, setOpen] = useState(false);
@@ -80,13 +83,13 @@ export default function CodeBatchesPage() {
   );
   return (
     <>
-      <PageTitle title={t('兑换码', 'Redemption codes')} sub={t('印刷在卡片或包装上的一次性兑换码', 'One-time codes printed on cards or packaging')} extra={createButton} />
+      <PageTitle title={t('兑换码', 'Redemption codes')} sub={t('印刷在卡片或包装上的一次性兑换码', 'One-time codes printed on cards or packaging')} extra={canWrite ? createButton : null} />
       <Card>
         <CursorTable<RedemptionCodeBatch>
           list={list}
           rowKey="id"
           empty={t('还没有兑换码批次', 'No code batches yet')}
-          emptyAction={createButton}
+          emptyAction={canWrite ? createButton : undefined}
           columns={[
             { title: t('批次', 'Batch'), dataIndex: 'id', render: (value: string) => <span style={{ fontFamily: 'monospace' }}>{value}</span> },
             { title: t('奖励', 'Reward'), render: (_: unknown, batch) => (batch.templateId ? templateTitle(batch.templateId) : t(`${batch.points} 积分`, `${batch.points} points`)) },
@@ -95,7 +98,7 @@ export default function CodeBatchesPage() {
             { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string) => (value === 'ready' ? <Tag color="green">{t('可兑换', 'Ready')}</Tag> : <Tag color="processing">{t('生成中', 'Generating')}</Tag>) },
             { title: t('过期', 'Expires'), dataIndex: 'expiresAt', render: formatDate },
             { title: t('创建', 'Created'), dataIndex: 'createdAt', render: formatDateTime },
-            { title: '', render: (_: unknown, batch) => <Button size="small" icon={<DownloadOutlined />} disabled={batch.status !== 'ready'} onClick={() => download(batch)}>CSV</Button> },
+            { title: '', render: (_: unknown, batch) => <Button size="small" icon={<DownloadOutlined />} disabled={batch.status !== 'ready' || !canWrite} onClick={() => download(batch)}>CSV</Button> },
           ]}
         />
       </Card>

@@ -1,5 +1,6 @@
 import { ArrowLeftOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, DatePicker, Form, Input, InputNumber, Popconfirm, Radio, Select, Space, Typography } from 'antd';
+import { useCan } from '../auth/session';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
@@ -89,6 +90,7 @@ const blank: TemplateForm = { title: '', type: 'cash', validity: 'relative', val
 export default function CouponTemplateEditorPage() {
   const { id } = useParams();
   const t = useT();
+  const canWrite = useCan('marketing'); // viewers read only (RouteSpec.hq on the server)
   const { lang } = useLang();
   const navigate = useNavigate();
   const { message } = App.useApp();
@@ -175,12 +177,12 @@ export default function CouponTemplateEditorPage() {
         sub={template ? t(`已发放 ${template.issuedCount} 张`, `${template.issuedCount} issued`) : undefined}
         extra={
           <>
-            {id && template?.status !== 'archived' ? (
+            {canWrite && id && template?.status !== 'archived' ? (
               <Popconfirm title={t('归档后不能再发放，确定？', 'Archived templates can no longer be issued. Archive?')} onConfirm={archive}>
                 <Button danger>{t('归档', 'Archive')}</Button>
               </Popconfirm>
             ) : null}
-            <Button type="primary" loading={saving} onClick={save} disabled={locked} data-testid="save-template">
+            <Button type="primary" loading={saving} onClick={save} disabled={locked || !canWrite} data-testid="save-template">
               {t('保存', 'Save')}
             </Button>
           </>

@@ -5,6 +5,7 @@ import { useNavigate } from 'react-router-dom';
 import { api } from '../api';
 import { CursorTable } from '../components/CursorTable';
 import { PageTitle } from '../components/PageTitle';
+import { useCan } from '../auth/session';
 import { useLang, useT } from '../i18n';
 import { previewCoupon } from '../lib/couponPreview';
 import { formatInt } from '../lib/format';
@@ -16,6 +17,8 @@ export const couponTypeLabel = (type: string, t: (zh: string, en: string) => str
 
 export default function CouponTemplatesPage() {
   const t = useT();
+  // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
+  const canWrite = useCan('marketing');
   const { lang } = useLang();
   const navigate = useNavigate();
   const [status, setStatus] = useState<'active' | 'archived'>('active');
@@ -27,7 +30,7 @@ export default function CouponTemplatesPage() {
   );
   return (
     <>
-      <PageTitle title={t('优惠券模板', 'Coupon templates')} sub={t('设计会员领取和兑换的优惠券', 'Design the coupons members receive and exchange')} extra={create} />
+      <PageTitle title={t('优惠券模板', 'Coupon templates')} sub={t('设计会员领取和兑换的优惠券', 'Design the coupons members receive and exchange')} extra={canWrite ? create : null} />
       <Card>
         <Segmented value={status} onChange={(value) => setStatus(value as 'active' | 'archived')} options={[{ label: t('使用中', 'Active'), value: 'active' }, { label: t('已归档', 'Archived'), value: 'archived' }]} style={{ marginBottom: 16 }} />
         <CursorTable<CouponTemplate>
@@ -35,7 +38,7 @@ export default function CouponTemplatesPage() {
           rowKey="id"
           testId="templates-table"
           empty={t('还没有优惠券模板', 'No coupon templates yet')}
-          emptyAction={create}
+          emptyAction={canWrite ? create : undefined}
           onRow={(template) => ({ onClick: () => navigate(`/coupons/${template.id}`), className: 'mc-clickable-row' })}
           columns={[
             { title: t('名称', 'Title'), dataIndex: 'title' },

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, newIdempotencyKey } from '../api';
 import type { AdminSignup, AuditEntry, LedgerEntry, Purchase } from '../api/types';
-import { useSession } from '../auth/session';
+import { useSession, useCan } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
 import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
@@ -90,6 +90,8 @@ const signupStatusColors: Record<string, string> = { confirmed: 'green', waitlis
 export default function MemberDetailPage() {
   const { id = '' } = useParams();
   const t = useT();
+  // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
+  const canAdjust = useCan('admin');
   const navigate = useNavigate();
   const session = useSession();
   const reference = useReference();
@@ -137,7 +139,7 @@ export default function MemberDetailPage() {
                       <Progress percent={member.profileCompletion} size="small" style={{ width: 120 }} />
                     </Descriptions.Item>
                   </Descriptions>
-                  {session?.kind === 'hq' ? <div style={{ marginTop: 12 }}><PointsAdjustment member={member} onDone={(balance) => state.setData({ ...member, pointsBalance: balance })} /></div> : null}
+                  {session?.kind === 'hq' && canAdjust ? <div style={{ marginTop: 12 }}><PointsAdjustment member={member} onDone={(balance) => state.setData({ ...member, pointsBalance: balance })} /></div> : null}
                 </div>
               </div>
             </Card>

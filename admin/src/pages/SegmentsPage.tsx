@@ -1,5 +1,6 @@
 import { DeleteOutlined, NotificationOutlined, SaveOutlined } from '@ant-design/icons';
 import { App, Button, Card, Input, Popconfirm, Space, Tag } from 'antd';
+import { useCan } from '../auth/session';
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
@@ -17,6 +18,7 @@ import { SavedSegmentBodySchema } from '../shared';
 
 export default function SegmentsPage() {
   const t = useT();
+  const canWrite = useCan('marketing'); // viewers read only (RouteSpec.hq on the server)
   const { lang } = useLang();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -62,10 +64,10 @@ export default function SegmentsPage() {
         extra={
           <>
             <Input placeholder={t('人群名称', 'Segment name')} value={name} onChange={(event) => setName(event.target.value)} style={{ width: 200 }} maxLength={60} data-testid="segment-name" />
-            <Button icon={<SaveOutlined />} loading={saving} onClick={save} data-testid="save-segment">
+            <Button icon={<SaveOutlined />} loading={saving} onClick={save} disabled={!canWrite} data-testid="save-segment">
               {t('保存人群', 'Save segment')}
             </Button>
-            <Button type="primary" icon={<NotificationOutlined />} onClick={() => navigate('/campaigns/new', { state: { segment } })}>
+            <Button type="primary" icon={<NotificationOutlined />} disabled={!canWrite} onClick={() => navigate('/campaigns/new', { state: { segment } })}>
               {t('用此人群发券', 'Push coupons to it')}
             </Button>
           </>
@@ -89,9 +91,11 @@ export default function SegmentsPage() {
                   <Button size="small" onClick={() => { setInitial(item.segment); setSegment(item.segment); setBuilderKey((value) => value + 1); }}>
                     {t('载入', 'Load')}
                   </Button>
-                  <Popconfirm title={t('删除该人群？', 'Delete this segment?')} onConfirm={() => remove(item.id)}>
-                    <Button size="small" danger icon={<DeleteOutlined />} />
-                  </Popconfirm>
+                  {canWrite ? (
+                    <Popconfirm title={t('删除该人群？', 'Delete this segment?')} onConfirm={() => remove(item.id)}>
+                      <Button size="small" danger icon={<DeleteOutlined />} />
+                    </Popconfirm>
+                  ) : null}
                 </Space>
               ),
             },

@@ -1,9 +1,10 @@
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Form, Input, Segmented, Tabs, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Result, Segmented, Tabs, Typography } from 'antd';
 import { useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
-import { api, readableErrorMessage } from '../api';
-import { setSession, useSession, type Session } from '../auth/session';
+import { api, ApiClient, readableErrorMessage } from '../api';
+import { setSession, useSession, type HqRole, type Session } from '../auth/session';
+import { ChangePasswordForm } from '../components/ChangePasswordForm';
 import { checkWith, showFieldErrors } from '../components/formErrors';
 import { useLang, useT } from '../i18n';
 import { PasswordLoginBodySchema } from '../shared';
@@ -11,12 +12,14 @@ import { PasswordLoginBodySchema } from '../shared';
 interface AdminLoginAnswer {
   token: string;
   refreshToken?: string;
-  admin: { id: string; name: string; role: string };
+  admin: { id: string; name: string; role: string; hqRole?: HqRole };
+  mustChangePassword?: boolean;
 }
 interface StaffLoginAnswer {
   token: string;
   refreshToken?: string;
   staff: { id: string; name: string; role: string; storeId: string };
+  mustChangePassword?: boolean;
 }
 
 export default function SignInPage() {
@@ -29,6 +32,8 @@ export default function SignInPage() {
   const [form] = Form.useForm<{ username: string; password: string }>();
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  // A clerk whose password HQ set may use the console for one thing: choosing their own (then the till).
+  const [clerk, setClerk] = useState<{ name: string; client: ApiClient; done: boolean } | null>(null);
 
   const from = (location.state as { from?: string } | null)?.from;
   if (session) return <Navigate to={from && from !== '/signin' ? from : '/dashboard'} replace />;
@@ -45,17 +50,22 @@ export default function SignInPage() {
       let next: Session;
       if (who === 'hq') {
         const answer = await api.post<AdminLoginAnswer>('/auth/admin', checked.data);
-        next = { kind: 'hq', token: answer.token, refreshToken: answer.refreshToken, id: answer.admin.id, name: answer.admin.name, role: answer.admin.role };
+        next = { kind: 'hq', token: answer.token, refreshToken: answer.refreshToken, id: answer.admin.id, name: answer.admin.name, role: answer.admin.role, hqRole: answer.admin.hqRole ?? 'admin', mustChangePassword: Boolean(answer.mustChangePassword) };
       } else {
         const answer = await api.post<StaffLoginAnswer>('/auth/staff', checked.data);
+        if (answer.staff.role !== 'manager' && answer.mustChangePassword) {
+          setClerk({ name: answer.staff.name, client: new ApiClient({ getToken: () => answer.token }), done: false });
+          return;
+        }
         if (answer.staff.role !== 'manager') {
           setError(t('店员账号不能登录管理后台，请使用店长账号', 'Clerk accounts cannot use the console; sign in as a store manager'));
           return;
         }
-        next = { kind: 'manager', token: answer.token, refreshToken: answer.refreshToken, id: answer.staff.id, name: answer.staff.name, role: 'manager', storeId: answer.staff.storeId };
+        next = { kind: 'manager', token: answer.token, refreshToken: answer.refreshToken, id: answer.staff.id, name: answer.staff.name, role: 'manager', storeId: answer.staff.storeId, mustChangePassword: Boolean(answer.mustChangePassword) };
       }
       setSession(next);
-      navigate(from && from !== '/signin' ? from : '/dashboard', { replace: true });
+      if (next.mustChangePassword) navigate('/password', { replace: true });
+      else navigate(from && from !== '/signin' ? from : '/dashboard', { replace: true });
     } catch (cause) {
       setError(readableErrorMessage(cause, lang));
     } finally {
@@ -87,8 +97,24 @@ export default function SignInPage() {
             { key: 'manager', label: t('店长', 'Store manager') },
           ]}
         />
+        {clerk ? (
+          clerk.done ? (
+            <Result
+              status="success"
+              title={t('密码已修改', 'Password changed')}
+              subTitle={t('请用新密码在门店收银端登录', 'Sign in at the till with your new password')}
+              extra={<Button onClick={() => setClerk(null)}>{t('返回登录', 'Back to sign-in')}</Button>}
+              data-testid="clerk-password-done"
+            />
+          ) : (
+            <>
+              <Alert type="warning" showIcon style={{ marginBottom: 16 }} title={t(`${clerk.name}，这是总部为你设置的密码，请先设置只有你知道的新密码`, `${clerk.name}, HQ set this password for you: choose one only you know`)} />
+              <ChangePasswordForm client={clerk.client} onChanged={() => setClerk({ ...clerk, done: true })} />
+            </>
+          )
+        ) : null}
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="signin-error" /> : null}
-        <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
+        <Form form={form} style={clerk ? { display: 'none' } : undefined} layout="vertical" onFinish={submit} requiredMark={false}>
           <Form.Item name="username" label={t('账号', 'Username')}>
             <Input prefix={<UserOutlined />} autoComplete="username" placeholder={who === 'hq' ? 'hq' : 'sh01-manager'} data-testid="signin-username" />
           </Form.Item>

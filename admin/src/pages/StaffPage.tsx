@@ -3,6 +3,7 @@ import { Alert, App, Button, Card, Form, Input, Modal, Select, Switch, Tag } fro
 import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { StaffAccount } from '../api/types';
+import { translatePasswordErrors } from '../components/ChangePasswordForm';
 import { CursorTable } from '../components/CursorTable';
 import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
@@ -15,6 +16,7 @@ interface StaffForm {
   username: string;
   name: string;
   role: 'clerk' | 'manager' | 'hq';
+  hqRole?: 'admin' | 'marketing' | 'viewer';
   storeId?: string;
   password?: string;
 }
@@ -30,21 +32,26 @@ export default function StaffPage() {
   const [error, setError] = useState<string | null>(null);
   const [form] = Form.useForm<StaffForm>();
   const role = Form.useWatch('role', form);
+  const hqRoleName = (value: string | null | undefined) => (value === 'marketing' ? t('市场', 'Marketing') : value === 'viewer' ? t('只读', 'Viewer') : t('管理员', 'Admin'));
 
   const open = (account: StaffAccount | 'new') => {
     setError(null);
     setEditing(account);
-    form.setFieldsValue(account === 'new' ? { username: '', name: '', role: 'clerk', storeId: undefined, password: '' } : { username: account.username, name: account.name, role: account.role, storeId: account.storeId ?? undefined, password: '' });
+    form.setFieldsValue(
+      account === 'new'
+        ? { username: '', name: '', role: 'clerk', hqRole: 'viewer', storeId: undefined, password: '' }
+        : { username: account.username, name: account.name, role: account.role, hqRole: account.hqRole ?? undefined, storeId: account.storeId ?? undefined, password: '' },
+    );
   };
 
   const save = async () => {
     const values = form.getFieldsValue();
     const common = { name: values.name?.trim() ?? '', ...(values.storeId && values.role !== 'hq' ? { storeId: values.storeId } : {}), ...(values.password ? { password: values.password } : {}) };
-    // An edit cannot turn an account into HQ (or back): the server takes only clerk and manager there.
+    // An edit cannot turn an account into HQ (or back): store staff change role, HQ accounts their HQ role.
     const checked =
       editing === 'new'
-        ? checkWith(StaffCreateBodySchema, { ...common, username: values.username?.trim() ?? '', role: values.role, password: values.password ?? '' }, lang)
-        : checkWith(StaffPatchBodySchema, { ...common, ...(values.role === 'hq' ? {} : { role: values.role }) }, lang);
+        ? checkWith(StaffCreateBodySchema, { ...common, username: values.username?.trim() ?? '', role: values.role, ...(values.role === 'hq' ? { hqRole: values.hqRole } : {}), password: values.password ?? '' }, lang)
+        : checkWith(StaffPatchBodySchema, { ...common, ...(values.role === 'hq' ? { hqRole: values.hqRole } : { role: values.role }) }, lang);
     if (!checked.ok) return void showFieldErrors(form, checked.errors);
     setSaving(true);
     setError(null);
@@ -53,9 +60,12 @@ export default function StaffPage() {
       else if (editing) await api.patch(`/admin/staff/${editing.id}`, checked.data);
       setEditing(null);
       list.reload();
-      message.success(t('账号已保存', 'Account saved'));
+      // A password HQ sets is a one-time handover: the owner must replace it at their next sign-in.
+      if (values.password) message.success(editing === 'new' ? t('账号已创建；对方首次登录时须修改密码', 'Account created; they must change the password at first sign-in') : t('密码已重置；对方已被登出，下次登录时须修改密码', 'Password reset; they are signed out and must change it at next sign-in'));
+      else message.success(t('账号已保存', 'Account saved'));
     } catch (cause) {
       setError(failedSaveMessage(form, cause, lang));
+      translatePasswordErrors(form, ['password'], t);
     } finally {
       setSaving(false);
     }
@@ -72,7 +82,11 @@ export default function StaffPage() {
 
   return (
     <>
-      <PageTitle title={t('员工账号', 'Staff accounts')} sub={t('店员可扫码核销；店长还可在24小时内撤销', 'Clerks scan and redeem; managers can also reverse within 24 h')} extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => open('new')}>{t('新增员工', 'Add staff')}</Button>} />
+      <PageTitle
+        title={t('员工与总部账号', 'Staff and HQ accounts')}
+        sub={t('店员扫码核销，店长还可在24小时内撤销；总部管理员管理一切，市场只管营销，只读账号只能查看。改角色、门店、密码或停用后，对方已登录的设备立即失效', 'Clerks scan and redeem, managers can also reverse within 24 h; HQ admins manage everything, marketing runs campaigns, viewers only read. A change of role, store, password or status signs the account out at once')}
+        extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => open('new')} data-testid="new-staff">{t('新增账号', 'Add account')}</Button>}
+      />
       <Card>
         <CursorTable<StaffAccount>
           list={list}
@@ -81,7 +95,16 @@ export default function StaffPage() {
           columns={[
             { title: t('账号', 'Username'), dataIndex: 'username' },
             { title: t('姓名', 'Name'), dataIndex: 'name' },
-            { title: t('角色', 'Role'), dataIndex: 'role', render: (value: string) => <Tag color={value === 'hq' ? 'red' : value === 'manager' ? 'blue' : 'default'}>{value === 'hq' ? t('总部', 'HQ') : value === 'manager' ? t('店长', 'Manager') : t('店员', 'Clerk')}</Tag> },
+            {
+              title: t('角色', 'Role'),
+              dataIndex: 'role',
+              render: (value: string, account) => (
+                <>
+                  <Tag color={value === 'hq' ? 'red' : value === 'manager' ? 'blue' : 'default'}>{value === 'hq' ? `${t('总部', 'HQ')} · ${hqRoleName(account.hqRole)}` : value === 'manager' ? t('店长', 'Manager') : t('店员', 'Clerk')}</Tag>
+                  {account.mustChangePassword ? <Tag color="orange">{t('待改密码', 'Must change password')}</Tag> : null}
+                </>
+              ),
+            },
             { title: t('门店', 'Store'), dataIndex: 'storeId', render: (value: string | null) => (value ? reference.storeName(value) : t('总部', 'HQ')) },
             { title: t('启用', 'Active'), dataIndex: 'active', render: (value: boolean | undefined, account) => <Switch checked={value !== false} onChange={(next) => toggle(account, next)} /> },
             { title: '', render: (_: unknown, account) => <Button size="small" onClick={() => open(account)}>{t('编辑', 'Edit')}</Button> },
@@ -98,15 +121,24 @@ export default function StaffPage() {
             <Input maxLength={32} />
           </Form.Item>
           <Form.Item name="role" label={t('角色', 'Role')}>
-            <Select disabled={editing !== 'new' && editing?.role === 'hq'} options={[{ label: t('店员', 'Clerk'), value: 'clerk' }, { label: t('店长', 'Manager'), value: 'manager' }, ...(editing === 'new' || editing?.role === 'hq' ? [{ label: t('总部', 'HQ'), value: 'hq' }] : [])]} />
+            <Select disabled={editing !== 'new' && editing?.role === 'hq'} options={[{ label: t('店员', 'Clerk'), value: 'clerk' }, { label: t('店长', 'Manager'), value: 'manager' }, ...(editing === 'new' || editing?.role === 'hq' ? [{ label: t('总部', 'HQ'), value: 'hq' }] : [])]} data-testid="staff-role" />
           </Form.Item>
+          {role === 'hq' ? (
+            <Form.Item name="hqRole" label={t('总部权限', 'HQ role')} extra={t('管理员：全部；市场：优惠券、兑换码、人群、推送、自动化、活动与报表；只读：只能查看', 'Admin: everything; marketing: coupons, codes, segments, campaigns, automation, activities, reports; viewer: read only')}>
+              <Select options={[{ label: hqRoleName('admin'), value: 'admin' }, { label: hqRoleName('marketing'), value: 'marketing' }, { label: hqRoleName('viewer'), value: 'viewer' }]} data-testid="staff-hq-role" />
+            </Form.Item>
+          ) : null}
           {role === 'hq' ? null : (
             <Form.Item name="storeId" label={t('门店', 'Store')}>
               <Select options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} />
             </Form.Item>
           )}
-          <Form.Item name="password" label={editing === 'new' ? t('初始密码', 'Initial password') : t('重置密码（不填则不变）', 'Reset password (blank = unchanged)')}>
-            <Input.Password autoComplete="new-password" maxLength={128} />
+          <Form.Item
+            name="password"
+            label={editing === 'new' ? t('初始密码', 'Initial password') : t('重置密码（不填则不变）', 'Reset password (blank = unchanged)')}
+            extra={t('至少 10 位，不能是常见密码；对方首次登录时须改成自己的密码', 'At least 10 characters, not a common one; they must replace it at their next sign-in')}
+          >
+            <Input.Password autoComplete="new-password" maxLength={128} data-testid="staff-password" />
           </Form.Item>
         </Form>
       </Modal>
