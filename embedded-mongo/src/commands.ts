@@ -1085,8 +1085,11 @@ async function runWithFailPoints(ctx: Ctx, run: () => Promise<Doc>): Promise<Doc
   // as on mongod it fires where a write is applied, so not for a retry answered wholly from the record
   const onWrite = ctx.retryableWrite && !answeredFromRecord(ctx, ctx.retryableWrite) ? state.failPoints.onTransactionalWrite() : undefined;
   if (onWrite instanceof CommandError) throw onWrite;
+  const record = ctx.retryableWrite;
+  const appliedBefore = record ? record.statements.size + (record.findAndModifyReply ? 1 : 0) : 0;
   const reply = await run();
-  if (onWrite === 'close') return null;
+  // the connection drops only if the write applied something (a statement that failed wrote nothing)
+  if (onWrite === 'close' && record && record.statements.size + (record.findAndModifyReply ? 1 : 0) > appliedBefore) return null;
   if (action?.writeConcernError && reply.ok === 1) {
     reply.writeConcernError = action.writeConcernError.error;
     if (action.writeConcernError.labels.length) reply.errorLabels = action.writeConcernError.labels;
