@@ -1,4 +1,5 @@
 import type { RouteSpec } from './lib/route';
+import { acquisitionRoutes } from './modules/acquisition/routes';
 import { activityRoutes } from './modules/activities/routes';
 import { couponRoutes } from './modules/coupons/routes';
 import { memberRoutes } from './modules/members/routes';
@@ -16,5 +17,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services)];
+  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services)];
 }

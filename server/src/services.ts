@@ -4,6 +4,8 @@ import { RateLimits } from './lib/rateLimit';
 import { TokenService, sessionModel } from './lib/tokens';
 import { auditModel } from './modules/audit/model';
 import { AuditService } from './modules/audit/service';
+import { acquisitionModel, visitModel } from './modules/acquisition/model';
+import { AcquisitionService, type WxaCodeApi } from './modules/acquisition/service';
 import { activityModel, signupModel, signupNotificationModel } from './modules/activities/model';
 import { ActivitiesService } from './modules/activities/service';
 import { CounterService } from './modules/counter/service';
@@ -51,7 +53,9 @@ export interface Clock {
 export interface ServiceDeps {
   connection: mongoose.Connection;
   config: Pick<Config, 'jwtSecret'> & { jwtSecret: string };
-  wechat: WeChatIdentityApi & SubscribeMessageApi;
+  wechat: WeChatIdentityApi & SubscribeMessageApi & WxaCodeApi;
+  /** The URL prefix poster QR codes carry (registered for 扫普通链接二维码打开小程序); default a placeholder. */
+  entryUrlBase?: string;
   /** The subscribe-message template of each purpose (id and keyword map): configuration, or the demo samples. */
   subscribeTemplates: SubscribeTemplates;
   /** How long before an activity starts its reminder goes out (default 120 minutes). */
@@ -93,6 +97,8 @@ export function createModels(connection: mongoose.Connection) {
     subscribeMessages: messageModel(connection),
     automationRules: automationRuleModel(connection),
     automationOccurrences: automationOccurrenceModel(connection),
+    visits: visitModel(connection),
+    acquisitions: acquisitionModel(connection),
   };
 }
 
@@ -176,10 +182,15 @@ export function createServices(deps: ServiceDeps) {
     expiryWarnings: models.expiryWarnings, settings, delivery, audit, now,
   });
   members.extensions.onJoined = (member) => automation.onJoined(member);
+  const acquisition = new AcquisitionService({
+    visits: models.visits, acquisitions: models.acquisitions, members: models.members, stores: models.stores, staff: models.staff,
+    campaigns: models.campaigns, wechat: deps.wechat, entryUrlBase: deps.entryUrlBase ?? 'https://example.com/mp/entry', now,
+  });
+  members.extensions.attributeJoin = (member) => acquisition.attributeJoin(member);
   const dashboard = new DashboardService({
     members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -8,5 +8,6 @@ export * from './activities';
 export * from './campaigns';
 export * from './app-config';
 export * from './org';
+export * from './acquisition';
 export * from './messaging';
 export * from './payments';

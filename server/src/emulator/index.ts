@@ -4,6 +4,7 @@
 // WeChat's own APIs (real shapes and errcodes):
 //   GET  /sns/jscode2session            POST /cgi-bin/stable_token        GET /cgi-bin/token
 //   POST /wxa/business/getuserphonenumber   POST /cgi-bin/message/subscribe/send
+//   POST /wxa/getwxacodeunlimit (wxacode.ts)
 //   POST /v3/pay/transactions/jsapi     GET  /v3/pay/transactions/out-trade-no/:no?mchid=
 //   POST /v3/pay/transactions/out-trade-no/:no/close
 //   POST /v3/refund/domestic/refunds    GET  /v3/refund/domestic/refunds/:outRefundNo
@@ -20,6 +21,7 @@ import { ensureWechatPayKeys, type WechatPayKeys } from './keys';
 import { registerMiniProgramRoutes } from './miniProgram';
 import { EmulatorStore } from './store';
 import { registerWechatPayRoutes } from './wechatPay';
+import { registerWxaCodeRoutes } from './wxacode';
 
 export { WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type EmulatorOptions, type EmulatorStats, type WechatPaySigningMode } from './context';
 export { ensureWechatPayKeys, WECHATPAY_KEY_FILES, type WechatPayKeys } from './keys';
@@ -108,6 +110,7 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
   const router = new Router({ prefix: EMULATOR_PREFIX });
   const miniProgram = registerMiniProgramRoutes(router, context);
   registerWechatPayRoutes(router, context);
+  registerWxaCodeRoutes(router, context, miniProgram);
   router.get('/stats', (ctx) => {
     ctx.body = stats;
   });

@@ -17,7 +17,10 @@ interface IssuedToken {
 }
 
 /** Mini-program server APIs of api.weixin.qq.com: answers are HTTP 200 with errcode/errmsg, as WeChat's are. */
-export function registerMiniProgramRoutes(router: Router, emulator: EmulatorContext): { expireAllTokens(): void } {
+export function registerMiniProgramRoutes(
+  router: Router,
+  emulator: EmulatorContext,
+): { expireAllTokens(): void; checkAccessToken(ctx: Context): boolean } {
   const { options, store, stats } = emulator;
   const tokens = new Map<string, IssuedToken>();
   let currentPlainToken: string | undefined;
@@ -214,6 +217,7 @@ export function registerMiniProgramRoutes(router: Router, emulator: EmulatorCont
   });
 
   return {
+    checkAccessToken,
     expireAllTokens() {
       for (const issued of tokens.values()) issued.expiresAt = Math.min(issued.expiresAt, Date.now());
     },

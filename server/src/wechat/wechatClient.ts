@@ -36,6 +36,15 @@ export interface SubscribeMessage {
   lang?: SubscribeMessageLang;
 }
 
+export interface UnlimitedQrCodeRequest {
+  scene: string;
+  page?: string;
+  /** False lets an unpublished page through (for trial and develop versions). */
+  checkPath?: boolean;
+  envVersion?: 'release' | 'trial' | 'develop';
+  width?: number;
+}
+
 /** errcodes meaning the access token itself was refused: refresh it once and retry. */
 const TOKEN_REJECTED_ERRCODES = new Set([40001, 40014, 42001]);
 
@@ -104,6 +113,46 @@ export class WeChatClient {
       ),
     );
     return body.msgid !== undefined ? { msgid: String(body.msgid) } : {};
+  }
+
+  /**
+   * A mini-program code (wechat.md §5) for `scene` (≤ 32 characters), opening `page` (a published page
+   * without leading '/' or query); answers the image bytes, or throws WeChatApiError (41030, 45009, …).
+   */
+  async getUnlimitedQrCode(request: UnlimitedQrCodeRequest): Promise<{ contentType: string; image: Buffer }> {
+    const payload = {
+      scene: request.scene,
+      ...(request.page !== undefined ? { page: request.page } : {}),
+      ...(request.checkPath !== undefined ? { check_path: request.checkPath } : {}),
+      ...(request.envVersion ? { env_version: request.envVersion } : {}),
+      ...(request.width ? { width: request.width } : {}),
+    };
+    return this.withAccessToken('getwxacodeunlimit', async (token) => {
+      const api = 'getwxacodeunlimit';
+      let response: Response;
+      try {
+        response = await fetch(`${this.baseUrl}/wxa/getwxacodeunlimit?access_token=${encodeURIComponent(token)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(payload),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        throw new WeChatTransportError(`${api}: ${(error as Error).message}`, api);
+      }
+      if (!response.ok) throw new WeChatTransportError(`${api}: HTTP ${response.status}`, api, response.status);
+      const contentType = response.headers.get('content-type') ?? '';
+      const bytes = Buffer.from(await response.arrayBuffer());
+      // Success is the image itself; a refusal is the usual errcode JSON.
+      if (contentType.startsWith('image/')) return { contentType: contentType.split(';')[0]!, image: bytes };
+      let body: WeChatErrorBody;
+      try {
+        body = JSON.parse(bytes.toString('utf8')) as WeChatErrorBody;
+      } catch {
+        throw new WeChatTransportError(`${api}: answer is neither an image nor JSON`, api, response.status);
+      }
+      throw new WeChatApiError(body.errcode ?? -1, body.errmsg ?? '', api);
+    });
   }
 
   /** The shared token; fetched through stable_token so several instances never invalidate each other. */

@@ -84,6 +84,12 @@ export function couponRoutes(s: Services): RouteSpec[] {
       handler: ({ query }) => s.coupons.listTemplates({ exchangeable: true }, query.limit, query.cursor),
     }),
     route({
+      method: 'get', path: '/mall/items', tag: 'coupons', auth: 'public',
+      summary: 'The points mall for anyone to browse (guests see what joining offers); the same list as /me/points/exchangeable',
+      query: ListQuerySchema, response: CouponTemplatePageSchema,
+      handler: ({ query }) => s.coupons.listTemplates({ exchangeable: true }, query.limit, query.cursor),
+    }),
+    route({
       method: 'post', path: '/me/points/exchanges', tag: 'coupons', auth: 'member', status: 201,
       summary: 'Exchange points for a coupon: both or neither', idempotency: { header: true },
       body: PointsExchangeBodySchema, response: PointsExchangeAnswerSchema,

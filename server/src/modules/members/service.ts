@@ -42,6 +42,8 @@ export interface MemberExtensions {
   couponsAvailable(memberId: Types.ObjectId): Promise<number>;
   counterHistory(memberId: Types.ObjectId): Promise<Pick<MaskedMember, 'lastVisitAt' | 'recentPurchases'>>;
   onJoined(member: MemberDoc): Promise<void>;
+  /** Credits the entry code the shopper joined through (home store, acquiring staff); the member as it now stands. */
+  attributeJoin(member: MemberDoc): Promise<MemberDoc>;
 }
 
 interface Deps {
@@ -65,6 +67,7 @@ export class MembersService {
     couponsAvailable: async () => 0,
     counterHistory: async () => ({ lastVisitAt: null, recentPurchases: [] }),
     onJoined: async () => undefined,
+    attributeJoin: async (member) => member,
   };
   private readonly codeStepSeconds: number;
 
@@ -158,8 +161,9 @@ export class MembersService {
           if (!updated) throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
           return updated;
         });
-        await this.extensions.onJoined(joined);
-        return this.view(joined);
+        const attributed = await this.extensions.attributeJoin(joined);
+        await this.extensions.onJoined(attributed);
+        return this.view(attributed);
       } catch (err) {
         // A card number or referral code collided with an existing one: draw again.
         if (isDuplicateKeyError(err)) continue;
