@@ -1,3 +1,5 @@
+import { CASH_VALUE_MESSAGES, TEXT_RULE_MESSAGES } from '../shared';
+
 // Bridges between validation messages (client-side zod issues, or the server's error.details) and the
 // form fields that show them. Wire field names sometimes differ from the form's (amountOffFen is typed
 // in yuan as amountOffYuan), so a rename map sends each message to the field the user typed in.
@@ -11,7 +13,10 @@ export interface IssueLike {
   origin?: string;
 }
 
-/** zod's generic wording made readable for the console user; the schemas' own custom messages are kept. */
+/** The shared rules' own messages in Chinese (the schemas carry the English the API answers with). */
+const ruleMessagesZh = new Map<string, string>([...Object.values(TEXT_RULE_MESSAGES), ...Object.values(CASH_VALUE_MESSAGES)].map((m) => [m.en, m.zh]));
+
+/** zod's generic wording made readable for the console user; the schemas' own custom messages are kept (in Chinese where they have it). */
 export function readableIssue(issue: IssueLike, lang: 'zh' | 'en' = 'zh'): string {
   const t = (zh: string, en: string) => (lang === 'zh' ? zh : en);
   const text = issue.origin === 'string';
@@ -28,7 +33,7 @@ export function readableIssue(issue: IssueLike, lang: 'zh' | 'en' = 'zh'): strin
     case 'unrecognized_keys':
       return t('包含不支持的字段', 'Unknown fields');
     default:
-      return issue.message;
+      return lang === 'zh' ? (ruleMessagesZh.get(issue.message) ?? issue.message) : issue.message;
   }
 }
 

@@ -1,5 +1,6 @@
 import { ArrowLeftOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, DatePicker, Form, Input, InputNumber, Popconfirm, Radio, Select, Space, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, DatePicker, Form, Input, InputNumber, Popconfirm, Radio, Select, Space, Typography } from 'antd';
+import type { FormInstance } from 'antd';
 import { useCan } from '../auth/session';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
@@ -20,6 +21,8 @@ interface TemplateForm {
   type: CouponType;
   minSpendYuan?: number | null;
   amountOffYuan?: number | null;
+  /** A cash coupon with no minimum spend takes its amount off any order: HQ ticks this to confirm. */
+  noMinSpendConfirmed?: boolean;
   percentOff?: number | null;
   maxOffYuan?: number | null;
   giftName?: string;
@@ -50,6 +53,7 @@ export function templateBodyFromForm(values: TemplateForm): Record<string, unkno
     type,
     minSpendFen: type === 'gift' ? undefined : yuanToFen(values.minSpendYuan),
     amountOffFen: type === 'cash' ? yuanToFen(values.amountOffYuan) : undefined,
+    noMinSpendConfirmed: type === 'cash' && values.noMinSpendConfirmed ? true : undefined,
     percentOff: type === 'discount' ? (values.percentOff ?? undefined) : undefined,
     maxOffFen: type === 'discount' ? yuanToFen(values.maxOffYuan) : undefined,
     giftName: type === 'gift' ? values.giftName?.trim() : undefined,
@@ -85,7 +89,10 @@ function formFromTemplate(template: CouponTemplate): TemplateForm {
   };
 }
 
-const blank: TemplateForm = { title: '', type: 'cash', validity: 'relative', validDays: 30, totalQuantity: 1000, perMemberLimit: 1, minSpendYuan: 200, amountOffYuan: 20, storeIds: [], tiers: [] };
+/** No minimum spend typed (blank or 0): a cash coupon then needs HQ's confirmation. */
+const noMinSpend = (values: TemplateForm | undefined) => !values?.minSpendYuan;
+
+const blank: TemplateForm = { title: '', type: 'cash', noMinSpendConfirmed: false, validity: 'relative', validDays: 30, totalQuantity: 1000, perMemberLimit: 1, minSpendYuan: 200, amountOffYuan: 20, storeIds: [], tiers: [] };
 
 export default function CouponTemplateEditorPage() {
   const { id } = useParams();
@@ -120,6 +127,8 @@ export default function CouponTemplateEditorPage() {
 
   const save = async () => {
     setError(null);
+    // Each save shows this attempt's errors only (a field fixed since the last one loses its message).
+    (form as FormInstance).setFields(form.getFieldsError().map(({ name }) => ({ name, errors: [] })));
     const body = templateBodyFromForm(form.getFieldsValue(true) as TemplateForm);
     const checked = checkWith(CouponTemplateInputSchema, body, lang);
     if (!checked.ok) {
@@ -208,6 +217,13 @@ export default function CouponTemplateEditorPage() {
               {type === 'cash' ? (
                 <Form.Item name="amountOffYuan" label={t('减免金额（元）', 'Amount off (¥)')}>
                   <InputNumber min={0.01} precision={2} style={{ width: 180 }} data-testid="template-amount-off" />
+                </Form.Item>
+              ) : null}
+              {type === 'cash' && noMinSpend(values) ? (
+                <Form.Item name="noMinSpendConfirmed" valuePropName="checked" label={t('无门槛确认', 'No minimum spend')}>
+                  <Checkbox data-testid="template-no-min-spend">
+                    {t('确认此券无门槛：任何订单都直接减免上述金额', 'Confirm: this amount comes off any order, however small')}
+                  </Checkbox>
                 </Form.Item>
               ) : null}
               {type === 'discount' ? (

@@ -61,6 +61,15 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  */
 const INVISIBLE = /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0]/g;
 
+/** The text rules' messages: the API answers with `en`; the console shows `zh` in Chinese. */
+export const TEXT_RULE_MESSAGES = {
+  controls: { en: 'must not contain control characters', zh: '不能包含控制字符' },
+  controlsMultiline: { en: 'must not contain control characters other than tab and line breaks', zh: '除换行和制表符外，不能包含控制字符' },
+  surrogates: { en: 'must not contain unpaired surrogates', zh: '包含无效字符（不成对的代理项）' },
+  bidi: { en: 'must not contain bidirectional override or isolate characters', zh: '不能包含文字方向控制字符' },
+  invisible: { en: 'must contain visible characters', zh: '不能只由空白或不可见字符组成' },
+} as const;
+
 /** Whether the text shows at least one character. */
 export function hasVisibleText(text: string): boolean {
   return text.replace(INVISIBLE, '').length > 0;
@@ -81,11 +90,10 @@ export function humanText(options: { max: number; min?: number; multiline?: bool
     .min(min)
     .max(max)
     .superRefine((text, ctx) => {
-      if (controls.test(text)) {
-        ctx.addIssue({ code: 'custom', message: multiline ? 'must not contain control characters other than tab and line breaks' : 'must not contain control characters' });
-      }
-      if (LONE_SURROGATE.test(text)) ctx.addIssue({ code: 'custom', message: 'must not contain unpaired surrogates' });
-      if (BIDI_CONTROLS.test(text)) ctx.addIssue({ code: 'custom', message: 'must not contain bidirectional override or isolate characters' });
-      if (min >= 1 && text.length > 0 && !hasVisibleText(text)) ctx.addIssue({ code: 'custom', message: 'must contain visible characters' });
+      const m = TEXT_RULE_MESSAGES;
+      if (controls.test(text)) ctx.addIssue({ code: 'custom', message: multiline ? m.controlsMultiline.en : m.controls.en });
+      if (LONE_SURROGATE.test(text)) ctx.addIssue({ code: 'custom', message: m.surrogates.en });
+      if (BIDI_CONTROLS.test(text)) ctx.addIssue({ code: 'custom', message: m.bidi.en });
+      if (min >= 1 && text.length > 0 && !hasVisibleText(text)) ctx.addIssue({ code: 'custom', message: m.invisible.en });
     });
 }

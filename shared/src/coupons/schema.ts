@@ -62,6 +62,15 @@ function checkTemplateRules(template: CouponTemplateFields, ctx: z.core.$Refinem
   }
 }
 
+/** The cash-value rule's messages: the API answers with `en`; the console shows `zh`. */
+export const CASH_VALUE_MESSAGES = {
+  belowMinSpend: { en: 'must be less than minSpendFen', zh: '减免金额必须小于最低消费' },
+  confirmNoMinSpend: {
+    en: 'a cash coupon without a minimum spend takes its amount off any order: confirm with noMinSpendConfirmed: true',
+    zh: '无门槛满减券对任何订单都直接减免，请勾选确认',
+  },
+} as const;
+
 /**
  * A cash coupon takes less than its minimum spend off (¥100 off a ¥1 minimum is a typo that gives money away).
  * With no minimum spend, a fixed amount comes off any order, which HQ must confirm with `noMinSpendConfirmed`.
@@ -71,10 +80,10 @@ function checkCashValue(template: CouponTemplateFields & { noMinSpendConfirmed?:
   if (template.type !== 'cash' || template.amountOffFen === undefined) return;
   const minSpendFen = template.minSpendFen ?? 0;
   if (minSpendFen > 0 && template.amountOffFen >= minSpendFen) {
-    ctx.addIssue({ code: 'custom', path: ['amountOffFen'], message: 'must be less than minSpendFen' });
+    ctx.addIssue({ code: 'custom', path: ['amountOffFen'], message: CASH_VALUE_MESSAGES.belowMinSpend.en });
   }
   if (minSpendFen === 0 && template.noMinSpendConfirmed !== true) {
-    ctx.addIssue({ code: 'custom', path: ['noMinSpendConfirmed'], message: 'a cash coupon without a minimum spend takes its amount off any order: confirm with noMinSpendConfirmed: true' });
+    ctx.addIssue({ code: 'custom', path: ['noMinSpendConfirmed'], message: CASH_VALUE_MESSAGES.confirmNoMinSpend.en });
   }
 }
 
