@@ -137,7 +137,7 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
   );
   const services = createServices({
     connection,
-    config: { jwtSecret },
+    config: { jwtSecret, identityHashSecret: config.identityHashSecret },
     wechat,
     subscribeTemplates,
     activityReminderLeadMinutes: config.activityReminderLeadMinutes,

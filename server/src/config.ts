@@ -20,6 +20,8 @@ const EnvSchema = z.object({
   /** Where WeChat Pay reaches this server; payment notifications go to `${PUBLIC_BASE_URL}/api/v1/payments/wechat/notify`. */
   PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  /** Keys the hash that stands for a WeChat account in once-only reward claims; absent: derived from JWT_SECRET. */
+  IDENTITY_HASH_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   WECHAT_APP_ID: z.string().default('wxdemo0000000001'),
   WECHAT_APP_SECRET: optionalString,
   WECHAT_API_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -53,6 +55,8 @@ export interface Config {
   dataDir: string;
   publicBaseUrl?: string;
   jwtSecret?: string;
+  /** IDENTITY_HASH_SECRET: keeps once-only reward claims valid across a JWT_SECRET rotation. */
+  identityHashSecret?: string;
   wechat: { appId: string; appSecret?: string; apiBaseUrl?: string };
   wechatPay: { baseUrl?: string; mchId: string; keyDir?: string };
   /** TRUST_PROXY_HOPS; absent means 0 (X-Forwarded-For ignored). */
@@ -98,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.MEMBERCARD_DATA_DIR),
     publicBaseUrl: e.PUBLIC_BASE_URL,
     jwtSecret: e.JWT_SECRET,
+    identityHashSecret: e.IDENTITY_HASH_SECRET,
     wechat: { appId: e.WECHAT_APP_ID, appSecret: e.WECHAT_APP_SECRET, apiBaseUrl: e.WECHAT_API_BASE_URL },
     wechatPay: { baseUrl: e.WECHATPAY_BASE_URL, mchId: e.WECHATPAY_MCH_ID, keyDir: e.WECHATPAY_KEY_DIR },
     trustProxyHops: e.TRUST_PROXY_HOPS,

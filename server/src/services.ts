@@ -52,7 +52,7 @@ export interface Clock {
 
 export interface ServiceDeps {
   connection: mongoose.Connection;
-  config: Pick<Config, 'jwtSecret'> & { jwtSecret: string };
+  config: Pick<Config, 'jwtSecret' | 'identityHashSecret'> & { jwtSecret: string };
   wechat: WeChatIdentityApi & SubscribeMessageApi & WxaCodeApi;
   /** The URL prefix poster QR codes carry (registered for 扫普通链接二维码打开小程序); default a placeholder. */
   entryUrlBase?: string;
@@ -135,7 +135,7 @@ export function createServices(deps: ServiceDeps) {
     settings,
     staff,
     ledger,
-    onceRewards: new OnceRewards(models.onceRewardClaims, deps.config.jwtSecret),
+    onceRewards: new OnceRewards(models.onceRewardClaims, deps.config.identityHashSecret ?? deps.config.jwtSecret),
     now,
     codeStepSeconds: deps.codeStepSeconds,
   });

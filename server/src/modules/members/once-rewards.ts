@@ -7,8 +7,9 @@ import type { onceRewardClaimModel } from './model';
 // account and joining again with the same WeChat account must not pay them again. Each is claimed against the
 // WeChat identity in the same transaction that pays it (an upsert on `<reward>:<hash>`, so of two parallel
 // claims one inserts and the other finds it). The identity is kept only as HMAC-SHA256(openid) under a key
-// derived from JWT_SECRET with HKDF: the same on every instance, not reversible without the secret, and not
-// linkable to the erased member's record (no member id or date is stored with it).
+// derived with HKDF from IDENTITY_HASH_SECRET (or JWT_SECRET when that is unset): the same on every instance,
+// not reversible without the secret, and not linkable to the erased member's record (no member id or date is
+// stored with it). A new secret forgets every claim, so IDENTITY_HASH_SECRET lets JWT_SECRET be rotated alone.
 
 /** `join`: the first membership (the welcome gift follows it); `profile_bonus`: the profile-completion bonus. */
 export type OnceReward = 'join' | 'profile_bonus';
