@@ -57,7 +57,7 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     const { page } = shopper;
     page.setDefaultTimeout(10_000);
     await page.goto(`${demo.url}/h5/`);
-    await input(page, '输入昵称').waitFor({ timeout: 20_000 });
+    await button(page, '登录并开卡').click({ timeout: 20_000 });
     await input(page, '输入昵称').fill('xiaohong');
     await button(page, '登录').click();
     await text(page, /我已阅读并同意/).click();

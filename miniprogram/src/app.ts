@@ -1,11 +1,28 @@
 import type { PropsWithChildren } from 'react';
-import { useLaunch } from '@tarojs/taro';
+import { useDidShow, useLaunch } from '@tarojs/taro';
+import { rememberEntry, reportEntry } from './lib/entry';
 import { installPrivacyHandler } from './lib/privacy';
+import { signInSilently } from './lib/shopperSession';
+import { z } from 'zod';
 import './app.css';
 
+// The H5 page's Content-Security-Policy has no 'unsafe-eval' and WeChat allows no eval at all: zod's
+// compiled fast path would only probe `new Function` (a CSP violation) and fall back. Plain parsing needs no probe.
+z.config({ jitless: true });
+
+type LaunchOptions = { query?: Record<string, unknown>; scene?: number } | undefined;
+
 function App({ children }: PropsWithChildren) {
-  useLaunch(() => {
+  useLaunch((options: LaunchOptions) => {
     installPrivacyHandler();
+    rememberEntry(options?.query, options?.scene);
+    // Signed in without asking (WeChat), so the first page shows the programme to a guest at once.
+    void signInSilently().then(() => reportEntry());
+  });
+  // A code scanned while the app was in the background brings it to the front with a new query.
+  useDidShow((options: LaunchOptions) => {
+    rememberEntry(options?.query, options?.scene);
+    void reportEntry();
   });
   return children;
 }

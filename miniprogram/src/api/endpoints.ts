@@ -1,4 +1,4 @@
-import type { JoinMembershipBody, ProfilePatchBody } from '@membercard/shared';
+import type { JoinMembershipBody, ProfilePatchBody, VisitBody } from '@membercard/shared';
 import { newIdempotencyKey } from './client';
 import { ApiError } from './errors';
 import {
@@ -21,6 +21,7 @@ import {
   StaffSignInAnswerSchema,
   StoreListSchema,
   TierListSchema,
+  VisitSchema,
   WechatSignInAnswerSchema,
 } from './schemas';
 import { emulatorBase, shopperApi, staffApi, taroTransport } from './session';
@@ -58,6 +59,8 @@ export const shopper = {
     shopperApi.post(`/activities/${encodeURIComponent(activityId)}/signups`, { body: {}, answer: SignupSchema }),
   cancelSignup: (activityId: string) =>
     shopperApi.del(`/activities/${encodeURIComponent(activityId)}/signups/me`, { answer: SignupSchema }),
+  /** The store, staff or campaign code WeChat opened the app from (scene or q). */
+  recordVisit: (body: VisitBody) => shopperApi.post('/me/visits', { body, answer: VisitSchema }),
   /** Erases the account: personal data gone, the points ledger kept anonymised (204, no body). */
   deleteAccount: () => shopperApi.del('/me'),
 };
@@ -69,6 +72,8 @@ export const catalogue = {
   tiers: () => shopperApi.get('/tiers', { answer: TierListSchema }),
   activities: (cursor?: string | null) => shopperApi.get('/activities', { query: { limit: 20, cursor }, answer: ActivityListSchema }),
   activity: (id: string) => shopperApi.get(`/activities/${encodeURIComponent(id)}`, { answer: ActivitySchema }),
+  /** What the points mall offers, for guests as well as members. */
+  mall: () => shopperApi.get('/mall/items', { query: { limit: 6 }, answer: ExchangeableListSchema }),
 };
 
 /** H5 demo only: completes a WeChat Pay order in the emulator, as the shopper's payment sheet would. */

@@ -27,6 +27,7 @@ export {
   SignupPageSchema,
   SignupSchema,
   StaffScanAnswerSchema,
+  VisitSchema,
 } from '@membercard/shared';
 export type { AppConfig, LedgerEntry, PurchaseAnswer, Store } from '@membercard/shared';
 

@@ -29,6 +29,8 @@ export function storageTokenStore(key: string): TokenStore {
 }
 
 export const SHOPPER_SIGN_IN_PAGE = '/pages/login/index';
+/** Where a shopper without a session lands: the home page, which shows guests the programme (never a sign-in wall). */
+export const SHOPPER_HOME_PAGE = '/pages/card/index';
 export const STAFF_SIGN_IN_PAGE = '/pages/staff/login';
 
 /** The shopper's session (WeChat sign-in). */
@@ -36,7 +38,7 @@ export const shopperApi = createApiClient({
   baseUrl: apiBase,
   transport: taroTransport,
   tokens: storageTokenStore('membercard.shopper'),
-  onSessionExpired: () => void Taro.reLaunch({ url: SHOPPER_SIGN_IN_PAGE }),
+  onSessionExpired: () => void Taro.reLaunch({ url: SHOPPER_HOME_PAGE }),
 });
 
 /** The clerk's session at the counter; separate, so a clerk's phone can also hold their own card. */

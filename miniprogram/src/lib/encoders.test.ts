@@ -58,6 +58,8 @@ describe('formatting', () => {
   it('shows fen as yuan', () => {
     expect(yuan(3000)).toBe('¥30');
     expect(yuan(1250)).toBe('¥12.50');
+    expect(yuan(200000)).toBe('¥2,000');
+    expect(yuan(173150)).toBe('¥1,731.50');
   });
 
   it('makes order numbers the contract accepts', () => {

@@ -3,10 +3,11 @@ export function groupCardNo(cardNo: string): string {
   return cardNo.replace(/\s+/g, '').replace(/(\d{4})(?=\d)/g, '$1 ');
 }
 
-/** Fen → "¥12.50" (whole yuan shown without decimals: "¥30"). */
+/** Fen → "¥12.50", "¥1,731.50" (whole yuan shown without decimals: "¥30", "¥2,000"). */
 export function yuan(fen: number): string {
   const value = fen / 100;
-  return `¥${Number.isInteger(value) ? value : value.toFixed(2)}`;
+  const text = Number.isInteger(value) ? String(value) : value.toFixed(2);
+  return `¥${text.replace(/^(-?\d+)/, (whole) => whole.replace(/\B(?=(\d{3})+$)/g, ','))}`;
 }
 
 function pad(n: number): string {

@@ -1,19 +1,22 @@
 import { View } from '@tarojs/components';
-import Taro, { useDidHide, useDidShow, useUnload } from '@tarojs/taro';
-import { useEffect, useRef } from 'react';
+import Taro, { useDidHide, useDidShow, useLoad, useUnload } from '@tarojs/taro';
+import { useEffect, useRef, useState } from 'react';
 import { shopper } from '../../api/endpoints';
 import { ApiError } from '../../api/errors';
 import { shopperApi } from '../../api/session';
 import { Barcode } from '../../components/Barcode';
 import { CardFace } from '../../components/CardFace';
+import { GuestHome } from '../../components/GuestHome';
 import { QrCode } from '../../components/QrCode';
 import { Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
 import { useLiveCode } from '../../hooks/useLiveCode';
 import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
+import { rememberEntry, reportEntry } from '../../lib/entry';
 import { chinaDate } from '../../lib/format';
 import { lastKnownMember, rememberMember } from '../../lib/memberCache';
+import { signInSilently } from '../../lib/shopperSession';
 import './index.css';
 
 const links = [
@@ -58,29 +61,35 @@ export default function CardPage() {
     }
   }, [], { immediate: false });
   const screen = useBrightScreen();
+  // Visitors are never sent to a sign-in page: without a card (or, in the H5 demo, without a session)
+  // this page is the programme's shop window (GuestHome), and the card appears once they join.
+  const [signedIn, setSignedIn] = useState(shopperApi.isSignedIn());
+
+  // The code this page was opened from (H5 reads it here; WeChat also gives it to the app's launch).
+  useLoad((params) => rememberEntry(params));
 
   useDidShow(() => {
-    if (!shopperApi.isSignedIn()) {
-      // Deferred: on H5 the router is not ready to navigate during the first page's first show.
-      setTimeout(() => void Taro.reLaunch({ url: '/pages/login/index' }), 0);
-      return;
-    }
     if (!member.data) {
-      const known = lastKnownMember();
+      const known = shopperApi.isSignedIn() ? lastKnownMember() : null;
       if (known) member.setData(known);
     }
-    void member.reload();
-    screen.raise();
+    void signInSilently().then(async (ok) => {
+      setSignedIn(ok);
+      if (!ok) return;
+      await reportEntry();
+      await member.reload();
+    });
   });
   useDidHide(screen.restore);
   useUnload(screen.restore);
 
   const notMember = member.failure instanceof ApiError && member.failure.code === 'NOT_A_MEMBER';
+  const guest = !signedIn || (notMember && !member.data);
+  const data = guest ? undefined : member.data;
+  // Full brightness only while a member's code is on screen.
   useEffect(() => {
-    if (notMember) void Taro.redirectTo({ url: '/pages/join/index' });
-  }, [notMember]);
-
-  const data = member.data;
+    if (data) screen.raise();
+  }, [Boolean(data)]);
   const live = useLiveCode({
     kind: 'member',
     subject: data?.cardNo,
@@ -90,6 +99,20 @@ export default function CardPage() {
     generate: codeFromKey,
     fetchServerCode: shopper.memberCode,
   });
+
+  if (guest) {
+    return (
+      <View className='page card-page'>
+        <GuestHome
+          signedIn={signedIn}
+          onJoined={(joined) => {
+            member.setData(joined);
+            void member.reload();
+          }}
+        />
+      </View>
+    );
+  }
 
   return (
     <View className='page card-page'>

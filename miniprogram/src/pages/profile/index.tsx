@@ -3,7 +3,7 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { profileCompletion, type Gender, type Member, type ProfilePatchBody } from '@membercard/shared';
 import { useEffect, useState } from 'react';
 import { shopper } from '../../api/endpoints';
-import { shopperApi, SHOPPER_SIGN_IN_PAGE } from '../../api/session';
+import { shopperApi, SHOPPER_HOME_PAGE } from '../../api/session';
 import { readableError } from '../../api/errors';
 import { PrivacyDialog } from '../../components/PrivacyDialog';
 import { Status } from '../../components/Status';
@@ -128,7 +128,7 @@ export default function ProfilePage() {
       shopperApi.signOut();
       forgetMember();
       void Taro.showToast({ title: '已注销', icon: 'success' });
-      void Taro.reLaunch({ url: SHOPPER_SIGN_IN_PAGE });
+      void Taro.reLaunch({ url: SHOPPER_HOME_PAGE });
     } catch (failure) {
       setNotice({ ok: false, text: readableError(failure) });
     } finally {
