@@ -3,7 +3,8 @@ import { catalogue, shopper } from '../api/endpoints';
 import type { AppConfig } from '../api/schemas';
 import { isH5 } from '../config';
 
-export type SubscribeMoment = 'couponArrival' | 'pointsExpiry' | 'activityReminder';
+/** The purposes the server sends messages for; each has its own template (ids from /app-config). */
+export type SubscribeMoment = keyof AppConfig['subscribeTemplates'];
 
 let templates: AppConfig['subscribeTemplates'] | null = null;
 

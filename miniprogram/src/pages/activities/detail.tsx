@@ -27,6 +27,10 @@ export default function ActivityDetailPage() {
       void Taro.navigateTo({ url: '/pages/login/index' });
       return;
     }
+    // Straight from the tap (WeChat requires it): consent to hear if the activity is cancelled, or, when it is
+    // full, that a waitlist seat came free. Each notice has its own template, so the reminder is not spent on them.
+    const full = activity.data ? activity.data.confirmedCount >= activity.data.capacity : false;
+    void askToSubscribe(full ? ['activityCancelled', 'waitlistPromoted'] : ['activityCancelled']);
     setBusy(true);
     setMessage(null);
     try {

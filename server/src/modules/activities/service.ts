@@ -187,7 +187,8 @@ export class ActivitiesService {
             signupId: signup._id,
             memberId: signup.memberId,
             templateKey: 'activityReminder' as const,
-            data: { title: doc.title, startAt: doc.startAt.toISOString(), note: '活动已取消，报名费将原路退回' },
+            // The messaging module fills the activity-cancelled template from these (title, start, note).
+            data: { title: doc.title, startAt: doc.startAt.toISOString(), note: doc.feeFen > 0 ? '活动已取消，报名费将原路退回' : '活动已取消，敬请谅解' },
             createdAt: at,
             sentAt: null,
             failedAt: null,
