@@ -266,7 +266,7 @@ describe('campaign stats', () => {
     const members = await Promise.all(['st-a', 'st-b', 'st-c', 'st-d'].map((n) => joinedMember(app.api, n)));
     await app.services.models.members.updateMany({ _id: { $in: members.map((m) => new Types.ObjectId(m.member.id)) } }, { $set: { tags: ['stats'] } });
     await app.services.models.members.updateOne({ _id: new Types.ObjectId(members[0]!.member.id) }, { $set: { tier: 'gold' } });
-    const templateId = await createTemplate(app, { title: 'stats', minSpendFen: 0 });
+    const templateId = await createTemplate(app, { title: 'stats', minSpendFen: 0, noMinSpendConfirmed: true });
     const { body: campaign } = await app.api.post('/admin/campaigns', { name: '统计', templateId, segment: { tags: ['stats'] } }, admin);
     await app.api.post(`/admin/campaigns/${campaign.id}/launch`, {}, admin);
     await waitFor(() => campaignOf(app, campaign.id), (c) => c.status === 'completed');
