@@ -318,3 +318,51 @@ describe('busy WeChat', () => {
     expect(await app.services.messaging.quota(memberId, 'activityReminder')).toBe(1);
   });
 });
+
+describe('HQ sets a purpose’s template', () => {
+  it('lists each purpose with its fields and the template in force, to HQ only', async () => {
+    const res = await app.api.get('/admin/subscribe-templates', admin);
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((item: { purpose: string }) => item.purpose)).toEqual(['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted']);
+    expect(res.body.items[0]).toMatchObject({ title: '优惠券到账通知', source: 'environment', template: DEMO_SUBSCRIBE_TEMPLATES.couponArrival });
+    expect(res.body.items[0].fields).toContainEqual({ name: 'validUntil', kind: 'instant', means: '有效期至' });
+    const member = await joinedMember(app.api, 'sm-hq-member');
+    expect((await app.api.get('/admin/subscribe-templates', member.token)).status).toBe(403);
+    expect((await app.api.request('PUT', '/admin/subscribe-templates/couponArrival', { body: DEMO_SUBSCRIBE_TEMPLATES.couponArrival, token: member.token })).status).toBe(403);
+  });
+
+  it('refuses a template that does not fit, naming the field', async () => {
+    const put = (purpose: string, body: unknown) => app.api.request('PUT', `/admin/subscribe-templates/${purpose}`, { body, token: admin });
+    const wrongField = await put('couponArrival', { id: 'hq-coupon', keywords: { thing1: 'activityTitle' } });
+    expect(wrongField.status).toBe(400);
+    expect(wrongField.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { fields: [{ field: 'body.keywords.thing1', message: expect.stringContaining('activityTitle is not a field of couponArrival') }] } });
+    const wrongType = await put('couponArrival', { id: 'hq-coupon', keywords: { amount1: 'validUntil' } });
+    expect(wrongType.body.error.details.fields[0]).toMatchObject({ field: 'body.keywords.amount1' });
+    const taken = await put('couponArrival', { id: IDS.pointsExpiry, keywords: { thing1: 'couponName' } });
+    expect(taken.body.error.details.fields[0]).toMatchObject({ field: 'body.id', message: expect.stringContaining('pointsExpiry') });
+    expect((await put('refundResult', { id: 'x', keywords: { thing1: 'note' } })).status).toBe(400);
+    expect((await put('couponArrival', { id: 'x' })).status).toBe(400);
+  });
+
+  it('HQ’s template replaces the environment’s in /app-config and on sends, and going back restores it', async () => {
+    const mine = { id: 'hq-CouponArrival-not-in-the-emulator', keywords: { thing1: 'couponName', date2: 'validUntil' } };
+    const set = await app.api.request('PUT', '/admin/subscribe-templates/couponArrival', { body: mine, token: admin });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ purpose: 'couponArrival', source: 'hq', template: mine });
+    expect((await app.api.get('/app-config')).body.subscribeTemplates).toEqual({ ...IDS, couponArrival: mine.id });
+    expect(await app.services.models.audit.findOne({ action: 'subscribe_template.update' }).lean()).toMatchObject({ targetId: 'subscribeTemplates.couponArrival', after: mine });
+
+    // The member accepts the new id; WeChat (here the emulator) does not know it, and says so (40037).
+    const { member, token } = await joinedMember(app.api, 'sm-hq-send');
+    await app.api.post('/me/subscriptions', { accepted: [mine.id] }, token);
+    expect((await app.api.post('/me/subscriptions', { accepted: [IDS.couponArrival] }, token)).status).toBe(400); // no longer offered
+    const memberId = new Types.ObjectId(member.id);
+    const outcome = await app.services.messaging.send({ key: 'sm-hq-1', memberId, purpose: 'couponArrival', marketing: false, fields: { couponName: '新品券', validUntil: new Date(), note: '未用到' } });
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'errcode_40037' });
+    expect(await app.services.models.subscribeMessages.findById('sm-hq-1').lean()).toMatchObject({ templateId: mine.id, payload: { data: { thing1: { value: '新品券' }, date2: { value: expect.stringMatching(/^\d{4}年\d{1,2}月\d{1,2}日$/) } } } });
+
+    const back = await app.api.delete('/admin/subscribe-templates/couponArrival', admin);
+    expect(back.body).toMatchObject({ source: 'environment', template: DEMO_SUBSCRIBE_TEMPLATES.couponArrival });
+    expect((await app.api.get('/app-config')).body.subscribeTemplates).toEqual(IDS);
+  });
+});

@@ -101,3 +101,23 @@ export function parseSubscribeTemplates(input: unknown): { ok: true; value: Subs
 export function templateIds(templates: SubscribeTemplates): Record<MessagePurpose, string> {
   return Object.fromEntries(MESSAGE_PURPOSES.map((purpose) => [purpose, templates[purpose].id])) as Record<MessagePurpose, string>;
 }
+
+export const MessagePurposeParamsSchema = z.strictObject({ purpose: z.enum(MESSAGE_PURPOSES) });
+
+/** One purpose as HQ sees it: what it is, the fields a keyword can show, and the template in force (and whence). */
+export const SubscribeTemplateSettingSchema = z
+  .object({
+    purpose: z.enum(MESSAGE_PURPOSES),
+    title: z.string(),
+    fields: z.array(z.object({ name: z.string(), kind: z.enum(['text', 'count', 'money', 'instant']), means: z.string() })),
+    template: z.object({ id: z.string(), keywords: z.record(z.string(), z.string()) }),
+    source: z.enum(['environment', 'hq']).describe('environment: SUBSCRIBE_TEMPLATES (or the demo samples); hq: set in the console, replacing it.'),
+  })
+  .meta({ id: 'SubscribeTemplateSetting' });
+export type SubscribeTemplateSetting = z.infer<typeof SubscribeTemplateSettingSchema>;
+
+export const SubscribeTemplateSettingsSchema = z.object({ items: z.array(SubscribeTemplateSettingSchema) }).meta({ id: 'SubscribeTemplateSettings' });
+export type SubscribeTemplateSettings = z.infer<typeof SubscribeTemplateSettingsSchema>;
+
+/** What HQ sets for a purpose (the template from its WeChat console). */
+export const SubscribeTemplateBodySchema = SubscribeTemplateSchema.meta({ id: 'SubscribeTemplateBody' });

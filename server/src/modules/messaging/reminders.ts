@@ -53,7 +53,7 @@ export class ActivityReminders {
   /** Sends the reminder to the sign-ups whose member asked (holds reminder quota) and has not had it yet. */
   private async remind(activity: Pick<ActivityDoc, '_id' | 'title' | 'startAt'>, batch: Pick<SignupDoc, '_id' | 'memberId'>[]): Promise<number> {
     const { quotas, messages, messaging } = this.deps;
-    const templateId = messaging.templateIds().activityReminder;
+    const templateId = (await messaging.templateIds()).activityReminder;
     const asked = await quotas
       .find({ _id: { $in: batch.map((signup) => `${String(signup.memberId)}:${templateId}`) }, remaining: { $gt: 0 } }, { memberId: 1 })
       .lean<{ memberId: Types.ObjectId }[]>();

@@ -1,4 +1,12 @@
-import { MarketingSettingsPatchSchema, MarketingSettingsSchema, SubscriptionsBodySchema } from '@membercard/shared';
+import {
+  MarketingSettingsPatchSchema,
+  MarketingSettingsSchema,
+  MessagePurposeParamsSchema,
+  SubscribeTemplateBodySchema,
+  SubscribeTemplateSettingSchema,
+  SubscribeTemplateSettingsSchema,
+  SubscriptionsBodySchema,
+} from '@membercard/shared';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 import { shopperId } from '../members/routes';
@@ -23,6 +31,23 @@ export function messagingRoutes(s: Services): RouteSpec[] {
       method: 'patch', path: '/admin/marketing-settings', tag: 'campaigns', auth: 'admin', hq: 'marketing',
       summary: 'Change the message frequency cap or the value of a point', body: MarketingSettingsPatchSchema, response: MarketingSettingsSchema,
       handler: ({ body, actor, ctx }) => s.messaging.updateSettings(actor, ctx.state.requestId, body),
+    }),
+    route({
+      method: 'get', path: '/admin/subscribe-templates', tag: 'campaigns', auth: 'admin',
+      summary: 'The WeChat subscribe-message template of each purpose, its keyword map and whether HQ or the environment set it',
+      response: SubscribeTemplateSettingsSchema,
+      handler: () => s.messaging.templateSettings(),
+    }),
+    route({
+      method: 'put', path: '/admin/subscribe-templates/:purpose', tag: 'campaigns', auth: 'admin',
+      summary: 'Set the template a purpose uses (id and keyword → field map from the WeChat console), replacing the environment’s',
+      params: MessagePurposeParamsSchema, body: SubscribeTemplateBodySchema, response: SubscribeTemplateSettingSchema,
+      handler: ({ params, body, actor, ctx }) => s.messaging.setTemplate(actor, ctx.state.requestId, params.purpose, body),
+    }),
+    route({
+      method: 'delete', path: '/admin/subscribe-templates/:purpose', tag: 'campaigns', auth: 'admin',
+      summary: 'Go back to the environment’s template for a purpose', params: MessagePurposeParamsSchema, response: SubscribeTemplateSettingSchema,
+      handler: ({ params, actor, ctx }) => s.messaging.setTemplate(actor, ctx.state.requestId, params.purpose, null),
     }),
   ];
 }

@@ -1,4 +1,18 @@
-import { formatMessageData, templateIds, type FieldValue, type MarketingSettings, type MarketingSettingsPatch, type MessagePurpose, type SubscribeTemplates } from '@membercard/shared';
+import {
+  formatMessageData,
+  MESSAGE_PURPOSES,
+  parseSubscribeTemplates,
+  PURPOSE_FIELDS,
+  templateIds,
+  type FieldValue,
+  type MarketingSettings,
+  type MarketingSettingsPatch,
+  type MessagePurpose,
+  type SubscribeTemplate,
+  type SubscribeTemplates,
+  type SubscribeTemplateSetting,
+  type SubscribeTemplateSettings,
+} from '@membercard/shared';
 import { Types } from 'mongoose';
 import { errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
@@ -75,9 +89,59 @@ export class MessagingService {
 
   constructor(private readonly deps: Deps) {}
 
+  // ---- templates ----
+
+  /** The templates in force: HQ's (programme settings) where set, else the environment's (or the demo samples). */
+  async templates(read: 'fresh' | 'cached' = 'cached'): Promise<SubscribeTemplates> {
+    const { subscribeTemplates: hq } = read === 'cached' ? await this.deps.settings.cached() : await this.deps.settings.get();
+    return { ...this.deps.templates, ...hq };
+  }
+
   /** The template id of each purpose: what /app-config gives the mini-program for wx.requestSubscribeMessage. */
-  templateIds(): Record<TemplatePurpose, string> {
-    return templateIds(this.deps.templates);
+  async templateIds(): Promise<Record<TemplatePurpose, string>> {
+    return templateIds(await this.templates());
+  }
+
+  async templateSettings(): Promise<SubscribeTemplateSettings> {
+    const { subscribeTemplates: hq } = await this.deps.settings.get();
+    return { items: MESSAGE_PURPOSES.map((purpose) => this.templateSetting(purpose, hq[purpose])) };
+  }
+
+  /**
+   * HQ sets a purpose's template (from its WeChat console), or with null goes back to the environment's. The whole
+   * set must still be sound (keywords, fields, one purpose per template id), else 400 naming the field.
+   */
+  async setTemplate(actor: Actor, requestId: string, purpose: TemplatePurpose, template: SubscribeTemplate | null): Promise<SubscribeTemplateSetting> {
+    const { subscribeTemplates: hq } = await this.deps.settings.get();
+    const next = { ...hq };
+    if (template) next[purpose] = template;
+    else delete next[purpose];
+    const merged = { ...this.deps.templates, ...next };
+    const sharing = MESSAGE_PURPOSES.find((other) => other !== purpose && merged[other].id === merged[purpose].id);
+    if (sharing) throw errors.validation('The template does not fit this purpose.', { fields: [{ field: 'body.id', message: `already the template of ${sharing}` }] });
+    const checked = parseSubscribeTemplates(merged);
+    if (!checked.ok) {
+      // Problems read `<purpose>.<path>: <what>`; the path within this purpose is the body's field.
+      const [where, ...what] = checked.problem.split(': ');
+      const field = where!.startsWith(`${purpose}.`) ? `body.${where!.slice(purpose.length + 1)}` : 'body.id';
+      throw errors.validation('The template does not fit this purpose.', { fields: [{ field, message: what.join(': ') || checked.problem }] });
+    }
+    await this.deps.settings.update({ subscribeTemplates: next });
+    await this.deps.audit.record(actor, requestId, {
+      action: 'subscribe_template.update', targetType: 'settings', targetId: `subscribeTemplates.${purpose}`, before: hq[purpose] ?? null, after: template,
+    });
+    return this.templateSetting(purpose, next[purpose]);
+  }
+
+  private templateSetting(purpose: TemplatePurpose, hq: SubscribeTemplate | undefined): SubscribeTemplateSetting {
+    const { title, fields } = PURPOSE_FIELDS[purpose];
+    return {
+      purpose,
+      title,
+      fields: Object.entries(fields).map(([name, field]) => ({ name, ...field })),
+      template: hq ?? this.deps.templates[purpose],
+      source: hq ? 'hq' : 'environment',
+    };
   }
 
   // ---- settings ----
@@ -100,7 +164,7 @@ export class MessagingService {
 
   /** Each accepted template adds one message of quota; ids the mini-program was not given are refused (400). */
   async acceptSubscriptions(memberId: string, templateIds: string[]): Promise<void> {
-    const known = new Set(Object.values(this.templateIds()));
+    const known = new Set(Object.values(await this.templateIds()));
     templateIds.forEach((id, index) => {
       if (!known.has(id)) {
         throw errors.validation('Unknown subscribe template.', { fields: [{ field: `body.accepted.${index}`, message: 'Not a template from /app-config' }] });
@@ -120,7 +184,7 @@ export class MessagingService {
   }
 
   async quota(memberId: Types.ObjectId, purpose: TemplatePurpose): Promise<number> {
-    const found = await this.deps.quotas.findById(`${String(memberId)}:${this.deps.templates[purpose].id}`).lean();
+    const found = await this.deps.quotas.findById(`${String(memberId)}:${(await this.templates())[purpose].id}`).lean();
     return found?.remaining ?? 0;
   }
 
@@ -128,7 +192,7 @@ export class MessagingService {
 
   async send(request: SendRequest): Promise<SendOutcome> {
     const { messages, members, now } = this.deps;
-    const template = this.deps.templates[request.purpose];
+    const template = (await this.templates())[request.purpose];
     const templateId = template.id;
     const at = now();
     try {

@@ -1,4 +1,4 @@
-import { DEFAULT_EARN_RULES, DEFAULT_MARKETING_SETTINGS, DEFAULT_TIERS, type EarnRules, type MarketingSettings, type TierDefinition, type TierLadder } from '@membercard/shared';
+import { DEFAULT_EARN_RULES, DEFAULT_MARKETING_SETTINGS, DEFAULT_TIERS, type EarnRules, type MarketingSettings, type MessagePurpose, type SubscribeTemplate, type TierDefinition, type TierLadder } from '@membercard/shared';
 import mongoose, { Schema } from 'mongoose';
 
 // Programme settings HQ can change (tiers, earn rules, bonus sizes and the like as they land) live in
@@ -15,6 +15,8 @@ export interface ProgramSettings {
   frequencyCap: MarketingSettings['frequencyCap'];
   /** What one outstanding point costs the brand (the dashboard's points liability). */
   fenPerPoint: number;
+  /** HQ's subscribe templates, by purpose, replacing the environment's (SUBSCRIBE_TEMPLATES) for those purposes. */
+  subscribeTemplates: Partial<Record<MessagePurpose, SubscribeTemplate>>;
   updatedAt: Date;
 }
 
@@ -27,6 +29,7 @@ const SettingsSchema = new Schema<ProgramSettings>(
     privacyPolicyVersion: { type: String, required: true },
     frequencyCap: { type: Schema.Types.Mixed, required: true },
     fenPerPoint: { type: Number, required: true },
+    subscribeTemplates: { type: Schema.Types.Mixed, default: {} },
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'settings', minimize: false },
@@ -42,6 +45,7 @@ export const DEFAULT_SETTINGS: Omit<ProgramSettings, '_id' | 'updatedAt'> = {
   profileBonusPoints: 200,
   privacyPolicyVersion: '2026-01',
   ...DEFAULT_MARKETING_SETTINGS,
+  subscribeTemplates: {},
 };
 
 export class SettingsService {

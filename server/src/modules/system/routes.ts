@@ -8,7 +8,7 @@ export function systemRoutes(s: Services): RouteSpec[] {
       method: 'get', path: '/app-config', tag: 'system', auth: 'public',
       summary: 'What the mini-program needs before sign-in: privacy policy version and subscribe template ids',
       response: AppConfigSchema,
-      handler: async () => ({ privacyPolicyVersion: (await s.settings.get()).privacyPolicyVersion, subscribeTemplates: s.messaging.templateIds() }),
+      handler: async () => ({ privacyPolicyVersion: (await s.settings.get()).privacyPolicyVersion, subscribeTemplates: await s.messaging.templateIds() }),
     }),
   ];
 }
