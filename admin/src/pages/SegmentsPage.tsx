@@ -63,13 +63,17 @@ export default function SegmentsPage() {
         sub={t('组合条件圈定会员，人数实时计算', 'Combine conditions; the audience is counted live')}
         extra={
           <>
-            <Input placeholder={t('人群名称', 'Segment name')} value={name} onChange={(event) => setName(event.target.value)} style={{ width: 200 }} maxLength={60} data-testid="segment-name" />
-            <Button icon={<SaveOutlined />} loading={saving} onClick={save} disabled={!canWrite} data-testid="save-segment">
-              {t('保存人群', 'Save segment')}
-            </Button>
-            <Button type="primary" icon={<NotificationOutlined />} disabled={!canWrite} onClick={() => navigate('/campaigns/new', { state: { segment } })}>
-              {t('用此人群发券', 'Push coupons to it')}
-            </Button>
+            {canWrite ? (
+              <>
+                <Input placeholder={t('人群名称', 'Segment name')} value={name} onChange={(event) => setName(event.target.value)} style={{ width: 200 }} maxLength={60} data-testid="segment-name" />
+                <Button icon={<SaveOutlined />} loading={saving} onClick={save} data-testid="save-segment">
+                  {t('保存人群', 'Save segment')}
+                </Button>
+                <Button type="primary" icon={<NotificationOutlined />} onClick={() => navigate('/campaigns/new', { state: { segment } })}>
+                  {t('用此人群发券', 'Push coupons to it')}
+                </Button>
+              </>
+            ) : null}
           </>
         }
       />

@@ -84,7 +84,7 @@ export default function StaffPage() {
     <>
       <PageTitle
         title={t('员工与总部账号', 'Staff and HQ accounts')}
-        sub={t('店员扫码核销，店长还可在24小时内撤销；总部管理员管理一切，市场只管营销，只读账号只能查看。改角色、门店、密码或停用后，对方已登录的设备立即失效', 'Clerks scan and redeem, managers can also reverse within 24 h; HQ admins manage everything, marketing runs campaigns, viewers only read. A change of role, store, password or status signs the account out at once')}
+        sub={t('改角色、门店、密码或停用后，对方已登录的设备立即失效', 'A change of role, store or password, or disabling, signs the account out at once')}
         extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => open('new')} data-testid="new-staff">{t('新增账号', 'Add account')}</Button>}
       />
       <Card>

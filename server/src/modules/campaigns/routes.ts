@@ -17,7 +17,8 @@ import type { Services } from '../../services';
 export function campaignRoutes(s: Services): RouteSpec[] {
   return [
     route({
-      method: 'post', path: '/admin/campaigns/preview', tag: 'campaigns', auth: 'admin', hq: 'marketing',
+      // A POST only because a segment is a body; it reads (counts), so viewers may use it too.
+      method: 'post', path: '/admin/campaigns/preview', tag: 'campaigns', auth: 'admin', hq: 'viewer',
       summary: 'The exact audience size of a segment and a few of its members', body: CampaignPreviewBodySchema, response: CampaignPreviewAnswerSchema,
       handler: ({ body }) => s.campaigns.preview(body.segment),
     }),
