@@ -48,4 +48,6 @@ export {
   type MarketingSettings,
   type StoreDetail,
   type Dashboard,
+  type AcquisitionReport,
+  type EntryCode,
 } from '@membercard/shared';

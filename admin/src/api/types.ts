@@ -20,6 +20,8 @@ export type {
   MarketingSettings,
   Dashboard,
   StoreDetail,
+  AcquisitionReport,
+  EntryCode,
 } from '../shared';
 
 export interface TierRef {

@@ -2,12 +2,13 @@ import { PlusOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Form, Input, Modal, Switch, Tag } from 'antd';
 import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
-import type { Store } from '../api/types';
+import type { AcquisitionReport, Store } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
+import { EntryCodesModal } from '../components/EntryCodesModal';
 import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
-import { useCursorList } from '../lib/hooks';
+import { useAsync, useCursorList } from '../lib/hooks';
 import { invalidateReference } from '../lib/reference';
 import { StoreCreateBodySchema, StorePatchBodySchema } from '../shared';
 
@@ -17,6 +18,10 @@ export default function StoresPage() {
   const { message } = App.useApp();
   const list = useCursorList<Store>((cursor, signal) => api.list<Store>('/admin/stores', { cursor }, signal), []);
   const [editing, setEditing] = useState<Store | 'new' | null>(null);
+  const [codesFor, setCodesFor] = useState<Store | null>(null);
+  // Scans of the stores' QR codes and the joins they brought; the list still shows if the report fails.
+  const acquisition = useAsync((signal) => api.get<AcquisitionReport>('/admin/reports/acquisition', { days: 30 }, signal).catch(() => undefined), []);
+  const acquisitionOf = (storeId: string) => acquisition.data?.stores.find((row) => row.storeId === storeId);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [form] = Form.useForm<{ id?: string; name: string; city?: string }>();
@@ -74,7 +79,17 @@ export default function StoresPage() {
             { title: t('名称', 'Name'), dataIndex: 'name' },
             { title: t('城市', 'City'), dataIndex: 'city', render: (value?: string) => value ?? '—' },
             { title: t('营业中', 'Open'), dataIndex: 'active', render: (value: boolean | undefined, store) => <Switch checked={value !== false} onChange={(next) => toggle(store, next)} /> },
-            { title: '', render: (_: unknown, store) => <Button size="small" onClick={() => open(store)}>{t('编辑', 'Edit')}</Button> },
+            { title: t('扫码访问（近 30 天）', 'Code scans (30 days)'), render: (_: unknown, store) => acquisitionOf(store.id)?.visits ?? 0 },
+            { title: t('扫码开卡（近 30 天）', 'Joins by code (30 days)'), render: (_: unknown, store) => acquisitionOf(store.id)?.joins ?? 0 },
+            {
+              title: '',
+              render: (_: unknown, store) => (
+                <>
+                  <Button size="small" onClick={() => open(store)}>{t('编辑', 'Edit')}</Button>{' '}
+                  <Button size="small" onClick={() => setCodesFor(store)}>{t('门店二维码', 'QR codes')}</Button>
+                </>
+              ),
+            },
           ]}
         />
       </Card>
@@ -92,6 +107,7 @@ export default function StoresPage() {
           </Form.Item>
         </Form>
       </Modal>
+      {codesFor ? <EntryCodesModal store={codesFor} report={acquisition.data} onClose={() => setCodesFor(null)} /> : null}
     </>
   );
 }

@@ -25,13 +25,13 @@ export function acquisitionRoutes(s: Services): RouteSpec[] {
       handler: ({ body, actor }) => s.acquisition.recordVisit(shopperId(actor), body),
     }),
     route({
-      method: 'get', path: '/admin/entry-codes', tag: 'acquisition', auth: 'adminOrManager',
+      method: 'get', path: '/admin/entry-codes', tag: 'acquisition', auth: 'adminOrManager', hq: 'marketing',
       summary: 'The scene, page and poster URL of a store, staff or campaign code (a manager: their store)',
       query: EntryCodeQuerySchema, response: EntryCodeSchema,
       handler: ({ query, actor }) => s.acquisition.entryCode(actor, query),
     }),
     route({
-      method: 'get', path: '/admin/entry-codes/wxacode.png', tag: 'acquisition', auth: 'adminOrManager', raw: true,
+      method: 'get', path: '/admin/entry-codes/wxacode.png', tag: 'acquisition', auth: 'adminOrManager', hq: 'marketing', raw: true,
       summary: 'The mini-program code image (WeChat getwxacodeunlimit) opening the card page with the scene',
       query: EntryCodeQuerySchema,
       handler: async ({ query, actor, ctx }) => {
@@ -43,7 +43,7 @@ export function acquisitionRoutes(s: Services): RouteSpec[] {
       },
     }),
     route({
-      method: 'get', path: '/admin/entry-codes/poster.png', tag: 'acquisition', auth: 'adminOrManager', raw: true,
+      method: 'get', path: '/admin/entry-codes/poster.png', tag: 'acquisition', auth: 'adminOrManager', hq: 'marketing', raw: true,
       summary: 'An ordinary QR code of the poster URL (opens the mini-program through WeChat’s URL-prefix rule)',
       query: EntryCodeQuerySchema,
       handler: async ({ query, actor, ctx }) => {
