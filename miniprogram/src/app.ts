@@ -1,14 +1,10 @@
+import './lib/zodJitless';
 import type { PropsWithChildren } from 'react';
 import { useDidShow, useLaunch } from '@tarojs/taro';
 import { rememberEntry, reportEntry } from './lib/entry';
 import { installPrivacyHandler } from './lib/privacy';
 import { signInSilently } from './lib/shopperSession';
-import { z } from 'zod';
 import './app.css';
-
-// The H5 page's Content-Security-Policy has no 'unsafe-eval' and WeChat allows no eval at all: zod's
-// compiled fast path would only probe `new Function` (a CSP violation) and fall back. Plain parsing needs no probe.
-z.config({ jitless: true });
 
 type LaunchOptions = { query?: Record<string, unknown>; scene?: number } | undefined;
 
