@@ -1,10 +1,31 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig, type UserConfigExport } from '@tarojs/cli';
 
 // The API base URL is fixed at build time. H5 is served by the demo server itself, so a same-origin
-// path works; a weapp build must be given the real https origin (WeChat only calls whitelisted https domains).
-const defaultApiBase = process.env.TARO_ENV === 'h5' ? '/api/v1' : 'https://api.example.com/api/v1';
-const apiBase = process.env.TARO_APP_API_BASE || defaultApiBase;
+// path works; a weapp build must be given the real https origin (WeChat only calls the https domains
+// listed under 服务器域名). It comes from TARO_APP_API_BASE, else from `membercard.apiBase` in the
+// untracked project.private.config.json beside project.config.json (where WeChat DevTools also reads the
+// appid), so a brand builds its own app without editing tracked files.
+const privateConfigFile = path.resolve(__dirname, '../../project.private.config.json');
+
+function privateApiBase(): string | undefined {
+  if (!fs.existsSync(privateConfigFile)) return undefined;
+  const parsed = JSON.parse(fs.readFileSync(privateConfigFile, 'utf8')) as { membercard?: { apiBase?: unknown } };
+  const value = parsed.membercard?.apiBase;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^https:\/\/[^/]+/.test(value)) {
+    throw new Error(`${privateConfigFile}: membercard.apiBase must be an https URL such as https://api.example.com/api/v1`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+const PLACEHOLDER_API_BASE = 'https://api.example.com/api/v1';
+const apiBase =
+  process.env.TARO_APP_API_BASE || (process.env.TARO_ENV === 'h5' ? '/api/v1' : (privateApiBase() ?? PLACEHOLDER_API_BASE));
+if (process.env.TARO_ENV === 'weapp' && apiBase === PLACEHOLDER_API_BASE) {
+  console.warn(`[membercard] weapp build calls the placeholder ${PLACEHOLDER_API_BASE}; set membercard.apiBase in project.private.config.json or TARO_APP_API_BASE`);
+}
 
 // @membercard/shared ships TypeScript source; Taro must compile it like the app's own files.
 const sharedSource = path.resolve(__dirname, '../../shared/src');
