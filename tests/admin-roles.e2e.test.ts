@@ -67,5 +67,21 @@ describe('HQ roles and password handover in the console', () => {
     expect(await page.getByTestId('hq-role').innerText()).toContain('市场');
     await goTo(session, '/coupons');
     await page.getByTestId('new-template').waitFor();
+
+    // HQ makes them a viewer while they are signed in: the next request's 401 is met with a refresh, which
+    // brings the new role, and the console follows without signing them out.
+    const { id } = (await created.json()) as { id: string };
+    const demoted = await fetch(`${demo.url}/api/v1/admin/staff/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${hq.token}` },
+      body: JSON.stringify({ hqRole: 'viewer' }),
+    });
+    expect(demoted.status).toBe(200);
+    await goTo(session, '/campaigns');
+    await page.waitForFunction(() => document.querySelector('[data-testid="hq-role"]')?.textContent?.includes('只读'));
+    await goTo(session, '/coupons');
+    await page.getByText('满100减20').waitFor();
+    expect(await page.getByTestId('new-template').count()).toBe(0);
+    expect(page.url()).toContain('#/coupons');
   }, 60_000);
 });

@@ -74,6 +74,47 @@ describe('ApiClient', () => {
     expect(onUnauthenticated).toHaveBeenCalledTimes(1);
   });
 
+  it('after a 401 tries refresh once and sends the request again with the new token', async () => {
+    let token = 'old';
+    const sent: string[] = [];
+    const refresh = jest.fn(async () => {
+      token = 'new';
+      return true;
+    });
+    const onUnauthenticated = jest.fn();
+    const client = new ApiClient({
+      getToken: () => token,
+      refresh,
+      onUnauthenticated,
+      fetchImpl: (async (_url: string, init: RequestInit) => {
+        const auth = (init.headers as Record<string, string>).Authorization!;
+        sent.push(auth);
+        return auth === 'Bearer new' ? jsonResponse(200, { ok: true }) : jsonResponse(401, { error: { code: 'UNAUTHENTICATED', message: 'The account changed' } });
+      }) as unknown as typeof fetch,
+    });
+    await expect(client.post('/admin/segments', { name: 'x' })).resolves.toEqual({ ok: true });
+    expect(sent).toEqual(['Bearer old', 'Bearer new']);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(onUnauthenticated).not.toHaveBeenCalled();
+  });
+
+  it('signs out when refresh cannot help, and never retries twice', async () => {
+    const refresh = jest.fn(async () => true);
+    const onUnauthenticated = jest.fn();
+    let calls = 0;
+    const client = new ApiClient({
+      getToken: () => 'tok',
+      refresh,
+      onUnauthenticated,
+      fetchImpl: (async () => {
+        calls++;
+        return jsonResponse(401, { error: { code: 'UNAUTHENTICATED', message: 'Session ended' } });
+      }) as unknown as typeof fetch,
+    });
+    await expect(client.get('/admin/me')).rejects.toMatchObject({ status: 401 });
+    expect([calls, refresh.mock.calls.length, onUnauthenticated.mock.calls.length]).toEqual([2, 1, 1]);
+  });
+
   it('maps a non-contract error answer by its status', async () => {
     const { client } = clientWith(() => new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
     await expect(client.get('/admin/dashboard')).rejects.toMatchObject({ code: 'INTERNAL', status: 502 });

@@ -22,8 +22,13 @@ export interface RequestOptions {
 export interface ApiClientOptions {
   baseUrl?: string;
   getToken: () => string | null;
-  /** Called once a request comes back 401, so the app can send the user to sign in. */
+  /** Called once a request comes back 401 (and `refresh` could not help), so the app can send the user to sign in. */
   onUnauthenticated?: () => void;
+  /**
+   * Tries to get a fresh token after a 401 (the server retires tokens when the account changes); true when
+   * the request is worth sending once more with the new token.
+   */
+  refresh?: () => Promise<boolean>;
   fetchImpl?: typeof fetch;
 }
 
@@ -105,7 +110,7 @@ export class ApiClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
+  private async send(method: string, path: string, options: RequestOptions, retried = false): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const token = this.options.getToken();
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -125,6 +130,10 @@ export class ApiClient {
       throw new ApiError(0, 'NETWORK', cause instanceof Error ? cause.message : String(cause), undefined, undefined);
     }
     if (response.ok) return response;
+    // A 401 is answered before the route runs, so sending the same request again cannot apply it twice.
+    if (response.status === 401 && !retried && this.options.refresh && !path.startsWith('/auth/') && (await this.options.refresh())) {
+      return this.send(method, path, options, true);
+    }
     throw await errorFromResponse(response, () => this.options.onUnauthenticated?.());
   }
 }
