@@ -275,8 +275,11 @@ const aggregateCmd: Handler = (ctx) => {
     if (['$out', '$merge', '$currentOp', '$listSessions', '$changeStream', '$indexStats', '$collStats', '$search', '$geoNear'].includes(op))
       throw notImplemented(`aggregation stage ${op} is not supported`);
   }
-  const counted = countOnly(ctx, cmd.aggregate, pipeline as Doc[]);
-  const input = counted ? [] : pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]).map((m) => cloneDoc(m.doc));
+  // A leading $match that reads the aggregate's `let` variables ($expr) cannot be answered by the planner,
+  // which knows no variables: mingo runs it over the whole collection instead.
+  const planned = !(isPlainObject(cmd.let) && pipeline.length > 0 && mentionsExpr((pipeline[0] as Doc).$match));
+  const counted = planned ? countOnly(ctx, cmd.aggregate, pipeline as Doc[]) : undefined;
+  const input = counted ? [] : (planned ? pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]) : matchingDocs(ctx, cmd.aggregate, {})).map((m) => cloneDoc(m.doc));
   // other collections are read (and copied) at most once per aggregate
   const resolved = new Map<string, Doc[]>();
   const collectionResolver = (name: string) => {
@@ -302,6 +305,12 @@ const aggregateCmd: Handler = (ctx) => {
     ok: 1,
   };
 };
+
+function mentionsExpr(filter: unknown): boolean {
+  if (Array.isArray(filter)) return filter.some(mentionsExpr);
+  if (!isPlainObject(filter)) return false;
+  return Object.entries(filter).some(([k, v]) => k === '$expr' || mentionsExpr(v));
+}
 
 /**
  * The driver's countDocuments pipeline (`$match`, optional `$skip`/`$limit`, then `$group` of a constant `_id`
@@ -387,10 +396,15 @@ function withIdFirst(doc: Doc): Doc {
   return { _id: _id === undefined ? new ObjectId() : _id, ...rest };
 }
 
+/**
+ * What mongod (5.0+) refuses to store: an array or regex `_id`, or an `_id` document with `$`-prefixed fields.
+ * `$`-prefixed field names elsewhere, top-level ones included, are stored.
+ */
 function checkFieldNames(doc: Doc): void {
-  for (const key of Object.keys(doc)) {
-    if (key.startsWith('$')) throw new CommandError(2, 'BadValue', `Document can't have $ prefixed field names: ${key}`);
-  }
+  if (isPlainObject(doc._id))
+    for (const key of Object.keys(doc._id))
+      if (key.startsWith('$'))
+        throw new CommandError(52, 'DollarPrefixedFieldName', `_id fields may not contain '$'-prefixed fields: ${key} is not valid for storage.`);
   if (Array.isArray(doc._id)) throw new CommandError(2, 'BadValue', 'The _id field cannot be an array');
   if (doc._id instanceof RegExp) throw new CommandError(2, 'BadValue', 'can\'t use a regex for _id');
 }
@@ -541,6 +555,8 @@ function applyUpdate(doc: Doc, update: unknown, filter: Doc, arrayFilters: Doc[]
   let result: Doc;
   if (Array.isArray(update)) {
     result = (mingoAggregate([cloneDoc(doc)], update as Doc[]) as Doc[])[0] ?? {};
+    // as on mongod, a new root without _id ($replaceRoot/$replaceWith, $project) keeps the document's _id
+    if (result._id === undefined && doc._id !== undefined) result = { _id: doc._id, ...result };
   } else if (isPlainObject(update) && Object.keys(update).some((k) => k.startsWith('$'))) {
     const modifier: Doc = {};
     for (const [op, args] of Object.entries(update)) {
@@ -577,16 +593,18 @@ function applyUpdate(doc: Doc, update: unknown, filter: Doc, arrayFilters: Doc[]
 
 function checkUpdateOptions(stmt: Doc): void {
   refuseCollation(stmt.collation);
-  if (stmt.sort !== undefined) throw notImplemented('update with sort is not supported');
 }
 
 const updateCmd: Handler = async (ctx) => {
   checkFields(ctx, ['updates', 'let']);
   if (ctx.cmd.let !== undefined) throw notImplemented("update option 'let' is not supported");
   const coll = collectionName(ctx);
-  const results = await runStatements(ctx, documentsOf(ctx, 'updates'), async (stmt) => {
+  const statements = documentsOf(ctx, 'updates');
+  // parsed whole before anything runs, as mongod does: a field it does not know (`sort` is 8.0's) fails the command
+  for (const stmt of statements)
     for (const key of Object.keys(stmt))
-      if (!['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'upsertSupplied', 'sort'].includes(key)) throw unknownField('update.updates', key);
+      if (!['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'upsertSupplied'].includes(key)) throw unknownField('update.updates', key);
+  const results = await runStatements(ctx, statements, async (stmt) => {
     checkUpdateOptions(stmt);
     const filter = asDoc(stmt.q, 'q');
     const arrayFilters = stmt.arrayFilters as Doc[] | undefined;
@@ -1062,8 +1080,26 @@ function attachRetryableWrite(ctx: Ctx, session: Session): void {
 export async function runCommand(state: ServerState, cmd: Doc, connectionId: number): Promise<Doc | null> {
   if (cmd.$clusterTime !== undefined) state.clock.receive(cmd.$clusterTime);
   const reply = await execute(state, cmd, connectionId);
-  if (reply) state.clock.stamp(reply, state.storage.changes);
+  if (reply) {
+    if (cmd.writeConcern !== undefined && reply.ok === 1) {
+      const error = writeConcernErrorOf(cmd.writeConcern);
+      if (error) reply.writeConcernError = error;
+    }
+    state.clock.stamp(reply, state.storage.changes);
+  }
   return reply;
+}
+
+/**
+ * A write concern one member cannot satisfy: as on mongod, the command has run, and its reply carries a
+ * writeConcernError (w above the number of members, or a tag mode the set's configuration does not name).
+ */
+function writeConcernErrorOf(writeConcern: unknown): Doc | undefined {
+  const w = isPlainObject(writeConcern) ? writeConcern.w : undefined;
+  if (typeof w === 'number' && w > 1) return { code: 100, codeName: 'UnsatisfiableWriteConcern', errmsg: 'Not enough data-bearing nodes' };
+  if (typeof w === 'string' && w !== 'majority')
+    return { code: 79, codeName: 'UnknownReplWriteConcern', errmsg: `No write concern mode named '${w}' found in replica set configuration` };
+  return undefined;
 }
 
 /**

@@ -82,6 +82,16 @@ function runLookup(input: Doc[], spec: SimpleLookup, source: LookupSource): Doc[
  * Runs a pipeline through mingo, except that simple top-level `$lookup` stages are answered by
  * `runLookup`; the stages between them go to mingo as separate pipelines.
  */
+const ID_FIRST_STAGES = new Set(['$project', '$bucket', '$bucketAuto', '$setWindowFields']);
+
+function idFirst(doc: Doc): Doc {
+  const keys = Object.keys(doc);
+  if (keys[0] === '_id' || !('_id' in doc)) return doc;
+  const out: Doc = { _id: doc._id };
+  for (const k of keys) if (k !== '_id') out[k] = doc[k];
+  return out;
+}
+
 export function runPipeline(
   input: Doc[],
   pipeline: Doc[],
@@ -98,6 +108,11 @@ export function runPipeline(
     const lookup = simpleLookupOf(stage);
     if (!lookup) {
       segment.push(stage);
+      // mongod's output of these stages starts with _id; mingo's may not
+      if (ID_FIRST_STAGES.has(Object.keys(stage)[0])) {
+        flush();
+        docs = docs.map(idFirst);
+      }
       continue;
     }
     flush();

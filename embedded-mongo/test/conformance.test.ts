@@ -1,4 +1,4 @@
-import { Binary, Db, Document, MongoClient, MongoServerError, Timestamp } from 'mongodb';
+import { Binary, Db, Document, MongoClient, MongoServerError, MongoWriteConcernError, Timestamp } from 'mongodb';
 import { freshDbName, openTarget, Target } from './helpers';
 
 // Behaviours where the embedded server once differed from mongod (issue 19), each written from MongoDB's
@@ -108,5 +108,67 @@ describe('cluster time', () => {
       code: 72,
       codeName: 'InvalidOptions',
     });
+  });
+});
+
+describe('documents, updates and pipelines', () => {
+  test('a pipeline update with $replaceRoot/$replaceWith keeps _id when the new root has none; changing it is refused', async () => {
+    const items = db.collection('items');
+    await items.updateOne({ _id: 1 as never }, [{ $replaceRoot: { newRoot: { m: { $add: ['$n', 10] } } } }]);
+    expect(await items.findOne({ _id: 1 as never })).toEqual({ _id: 1, m: 11 });
+    await items.updateOne({ _id: 2 as never }, [{ $replaceWith: { m: '$n' } }]);
+    expect(await items.findOne({ _id: 2 as never })).toEqual({ _id: 2, m: 2 });
+    await expect(items.updateOne({ _id: 2 as never }, [{ $replaceWith: { _id: 99, m: 1 } }])).rejects.toMatchObject({ code: 66 });
+  });
+
+  test("a leading $match with $expr sees the aggregate's let variables", async () => {
+    const docs = await db.collection('items').aggregate([{ $match: { $expr: { $gte: ['$n', '$$least'] } } }], { let: { least: 2 } }).toArray();
+    expect(docs).toEqual([{ _id: 2, n: 2 }]);
+    const counted = await db.collection('items').aggregate([{ $match: { $expr: { $eq: ['$n', '$$which'] } } }, { $group: { _id: 1, n: { $sum: 1 } } }], { let: { which: 1 } }).toArray();
+    expect(counted).toEqual([{ _id: 1, n: 1 }]);
+  });
+
+  test("an _id holding $-prefixed fields is refused (DollarPrefixedFieldName); other top-level $-prefixed fields are stored (5.0+)", async () => {
+    const items = db.collection('items');
+    await expect(items.insertOne({ _id: { $a: 1 } as never })).rejects.toMatchObject({ code: 52 });
+    await items.insertOne({ _id: 3 as never, $price: 5 });
+    expect(await items.findOne({ _id: 3 as never })).toEqual({ _id: 3, $price: 5 });
+  });
+
+  test('$project, $bucket and $setWindowFields put _id first', async () => {
+    const items = db.collection('items');
+    const projected = await items.aggregate([{ $sort: { _id: 1 } }, { $project: { double: { $multiply: ['$n', 2] }, _id: 1 } }]).toArray();
+    expect(projected.map((d) => Object.keys(d))).toEqual([['_id', 'double'], ['_id', 'double']]);
+    const buckets = await items.aggregate([{ $bucket: { groupBy: '$n', boundaries: [0, 10], output: { total: { $sum: '$n' } } } }]).toArray();
+    expect(buckets.map((d) => Object.keys(d))).toEqual([['_id', 'total']]);
+    const windowed = await items.aggregate([{ $setWindowFields: { sortBy: { _id: 1 }, output: { running: { $sum: '$n', window: { documents: ['unbounded', 'current'] } } } } }]).toArray();
+    expect(windowed).toEqual([{ _id: 1, n: 1, running: 1 }, { _id: 2, n: 2, running: 3 }]);
+    expect(windowed.map((d) => Object.keys(d))).toEqual([['_id', 'n', 'running'], ['_id', 'n', 'running']]);
+  });
+
+  test('an update statement with sort fails the whole command on a 7.0 server (unknown field), not one statement', async () => {
+    const err = (await db.command({ update: 'items', updates: [{ q: { _id: 1 }, u: { $set: { a: 1 } } }, { q: {}, u: { $set: { b: 1 } }, sort: { _id: 1 } }] }).catch((e) => e)) as MongoServerError;
+    expect(err).toBeInstanceOf(MongoServerError);
+    expect(err.code).toBe(40415);
+    expect(await db.collection('items').findOne({ _id: 1 as never })).toEqual({ _id: 1, n: 1 });
+  });
+});
+
+describe('write concern', () => {
+  test('w greater than the set has members is applied but answered with UnsatisfiableWriteConcern (100)', async () => {
+    const err = (await db.collection('items').insertOne({ _id: 10 as never }, { writeConcern: { w: 10 } }).catch((e) => e)) as Error & { code?: number; codeName?: string };
+    expect(err).toBeInstanceOf(Error);
+    expect(err.code).toBe(100);
+    expect(await db.collection('items').countDocuments({ _id: 10 as never })).toBe(1);
+    // the reply is ok: 1 with the write's result and a writeConcernError (the driver raises it)
+    const raw = (await db.command({ insert: 'items', documents: [{ _id: 11 }], writeConcern: { w: 10 } }).catch((e) => e)) as MongoWriteConcernError;
+    expect(raw).toBeInstanceOf(MongoWriteConcernError);
+    expect(raw.result).toMatchObject({ ok: 1, n: 1, writeConcernError: { code: 100, codeName: 'UnsatisfiableWriteConcern' } });
+    const tagged = (await db.command({ insert: 'items', documents: [{ _id: 12 }], writeConcern: { w: 'noSuchTag' } }).catch((e) => e)) as MongoWriteConcernError;
+    expect(tagged.result).toMatchObject({ ok: 1, n: 1, writeConcernError: { code: 79, codeName: 'UnknownReplWriteConcern' } });
+    expect(await db.collection('items').countDocuments({ _id: { $in: [11, 12] } as never })).toBe(2);
+    // one member is a majority, and w: 1 is the member itself
+    await expect(db.collection('items').insertOne({ _id: 13 as never }, { writeConcern: { w: 'majority' } })).resolves.toBeDefined();
+    await expect(db.collection('items').insertOne({ _id: 14 as never }, { writeConcern: { w: 1 } })).resolves.toBeDefined();
   });
 });
