@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { adminToken, startTestApp, type ApiClient, type TestApp } from './support/harness';
+import { adminToken, signInShopper, startTestApp, type ApiClient, type TestApp } from './support/harness';
 
 // Once-only rewards are once per person, not per membership: erasing the account and joining again with the
 // same WeChat account does not pay the profile bonus or the welcome gift a second time. After erasure the
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** Signs in with the emulator (same nickname → same openid), joins, binds a phone and completes the profile. */
 async function joinAndComplete(api: ApiClient, nickname: string) {
-  const login = await api.post('/auth/wechat', { code: nickname });
+  const login = await signInShopper(api, nickname);
   expect(login.status).toBe(200);
   const token = login.body.token as string;
   const joined = await api.post('/me/membership', { acceptTerms: true, privacyPolicyVersion: '2026-01', homeStoreId: 'SH01' }, token);
@@ -55,7 +55,7 @@ describe('once per person', () => {
   it('given 20 parallel completions after rejoining, then still no bonus, and a new person gets exactly one', async () => {
     const first = await joinAndComplete(app.api, 'once-parallel');
     expect((await app.api.delete('/me', first.token)).status).toBe(204);
-    const login = await app.api.post('/auth/wechat', { code: 'once-parallel' });
+    const login = await signInShopper(app.api, 'once-parallel');
     const token = login.body.token as string;
     const joined = await app.api.post('/me/membership', { acceptTerms: true, privacyPolicyVersion: '2026-01' }, token);
     expect(joined.status).toBe(201);

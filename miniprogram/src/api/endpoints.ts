@@ -76,6 +76,28 @@ export const catalogue = {
   mall: () => shopperApi.get('/mall/items', { query: { limit: 6 }, answer: ExchangeableListSchema }),
 };
 
+/**
+ * H5 demo only: a fresh single-use login code for the shopper `nickname` from the WeChat emulator, standing
+ * in for wx.login (WeChat's codes, and the emulator's, work once).
+ */
+export async function h5LoginCode(nickname: string): Promise<string> {
+  let answer: { status: number; body: unknown };
+  try {
+    answer = await taroTransport({
+      method: 'POST',
+      url: `${emulatorBase}/__emulator/h5/login-code`,
+      headers: { 'Content-Type': 'application/json' },
+      body: { nickname },
+    });
+  } catch {
+    throw new ApiError('NETWORK', 0);
+  }
+  const code = (answer.body as { code?: unknown } | null)?.code;
+  if (answer.status === 400) throw new ApiError('VALIDATION_FAILED', 400);
+  if (answer.status !== 200 || typeof code !== 'string') throw new ApiError('UNKNOWN', answer.status);
+  return code;
+}
+
 /** H5 demo only: completes a WeChat Pay order in the emulator, as the shopper's payment sheet would. */
 export async function payInEmulator(prepayId: string): Promise<void> {
   let status = 0;

@@ -18,7 +18,7 @@ export interface EmulatorOptions {
   accessTokenTtlSeconds?: number;
   /** Waits between notification attempts when the merchant answers non-2xx; default WeChat's own schedule (WECHAT_NOTIFY_RETRY_SCHEDULE_MS). */
   notifyRetryDelaysMs?: number[];
-  /** Multiplies every WeChat Pay wait (first delivery, retries, duplicates, refund completion); tests compress time with e.g. 0.001. */
+  /** Multiplies every emulated wait (WeChat Pay's deliveries, retries, duplicates, refund completion; stable_token's 30 s force spacing); tests compress time with e.g. 0.001. */
   timeScale?: number;
   /** A payment notification follows the shopper's pay tap after this long (before timeScale). */
   notifyDelayMs?: number;
@@ -47,6 +47,7 @@ export interface EmulatorStats {
   code2SessionRequests: number;
   tokenRequests: number;
   stableTokenRequests: number;
+  stableTokenForceRefreshes: number;
   accessTokensIssued: number;
   phoneNumberRequests: number;
   subscribeSendRequests: number;

@@ -14,6 +14,7 @@
 //   POST /subscribe-send-failures {errcodes}    (the next subscribe sends answer these, e.g. -1 system busy)
 //   POST /pay/:prepayId[?deliver=false]          (confirms wx.requestPayment; body may carry its params)
 //   GET  /messages?openid=   GET /notifications?out_trade_no=   GET /stats   POST /access-tokens/expire
+//   POST /access-tokens/revoke   POST /refunds/outcome {out_trade_no, status}   POST /h5/login-code {nickname}
 import path from 'node:path';
 import Router from '@koa/router';
 import { WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type EmulatorContext, type EmulatorOptions, type EmulatorStats, type WechatPaySigningMode } from './context';
@@ -34,10 +35,10 @@ export interface WeChatEmulator {
   /** All routes, under the /__emulator prefix. */
   router: Router;
   keys: WechatPayKeys;
-  stats: EmulatorStats;
-  store: EmulatorStore;
   /** Which WeChat Pay keys the emulated merchant has; the server's client is configured to match. */
   signingMode: WechatPaySigningMode;
+  stats: EmulatorStats;
+  store: EmulatorStore;
   /** Stops scheduled refunds and waits for notifications being delivered. */
   close(): Promise<void>;
 }
@@ -57,18 +58,19 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
     code2SessionRequests: 0,
     tokenRequests: 0,
     stableTokenRequests: 0,
+    stableTokenForceRefreshes: 0,
     accessTokensIssued: 0,
     phoneNumberRequests: 0,
     subscribeSendRequests: 0,
     payApiRequests: 0,
     notificationAttempts: 0,
-  };
-  const pending = new Set<Promise<unknown>>();
     signatureProbes: 0,
     signatureProbesAccepted: 0,
     duplicateNotifications: 0,
     certificateRequests: 0,
     payRequestSerials: {},
+  };
+  const pending = new Set<Promise<unknown>>();
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
   const track = (work: Promise<unknown>) => {
@@ -87,20 +89,20 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
       notifyTimeoutMs: options.notifyTimeoutMs ?? 5000,
       refundDelayMs: options.refundDelayMs ?? 1000,
       signingMode: options.signingMode ?? 'certificate',
-    },
-    keys,
       timeScale: options.timeScale ?? 1,
       notifyDelayMs: options.notifyDelayMs ?? 500,
       duplicateRate: options.duplicateRate ?? 0.1,
       signatureProbeRate: options.signatureProbeRate ?? 0.05,
+    },
+    keys,
     store,
     stats,
     track,
     schedule(delayMs, work) {
       if (closed) return;
+      delayMs *= context.options.timeScale;
       const timer = setTimeout(() => {
         timers.delete(timer);
-      delayMs *= context.options.timeScale;
         track(work());
       }, delayMs);
       timers.add(timer);
@@ -119,14 +121,20 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
     miniProgram.expireAllTokens();
     ctx.status = 204;
   });
+  // The current stable token is refused (40001) while normal-mode stable_token still hands it out: the
+  // case in which the client must spend a force refresh.
+  router.post('/access-tokens/revoke', (ctx) => {
+    miniProgram.revokeStableToken();
+    ctx.status = 204;
+  });
 
   return {
     router,
     keys,
+    signingMode: context.options.signingMode,
     stats,
     store,
     async close() {
-    signingMode: context.options.signingMode,
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

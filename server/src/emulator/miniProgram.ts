@@ -9,22 +9,36 @@ const OLD_TOKEN_OVERLAP_MS = 5 * 60 * 1000;
 const STABLE_TOKEN_REISSUE_MS = 5 * 60 * 1000;
 const OPENID_PATTERN = /^emu_[A-Za-z0-9_-]{1,128}$/;
 const CODE_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const NICKNAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** wx.login codes live about 5 minutes. */
+const LOGIN_CODE_TTL_MS = 5 * 60 * 1000;
+const MAX_REMEMBERED_CODES = 100_000;
 const MINIPROGRAM_STATES = new Set(['developer', 'trial', 'formal']);
 const LANGS = new Set(['zh_CN', 'en_US', 'zh_HK', 'zh_TW']);
 
 interface IssuedToken {
   expiresAt: number;
+  /** Invalidated at once (a stable_token force refresh, or POST /access-tokens/revoke): 40001. */
+  revoked?: boolean;
 }
+
+/** stable_token force_refresh: at most 20 a day; within 30 s of the last one it does not refresh. */
+const FORCE_REFRESH_PER_DAY = 20;
+const FORCE_REFRESH_SPACING_MS = 30_000;
 
 /** Mini-program server APIs of api.weixin.qq.com: answers are HTTP 200 with errcode/errmsg, as WeChat's are. */
 export function registerMiniProgramRoutes(
   router: Router,
   emulator: EmulatorContext,
-): { expireAllTokens(): void; checkAccessToken(ctx: Context): boolean } {
+): { expireAllTokens(): void; revokeStableToken(): void; checkAccessToken(ctx: Context): boolean } {
   const { options, store, stats } = emulator;
   const tokens = new Map<string, IssuedToken>();
   let currentPlainToken: string | undefined;
   let currentStableToken: string | undefined;
+  const forceRefreshes = { day: '', count: 0, lastAt: 0 };
+  /** Login codes already exchanged (memory only: a restarted emulator forgets them, as codes expire anyway). */
+  const usedCodes = new Set<string>();
+  const mintedCodes = new Map<string, { nickname: string; expiresAt: number }>();
 
   const weChatError = (ctx: Context, errcode: number, errmsg: string) => {
     ctx.status = 200;
@@ -50,7 +64,7 @@ export function registerMiniProgramRoutes(
       return false;
     }
     const issued = tokens.get(token);
-    if (!issued) {
+    if (!issued || issued.revoked) {
       weChatError(ctx, 40001, 'invalid credential, access_token is invalid or not latest');
       return false;
     }
@@ -75,12 +89,38 @@ export function registerMiniProgramRoutes(
     if (grantType !== 'authorization_code') return weChatError(ctx, 40002, 'invalid grant_type');
     if (typeof jsCode !== 'string' || !jsCode) return weChatError(ctx, 41008, 'missing code');
     if (jsCode.startsWith('invalid') || !CODE_PATTERN.test(jsCode)) return weChatError(ctx, 40029, 'invalid code');
-    // Simplification: real codes work once within 5 minutes; here a code may be reused because the H5
-    // demo uses the code itself as the shopper's identity (openid = emu_ + code).
+    // A code works once, as WeChat's do (its ~5-minute lifetime is enforced for minted H5 codes).
+    if (usedCodes.has(jsCode)) return weChatError(ctx, 40163, 'code been used');
+    const minted = mintedCodes.get(jsCode);
+    if (minted && minted.expiresAt <= Date.now()) {
+      mintedCodes.delete(jsCode);
+      return weChatError(ctx, 40029, 'invalid code');
+    }
+    mintedCodes.delete(jsCode);
+    if (usedCodes.size >= MAX_REMEMBERED_CODES) usedCodes.delete(usedCodes.values().next().value!);
+    usedCodes.add(jsCode);
+    // A code minted for an H5 nickname signs that shopper in; any other code X is a first-time shopper emu_X.
+    const openid = `emu_${minted ? minted.nickname : jsCode}`;
     const sessionKey = createHmac('sha256', options.appSecret).update(jsCode).digest().subarray(0, 16).toString('base64');
     // WeChat answers this JSON with a text/plain content type.
     ctx.type = 'text/plain';
-    ctx.body = JSON.stringify({ openid: `emu_${jsCode}`, session_key: sessionKey });
+    ctx.body = JSON.stringify({ openid, session_key: sessionKey });
+  });
+
+  // Not WeChat's API: the H5 demo has no wx.login, so it asks here for a fresh single-use code that signs
+  // in the shopper with this nickname (openid emu_<nickname>); test helpers sign shoppers in the same way.
+  router.post('/h5/login-code', async (ctx) => {
+    const body = parseJsonObject((await readRawBody(ctx)) || '{}');
+    const nickname = body?.nickname;
+    if (typeof nickname !== 'string' || !NICKNAME_PATTERN.test(nickname)) {
+      ctx.status = 400;
+      ctx.body = { error: 'expected {nickname}: 1–64 of A–Z a–z 0–9 _ -' };
+      return;
+    }
+    const code = `h5${randomBytes(16).toString('hex')}`;
+    if (mintedCodes.size >= MAX_REMEMBERED_CODES) mintedCodes.delete(mintedCodes.keys().next().value!);
+    mintedCodes.set(code, { nickname, expiresAt: Date.now() + LOGIN_CODE_TTL_MS });
+    ctx.body = { code };
   });
 
   router.get('/cgi-bin/token', (ctx) => {
@@ -102,8 +142,21 @@ export function registerMiniProgramRoutes(
     if (invalid) return weChatError(ctx, ...invalid);
     const now = Date.now();
     const current = currentStableToken ? tokens.get(currentStableToken) : undefined;
-    // The same token is handed out until 5 minutes before it expires, unless force_refresh is asked.
-    if (!current || body.force_refresh === true || current.expiresAt - now <= STABLE_TOKEN_REISSUE_MS) {
+    if (body.force_refresh === true) {
+      const day = new Date(now + 8 * 3600_000).toISOString().slice(0, 10);
+      if (forceRefreshes.day !== day) Object.assign(forceRefreshes, { day, count: 0 });
+      if (forceRefreshes.count >= FORCE_REFRESH_PER_DAY) return weChatError(ctx, 45009, 'reach max api daily quota limit');
+      // WeChat: repeated force refreshes less than 30 s apart do not refresh (the current token comes back).
+      if (!current || now - forceRefreshes.lastAt >= FORCE_REFRESH_SPACING_MS * options.timeScale) {
+        forceRefreshes.count += 1;
+        forceRefreshes.lastAt = now;
+        stats.stableTokenForceRefreshes += 1;
+        // A force refresh invalidates the previous token at once, for every holder (no 5-minute overlap).
+        if (current) current.revoked = true;
+        currentStableToken = issueToken(undefined);
+      }
+    } else if (!current || current.expiresAt - now <= STABLE_TOKEN_REISSUE_MS) {
+      // The same token is handed out until 5 minutes before it expires.
       currentStableToken = issueToken(currentStableToken);
     }
     const expiresAt = tokens.get(currentStableToken!)!.expiresAt;
@@ -220,6 +273,11 @@ export function registerMiniProgramRoutes(
     checkAccessToken,
     expireAllTokens() {
       for (const issued of tokens.values()) issued.expiresAt = Math.min(issued.expiresAt, Date.now());
+    },
+    revokeStableToken() {
+      // Refused from now on (40001), yet still what normal-mode stable_token hands out: only a force refresh helps.
+      const issued = currentStableToken ? tokens.get(currentStableToken) : undefined;
+      if (issued) issued.revoked = true;
     },
   };
 }

@@ -7,12 +7,19 @@ export interface FetchedAccessToken {
 }
 
 export interface AccessTokenFetchContext {
-  /** True when the cached token was rejected by WeChat: ask stable_token for a new one (force_refresh). */
+  /**
+   * Ask stable_token with force_refresh. Only after WeChat rejected a token and then, asked again in normal
+   * mode, handed out that same token; limited to FORCE_REFRESH_LIMIT_PER_DAY, FORCE_REFRESH_MIN_INTERVAL_MS apart.
+   */
   forceRefresh: boolean;
 }
 
 export interface GetOrRefreshOptions {
-  /** Replace the cached token even though it has not expired (WeChat answered 40001/42001). */
+  /**
+   * WeChat answered 40001/42001: replace the cached token even though it has not expired. WeChat is asked
+   * again in normal mode first (force_refresh invalidates the token every instance holds, and is limited);
+   * only if it answers with the token just rejected is a force refresh spent.
+   */
   force?: boolean;
   /**
    * The token WeChat rejected. With it, a forced refresh only happens while the cache still holds that
@@ -31,6 +38,20 @@ export interface AccessTokenCache {
 
 /** Tokens are replaced this long before WeChat says they expire (stable_token hands out a new one then). */
 export const ACCESS_TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** stable_token force_refresh limits (wechat.md §2): at most 20 a day, at least 30 s apart, for the appid. */
+export const FORCE_REFRESH_LIMIT_PER_DAY = 20;
+export const FORCE_REFRESH_MIN_INTERVAL_MS = 30_000;
+
+/** A token was rejected, WeChat keeps handing it out, and no force refresh is left for now. */
+export class AccessTokenForceLimitError extends Error {
+  constructor(
+    readonly appId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AccessTokenForceLimitError';
+  }
+}
 
 interface CachedToken {
   token: string;
@@ -59,6 +80,10 @@ interface AccessTokenDocument {
   fetchedAt?: Date;
   leaseOwner?: string | null;
   leaseExpiresAt?: Date | null;
+  /** Force refreshes spent on `forceDay` (China date), and the last one: shared by every instance. */
+  forceDay?: string | null;
+  forceCount?: number;
+  lastForcedAt?: Date | null;
 }
 
 const accessTokenSchema = new mongoose.Schema<AccessTokenDocument>(
@@ -69,6 +94,9 @@ const accessTokenSchema = new mongoose.Schema<AccessTokenDocument>(
     fetchedAt: Date,
     leaseOwner: { type: String, default: null },
     leaseExpiresAt: { type: Date, default: null },
+    forceDay: { type: String, default: null },
+    forceCount: { type: Number, default: 0 },
+    lastForcedAt: { type: Date, default: null },
   },
   { collection: 'wechat_access_tokens', versionKey: false },
 );
@@ -80,6 +108,10 @@ export interface MongoAccessTokenCacheOptions {
   pollMs?: number;
   /** Give up waiting for a token after this long. */
   waitTimeoutMs?: number;
+  /** Force-refresh limits (WeChat's: 20 a day, 30 s apart); tests lower them. */
+  forceLimitPerDay?: number;
+  forceMinIntervalMs?: number;
+  now?: () => Date;
 }
 
 /**
@@ -94,6 +126,9 @@ export class MongoAccessTokenCache implements AccessTokenCache {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly waitTimeoutMs: number;
+  private readonly forceLimitPerDay: number;
+  private readonly forceMinIntervalMs: number;
+  private readonly now: () => Date;
 
   constructor(connection: mongoose.Connection, options: MongoAccessTokenCacheOptions = {}) {
     this.model =
@@ -102,6 +137,9 @@ export class MongoAccessTokenCache implements AccessTokenCache {
     this.leaseMs = options.leaseMs ?? 15_000;
     this.pollMs = options.pollMs ?? 100;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 20_000;
+    this.forceLimitPerDay = options.forceLimitPerDay ?? FORCE_REFRESH_LIMIT_PER_DAY;
+    this.forceMinIntervalMs = options.forceMinIntervalMs ?? FORCE_REFRESH_MIN_INTERVAL_MS;
+    this.now = options.now ?? (() => new Date());
   }
 
   async getOrRefresh(
@@ -131,7 +169,7 @@ export class MongoAccessTokenCache implements AccessTokenCache {
           this.local.set(appId, current!);
           return current!.token;
         }
-        return this.fetchAndStore(appId, fetch, Boolean(options.force));
+        return this.fetchAndStore(appId, fetch, options);
       }
 
       if (Date.now() > deadline) throw new Error(`Timed out waiting for another instance to refresh the WeChat access token of ${appId}`);
@@ -162,11 +200,18 @@ export class MongoAccessTokenCache implements AccessTokenCache {
   private async fetchAndStore(
     appId: string,
     fetch: (context: AccessTokenFetchContext) => Promise<FetchedAccessToken>,
-    forceRefresh: boolean,
+    options: GetOrRefreshOptions,
   ): Promise<string> {
     let fetched: FetchedAccessToken;
     try {
-      fetched = await fetch({ forceRefresh });
+      // Normal mode first, always: it hands out a newer token if WeChat has one, and costs nothing.
+      fetched = await fetch({ forceRefresh: false });
+      const rejected = options.invalidToken ?? (options.force ? this.local.get(appId)?.token : undefined);
+      if (options.force && rejected !== undefined && fetched.token === rejected) {
+        // WeChat still hands out the token it just refused: only a force refresh (limited) replaces it.
+        await this.spendForceRefresh(appId);
+        fetched = await fetch({ forceRefresh: true });
+      }
     } catch (error) {
       await this.releaseLease(appId);
       throw error;
@@ -183,11 +228,46 @@ export class MongoAccessTokenCache implements AccessTokenCache {
     return entry.token;
   }
 
+  /**
+   * Takes one force refresh from the budget in the shared document (we hold the lease; the conditions keep
+   * it right regardless): at most forceLimitPerDay per China day, forceMinIntervalMs apart.
+   */
+  private async spendForceRefresh(appId: string): Promise<void> {
+    const now = this.now();
+    const day = chinaDay(now);
+    const spacedOut = { $or: [{ lastForcedAt: null }, { lastForcedAt: { $lte: new Date(now.getTime() - this.forceMinIntervalMs) } }] };
+    const sameDay = await this.model
+      .updateOne(
+        { _id: appId, leaseOwner: this.instanceId, forceDay: day, forceCount: { $lt: this.forceLimitPerDay }, ...spacedOut },
+        { $inc: { forceCount: 1 }, $set: { lastForcedAt: now } },
+      )
+      .exec();
+    if (sameDay.modifiedCount === 1) return;
+    const newDay = await this.model
+      .updateOne(
+        { _id: appId, leaseOwner: this.instanceId, forceDay: { $ne: day }, ...spacedOut },
+        { $set: { forceDay: day, forceCount: 1, lastForcedAt: now } },
+      )
+      .exec();
+    if (newDay.modifiedCount === 1) return;
+    const doc = await this.model.findById(appId).lean<AccessTokenDocument>().exec();
+    const reason =
+      doc?.forceDay === day && (doc.forceCount ?? 0) >= this.forceLimitPerDay
+        ? `all ${this.forceLimitPerDay} force refreshes of ${day} are spent`
+        : `the last force refresh was less than ${this.forceMinIntervalMs / 1000} s ago`;
+    throw new AccessTokenForceLimitError(appId, `WeChat keeps handing out the rejected access token of ${appId} and ${reason}`);
+  }
+
   private async releaseLease(appId: string): Promise<void> {
     await this.model
       .updateOne({ _id: appId, leaseOwner: this.instanceId }, { $set: { leaseOwner: null, leaseExpiresAt: null } })
       .exec();
   }
+}
+
+/** The calendar day in China (UTC+8), the day WeChat's daily limits count. */
+function chinaDay(at: Date): string {
+  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 function toCachedToken(doc: AccessTokenDocument | null): CachedToken | undefined {

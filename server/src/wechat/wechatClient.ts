@@ -173,18 +173,24 @@ export class WeChatClient {
     return { token: body.access_token, expiresInSeconds: body.expires_in };
   }
 
+  /**
+   * Calls with the shared token; when WeChat refuses it (40001/42001/40014) the cache replaces it (normal
+   * mode first, a force refresh only if WeChat hands the refused token back) and the call is made again.
+   * Two rounds: the first replacement may be another instance's token that was itself just replaced.
+   */
   private async withAccessToken<T>(api: string, call: (token: string) => Promise<T>): Promise<T> {
-    const token = await this.getAccessToken();
-    try {
-      return await call(token);
-    } catch (error) {
-      if (!(error instanceof WeChatApiError) || !TOKEN_REJECTED_ERRCODES.has(error.errcode)) throw error;
-      const fresh = await this.options.accessTokens.getOrRefresh(
-        this.options.appId,
-        ({ forceRefresh }) => this.fetchStableToken(forceRefresh),
-        { force: true, invalidToken: token },
-      );
-      return call(fresh);
+    let token = await this.getAccessToken();
+    for (let round = 0; ; round += 1) {
+      try {
+        return await call(token);
+      } catch (error) {
+        if (round >= 2 || !(error instanceof WeChatApiError) || !TOKEN_REJECTED_ERRCODES.has(error.errcode)) throw error;
+        token = await this.options.accessTokens.getOrRefresh(
+          this.options.appId,
+          ({ forceRefresh }) => this.fetchStableToken(forceRefresh),
+          { force: true, invalidToken: token },
+        );
+      }
     }
   }
 

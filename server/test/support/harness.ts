@@ -129,9 +129,24 @@ export class ApiClient {
   }
 }
 
+/**
+ * A fresh single-use wx.login code for the shopper `nickname` (openid emu_<nickname>), from the emulator,
+ * as the H5 demo gets one: WeChat's codes work once (a reused one answers 40163).
+ */
+export async function loginCode(api: ApiClient, nickname: string): Promise<string> {
+  const res = await api.post('/__emulator/h5/login-code', { nickname });
+  if (res.status !== 200) throw new Error(`login code for ${nickname}: ${res.status} ${res.text}`);
+  return res.body.code;
+}
+
+/** POST /auth/wechat with a fresh code for `nickname`: the same nickname is the same shopper every time. */
+export async function signInShopper(api: ApiClient, nickname: string) {
+  return api.post('/auth/wechat', { code: await loginCode(api, nickname) });
+}
+
 /** Signs a shopper in through the emulator's jscode2session and joins them at a store. */
 export async function joinedMember(api: ApiClient, nickname: string, homeStoreId = 'SH01') {
-  const login = await api.post('/auth/wechat', { code: nickname });
+  const login = await signInShopper(api, nickname);
   if (login.status !== 200) throw new Error(`sign-in failed: ${login.status} ${login.text}`);
   const joined = await api.post('/me/membership', { acceptTerms: true, privacyPolicyVersion: '2026-01', homeStoreId }, login.body.token);
   if (joined.status !== 201) throw new Error(`join failed: ${joined.status} ${joined.text}`);

@@ -36,12 +36,25 @@ async function expectWeChatError(promise: Promise<unknown>, errcode: number): Pr
 }
 
 describe('code2Session', () => {
-  it('answers openid emu_ + code and a session key; a code may be reused', async () => {
+  it('answers openid emu_ + code and a session key on first use; a reused code is 40163, as at WeChat', async () => {
     const first = await client.code2Session('shopperA');
     expect(first.openid).toBe('emu_shopperA');
     expect(Buffer.from(first.sessionKey, 'base64')).toHaveLength(16);
     expect(first.unionid).toBeUndefined();
-    expect(await client.code2Session('shopperA')).toEqual(first);
+    await expectWeChatError(client.code2Session('shopperA'), 40163);
+    // Even in parallel, a code is exchanged exactly once.
+    const parallel = await Promise.allSettled(Array.from({ length: 5 }, () => client.code2Session('shopperB')));
+    expect(parallel.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('mints fresh single-use codes for an H5 nickname: each signs in emu_<nickname> once', async () => {
+    const mint = async (nickname: unknown) => postJson(`${harness.emulatorBaseUrl}/h5/login-code`, { nickname });
+    const codes = [(await mint('xiaoming')).body.code, (await mint('xiaoming')).body.code];
+    expect(codes[0]).not.toBe(codes[1]);
+    expect((await client.code2Session(codes[0])).openid).toBe('emu_xiaoming');
+    expect((await client.code2Session(codes[1])).openid).toBe('emu_xiaoming');
+    await expectWeChatError(client.code2Session(codes[0]), 40163);
+    for (const bad of ['', '小明', 'a'.repeat(65), 42, 'with space']) expect((await mint(bad)).status).toBe(400);
   });
 
   it('refuses an invalid code with 40029 and wrong credentials with 40013/40125', async () => {

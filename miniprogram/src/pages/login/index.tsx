@@ -1,7 +1,7 @@
 import { Button, Input, View } from '@tarojs/components';
 import Taro, { useLoad } from '@tarojs/taro';
 import { useState } from 'react';
-import { signInWithWechatCode } from '../../api/endpoints';
+import { h5LoginCode, signInWithWechatCode } from '../../api/endpoints';
 import { readableError } from '../../api/errors';
 import { PrivacyDialog } from '../../components/PrivacyDialog';
 import { isH5 } from '../../config';
@@ -25,11 +25,11 @@ export default function LoginPage() {
     void needsPrivacyAuthorization().then((needed) => needed && showPrivacyPrompt());
   });
 
-  async function signIn(code: string) {
+  async function signIn(code: string | (() => Promise<string>)) {
     setBusy(true);
     setError(null);
     try {
-      const member = await signInWithWechatCode(code);
+      const member = await signInWithWechatCode(typeof code === 'string' ? code : await code());
       if (member) rememberMember(member);
       goOn(member !== null);
     } catch (failure) {
@@ -59,7 +59,7 @@ export default function LoginPage() {
       {isH5 ? (
         <View className='section'>
           <View className='section__title'>演示登录</View>
-          <View className='muted'>H5 演示版没有微信登录，输入任意昵称即可模拟一位顾客。</View>
+          <View className='muted'>H5 演示版没有微信登录，输入昵称（字母、数字、_ 或 -）即可模拟一位顾客，同一昵称即同一位顾客。</View>
           <Input
             className='input input--boxed mt'
             placeholder='输入昵称，例如 xiaoming'
@@ -67,7 +67,7 @@ export default function LoginPage() {
             maxlength={32}
             onInput={(e) => setNickname(e.detail.value)}
           />
-          <Button className='btn btn--primary mt' disabled={busy || !nickname.trim()} loading={busy} onClick={() => void signIn(nickname.trim())}>
+          <Button className='btn btn--primary mt' disabled={busy || !nickname.trim()} loading={busy} onClick={() => void signIn(() => h5LoginCode(nickname.trim()))}>
             登录
           </Button>
         </View>
