@@ -1,6 +1,9 @@
+import type { AddressInfo } from 'node:net';
 import { objectIdFromShort, parseEntryPairs, parseEntryUrl, shortObjectId } from '@membercard/shared';
+import Koa from 'koa';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import { createEmulator } from '../src/emulator';
 import { adminToken, staffToken, startTestApp, type TestApp } from './support/harness';
 
 // Store, staff and campaign QR codes: the codes HQ makes (read back from the PNG), the visits the app
@@ -37,6 +40,17 @@ async function shopper(name: string): Promise<string> {
   const res = await app.api.post('/auth/wechat', { code: `acq-${name}-${++codeCounter}` });
   expect(res.status).toBe(200);
   return res.body.token;
+}
+
+let campaign: string | null = null;
+/** A draft campaign, made through HQ's API. */
+async function campaignId(): Promise<string> {
+  if (campaign) return campaign;
+  const template = await app.services.models.couponTemplates.findOne().lean();
+  const res = await app.api.post('/admin/campaigns', { name: '扫码开卡测试', templateId: String(template!._id), segment: {} }, admin);
+  expect(res.status).toBe(201);
+  campaign = res.body.id as string;
+  return campaign;
 }
 
 async function emulatorToken(): Promise<string> {
@@ -94,8 +108,19 @@ describe('entry codes', () => {
     expect((await app.api.get('/admin/entry-codes?storeId=SH01', clerk)).status).toBe(403);
     expect((await app.api.get('/admin/entry-codes?storeId=SH01', await shopper('nosy'))).status).toBe(403);
     expect((await app.api.get('/admin/entry-codes?storeId=SH01')).status).toBe(401);
-    const campaign = await app.services.models.campaigns.findOne().lean();
-    if (campaign) expect((await app.api.get(`/admin/entry-codes?campaignId=${campaign._id}`, manager)).status).toBe(403);
+    expect((await app.api.get(`/admin/entry-codes?campaignId=${await campaignId()}`, manager)).status).toBe(403);
+  });
+
+  it('a campaign code (HQ) carries the campaign; visits from it count for the campaign', async () => {
+    const id = await campaignId();
+    const info = await app.api.get(`/admin/entry-codes?campaignId=${id}`, admin);
+    expect(info.status).toBe(200);
+    expect(info.body).toMatchObject({ scene: `c=${shortObjectId(id)}`, campaignId: id, storeId: null });
+    const token = await shopper('campaign');
+    const visit = await app.api.post('/me/visits', { scene: info.body.scene }, token);
+    expect(visit.body).toMatchObject({ campaignId: id, storeId: null });
+    const report = await app.api.get('/admin/reports/acquisition', admin);
+    expect(report.body.campaigns).toContainEqual({ campaignId: id, visits: 1, joins: 0 });
   });
 
   it('refuses codes for nothing, unknown stores and staff, and a staff-plus-campaign code that cannot fit', async () => {
@@ -136,6 +161,27 @@ describe('the emulator checks getwxacodeunlimit as WeChat does', () => {
     expect((await call({ scene: 's=SH01', env_version: 'beta' }, token)).errcode).toBe(40097);
     // Sub-package pages are published pages too.
     expect(await call({ scene: 's=SH01', page: 'pages/activities/detail' }, token)).toEqual({ image: true, errcode: 0 });
+  });
+
+  it('answers 45009 once the calls of a minute run out', async () => {
+    const emulator = await createEmulator({ appId: 'wxrate00000000001', appSecret: 'rate-secret', mchId: '1900000001', wxaCodePerMinute: 2 });
+    const server = new Koa().use(emulator.router.routes()).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/__emulator`;
+    try {
+      const post = (path: string, body: unknown) =>
+        fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const { access_token: token } = (await (await post('/cgi-bin/stable_token', { grant_type: 'client_credential', appid: 'wxrate00000000001', secret: 'rate-secret' })).json()) as { access_token: string };
+      const answers = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await post(`/wxa/getwxacodeunlimit?access_token=${token}`, { scene: 's=SH01', check_path: false, page: 'pages/card/index' });
+        answers.push(res.headers.get('content-type')?.startsWith('image/') ? 'image' : ((await res.json()) as { errcode: number }).errcode);
+      }
+      expect(answers).toEqual(['image', 'image', 45009]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await emulator.close();
+    }
   });
 });
 

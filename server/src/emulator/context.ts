@@ -36,6 +36,8 @@ export interface EmulatorOptions {
    * with the key the request's Wechatpay-Serial names, notifications alternating between the two).
    */
   signingMode?: WechatPaySigningMode;
+  /** getwxacodeunlimit calls allowed per minute before 45009 (WeChat's is 5000). */
+  wxaCodePerMinute?: number;
 }
 
 export type WechatPaySigningMode = 'certificate' | 'publicKey' | 'switching';

@@ -112,7 +112,7 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
   const router = new Router({ prefix: EMULATOR_PREFIX });
   const miniProgram = registerMiniProgramRoutes(router, context);
   registerWechatPayRoutes(router, context);
-  registerWxaCodeRoutes(router, context, miniProgram);
+  registerWxaCodeRoutes(router, context, miniProgram, { perMinute: options.wxaCodePerMinute });
   router.get('/stats', (ctx) => {
     ctx.body = stats;
   });

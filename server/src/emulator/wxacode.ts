@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
@@ -14,11 +12,8 @@ import { parseJsonObject, readRawBody, type EmulatorContext } from './context';
 /** WeChat's documented characters for `scene`. */
 const SCENE_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$/;
 const ENV_VERSIONS = new Set(['release', 'trial', 'develop']);
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 export interface WxaCodeOptions {
-  /** Pages of the published version; default: read from the mini-program's build or source. */
-  pages?: string[];
   /** Calls allowed per minute before 45009 (WeChat's is 5000). */
   perMinute?: number;
 }
@@ -36,7 +31,8 @@ export function registerWxaCodeRoutes(
   wxaOptions: WxaCodeOptions = {},
 ): void {
   const perMinute = wxaOptions.perMinute ?? 5000;
-  let pages: Set<string> | null = wxaOptions.pages ? new Set(wxaOptions.pages) : null;
+  // The published app's pages (context.ts; read from the mini-program's app config); null: any page.
+  const { pages } = emulator.options;
   let windowStart = 0;
   let windowCount = 0;
 
@@ -61,11 +57,11 @@ export function registerWxaCodeRoutes(
     if (typeof scene !== 'string' || !SCENE_PATTERN.test(scene)) {
       return weChatError(ctx, 40169, 'invalid length for scene, or the data is not json');
     }
-    pages ??= new Set(publishedPages());
-    const page = body.page ?? [...pages][0] ?? '';
+    // Without a page WeChat opens the app's home page (the first of app.json's pages).
+    const page = body.page ?? (pages ? [...pages][0] : 'pages/index/index');
     const checkPath = body.check_path ?? true;
     if (typeof page !== 'string' || !page || page.startsWith('/') || page.includes('?')) return weChatError(ctx, 41030, 'invalid page');
-    if (checkPath !== false && !pages.has(page)) return weChatError(ctx, 41030, 'invalid page');
+    if (checkPath !== false && pages && !pages.has(page)) return weChatError(ctx, 41030, 'invalid page');
     const envVersion = body.env_version ?? 'release';
     if (typeof envVersion !== 'string' || !ENV_VERSIONS.has(envVersion)) return weChatError(ctx, 40097, 'invalid args');
     const width = typeof body.width === 'number' ? Math.min(1280, Math.max(280, Math.round(body.width))) : 430;
@@ -88,26 +84,4 @@ function rgbHex(color: unknown): string {
   if (typeof color !== 'object' || color === null) return '#000000ff';
   const { r, g, b } = color as Record<string, unknown>;
   return `#${channel(r)}${channel(g)}${channel(b)}ff`;
-}
-
-/**
- * The published app's pages: the weapp build's app.json when there is one, else the app config it is
- * built from (demo mode builds only the H5 app). Sub-package pages are `root/page`, as in app.json.
- */
-export function publishedPages(repoRoot = REPO_ROOT): string[] {
-  const built = path.join(repoRoot, 'miniprogram/dist/weapp/app.json');
-  if (existsSync(built)) {
-    const app = JSON.parse(readFileSync(built, 'utf8')) as { pages?: string[]; subPackages?: SubPackage[]; subpackages?: SubPackage[] };
-    return [...(app.pages ?? []), ...(app.subPackages ?? app.subpackages ?? []).flatMap((sub) => sub.pages.map((page) => `${sub.root}/${page}`))];
-  }
-  const source = readFileSync(path.join(repoRoot, 'miniprogram/src/app.config.ts'), 'utf8');
-  const list = (text: string) => [...text.matchAll(/'([^']+)'/g)].map((match) => match[1]!);
-  const main = /\bpages:\s*\[([^\]]*)\]/.exec(source);
-  const subs = [...source.matchAll(/\{\s*root:\s*'([^']+)',\s*pages:\s*\[([^\]]*)\]/g)];
-  return [...(main ? list(main[1]!) : []), ...subs.flatMap((sub) => list(sub[2]!).map((page) => `${sub[1]}/${page}`))];
-}
-
-interface SubPackage {
-  root: string;
-  pages: string[];
 }

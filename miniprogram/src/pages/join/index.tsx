@@ -6,6 +6,7 @@ import { ApiError, readableError } from '../../api/errors';
 import { Status } from '../../components/Status';
 import { fallbackPrivacyPolicyVersion } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
+import { reportEntry } from '../../lib/entry';
 import { rememberMember } from '../../lib/memberCache';
 import './index.css';
 
@@ -42,6 +43,8 @@ export default function JoinPage() {
     setBusy(true);
     setError(null);
     try {
+      // The store or staff code the app was opened from is reported first, so the join is credited to it.
+      await reportEntry();
       const member = await shopper.join({ acceptTerms: true, privacyPolicyVersion: setup.data.privacyPolicyVersion, homeStoreId: store?.id });
       rememberMember(member);
       void Taro.showToast({ title: '开卡成功', icon: 'success' });
