@@ -11,6 +11,7 @@ import { useLang, useT } from '../i18n';
 import { formatDateTime, formatInt } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
 import { AutomationRulePatchSchema, MarketingSettingsPatchSchema, type CouponTemplate } from '../shared';
+import { SubscribeTemplatesCard } from './SubscribeTemplatesCard';
 
 const kindLabels: Record<string, [string, string]> = {
   birthday: ['生日礼', 'Birthday gift'],
@@ -137,6 +138,7 @@ export default function AutomationPage() {
     <>
       <PageTitle title={t('自动化规则', 'Automation rules')} sub={t('按会员事件自动发券或发消息', 'Coupons and messages sent automatically on member events')} />
       <MarketingSettingsCard />
+      <SubscribeTemplatesCard />
       <Card>
         <CursorTable<AutomationRule>
           list={list}

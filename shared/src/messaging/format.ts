@@ -104,7 +104,7 @@ export function checkValue(type: ValueType, value: string): string | null {
     }
     case 'name':
       if (/\p{Script=Han}/u.test(value)) return length > 10 ? 'longer than 10 characters' : /^[\p{Script=Han}A-Za-z·]+$/u.test(value) ? null : 'not a name';
-      return /^[A-Za-z .'\-]+$/.test(value) ? (length > 20 ? 'longer than 20 letters' : null) : 'not a name';
+      return /^[A-Za-z .'-]+$/.test(value) ? (length > 20 ? 'longer than 20 letters' : null) : 'not a name';
     case 'phrase':
       return !HAN.test(value) ? 'not Chinese characters only' : length > 5 ? 'longer than 5 characters' : null;
   }
