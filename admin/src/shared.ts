@@ -27,6 +27,8 @@ export {
   PasswordChangeBodySchema,
   PASSWORD_MIN_LENGTH,
   type Member,
+  type PaymentAlert,
+  type PaymentAlertList,
   type CouponTemplate,
   type CouponTemplateInput,
   type CouponType,

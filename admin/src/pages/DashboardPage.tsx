@@ -5,6 +5,7 @@ import type { Dashboard } from '../api/types';
 import { useSession } from '../auth/session';
 import { LazyChart } from '../components/charts/LazyChart';
 import { PageTitle } from '../components/PageTitle';
+import { PaymentAlerts } from '../components/PaymentAlerts';
 import { AsyncView, EmptyState } from '../components/states';
 import { useT } from '../i18n';
 import { normalizePareto } from '../lib/charts';
@@ -34,6 +35,7 @@ export default function DashboardPage() {
           )
         }
       />
+      {session?.kind === 'hq' ? <PaymentAlerts /> : null}
       <AsyncView state={state} rows={12}>
         {(dashboard) => {
           const pareto = normalizePareto(dashboard.spendPareto ?? []);
