@@ -16,10 +16,13 @@ export class LogicalClock {
   private clusterTimeDoc: Doc;
   /** The storage change count the current time was taken at. */
   private seen = -1;
+  /** The time of the latest change: a snapshot at or after it is the current state. */
+  private changedAt: Timestamp;
 
   constructor() {
     this.time = new Timestamp({ t: Math.floor(Date.now() / 1000), i: 1 });
     this.clusterTimeDoc = { clusterTime: this.time, signature: SIGNATURE };
+    this.changedAt = this.time;
   }
 
   /** The current time, advanced first if storage changed since it was taken (`changes` counts every change). */
@@ -27,6 +30,7 @@ export class LogicalClock {
     if (changes !== this.seen) {
       this.seen = changes;
       this.advance();
+      this.changedAt = this.time;
     }
     return this.time;
   }
@@ -40,6 +44,10 @@ export class LogicalClock {
   private set(time: Timestamp): void {
     this.time = time;
     this.clusterTimeDoc = { clusterTime: time, signature: SIGNATURE };
+  }
+
+  lastChange(): Timestamp {
+    return this.changedAt;
   }
 
   /** A client's gossiped `$clusterTime` moves the clock forward, as on mongod (no keys to check it against). */
@@ -70,6 +78,27 @@ export class LogicalClock {
         `readConcern afterClusterTime value must not be greater than the current clusterTime. Requested clusterTime: ${describe(value)}; current clusterTime: ${describe(current)}`,
       );
   }
+}
+
+/**
+ * readConcern `snapshot` outside a transaction (find, aggregate, distinct): the read is of the current state,
+ * which is the state at `atClusterTime` if nothing changed since. An older time would need history this server
+ * does not keep outside transactions (SnapshotTooOld, as mongod answers past its history window); a later one is
+ * refused as for afterClusterTime. Answers the time the read is at.
+ */
+export function snapshotReadTime(clock: LogicalClock, atClusterTime: unknown, changes: number): Timestamp {
+  const current = clock.now(changes);
+  if (atClusterTime === undefined) return current;
+  if (!(atClusterTime instanceof Timestamp)) throw new CommandError(14, 'TypeMismatch', "BSON field 'atClusterTime' is the wrong type, expected type 'timestamp'");
+  if (compareTimestamps(atClusterTime, current) > 0)
+    throw new CommandError(
+      72,
+      'InvalidOptions',
+      `readConcern atClusterTime value must not be greater than the current clusterTime. Requested clusterTime: ${describe(atClusterTime)}; current clusterTime: ${describe(current)}`,
+    );
+  if (compareTimestamps(atClusterTime, clock.lastChange()) < 0)
+    throw new CommandError(239, 'SnapshotTooOld', `Read timestamp ${describe(atClusterTime)} is older than the oldest available timestamp (embedded-mongo keeps no history outside transactions; the data changed at ${describe(clock.lastChange())}).`);
+  return atClusterTime;
 }
 
 export function compareTimestamps(a: Timestamp, b: Timestamp): number {

@@ -1,7 +1,7 @@
-import { Long, ObjectId, UUID } from 'bson';
+import { Long, ObjectId, Timestamp, UUID } from 'bson';
 import { aggregate as mingoAggregate, find as mingoFind, update as mingoUpdate } from 'mingo';
 import { Collection, IndexSpec, sortSpecOf } from './collection';
-import { LogicalClock } from './clock';
+import { LogicalClock, snapshotReadTime } from './clock';
 import { CursorRegistry } from './cursors';
 import { FailPoints } from './failpoints';
 import {
@@ -73,6 +73,8 @@ interface Ctx {
   txn?: Transaction;
   /** Set for a retryable write (lsid + txnNumber outside a transaction). */
   retryableWrite?: RetryableWriteRecord;
+  /** The time of a readConcern snapshot read outside a transaction (its results are taken at once). */
+  snapshotTime?: Timestamp;
   connectionId: number;
 }
 
@@ -181,7 +183,7 @@ function findResults(ctx: Ctx, coll: string, filter: Doc, sort: Doc, skip: numbe
     }
   })();
   // a transaction reads its snapshot now: later commits would otherwise show through a paused walk
-  return ctx.txn ? [...window].values() : window;
+  return ctx.txn || ctx.snapshotTime ? [...window].values() : window;
 }
 
 function sortedDocs(docs: Doc[], sort: Doc | undefined): Doc[] {
@@ -207,14 +209,13 @@ const find: Handler = (ctx) => {
   const docs = findResults(ctx, coll, filter, sort, skip, limit);
   // simple projections are applied directly; the rest go through mingo
   const transform = compileProjection(projection, filter);
-  return {
-    cursor: ctx.state.cursors.create(`${ctx.db}.${coll}`, { docs, transform }, {
-      batchSize: cmd.batchSize === undefined ? undefined : asNumber(cmd.batchSize, 101),
-      singleBatch: cmd.singleBatch === true || asNumber(cmd.limit, 0) < 0,
-      noTimeout: cmd.noCursorTimeout === true,
-    }),
-    ok: 1,
-  };
+  const cursor = ctx.state.cursors.create(`${ctx.db}.${coll}`, { docs, transform }, {
+    batchSize: cmd.batchSize === undefined ? undefined : asNumber(cmd.batchSize, 101),
+    singleBatch: cmd.singleBatch === true || asNumber(cmd.limit, 0) < 0,
+    noTimeout: cmd.noCursorTimeout === true,
+  });
+  if (ctx.snapshotTime) cursor.atClusterTime = ctx.snapshotTime;
+  return { cursor, ok: 1 };
 };
 
 const getMore: Handler = (ctx) => {
@@ -258,7 +259,7 @@ const distinct: Handler = (ctx) => {
   };
   for (const doc of docs) collect(doc, path);
   values.sort(compareValues);
-  return { values, ok: 1 };
+  return ctx.snapshotTime ? { values, atClusterTime: ctx.snapshotTime, ok: 1 } : { values, ok: 1 };
 };
 
 const aggregateCmd: Handler = (ctx) => {
@@ -298,12 +299,11 @@ const aggregateCmd: Handler = (ctx) => {
   };
   const results = counted ?? runPipeline(input, pipeline as Doc[], { collectionResolver, variables: isPlainObject(cmd.let) ? cmd.let : undefined }, lookupSource);
   const cursorOpts = cmd.cursor as Doc;
-  return {
-    cursor: ctx.state.cursors.create(`${ctx.db}.${cmd.aggregate}`, results, {
-      batchSize: cursorOpts.batchSize === undefined ? undefined : asNumber(cursorOpts.batchSize, 101),
-    }),
-    ok: 1,
-  };
+  const cursor = ctx.state.cursors.create(`${ctx.db}.${cmd.aggregate}`, results, {
+    batchSize: cursorOpts.batchSize === undefined ? undefined : asNumber(cursorOpts.batchSize, 101),
+  });
+  if (ctx.snapshotTime) cursor.atClusterTime = ctx.snapshotTime;
+  return { cursor, ok: 1 };
 };
 
 function mentionsExpr(filter: unknown): boolean {
@@ -1039,6 +1039,8 @@ function attachTransaction(ctx: Ctx): Doc | undefined {
   return undefined;
 }
 
+const SNAPSHOT_READ_COMMANDS = new Set(['find', 'aggregate', 'distinct']);
+
 /** Write commands the driver retries once with the same lsid and txnNumber (outside transactions). */
 const RETRYABLE_WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
 
@@ -1148,8 +1150,17 @@ async function execute(state: ServerState, cmd: Doc, connectionId: number): Prom
   try {
     const handler = Object.prototype.hasOwnProperty.call(HANDLERS, name) ? HANDLERS[name] : undefined;
     if (!handler) throw commandNotFound(name);
-    const afterClusterTime = (cmd.readConcern as Doc | undefined)?.afterClusterTime;
-    if (afterClusterTime !== undefined) state.clock.checkAfterClusterTime(afterClusterTime, state.storage.changes);
+    const readConcern = cmd.readConcern as Doc | undefined;
+    if (readConcern !== undefined) {
+      if (readConcern.afterClusterTime !== undefined) state.clock.checkAfterClusterTime(readConcern.afterClusterTime, state.storage.changes);
+      if (readConcern.level === 'snapshot' && cmd.autocommit === undefined) {
+        // mongod 5.0+ reads at a snapshot outside transactions for these three only
+        if (!SNAPSHOT_READ_COMMANDS.has(name))
+          throw new CommandError(72, 'InvalidOptions', `Command ${name} does not support { readConcern: { level: "snapshot" } } outside a multi-document transaction`);
+        ctx.snapshotTime = snapshotReadTime(state.clock, readConcern.atClusterTime, state.storage.changes);
+      } else if (readConcern.atClusterTime !== undefined && cmd.autocommit === undefined)
+        throw new CommandError(72, 'InvalidOptions', 'readConcern atClusterTime is only valid with level snapshot');
+    }
     session = retryableWriteSession(ctx);
     if (session) {
       while (session.busy) await session.busy;

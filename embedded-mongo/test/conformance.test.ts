@@ -111,6 +111,47 @@ describe('cluster time', () => {
   });
 });
 
+describe('readConcern snapshot outside a transaction', () => {
+  test('find, aggregate and distinct read at a snapshot and report its atClusterTime; other commands refuse it', async () => {
+    const snapshot = { readConcern: { level: 'snapshot' } };
+    const found = await db.command({ find: 'items', filter: {}, batchSize: 1, ...snapshot });
+    expect(found.cursor.atClusterTime).toBeInstanceOf(Timestamp);
+    // the cursor's later batches are of the same snapshot: a document inserted meanwhile does not appear
+    await db.collection('items').insertOne({ _id: 3 as never, n: 3 });
+    const more = await db.command({ getMore: found.cursor.id, collection: 'items' });
+    expect([...found.cursor.firstBatch, ...more.cursor.nextBatch].map((d: Document) => d._id)).toEqual([1, 2]);
+    const aggregated = await db.command({ aggregate: 'items', pipeline: [{ $count: 'n' }], cursor: {}, ...snapshot });
+    expect(aggregated.cursor).toMatchObject({ firstBatch: [{ n: 3 }], atClusterTime: expect.any(Timestamp) });
+    const distinct = await db.command({ distinct: 'items', key: 'n', ...snapshot });
+    expect(distinct).toMatchObject({ values: [1, 2, 3], atClusterTime: expect.any(Timestamp) });
+    for (const command of [{ insert: 'items', documents: [{ n: 4 }] }, { listCollections: 1 }, { count: 'items' }])
+      await expect(db.command({ ...command, ...snapshot })).rejects.toMatchObject({ code: 72 });
+    expect(await db.collection('items').countDocuments({ n: 4 })).toBe(0);
+  });
+
+  test('a snapshot session reads at one time; a time later than the server has reached is refused', async () => {
+    const session = target.client.startSession({ snapshot: true });
+    try {
+      const items = db.collection('items');
+      expect(await items.countDocuments({}, { session })).toBe(2);
+      expect((session as unknown as { snapshotTime?: Timestamp }).snapshotTime).toBeInstanceOf(Timestamp); // the driver keeps the first read's atClusterTime
+      expect(await items.find({}, { session }).toArray()).toHaveLength(2);
+    } finally {
+      await session.endSession();
+    }
+    const future = new Timestamp({ t: Math.floor(Date.now() / 1000) + 3600, i: 1 });
+    await expect(db.command({ find: 'items', filter: {}, readConcern: { level: 'snapshot', atClusterTime: future } })).rejects.toMatchObject({ code: 72 });
+  });
+
+  test('a snapshot older than the latest change: mongod reads it from history; the embedded server refuses it (SnapshotTooOld)', async () => {
+    const { cursor } = await db.command({ find: 'items', filter: {}, readConcern: { level: 'snapshot' } });
+    await db.collection('items').insertOne({ n: 9 });
+    const old = db.command({ find: 'items', filter: {}, readConcern: { level: 'snapshot', atClusterTime: cursor.atClusterTime } });
+    if (target.embedded) await expect(old).rejects.toMatchObject({ code: 239, codeName: 'SnapshotTooOld' });
+    else expect((await old).cursor.firstBatch).toHaveLength(2);
+  });
+});
+
 describe('documents, updates and pipelines', () => {
   test('a pipeline update with $replaceRoot/$replaceWith keeps _id when the new root has none; changing it is refused', async () => {
     const items = db.collection('items');
