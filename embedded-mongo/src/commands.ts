@@ -383,7 +383,7 @@ function lockWait(ctx: Ctx, coll: string, ids: string[]): Promise<void> | undefi
 
 function writeDoc(ctx: Ctx, coll: string, id: string, doc: Doc | null, idValue: unknown): void {
   const storage = ctx.state.storage;
-  if (ctx.txn) storage.txnWrite(ctx.txn, storage.ensureCollection(ctx.db, coll), id, doc, idValue);
+  if (ctx.txn) storage.txnWrite(ctx.txn, storage.txnCollection(ctx.txn, ctx.db, coll), id, doc, idValue);
   else {
     storage.ensureCollection(ctx.db, coll);
     storage.commit([{ db: ctx.db, coll, id, doc, idValue }]);
@@ -503,7 +503,7 @@ async function insertNewDocument(ctx: Ctx, coll: string, doc: Doc): Promise<bool
     ? ctx.state.storage.visibleDocs(ctx.db, coll, { _id: doc._id }, ctx.txn).length > 0
     : !!ctx.state.storage.collection(ctx.db, coll)?.docs.has(id);
   if (taken) {
-    const c = ctx.state.storage.ensureCollection(ctx.db, coll);
+    const c = ctx.txn ? ctx.state.storage.txnCollection(ctx.txn, ctx.db, coll) : ctx.state.storage.ensureCollection(ctx.db, coll);
     throw c.indexes[0].duplicateKeyError(c.ns, [doc._id]);
   }
   writeDoc(ctx, coll, id, doc, doc._id);
@@ -764,9 +764,11 @@ const createIndexes: Handler = (ctx) => {
   checkFields(ctx, ['indexes', 'commitQuorum']);
   const name = collectionName(ctx);
   const storage = ctx.state.storage;
-  const existed = !!storage.collection(ctx.db, name);
-  if (ctx.txn && existed) throw notImplemented('createIndexes on an existing collection inside a transaction');
-  const coll = storage.ensureCollection(ctx.db, name);
+  const existed = !!storage.collection(ctx.db, name) || !!ctx.txn?.created.has(`${ctx.db}.${name}`);
+  // mongod (4.4+) builds indexes in a transaction only on a collection the transaction itself creates
+  if (ctx.txn && storage.collection(ctx.db, name))
+    throw new CommandError(263, 'OperationNotSupportedInTransaction', `Cannot create new indexes on existing collection ${ctx.db}.${name} in a multi-document transaction.`);
+  const coll = ctx.txn ? storage.txnCollection(ctx.txn, ctx.db, name) : storage.ensureCollection(ctx.db, name);
   const before = coll.indexes.length;
   for (const raw of documentsOf(ctx, 'indexes')) {
     for (const option of Object.keys(raw))
@@ -791,7 +793,9 @@ const createIndexes: Handler = (ctx) => {
       if (sameOptions(sameKey.spec, spec)) continue;
       throw indexOptionsConflict(`An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey.spec)}`);
     }
-    storage.createIndex(coll, spec);
+    // in a transaction the collection is its own until the commit, which journals it with its indexes
+    if (ctx.txn) coll.addIndex(spec);
+    else storage.createIndex(coll, spec);
   }
   const reply: Doc = { numIndexesBefore: before, numIndexesAfter: coll.indexes.length, createdCollectionAutomatically: !existed };
   if (before === coll.indexes.length) reply.note = 'all indexes already exist';
@@ -842,8 +846,10 @@ const create: Handler = (ctx) => {
     throw notImplemented(`create option '${option}' is not supported`);
   }
   const name = collectionName(ctx);
-  if (ctx.state.storage.collection(ctx.db, name)) throw namespaceExists(`Collection ${ctx.db}.${name} already exists.`);
-  ctx.state.storage.ensureCollection(ctx.db, name);
+  const { storage } = ctx.state;
+  if (storage.collection(ctx.db, name) || ctx.txn?.created.has(`${ctx.db}.${name}`)) throw namespaceExists(`Collection ${ctx.db}.${name} already exists.`);
+  if (ctx.txn) storage.txnCollection(ctx.txn, ctx.db, name);
+  else storage.ensureCollection(ctx.db, name);
   return { ok: 1 };
 };
 

@@ -39,6 +39,8 @@ export class Transaction {
    * 1000-document insertMany quadratic.
    */
   readonly uniqueKeys = new Map<string, Map<string, string>>();
+  /** Collections (with their indexes) this transaction created: `ns` → collection, registered at commit. */
+  readonly created = new Map<string, Collection>();
   readonly startedAt = Date.now();
 
   constructor(
@@ -189,14 +191,27 @@ export class Storage {
   ensureCollection(db: string, name: string): Collection {
     const existing = this.collection(db, name);
     if (existing) return existing;
-    if (!db || /[/\\. "$]/.test(db)) throw invalidNamespace(`Invalid database name: '${db}'`);
-    if (!name || name.includes('$') || name.startsWith('.')) throw invalidNamespace(`Invalid collection name: ${name}`);
+    checkNamespace(db, name);
     let colls = this.databases.get(db);
     if (!colls) this.databases.set(db, (colls = new Map()));
     const coll = new Collection(db, name);
     colls.set(name, coll);
     this.schemaVersion++;
     this.sink?.createCollection(db, name);
+    return coll;
+  }
+
+  /**
+   * The collection a transaction writes to: the committed one, or one the transaction creates, which nobody
+   * else sees until the commit registers it (as on mongod, where a collection created in a transaction
+   * appears at commit and is gone with an abort).
+   */
+  txnCollection(txn: Transaction, db: string, name: string): Collection {
+    const existing = this.collection(db, name) ?? txn.created.get(`${db}.${name}`);
+    if (existing) return existing;
+    checkNamespace(db, name);
+    const coll = new Collection(db, name);
+    txn.created.set(coll.ns, coll);
     return coll;
   }
 
@@ -308,8 +323,24 @@ export class Storage {
     writes.set(id, { doc, idValue });
   }
 
-  /** Applies a transaction's writes as one atomic commit. */
+  /** Applies a transaction's writes, and the collections it created, as one atomic commit. */
   commitTransaction(txn: Transaction): void {
+    const registered: Collection[] = [];
+    for (const coll of txn.created.values()) {
+      // created meanwhile outside the transaction: the two creations conflict, as on mongod
+      if (this.collection(coll.db, coll.name)) {
+        for (const done of registered) this.dropCollection(done.db, done.name);
+        this.endTransaction(txn, 'aborted');
+        throw writeConflict();
+      }
+      let colls = this.databases.get(coll.db);
+      if (!colls) this.databases.set(coll.db, (colls = new Map()));
+      colls.set(coll.name, coll);
+      this.schemaVersion++;
+      this.sink?.createCollection(coll.db, coll.name);
+      for (const index of coll.secondaryIndexes) this.sink?.createIndex(coll.db, coll.name, index.spec);
+      registered.push(coll);
+    }
     const ops: WriteOp[] = [];
     for (const [ns, writes] of txn.writes) {
       const dot = ns.indexOf('.');
@@ -318,6 +349,7 @@ export class Storage {
     try {
       if (ops.length) this.commit(ops);
     } catch (err) {
+      for (const done of registered) this.dropCollection(done.db, done.name);
       this.endTransaction(txn, 'aborted');
       // a concurrent commit took the unique key first; the driver retries, and the retry reports E11000
       if (err instanceof CommandError && err.code === 11000) throw writeConflict();
@@ -445,6 +477,11 @@ export class Storage {
     for (const [id, w] of own ?? []) if (w.doc && query.test(w.doc)) out.push({ id, doc: w.doc });
     return out;
   }
+}
+
+function checkNamespace(db: string, name: string): void {
+  if (!db || /[/\\. "$]/.test(db)) throw invalidNamespace(`Invalid database name: '${db}'`);
+  if (!name || name.includes('$') || name.startsWith('.')) throw invalidNamespace(`Invalid collection name: ${name}`);
 }
 
 export { idKeyOf };

@@ -213,3 +213,59 @@ describe('write concern', () => {
     await expect(db.collection('items').insertOne({ _id: 14 as never }, { writeConcern: { w: 1 } })).resolves.toBeDefined();
   });
 });
+
+describe('collections and indexes created in a transaction', () => {
+  test('appear at commit, with their documents and indexes; nobody outside sees them before', async () => {
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await db.createCollection('made_in_txn', { session });
+      await db.collection('made_in_txn').createIndex({ code: 1 }, { unique: true, session });
+      await db.collection('made_in_txn').insertOne({ code: 'a' }, { session });
+      await db.collection('implicit_in_txn').insertOne({ x: 1 }, { session });
+      // the transaction sees its own collection, and its unique index holds
+      expect(await db.collection('made_in_txn').countDocuments({}, { session })).toBe(1);
+      const dup = (await db.collection('made_in_txn').insertOne({ code: 'a' }, { session }).catch((e) => e)) as MongoServerError;
+      expect(dup.code).toBe(11000);
+    } finally {
+      await session.endSession();
+    }
+    // the duplicate aborted that transaction: nothing of it exists
+    const names = async () => (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    expect(await names()).not.toContain('made_in_txn');
+
+    const second = target.client.startSession();
+    try {
+      second.startTransaction();
+      await db.createCollection('made_in_txn', { session: second });
+      await db.collection('made_in_txn').createIndex({ code: 1 }, { unique: true, session: second });
+      await db.collection('made_in_txn').insertOne({ code: 'b' }, { session: second });
+      await db.collection('implicit_in_txn').insertOne({ x: 2 }, { session: second });
+      expect(await names()).not.toContain('made_in_txn');
+      expect(await names()).not.toContain('implicit_in_txn');
+      expect(await db.collection('made_in_txn').countDocuments()).toBe(0);
+      await second.commitTransaction();
+    } finally {
+      await second.endSession();
+    }
+    expect(await names()).toEqual(expect.arrayContaining(['made_in_txn', 'implicit_in_txn']));
+    expect(await db.collection('made_in_txn').find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ code: 'b' }]);
+    expect((await db.collection('made_in_txn').indexes()).map((i) => i.name)).toEqual(['_id_', 'code_1']);
+    await expect(db.collection('made_in_txn').insertOne({ code: 'b' })).rejects.toMatchObject({ code: 11000 });
+  });
+
+  test('an abort leaves no collection behind; an index on an existing collection is refused in a transaction (263)', async () => {
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await db.collection('aborted_in_txn').insertOne({ x: 1 }, { session });
+      await session.abortTransaction();
+      expect((await db.listCollections({ name: 'aborted_in_txn' }).toArray())).toEqual([]);
+      session.startTransaction();
+      await expect(db.collection('items').createIndex({ n: 1 }, { session })).rejects.toMatchObject({ code: 263 });
+      await session.abortTransaction().catch(() => undefined);
+    } finally {
+      await session.endSession();
+    }
+  });
+});
