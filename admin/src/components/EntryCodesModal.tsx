@@ -92,13 +92,13 @@ export function EntryCodesModal({ store, report, onClose }: { store: Store; repo
           <Space direction="vertical">
             {preview.error ? <Alert type="error" showIcon title={preview.error} /> : null}
             <Typography.Text>
-              {t('场景值', 'Scene')}: <Typography.Text code>{code.data?.scene ?? '…'}</Typography.Text>
+              {t('场景值：', 'Scene: ')}<Typography.Text code>{code.data?.scene ?? '…'}</Typography.Text>
             </Typography.Text>
             <Typography.Text>
-              {t('海报链接', 'Poster URL')}: <Typography.Text copyable>{code.data?.posterUrl ?? '…'}</Typography.Text>
+              {t('海报链接：', 'Poster URL: ')}<Typography.Text copyable>{code.data?.posterUrl ?? '…'}</Typography.Text>
             </Typography.Text>
             <Typography.Text type="secondary">
-              {t('近 30 天', 'Last 30 days')}: {t('扫码访问', 'scans')} {storeRow?.visits ?? 0} · {t('扫码开卡', 'joins')} {storeRow?.joins ?? 0}
+              {t('近 30 天：', 'Last 30 days: ')}{t('扫码访问', 'scans')} {storeRow?.visits ?? 0} · {t('扫码开卡', 'joins')} {storeRow?.joins ?? 0}
             </Typography.Text>
             <Space wrap>
               <Button type="primary" icon={<DownloadOutlined />} onClick={() => download('wxacode', { storeId: store.id }, store.id)}>
