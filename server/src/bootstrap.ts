@@ -164,7 +164,7 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
 
   await ensureIndexes(services);
   readiness.done('indexes');
- left running by a stopped instance continue now (the scheduled job also picks them up).
+  // Campaign pushes left running by a stopped instance continue now (the scheduled job also picks them up).
   services.campaigns.pusher.kick();
   cleanups.unshift(() => services.campaigns.pusher.stop());
   if (emulator) {
