@@ -42,7 +42,8 @@ describe('mini-program H5 against the demo server', () => {
     shopper = await openPage(browser, PHONE);
     const { page } = shopper;
     page.setDefaultTimeout(10_000);
-    await page.goto(`${demo.url}/h5/`);
+    // Opened from Beijing's store code (WeChat passes its scene to the page, here in the H5 URL).
+    await page.goto(`${demo.url}/h5/#/pages/card/index?scene=${encodeURIComponent('s=BJ01')}`);
     // Signed out: the home page shows the programme to a guest (no sign-in wall, as WeChat review asks);
     // the shopper is asked to sign in only when opening a card.
     await text(page, '会员等级与权益').waitFor({ timeout: 20_000 });
@@ -65,6 +66,10 @@ describe('mini-program H5 against the demo server', () => {
 
     await text(page, /结账时向店员出示/).waitFor({ timeout: 15_000 });
     await snap(page, 'mp-03-card');
+    // The join is credited to the store code the app was opened from; the store the shopper chose stays home.
+    const hq = await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' });
+    const report = await api('GET', '/admin/reports/acquisition', undefined, hq.token);
+    expect(report.stores).toContainEqual({ storeId: 'BJ01', visits: 1, visitors: 1, joins: 1 });
     // The member code, as a barcode, its digits and a QR, drawn on the phone.
     const codeDigits = (await shown(page, '.code-box__digits').innerText()).trim();
     expect(codeDigits).toMatch(/^M\d{10,}$/);
