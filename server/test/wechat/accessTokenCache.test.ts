@@ -127,7 +127,7 @@ describe('force refresh only when WeChat hands back the token it refused', () =>
     expect(shared).toMatchObject({ forceCount: 2, forceDay: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
   });
 
-  it('the emulated stable_token: same token in normal mode, force invalidates at once, ≥30 s apart, ≤20 a day (45009)', async () => {
+  it('the emulated stable_token: same token in normal mode until 5 min before expiry, force invalidates at once, ≥30 s apart, ≤20 a day (45009)', async () => {
     const fresh = await startHarness({ timeScale: 0.001 });
     try {
       const first = (await stableToken(fresh, false)).body;
@@ -151,6 +151,14 @@ describe('force refresh only when WeChat hands back the token it refused', () =>
       expect(await forceRefreshes(fresh)).toBe(20);
     } finally {
       await fresh.close();
+    }
+    // Normal mode hands out a new token once the current one has 5 minutes or less left.
+    const shortLived = await startHarness({ accessTokenTtlSeconds: 299 });
+    try {
+      const first = (await stableToken(shortLived, false)).body.access_token;
+      expect((await stableToken(shortLived, false)).body.access_token).not.toBe(first);
+    } finally {
+      await shortLived.close();
     }
   });
 
