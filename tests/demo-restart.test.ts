@@ -85,7 +85,7 @@ describe('the demo server process', () => {
         body: JSON.stringify({ username: 'hq', password: 'hq-demo-pass' }),
       }).then((r) => r.json() as Promise<any>);
       const staff = await fetch(`${second.url}/api/v1/admin/staff`, { headers: { authorization: `Bearer ${hq.token}` } }).then((r) => r.json() as Promise<any>);
-      expect(staff.items.map((s: { username: string }) => s.username).sort()).toEqual(['bj01-clerk', 'hq', 'sh01-clerk', 'sh01-manager']);
+      expect(staff.items.map((s: { username: string }) => s.username).sort()).toEqual(['bj01-clerk', 'hq', 'hq-marketing', 'hq-viewer', 'sh01-clerk', 'sh01-manager']);
     } finally {
       expect(await stopWithSigterm(second)).toBe(0);
     }
