@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
+import { OnceRewards } from '../src/modules/members/once-rewards';
 import { adminToken, signInShopper, startTestApp, type ApiClient, type TestApp } from './support/harness';
 
 // Once-only rewards are once per person, not per membership: erasing the account and joining again with the
@@ -52,7 +54,7 @@ describe('once per person', () => {
     expect(await app.services.models.ledger.countDocuments({ source: 'bonus', reason: '完善资料奖励' })).toBe(1);
   });
 
-  it('given 20 parallel completions after rejoining, then still no bonus, and a new person gets exactly one', async () => {
+  it('given 20 parallel completions after rejoining, then still no bonus', async () => {
     const first = await joinAndComplete(app.api, 'once-parallel');
     expect((await app.api.delete('/me', first.token)).status).toBe(204);
     const login = await signInShopper(app.api, 'once-parallel');
@@ -113,5 +115,17 @@ describe('once per person', () => {
     expect(erased).toMatchObject({ status: 'erased' });
     expect(JSON.stringify(erased)).not.toContain('once-hashed');
   });
-});
 
+  it('given claims made under one identity secret, when another instance (or a rotated JWT_SECRET) uses the same secret, then they hold; under another secret they are forgotten', async () => {
+    const identitySecret = randomBytes(32).toString('hex');
+    const openid = `emu_rotation-${randomBytes(4).toString('hex')}`;
+    const before = new OnceRewards(app.services.models.onceRewardClaims, identitySecret);
+    const [first, second] = await Promise.all([before.claim(openid, 'profile_bonus'), before.claim(openid, 'profile_bonus')]);
+    expect([first, second].sort()).toEqual([false, true]);
+
+    const sameSecret = new OnceRewards(app.services.models.onceRewardClaims, identitySecret);
+    expect(sameSecret.identity(openid)).toBe(before.identity(openid));
+    expect(await sameSecret.claim(openid, 'profile_bonus')).toBe(false);
+    expect(await new OnceRewards(app.services.models.onceRewardClaims, randomBytes(32).toString('hex')).claim(openid, 'profile_bonus')).toBe(true);
+  });
+});
