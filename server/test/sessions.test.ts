@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { allRoutes } from '../src/routes';
 import { hqRoleNeeded } from '../src/lib/route';
+import { SESSION_CHECK_CACHE_MS } from '../src/lib/tokens';
 import { adminToken, joinedMember, startTestApp, type ApiClient, type TestApp } from './support/harness';
 
 // Sessions follow the account (a change to role, store, password or active ends or retires the tokens already
@@ -162,7 +163,8 @@ describe('a change to the account reaches the tokens already issued', () => {
       if (status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(status).toBe(401);
-    expect(Date.now() - revokedAt).toBeLessThan(1200);
+    // The cached answer lives at most SESSION_CHECK_CACHE_MS (1 s); the rest is request time on a busy machine.
+    expect(Date.now() - revokedAt).toBeLessThan(SESSION_CHECK_CACHE_MS + 500);
   });
 });
 
