@@ -5,6 +5,7 @@ import { couponRoutes } from './modules/coupons/routes';
 import { memberRoutes } from './modules/members/routes';
 import { paymentRoutes } from './modules/payments/routes';
 import { pointsRoutes } from './modules/points/routes';
+import { posRoutes } from './modules/pos/routes';
 import { purchaseRoutes } from './modules/purchases/routes';
 import { redemptionCodeRoutes } from './modules/redemption-codes/routes';
 import { staffRoutes } from './modules/staff/routes';
@@ -17,5 +18,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services)];
+  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services)];
 }

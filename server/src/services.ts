@@ -29,6 +29,9 @@ import { CLAIM_LIMITS, RedemptionCodesService } from './modules/redemption-codes
 import { PointsLedger } from './modules/points/ledger';
 import { paymentModel } from './modules/payments/model';
 import { PaymentsService, type WeChatPayApi } from './modules/payments/service';
+import { PosCredentials } from './modules/pos/credentials';
+import { posCredentialModel, posNonceModel, posOrderModel, posReturnModel } from './modules/pos/model';
+import { PosService } from './modules/pos/service';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
 import { PASSWORD_CHANGE_LIMITS, StaffService } from './modules/staff/service';
@@ -99,6 +102,10 @@ export function createModels(connection: mongoose.Connection) {
     automationOccurrences: automationOccurrenceModel(connection),
     visits: visitModel(connection),
     acquisitions: acquisitionModel(connection),
+    posCredentials: posCredentialModel(connection),
+    posNonces: posNonceModel(connection),
+    posOrders: posOrderModel(connection),
+    posReturns: posReturnModel(connection),
   };
 }
 
@@ -190,7 +197,14 @@ export function createServices(deps: ServiceDeps) {
   const dashboard = new DashboardService({
     members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition };
+  const posCredentials = new PosCredentials({
+    connection, credentials: models.posCredentials, nonces: models.posNonces, staff, audit, serverSecret: deps.config.jwtSecret, now,
+  });
+  const pos = new PosService({
+    connection, orders: models.posOrders, returns: models.posReturns, members: models.members, coupons: models.coupons, membersService: members,
+    purchases, redemptions, lookups: counter.lookups, settings, audit, now,
+  });
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -11,3 +11,4 @@ export * from './org';
 export * from './acquisition';
 export * from './messaging';
 export * from './payments';
+export * from './pos';

@@ -1,4 +1,4 @@
-import { ErrorAnswerSchema } from '@membercard/shared';
+import { ErrorAnswerSchema, POS_SIGNATURE_SCHEME } from '@membercard/shared';
 import { z } from 'zod';
 import { hqRoleNeeded, type RouteSpec } from './route';
 
@@ -91,7 +91,8 @@ export function buildOpenApiDocument(specs: RouteSpec[], info: { title: string; 
         default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorAnswer' } } } },
       },
     };
-    if (spec.auth !== 'public') operation.security = [{ bearer: [] }];
+    if (spec.auth === 'pos') operation.security = [{ posSignature: [] }];
+    else if (spec.auth !== 'public') operation.security = [{ bearer: [] }];
     // Who may call: the auth level, and on HQ routes the least HQ role (viewer < marketing < admin).
     operation['x-auth'] = spec.auth === 'admin' || spec.auth === 'adminOrManager' ? { level: spec.auth, hqRole: hqRoleNeeded(spec) } : { level: spec.auth };
     if (spec.body) {
@@ -108,7 +109,7 @@ export function buildOpenApiDocument(specs: RouteSpec[], info: { title: string; 
     servers: [{ url: '/' }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, posSignature: POS_SIGNATURE_SCHEME },
       schemas: components,
     },
   };

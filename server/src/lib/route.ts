@@ -15,7 +15,8 @@ export type AuthLevel =
   | 'manager'
   | 'admin' // HQ (and `hq` names the least HQ role)
   | 'adminOrManager' // HQ (at least `hq`), or a manager confined to their store
-  | 'account'; // any staff or HQ account, about itself (its own password)
+  | 'account' // any staff or HQ account, about itself (its own password)
+  | 'pos'; // a store's till, by its signed request (modules/pos/credentials.ts), acting for that store only
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

@@ -40,6 +40,20 @@ export const ErrorCode = {
   COUPON_LIMIT_REACHED: 'COUPON_LIMIT_REACHED',
   /** The server is still starting (or stopping): try again after Retry-After seconds. */
   NOT_READY: 'NOT_READY',
+  /** POS requests (/pos/…): no or incomplete signature headers. */
+  POS_UNSIGNED: 'POS_UNSIGNED',
+  /** POS requests: the key id is unknown, revoked or past its rotation grace. */
+  POS_KEY_INVALID: 'POS_KEY_INVALID',
+  /** POS requests: the timestamp is more than 5 minutes from the server's clock. */
+  POS_TIMESTAMP_STALE: 'POS_TIMESTAMP_STALE',
+  /** POS requests: the nonce was already used with this key. */
+  POS_NONCE_REPLAYED: 'POS_NONCE_REPLAYED',
+  /** POS requests: the signature does not match the request. */
+  POS_SIGNATURE_INVALID: 'POS_SIGNATURE_INVALID',
+  /** An order line whose amount is not qty × unit price, or lines not adding up to the total (details name it). */
+  LINE_TOTAL_MISMATCH: 'LINE_TOTAL_MISMATCH',
+  /** A return of more than the order has left to return. */
+  RETURN_EXCEEDS_ORDER: 'RETURN_EXCEEDS_ORDER',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -81,6 +95,13 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   INTERNAL: 500,
   PAYMENT_UNAVAILABLE: 503,
   NOT_READY: 503,
+  POS_UNSIGNED: 401,
+  POS_KEY_INVALID: 401,
+  POS_TIMESTAMP_STALE: 401,
+  POS_NONCE_REPLAYED: 401,
+  POS_SIGNATURE_INVALID: 401,
+  LINE_TOTAL_MISMATCH: 400,
+  RETURN_EXCEEDS_ORDER: 422,
 };
 
 export const ErrorCodeSchema = z.enum(ErrorCode).meta({ id: 'ErrorCode', description: 'Stable machine-readable error code.' });

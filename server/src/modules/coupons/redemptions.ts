@@ -1,6 +1,6 @@
-import { couponApplicability, couponSavingFen, ErrorCode, type Redemption, type RedemptionBody } from '@membercard/shared';
+import { couponApplicability, couponSavingFen, ErrorCode, type CouponRefusal, type Redemption, type RedemptionBody } from '@membercard/shared';
 import type mongoose from 'mongoose';
-import { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import { inTransaction } from '../../lib/transactions';
@@ -30,7 +30,7 @@ export class RedemptionService {
 
   async redeem(actor: Actor, requestId: string, body: RedemptionBody): Promise<Redemption> {
     if (actor.type !== 'staff') throw errors.forbidden('Only store staff redeem coupons.');
-    const { coupons, redemptions, members, audit, connection, now } = this.deps;
+    const { coupons, members, connection, now } = this.deps;
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
     // Signature and window against the coupon owner's key: a code made with anyone else's key fails here.
     const { parsed, member } = await members.verifyScannedCode(body.code);
@@ -45,6 +45,40 @@ export class RedemptionService {
       throw new AppError(ErrorCode[verdict.code], refusalMessages[verdict.code]);
     }
 
+    try {
+      const doc = await inTransaction(connection, undefined, (session) =>
+        this.redeemWith(session, { actor, requestId, coupon, orderNo: body.orderNo ?? null, orderAmountFen: body.orderAmountFen ?? null, at }),
+      );
+      return redemptionView(doc);
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.COUPON_ALREADY_USED) return this.replayOrRefuse(coupon._id, actor.storeId, body.orderNo);
+      throw err;
+    }
+  }
+
+  /** Whether the coupon may be used on this order (the shared terms), and what it takes off it. */
+  verdictFor(coupon: CouponDoc, context: { storeId: string; tier: string; orderAmountFen: number; at: Date }): { ok: true; savingFen: number } | { ok: false; code: CouponRefusal } {
+    const verdict = couponApplicability({ ...coupon, minSpendFen: coupon.minSpendFen ?? undefined }, { now: context.at, storeId: context.storeId, tier: context.tier, orderAmountFen: context.orderAmountFen });
+    if (!verdict.ok) return verdict;
+    return { ok: true, savingFen: couponSavingFen(termsOf(coupon), context.orderAmountFen).savingFen };
+  }
+
+  /** A refusal of `verdictFor` as the error the counter answers. */
+  refusal(code: CouponRefusal, details?: Record<string, unknown>): AppError {
+    return new AppError(ErrorCode[code], refusalMessages[code], details);
+  }
+
+  /**
+   * The one way a coupon is redeemed (the counter's scan, a POS order), in the caller's transaction: the
+   * coupon's conditional update `{_id, status: 'issued'} → redeemed` (of any number of parallel takers, one
+   * matches; the others get 409 COUPON_ALREADY_USED and their transaction aborts) and the redemption insert.
+   */
+  async redeemWith(
+    session: ClientSession,
+    input: { actor: Extract<Actor, { type: 'staff' }>; requestId: string; coupon: CouponDoc; orderNo: string | null; orderAmountFen: number | null; at: Date },
+  ): Promise<RedemptionDoc> {
+    const { coupons, redemptions, audit } = this.deps;
+    const { actor, coupon, at } = input;
     const doc: RedemptionDoc = {
       _id: new Types.ObjectId(),
       couponId: coupon._id,
@@ -54,40 +88,33 @@ export class RedemptionService {
       channelRef: coupon.channelRef,
       storeId: actor.storeId,
       staffId: actor.staffId,
-      orderNo: body.orderNo ?? null,
-      orderAmountFen: body.orderAmountFen ?? null,
-      savingFen: body.orderAmountFen === undefined ? null : couponSavingFen(termsOf(coupon), body.orderAmountFen).savingFen,
+      orderNo: input.orderNo,
+      orderAmountFen: input.orderAmountFen,
+      savingFen: input.orderAmountFen === null ? null : couponSavingFen(termsOf(coupon), input.orderAmountFen).savingFen,
       status: 'redeemed',
       createdAt: at,
     };
-    try {
-      await inTransaction(connection, undefined, async (session) => {
-        const taken = await coupons.updateOne(
-          { _id: coupon._id, status: 'issued' },
-          { $set: { status: 'redeemed', redeemedAt: at, redemptionId: doc._id } },
-          { session },
-        );
-        if (taken.modifiedCount !== 1) throw new AppError(ErrorCode.COUPON_ALREADY_USED, refusalMessages.COUPON_ALREADY_USED);
-        await redemptions.collection.insertOne(doc, { session });
-        await audit.record(
-          actor,
-          requestId,
-          {
-            action: 'redemption.create',
-            targetType: 'redemption',
-            targetId: String(doc._id),
-            memberId: String(doc.memberId),
-            before: { couponStatus: 'issued' },
-            after: { couponStatus: 'redeemed', couponId: String(doc.couponId), orderNo: doc.orderNo, orderAmountFen: doc.orderAmountFen },
-          },
-          session,
-        );
-      });
-    } catch (err) {
-      if (err instanceof AppError && err.code === ErrorCode.COUPON_ALREADY_USED) return this.replayOrRefuse(coupon._id, actor.storeId, body.orderNo);
-      throw err;
-    }
-    return redemptionView(doc);
+    const taken = await coupons.updateOne(
+      { _id: coupon._id, status: 'issued' },
+      { $set: { status: 'redeemed', redeemedAt: at, redemptionId: doc._id } },
+      { session },
+    );
+    if (taken.modifiedCount !== 1) throw new AppError(ErrorCode.COUPON_ALREADY_USED, refusalMessages.COUPON_ALREADY_USED);
+    await redemptions.collection.insertOne(doc, { session });
+    await audit.record(
+      actor,
+      input.requestId,
+      {
+        action: 'redemption.create',
+        targetType: 'redemption',
+        targetId: String(doc._id),
+        memberId: String(doc.memberId),
+        before: { couponStatus: 'issued' },
+        after: { couponStatus: 'redeemed', couponId: String(doc.couponId), orderNo: doc.orderNo, orderAmountFen: doc.orderAmountFen },
+      },
+      session,
+    );
+    return doc;
   }
 
   /**
@@ -108,7 +135,7 @@ export class RedemptionService {
    */
   async reverse(actor: Actor, requestId: string, redemptionId: string, reason: string): Promise<Redemption> {
     if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may reverse a redemption.');
-    const { coupons, redemptions, audit, connection, now } = this.deps;
+    const { redemptions, connection, now } = this.deps;
     const found = Types.ObjectId.isValid(redemptionId) ? await redemptions.findById(redemptionId).lean<RedemptionDoc>() : null;
     if (!found) throw errors.notFound('No such redemption.');
     assertStoreScope(actor, found.storeId);
@@ -117,37 +144,51 @@ export class RedemptionService {
     if (at.getTime() - found.createdAt.getTime() > REVERSAL_WINDOW_MS) {
       throw new AppError(ErrorCode.REVERSAL_WINDOW_CLOSED, 'A redemption can be reversed only within 24 hours.');
     }
-    const reversed = await inTransaction(connection, undefined, async (session) => {
-      const updated = await redemptions
-        .findOneAndUpdate(
-          { _id: found._id, status: 'redeemed' },
-          { $set: { status: 'reversed', reversedAt: at, reversedBy: actor.staffId, reversalReason: reason } },
-          { returnDocument: 'after', session },
-        )
-        .lean<RedemptionDoc>();
-      if (!updated) return null; // a parallel reversal won
-      const restored = await coupons.updateOne(
-        { _id: found.couponId, status: 'redeemed', redemptionId: found._id },
-        { $set: { status: 'issued', redeemedAt: null, redemptionId: null } },
-        { session },
-      );
-      if (restored.modifiedCount !== 1) throw new Error(`Coupon ${String(found.couponId)} is not held by redemption ${redemptionId}`);
-      await audit.record(
-        actor,
-        requestId,
-        {
-          action: 'redemption.reverse',
-          targetType: 'redemption',
-          targetId: redemptionId,
-          memberId: String(found.memberId),
-          before: { status: 'redeemed', couponId: String(found.couponId) },
-          after: { status: 'reversed', couponId: String(found.couponId), reason },
-        },
-        session,
-      );
-      return updated;
-    });
+    const reversed = await inTransaction(connection, undefined, (session) =>
+      this.restoreWith(session, { actor, requestId, redemptionId: found._id, reason, at }),
+    );
     return redemptionView(reversed ?? (await redemptions.findById(found._id).lean<RedemptionDoc>())!);
+  }
+
+  /**
+   * The one way a redemption is undone (a manager's reversal, a POS order's whole return), in the caller's
+   * transaction: the redemption's conditional update `redeemed → reversed` and the coupon back to issued.
+   * Null when it was reversed already (a parallel reversal or return won), having changed nothing.
+   */
+  async restoreWith(
+    session: ClientSession,
+    input: { actor: Extract<Actor, { type: 'staff' }>; requestId: string; redemptionId: Types.ObjectId; reason: string; at: Date },
+  ): Promise<RedemptionDoc | null> {
+    const { coupons, redemptions, audit } = this.deps;
+    const { actor, at, reason } = input;
+    const updated = await redemptions
+      .findOneAndUpdate(
+        { _id: input.redemptionId, status: 'redeemed' },
+        { $set: { status: 'reversed', reversedAt: at, reversedBy: actor.staffId, reversalReason: reason } },
+        { returnDocument: 'after', session },
+      )
+      .lean<RedemptionDoc>();
+    if (!updated) return null;
+    const restored = await coupons.updateOne(
+      { _id: updated.couponId, status: 'redeemed', redemptionId: updated._id },
+      { $set: { status: 'issued', redeemedAt: null, redemptionId: null } },
+      { session },
+    );
+    if (restored.modifiedCount !== 1) throw new Error(`Coupon ${String(updated.couponId)} is not held by redemption ${String(updated._id)}`);
+    await audit.record(
+      actor,
+      input.requestId,
+      {
+        action: 'redemption.reverse',
+        targetType: 'redemption',
+        targetId: String(updated._id),
+        memberId: String(updated.memberId),
+        before: { status: 'redeemed', couponId: String(updated.couponId) },
+        after: { status: 'reversed', couponId: String(updated.couponId), reason },
+      },
+      session,
+    );
+    return updated;
   }
 }
 

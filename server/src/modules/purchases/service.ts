@@ -10,6 +10,7 @@ import {
   type Purchase,
   type PurchaseAnswer,
   type PurchaseBody,
+  type PurchaseLine,
   type PurchaseReversalAnswer,
   type TierLadder,
 } from '@membercard/shared';
@@ -59,6 +60,54 @@ import type { PurchaseDoc, purchaseModel } from './model';
 
 export const REVERSAL_WINDOW_MS = 24 * 3600_000;
 const RECENT_PURCHASES = 3;
+
+/** A purchase to book (bookInTransaction): the counter's, or a POS order's net amount. */
+export interface Booking {
+  /** Who books it: a clerk, or a store's POS credential acting as its store's clerk (modules/pos). */
+  actor: Extract<Actor, { type: 'staff' }>;
+  requestId: string;
+  orderNo: string;
+  /** What the member paid: spend and points follow it. */
+  amountFen: number;
+  lines: PurchaseLine[];
+  member: MemberDoc;
+  /** Writes that must commit or abort with the purchase (a POS order's coupon redemptions and its record). */
+  alongside?: (session: ClientSession, booked: BookedPurchase) => Promise<void>;
+}
+
+export interface BookedPurchase {
+  purchaseId: Types.ObjectId;
+  pointsEarned: number;
+  pointsBalance: number;
+  tier: { code: string; name: string };
+  at: Date;
+}
+
+/** Part or all of a booked purchase given back (takeBackWith). */
+export interface TakeBack {
+  purchaseId: Types.ObjectId;
+  actor: Extract<Actor, { type: 'staff' }>;
+  /** The whole purchase (what is left of it): it ends `reversed`; otherwise `amountFen` and `points` of it. */
+  whole: boolean;
+  amountFen?: number;
+  points?: number;
+  /** Only a purchase booked after this may be taken back (the manager's 24-hour window). */
+  bookedAfter?: Date;
+  /** Ledger text, the reversal's reason and the ledger entry's unique key. */
+  ledgerReason: string;
+  reason: string;
+  idempotencyKey: string;
+  at: Date;
+}
+
+export interface TakenBack {
+  purchase: PurchaseDoc;
+  amountFen: number;
+  pointsTakenBack: number;
+  shortfall: number;
+  balanceAfter: number;
+  ledgerEntryId: Types.ObjectId | null;
+}
 
 interface Deps {
   connection: mongoose.Connection;
@@ -123,39 +172,53 @@ export class PurchasesService {
   }
 
   private async book(actor: Extract<Actor, { type: 'staff' }>, requestId: string, body: PurchaseBody, scanned: MemberDoc): Promise<PurchaseAnswer> {
-    const { settings, connection, now } = this.deps;
-    const { tiers, earnRules } = await settings.cached();
-    // The last member read is only a hint (its tier is checked by the update's filter), so a retried
-    // transaction may start from it rather than from the scan.
-    let member = scanned;
     try {
-      return await inTransaction(connection, undefined, async (session) => {
-        for (;;) {
-          const booked = await this.bookWith(session, actor, requestId, body, member, tiers, earnRules, now());
-          if (booked) return booked;
-          // A parallel purchase changed this member's tier since the scan: read the member again and redo.
-          const fresh = await this.deps.members.findById(member._id).session(session).lean<MemberDoc>();
-          if (!fresh || fresh.status !== 'active') throw codeInvalid();
-          member = fresh;
-        }
-      });
+      const booked = await this.bookInTransaction(undefined, { actor, requestId, orderNo: body.orderNo, amountFen: body.amountFen, lines: body.lines ?? [], member: scanned });
+      return { pointsEarned: booked.pointsEarned, pointsBalance: booked.pointsBalance, tier: booked.tier };
     } catch (err) {
       if (isDuplicateKeyError(err)) return this.replay(actor.storeId, body, scanned._id);
       throw err;
     }
   }
 
+  /**
+   * The one way a purchase is booked, for the counter and the POS alike: the points and spend (with the tier
+   * when the purchase crosses a threshold), the purchase under its unique (storeId, orderNo), the audit entry,
+   * and `booking.alongside` (a POS order's coupon redemptions and order record) in one transaction, the
+   * caller's when `session` is given. A repeat of the order fails on a unique key; the caller answers it.
+   */
+  async bookInTransaction(session: ClientSession | undefined, booking: Booking): Promise<BookedPurchase> {
+    const { settings, connection, now } = this.deps;
+    const { tiers, earnRules } = await settings.cached();
+    return inTransaction(connection, session, async (txn) => {
+      // The last member read is only a hint (its tier is checked by the update's filter), so a retried
+      // transaction may start from it rather than from the scan.
+      let member = booking.member;
+      for (;;) {
+        const booked = await this.bookWith(txn, booking, member, tiers, earnRules, now());
+        if (booked) {
+          await booking.alongside?.(txn, booked);
+          return booked;
+        }
+        // A parallel purchase changed this member's tier since the scan: read the member again and redo.
+        const fresh = await this.deps.members.findById(member._id).session(txn).lean<MemberDoc>();
+        if (!fresh || fresh.status !== 'active') throw codeInvalid();
+        member = fresh;
+      }
+    });
+  }
+
   private async bookWith(
     session: ClientSession,
-    actor: Extract<Actor, { type: 'staff' }>,
-    requestId: string,
-    body: PurchaseBody,
+    booking: Booking,
     member: MemberDoc,
     tiers: TierLadder,
     earnRules: EarnRules,
     at: Date,
-  ): Promise<PurchaseAnswer | null> {
+  ): Promise<BookedPurchase | null> {
     const { purchases, members, ledger, audit } = this.deps;
+    const { actor, requestId } = booking;
+    const body = { orderNo: booking.orderNo, amountFen: booking.amountFen, lines: booking.lines };
     const held = tiers.find((tier) => tier.code === member.tier) ?? tiers[0]!;
     const points = earnPoints({
       amountFen: body.amountFen,
@@ -236,7 +299,7 @@ export class PurchasesService {
       },
       session,
     );
-    return { pointsEarned: points, pointsBalance: after.pointsBalance, tier: tierRef(tiers, after.tier) };
+    return { purchaseId, pointsEarned: points, pointsBalance: after.pointsBalance, tier: tierRef(tiers, after.tier), at };
   }
 
   /** The order was booked before: the same purchase gets its first answer, a different one 409. */
@@ -273,53 +336,96 @@ export class PurchasesService {
     if (found.status === 'reversed') return reversalAnswer(found);
     await inTransaction(connection, undefined, async (session) => {
       const at = now();
-      const claimed = await purchases
-        .findOneAndUpdate(
-          { _id: found._id, status: 'booked', createdAt: { $gt: new Date(at.getTime() - REVERSAL_WINDOW_MS) } },
-          { $set: { status: 'reversed', inSpendWindow: false } },
-          { returnDocument: 'before', session },
-        )
-        .lean<PurchaseDoc>();
-      if (!claimed) {
+      const taken = await this.takeBackWith(session, {
+        purchaseId: found._id,
+        actor,
+        whole: true,
+        bookedAfter: new Date(at.getTime() - REVERSAL_WINDOW_MS),
+        ledgerReason: `撤销消费 ${found.orderNo}：${reason}`,
+        reason,
+        idempotencyKey: `reversal:${String(found._id)}`,
+        at,
+      });
+      if (!taken) {
         const current = await purchases.findById(found._id, { status: 1 }).session(session).lean<PurchaseDoc>();
         if (current?.status === 'reversed') return; // a parallel reversal got there first
         throw new AppError(ErrorCode.REVERSAL_WINDOW_CLOSED, 'A purchase can only be reversed within 24 hours.');
       }
-      let taken = { pointsTakenBack: 0, shortfall: 0, ledgerEntryId: null as Types.ObjectId | null, balanceAfter: null as number | null };
-      if (claimed.pointsEarned > 0) {
-        const entry = await ledger.takeBack({
-          memberId: claimed.memberId,
-          amount: claimed.pointsEarned,
-          reason: `撤销消费 ${claimed.orderNo}：${reason}`,
-          source: 'reversal',
-          idempotencyKey: `reversal:${String(claimed._id)}`,
-          storeId: actor.storeId,
-          actorId: actor.staffId,
-          session,
-        });
-        taken = { pointsTakenBack: -entry.delta, shortfall: entry.shortfall ?? 0, ledgerEntryId: entry._id, balanceAfter: entry.balanceAfter };
-      }
-      const member = claimed.inSpendWindow
-        ? await members.findOneAndUpdate({ _id: claimed.memberId }, { $inc: { spend12mFen: -claimed.amountFen } }, { returnDocument: 'after', session }).lean<MemberDoc>()
-        : await members.findById(claimed.memberId, { pointsBalance: 1 }).session(session).lean<MemberDoc>();
-      const reversal = {
-        reason,
-        pointsTakenBack: taken.pointsTakenBack,
-        shortfall: taken.shortfall,
-        balanceAfter: taken.balanceAfter ?? member?.pointsBalance ?? 0,
-        ledgerEntryId: taken.ledgerEntryId,
-        staffId: actor.staffId,
-        at,
-      };
-      await purchases.updateOne({ _id: claimed._id }, { $set: { reversal } }, { session });
+      const { reversal } = taken.purchase;
       await audit.record(
         actor,
         requestId,
-        { action: 'purchase.reverse', targetType: 'purchase', targetId: String(claimed._id), memberId: String(claimed.memberId), before: { status: 'booked' }, after: { status: 'reversed', ...reversal, ledgerEntryId: taken.ledgerEntryId ? String(taken.ledgerEntryId) : null } },
+        { action: 'purchase.reverse', targetType: 'purchase', targetId: String(found._id), memberId: String(found.memberId), before: { status: 'booked' }, after: { status: 'reversed', ...reversal, ledgerEntryId: taken.ledgerEntryId ? String(taken.ledgerEntryId) : null } },
         session,
       );
     });
     return reversalAnswer((await purchases.findById(found._id).lean<PurchaseDoc>())!);
+  }
+
+  /**
+   * The one way points and spend leave a booked purchase, inside the caller's transaction: a manager's
+   * reversal and a POS return (whole or some lines). The purchase's conditional update claims what is taken
+   * (status still booked and, for a part, at least that much amount and points left), so two takers can never
+   * give back the same fen twice; then the points go back through PointsLedger.takeBack (up to the balance,
+   * the shortfall recorded) and the amount leaves spend12mFen while the purchase counts there. A whole take
+   * back marks the purchase reversed with its reversal record. Null when nothing could be claimed.
+   */
+  async takeBackWith(session: ClientSession, input: TakeBack): Promise<TakenBack | null> {
+    const { purchases, members, ledger } = this.deps;
+    const filter: Record<string, unknown> = { _id: input.purchaseId, status: 'booked' };
+    if (input.bookedAfter) filter.createdAt = { $gt: input.bookedAfter };
+    const amount = input.amountFen ?? 0;
+    const points = input.points ?? 0;
+    if (!input.whole) {
+      if (!Number.isSafeInteger(amount) || amount < 0 || !Number.isSafeInteger(points) || points < 0) throw new Error('take back needs whole non-negative amounts');
+      filter.amountFen = { $gte: amount };
+      filter.pointsEarned = { $gte: points };
+    }
+    const claimed = await purchases
+      .findOneAndUpdate(
+        filter,
+        input.whole ? { $set: { status: 'reversed', inSpendWindow: false } } : { $inc: { amountFen: -amount, pointsEarned: -points } },
+        { returnDocument: 'before', session },
+      )
+      .lean<PurchaseDoc>();
+    if (!claimed) return null;
+    const amountBack = input.whole ? claimed.amountFen : amount;
+    const pointsBack = input.whole ? claimed.pointsEarned : points;
+    let taken = { pointsTakenBack: 0, shortfall: 0, ledgerEntryId: null as Types.ObjectId | null, balanceAfter: null as number | null };
+    if (pointsBack > 0) {
+      const entry = await ledger.takeBack({
+        memberId: claimed.memberId,
+        amount: pointsBack,
+        reason: input.ledgerReason,
+        source: 'reversal',
+        idempotencyKey: input.idempotencyKey,
+        storeId: input.actor.storeId,
+        actorId: input.actor.staffId,
+        session,
+      });
+      taken = { pointsTakenBack: -entry.delta, shortfall: entry.shortfall ?? 0, ledgerEntryId: entry._id, balanceAfter: entry.balanceAfter };
+    }
+    const member = claimed.inSpendWindow && amountBack > 0
+      ? await members.findOneAndUpdate({ _id: claimed.memberId }, { $inc: { spend12mFen: -amountBack } }, { returnDocument: 'after', session }).lean<MemberDoc>()
+      : await members.findById(claimed.memberId, { pointsBalance: 1 }).session(session).lean<MemberDoc>();
+    const balanceAfter = taken.balanceAfter ?? member?.pointsBalance ?? 0;
+    let purchase: PurchaseDoc = input.whole
+      ? { ...claimed, status: 'reversed', inSpendWindow: false }
+      : { ...claimed, amountFen: claimed.amountFen - amount, pointsEarned: claimed.pointsEarned - points };
+    if (input.whole) {
+      const reversal = {
+        reason: input.reason,
+        pointsTakenBack: taken.pointsTakenBack,
+        shortfall: taken.shortfall,
+        balanceAfter,
+        ledgerEntryId: taken.ledgerEntryId,
+        staffId: input.actor.staffId,
+        at: input.at,
+      };
+      await purchases.updateOne({ _id: claimed._id }, { $set: { reversal } }, { session });
+      purchase = { ...purchase, reversal };
+    }
+    return { purchase, amountFen: amountBack, ...taken, balanceAfter };
   }
 
   async adminPage(actor: Actor, memberId: string, limit: number, cursor?: string): Promise<Page<Purchase>> {
