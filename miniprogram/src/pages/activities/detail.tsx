@@ -10,8 +10,10 @@ import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
 import { signupStatusText } from '../../lib/activityText';
 import { chinaDateTime, yuan } from '../../lib/format';
-import { payForSignup } from '../../lib/payment';
+import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText, type PaymentTone } from '../../lib/payment';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
+
+const noticeClass: Record<PaymentTone, string> = { ok: 'notice notice--ok', pending: 'notice', error: 'notice notice--error' };
 
 export default function ActivityDetailPage() {
   const { params } = useRouter();
@@ -19,7 +21,9 @@ export default function ActivityDetailPage() {
   const activity = useAsync(() => catalogue.activity(id), [id]);
   const [signup, setSignup] = useState<Signup | null>(null);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<{ tone: PaymentTone; text: string } | null>(null);
+  // Paid, and the server has not confirmed the seat yet: while we wait, and after we stopped waiting.
+  const [confirming, setConfirming] = useState(false);
   useDidShow(() => void preloadSubscribeTemplates());
 
   async function signUp() {
@@ -34,19 +38,26 @@ export default function ActivityDetailPage() {
     setBusy(true);
     setMessage(null);
     try {
-      let result = await shopper.signUp(id);
+      const result = await shopper.signUp(id);
       if (result.status === 'pending_payment') {
-        const paid = await payForSignup(result);
-        if (!paid) {
+        const outcome = await payAndConfirmSignup(result, () => {
+          setConfirming(true);
+          setMessage({ tone: 'pending', text: CONFIRMING_TEXT });
+        });
+        if (outcome.kind === 'not_paid') {
           setSignup(result);
-          setMessage({ ok: false, text: '支付未完成，名额将为您保留 15 分钟' });
+          setMessage({ tone: 'error', text: '支付未完成，名额将为您保留 15 分钟' });
           return;
         }
-        result = { ...result, status: 'confirmed', payment: undefined };
+        setConfirming(outcome.kind === 'unconfirmed');
+        setSignup(outcome.kind === 'settled' ? outcome.signup : { ...result, payment: undefined });
+        setMessage(paymentOutcomeText(outcome));
+        void activity.reload();
+        return;
       }
       setSignup(result);
       setMessage({
-        ok: true,
+        tone: 'ok',
         text: result.status === 'waitlisted' ? `名额已满，您已进入候补第 ${result.waitlistPosition ?? '-'} 位` : '报名成功，活动当天出示签到码即可',
       });
       void activity.reload();
@@ -55,7 +66,7 @@ export default function ActivityDetailPage() {
         void Taro.navigateTo({ url: '/pages/join/index' });
         return;
       }
-      setMessage({ ok: false, text: readableError(failure) });
+      setMessage({ tone: 'error', text: readableError(failure) });
     } finally {
       setBusy(false);
     }
@@ -102,10 +113,10 @@ export default function ActivityDetailPage() {
               <View className='section__title'>活动介绍</View>
               <View style={{ lineHeight: 1.7, whiteSpace: 'pre-wrap' }}>{data.description}</View>
             </View>
-            {message ? <View className={message.ok ? 'notice notice--ok' : 'notice notice--error'}>{message.text}</View> : null}
+            {message ? <View className={noticeClass[message.tone]}>{message.text}</View> : null}
             {signup ? (
               <View>
-                <View className='muted center'>当前状态：{signupStatusText[signup.status]}</View>
+                <View className='muted center'>当前状态：{confirming ? '支付确认中' : signupStatusText[signup.status]}</View>
                 {!isH5 && signup.status !== 'cancelled' ? (
                   <Button className='btn btn--ghost mt' onClick={() => void askToSubscribe(['activityReminder'])}>
                     开始前提醒我
@@ -117,7 +128,7 @@ export default function ActivityDetailPage() {
               </View>
             ) : (
               <Button className='btn btn--primary' disabled={busy || closed} loading={busy} onClick={() => void signUp()}>
-                {closed ? '报名已截止' : data.feeFen ? `支付 ${yuan(data.feeFen)} 并报名` : '立即报名'}
+                {closed ? '报名已截止' : confirming ? CONFIRMING_TEXT : data.feeFen ? `支付 ${yuan(data.feeFen)} 并报名` : '立即报名'}
               </Button>
             )}
           </View>

@@ -11,7 +11,7 @@ import { useLiveCode } from '../../hooks/useLiveCode';
 import { signupStatusText } from '../../lib/activityText';
 import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
 import { chinaDateTime } from '../../lib/format';
-import { payForSignup } from '../../lib/payment';
+import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText } from '../../lib/payment';
 
 function CheckinCode({ signupId }: { signupId: string }) {
   const live = useLiveCode({
@@ -46,6 +46,8 @@ export default function MySignupsPage() {
   const rows = useAsync(async (): Promise<Signup[]> => (await shopper.signups()).items);
   const [openId, setOpenId] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
+  // Sign-ups paid here whose confirmation has not reached the list yet: they show 支付确认中, not 去支付.
+  const [confirmingIds, setConfirmingIds] = useState<ReadonlySet<string>>(new Set());
 
   async function cancel(signup: Signup) {
     const activity = await catalogue.activity(signup.activityId).catch(() => null);
@@ -66,7 +68,21 @@ export default function MySignupsPage() {
   async function pay(signup: Signup) {
     setBusyId(signup.id);
     try {
-      if (await payForSignup(signup)) await rows.reload();
+      const outcome = await payAndConfirmSignup(signup, () => setConfirmingIds((ids) => new Set(ids).add(signup.id)));
+      if (outcome.kind === 'not_paid') return;
+      if (outcome.kind === 'settled') {
+        setConfirmingIds((ids) => {
+          const rest = new Set(ids);
+          rest.delete(signup.id);
+          return rest;
+        });
+      }
+      // A confirmed seat speaks for itself in its row; anything else is said in full (a success toast fits 7 characters).
+      if (outcome.kind === 'settled') {
+        const told = paymentOutcomeText(outcome);
+        void Taro.showToast(outcome.signup.status === 'confirmed' ? { title: '报名成功', icon: 'success' } : { title: told.text, icon: 'none' });
+      }
+      await rows.reload();
     } catch (failure) {
       void Taro.showToast({ title: readableError(failure), icon: 'none' });
     } finally {
@@ -98,7 +114,18 @@ export default function MySignupsPage() {
                   </Button>
                 )
               ) : null}
-              {signup.status === 'pending_payment' ? (
+              {signup.status === 'pending_payment' && confirmingIds.has(signup.id) ? (
+                busyId === signup.id ? (
+                  <View className='orange mt'>{CONFIRMING_TEXT}</View>
+                ) : (
+                  <View className='row mt'>
+                    <View className='orange'>支付结果确认中，请稍后刷新查看</View>
+                    <Button className='btn btn--ghost btn--small' onClick={() => void rows.reload()}>
+                      刷新
+                    </Button>
+                  </View>
+                )
+              ) : signup.status === 'pending_payment' ? (
                 <Button className='btn btn--primary mt' loading={busyId === signup.id} onClick={() => void pay(signup)}>
                   去支付
                 </Button>
