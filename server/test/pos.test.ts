@@ -273,6 +273,19 @@ describe('orders', () => {
     expect(await app.services.models.purchases.countDocuments({ memberId: member.id })).toBe(0);
   });
 
+  it('a refused coupon does not bind the order number: the till resends the order without it', async () => {
+    const { member } = await joinedMember(app.api, 'pos-refused');
+    const beijingOnly = await coupon(member.id, { title: '北京店专享', storeIds: ['BJ01'] });
+    const no = orderNo('REF');
+    const refused = await pos(sh01, 'POST', '/pos/orders', { orderNo: no, memberId: member.id, lines: LINES, totalFen: TOTAL, couponIds: [beijingOnly] });
+    expectError(refused, 422, 'WRONG_STORE');
+    expect(refused.body.error.details).toEqual({ field: 'body.couponIds.0', couponId: beijingOnly });
+    const booked = await pos(sh01, 'POST', '/pos/orders', { orderNo: no, memberId: member.id, lines: LINES, totalFen: TOTAL });
+    expect(booked.status).toBe(201);
+    expect(booked.body).toMatchObject({ netFen: TOTAL, pointsEarned: 356, coupons: [] });
+    expect(await app.services.models.coupons.findById(beijingOnly).lean()).toMatchObject({ status: 'issued' });
+  });
+
   it('a store’s key sees and returns only its own store’s orders', async () => {
     const { member } = await joinedMember(app.api, 'pos-stores');
     const no = orderNo('OWN');
@@ -345,6 +358,31 @@ describe('returns', () => {
     expect(won).toMatchObject({ netFen: 27_400, pointsTakenBack: 56, shortfall: 218, pointsBalance: 0 });
     const entry = await app.services.models.ledger.findOne({ idempotencyKey: `pos-return:SH01:${won.returnNo}` }).lean();
     expect(entry).toMatchObject({ delta: -56, shortfall: 218, source: 'reversal' });
+    await expectBooksBalance(app);
+  });
+
+  it('a whole return racing the manager’s reversal of its coupon redemption restores the coupon once', async () => {
+    const manager = await staffToken(app.api, 'sh01-manager');
+    for (let round = 0; round < 3; round++) {
+      const { member } = await joinedMember(app.api, `pos-race-${round}`);
+      const couponId = await coupon(member.id);
+      const no = orderNo('RACE');
+      const order = await pos(sh01, 'POST', '/pos/orders', { orderNo: no, memberId: member.id, lines: LINES, totalFen: TOTAL, couponIds: [couponId] });
+      const redemptionId = order.body.coupons[0].redemptionId as string;
+      const [returned, reversed] = await Promise.all([
+        pos(sh01, 'POST', '/pos/returns', { returnNo: `${no}-R`, orderNo: no, whole: true }),
+        app.api.post(`/staff/redemptions/${redemptionId}/reversal`, { reason: '顾客要求' }, manager),
+      ]);
+      expect([returned.status, reversed.status]).toEqual([201, 200]);
+      expect(reversed.body.status).toBe('reversed');
+      expect(await app.services.models.coupons.findById(couponId).lean()).toMatchObject({ status: 'issued', redemptionId: null });
+      const undone = await app.services.models.audit.countDocuments({ action: 'redemption.reverse', targetId: redemptionId });
+      expect(undone).toBe(1);
+      // Whoever undid the redemption is the one that says it restored the coupon.
+      const redemption = await app.services.models.redemptions.findById(redemptionId).lean();
+      expect(returned.body.couponsRestored).toEqual(redemption!.reversedBy === `pos:${sh01.keyId}` ? [couponId] : []);
+      expect(await memberDoc(app, member.id)).toMatchObject({ pointsBalance: 0, spend12mFen: 0 });
+    }
     await expectBooksBalance(app);
   });
 });

@@ -61,14 +61,22 @@ interface Deps {
   now: () => Date;
 }
 
+interface OrderPlan {
+  member: MemberDoc;
+  applied: Array<{ coupon: CouponDoc; orderAmountFen: number; savingFen: number }>;
+  netFen: number;
+}
+
 /** Optimistic concurrency on an order's returns: a parallel return moved it, so compute again. */
 class ReturnRaced extends Error {}
 
 export class PosService {
   private readonly requests: IdempotencyStore;
+  private readonly idempotencyRecords: ReturnType<typeof idempotencyModel>;
 
   constructor(private readonly deps: Deps) {
-    this.requests = new IdempotencyStore(idempotencyModel(deps.connection), { now: deps.now });
+    this.idempotencyRecords = idempotencyModel(deps.connection);
+    this.requests = new IdempotencyStore(this.idempotencyRecords, { now: deps.now });
   }
 
   /** The member behind a code the member shows (counted like the counter's scans) or a bound phone number. */
@@ -141,28 +149,36 @@ export class PosService {
       throw errors.validation('A coupon is listed twice.', { fields: [{ field: 'body.couponIds', message: 'Duplicate' }] });
     }
     const fingerprint = orderFingerprint(body);
-    try {
-      return (await this.requests.run(`pos-order:${actor.storeId}:${body.orderNo}`, fingerprint, async () => ({
-        status: 201,
-        body: await this.book(actor, requestId, body, fingerprint),
-      }))) as Reply<PosOrder>;
-    } catch (err) {
-      if (!(err instanceof AppError && err.code === ErrorCode.IDEMPOTENCY_KEY_REUSED)) throw err;
-      // The record keeps only a fingerprint, and may be a refusal taken after the booking's record expired.
-      const booked = await this.deps.orders.findOne({ storeId: actor.storeId, orderNo: body.orderNo }).lean<PosOrderDoc>();
-      if (!booked || booked.fingerprint !== fingerprint) throw err;
-      return { status: 201, body: orderView(booked) };
+    // Deciding the coupons before the request record is taken keeps refusals (a coupon of another store,
+    // below its minimum spend) from binding the order number: the till resends it without the coupon.
+    const plan = await this.plan(actor, body, fingerprint);
+    if ('replay' in plan) return { status: 201, body: plan.replay };
+    const key = `pos-order:${actor.storeId}:${body.orderNo}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.requests.run(key, fingerprint, async () => ({ status: 201, body: await this.book(actor, requestId, body, fingerprint, plan) }))) as Reply<PosOrder>;
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === ErrorCode.IDEMPOTENCY_KEY_REUSED)) throw err;
+        // The record keeps only a fingerprint: the booked order decides between its answer and 409 for
+        // another order. With no order booked the record is a refusal (a coupon taken by a parallel order
+        // meanwhile), which does not bind the number either: it gives way to this request, once.
+        const replay = await this.existingOrder(actor.storeId, body.orderNo, fingerprint);
+        if (replay) return { status: 201, body: replay };
+        const freed = await this.idempotencyRecords.deleteOne({ _id: key, state: 'done', responseStatus: { $gte: 400 } });
+        if (attempt > 0 || freed.deletedCount !== 1) throw err;
+      }
     }
   }
 
-  private async book(actor: PosActor, requestId: string, body: PosOrderBody, fingerprint: string): Promise<PosOrder> {
-    const { purchases, redemptions, orders, coupons: couponModel } = this.deps;
+  /** The member and what each coupon takes off, applied in order; or the order itself when it is a repeat. */
+  private async plan(actor: PosActor, body: PosOrderBody, fingerprint: string): Promise<OrderPlan | { replay: PosOrder }> {
+    const { redemptions, coupons: couponModel } = this.deps;
     const member = await this.member(body.memberId);
     const at = this.deps.now();
     // Each coupon applies to what the ones before it left; the shared terms decide whether and how much.
     const held = await couponModel.find({ _id: { $in: body.couponIds.map(objectIdOf) }, memberId: member._id }).lean<CouponDoc[]>();
     let remaining = body.totalFen;
-    const applied: Array<{ coupon: CouponDoc; orderAmountFen: number; savingFen: number }> = [];
+    const applied: OrderPlan['applied'] = [];
     for (const [index, couponId] of body.couponIds.entries()) {
       const coupon = held.find((c) => String(c._id) === couponId);
       if (!coupon) throw new AppError(ErrorCode.COUPON_NOT_APPLICABLE, 'No such coupon of this member.', { field: `body.couponIds.${index}`, couponId });
@@ -170,14 +186,19 @@ export class PosService {
       if (!verdict.ok) {
         if (verdict.code === 'COUPON_ALREADY_USED') {
           const replay = await this.existingOrder(actor.storeId, body.orderNo, fingerprint);
-          if (replay) return replay;
+          if (replay) return { replay };
         }
         throw redemptions.refusal(verdict.code, { field: `body.couponIds.${index}`, couponId });
       }
       applied.push({ coupon, orderAmountFen: remaining, savingFen: verdict.savingFen });
       remaining -= verdict.savingFen;
     }
-    const netFen = remaining;
+    return { member, applied, netFen: remaining };
+  }
+
+  private async book(actor: PosActor, requestId: string, body: PosOrderBody, fingerprint: string, plan: OrderPlan): Promise<PosOrder> {
+    const { purchases, redemptions, orders } = this.deps;
+    const { member, applied, netFen } = plan;
     const orderId = new Types.ObjectId();
     let order: PosOrderDoc | undefined;
     try {
