@@ -32,6 +32,17 @@ describe('HQ roles and password handover in the console', () => {
     // A typed address of an admin-only screen lands on the dashboard.
     await goTo(session, '/staff');
     await session.page.waitForURL(/#\/dashboard/);
+
+    // Signing out ends the session on the server: the refresh token the browser held is worth nothing.
+    const stored = await session.page.evaluate(() => JSON.parse(localStorage.getItem('membercard.admin.session') ?? '{}') as { refreshToken?: string });
+    await session.page.getByRole('button', { name: '退出登录' }).click();
+    await session.page.getByTestId('signin-submit').waitFor();
+    expect(stored.refreshToken).toBeTruthy();
+    // The console sends the sign-out without waiting for it; give it a moment to land.
+    const refreshStatus = async () =>
+      (await fetch(`${demo.url}/api/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: stored.refreshToken }) })).status;
+    await session.page.waitForTimeout(500);
+    expect(await refreshStatus()).toBe(401);
   }, 60_000);
 
   it('an account HQ creates chooses its own password before anything else', async () => {

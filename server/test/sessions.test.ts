@@ -150,6 +150,17 @@ describe('a change to the account reaches the tokens already issued', () => {
     expect((await app.api.post('/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(401);
   });
 
+  it('signing out ends the session: its access token and refresh token stop', async () => {
+    const login = await app.api.post('/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' });
+    const other = await app.api.post('/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' });
+    expect((await app.api.post('/auth/logout', { refreshToken: login.body.refreshToken })).status).toBe(204);
+    expect((await app.api.get('/staff/me', login.body.token)).status).toBe(401);
+    expect((await app.api.post('/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(401);
+    // Only that session: the same account signed in elsewhere carries on.
+    expect((await app.api.get('/staff/me', other.body.token)).status).toBe(200);
+    expect((await app.api.post('/auth/logout', { refreshToken: login.body.refreshToken })).status).toBe(204);
+  });
+
   it('a revocation written by another instance is honoured here within one second', async () => {
     const { token } = await joinedMember(app.api, 'other-instance');
     expect((await app.api.get('/me', token)).status).toBe(200); // this instance now holds the session's answer

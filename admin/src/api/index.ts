@@ -43,3 +43,10 @@ export const api = new ApiClient({
     if (getSession()) setSession(null);
   },
 });
+
+/** Signs out here and ends the session on the server too, so a copied refresh token is worth nothing. */
+export function signOut(): void {
+  const refreshToken = getSession()?.refreshToken;
+  setSession(null);
+  if (refreshToken) void new ApiClient({ getToken: () => null }).post('/auth/logout', { refreshToken }).catch(() => undefined);
+}

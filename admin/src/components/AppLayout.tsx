@@ -17,7 +17,8 @@ import {
 import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
 import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
-import { canUse, setSession, useSession } from '../auth/session';
+import { signOut } from '../api';
+import { canUse, useSession } from '../auth/session';
 import { useLang, useT } from '../i18n';
 import { useReference } from '../lib/reference';
 import { LoadingState } from './states';
@@ -78,7 +79,7 @@ export function AppLayout() {
               ],
               onClick: ({ key }) => {
                 if (key === 'password') return navigate('/password');
-                setSession(null);
+                signOut();
                 navigate('/signin');
               },
             }}
@@ -88,7 +89,7 @@ export function AppLayout() {
               <Typography.Text>{session?.name}</Typography.Text>
             </Space>
           </Dropdown>
-          <Button type="text" icon={<LogoutOutlined />} aria-label={t('退出登录', 'Sign out')} onClick={() => { setSession(null); navigate('/signin'); }} />
+          <Button type="text" icon={<LogoutOutlined />} aria-label={t('退出登录', 'Sign out')} onClick={() => { signOut(); navigate('/signin'); }} />
         </Layout.Header>
         <Layout.Content style={{ padding: 24, minWidth: 0 }}>
           <Suspense fallback={<LoadingState />}>

@@ -1,6 +1,6 @@
 import { Alert, App, Button, Card, Segmented, Typography } from 'antd';
 import { useNavigate } from 'react-router-dom';
-import { api } from '../api';
+import { api, signOut } from '../api';
 import { setSession, useSession } from '../auth/session';
 import { ChangePasswordForm } from '../components/ChangePasswordForm';
 import { useLang, useT } from '../i18n';
@@ -51,7 +51,7 @@ export default function ChangePasswordPage() {
         />
         <div style={{ marginTop: 12, textAlign: 'center' }}>
           {forced ? (
-            <Button type="link" onClick={() => { setSession(null); navigate('/signin'); }}>
+            <Button type="link" onClick={() => { signOut(); navigate('/signin'); }}>
               {t('退出登录', 'Sign out')}
             </Button>
           ) : (

@@ -144,6 +144,12 @@ export class TokenService {
     return { token: await this.sign(actor, session.version ?? 0), refreshToken: next, expiresIn: this.accessTtlSeconds };
   }
 
+  /** Signing out: ends the session a refresh token belongs to (its access tokens stop too). Unknown tokens are ignored. */
+  async endSession(refreshToken: string): Promise<void> {
+    await this.sessions.updateOne({ refreshHash: sha256(refreshToken), revokedAt: null }, { $set: { revokedAt: this.now() } });
+    this.forget();
+  }
+
   /** Ends every session of an account (password change, disable, erasure): its tokens and refresh tokens stop. */
   async revokeAll(filter: { memberId?: string; staffId?: string }, session?: ClientSession): Promise<void> {
     await this.sessions.updateMany({ ...ownerFilter(filter), revokedAt: null }, { $set: { revokedAt: this.now() } }, { session });

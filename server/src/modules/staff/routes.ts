@@ -20,6 +20,7 @@ import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 
+const LogoutBodySchema = z.strictObject({ refreshToken: z.string().min(1).max(256) }).meta({ id: 'LogoutBody' });
 const StoreParams = z.strictObject({ id: z.string().regex(/^[A-Z0-9]{2,16}$/) });
 
 export function staffRoutes(s: Services): RouteSpec[] {
@@ -44,6 +45,15 @@ export function staffRoutes(s: Services): RouteSpec[] {
       summary: 'Change one\'s own password (staff or HQ): every session of the account ends; answers a new token pair',
       body: PasswordChangeBodySchema, response: PasswordChangeAnswerSchema,
       handler: ({ body, actor, ctx }) => s.staff.changeOwnPassword(actor, ctx.state.requestId, body.currentPassword, body.newPassword),
+    }),
+    route({
+      method: 'post', path: '/auth/logout', tag: 'auth', auth: 'public', status: 204,
+      summary: 'Sign out: the session of this refresh token ends (its access tokens stop too); 204 whether or not it was live',
+      body: LogoutBodySchema,
+      handler: async ({ body }) => {
+        await s.tokens.endSession(body.refreshToken);
+        return { status: 204, body: null };
+      },
     }),
     // Stores, staff accounts and the audit log are HQ admins' alone (read too): hq 'admin'.
     route({
