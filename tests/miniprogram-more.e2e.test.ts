@@ -188,17 +188,14 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await pay.waitFor();
     await snap(page, 'mp-more-15-activity-paid');
     await pay.click();
+    // WeChat Pay's notification follows the pay tap asynchronously: the app says it is confirming the payment
+    // until the server has confirmed the seat, and only then 报名成功.
+    await text(page, '支付确认中…').waitFor();
     await text(page, '报名成功，活动当天出示签到码即可').waitFor();
     await text(page, '当前状态：报名成功').waitFor();
+    const mine = await api('GET', '/me/signups', undefined, await shopperToken());
+    expect(mine.items.map((s: { status: string }) => s.status)).not.toContain('pending_payment');
     await snap(page, 'mp-more-16-activity-paid-confirmed');
-    // WeChat Pay's notification follows the pay tap asynchronously: the seat is confirmed once it arrives.
-    const token = await shopperToken();
-    for (let tries = 0; ; tries += 1) {
-      const mine = await api('GET', '/me/signups', undefined, token);
-      if (mine.items.every((s: { status: string }) => s.status !== 'pending_payment')) break;
-      if (tries > 100) throw new Error('the payment notification never confirmed the seat');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
     await button(page, '查看我的报名').click();
     const paidRow = shown(page, '.list-item').filter({ hasText: '亲子烘焙课' });
     await paidRow.getByText('报名成功').waitFor();

@@ -128,7 +128,7 @@ export default function ActivityDetailPage() {
               </View>
             ) : (
               <Button className='btn btn--primary' disabled={busy || closed} loading={busy} onClick={() => void signUp()}>
-                {closed ? '报名已截止' : confirming ? CONFIRMING_TEXT : data.feeFen ? `支付 ${yuan(data.feeFen)} 并报名` : '立即报名'}
+                {closed ? '报名已截止' : data.feeFen ? `支付 ${yuan(data.feeFen)} 并报名` : '立即报名'}
               </Button>
             )}
           </View>
