@@ -48,7 +48,9 @@ export type ShortLivedCodeAnswer = z.infer<typeof ShortLivedCodeAnswerSchema>;
 // Characters no typed text may carry: C0 and C1 controls (a multi-line text keeps tab, line feed and carriage
 // return), and the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make
 // a name or title display as something other than what it says.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one: not text at all. */
@@ -59,6 +61,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * joiner, Mongolian vowel separator, directional marks (U+200E, U+200F, U+061C), Hangul fillers and variation
  * selectors. Allowed inside text (emoji sequences need joiners), but text made only of them is empty.
  */
+// eslint-disable-next-line no-misleading-character-class -- each invisible code point is listed on its own on purpose
 const INVISIBLE = /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0]/g;
 
 /** The text rules' messages: the API answers with `en`; the console shows `zh` in Chinese. */

@@ -330,7 +330,7 @@ export class PurchasesService {
    */
   async reverse(actor: Actor, purchaseId: string, reason: string, requestId: string): Promise<PurchaseReversalAnswer> {
     if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may reverse a purchase.');
-    const { purchases, members, ledger, audit, connection, now } = this.deps;
+    const { purchases, audit, connection, now } = this.deps;
     const found = Types.ObjectId.isValid(purchaseId) ? await purchases.findById(purchaseId).lean<PurchaseDoc>() : null;
     if (!found || found.storeId !== actor.storeId) throw errors.notFound('No such purchase.');
     if (found.status === 'reversed') return reversalAnswer(found);
