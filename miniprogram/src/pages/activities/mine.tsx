@@ -95,12 +95,13 @@ export default function MySignupsPage() {
       <Status loading={rows.loading && !rows.data} error={rows.error} onRetry={() => void rows.reload()} empty={rows.data?.length === 0} emptyText='还没有报名任何活动'>
         {(rows.data ?? []).map((signup) => {
           const active = signup.status === 'confirmed' || signup.status === 'waitlisted' || signup.status === 'pending_payment';
+          const confirming = signup.status === 'pending_payment' && confirmingIds.has(signup.id);
           return (
             <View key={signup.id} className='list-item'>
               <View className='row'>
                 <View className='coupon__title'>{signup.activityTitle ?? '会员活动'}</View>
                 <View className={signup.status === 'cancelled' ? 'tag tag--grey' : signup.status === 'confirmed' || signup.status === 'attended' ? 'tag' : 'tag tag--orange'}>
-                  {signupStatusText[signup.status]}
+                  {confirming ? '支付确认中' : signupStatusText[signup.status]}
                 </View>
               </View>
               {signup.activityStartAt ? <View className='muted mt'>{chinaDateTime(signup.activityStartAt)} 开始</View> : null}
@@ -114,7 +115,7 @@ export default function MySignupsPage() {
                   </Button>
                 )
               ) : null}
-              {signup.status === 'pending_payment' && confirmingIds.has(signup.id) ? (
+              {confirming ? (
                 busyId === signup.id ? (
                   <View className='orange mt'>{CONFIRMING_TEXT}</View>
                 ) : (
@@ -131,7 +132,7 @@ export default function MySignupsPage() {
                 </Button>
               ) : null}
               {active ? (
-                <Button className='btn btn--danger mt' disabled={busyId !== null} loading={busyId === signup.id} onClick={() => void cancel(signup)}>
+                <Button className='btn btn--danger mt' disabled={busyId !== null} loading={busyId === signup.id && !confirming} onClick={() => void cancel(signup)}>
                   取消报名
                 </Button>
               ) : null}
