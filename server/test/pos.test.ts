@@ -174,6 +174,7 @@ describe('signed requests', () => {
     expect(doc.paths['/api/v1/pos/orders'].post.security).toEqual([{ posSignature: [] }]);
     expect(doc.paths['/api/v1/pos/returns'].post['x-auth']).toEqual({ level: 'pos' });
     expect(doc.components.securitySchemes.posSignature.description).toContain('HMAC-SHA256');
+    expect(doc.paths['/api/v1/pos/orders/{orderNo}'].get.parameters).toEqual([expect.objectContaining({ name: 'orderNo', in: 'path', required: true })]);
   });
 });
 

@@ -42,7 +42,7 @@ export const PosCredentialRotateBodySchema = z
   .meta({ id: 'PosCredentialRotateBody' });
 export type PosCredentialRotateBody = z.infer<typeof PosCredentialRotateBodySchema>;
 
-export const PosKeyParamsSchema = z.strictObject({ keyId: PosKeyIdSchema });
+export const PosKeyParamsSchema = z.strictObject({ keyId: PosKeyIdSchema }).meta({ id: 'PosKeyParams' });
 
 export const PosIdentifyBodySchema = z
   .strictObject({
@@ -131,7 +131,7 @@ export const PosOrderSchema = z
   .meta({ id: 'PosOrder' });
 export type PosOrder = z.infer<typeof PosOrderSchema>;
 
-export const PosOrderParamsSchema = z.strictObject({ orderNo: OrderNoSchema });
+export const PosOrderParamsSchema = z.strictObject({ orderNo: OrderNoSchema }).meta({ id: 'PosOrderParams' });
 
 export const PosReturnBodySchema = z
   .strictObject({
