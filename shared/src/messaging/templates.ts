@@ -58,7 +58,7 @@ export const SubscribeTemplateSchema = z.strictObject({
     .record(z.string(), z.string())
     .refine((map) => Object.keys(map).length > 0, 'at least one keyword')
     .describe('Template keyword (thing1, time2…) → the product field it shows.'),
-});
+}).meta({ id: 'SubscribeTemplate' });
 export type SubscribeTemplate = z.infer<typeof SubscribeTemplateSchema>;
 export type SubscribeTemplates = Record<MessagePurpose, SubscribeTemplate>;
 
@@ -102,7 +102,7 @@ export function templateIds(templates: SubscribeTemplates): Record<MessagePurpos
   return Object.fromEntries(MESSAGE_PURPOSES.map((purpose) => [purpose, templates[purpose].id])) as Record<MessagePurpose, string>;
 }
 
-export const MessagePurposeParamsSchema = z.strictObject({ purpose: z.enum(MESSAGE_PURPOSES) });
+export const MessagePurposeParamsSchema = z.strictObject({ purpose: z.enum(MESSAGE_PURPOSES) }).meta({ id: 'MessagePurposeParams' });
 
 /** One purpose as HQ sees it: what it is, the fields a keyword can show, and the template in force (and whence). */
 export const SubscribeTemplateSettingSchema = z
@@ -120,4 +120,4 @@ export const SubscribeTemplateSettingsSchema = z.object({ items: z.array(Subscri
 export type SubscribeTemplateSettings = z.infer<typeof SubscribeTemplateSettingsSchema>;
 
 /** What HQ sets for a purpose (the template from its WeChat console). */
-export const SubscribeTemplateBodySchema = SubscribeTemplateSchema.meta({ id: 'SubscribeTemplateBody' });
+export const SubscribeTemplateBodySchema = z.strictObject(SubscribeTemplateSchema.shape).meta({ id: 'SubscribeTemplateBody' });
