@@ -1,6 +1,16 @@
 import { base32Decode, base32Encode } from './base32';
 import { constantTimeEqual, hotp, totp } from './otp';
-import { generateCode, parseCode, verifyCode } from './codes';
+import {
+  generateCode,
+  groupDigits,
+  matchNumericCode,
+  normalizeTypedCode,
+  numericFormOf,
+  parseCode,
+  parseNumericCode,
+  randomNumericHandle,
+  verifyCode,
+} from './codes';
 
 const asciiBytes = (text: string) => Uint8Array.from(text, (character) => character.charCodeAt(0));
 
@@ -135,5 +145,78 @@ describe('short-lived codes', () => {
   it('given an invalid subject, when generating, then it throws', () => {
     expect(() => generateCode({ kind: 'member', subject: '100000000009', secret, now })).toThrow();
     expect(() => generateCode({ kind: 'coupon', subject: 'not-an-object-id', secret, now })).toThrow();
+  });
+});
+
+describe('numeric (typeable) codes', () => {
+  const secret = asciiBytes('member-secret-20byte');
+  const otherSecret = asciiBytes('another-secret-20byt');
+  const cardNo = '100000000008';
+  const handle = '48213975';
+  const couponId = '65f1a2b3c4d5e6f708192a3b';
+  const otherCouponIds = ['65f1a2b3c4d5e6f708192a3c', '65f1a2b3c4d5e6f708192a3d'];
+  const now = new Date('2025-03-01T08:00:30Z');
+
+  it('given a member code, when its numeric form is made, then it is 61 + handle + the same 8 OTP digits (18 digits)', () => {
+    const { code } = generateCode({ kind: 'member', subject: cardNo, secret, now });
+    const numeric = numericFormOf(code, handle);
+    expect(numeric).toBe('61' + handle + code.slice(-8));
+    expect(numeric).toMatch(/^\d{18}$/);
+  });
+
+  it('given coupon and sign-up codes, when their numeric forms are made, then the prefixes are 62 and 63', () => {
+    expect(numericFormOf(generateCode({ kind: 'coupon', subject: couponId, secret, now }).code, handle)).toMatch(/^6248213975\d{8}$/);
+    expect(numericFormOf(generateCode({ kind: 'signup', subject: couponId, secret, now }).code, handle)).toMatch(/^6348213975\d{8}$/);
+  });
+
+  it('given a numeric code typed in groups of four, when parsed, then kind, handle and OTP come back', () => {
+    expect(parseNumericCode('6248 2139 7512 3456 78')).toEqual({ kind: 'coupon', handle, otp: '12345678' });
+    expect(parseNumericCode(' 634821397512345678 ')).toEqual({ kind: 'signup', handle, otp: '12345678' });
+  });
+
+  it('given malformed numeric codes, when parsed, then they are null', () => {
+    expect(parseNumericCode('644821397512345678')).toBeNull(); // unknown kind prefix
+    expect(parseNumericCode('61482139751234567')).toBeNull(); // 17 digits
+    expect(parseNumericCode('6148213975123456789')).toBeNull(); // 19 digits
+    expect(parseNumericCode('134821397512345678')).toBeNull(); // a WeChat Pay payment code prefix
+    expect(parseNumericCode('61482139751234567a')).toBeNull();
+    expect(parseNumericCode('M10000000000812345678')).toBeNull();
+    expect(parseNumericCode('')).toBeNull();
+  });
+
+  it('given typed text, when normalised, then only digit groups lose their spaces', () => {
+    expect(normalizeTypedCode(' 6148 2139-7512 3456 78 ')).toBe('614821397512345678');
+    expect(normalizeTypedCode(' M10000000000812345678 ')).toBe('M10000000000812345678');
+  });
+
+  it('given 18 digits, when grouped, then they read in fours', () => {
+    expect(groupDigits('614821397512345678')).toBe('6148 2139 7512 3456 78');
+  });
+
+  it('given a coupon code among the member’s coupons, when matched, then only its own coupon matches, as the canonical code', () => {
+    const { code } = generateCode({ kind: 'coupon', subject: couponId, secret, now });
+    const numeric = parseNumericCode(numericFormOf(code, handle))!;
+    expect(matchNumericCode({ numeric, subjects: [otherCouponIds[0]!, couponId, otherCouponIds[1]!], secret, now })).toEqual([code]);
+  });
+
+  it('given a numeric code, when matched one step later, then it is accepted; two steps later, refused (same window as the QR)', () => {
+    const { code } = generateCode({ kind: 'member', subject: cardNo, secret, now });
+    const numeric = parseNumericCode(numericFormOf(code, handle))!;
+    expect(matchNumericCode({ numeric, subjects: [cardNo], secret, now: new Date('2025-03-01T08:01:59Z') })).toEqual([code]);
+    expect(matchNumericCode({ numeric, subjects: [cardNo], secret, now: new Date('2025-03-01T08:02:00Z') })).toEqual([]);
+  });
+
+  it('given another member’s secret or a coupon code relabelled as a sign-up, when matched, then nothing matches', () => {
+    const { code } = generateCode({ kind: 'coupon', subject: couponId, secret, now });
+    const numeric = parseNumericCode(numericFormOf(code, handle))!;
+    expect(matchNumericCode({ numeric, subjects: [couponId], secret: otherSecret, now })).toEqual([]);
+    expect(matchNumericCode({ numeric: { ...numeric, kind: 'signup' }, subjects: [couponId], secret, now })).toEqual([]);
+  });
+
+  it('given an invalid handle, when the numeric form is made, then it throws; a random handle is 8 digits not starting with 0', () => {
+    const { code } = generateCode({ kind: 'member', subject: cardNo, secret, now });
+    expect(() => numericFormOf(code, '1234567')).toThrow();
+    let calls = 0;
+    expect(randomNumericHandle((min) => (calls++ === 0 ? min : 0))).toBe('10000000');
   });
 });

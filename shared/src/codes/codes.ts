@@ -84,3 +84,88 @@ function codeContext(kind: CodeKind, subject: string): Uint8Array {
   const text = kindLetters[kind] + subject;
   return Uint8Array.from(text, (character) => character.charCodeAt(0));
 }
+
+/**
+ * The typeable form of the same codes, at most 18 digits like a WeChat Pay payment code, for a till or a clerk
+ * without a camera:
+ *   2-digit kind prefix (61 member, 62 coupon, 63 sign-up) + the member's 8-digit code handle + the QR's 8 OTP digits
+ * The OTP digits are exactly those of the QR (same key, context and time step), so the numeric form is no
+ * weaker and expires with it. The handle is a random number the server gives each member (unique index) and
+ * the phone keeps with its code key, so codes stay makeable offline. A coupon or sign-up code does not name
+ * which of the member's coupons/sign-ups it is: the server tries the member's few live ones against the OTP
+ * (`matchNumericCode`); the context binds the OTP to one subject, so only that one matches.
+ * The prefixes avoid WeChat Pay's 10–15 and Alipay's 25–30, so a till can tell the codes apart.
+ */
+export const NUMERIC_CODE_LENGTH = 18;
+export const NUMERIC_HANDLE_DIGITS = 8;
+const numericPrefixes: Record<CodeKind, string> = { member: '61', coupon: '62', signup: '63' };
+const numericPattern = /^(6[123])(\d{8})(\d{8})$/;
+
+export interface ParsedNumericCode {
+  kind: CodeKind;
+  /** The member's code handle. */
+  handle: string;
+  otp: string;
+}
+
+export function isValidNumericHandle(handle: string): boolean {
+  return /^\d{8}$/.test(handle);
+}
+
+/** A fresh random handle: 8 digits, the first never 0 so it never reads shorter. */
+export function randomNumericHandle(randomDigit: (min: number, max: number) => number): string {
+  let handle = String(randomDigit(1, 10));
+  for (let i = 1; i < NUMERIC_HANDLE_DIGITS; i++) handle += String(randomDigit(0, 10));
+  return handle;
+}
+
+/** The numeric form of a code made by `generateCode` (same OTP digits), for the member whose handle is given. */
+export function numericFormOf(code: string, handle: string): string {
+  const parsed = parseCode(code);
+  if (!parsed) throw new Error('not a code');
+  if (!isValidNumericHandle(handle)) throw new Error(`not a numeric code handle: ${handle}`);
+  return numericPrefixes[parsed.kind] + handle + parsed.otp;
+}
+
+/** Digits typed by a clerk: spaces and dashes dropped (the screen groups the digits in fours). */
+export function normalizeTypedCode(text: string): string {
+  const trimmed = text.trim();
+  return /^[\d\s-]+$/.test(trimmed) ? trimmed.replace(/[\s-]/g, '') : trimmed;
+}
+
+/** Splits an 18-digit numeric code (spaces allowed) into kind, member handle and OTP, or null. */
+export function parseNumericCode(text: string): ParsedNumericCode | null {
+  const match = numericPattern.exec(normalizeTypedCode(text));
+  if (!match) return null;
+  const [, prefix, handle, otp] = match as unknown as [string, string, string, string];
+  const kind = (Object.keys(numericPrefixes) as CodeKind[]).find((candidate) => numericPrefixes[candidate] === prefix)!;
+  return { kind, handle, otp };
+}
+
+/** The digits in groups of four, as the screen shows them: `6112 3456 7812 3456 78`. */
+export function groupDigits(digits: string): string {
+  return digits.replace(/(\d{4})(?=\d)/g, '$1 ');
+}
+
+/**
+ * Which of the given subjects (the member's card number, or their coupon / sign-up ids) the numeric code's
+ * OTP belongs to, with `verifyCode`'s window; the canonical code of each match, for everything downstream.
+ * More than one match (a one-in-10^8 coincidence) is the caller's to refuse.
+ */
+export function matchNumericCode(input: {
+  numeric: ParsedNumericCode;
+  subjects: readonly string[];
+  secret: Uint8Array;
+  now: Date;
+  stepSeconds?: number;
+  graceSteps?: number;
+}): string[] {
+  const { numeric, subjects, ...rest } = input;
+  const matches: string[] = [];
+  for (const subject of subjects) {
+    if (!isValidCodeSubject(numeric.kind, subject)) continue;
+    const code = kindLetters[numeric.kind] + subject + numeric.otp;
+    if (verifyCode({ code, ...rest })) matches.push(code);
+  }
+  return matches;
+}
