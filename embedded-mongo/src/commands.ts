@@ -24,7 +24,7 @@ import {
 import { LookupSource, runPipeline } from './lookup';
 import { compileProjection, projectOne } from './projection';
 import { applySimpleUpdate } from './simpleUpdate';
-import { Match, Storage, Transaction } from './storage';
+import { Match, Storage, Transaction, WriteOp } from './storage';
 import { cloneDoc, compareValues, Doc, idKeyOf, isPlainObject } from './values';
 
 export const MAX_WIRE_VERSION = 21; // MongoDB 7.0
@@ -262,7 +262,7 @@ const distinct: Handler = (ctx) => {
   return ctx.snapshotTime ? { values, atClusterTime: ctx.snapshotTime, ok: 1 } : { values, ok: 1 };
 };
 
-const aggregateCmd: Handler = (ctx) => {
+const aggregateCmd: Handler = async (ctx) => {
   checkFields(ctx, ['pipeline', 'cursor', 'allowDiskUse', 'explain', 'collation', 'hint', 'let']);
   const cmd = ctx.cmd;
   refuseCollation(cmd.collation);
@@ -271,11 +271,18 @@ const aggregateCmd: Handler = (ctx) => {
   const pipeline = cmd.pipeline;
   if (!Array.isArray(pipeline)) throw typeMismatch("'pipeline' must be an array");
   if (!isPlainObject(cmd.cursor)) throw failedToParse("The 'cursor' option is required, except for aggregate with the explain argument");
-  for (const stage of pipeline as Doc[]) {
+  (pipeline as Doc[]).forEach((stage, i) => {
     const op = Object.keys(stage)[0];
-    if (['$out', '$merge', '$currentOp', '$listSessions', '$changeStream', '$indexStats', '$collStats', '$search', '$geoNear'].includes(op))
+    if ((op === '$out' || op === '$merge') && i !== pipeline.length - 1)
+      throw new CommandError(40601, 'Location40601', `${op} can only be the final stage in the pipeline`);
+    if (['$currentOp', '$listSessions', '$changeStream', '$indexStats', '$collStats', '$search', '$geoNear'].includes(op))
       throw notImplemented(`aggregation stage ${op} is not supported`);
-  }
+  });
+  const last = pipeline[pipeline.length - 1] as Doc | undefined;
+  const output = last && ('$out' in last || '$merge' in last) ? last : undefined;
+  if (output && ctx.txn)
+    throw new CommandError(263, 'OperationNotSupportedInTransaction', `${Object.keys(output)[0]} cannot be used in a transaction`);
+  if (output) pipeline.pop();
   // A leading $match that reads the aggregate's `let` variables ($expr) cannot be answered by the planner,
   // which knows no variables: mingo runs it over the whole collection instead.
   const planned = !(isPlainObject(cmd.let) && pipeline.length > 0 && mentionsExpr((pipeline[0] as Doc).$match));
@@ -298,6 +305,11 @@ const aggregateCmd: Handler = (ctx) => {
     };
   };
   const results = counted ?? runPipeline(input, pipeline as Doc[], { collectionResolver, variables: isPlainObject(cmd.let) ? cmd.let : undefined }, lookupSource);
+  if (output) {
+    if ('$out' in output) replaceWithResults(ctx, outTarget(ctx, output.$out), results);
+    else await mergeResults(ctx, parseMerge(ctx, output.$merge), results);
+    return { cursor: { firstBatch: [], id: Long.ZERO, ns: `${ctx.db}.${cmd.aggregate}` }, ok: 1 };
+  }
   const cursorOpts = cmd.cursor as Doc;
   const cursor = ctx.state.cursors.create(`${ctx.db}.${cmd.aggregate}`, results, {
     batchSize: cursorOpts.batchSize === undefined ? undefined : asNumber(cursorOpts.batchSize, 101),
@@ -310,6 +322,147 @@ function mentionsExpr(filter: unknown): boolean {
   if (Array.isArray(filter)) return filter.some(mentionsExpr);
   if (!isPlainObject(filter)) return false;
   return Object.entries(filter).some(([k, v]) => k === '$expr' || mentionsExpr(v));
+}
+
+// ---------- $out and $merge ----------
+
+/** The collection an output stage names: `'coll'` or `{db, coll}` in this database. */
+function outputCollection(ctx: Ctx, spec: unknown, stage: string): string {
+  if (typeof spec === 'string') return spec;
+  if (isPlainObject(spec) && typeof spec.coll === 'string') {
+    if (spec.db !== undefined && spec.db !== ctx.db) throw notImplemented(`${stage} into another database is not supported`);
+    return spec.coll;
+  }
+  throw failedToParse(`${stage} needs a collection name`);
+}
+
+const outTarget = (ctx: Ctx, spec: unknown) => outputCollection(ctx, spec, '$out');
+
+/**
+ * `$out`: the collection becomes the results, all at once, keeping its indexes. The new contents are built aside
+ * first, so a duplicate _id or a unique-index clash leaves the collection as it was.
+ */
+function replaceWithResults(ctx: Ctx, name: string, results: Doc[]): void {
+  const { storage } = ctx.state;
+  const existing = storage.collection(ctx.db, name);
+  const fresh = new Collection(ctx.db, name);
+  for (const index of existing?.secondaryIndexes ?? []) fresh.addIndex(index.spec);
+  const version = storage.version + 1;
+  const ops: WriteOp[] = [];
+  for (const result of results) {
+    const doc = withIdFirst(result);
+    checkFieldNames(doc);
+    const id = idKeyOf(doc._id);
+    if (fresh.docs.has(id)) throw fresh.indexes[0].duplicateKeyError(fresh.ns, [doc._id]);
+    fresh.put(id, doc, version, false);
+    ops.push({ db: ctx.db, coll: name, id, doc, idValue: doc._id });
+  }
+  storage.replaceCollection(fresh, ops);
+}
+
+interface MergeSpec {
+  into: string;
+  on: string[];
+  whenMatched: 'replace' | 'keepExisting' | 'merge' | 'fail' | Doc[];
+  whenNotMatched: 'insert' | 'discard' | 'fail';
+  let?: Doc;
+}
+
+function parseMerge(ctx: Ctx, raw: unknown): MergeSpec {
+  const spec: Doc = typeof raw === 'string' ? { into: raw } : isPlainObject(raw) ? raw : {};
+  for (const key of Object.keys(spec))
+    if (!['into', 'on', 'let', 'whenMatched', 'whenNotMatched'].includes(key)) throw unknownField('$merge', key);
+  const into = outputCollection(ctx, spec.into, '$merge');
+  const on = spec.on === undefined ? ['_id'] : typeof spec.on === 'string' ? [spec.on] : Array.isArray(spec.on) ? spec.on.map(String) : [];
+  if (on.length === 0 || new Set(on).size !== on.length) throw failedToParse("$merge 'on' must be a field name or a non-empty array of distinct field names");
+  const whenMatched = (spec.whenMatched ?? 'merge') as MergeSpec['whenMatched'];
+  if (!Array.isArray(whenMatched) && !['replace', 'keepExisting', 'merge', 'fail'].includes(whenMatched))
+    throw badValue(`Enumeration value '${String(whenMatched)}' for field '$merge.whenMatched' is not a valid value.`);
+  const whenNotMatched = (spec.whenNotMatched ?? 'insert') as MergeSpec['whenNotMatched'];
+  if (!['insert', 'discard', 'fail'].includes(whenNotMatched))
+    throw badValue(`Enumeration value '${String(whenNotMatched)}' for field '$merge.whenNotMatched' is not a valid value.`);
+  if (spec.let !== undefined && !Array.isArray(whenMatched)) throw new CommandError(51199, 'Location51199', "Cannot use 'let' variables with 'whenMatched: " + whenMatched + "' mode");
+  // as on mongod, matching on anything but _id needs a unique index on exactly those fields
+  if (on.length !== 1 || on[0] !== '_id') {
+    const target = ctx.state.storage.collection(ctx.db, into);
+    const backed = target?.secondaryIndexes.some((index) => {
+      const fields = Object.keys(index.spec.key);
+      return index.spec.unique && !index.spec.partialFilterExpression && fields.length === on.length && on.every((f) => fields.includes(f));
+    });
+    if (!backed) throw new CommandError(51183, 'Location51183', 'Cannot find index to verify that join fields will be unique');
+  }
+  return { into, on, whenMatched, whenNotMatched, let: isPlainObject(spec.let) ? spec.let : undefined };
+}
+
+function valueAt(doc: Doc, path: string): unknown {
+  let v: unknown = doc;
+  for (const part of path.split('.')) v = isPlainObject(v) ? v[part] : undefined;
+  return v;
+}
+
+/**
+ * `$merge`: each result is written on its own (like mongod, the stage is not atomic as a whole: documents
+ * written before a failure stay), matched on the `on` fields, then replaced, merged, kept, refused or updated
+ * by the whenMatched pipeline (`$$new` is the result), and inserted, discarded or refused when unmatched.
+ */
+async function mergeResults(ctx: Ctx, spec: MergeSpec, results: Doc[]): Promise<void> {
+  const { into, on } = spec;
+  for (let i = 0; i < results.length; i++) {
+    if (i > 0 && i % STATEMENTS_BETWEEN_YIELDS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const result = on.length === 1 && on[0] === '_id' ? withIdFirst(results[i]) : results[i];
+    const filter: Doc = {};
+    for (const field of on) {
+      const value = valueAt(result, field);
+      if (value === undefined || value === null || Array.isArray(value))
+        throw new CommandError(51132, 'Location51132', `$merge write error: 'on' field '${field}' cannot be missing, null, undefined or an array`);
+      filter[field] = value;
+    }
+    for (;;) {
+      const target = firstMatch(ctx, into, filter);
+      const locked = lockWait(ctx, into, target ? [target.id] : []);
+      if (locked) {
+        await locked;
+        continue;
+      }
+      if (!target) {
+        if (spec.whenNotMatched === 'discard') break;
+        if (spec.whenNotMatched === 'fail')
+          throw new CommandError(13113, 'MergeStageNoMatchingDocument', '$merge could not find a matching document in the target collection for at least one document in the source collection');
+        const doc = withIdFirst(result);
+        checkFieldNames(doc);
+        if (!(await insertNewDocument(ctx, into, doc))) continue;
+        break;
+      }
+      const { whenMatched } = spec;
+      if (whenMatched === 'keepExisting') break;
+      if (whenMatched === 'fail') {
+        const coll = ctx.state.storage.collection(ctx.db, into)!;
+        const index = coll.indexes.find((ix) => Object.keys(ix.spec.key).length === on.length && on.every((f) => f in ix.spec.key)) ?? coll.indexes[0];
+        throw index.duplicateKeyError(coll.ns, Object.keys(index.spec.key).map((f) => valueAt(result, f)));
+      }
+      let next: Doc;
+      if (whenMatched === 'replace') next = { ...result };
+      else if (whenMatched === 'merge') next = { ...target.doc, ...result };
+      else {
+        const variables = spec.let ? evaluateLet(spec.let, result) : { new: result };
+        next = (mingoAggregate([cloneDoc(target.doc)], whenMatched, { variables }) as Doc[])[0] ?? {};
+      }
+      if (next._id === undefined) next._id = target.doc._id;
+      if (compareValues(next._id, target.doc._id) !== 0)
+        throw immutableField("$merge failed to update the matching document, did you attempt to modify the _id or the shard key? :: caused by :: Performing an update on the path '_id' would modify the immutable field '_id'");
+      next = withIdFirst(next);
+      checkFieldNames(next);
+      if (compareValues(next, target.doc) !== 0) writeDoc(ctx, into, target.id, next, next._id);
+      break;
+    }
+  }
+}
+
+/** A $merge `let`: each variable's expression evaluated against the result document. */
+function evaluateLet(spec: Doc, result: Doc): Doc {
+  const projection: Doc = { _id: 0 };
+  for (const [name, expr] of Object.entries(spec)) projection[name] = { $ifNull: [expr, null] };
+  return (mingoAggregate([result], [{ $project: projection }]) as Doc[])[0] ?? {};
 }
 
 /**

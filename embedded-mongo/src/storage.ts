@@ -215,6 +215,22 @@ export class Storage {
     return coll;
   }
 
+  /**
+   * Puts a collection built aside (an aggregate's `$out`, its documents already in it at `version + 1`) in the
+   * place of the one of that name, journaled as a drop, a creation, its indexes and its documents.
+   */
+  replaceCollection(coll: Collection, ops: WriteOp[]): void {
+    this.dropCollection(coll.db, coll.name);
+    let colls = this.databases.get(coll.db);
+    if (!colls) this.databases.set(coll.db, (colls = new Map()));
+    colls.set(coll.name, coll);
+    this.version++;
+    this.schemaVersion++;
+    this.sink?.createCollection(coll.db, coll.name);
+    for (const index of coll.secondaryIndexes) this.sink?.createIndex(coll.db, coll.name, index.spec);
+    if (ops.length) this.sink?.writes(ops);
+  }
+
   createIndex(coll: Collection, spec: IndexSpec): void {
     coll.addIndex(spec);
     this.schemaVersion++;
