@@ -39,7 +39,11 @@ export type Page<Item> = { items: Item[]; nextCursor: string | null };
 
 /** `{code, expiresAt}`: a short-lived payload shown as QR and barcode (member card, coupon, sign-up). */
 export const ShortLivedCodeAnswerSchema = z
-  .object({ code: z.string(), expiresAt: IsoDateTimeSchema })
+  .object({
+    code: z.string(),
+    numericCode: z.string().regex(/^\d{18}$/).describe('The same code as 18 digits a clerk can type (shown in groups of four).'),
+    expiresAt: IsoDateTimeSchema,
+  })
   .meta({ id: 'ShortLivedCodeAnswer', description: 'A signed code valid until `expiresAt` (plus one step of grace).' });
 export type ShortLivedCodeAnswer = z.infer<typeof ShortLivedCodeAnswerSchema>;
 

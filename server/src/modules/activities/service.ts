@@ -1,9 +1,7 @@
 import {
   ActivityTimesSchema,
-  base32Decode,
   DEFAULT_CODE_STEP_SECONDS,
   ErrorCode,
-  generateCode,
   type Activity,
   type ActivityInput,
   type ActivityPatchBody,
@@ -420,14 +418,7 @@ export class ActivitiesService {
       throw new AppError(ErrorCode.CONFLICT, `A ${signup.status} sign-up has no check-in code.`);
     }
     const member = await this.deps.membersService.load(memberId, ['active']);
-    const { code, expiresAt } = generateCode({
-      kind: 'signup',
-      subject: String(signup._id),
-      secret: base32Decode(member.codeSecret!),
-      now: this.deps.now(),
-      stepSeconds: this.codeStepSeconds,
-    });
-    return { code, expiresAt: expiresAt.toISOString() };
+    return this.deps.membersService.codeAnswer(member, 'signup', String(signup._id));
   }
 
   // ---- staff ----
@@ -482,6 +473,16 @@ export class ActivitiesService {
   }
 
   /** Whose a sign-up code is, for MembersService.verifyScannedCode. */
+  /** The sign-ups a numeric sign-up code of this member may name: those that have a check-in code. */
+  async codeCandidates(memberId: Types.ObjectId): Promise<string[]> {
+    const docs = await this.deps.signups
+      .find({ memberId, status: { $in: ['confirmed', 'attended'] } }, { _id: 1 })
+      .sort({ createdAt: -1 })
+      .limit(500)
+      .lean<Pick<SignupDoc, '_id'>[]>();
+    return docs.map((doc) => String(doc._id));
+  }
+
   async codeOwner(signupId: string): Promise<Types.ObjectId | null> {
     if (!Types.ObjectId.isValid(signupId)) return null;
     const signup = await this.deps.signups.findById(signupId, { memberId: 1, status: 1 }).lean<SignupDoc>();

@@ -1,8 +1,5 @@
 import {
   ErrorCode,
-  generateCode,
-  base32Decode,
-  DEFAULT_CODE_STEP_SECONDS,
   type Coupon,
   type CouponTemplate,
   type CouponTemplateInput,
@@ -152,14 +149,7 @@ export class CouponsService {
       throw new AppError(ErrorCode.COUPON_EXPIRED, 'This coupon has expired.');
     }
     const member = await this.deps.members.load(memberId, ['active']);
-    const { code, expiresAt } = generateCode({
-      kind: 'coupon',
-      subject: String(coupon._id),
-      secret: base32Decode(member.codeSecret!),
-      now: this.deps.now(),
-      stepSeconds: this.deps.codeStepSeconds ?? DEFAULT_CODE_STEP_SECONDS,
-    });
-    return { code, expiresAt: expiresAt.toISOString() };
+    return this.deps.members.codeAnswer(member, 'coupon', String(coupon._id));
   }
 
   private async ownCoupon(memberId: string, couponId: string): Promise<CouponDoc> {
@@ -172,6 +162,16 @@ export class CouponsService {
   }
 
   /** For the code verifier: whose coupon a scanned code names. */
+  /** The coupons a numeric coupon code of this member may name: usable ones, and those used or expired lately (so a rescan says why). */
+  async codeCandidates(memberId: Types.ObjectId, at: Date): Promise<string[]> {
+    const lately = new Date(at.getTime() - 24 * 3600_000);
+    const docs = await this.deps.coupons
+      .find({ memberId, $or: [{ status: 'issued' }, { redeemedAt: { $gte: lately } }, { validUntil: { $gte: lately } }] }, { _id: 1 })
+      .limit(500)
+      .lean<Pick<CouponDoc, '_id'>[]>();
+    return docs.map((doc) => String(doc._id));
+  }
+
   async ownerOf(couponId: string): Promise<Types.ObjectId | null> {
     const coupon = await this.deps.coupons.findById(couponId, { memberId: 1 }).lean<Pick<CouponDoc, 'memberId'>>();
     return coupon?.memberId ?? null;

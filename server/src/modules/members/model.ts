@@ -15,6 +15,8 @@ export interface MemberDoc {
   cardNo?: string | null;
   /** Base32 TOTP secret for the member, coupon and sign-up codes. */
   codeSecret?: string | null;
+  /** 8 random digits naming the member in the numeric (typeable) form of their codes; unique, given on first use. */
+  codeHandle?: string | null;
   consent?: { privacyPolicyVersion: string; acceptedAt: Date } | null;
   homeStoreId: string | null;
   referralCode?: string | null;
@@ -48,6 +50,7 @@ const MemberSchema = new Schema<MemberDoc>(
     unionid: { type: String, default: null },
     cardNo: { type: String, default: null },
     codeSecret: { type: String, default: null },
+    codeHandle: { type: String, default: null },
     consent: { type: { privacyPolicyVersion: String, acceptedAt: Date }, default: null, _id: false },
     homeStoreId: { type: String, default: null },
     referralCode: { type: String, default: null },
@@ -79,6 +82,7 @@ const MemberSchema = new Schema<MemberDoc>(
 MemberSchema.index({ openid: 1 }, { unique: true, partialFilterExpression: { openid: { $type: 'string' } } });
 // Card numbers are unique forever: erased members keep theirs.
 MemberSchema.index({ cardNo: 1 }, { unique: true, partialFilterExpression: { cardNo: { $type: 'string' } } });
+MemberSchema.index({ codeHandle: 1 }, { unique: true, partialFilterExpression: { codeHandle: { $type: 'string' } } });
 MemberSchema.index({ referralCode: 1 }, { unique: true, partialFilterExpression: { referralCode: { $type: 'string' } } });
 MemberSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
 MemberSchema.index({ name: 1 }, { partialFilterExpression: { name: { $type: 'string' } } });

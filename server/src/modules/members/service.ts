@@ -7,6 +7,12 @@ import {
   ErrorCode,
   generateCode,
   isProfileComplete,
+  matchNumericCode,
+  numericFormOf,
+  parseNumericCode,
+  randomNumericHandle,
+  type CodeKind,
+  type ShortLivedCodeAnswer,
   maskName,
   maskPhone,
   parseCode,
@@ -283,27 +289,67 @@ export class MembersService {
 
   async memberCode(memberId: string) {
     const member = await this.load(memberId, ['active']);
+    return this.codeAnswer(member, 'member', member.cardNo!);
+  }
+
+  /** A code shown on the phone's behalf (before it has the key): the QR form and the typeable numeric form. */
+  async codeAnswer(member: MemberDoc, kind: CodeKind, subject: string): Promise<ShortLivedCodeAnswer> {
     const { code, expiresAt } = generateCode({
-      kind: 'member',
-      subject: member.cardNo!,
+      kind,
+      subject,
       secret: base32Decode(member.codeSecret!),
       now: this.deps.now(),
       stepSeconds: this.codeStepSeconds,
     });
-    return { code, expiresAt: expiresAt.toISOString() };
+    return { code, numericCode: numericFormOf(code, await this.codeHandleOf(member)), expiresAt: expiresAt.toISOString() };
   }
 
   async codeKey(memberId: string) {
     const member = await this.load(memberId, ['active']);
-    return { secret: member.codeSecret!, stepSeconds: this.codeStepSeconds, digits: 8 as const };
+    return { secret: member.codeSecret!, stepSeconds: this.codeStepSeconds, digits: 8 as const, numericHandle: await this.codeHandleOf(member) };
   }
 
   /**
-   * Checks a scanned code's signature and window against its member; 400 CODE_INVALID otherwise. `at` is
-   * now, except for a purchase resent after its code expired, which asks whether it was valid when booked.
+   * The member's numeric code handle, given on first use: a random 8-digit number set only where none is yet
+   * (so parallel first uses agree), with the unique index refusing one already taken (then another is drawn).
+   */
+  private async codeHandleOf(member: MemberDoc): Promise<string> {
+    if (member.codeHandle) return member.codeHandle;
+    const { members } = this.deps;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        const updated = await members
+          .findOneAndUpdate({ _id: member._id, codeHandle: null }, { $set: { codeHandle: randomNumericHandle(randomInt) } }, { returnDocument: 'after' })
+          .lean<MemberDoc>();
+        if (updated?.codeHandle) return updated.codeHandle;
+        const current = await members.findById(member._id, { codeHandle: 1 }).lean<MemberDoc>();
+        if (current?.codeHandle) return current.codeHandle;
+        throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+    throw new Error('no free numeric code handle after 10 draws');
+  }
+
+  /**
+   * Checks a scanned or typed code's signature and window against its member; 400 CODE_INVALID otherwise.
+   * Both forms are accepted: the QR's `M…`/`C…`/`S…` and the 18-digit numeric form (spaces allowed), which is
+   * answered as the QR form it stands for, so callers see one kind of code. `at` is now, except for a purchase
+   * resent after its code expired, which asks whether it was valid when booked.
    */
   async verifyScannedCode(code: string, at: Date = this.deps.now()): Promise<{ parsed: ParsedCode; member: MemberDoc }> {
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
+    const numeric = parseNumericCode(code);
+    if (numeric) {
+      const owner = await this.deps.members.findOne({ codeHandle: numeric.handle, status: 'active' }).lean<MemberDoc>();
+      if (!owner?.codeSecret) throw invalid();
+      const subjects = numeric.kind === 'member' ? [owner.cardNo!] : ((await this.codeCandidates[numeric.kind]?.(owner._id, at)) ?? []);
+      const matches = matchNumericCode({ numeric, subjects, secret: base32Decode(owner.codeSecret), now: at, stepSeconds: this.codeStepSeconds });
+      // Two of the member's coupons with the same OTP this minute is a one-in-10^8 coincidence: the next minute's code settles it.
+      if (matches.length !== 1) throw invalid();
+      return { parsed: parseCode(matches[0]!)!, member: owner };
+    }
     const parsed = parseCode(code.trim());
     if (!parsed) throw invalid();
     const owner = await this.ownerOfCode(parsed);
@@ -315,6 +361,8 @@ export class MembersService {
 
   /** Coupon and sign-up modules say whose a coupon or sign-up is; members know card numbers. */
   readonly codeOwners: Partial<Record<'coupon' | 'signup', (subjectId: string) => Promise<Types.ObjectId | null>>> = {};
+  /** …and which of a member's coupons / sign-ups a numeric code may name (its live and lately used ones). */
+  readonly codeCandidates: Partial<Record<'coupon' | 'signup', (memberId: Types.ObjectId, at: Date) => Promise<string[]>>> = {};
 
   private async ownerOfCode(parsed: ParsedCode): Promise<MemberDoc | null> {
     const { members } = this.deps;
@@ -343,7 +391,7 @@ export class MembersService {
   /** Removes personal data and the WeChat link; card number, ledger and redemptions stay, detached. */
   async erase(memberId: string): Promise<void> {
     const { members, onceRewards, connection, now } = this.deps;
-    const unset = Object.fromEntries([...PERSONAL_FIELDS, 'openid', 'unionid', 'codeSecret', 'referralCode'].map((f) => [f, 1]));
+    const unset = Object.fromEntries([...PERSONAL_FIELDS, 'openid', 'unionid', 'codeSecret', 'codeHandle', 'referralCode'].map((f) => [f, 1]));
     await inTransaction(connection, undefined, async (session) => {
       const before = await members
         .findOneAndUpdate(
@@ -359,8 +407,11 @@ export class MembersService {
         await onceRewards.claim(before.openid, 'join', session);
         if (before.profileBonusAwardedAt) await onceRewards.claim(before.openid, 'profile_bonus', session);
       }
+      // Sessions end in the erasure's own transaction: no crash between two writes can leave tokens alive.
+      await this.deps.tokens.revokeAll({ memberId }, session);
     });
-    await this.deps.tokens.revokeAll({ memberId });
+    // Drop this instance's cached session answers only after the commit (a read inside could cache the old state).
+    this.deps.tokens.forget();
   }
 
   // ---- HQ ----
