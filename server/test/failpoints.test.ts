@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { adminToken, joinedMember, staffToken, startTestApp, type TestApp } from './support/harness';
+import { adminToken, joinedMember, signInShopper, staffToken, startTestApp, type TestApp } from './support/harness';
 import { memberCode, orderNo, purchase } from './points-helpers';
 
 // The retry paths the product relies on, under the faults a MongoDB replica set produces, injected with mongod's
@@ -254,4 +254,24 @@ describe('a campaign push', () => {
     await expectOneCouponEach(campaign);
     expect(await firedSince('failCommand', before)).toBeGreaterThan(0);
   }, 90_000);
+});
+
+describe('erasure', () => {
+  it('when ending the sessions fails, the erasure is undone with it: nothing is left half-done, and a retry erases and ends them', async () => {
+    const login = await signInShopper(app.api, 'erase-atomic');
+    const joined = await app.api.post('/me/membership', { acceptTerms: true, privacyPolicyVersion: '2026-01', homeStoreId: 'SH01' }, login.body.token);
+    expect(joined.status).toBe(201);
+    // The erasure's updates: the once-only claim of the membership, then the sessions. The second one fails.
+    const before = await failPoint('failCommand', { skip: 1 }, { failCommands: ['update'], errorCode: 2 });
+    expect((await app.api.delete('/me', login.body.token)).status).toBeGreaterThanOrEqual(500);
+    expect(await firedSince('failCommand', before)).toBe(1);
+    // Not erased, and the session still works: no erased member with live tokens.
+    expect((await app.services.models.members.findById(joined.body.id).lean<{ status: string }>())?.status).toBe('active');
+    expect((await app.api.get('/me', login.body.token)).status).toBe(200);
+
+    expect((await app.api.delete('/me', login.body.token)).status).toBe(204);
+    expect((await app.services.models.members.findById(joined.body.id).lean<{ status: string }>())?.status).toBe('erased');
+    expect((await app.api.get('/me', login.body.token)).status).toBe(401);
+    expect((await app.api.post('/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(401);
+  });
 });

@@ -36,6 +36,7 @@ import type { SettingsService } from '../settings/service';
 import type { StaffService } from '../staff/service';
 import type { MemberDoc, memberModel } from './model';
 import type { OnceRewards } from './once-rewards';
+import type { EventRecorder } from '../webhooks/service';
 
 /** The part of the WeChat client sign-in and phone binding need. */
 export interface WeChatIdentityApi {
@@ -64,6 +65,8 @@ interface Deps {
   onceRewards: OnceRewards;
   now: () => Date;
   codeStepSeconds?: number;
+  /** Outbound webhooks' outbox (member.joined). */
+  events?: EventRecorder;
 }
 
 const PERSONAL_FIELDS = ['name', 'gender', 'birthday', 'birthdayMonth', 'phone', 'city', 'interests'] as const;
@@ -165,6 +168,7 @@ export class MembersService {
             .lean<MemberDoc>();
           // Lost a race with a parallel join of the same shopper (thrown here so the claim rolls back too).
           if (!updated) throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
+          await this.deps.events?.record(session, 'member.joined', updated._id, { cardNo: updated.cardNo, tier: updated.tier, homeStoreId: updated.homeStoreId, joinedAt: updated.joinedAt });
           return updated;
         });
         const attributed = await this.extensions.attributeJoin(joined);
