@@ -166,7 +166,7 @@ export function createServices(deps: ServiceDeps) {
   const payments = new PaymentsService({ connection, payments: models.payments, ...deps.wechatPay, now });
   const activities = new ActivitiesService({
     connection, activities: models.activities, signups: models.signups, notifications: models.signupNotifications, members: models.members,
-    membersService: members, staff, payments, ledger, audit, now, codeStepSeconds: deps.codeStepSeconds,
+    membersService: members, staff, payments, ledger, settings, audit, now, codeStepSeconds: deps.codeStepSeconds,
   });
   payments.purposes.signup = { onPaid: (signupId, session) => activities.onSignupPaid(signupId, session) };
   members.codeOwners.signup = (signupId) => activities.codeOwner(signupId);

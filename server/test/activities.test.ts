@@ -174,7 +174,10 @@ describe('sign-ups: exact capacity, waitlist, cancellation', () => {
 
 describe('check-in', () => {
   it('marks attended once and awards attendance points once, even for parallel scans; other stores get 403', async () => {
-    const activity = await createActivity({ attendancePoints: 80 });
+    // Starting within the hour, so check-in (open from 2 h before the start) is open.
+    const now = app.clock.now().getTime();
+    const soon = { signupClosesAt: new Date(now + HOUR / 2).toISOString(), startAt: new Date(now + HOUR).toISOString(), endAt: new Date(now + 3 * HOUR).toISOString() };
+    const activity = await createActivity({ attendancePoints: 80, ...soon });
     const { token, member } = await joinedMember(app.api, 'checkin-a');
     const signup = (await app.api.post(`/activities/${activity.id}/signups`, {}, token)).body;
     const code = (await app.api.get(`/me/signups/${signup.id}/code`, token)).body;

@@ -33,6 +33,8 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   ALREADY_SIGNED_UP: '您已报名该活动',
   TIER_NOT_ELIGIBLE: '您的会员等级暂不能报名该活动',
   ALREADY_CHECKED_IN: '该报名已签到，无需重复签到',
+  CHECKIN_NOT_OPEN: '签到尚未开始，请在活动开始前不久再签到',
+  CHECKIN_CLOSED: '活动已结束，签到已关闭',
   CAMPAIGN_ALREADY_LAUNCHED: '活动已发起',
   BIRTHDAY_ALREADY_SET: '生日已设置过，如需修改请联系门店',
   SIGNUP_CLOSED: '报名已截止',

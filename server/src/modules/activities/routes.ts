@@ -7,6 +7,7 @@ import {
   AdminSignupListQuerySchema,
   AdminSignupPageSchema,
   CheckinBodySchema,
+  CheckInWindowSchema,
   ListQuerySchema,
   ShortLivedCodeAnswerSchema,
   SignupBodySchema,
@@ -97,6 +98,23 @@ export function activityRoutes(s: Services): RouteSpec[] {
       method: 'get', path: '/me/signups/:id/code', tag: 'activities', auth: 'member',
       summary: 'The signed short-lived check-in code of my confirmed sign-up', params: ObjectIdParamsSchema, response: ShortLivedCodeAnswerSchema,
       handler: ({ params, actor }) => s.activities.signupCode(shopperId(actor), params.id),
+    }),
+
+    // ---- HQ: when check-in is open ----
+    route({
+      method: 'get', path: '/admin/checkin-window', tag: 'activities', auth: 'admin',
+      summary: 'When staff may check a sign-up in: minutes before the start and after the end', response: CheckInWindowSchema,
+      handler: async () => (await s.settings.get()).checkInWindow,
+    }),
+    route({
+      method: 'patch', path: '/admin/checkin-window', tag: 'activities', auth: 'admin', hq: 'marketing',
+      summary: 'Set the check-in window for every activity', body: CheckInWindowSchema, response: CheckInWindowSchema,
+      handler: async ({ body, actor, ctx }) => {
+        const before = (await s.settings.get()).checkInWindow;
+        const after = (await s.settings.update({ checkInWindow: body })).checkInWindow;
+        await s.audit.record(actor, ctx.state.requestId, { action: 'settings.checkin_window', targetType: 'settings', targetId: 'program', before, after });
+        return after;
+      },
     }),
 
     // ---- staff ----

@@ -1,5 +1,6 @@
 import {
   ActivityTimesSchema,
+  checkInVerdict,
   DEFAULT_CODE_STEP_SECONDS,
   ErrorCode,
   type Activity,
@@ -24,6 +25,7 @@ import type { MembersService } from '../members/service';
 import type { PaymentDoc } from '../payments/model';
 import type { PaymentsService } from '../payments/service';
 import type { PointsLedger } from '../points/ledger';
+import type { SettingsService } from '../settings/service';
 import { assertStoreScope, type StaffService } from '../staff/service';
 import type { ActivityDoc, SignupDoc, activityModel, signupModel, signupNotificationModel } from './model';
 
@@ -42,6 +44,8 @@ interface Deps {
   staff: StaffService;
   payments: PaymentsService;
   ledger: PointsLedger;
+  /** HQ's check-in window. */
+  settings: SettingsService;
   audit: AuditService;
   now: () => Date;
   codeStepSeconds?: number;
@@ -429,6 +433,12 @@ export class ActivitiesService {
     const { parsed } = await this.deps.membersService.verifyScannedCode(code);
     if (parsed.kind !== 'signup') throw new AppError(ErrorCode.CODE_INVALID, 'This is not a sign-up code.');
     const { signup, activity } = await this.signupForStaff(actor, parsed.subject);
+    // Only around the activity (HQ's window): a sign-up for next week checked in today would be paid its points early.
+    const verdict = checkInVerdict(activity, (await this.deps.settings.cached()).checkInWindow, now());
+    if (!verdict.ok && signup.status === 'confirmed') {
+      const message = verdict.code === 'CHECKIN_NOT_OPEN' ? 'Check-in has not opened for this activity yet.' : 'Check-in for this activity has closed.';
+      throw new AppError(ErrorCode[verdict.code], message, { opensAt: verdict.opensAt.toISOString(), closesAt: verdict.closesAt.toISOString() });
+    }
     const attended = await inTransaction(connection, undefined, async (session) => {
       const at = now();
       const doc = await signups

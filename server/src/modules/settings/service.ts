@@ -1,4 +1,4 @@
-import { DEFAULT_EARN_RULES, DEFAULT_MARKETING_SETTINGS, DEFAULT_TIERS, type EarnRules, type MarketingSettings, type MessagePurpose, type SubscribeTemplate, type TierDefinition, type TierLadder } from '@membercard/shared';
+import { DEFAULT_CHECKIN_WINDOW, DEFAULT_EARN_RULES, DEFAULT_MARKETING_SETTINGS, type CheckInWindow, DEFAULT_TIERS, type EarnRules, type MarketingSettings, type MessagePurpose, type SubscribeTemplate, type TierDefinition, type TierLadder } from '@membercard/shared';
 import mongoose, { Schema } from 'mongoose';
 
 // Programme settings HQ can change (tiers, earn rules, bonus sizes and the like as they land) live in
@@ -17,6 +17,8 @@ export interface ProgramSettings {
   fenPerPoint: number;
   /** HQ's subscribe templates, by purpose, replacing the environment's (SUBSCRIBE_TEMPLATES) for those purposes. */
   subscribeTemplates: Partial<Record<MessagePurpose, SubscribeTemplate>>;
+  /** When staff may check a sign-up in, around its activity. */
+  checkInWindow: CheckInWindow;
   updatedAt: Date;
 }
 
@@ -30,6 +32,7 @@ const SettingsSchema = new Schema<ProgramSettings>(
     frequencyCap: { type: Schema.Types.Mixed, required: true },
     fenPerPoint: { type: Number, required: true },
     subscribeTemplates: { type: Schema.Types.Mixed, default: {} },
+    checkInWindow: { type: Schema.Types.Mixed },
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'settings', minimize: false },
@@ -46,6 +49,7 @@ export const DEFAULT_SETTINGS: Omit<ProgramSettings, '_id' | 'updatedAt'> = {
   privacyPolicyVersion: '2026-01',
   ...DEFAULT_MARKETING_SETTINGS,
   subscribeTemplates: {},
+  checkInWindow: DEFAULT_CHECKIN_WINDOW,
 };
 
 export class SettingsService {
