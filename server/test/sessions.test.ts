@@ -74,7 +74,8 @@ describe('a change to the account reaches the tokens already issued', () => {
     expect((await app.api.get('/staff/me', refreshed.body.token)).body).toMatchObject({ role: 'clerk', storeId: 'SH01' });
 
     const audit = await app.api.get(`/admin/audit-log?action=staff.update&targetId=${manager.id}`, hq);
-    expect(audit.body.items[0]).toMatchObject({ before: { role: 'manager' }, after: { role: 'clerk', sessions: 'tokens retired' } });
+    // The HQ actor is recorded with the HQ role it acted in, not only as 'hq'.
+    expect(audit.body.items[0]).toMatchObject({ role: 'hq', hqRole: 'admin', before: { role: 'manager' }, after: { role: 'clerk', sessions: 'tokens retired' } });
   });
 
   it('a clerk moved from SH01 to BJ01: the old token is refused, the refreshed one acts for BJ01', async () => {

@@ -131,6 +131,8 @@ export const AuditEntrySchema = z
     actorType: z.enum(['staff', 'admin']),
     actorId: z.string(),
     role: z.string(),
+    /** The HQ actor's role at the time (null for store staff, and for entries written before HQ roles). */
+    hqRole: HqRoleSchema.nullable(),
     storeId: z.string().nullable(),
     action: z.string(),
     targetType: z.string(),

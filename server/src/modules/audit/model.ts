@@ -6,6 +6,8 @@ export interface AuditEntry {
   actorType: 'staff' | 'admin';
   actorId: string;
   role: string;
+  /** The HQ role (admin/marketing/viewer) an HQ actor acted in; null for store staff. */
+  hqRole: string | null;
   storeId: string | null;
   action: string;
   targetType: string;
@@ -23,6 +25,7 @@ const AuditSchema = new Schema<AuditEntry>(
     actorType: { type: String, required: true },
     actorId: { type: String, required: true },
     role: { type: String, required: true },
+    hqRole: { type: String, default: null },
     storeId: { type: String, default: null },
     action: { type: String, required: true },
     targetType: { type: String, required: true },

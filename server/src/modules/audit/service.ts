@@ -1,5 +1,6 @@
 import type { ClientSession } from 'mongoose';
 import type { Actor } from '../../lib/requestContext';
+import type { HqRole } from '@membercard/shared';
 import { errors } from '../../lib/errors';
 import { decodeCursor, encodeCursor } from '../../lib/cursor';
 import type { auditModel, AuditEntry } from './model';
@@ -40,6 +41,7 @@ export class AuditService {
           actorType: actor.type,
           actorId: actor.staffId,
           role: actor.role,
+          hqRole: actor.type === 'admin' ? actor.hqRole : null,
           storeId: actor.type === 'staff' ? actor.storeId : null,
           ...input,
           memberId: input.memberId ?? null,
@@ -75,6 +77,7 @@ export class AuditService {
         actorType: d.actorType,
         actorId: d.actorId,
         role: d.role,
+        hqRole: (d.hqRole as HqRole | null | undefined) ?? null,
         storeId: d.storeId,
         action: d.action,
         targetType: d.targetType,
