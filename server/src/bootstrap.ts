@@ -167,6 +167,8 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
   // Campaign pushes left running by a stopped instance continue now (the scheduled job also picks them up).
   services.campaigns.pusher.kick();
   cleanups.unshift(() => services.campaigns.pusher.stop());
+  // Webhook sends kicked after commits finish before the database closes.
+  cleanups.unshift(() => services.webhooks.stop());
   if (emulator) {
     // Demo mode: a member's accepted subscriptions also become quota on the emulator's side, as a real tap would.
     const grants = `${localUrl}${EMULATOR_PREFIX}/subscriptions`;

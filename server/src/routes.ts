@@ -14,9 +14,10 @@ import { campaignRoutes } from './modules/campaigns/routes';
 import { dashboardRoutes } from './modules/dashboard/routes';
 import { messagingRoutes } from './modules/messaging/routes';
 import { systemRoutes } from './modules/system/routes';
+import { webhookRoutes } from './modules/webhooks/routes';
 import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services)];
+  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services)];
 }

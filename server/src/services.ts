@@ -47,6 +47,8 @@ import { messageCapModel, messageModel, subscribeQuotaModel } from './modules/me
 import { NoticeDispatcher } from './modules/messaging/notices';
 import { ActivityReminders, DEFAULT_REMINDER_LEAD_MINUTES } from './modules/messaging/reminders';
 import { MessagingService, type SubscribeMessageApi, type SubscribeTemplates } from './modules/messaging/service';
+import { webhookDeliveryModel, webhookEndpointModel, webhookMemberSeqModel } from './modules/webhooks/model';
+import { WebhooksService } from './modules/webhooks/service';
 
 /** A clock every service reads, so tests can move time (expiry, windows) without waiting. */
 export interface Clock {
@@ -106,6 +108,9 @@ export function createModels(connection: mongoose.Connection) {
     posNonces: posNonceModel(connection),
     posOrders: posOrderModel(connection),
     posReturns: posReturnModel(connection),
+    webhookEndpoints: webhookEndpointModel(connection),
+    webhookDeliveries: webhookDeliveryModel(connection),
+    webhookMemberSeqs: webhookMemberSeqModel(connection),
   };
 }
 
@@ -125,6 +130,10 @@ export function createServices(deps: ServiceDeps) {
     ...PASSWORD_CHANGE_LIMITS,
   });
   const audit = new AuditService(models.audit, now);
+  // Outbound webhooks: services record events in their own transactions through `events` (modules/webhooks).
+  const webhooks = new WebhooksService({
+    connection, endpoints: models.webhookEndpoints, deliveries: models.webhookDeliveries, memberSeqs: models.webhookMemberSeqs, audit, serverSecret: deps.config.jwtSecret, now,
+  });
   const settings = new SettingsService(models.settings, now);
   const staff = new StaffService({ stores: models.stores, staff: models.staff, tokens, rateLimits, audit, now });
   // A session's next token is built from the account as it is now: a shopper until erased, staff while active.
@@ -133,7 +142,7 @@ export function createServices(deps: ServiceDeps) {
     const live = await models.members.exists({ _id: owner.memberId, status: { $ne: 'erased' } });
     return live ? { type: 'shopper', memberId: owner.memberId } : null;
   });
-  const ledger = new PointsLedger({ connection, members: models.members, ledger: models.ledger, lots: models.lots, now });
+  const ledger = new PointsLedger({ connection, members: models.members, ledger: models.ledger, lots: models.lots, now, events: webhooks });
   const members = new MembersService({
     connection,
     members: models.members,
@@ -145,16 +154,17 @@ export function createServices(deps: ServiceDeps) {
     onceRewards: new OnceRewards(models.onceRewardClaims, deps.config.identityHashSecret ?? deps.config.jwtSecret),
     now,
     codeStepSeconds: deps.codeStepSeconds,
+    events: webhooks,
   });
   const counter = new CounterService(members, new CodeLookups({ rateLimits, audit }));
   const pointsExpiry = new PointsExpiry({ ledger, lots: models.lots, warnings: models.expiryWarnings, now });
   const points = new PointsService({ connection, ledger, entries: models.ledger, members: models.members, settings, staff, audit });
-  const purchases = new PurchasesService({ connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now });
+  const purchases = new PurchasesService({ connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now, events: webhooks });
   const tiers = new TiersService({ connection, members: models.members, reviews: models.tierReviews, purchases, settings, audit, now });
   members.extensions.counterHistory = (memberId) => purchases.counterHistory(memberId);
-  const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members, now });
+  const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members, now, events: webhooks });
   const coupons = new CouponsService({ connection, templates: models.couponTemplates, coupons: models.coupons, issuer, members, audit, now, codeStepSeconds: deps.codeStepSeconds });
-  const redemptions = new RedemptionService({ connection, coupons: models.coupons, redemptions: models.redemptions, members, audit, now });
+  const redemptions = new RedemptionService({ connection, coupons: models.coupons, redemptions: models.redemptions, members, audit, now, events: webhooks });
   const mall = new PointsMall({ connection, templates: models.couponTemplates, ledger, issuer });
   const redemptionCodes = new RedemptionCodesService({
     connection, batches: models.codeBatches, codes: models.redemptionCodes, templates: models.couponTemplates, issuer, ledger, rateLimits, audit, now,
@@ -166,7 +176,7 @@ export function createServices(deps: ServiceDeps) {
   const payments = new PaymentsService({ connection, payments: models.payments, ...deps.wechatPay, now });
   const activities = new ActivitiesService({
     connection, activities: models.activities, signups: models.signups, notifications: models.signupNotifications, members: models.members,
-    membersService: members, staff, payments, ledger, settings, audit, now, codeStepSeconds: deps.codeStepSeconds,
+    membersService: members, staff, payments, ledger, settings, audit, now, codeStepSeconds: deps.codeStepSeconds, events: webhooks,
   });
   payments.purposes.signup = { onPaid: (signupId, session) => activities.onSignupPaid(signupId, session) };
   members.codeOwners.signup = (signupId) => activities.codeOwner(signupId);
@@ -206,7 +216,7 @@ export function createServices(deps: ServiceDeps) {
     connection, orders: models.posOrders, returns: models.posReturns, members: models.members, coupons: models.coupons, membersService: members,
     purchases, redemptions, lookups: counter.lookups, settings, audit, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -12,3 +12,4 @@ export * from './acquisition';
 export * from './messaging';
 export * from './payments';
 export * from './pos';
+export * from './webhooks';

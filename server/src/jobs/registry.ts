@@ -92,4 +92,10 @@ export const JOBS: JobDefinition[] = [
     description: 'Subscribe messages WeChat was too busy for (-1, rate limits, unreachable) are sent again once their backoff wait is over.',
     run: (services) => services.messaging.retryDue(),
   },
+  {
+    name: 'webhooks',
+    every: '30 seconds',
+    description: 'Webhook deliveries that are due (a retry after its backoff, or one whose kick after commit was lost) are sent, each member’s events to an endpoint in order.',
+    run: (services) => services.webhooks.runDue(),
+  },
 ];

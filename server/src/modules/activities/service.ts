@@ -28,6 +28,7 @@ import type { PointsLedger } from '../points/ledger';
 import type { SettingsService } from '../settings/service';
 import { assertStoreScope, type StaffService } from '../staff/service';
 import type { ActivityDoc, SignupDoc, activityModel, signupModel, signupNotificationModel } from './model';
+import type { EventRecorder } from '../webhooks/service';
 
 /** A paid seat is held this long awaiting payment (domain.md), then released by a job. */
 export const PAYMENT_HOLD_MS = 15 * 60_000;
@@ -49,6 +50,8 @@ interface Deps {
   audit: AuditService;
   now: () => Date;
   codeStepSeconds?: number;
+  /** Outbound webhooks' outbox (signup.paid). */
+  events?: EventRecorder;
 }
 
 /** Paid seats whose order must be placed once the transaction that promoted them has committed. */
@@ -504,12 +507,11 @@ export class ActivitiesService {
   /** PaymentsService calls this in its transaction when the money arrives; false → the seat is gone, refund. */
   async onSignupPaid(signupId: Types.ObjectId, session: ClientSession): Promise<boolean> {
     const at = this.deps.now();
-    const confirmed = await this.deps.signups.updateOne(
-      { _id: signupId, status: 'pending_payment' },
-      { $set: { status: 'confirmed', confirmedAt: at, paymentDueAt: null, updatedAt: at } },
-      { session },
-    );
-    return confirmed.modifiedCount === 1;
+    const confirmed = await this.deps.signups
+      .findOneAndUpdate({ _id: signupId, status: 'pending_payment' }, { $set: { status: 'confirmed', confirmedAt: at, paymentDueAt: null, updatedAt: at } }, { session, projection: { memberId: 1, activityId: 1 } })
+      .lean<Pick<SignupDoc, 'memberId' | 'activityId'>>();
+    if (confirmed) await this.deps.events?.record(session, 'signup.paid', confirmed.memberId, { signupId: String(signupId), activityId: String(confirmed.activityId) });
+    return confirmed !== null;
   }
 
   /**

@@ -6,6 +6,7 @@ import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
 import { inTransaction } from '../../lib/transactions';
 import type { memberModel } from '../members/model';
+import type { EventRecorder } from '../webhooks/service';
 import {
   couponIssueBatchModel,
   type CouponDoc,
@@ -105,6 +106,8 @@ interface Deps {
   members: ReturnType<typeof memberModel>;
   now: () => Date;
   faults?: IssuerFaults;
+  /** Outbound webhooks' outbox: coupon.issued for coupons issued one at a time (batch pushes record none). */
+  events?: EventRecorder;
 }
 
 /** A member of a batch with its id's hex string, computed once. */
@@ -485,6 +488,7 @@ export class CouponIssuer {
     }
     try {
       const [coupon] = await coupons.create([{ ...couponDocument(template, key, at), limitSlot }], { session });
+      await this.deps.events?.record(session, 'coupon.issued', key.memberId, { couponId: String(coupon!._id), templateId: String(key.templateId), channel: key.channel, channelRef: key.channelRef });
       return { coupon: coupon!.toObject() as CouponDoc, created: true };
     } catch (err) {
       // A parallel issue took the slot after this transaction read the member's coupons: run it again from the top

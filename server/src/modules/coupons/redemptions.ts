@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/service';
 import type { MembersService } from '../members/service';
 import { assertStoreScope } from '../staff/service';
 import type { CouponDoc, RedemptionDoc, couponModel, redemptionModel } from './model';
+import type { EventRecorder } from '../webhooks/service';
 
 // A clerk redeems the coupon code a member shows. After the reads that decide whether it may be redeemed,
 // the redemption is exactly two writes in one transaction: the coupon's conditional update
@@ -23,6 +24,8 @@ interface Deps {
   members: MembersService;
   audit: AuditService;
   now: () => Date;
+  /** Outbound webhooks' outbox (coupon.redeemed). */
+  events?: EventRecorder;
 }
 
 export class RedemptionService {
@@ -101,6 +104,7 @@ export class RedemptionService {
     );
     if (taken.modifiedCount !== 1) throw new AppError(ErrorCode.COUPON_ALREADY_USED, refusalMessages.COUPON_ALREADY_USED);
     await redemptions.collection.insertOne(doc, { session });
+    await this.deps.events?.record(session, 'coupon.redeemed', doc.memberId, { couponId: String(doc.couponId), redemptionId: String(doc._id), templateId: String(doc.templateId), storeId: doc.storeId, orderNo: doc.orderNo, orderAmountFen: doc.orderAmountFen, savingFen: doc.savingFen });
     await audit.record(
       actor,
       input.requestId,

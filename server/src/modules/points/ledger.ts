@@ -4,6 +4,7 @@ import { Types, type ClientSession } from 'mongoose';
 import { AppError } from '../../lib/errors';
 import { inTransaction } from '../../lib/transactions';
 import type { MemberDoc, memberModel } from '../members/model';
+import type { EventRecorder } from '../webhooks/service';
 import type { LedgerEntry, LedgerSource, PointsLot, ledgerModel, lotModel } from './model';
 
 // The points ledger. Every change is one MongoDB transaction that inserts the ledger entry, moves the
@@ -48,6 +49,8 @@ interface Deps {
   ledger: ReturnType<typeof ledgerModel>;
   lots: ReturnType<typeof lotModel>;
   now: () => Date;
+  /** Outbound webhooks' outbox: points.changed is recorded with each entry. */
+  events?: EventRecorder;
 }
 
 export class PointsLedger {
@@ -102,6 +105,7 @@ export class PointsLedger {
         ],
         { session },
       );
+      await this.deps.events?.record(session, 'points.changed', member._id, pointsEvent(entry!));
       await lots.create(
         [{ memberId: member._id, entryId, amount: change.amount, remaining: change.amount, earnedAt: at, expiresAt }],
         { session },
@@ -183,6 +187,7 @@ export class PointsLedger {
         ],
         { session },
       );
+      await this.deps.events?.record(session, 'points.changed', current._id, pointsEvent(entry!));
       return entry!.toObject();
     });
   }
@@ -243,9 +248,15 @@ export class PointsLedger {
         ],
         { session },
       );
+      await this.deps.events?.record(session, 'points.changed', lot.memberId, pointsEvent(entry!));
       return entry!.toObject();
     });
   }
+}
+
+/** The points.changed webhook's data: the ledger entry as the member's statement shows it. */
+function pointsEvent(entry: { _id: unknown; delta: number; balanceAfter: number; reason: string; source: string; storeId?: string | null }): Record<string, unknown> {
+  return { entryId: String(entry._id), delta: entry.delta, balanceAfter: entry.balanceAfter, reason: entry.reason, source: entry.source, storeId: entry.storeId ?? null };
 }
 
 function assertPositive(amount: number): void {

@@ -30,6 +30,7 @@ import type { PointsLedger } from '../points/ledger';
 import { memberInScope } from '../points/service';
 import type { SettingsService } from '../settings/service';
 import type { PurchaseDoc, purchaseModel } from './model';
+import type { EventRecorder } from '../webhooks/service';
 
 // Purchases recorded at the counter. Booking one is a single transaction: the member update (balance,
 // spend12mFen, lastPurchaseAt and, when the purchase crosses a threshold, the tier), the ledger entry and
@@ -118,6 +119,8 @@ interface Deps {
   settings: SettingsService;
   audit: AuditService;
   now: () => Date;
+  /** Outbound webhooks' outbox (order.recorded). */
+  events?: EventRecorder;
 }
 
 export class PurchasesService {
@@ -287,6 +290,7 @@ export class PurchasesService {
       ],
       { session },
     );
+    await this.deps.events?.record(session, 'order.recorded', member._id, { purchaseId: String(purchaseId), storeId: actor.storeId, orderNo: body.orderNo, amountFen: body.amountFen, lines: body.lines ?? [], pointsEarned: points, tier: after.tier });
     await audit.record(
       actor,
       requestId,
