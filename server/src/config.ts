@@ -22,11 +22,12 @@ const EnvSchema = z.object({
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   /** Keys the hash that stands for a WeChat account in once-only reward claims; absent: derived from JWT_SECRET. */
   IDENTITY_HASH_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-  WECHAT_APP_ID: z.string().default('wxdemo0000000001'),
+  /** Demo mode falls back to the emulator's sample appid and mch id; production must name its own. */
+  WECHAT_APP_ID: optionalString,
   WECHAT_APP_SECRET: optionalString,
   WECHAT_API_BASE_URL: optionalString.pipe(z.url().optional()),
   WECHATPAY_BASE_URL: optionalString.pipe(z.url().optional()),
-  WECHATPAY_MCH_ID: z.string().default('1900000001'),
+  WECHATPAY_MCH_ID: optionalString,
   WECHATPAY_KEY_DIR: optionalString,
   /**
    * Proxies in front of the server that append to X-Forwarded-For (a load balancer: 1). The client address is
@@ -69,6 +70,10 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** The emulator's sample merchant, used only in demo mode (production refuses to start without its own). */
+const DEMO_APP_ID = 'wxdemo0000000001';
+const DEMO_MCH_ID = '1900000001';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -81,7 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Outside demo mode nothing may fall back to a generated secret or an emulator.
     for (const [name, value] of [
       ['JWT_SECRET', e.JWT_SECRET],
+      ['WECHAT_APP_ID', e.WECHAT_APP_ID],
       ['WECHAT_APP_SECRET', e.WECHAT_APP_SECRET],
+      ['WECHATPAY_MCH_ID', e.WECHATPAY_MCH_ID],
       ['PUBLIC_BASE_URL', e.PUBLIC_BASE_URL],
       ['WECHATPAY_KEY_DIR', e.WECHATPAY_KEY_DIR],
     ] as const) {
@@ -103,8 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: e.PUBLIC_BASE_URL,
     jwtSecret: e.JWT_SECRET,
     identityHashSecret: e.IDENTITY_HASH_SECRET,
-    wechat: { appId: e.WECHAT_APP_ID, appSecret: e.WECHAT_APP_SECRET, apiBaseUrl: e.WECHAT_API_BASE_URL },
-    wechatPay: { baseUrl: e.WECHATPAY_BASE_URL, mchId: e.WECHATPAY_MCH_ID, keyDir: e.WECHATPAY_KEY_DIR },
+    wechat: { appId: e.WECHAT_APP_ID ?? DEMO_APP_ID, appSecret: e.WECHAT_APP_SECRET, apiBaseUrl: e.WECHAT_API_BASE_URL },
+    wechatPay: { baseUrl: e.WECHATPAY_BASE_URL, mchId: e.WECHATPAY_MCH_ID ?? DEMO_MCH_ID, keyDir: e.WECHATPAY_KEY_DIR },
     trustProxyHops: e.TRUST_PROXY_HOPS,
     subscribeTemplates,
     activityReminderLeadMinutes: e.ACTIVITY_REMINDER_LEAD_MINUTES,

@@ -72,7 +72,27 @@ async function signUp(activityId: string, token: string) {
 }
 
 describe('configuration', () => {
-  const production = { MONGODB_URI: 'mongodb://db.example/membercard', JWT_SECRET: 'x'.repeat(32), WECHAT_APP_SECRET: 's', PUBLIC_BASE_URL: 'https://mc.example.com', WECHATPAY_KEY_DIR: '/keys' };
+  const production = {
+    MONGODB_URI: 'mongodb://db.example/membercard',
+    JWT_SECRET: 'x'.repeat(32),
+    WECHAT_APP_ID: 'wx1234567890abcdef',
+    WECHAT_APP_SECRET: 's',
+    WECHATPAY_MCH_ID: '1612345678',
+    PUBLIC_BASE_URL: 'https://mc.example.com',
+    WECHATPAY_KEY_DIR: '/keys',
+  };
+
+  it('takes the appid and mch id only from the environment outside demo mode (the emulator samples are for demo mode)', () => {
+    const templates = JSON.stringify(DEMO_SUBSCRIBE_TEMPLATES);
+    for (const name of ['WECHAT_APP_ID', 'WECHATPAY_MCH_ID'] as const) {
+      const { [name]: _left, ...without } = production;
+      expect(() => loadConfig({ ...without, SUBSCRIBE_TEMPLATES: templates })).toThrow(new ConfigError(`Invalid configuration: ${name} is required when MONGODB_URI is set`));
+    }
+    const config = loadConfig({ ...production, SUBSCRIBE_TEMPLATES: templates });
+    expect(config.wechat.appId).toBe('wx1234567890abcdef');
+    expect(config.wechatPay.mchId).toBe('1612345678');
+    expect(loadConfig({}).wechat.appId).toBe('wxdemo0000000001');
+  });
 
   it('refuses a production start without templates, or with a purpose missing, in one line naming it', () => {
     expect(() => loadConfig(production)).toThrow(new ConfigError('Invalid configuration: SUBSCRIBE_TEMPLATES (or SUBSCRIBE_TEMPLATES_FILE) is required when MONGODB_URI is set'));
