@@ -6,7 +6,7 @@ import { codeFromKey } from '../lib/codeKey';
 import { usePagedList } from './usePagedList';
 import { CODE_REFRESH_MS, useLiveCode, type LiveCodeSources } from './useLiveCode';
 
-const key: CodeKeyAnswer = { secret: base32Encode(new Uint8Array(20).fill(7)), stepSeconds: 60, digits: 8 };
+const key: CodeKeyAnswer = { secret: base32Encode(new Uint8Array(20).fill(7)), stepSeconds: 60, digits: 8, numericHandle: '48213975' };
 const cardNo = '100000000008'; // Luhn-valid
 
 function sources(overrides: Partial<LiveCodeSources>): LiveCodeSources {

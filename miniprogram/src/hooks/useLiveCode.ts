@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CodeKeyAnswer, CodeKind } from '@membercard/shared';
+import { numericFormOf, type CodeKeyAnswer, type CodeKind } from '@membercard/shared';
 import { readableError } from '../api/errors';
 import type { ShownCode } from '../lib/codeKey';
 import { useInterval } from './useInterval';
@@ -15,11 +15,13 @@ export interface LiveCodeSources {
   storeKey: (key: CodeKeyAnswer) => void;
   generate: (key: CodeKeyAnswer, kind: CodeKind, subject: string) => ShownCode;
   /** Used only while the phone has no key yet. */
-  fetchServerCode: () => Promise<{ code: string; expiresAt: string }>;
+  fetchServerCode: () => Promise<{ code: string; numericCode?: string; expiresAt: string }>;
 }
 
 export interface LiveCode {
   code: string | null;
+  /** The same code as 18 digits a clerk can type; null until the key (or server) gives the member's handle. */
+  numericCode: string | null;
   error: string | null;
   /** True when the code was made on the phone (works without signal). */
   madeOnPhone: boolean;
@@ -29,6 +31,7 @@ export interface LiveCode {
 /** A member/coupon/sign-up code that renews every 30 s, generated locally from the cached key when possible. */
 export function useLiveCode(sources: LiveCodeSources): LiveCode {
   const [code, setCode] = useState<string | null>(null);
+  const [numericCode, setNumericCode] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [madeOnPhone, setMadeOnPhone] = useState(false);
   const sourcesRef = useRef(sources);
@@ -48,7 +51,10 @@ export function useLiveCode(sources: LiveCodeSources): LiveCode {
     }
     if (key) {
       try {
-        setCode(generate(key, kind, subject).code);
+        const generated = generate(key, kind, subject).code;
+        setCode(generated);
+        // A key cached before handles existed has none; the background key renewal brings it.
+        setNumericCode(key.numericHandle ? numericFormOf(generated, key.numericHandle) : null);
         setMadeOnPhone(true);
         setError(null);
         return;
@@ -59,6 +65,7 @@ export function useLiveCode(sources: LiveCodeSources): LiveCode {
     try {
       const answer = await fetchServerCode();
       setCode(answer.code);
+      setNumericCode(answer.numericCode ?? null);
       setMadeOnPhone(false);
       setError(null);
     } catch (failure) {
@@ -75,5 +82,5 @@ export function useLiveCode(sources: LiveCodeSources): LiveCode {
 
   useInterval(() => void refresh(), sources.subject ? CODE_REFRESH_MS : null);
 
-  return { code, error, madeOnPhone, refresh };
+  return { code, numericCode, error, madeOnPhone, refresh };
 }

@@ -1,6 +1,7 @@
 import { Button, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import type { Signup } from '@membercard/shared';
+import { groupDigits } from '@membercard/shared';
 import { useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
 import { readableError } from '../../api/errors';
@@ -31,7 +32,7 @@ function CheckinCode({ signupId }: { signupId: string }) {
             <QrCode text={live.code} sizePx={180} />
           </View>
           {/* For a counter whose scanner cannot read the screen: the clerk types the digits. */}
-          <View className='code-box__digits'>{live.code}</View>
+          <View className='code-box__digits'>{live.numericCode ? groupDigits(live.numericCode) : live.code}</View>
         </View>
       ) : (
         <Status loading={!live.error} error={live.error} onRetry={() => void live.refresh()} />

@@ -11,6 +11,7 @@ import { QrCode } from '../../components/QrCode';
 import { Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
+import { groupDigits } from '@membercard/shared';
 import { useLiveCode } from '../../hooks/useLiveCode';
 import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
 import { rememberEntry, reportEntry } from '../../lib/entry';
@@ -124,7 +125,7 @@ export default function CardPage() {
               {live.code ? (
                 <View>
                   <Barcode text={live.code} maxWidthPx={300} heightPx={60} />
-                  <View className='code-box__digits'>{live.code}</View>
+                  <View className='code-box__digits'>{live.numericCode ? groupDigits(live.numericCode) : live.code}</View>
                   <View className='code-box__qr'>
                     <QrCode text={live.code} sizePx={170} />
                   </View>

@@ -1,6 +1,6 @@
 import { View } from '@tarojs/components';
 import Taro, { useRouter } from '@tarojs/taro';
-import { couponSavingFen, type Coupon } from '@membercard/shared';
+import { couponSavingFen, type Coupon, groupDigits } from '@membercard/shared';
 import { shopper } from '../../api/endpoints';
 import { ApiError } from '../../api/errors';
 import { CouponStub } from '../../components/CouponStub';
@@ -71,7 +71,7 @@ export default function CouponDetailPage() {
                       <QrCode text={live.code} sizePx={200} />
                     </View>
                     {/* For a counter whose scanner cannot read the screen: the clerk types the digits. */}
-                    <View className='code-box__digits'>{live.code}</View>
+                    <View className='code-box__digits'>{live.numericCode ? groupDigits(live.numericCode) : live.code}</View>
                   </View>
                 ) : (
                   <Status loading={!live.error} error={live.error} onRetry={() => void live.refresh()} />

@@ -1,8 +1,8 @@
 import { Button, Input, View } from '@tarojs/components';
 import Taro, { useDidShow } from '@tarojs/taro';
-import type { Redemption, Signup, StaffScanAnswer } from '@membercard/shared';
+import type { Coupon, Redemption, Signup, StaffScanAnswer } from '@membercard/shared';
 import { useState } from 'react';
-import { counter } from '../../api/endpoints';
+import { counter, signOutStaff } from '../../api/endpoints';
 import { readableError } from '../../api/errors';
 import type { PurchaseAnswer } from '../../api/schemas';
 import { staffApi, STAFF_SIGN_IN_PAGE } from '../../api/session';
@@ -15,6 +15,35 @@ import { currentStaff, forgetStaff } from '../../lib/staffSession';
 import { signupStatusText } from '../../lib/activityText';
 
 const kindText: Record<StaffScanAnswer['type'], string> = { member: '会员码', coupon: '优惠券', signup: '活动签到码' };
+
+/**
+ * Why a scanned coupon cannot be redeemed here, or null when it can: shown in large type instead of the
+ * confirm button, so a used, expired or other-store coupon cannot be mistaken for one to redeem.
+ */
+function couponBlock(coupon: Coupon, storeId: string | undefined, now = new Date()): { title: string; detail: string } | null {
+  if (coupon.status === 'redeemed') return { title: '已使用，不能核销', detail: coupon.redeemedAt ? `该券已于 ${chinaDateTime(coupon.redeemedAt)} 核销` : '该券已核销过' };
+  if (coupon.status === 'revoked') return { title: '已作废，不能核销', detail: '该券已被总部作废' };
+  if (coupon.status === 'expired' || Date.parse(coupon.validUntil) <= now.getTime()) return { title: '已过期，不能核销', detail: `有效期至 ${chinaDateTime(coupon.validUntil)}` };
+  if (Date.parse(coupon.validFrom) > now.getTime()) return { title: '未到使用时间', detail: `${chinaDateTime(coupon.validFrom)} 起可用` };
+  if (coupon.storeIds?.length && storeId && !coupon.storeIds.includes(storeId)) return { title: '本店不可用', detail: '该券仅限指定门店使用' };
+  return null;
+}
+
+/** Why a scanned sign-up cannot be checked in, or null. */
+function signupBlock(signup: Signup): { title: string; detail: string } | null {
+  if (signup.status === 'attended') return { title: '已签到，无需重复签到', detail: signup.attendedAt ? `签到时间 ${chinaDateTime(signup.attendedAt)}` : '' };
+  if (signup.status !== 'confirmed') return { title: '不能签到', detail: `报名状态：${signupStatusText[signup.status]}` };
+  return null;
+}
+
+function Blocked({ reason }: { reason: { title: string; detail: string } }) {
+  return (
+    <View className='mt' style={{ padding: '16px', borderRadius: '8px', background: '#fdecea', border: '2px solid #d93026' }}>
+      <View style={{ fontSize: '26px', fontWeight: 'bold', color: '#b3261e', lineHeight: '1.3' }}>{reason.title}</View>
+      {reason.detail ? <View style={{ fontSize: '16px', color: '#5f2120', marginTop: '6px' }}>{reason.detail}</View> : null}
+    </View>
+  );
+}
 
 type Outcome =
   | { kind: 'purchase'; answer: PurchaseAnswer; amountFen: number }
@@ -122,8 +151,9 @@ export default function StaffCounterPage() {
     }
   }
 
-  function signOut() {
-    staffApi.signOut();
+  async function signOut() {
+    // The session ends on the server too, so the refresh token left on this phone is worth nothing.
+    await signOutStaff();
     forgetStaff();
     void Taro.redirectTo({ url: STAFF_SIGN_IN_PAGE });
   }
@@ -135,7 +165,7 @@ export default function StaffCounterPage() {
         <View className='muted'>
           {staff ? `${staff.name} · ${staff.role === 'manager' ? '店长' : '店员'} · ${storeName(staff.storeId)}` : ''}
         </View>
-        <View className='link small' onClick={signOut}>
+        <View className='link small' onClick={() => void signOut()}>
           退出
         </View>
       </View>
@@ -147,7 +177,7 @@ export default function StaffCounterPage() {
           </Button>
         ) : null}
         <View className='row row--gap mt'>
-          <Input className='input input--boxed' placeholder={isH5 ? '输入或粘贴会员码/券码/签到码' : '扫不出时可手动输入'} value={code} onInput={(e) => setCode(e.detail.value)} onConfirm={() => void recognise(code)} />
+          <Input className='input input--boxed' placeholder={isH5 ? '输入18位数字码（可带空格）或粘贴码' : '扫不出时可输入18位数字码'} value={code} onInput={(e) => setCode(e.detail.value)} onConfirm={() => void recognise(code)} />
           <Button className='btn btn--ghost btn--small' disabled={busy || !code.trim()} onClick={() => void recognise(code)}>
             识别
           </Button>
@@ -236,10 +266,16 @@ export default function StaffCounterPage() {
                 <View className='field__label'>适用门店</View>
                 <View className='field__value'>{scan.coupon.storeIds?.length ? scan.coupon.storeIds.map(storeName).join('、') : '全部门店'}</View>
               </View>
-              <Input className='input input--boxed mt' type='digit' placeholder={scan.coupon.minSpendFen ? '订单金额（元，必填）' : '订单金额（元，可选）'} value={amount} onInput={(e) => setAmount(e.detail.value)} />
-              <Button className='btn btn--primary mt' disabled={busy || (Boolean(scan.coupon.minSpendFen) && !amount)} loading={busy} onClick={() => void redeem()}>
-                确认核销
-              </Button>
+              {couponBlock(scan.coupon, staff?.storeId) ? (
+                <Blocked reason={couponBlock(scan.coupon, staff?.storeId)!} />
+              ) : (
+                <>
+                  <Input className='input input--boxed mt' type='digit' placeholder={scan.coupon.minSpendFen ? '订单金额（元，必填）' : '订单金额（元，可选）'} value={amount} onInput={(e) => setAmount(e.detail.value)} />
+                  <Button className='btn btn--primary mt' disabled={busy || (Boolean(scan.coupon.minSpendFen) && !amount)} loading={busy} onClick={() => void redeem()}>
+                    确认核销
+                  </Button>
+                </>
+              )}
             </View>
           ) : null}
 
@@ -261,9 +297,13 @@ export default function StaffCounterPage() {
                   <View className='field__value'>{chinaDateTime(scan.signup.activityStartAt)}</View>
                 </View>
               ) : null}
-              <Button className='btn btn--primary mt' disabled={busy} loading={busy} onClick={() => void checkIn()}>
-                确认签到
-              </Button>
+              {signupBlock(scan.signup) ? (
+                <Blocked reason={signupBlock(scan.signup)!} />
+              ) : (
+                <Button className='btn btn--primary mt' disabled={busy} loading={busy} onClick={() => void checkIn()}>
+                  确认签到
+                </Button>
+              )}
             </View>
           ) : null}
           <Button className='btn btn--ghost mt' onClick={startOver}>
