@@ -177,7 +177,7 @@ export default function StaffCounterPage() {
           </Button>
         ) : null}
         <View className='row row--gap mt'>
-          <Input className='input input--boxed' placeholder={isH5 ? '输入18位数字码（可带空格）或粘贴码' : '扫不出时可输入18位数字码'} value={code} onInput={(e) => setCode(e.detail.value)} onConfirm={() => void recognise(code)} />
+          <Input className='input input--boxed' placeholder={isH5 ? '输入或粘贴会员码/券码/签到码（18位数字可带空格）' : '扫不出时可输入18位数字码'} value={code} onInput={(e) => setCode(e.detail.value)} onConfirm={() => void recognise(code)} />
           <Button className='btn btn--ghost btn--small' disabled={busy || !code.trim()} onClick={() => void recognise(code)}>
             识别
           </Button>
