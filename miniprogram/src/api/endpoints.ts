@@ -11,6 +11,7 @@ import {
   ExchangeableListSchema,
   LedgerPageSchema,
   MemberSchema,
+  PasswordChangeAnswerSchema,
   PurchaseAnswerSchema,
   RedemptionCodeClaimAnswerSchema,
   RedemptionSchema,
@@ -98,29 +99,49 @@ export async function h5LoginCode(nickname: string): Promise<string> {
   return code;
 }
 
-/** H5 demo only: completes a WeChat Pay order in the emulator, as the shopper's payment sheet would. */
-export async function payInEmulator(prepayId: string): Promise<void> {
-  let status = 0;
+/**
+ * H5 demo only: completes a WeChat Pay order in the emulator, as the shopper's payment sheet would. Answers
+ * 'already_paid' when WeChat Pay says the order was paid before (409 ORDERPAID: paid here earlier, and the
+ * server has not confirmed the seat yet), which is not a failure: the seat is being confirmed.
+ */
+export async function payInEmulator(prepayId: string): Promise<'paid' | 'already_paid'> {
+  let answer: Awaited<ReturnType<typeof taroTransport>>;
   try {
-    const answer = await taroTransport({
+    answer = await taroTransport({
       method: 'POST',
       url: `${emulatorBase}/__emulator/pay/${encodeURIComponent(prepayId)}`,
       headers: { 'Content-Type': 'application/json' },
       body: {},
     });
-    status = answer.status;
   } catch {
     throw new ApiError('NETWORK', 0);
   }
-  if (status < 200 || status >= 300) throw new ApiError('UNKNOWN', status);
+  if (answer.status === 409 && (answer.body as { code?: unknown } | null)?.code === 'ORDERPAID') return 'already_paid';
+  if (answer.status < 200 || answer.status >= 300) throw new ApiError('UNKNOWN', answer.status);
+  return 'paid';
 }
 
 // ---- staff ----
 
+/** Signs a clerk in; mustChangePassword says HQ set the password and the till opens only after changePassword. */
 export async function signInAsStaff(username: string, password: string) {
   const answer = await staffApi.post('/auth/staff', { body: { username, password }, answer: StaffSignInAnswerSchema, authenticated: false });
   staffApi.signIn({ token: answer.token, refreshToken: answer.refreshToken });
-  return answer.staff;
+  return { staff: answer.staff, mustChangePassword: answer.mustChangePassword === true };
+}
+
+/** The signed-in clerk replaces their password: the server ends every other session and answers a new pair for this one. */
+export async function changeStaffPassword(currentPassword: string, newPassword: string): Promise<void> {
+  const answer = await staffApi.post('/auth/password', { body: { currentPassword, newPassword }, answer: PasswordChangeAnswerSchema });
+  staffApi.signIn({ token: answer.token, refreshToken: answer.refreshToken });
+}
+
+/** Ends the clerk's session on the server too (a copied refresh token is then worth nothing), then forgets it here. */
+export async function signOutStaff(): Promise<void> {
+  const refreshToken = staffApi.tokens()?.refreshToken;
+  staffApi.signOut();
+  // Best effort: the phone forgets the session whatever the network does; the server answers 204 either way.
+  if (refreshToken) await staffApi.post('/auth/logout', { body: { refreshToken }, authenticated: false }).catch(() => undefined);
 }
 
 export const counter = {

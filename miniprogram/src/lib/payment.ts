@@ -17,6 +17,7 @@ export async function payForSignup(signup: Signup): Promise<boolean> {
   const payment = signup.payment;
   if (!payment) return true;
   if (isH5) {
+    // 'already_paid' too: a row paid earlier whose confirmation has not arrived goes on to 支付确认中, not an error.
     await payInEmulator(prepayIdOf(payment.package));
     return true;
   }

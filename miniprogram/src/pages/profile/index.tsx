@@ -222,9 +222,10 @@ export default function ProfilePage() {
             <Button className='btn btn--primary' disabled={saving} loading={saving} onClick={() => void save()}>
               保存资料
             </Button>
+            {/* Only the notices that are about the card itself: an activity's reminder is asked for on that activity (开始前提醒我). */}
             {!isH5 ? (
-              <Button className='btn btn--ghost' onClick={() => void askToSubscribe(['couponArrival', 'pointsExpiry', 'activityReminder'])}>
-                订阅优惠券到账、积分过期、活动提醒
+              <Button className='btn btn--ghost' onClick={() => void askToSubscribe(['couponArrival', 'pointsExpiry'])}>
+                订阅优惠券到账、积分到期提醒
               </Button>
             ) : null}
             <View className='profile__danger'>
