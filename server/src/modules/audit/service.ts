@@ -58,7 +58,10 @@ export class AuditService {
   async list(filter: AuditFilter, limit: number, cursor?: string) {
     const query: Record<string, unknown> = {};
     if (filter.actorId) query.actorId = filter.actorId;
-    if (filter.action) query.action = filter.action;
+    // 'security.*' lists a family of actions (HQ's security alerts); an anchored prefix still uses the action index.
+    if (filter.action?.endsWith('.*') && /^[a-z_]+(\.[a-z_]+)*\.\*$/.test(filter.action)) {
+      query.action = { $regex: `^${filter.action.slice(0, -1).replace(/\./g, '\\.')}` };
+    } else if (filter.action) query.action = filter.action;
     if (filter.storeId) query.storeId = filter.storeId;
     if (filter.targetType) query.targetType = filter.targetType;
     if (filter.targetId) query.targetId = filter.targetId;
