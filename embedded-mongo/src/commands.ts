@@ -606,9 +606,13 @@ async function runStatements(ctx: Ctx, statements: Doc[], run: (stmt: Doc, index
       continue;
     }
     try {
+      const since = record ? ctx.state.storage.sink?.mark() : undefined;
       const outcome = await run(statements[i], i);
       results.outcomes[i] = outcome;
-      record?.statements.set(i, outcome);
+      if (record) {
+        record.statements.set(i, outcome);
+        if (since !== undefined) journalRetryableWrite(ctx, record, since, { st: [statementRecord(i, outcome)] });
+      }
     } catch (err) {
       const error = toCommandError(err);
       // conflicts and transaction errors fail the whole command so drivers can retry the transaction
@@ -838,9 +842,13 @@ const findAndModify: Handler = async (ctx) => {
   // a retry of a findAndModify that was applied answers the first reply (mongod rebuilds it from its
   // stored pre/post image) and marks it as retried
   if (record?.findAndModifyReply) return { ...record.findAndModifyReply, retriedStmtId: 0 };
+  const since = record ? ctx.state.storage.sink?.mark() : undefined;
   const reply = await runFindAndModify(ctx);
-  if (record) record.findAndModifyReply = reply;
-  return reply;
+  if (record) {
+    record.findAndModifyReply = reply;
+    if (since !== undefined) journalRetryableWrite(ctx, record, since, { f: reply });
+  }
+  return { ...reply };
 };
 
 async function runFindAndModify(ctx: Ctx): Promise<Doc> {
@@ -1346,6 +1354,49 @@ async function execute(state: ServerState, cmd: Doc, connectionId: number): Prom
       finished();
     }
   }
+}
+
+// ---------- retryable-write records across restarts ----------
+
+const statementRecord = (i: number, o: StatementOutcome): Doc => ({ i, n: o.n, m: o.nModified, u: o.upserted });
+
+/** With a data directory, a retryable write's outcome is journaled with the write itself (see Durability). */
+function journalRetryableWrite(ctx: Ctx, record: RetryableWriteRecord, since: number, outcome: Doc): void {
+  ctx.state.storage.sink?.retryableWrite({ s: sessionKey(ctx.cmd.lsid), t: record.txnNumber, ...outcome }, since);
+}
+
+/** Every session's latest retryable write, for a snapshot of the data directory. */
+export function retryableWriteRecords(state: ServerState): Doc[] {
+  const out: Doc[] = [];
+  for (const [key, session] of state.sessions) {
+    const record = session.retryableWrite;
+    if (!record || record.txnNumber !== session.txnNumber) continue;
+    const rw: Doc = { s: key, t: record.txnNumber, st: [...record.statements].map(([i, o]) => statementRecord(i, o)) };
+    if (record.findAndModifyReply) rw.f = record.findAndModifyReply;
+    out.push(rw);
+  }
+  return out;
+}
+
+/** Recovery: puts a journaled retryable-write record back on its session (a newer txnNumber replaces an older). */
+export function restoreRetryableWrite(state: ServerState, rw: Doc): void {
+  const key = String(rw.s);
+  const txnNumber = asNumber(rw.t, 0);
+  let session = state.sessions.get(key);
+  if (!session) state.sessions.set(key, (session = { txnNumber, lastUsed: Date.now() }));
+  if (txnNumber < session.txnNumber) return;
+  if (txnNumber > session.txnNumber || session.retryableWrite?.txnNumber !== txnNumber) {
+    session.txnNumber = txnNumber;
+    session.retryableWrite = { txnNumber, statements: new Map() };
+  }
+  const record = session.retryableWrite!;
+  for (const st of (rw.st as Doc[] | undefined) ?? []) {
+    const outcome: StatementOutcome = { n: asNumber(st.n, 0) };
+    if (st.m !== undefined) outcome.nModified = asNumber(st.m, 0);
+    if (st.u !== undefined) outcome.upserted = st.u;
+    record.statements.set(asNumber(st.i, 0), outcome);
+  }
+  if (isPlainObject(rw.f)) record.findAndModifyReply = rw.f;
 }
 
 /** Aborts transactions open longer than mongod's default transactionLifetimeLimitSeconds. */

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { deserialize, serialize } from 'bson';
 import { IndexSpec } from './collection';
 import { ChangeSink, Storage, WriteOp } from './storage';
-import { Doc, idKeyOf } from './values';
+import { Doc, idKeyOf, isPlainObject } from './values';
 
 /**
  * On-disk layout of a data directory:
@@ -59,6 +59,13 @@ export class Durability implements ChangeSink {
   private journalFd = -1;
   private journalBytes = 0;
   private pending: Buffer[] = [];
+  /**
+   * The latest record, framed when the next one comes or at the flush, so that a retryable write's outcome can
+   * join the record of its write (one frame: both survive a crash or neither does).
+   */
+  private held?: Doc;
+  /** Retryable-write records to keep in a snapshot (the sessions' latest; set by the server). */
+  retryableRecords?: () => Doc[];
   private appended = 0;
   private synced = 0;
   private flushing = false;
@@ -77,8 +84,14 @@ export class Durability implements ChangeSink {
   }
 
   /** Recovers the directory's state into `storage`, then journals every later change. */
-  static async open(dir: string, storage: Storage): Promise<Durability> {
+  static async open(dir: string, storage: Storage, onRetryableWrite: (record: Doc) => void = () => undefined): Promise<Durability> {
     fs.mkdirSync(dir, { recursive: true });
+    // kept for the snapshot taken below, before the server has put them back on its sessions
+    const recovered: Doc[] = [];
+    const onRetryable = (rw: Doc) => {
+      recovered.push(rw);
+      onRetryableWrite(rw);
+    };
     let generation = 0;
     const snapshotFile = path.join(dir, SNAPSHOT);
     if (fs.existsSync(snapshotFile)) {
@@ -88,7 +101,7 @@ export class Durability implements ChangeSink {
           const [db, name] = splitNs(record.collection);
           const coll = storage.ensureCollection(db, name);
           for (const spec of record.indexes as IndexSpec[]) coll.addIndex(spec);
-        } else Durability.applyRecord(storage, record);
+        } else Durability.applyRecord(storage, record, onRetryable);
       }
     }
     const journals = fs
@@ -96,15 +109,17 @@ export class Durability implements ChangeSink {
       .map((f) => ({ file: f, gen: Number(JOURNAL.exec(f)?.[1] ?? -1) }))
       .filter((j) => j.gen >= generation)
       .sort((a, b) => a.gen - b.gen);
-    for (const j of journals) for (const record of readFrames(path.join(dir, j.file))) Durability.applyRecord(storage, record);
+    for (const j of journals) for (const record of readFrames(path.join(dir, j.file))) Durability.applyRecord(storage, record, onRetryable);
     const durability = new Durability(dir, storage, Math.max(generation, ...journals.map((j) => j.gen)));
     storage.sink = durability;
+    durability.retryableRecords = () => recovered;
     // start from a fresh snapshot so torn journal tails are never appended to
     durability.compact();
     return durability;
   }
 
-  private static applyRecord(storage: Storage, record: Doc): void {
+  private static applyRecord(storage: Storage, record: Doc, onRetryableWrite: (record: Doc) => void): void {
+    if (isPlainObject(record.rw)) onRetryableWrite(record.rw);
     if (Array.isArray(record.w)) {
       const ops: WriteOp[] = (record.w as Doc[]).map((w) => {
         const [db, coll] = splitNs(w.ns as string);
@@ -150,8 +165,20 @@ export class Durability implements ChangeSink {
     this.append({ dd: db });
   }
 
+  retryableWrite(record: Doc, since: number): void {
+    if (this.appended > since && this.held && Array.isArray(this.held.w)) this.held.rw = record;
+    else this.append({ rw: record });
+  }
+
+  private frameHeld(): void {
+    if (!this.held) return;
+    this.pending.push(frame(this.held));
+    this.held = undefined;
+  }
+
   private append(record: Doc): void {
-    this.pending.push(frame(record));
+    this.frameHeld();
+    this.held = record;
     this.appended++;
     if (!this.flushing) setImmediate(() => this.flush());
     this.flushing = true;
@@ -170,6 +197,7 @@ export class Durability implements ChangeSink {
 
   /** Group commit: writes everything queued so far in one write + fdatasync, off the event loop. */
   private flush(): void {
+    this.frameHeld();
     if (this.pending.length === 0) {
       this.flushing = false;
       if (this.journalBytes > COMPACT_AFTER_BYTES) this.compact();
@@ -203,6 +231,7 @@ export class Durability implements ChangeSink {
    * synchronously between flushes, so the snapshot is a consistent cut of memory.
    */
   compact(): void {
+    this.frameHeld();
     if (this.pending.length && this.journalFd >= 0) {
       const batch = Buffer.concat(this.pending);
       this.pending = [];
@@ -231,6 +260,8 @@ export class Durability implements ChangeSink {
         write({ collection: `${db}.${name}`, indexes: coll.secondaryIndexes.map((i) => i.spec) });
         for (const record of coll.docs.values()) write({ ns: `${db}.${name}`, doc: record.doc });
       }
+    // what a retry of a session's latest write must be answered with, as mongod keeps it in config.transactions
+    for (const rw of this.retryableRecords?.() ?? []) write({ rw });
     if (chunk.length) fs.writeSync(fd, Buffer.concat(chunk));
     fs.fsyncSync(fd);
     fs.closeSync(fd);

@@ -1,12 +1,13 @@
 import net from 'node:net';
 import { ObjectId } from 'bson';
 import { LogicalClock } from './clock';
-import { reapTransactions, runCommand, ServerState } from './commands';
+import { reapTransactions, restoreRetryableWrite, retryableWriteRecords, runCommand, ServerState } from './commands';
 import { CursorRegistry } from './cursors';
 import { Durability } from './durability';
 import { FailPoints } from './failpoints';
 import { Storage } from './storage';
 import { sweepExpiredDocuments } from './ttl';
+import { Doc } from './values';
 import { encodeReply, parseMessage } from './wire';
 
 export interface ServerOptions {
@@ -34,7 +35,8 @@ const MAX_MESSAGE_BYTES = 48_000_000;
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const storage = new Storage();
-  const durability = options.dataDir ? await Durability.open(options.dataDir, storage) : undefined;
+  const recoveredWrites: Doc[] = [];
+  const durability = options.dataDir ? await Durability.open(options.dataDir, storage, (rw) => recoveredWrites.push(rw)) : undefined;
   const state: ServerState = {
     storage,
     cursors: new CursorRegistry(options.cursorTimeoutMs ?? 10 * 60_000),
@@ -46,6 +48,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     failPoints: new FailPoints(),
     appNames: new Map(),
   };
+  // retryable writes answered before a restart are answered from their records after it, as by mongod
+  for (const rw of recoveredWrites) restoreRetryableWrite(state, rw);
+  if (durability) durability.retryableRecords = () => retryableWriteRecords(state);
   const sockets = new Set<net.Socket>();
   let connectionCount = 0;
 

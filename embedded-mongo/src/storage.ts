@@ -22,6 +22,13 @@ export interface ChangeSink {
   dropIndex(db: string, coll: string, name: string): void;
   dropCollection(db: string, coll: string): void;
   dropDatabase(db: string): void;
+  /** Sequence number of the latest change recorded. */
+  mark(): number;
+  /**
+   * A retryable write's outcome: joins the statement's own latest write record (changes recorded after `since`)
+   * so the write and its record reach the disk together, or is recorded alone.
+   */
+  retryableWrite(record: Doc, since: number): void;
 }
 
 export type TxnState = 'active' | 'committed' | 'aborted';

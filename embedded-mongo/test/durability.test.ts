@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
+import net from 'node:net';
+import { BSON, Document, Long, MongoClient, UUID } from 'mongodb';
 import { startServer } from '../src';
 
 // These tests exercise the embedded server's own data directory, so they always run against it.
@@ -68,6 +69,58 @@ describe('durability with a data directory', () => {
     await server.stop();
   });
 
+  /** One command on a connection of its own, so a test can send a driver's retry (same lsid and txnNumber) itself. */
+  async function rawCommand(uri: string, command: Document): Promise<Document> {
+    const [host, port] = uri.replace(/^mongodb:\/\//, '').split(/[/?]/)[0].split(':');
+    const socket = net.connect(Number(port), host);
+    try {
+      return await new Promise<Document>((resolve, reject) => {
+        let buffered = Buffer.alloc(0);
+        socket.on('data', (chunk) => {
+          buffered = Buffer.concat([buffered, chunk]);
+          if (buffered.length >= 4 && buffered.length >= buffered.readInt32LE(0)) resolve(BSON.deserialize(buffered.subarray(21, buffered.readInt32LE(0))));
+        });
+        socket.on('error', reject);
+        const body = BSON.serialize(command);
+        const header = Buffer.alloc(21);
+        header.writeInt32LE(21 + body.length, 0);
+        header.writeInt32LE(1, 4);
+        header.writeInt32LE(2013, 12); // OP_MSG
+        socket.write(Buffer.concat([header, body]));
+      });
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  /**
+   * Retryable writes as the driver sends them, each the latest of its session (only that one is retried): an
+   * insert of two documents, and a findAndModify on another session.
+   */
+  function retryableWrites() {
+    return {
+      insert: { insert: 'counters', documents: [{ _id: 'a', n: 0 }, { _id: 'b', n: 0 }], lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), $db: 'app' },
+      bump: { findAndModify: 'counters', query: { _id: 'a' }, update: { $inc: { n: 1 } }, new: true, lsid: { id: new UUID() }, txnNumber: Long.fromNumber(7), $db: 'app' },
+    };
+  }
+
+  test('retryable-write records survive a restart: a retry after it is answered from the record, not applied again', async () => {
+    const dataDir = makeDataDir();
+    let server = await startServer({ port: 0, dataDir });
+    const writes = retryableWrites();
+    expect(await rawCommand(server.uri, writes.insert)).toMatchObject({ ok: 1, n: 2 });
+    expect(await rawCommand(server.uri, writes.bump)).toMatchObject({ ok: 1, value: { _id: 'a', n: 1 } });
+    await server.stop();
+    // twice: the records must also outlive the snapshot the first restart writes
+    for (let restart = 0; restart < 2; restart++) {
+      server = await startServer({ port: 0, dataDir });
+      expect(await rawCommand(server.uri, writes.bump)).toMatchObject({ ok: 1, value: { _id: 'a', n: 1 }, retriedStmtId: 0 });
+      expect(await rawCommand(server.uri, writes.insert)).toMatchObject({ ok: 1, n: 2, retriedStmtIds: [0, 1] });
+      expect(await rawCommand(server.uri, { find: 'counters', filter: {}, $db: 'app' })).toMatchObject({ cursor: { firstBatch: [{ _id: 'a', n: 1 }, { _id: 'b', n: 0 }] } });
+      await server.stop();
+    }
+  });
+
   const cliPath = path.join(__dirname, '..', 'src', 'cli.ts');
 
   /** Starts the CLI in a child process and resolves with it and the URI it prints. */
@@ -86,6 +139,25 @@ describe('durability with a data directory', () => {
       child.on('exit', (code) => reject(new Error(`cli exited with ${code}: ${out}`)));
     });
   }
+
+  test('after a SIGKILL, a retry of an acknowledged retryable write is answered from the journaled record', async () => {
+    const dataDir = makeDataDir();
+    const first = await startCli(dataDir);
+    const writes = retryableWrites();
+    expect(await rawCommand(first.uri, writes.insert)).toMatchObject({ ok: 1, n: 2 });
+    expect(await rawCommand(first.uri, writes.bump)).toMatchObject({ ok: 1, value: { _id: 'a', n: 1 } });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const second = await startCli(dataDir);
+    try {
+      expect(await rawCommand(second.uri, writes.bump)).toMatchObject({ ok: 1, value: { _id: 'a', n: 1 }, retriedStmtId: 0 });
+      expect(await rawCommand(second.uri, writes.insert)).toMatchObject({ ok: 1, n: 2, retriedStmtIds: [0, 1] });
+      expect(await rawCommand(second.uri, { find: 'counters', filter: {}, $db: 'app' })).toMatchObject({ cursor: { firstBatch: [{ _id: 'a', n: 1 }, { _id: 'b', n: 0 }] } });
+    } finally {
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    }
+  }, 30_000);
 
   test('SIGKILL during a burst of writes loses no acknowledged write and leaves no half transaction', async () => {
     const dataDir = makeDataDir();
