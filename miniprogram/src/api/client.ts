@@ -142,6 +142,8 @@ export function createApiClient(options: ApiClientOptions) {
     signIn: (tokens: SessionTokens) => options.tokens.write(tokens),
     signOut: () => options.tokens.write(null),
     isSignedIn: () => options.tokens.read() !== null,
+    /** The stored pair (sign-out hands the refresh token to the server to end the session). */
+    tokens: () => options.tokens.read(),
   };
 }
 

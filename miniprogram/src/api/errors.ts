@@ -8,7 +8,7 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   VALIDATION_FAILED: '填写的信息有误，请检查后再试',
   UNAUTHENTICATED: '登录已过期，请重新登录',
   FORBIDDEN: '没有权限进行此操作',
-  PASSWORD_CHANGE_REQUIRED: '请先在管理后台修改初始密码后再登录',
+  PASSWORD_CHANGE_REQUIRED: '请先修改总部设置的初始密码，再重新登录',
   NOT_FOUND: '内容不存在或已下架',
   CONFLICT: '操作冲突，请刷新后再试',
   RATE_LIMITED: '操作太频繁，请稍后再试',

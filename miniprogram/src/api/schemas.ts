@@ -21,6 +21,7 @@ export {
   CouponPageSchema,
   CouponSchema,
   MemberSchema,
+  PasswordChangeAnswerSchema,
   RedemptionCodeClaimAnswerSchema,
   RedemptionSchema,
   ShortLivedCodeAnswerSchema,
@@ -42,7 +43,8 @@ export function listOf<Item extends z.ZodType>(item: Item) {
 const sessionTokens = { token: z.string().min(1), refreshToken: z.string().optional() };
 
 export const WechatSignInAnswerSchema = z.object({ ...sessionTokens, member: MemberSchema.nullable() });
-export const StaffSignInAnswerSchema = z.object({ ...sessionTokens, staff: StaffSchema });
+// mustChangePassword: HQ set this password; the tokens may only change it (403 PASSWORD_CHANGE_REQUIRED otherwise).
+export const StaffSignInAnswerSchema = z.object({ ...sessionTokens, staff: StaffSchema, mustChangePassword: z.boolean().optional() });
 
 export const LedgerPageSchema = listOf(LedgerEntrySchema);
 
