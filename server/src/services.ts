@@ -178,7 +178,10 @@ export function createServices(deps: ServiceDeps) {
     connection, activities: models.activities, signups: models.signups, notifications: models.signupNotifications, members: models.members,
     membersService: members, staff, payments, ledger, settings, audit, now, codeStepSeconds: deps.codeStepSeconds, events: webhooks,
   });
-  payments.purposes.signup = { onPaid: (signupId, session) => activities.onSignupPaid(signupId, session) };
+  payments.purposes.signup = {
+    onPaid: (signupId, session) => activities.onSignupPaid(signupId, session),
+    onRefunded: (payment, session) => activities.onPaymentRefunded(payment, session),
+  };
   members.codeOwners.signup = (signupId) => activities.codeOwner(signupId);
   members.codeCandidates.signup = (memberId) => activities.codeCandidates(memberId);
   counter.details.signup = (signupId, actor) => activities.scanDetails(signupId, actor);

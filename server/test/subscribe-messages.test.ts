@@ -41,6 +41,13 @@ const messagesTo = async (memberId: string) => (await app.api.get(`/__emulator/m
 const accept = async (token: string, ...purposes: Array<keyof typeof IDS>) =>
   expect((await app.api.post('/me/subscriptions', { accepted: purposes.map((p) => IDS[p]) }, token)).status).toBe(204);
 const job = (name: string) => JOBS.find((j) => j.name === name)!;
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 const forceSendErrors = async (...errcodes: number[]) => expect((await app.api.post('/__emulator/subscribe-send-failures', { errcodes })).status).toBe(204);
 
 async function createActivity(overrides: Record<string, unknown>) {
@@ -272,6 +279,43 @@ describe('every message the product sends', () => {
     ]);
   });
 
+  it('refund result: once WeChat Pay has the fee back with the shopper, its own template with the amount, the time and the reason in Chinese', async () => {
+    const activity = await createActivity({ title: '手冲咖啡进阶课', feeFen: 173150 });
+    const { member, token } = await joinedMember(app.api, 'sm-refund');
+    const seat = (await app.api.post(`/activities/${activity.id}/signups`, {}, token)).body as { id: string; payment: { package: string } };
+    await accept(token, 'activityCancelled', 'refundResult');
+    expect((await app.api.post(`/__emulator/pay/${seat.payment.package.replace('prepay_id=', '')}`, seat.payment)).status).toBe(200);
+    const paymentOf = () => app.services.models.payments.findOne({ 'purpose.id': seat.id }).lean();
+    await waitUntil(async () => (await paymentOf())?.status === 'paid');
+    expect((await app.api.delete(`/activities/${activity.id}/signups/me`, token)).status).toBe(200);
+    await waitUntil(async () => (await paymentOf())?.status === 'refunded');
+    const paid = (await paymentOf())!;
+    const refundedAt = paid.refund!.succeededAt!;
+    // A repeated REFUND.SUCCESS (WeChat Pay may repeat after a 2xx) and a settling run queue nothing more.
+    const repeated = {
+      mchid: '1900000001', // the test app's merchant (support/harness.ts)
+      out_trade_no: paid.outTradeNo,
+      transaction_id: paid.transactionId!,
+      out_refund_no: paid.outRefundNo,
+      refund_id: paid.refund!.refundId!,
+      refund_status: 'SUCCESS',
+      amount: { total: paid.amountFen, refund: paid.amountFen, payer_total: paid.amountFen, payer_refund: paid.amountFen },
+    };
+    expect(await app.services.payments.settleRefund(repeated as Parameters<typeof app.services.payments.settleRefund>[0])).toBe('already-settled');
+    await app.services.payments.settleStalePayments();
+    await job('subscribe-notices').run(app.services);
+    await job('subscribe-notices').run(app.services);
+
+    expect(await messagesTo(member.id)).toEqual([
+      expect.objectContaining({
+        template_id: IDS.refundResult,
+        data: { thing1: { value: '手冲咖啡进阶课' }, amount2: { value: '¥1731.50' }, time3: { value: chinaDateTimeText(refundedAt) }, thing4: { value: '会员取消报名退款' } },
+      }),
+    ]);
+    expect(await app.services.messaging.quota(new Types.ObjectId(member.id), 'refundResult')).toBe(0);
+    expect(await app.services.messaging.quota(new Types.ObjectId(member.id), 'activityCancelled')).toBe(1);
+  });
+
   it('refuses, before spending quota, a message whose fields cannot fill the template (naming the keyword)', async () => {
     const { member, token } = await joinedMember(app.api, 'sm-format');
     await accept(token, 'couponArrival');
@@ -343,7 +387,7 @@ describe('HQ sets a purpose’s template', () => {
   it('lists each purpose with its fields and the template in force, to HQ only', async () => {
     const res = await app.api.get('/admin/subscribe-templates', admin);
     expect(res.status).toBe(200);
-    expect(res.body.items.map((item: { purpose: string }) => item.purpose)).toEqual(['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted']);
+    expect(res.body.items.map((item: { purpose: string }) => item.purpose)).toEqual(['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted', 'refundResult']);
     expect(res.body.items[0]).toMatchObject({ title: '优惠券到账通知', source: 'environment', template: DEMO_SUBSCRIBE_TEMPLATES.couponArrival });
     expect(res.body.items[0].fields).toContainEqual({ name: 'validUntil', kind: 'instant', means: '有效期至' });
     const member = await joinedMember(app.api, 'sm-hq-member');
@@ -360,7 +404,7 @@ describe('HQ sets a purpose’s template', () => {
     expect(wrongType.body.error.details.fields[0]).toMatchObject({ field: 'body.keywords.amount1' });
     const taken = await put('couponArrival', { id: IDS.pointsExpiry, keywords: { thing1: 'couponName' } });
     expect(taken.body.error.details.fields[0]).toMatchObject({ field: 'body.id', message: expect.stringContaining('pointsExpiry') });
-    expect((await put('refundResult', { id: 'x', keywords: { thing1: 'note' } })).status).toBe(400);
+    expect((await put('orderShipped', { id: 'x', keywords: { thing1: 'note' } })).status).toBe(400);
     expect((await put('couponArrival', { id: 'x' })).status).toBe(400);
   });
 

@@ -18,6 +18,7 @@ const purposeLabels: Record<string, [string, string]> = {
   activityReminder: ['活动开始提醒', 'Activity reminder'],
   activityCancelled: ['活动取消通知', 'Activity cancelled'],
   waitlistPromoted: ['候补成功通知', 'Waitlist seat'],
+  refundResult: ['退款成功通知', 'Refund done'],
 };
 
 interface Draft {

@@ -10,6 +10,7 @@ export const AppConfigSchema = z
         activityReminder: z.string(),
         activityCancelled: z.string(),
         waitlistPromoted: z.string(),
+        refundResult: z.string(),
       })
       .describe('WeChat subscribe-message template ids by purpose, passed to wx.requestSubscribeMessage (each accept buys one message of that purpose).'),
   })

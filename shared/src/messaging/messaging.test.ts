@@ -142,6 +142,7 @@ describe('template configuration', () => {
     expect(problem((c) => (c.couponArrival.keywords = { amount1: 'validUntil' }))).toBe('couponArrival.keywords.amount1: validUntil cannot fill a amount keyword');
     expect(problem((c) => (c.waitlistPromoted.id = 'tmpl-0'))).toBe('waitlistPromoted.id: the same template as couponArrival');
     expect(problem((c) => (c.couponArrival.id = ''))).toMatch(/^couponArrival\.id: /);
-    expect(problem((c) => (c.refundResult = { id: 'x', keywords: { thing1: 'note' } }))).toMatch(/^refundResult is not a message purpose/);
+    expect(problem((c) => (c.orderShipped = { id: 'x', keywords: { thing1: 'note' } }))).toMatch(/^orderShipped is not a message purpose/);
+    expect(problem((c) => (c.refundResult.keywords = { amount1: 'refundedAt' }))).toBe('refundResult.keywords.amount1: refundedAt cannot fill a amount keyword');
   });
 });

@@ -5,7 +5,7 @@ import { KIND_FITS, keywordType, type FieldKind } from './format';
 // picked in its WeChat console: its id and its keywords (`thing1`, `time2`…) are the brand's, so they are
 // configuration. Configuration maps each keyword to one of the fields the product supplies for that purpose.
 
-export const MESSAGE_PURPOSES = ['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted'] as const;
+export const MESSAGE_PURPOSES = ['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted', 'refundResult'] as const;
 export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number];
 
 /** What each purpose is (as the brand would name the template) and the fields the product fills in for it. */
@@ -48,6 +48,15 @@ export const PURPOSE_FIELDS: Record<MessagePurpose, { title: string; fields: Rec
       activityTitle: { kind: 'text', means: '活动名称' },
       startAt: { kind: 'instant', means: '开始时间' },
       note: { kind: 'text', means: '报名状态' },
+    },
+  },
+  refundResult: {
+    title: '退款成功通知',
+    fields: {
+      activityTitle: { kind: 'text', means: '退款项目（活动名称）' },
+      refundAmount: { kind: 'money', means: '退款金额' },
+      refundedAt: { kind: 'instant', means: '退款时间' },
+      note: { kind: 'text', means: '退款原因' },
     },
   },
 };

@@ -32,9 +32,15 @@ export default function ActivityDetailPage() {
       return;
     }
     // Straight from the tap (WeChat requires it): consent to hear if the activity is cancelled, or, when it is
-    // full, that a waitlist seat came free. Each notice has its own template, so the reminder is not spent on them.
+    // full, that a waitlist seat came free, and for a fee, that a refund reached them. Each notice has its own
+    // template, so the reminder is not spent on them (at most three ids per request).
     const full = activity.data ? activity.data.confirmedCount >= activity.data.capacity : false;
-    void askToSubscribe(full ? ['activityCancelled', 'waitlistPromoted'] : ['activityCancelled']);
+    const paid = (activity.data?.feeFen ?? 0) > 0;
+    void askToSubscribe([
+      'activityCancelled',
+      ...(full ? (['waitlistPromoted'] as const) : []),
+      ...(paid ? (['refundResult'] as const) : []),
+    ]);
     setBusy(true);
     setMessage(null);
     try {

@@ -105,18 +105,20 @@ SignupSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
 SignupSchema.index({ status: 1, paymentDueAt: 1 });
 
 /**
- * Messages owed to members about their sign-ups (the activity was cancelled, a waitlist seat came free).
+ * Messages owed to members about their sign-ups (the activity was cancelled, a waitlist seat came free, a
+ * paid sign-up's fee is back with the shopper).
  * The campaigns module's subscribe-message sender picks up rows with `sentAt: null`; one row per member,
  * activity and kind (unique), so cancelling twice never notifies twice.
  */
 export interface SignupNotificationDoc {
   _id: Types.ObjectId;
-  kind: 'activity_cancelled' | 'waitlist_promoted';
+  kind: 'activity_cancelled' | 'waitlist_promoted' | 'payment_refunded';
   activityId: Types.ObjectId;
   signupId: Types.ObjectId;
   memberId: Types.ObjectId;
-  templateKey: 'activityReminder';
-  data: Record<string, string>;
+  /** Unused by the sender (the kind decides the purpose); kept for older rows. */
+  templateKey: string;
+  data: Record<string, string | number>;
   createdAt: Date;
   sentAt: Date | null;
   failedAt: Date | null;
@@ -124,7 +126,7 @@ export interface SignupNotificationDoc {
 
 const SignupNotificationSchema = new Schema<SignupNotificationDoc>(
   {
-    kind: { type: String, enum: ['activity_cancelled', 'waitlist_promoted'], required: true },
+    kind: { type: String, enum: ['activity_cancelled', 'waitlist_promoted', 'payment_refunded'], required: true },
     activityId: { type: Schema.Types.ObjectId, required: true },
     signupId: { type: Schema.Types.ObjectId, required: true },
     memberId: { type: Schema.Types.ObjectId, required: true },

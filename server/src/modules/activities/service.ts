@@ -23,7 +23,7 @@ import type { AuditService } from '../audit/service';
 import type { MemberDoc, memberModel } from '../members/model';
 import type { MembersService } from '../members/service';
 import type { PaymentDoc } from '../payments/model';
-import type { PaymentsService } from '../payments/service';
+import { refundReasonForShopper, type PaymentsService } from '../payments/service';
 import type { PointsLedger } from '../points/ledger';
 import type { SettingsService } from '../settings/service';
 import { assertStoreScope, type StaffService } from '../staff/service';
@@ -512,6 +512,36 @@ export class ActivitiesService {
       .lean<Pick<SignupDoc, 'memberId' | 'activityId'>>();
     if (confirmed) await this.deps.events?.record(session, 'signup.paid', confirmed.memberId, { signupId: String(signupId), activityId: String(confirmed.activityId) });
     return confirmed !== null;
+  }
+
+  /**
+   * WeChat Pay has the fee back with the shopper (in the transaction recording it, so once per payment): the
+   * refund-result notice is queued for the member, with the activity, the amount and the reason WeChat Pay showed.
+   */
+  async onPaymentRefunded(payment: PaymentDoc, session: ClientSession): Promise<void> {
+    if (payment.purpose.type !== 'signup') return;
+    const activity = await this.deps.activities.findById(payment.activityId, { title: 1 }).session(session).lean<Pick<ActivityDoc, 'title'>>();
+    const at = this.deps.now();
+    await this.deps.notifications.updateOne(
+      { signupId: payment.purpose.id, kind: 'payment_refunded' },
+      {
+        $setOnInsert: {
+          activityId: payment.activityId,
+          memberId: payment.memberId,
+          templateKey: 'refundResult',
+          data: {
+            title: activity?.title ?? payment.description,
+            amountFen: payment.amountFen,
+            refundedAt: (payment.refund?.succeededAt ?? at).toISOString(),
+            note: refundReasonForShopper(payment.refund?.reason),
+          },
+          createdAt: at,
+          sentAt: null,
+          failedAt: null,
+        },
+      },
+      { upsert: true, session },
+    );
   }
 
   /**

@@ -25,6 +25,10 @@ export const DEMO_SUBSCRIBE_TEMPLATES: SubscribeTemplates = {
     id: 'demo-WaitlistSeat-Ki4oWb8cMf2LgYr7EsHt0v',
     keywords: { thing1: 'activityTitle', time2: 'startAt', thing3: 'note' }, // 活动名称 活动时间 报名状态
   },
+  refundResult: {
+    id: 'demo-RefundDone-Hy3nVc7qBx1ZsKe9PwMd4t',
+    keywords: { thing1: 'activityTitle', amount2: 'refundAmount', time3: 'refundedAt', thing4: 'note' }, // 退款项目 退款金额 退款时间 退款原因
+  },
 };
 
 /** The emulator's registration of templates: id → keywords. */

@@ -20,6 +20,8 @@ export type WeChatPayApi = Pick<
 /** What the module a payment is for does when the money arrives; false = the purpose is gone, refund it. */
 export interface PaymentPurposeHandler {
   onPaid(purposeId: Types.ObjectId, session: ClientSession): Promise<boolean>;
+  /** The shopper has the money back (WeChat Pay: refund SUCCESS), in the transaction that records it: once per payment. */
+  onRefunded?(payment: PaymentDoc, session: ClientSession): Promise<void>;
 }
 
 /** A notification we refuse: WeChat Pay gets this status and `{code: "FAIL", message}`, and retries. */
@@ -211,21 +213,30 @@ export class PaymentsService {
     // ABNORMAL: the money left our account but the shopper's card refused it; CLOSED: no money moved.
     // Either way the shopper is still owed: HQ is alerted and acts in the merchant platform (README).
     const alertKind = notice.refund_status === 'ABNORMAL' ? 'refund_abnormal' : notice.refund_status === 'CLOSED' ? 'refund_closed' : null;
-    const settled = await payments.updateOne(
-      { _id: payment._id, status: 'refunding' },
-      {
-        $set: {
-          status: success ? 'refunded' : 'refund_failed',
-          'refund.refundId': notice.refund_id,
-          'refund.providerStatus': notice.refund_status,
-          'refund.succeededAt': success ? at : null,
-          ...(alertKind ? { alert: { kind: alertKind, raisedAt: at, resolvedAt: null, resolvedBy: null, note: null } } : {}),
-          updatedAt: at,
-        },
-      },
-    );
-    if (settled.modifiedCount !== 1) return 'already-settled';
-    return success ? 'refunded' : 'refund-failed';
+    // The purpose hears of a refund in the same transaction (it tells the shopper), so a repeated notification
+    // or a racing query finds it settled and tells no one twice.
+    return inTransaction(this.deps.connection, undefined, async (session) => {
+      const settled = await payments
+        .findOneAndUpdate(
+          { _id: payment._id, status: 'refunding' },
+          {
+            $set: {
+              status: success ? 'refunded' : 'refund_failed',
+              'refund.refundId': notice.refund_id,
+              'refund.providerStatus': notice.refund_status,
+              'refund.succeededAt': success ? at : null,
+              ...(alertKind ? { alert: { kind: alertKind, raisedAt: at, resolvedAt: null, resolvedBy: null, note: null } } : {}),
+              updatedAt: at,
+            },
+          },
+          { returnDocument: 'after', session },
+        )
+        .lean<PaymentDoc>();
+      if (!settled) return 'already-settled' as const;
+      if (!success) return 'refund-failed' as const;
+      await this.purposes[settled.purpose.type]?.onRefunded?.(settled, session);
+      return 'refunded' as const;
+    });
   }
 
   // ---- alerts for HQ ----
