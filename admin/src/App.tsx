@@ -28,6 +28,7 @@ const ActivityDetailPage = lazy(() => import('./pages/ActivityDetailPage'));
 const StoresPage = lazy(() => import('./pages/StoresPage'));
 const StaffPage = lazy(() => import('./pages/StaffPage'));
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
+const WebhooksPage = lazy(() => import('./pages/WebhooksPage'));
 const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
 
 /** Signed in, with a password of one's own, and (for HQ-only screens) an HQ role of at least `need`. */
@@ -76,6 +77,7 @@ function Screens() {
           <Route path="/stores" element={hq(<StoresPage />, 'admin')} />
           <Route path="/staff" element={hq(<StaffPage />, 'admin')} />
           <Route path="/audit" element={hq(<AuditLogPage />, 'admin')} />
+          <Route path="/webhooks" element={hq(<WebhooksPage />, 'admin')} />
           <Route path="*" element={<Navigate to="/dashboard" replace />} />
         </Route>
       </Routes>

@@ -55,4 +55,10 @@ export {
   type Dashboard,
   type AcquisitionReport,
   type EntryCode,
+  WebhookEndpointCreateBodySchema,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEndpoint,
+  type WebhookEndpointCreated,
+  type WebhookDelivery,
+  type WebhookEventType,
 } from '@membercard/shared';

@@ -1,4 +1,5 @@
 import {
+  ApiOutlined,
   AuditOutlined,
   BarChartOutlined,
   CalendarOutlined,
@@ -53,6 +54,7 @@ export function AppLayout() {
           { key: '/stores', icon: <ShopOutlined />, label: t('门店', 'Stores') },
           { key: '/staff', icon: <TeamOutlined />, label: t('员工账号', 'Staff') },
           { key: '/audit', icon: <AuditOutlined />, label: t('操作日志', 'Audit log') },
+          { key: '/webhooks', icon: <ApiOutlined />, label: t('事件推送', 'Webhooks') },
         ]
       : []),
   ];
