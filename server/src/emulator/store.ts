@@ -42,6 +42,8 @@ export interface EmulatedRefund {
   refund: number;
   total: number;
   status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
+  /** How it ends once PROCESSING is over (kept so a restart can finish it). */
+  outcome?: 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
   create_time: string;
   success_time?: string;
 }

@@ -313,41 +313,53 @@ export function registerWechatPayRoutes(router: Router, emulator: EmulatorContex
     order.trade_state = 'REFUND';
     store.state.refunds[refund.out_refund_no] = refund;
     // How this refund ends: SUCCESS unless a test asked for ABNORMAL or CLOSED (POST /refunds/outcome).
-    const outcome = store.state.refundOutcomes?.[order.out_trade_no] ?? 'SUCCESS';
+    refund.outcome = store.state.refundOutcomes?.[order.out_trade_no] ?? 'SUCCESS';
     delete store.state.refundOutcomes?.[order.out_trade_no];
     store.save();
     // Like WeChat Pay: the answer says PROCESSING; the outcome and its notification follow.
-    emulator.schedule(options.refundDelayMs, async () => {
-      refund.status = outcome;
-      if (outcome === 'SUCCESS') refund.success_time = chinaTime();
-      if (outcome === 'CLOSED') {
-        // A closed refund never left the merchant's account: the order is refundable again.
-        order.refunded -= refund.refund;
-        if (order.refunded === 0) order.trade_state = 'SUCCESS';
-      }
-      store.save();
-      deliver(
-        refund.notify_url,
-        `REFUND.${outcome}`,
-        REFUND_SUMMARY[outcome],
-        'refund',
-        {
-          mchid: options.mchId,
-          out_trade_no: refund.out_trade_no,
-          transaction_id: refund.transaction_id,
-          out_refund_no: refund.out_refund_no,
-          refund_id: refund.refund_id,
-          refund_status: outcome,
-          ...(refund.success_time ? { success_time: refund.success_time } : {}),
-          user_received_account: '支付用户零钱',
-          amount: { total: refund.total, refund: refund.refund, payer_total: refund.total, payer_refund: refund.refund },
-        },
-        { outTradeNo: refund.out_trade_no, outRefundNo: refund.out_refund_no },
-        0,
-      );
-    });
+    emulator.schedule(options.refundDelayMs, () => finishRefund(refund));
     answer(ctx, 200, refundView(refund));
   });
+
+  /** A refund leaves PROCESSING for its planned outcome, and WeChat Pay notifies the merchant. */
+  async function finishRefund(refund: EmulatedRefund): Promise<void> {
+    if (refund.status !== 'PROCESSING') return;
+    const order = store.state.orders[refund.out_trade_no]!;
+    const outcome = refund.outcome ?? 'SUCCESS';
+    refund.status = outcome;
+    if (outcome === 'SUCCESS') refund.success_time = chinaTime();
+    if (outcome === 'CLOSED') {
+      // A closed refund never left the merchant's account: the order is refundable again.
+      order.refunded -= refund.refund;
+      if (order.refunded === 0) order.trade_state = 'SUCCESS';
+    }
+    store.save();
+    deliver(
+      refund.notify_url,
+      `REFUND.${outcome}`,
+      REFUND_SUMMARY[outcome],
+      'refund',
+      {
+        mchid: options.mchId,
+        out_trade_no: refund.out_trade_no,
+        transaction_id: refund.transaction_id,
+        out_refund_no: refund.out_refund_no,
+        refund_id: refund.refund_id,
+        refund_status: outcome,
+        ...(refund.success_time ? { success_time: refund.success_time } : {}),
+        user_received_account: '支付用户零钱',
+        amount: { total: refund.total, refund: refund.refund, payer_total: refund.total, payer_refund: refund.refund },
+      },
+      { outTradeNo: refund.out_trade_no, outRefundNo: refund.out_refund_no },
+      0,
+    );
+  }
+
+  // A demo restart drops the timers: refunds it left PROCESSING end as planned after the usual wait (a query
+  // would otherwise say PROCESSING for ever, and the merchant's settling job could never finish them).
+  for (const refund of Object.values(store.state.refunds)) {
+    if (refund.status === 'PROCESSING') emulator.schedule(options.refundDelayMs, () => finishRefund(refund));
+  }
 
   // Not WeChat Pay's API: decides how the next refund of an order ends, so tests can produce REFUND.ABNORMAL
   // (the shopper's bank card refused the money) and REFUND.CLOSED.

@@ -61,4 +61,34 @@ describe('emulator state', () => {
       await after.close();
     }
   });
+
+  it('finishes a refund a restart caught PROCESSING (its timer is gone), so a query and the notification still end it', async () => {
+    const emulatorDir = path.join(dataDir, 'emulator-refund');
+    const outTradeNo = `PREFUND${Date.now()}`;
+    // Long enough that the refund is still PROCESSING when the emulator stops.
+    const before = await startHarness({ dataDir: emulatorDir, refundDelayMs: 60_000 });
+    try {
+      const { prepayId } = await before.payClient.jsapiPrepay({ outTradeNo, description: '课程', amountFen: 990, openid: 'emu_refund' });
+      await postJson(`${before.emulatorBaseUrl}/pay/${prepayId}?deliver=false`, {});
+      const refund = await before.payClient.refund({ outTradeNo, outRefundNo: `R${outTradeNo}`, refundFen: 990, totalFen: 990, reason: '活动取消退款' });
+      expect(refund.status).toBe('PROCESSING');
+    } finally {
+      await before.close();
+    }
+
+    const after = await startHarness({ dataDir: emulatorDir, refundDelayMs: 20 });
+    try {
+      const deadline = Date.now() + 5000;
+      let status = (await after.payClient.queryRefund(`R${outTradeNo}`)).status;
+      while (status === 'PROCESSING' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        status = (await after.payClient.queryRefund(`R${outTradeNo}`)).status;
+      }
+      expect(status).toBe('SUCCESS');
+      const deliveries = after.emulator.store.state.deliveries.filter((delivery) => delivery.outTradeNo === outTradeNo);
+      expect(deliveries.map((delivery) => delivery.eventType)).toContain('REFUND.SUCCESS');
+    } finally {
+      await after.close();
+    }
+  });
 });
