@@ -159,7 +159,7 @@ describe('HQ console against the demo server', () => {
     await page.getByTestId('member-coupons').getByText(title).first().waitFor();
     // The gold member's purchase was booked by a clerk: it is on their audit trail.
     await page.getByRole('tab', { name: '操作记录' }).click();
-    await page.getByTestId('member-audit').getByText('purchase.create').first().waitFor();
+    await page.getByTestId('member-audit').getByText('登记消费').first().waitFor();
     await snap(hq, 'admin-member-audit');
 
     // The other main screens.

@@ -1,11 +1,14 @@
 import { Button, Card, DatePicker, Input, Popover, Select, Space, Tag, Typography } from 'antd';
+import { SafetyCertificateOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import { api } from '../api';
 import type { AuditEntry } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
 import { PageTitle } from '../components/PageTitle';
-import { useT } from '../i18n';
+import { useLang, useT } from '../i18n';
+import { AUDIT_ACTION_LABELS, SECURITY_ACTIONS_FILTER, actorRoleLabel, auditActionLabel, isSecurityAction, securityFigures } from '../lib/auditActions';
 import { formatDateTime } from '../lib/format';
 import { useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
@@ -54,9 +57,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 export default function AuditLogPage() {
   const t = useT();
+  const { lang } = useLang();
   const reference = useReference();
-  const [draft, setDraft] = useState<Filters>({});
-  const [filters, setFilters] = useState<Filters>({});
+  // #/audit?action=security.* (the dashboard's 安全提醒 link) opens the page filtered.
+  const [params] = useSearchParams();
+  const initial: Filters = params.get('action') ? { action: params.get('action')! } : {};
+  const [draft, setDraft] = useState<Filters>(initial);
+  const [filters, setFilters] = useState<Filters>(initial);
+  const securityOnly = filters.action === SECURITY_ACTIONS_FILTER;
+  const actionOptions = [
+    { label: t('全部安全提醒', 'All security alerts'), value: SECURITY_ACTIONS_FILTER },
+    ...Object.keys(AUDIT_ACTION_LABELS).map((value) => ({ label: auditActionLabel(value, lang), value })),
+  ];
   const list = useCursorList<AuditEntry>((cursor, signal) => api.list<AuditEntry>('/admin/audit-log', { ...filters, cursor }, signal), [JSON.stringify(filters)]);
   return (
     <>
@@ -64,7 +76,17 @@ export default function AuditLogPage() {
       <Card>
         <Space wrap style={{ marginBottom: 16 }}>
           <Input placeholder={t('操作人 id', 'Actor id')} allowClear value={draft.actorId} onChange={(event) => setDraft({ ...draft, actorId: event.target.value || undefined })} style={{ width: 160 }} />
-          <Input placeholder={t('操作类型，如 points.adjust', 'Action, e.g. points.adjust')} allowClear value={draft.action} onChange={(event) => setDraft({ ...draft, action: event.target.value || undefined })} style={{ width: 220 }} />
+          <Select
+            placeholder={t('操作类型', 'Action')}
+            allowClear
+            showSearch
+            optionFilterProp="label"
+            value={draft.action}
+            onChange={(value?: string) => setDraft({ ...draft, action: value })}
+            options={actionOptions}
+            style={{ width: 260 }}
+            data-testid="audit-action-filter"
+          />
           <Select
             placeholder={t('对象类型', 'Target type')}
             allowClear
@@ -81,6 +103,17 @@ export default function AuditLogPage() {
           <Button type="primary" onClick={() => setFilters(draft)}>
             {t('筛选', 'Filter')}
           </Button>
+          <Button
+            danger={!securityOnly}
+            icon={<SafetyCertificateOutlined />}
+            onClick={() => {
+              const next = securityOnly ? { ...draft, action: undefined } : { ...draft, action: SECURITY_ACTIONS_FILTER };
+              setDraft(next);
+              setFilters(next);
+            }}
+          >
+            {securityOnly ? t('显示全部记录', 'Show all entries') : t('只看安全提醒', 'Security alerts only')}
+          </Button>
         </Space>
         <CursorTable<AuditEntry>
           list={list}
@@ -89,11 +122,23 @@ export default function AuditLogPage() {
           empty={t('没有符合条件的记录', 'No matching entries')}
           columns={[
             { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime, width: 140 },
-            { title: t('操作人', 'Who'), render: (_: unknown, entry) => <>{entry.actorId} <Tag>{entry.role}</Tag></> },
-            { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag color="blue">{value}</Tag> },
+            { title: t('操作人', 'Who'), render: (_: unknown, entry) => <>{entry.actorId} <Tag>{actorRoleLabel(entry, t)}</Tag></> },
+            {
+              title: t('操作', 'Action'),
+              dataIndex: 'action',
+              // Security alerts are written by the server in the name of the account attacked; red so they stand out.
+              render: (value: string) => (
+                <Tag color={isSecurityAction(value) ? 'red' : 'blue'} title={value}>
+                  {auditActionLabel(value, lang)}
+                </Tag>
+              ),
+            },
             { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
             { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType === 'member' ? <a href={`#/members/${entry.targetId}`}>{`member ${entry.targetId}`}</a> : `${entry.targetType} ${entry.targetId}`) },
-            { title: t('变更', 'Change'), render: (_: unknown, entry) => <Change before={entry.before} after={entry.after} /> },
+            {
+              title: t('变更', 'Change'),
+              render: (_: unknown, entry) => (isSecurityAction(entry.action) ? securityFigures(entry.after, t) : <Change before={entry.before} after={entry.after} />),
+            },
           ]}
         />
       </Card>

@@ -2,10 +2,11 @@ import { Card, Col, Row, Select, Statistic, Typography } from 'antd';
 import { useState } from 'react';
 import { api } from '../api';
 import type { Dashboard } from '../api/types';
-import { useSession } from '../auth/session';
+import { useCan, useSession } from '../auth/session';
 import { LazyChart } from '../components/charts/LazyChart';
 import { PageTitle } from '../components/PageTitle';
 import { PaymentAlerts } from '../components/PaymentAlerts';
+import { SecurityAlerts } from '../components/SecurityAlerts';
 import { AsyncView, EmptyState } from '../components/states';
 import { useT } from '../i18n';
 import { normalizePareto } from '../lib/charts';
@@ -18,6 +19,8 @@ const palette = ['#9aa3ad', '#d4a63a', '#6b6b8e', '#c8372d', '#3a7bd5'];
 export default function DashboardPage() {
   const t = useT();
   const session = useSession();
+  // The audit log (and so its security alerts) is for HQ admins alone, as the server has it.
+  const canReadAudit = useCan('admin') && session?.kind === 'hq';
   const reference = useReference();
   const [storeId, setStoreId] = useState<string | undefined>(undefined);
   const state = useAsync((signal) => api.get<Dashboard>('/admin/dashboard', { storeId }, signal), [storeId]);
@@ -36,6 +39,7 @@ export default function DashboardPage() {
         }
       />
       {session?.kind === 'hq' ? <PaymentAlerts /> : null}
+      {canReadAudit ? <SecurityAlerts /> : null}
       <AsyncView state={state} rows={12}>
         {(dashboard) => {
           const pareto = normalizePareto(dashboard.spendPareto ?? []);

@@ -10,6 +10,7 @@ import { checkWith, showFieldErrors, failedSaveMessage } from '../components/for
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
+import { actorRoleLabel, auditActionLabel } from '../lib/auditActions';
 import { fenToYuanText, formatDate, formatDateTime, formatInt, signed } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
@@ -90,6 +91,7 @@ const signupStatusColors: Record<string, string> = { confirmed: 'green', waitlis
 export default function MemberDetailPage() {
   const { id = '' } = useParams();
   const t = useT();
+  const { lang } = useLang();
   // Viewers read; writing needs the HQ role the server asks for (RouteSpec.hq).
   const canAdjust = useCan('admin');
   const navigate = useNavigate();
@@ -229,8 +231,8 @@ export default function MemberDetailPage() {
                         empty={t('没有操作记录', 'No recorded actions')}
                         columns={[
                           { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime },
-                          { title: t('操作人', 'Who'), render: (_: unknown, entry: AuditEntry) => <>{entry.actorId} <Tag>{entry.role}</Tag></> },
-                          { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag>{value}</Tag> },
+                          { title: t('操作人', 'Who'), render: (_: unknown, entry: AuditEntry) => <>{entry.actorId} <Tag>{actorRoleLabel(entry, t)}</Tag></> },
+                          { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag title={value}>{auditActionLabel(value, lang)}</Tag> },
                           { title: t('变更', 'Change'), dataIndex: 'after', render: (value: unknown) => (value === undefined || value === null ? '—' : <Typography.Text code style={{ fontSize: 11 }}>{JSON.stringify(value)}</Typography.Text>) },
                           { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
                         ]}

@@ -75,7 +75,7 @@ export async function beginSignIn(deps: Deps, account: string, ip: string): Prom
         action: 'security.login_failures',
         targetType: 'staff',
         targetId: staffId,
-        after: { failures: watched.count, windowMinutes: SIGN_IN_LIMITS['login-account-watch'].windowSeconds / 60, lastAddress: address },
+        after: { username: account, failures: watched.count, windowMinutes: SIGN_IN_LIMITS['login-account-watch'].windowSeconds / 60, lastAddress: address },
       });
     },
   };
