@@ -14,7 +14,8 @@ import { adminToken, joinedMember, startTestApp, type TestApp } from './support/
 // Every subscribe message the product sends, through the strict emulator (which refuses what WeChat refuses:
 // keywords not in the template, values breaking their type's rule, unknown templates, unpublished pages):
 // coupon arrival (campaign), points expiry (automation), the activity reminder job, cancellation and waitlist
-// notices with their own templates, and busy WeChat (-1) retried with backoff until delivered.
+// notices with their own templates, the refund result once WeChat Pay has refunded a paid sign-up, and busy
+// WeChat (-1) retried with backoff until delivered.
 
 const IDS = templateIds(DEMO_SUBSCRIBE_TEMPLATES);
 const HOUR = 3600_000;
