@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WEBHOOK_BACKOFF_SECONDS } from '../src/modules/webhooks/service';
-import { adminToken, joinedMember, startTestApp, type TestApp } from './support/harness';
+import { memberCode, orderNo, purchase } from './points-helpers';
+import { adminToken, joinedMember, staffToken, startTestApp, type TestApp } from './support/harness';
 
 // Outbound webhooks against a real local HTTP receiver: signatures checked with the secret as a receiver would,
 // retries moved along with the harness clock, per-member order, redelivery and racing job runs.
@@ -179,6 +180,31 @@ describe('outbound webhooks', () => {
       const [delivery] = await deliveriesOf(endpoint.id);
       expect(delivery!.attempts.map((a) => a.n)).toEqual([1, 2]);
       expect(delivery!.status).toBe('delivered');
+      await app.api.patch(`/admin/webhooks/endpoints/${endpoint.id}`, { status: 'disabled' }, admin);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('records a purchase’s points and order events in its own transaction, once for parallel repeats of the order, and in that order', async () => {
+    const receiver = await startReceiver(() => 200);
+    try {
+      const { token, member } = await joinedMember(app.api, 'wh-purchase');
+      const endpoint = await createEndpoint(receiver.url, ['points.changed', 'order.recorded']);
+      const clerk = await staffToken(app.api, 'sh01-clerk');
+      const no = orderNo('WH');
+      const code = await memberCode(app.api, token);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => purchase(app.api, clerk, { memberCode: code, orderNo: no, amountFen: 12_345 })));
+      expect(answers.every((r) => r.status < 300)).toBe(true);
+      await until(() => receiver.received.length === 2, 'both events');
+      const events = receiver.received.map((r) => JSON.parse(r.body) as { type: string; memberId: string; data: Record<string, unknown> });
+      expect(events.map((e) => e.type)).toEqual(['points.changed', 'order.recorded']);
+      expect(events.every((e) => e.memberId === member.id)).toBe(true);
+      expect(events[1]!.data).toMatchObject({ orderNo: no, amountFen: 12_345, storeId: 'SH01' });
+      expect(events[0]!.data.delta).toBe(events[1]!.data.pointsEarned);
+      const stored = await app.services.models.webhookDeliveries.find({ endpointId: endpoint.id }).sort({ memberSeq: 1 }).lean();
+      expect(stored.map((d) => d.eventType)).toEqual(['points.changed', 'order.recorded']);
+      expect(stored[0]!.memberSeq).toBeLessThan(stored[1]!.memberSeq);
       await app.api.patch(`/admin/webhooks/endpoints/${endpoint.id}`, { status: 'disabled' }, admin);
     } finally {
       await receiver.close();
