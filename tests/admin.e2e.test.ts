@@ -173,7 +173,8 @@ describe('HQ console against the demo server', () => {
     await visit(hq, '/stores', 'admin-stores');
     await visit(hq, '/staff', 'admin-staff');
     await visit(hq, '/audit', 'admin-audit');
-    await page.getByText('campaign.launch').first().waitFor();
+    // Actions read as words (admin/src/lib/auditActions.ts), not as the server's names.
+    await page.getByText('发起营销活动').first().waitFor();
 
     expect(hq.pageErrors.map((error) => error.message)).toEqual([]);
     await page.context().close();
