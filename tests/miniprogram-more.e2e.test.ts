@@ -154,7 +154,7 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await digits.waitFor();
     await snap(page, 'mp-more-11-my-signups-qr');
     const checkinCode = (await digits.innerText()).trim();
-    expect(checkinCode).toMatch(/^S/);
+    expect(checkinCode).toMatch(/^63\d{2}( \d{4}){3} \d{2}$/);
 
     clerk = await openPage(browser, PHONE);
     const counter = clerk.page;

@@ -72,7 +72,8 @@ describe('mini-program H5 against the demo server', () => {
     expect(report.stores).toContainEqual({ storeId: 'BJ01', visits: 1, visitors: 1, joins: 1 });
     // The member code, as a barcode, its digits and a QR, drawn on the phone.
     const codeDigits = (await shown(page, '.code-box__digits').innerText()).trim();
-    expect(codeDigits).toMatch(/^M\d{10,}$/);
+    // The typeable form under the codes: 18 digits in groups of four.
+    expect(codeDigits).toMatch(/^61\d{2}( \d{4}){3} \d{2}$/);
     await expect(shown(page, '.barcode').count()).resolves.toBe(1);
     await expect(shown(page, '.qr-code').count()).resolves.toBe(1);
     expect((await shown(page, '.qr-code').boundingBox())!.width).toBeGreaterThan(150);
@@ -180,6 +181,14 @@ describe('mini-program H5 against the demo server', () => {
     await confirm.locator('.taro-modal__foot').getByText('确定').click();
     await text(counter, /^核销成功/).waitFor();
     await snap(counter, 'mp-16-staff-coupon-redeemed');
+    // The same (typed, 18-digit) code again: why it cannot be redeemed, in large type, and no confirm button.
+    expect(couponCode).toMatch(/^\d{4}( \d{4}){3} \d{2}$/);
+    await input(counter, '输入或粘贴').fill(couponCode);
+    await button(counter, '识别').click();
+    await text(counter, '已使用，不能核销').waitFor();
+    expect(await button(counter, '确认核销').count()).toBe(0);
+    await counter.setViewportSize({ width: 375, height: 812 });
+    await snap(counter, 'mp-16b-staff-coupon-used');
 
     await page.goBack();
     await text(page, '已使用').click();

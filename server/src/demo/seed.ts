@@ -27,8 +27,8 @@ export const DEMO_COUPON_TEMPLATES = [
 
 /** One upcoming free activity and one paid one (paid through the emulated WeChat Pay), both at SH01. */
 export const DEMO_ACTIVITIES = [
-  { title: '咖啡品鉴会', description: '门店咖啡师带你品鉴三款单品豆。', storeId: 'SH01', inDays: 7, capacity: 20, feeFen: 0, attendancePoints: 50 },
-  { title: '亲子烘焙课', description: '和孩子一起做曲奇，材料费含在报名费中。', storeId: 'SH01', inDays: 10, capacity: 8, feeFen: 9_900, attendancePoints: 100 },
+  { title: '咖啡品鉴会', description: '门店咖啡师带你品鉴三款单品豆。', storeId: 'SH01', startsInHours: 1, capacity: 20, feeFen: 0, attendancePoints: 50 },
+  { title: '亲子烘焙课', description: '和孩子一起做曲奇，材料费含在报名费中。', storeId: 'SH01', startsInHours: 240, capacity: 8, feeFen: 9_900, attendancePoints: 100 },
 ];
 
 const SEED_MARKER = 'demo-seed-v1';
@@ -71,13 +71,16 @@ export async function seedDemoData(services: Services, logger: Logger): Promise<
     );
   }
   for (const activity of DEMO_ACTIVITIES) {
-    const startAt = new Date(now.getTime() + activity.inDays * 24 * 3600_000);
+    // The free one starts within the hour, so a demo sign-up can be checked in now (check-in opens 2 h before
+    // the start); sign-up closes a day before, or half-way for one that soon.
+    const startAt = new Date(now.getTime() + activity.startsInHours * 3600_000);
+    const signupLeadMs = Math.min(24, activity.startsInHours / 2) * 3600_000;
     await models.activities.updateOne(
       { title: activity.title },
       {
         $setOnInsert: {
           title: activity.title, description: activity.description, coverImageUrl: null, storeId: activity.storeId,
-          startAt, endAt: new Date(startAt.getTime() + 2 * 3600_000), signupClosesAt: new Date(startAt.getTime() - 24 * 3600_000),
+          startAt, endAt: new Date(startAt.getTime() + 2 * 3600_000), signupClosesAt: new Date(startAt.getTime() - signupLeadMs),
           capacity: activity.capacity, tiers: [], feeFen: activity.feeFen, attendancePoints: activity.attendancePoints,
           status: 'published', seatsLeft: activity.capacity, signupSeq: 0, createdAt: now, updatedAt: now, publishedAt: now, cancelledAt: null,
         },
