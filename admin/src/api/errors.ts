@@ -28,6 +28,8 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   CODE_NOT_FOUND: { zh: '兑换码不存在', en: 'Code not found' },
   CODE_ALREADY_USED: { zh: '兑换码已被使用', en: 'Code already used' },
   WRONG_STORE: { zh: '不属于该门店', en: 'Belongs to another store' },
+  CHECKIN_NOT_OPEN: { zh: '签到尚未开始', en: 'Check-in has not opened yet' },
+  CHECKIN_CLOSED: { zh: '签到已结束', en: 'Check-in has closed' },
 };
 
 export class ApiError extends Error {
