@@ -61,7 +61,7 @@ describe('outbound webhooks', () => {
   beforeAll(async () => {
     app = await startTestApp();
     admin = await adminToken(app.api);
-  });
+  }, 60_000); // starting and seeding takes longer than jest's 5 s on two busy cores
   afterAll(async () => {
     await app.stop();
   });

@@ -70,6 +70,8 @@ interface Deps {
 export class WebhooksService implements EventRecorder {
   private readonly sealingKey: Buffer;
   private subscriptions: { readAt: number; byType: Map<string, string[]> } | null = null;
+  private subscriptionRead: Promise<Map<string, string[]>> | null = null;
+  private subscriptionGeneration = 0;
   private readonly kickedSessions = new WeakSet<ClientSession>();
   private running: Promise<unknown> | null = null;
   private again = false;
@@ -108,11 +110,28 @@ export class WebhooksService implements EventRecorder {
   private async subscribers(): Promise<Map<string, string[]>> {
     const cached = this.subscriptions;
     if (cached && performance.now() - cached.readAt < SUBSCRIPTION_CACHE_MS) return cached.byType;
-    const active = await this.deps.endpoints.find({ status: 'active' }, { _id: 1, events: 1 }).lean<Array<Pick<WebhookEndpointDoc, '_id' | 'events'>>>();
-    const byType = new Map<string, string[]>();
-    for (const endpoint of active) for (const type of endpoint.events) byType.set(type, [...(byType.get(type) ?? []), endpoint._id]);
-    this.subscriptions = { readAt: performance.now(), byType };
-    return byType;
+    // Concurrent transactions that find the cache stale share one read.
+    const generation = this.subscriptionGeneration;
+    this.subscriptionRead ??= this.deps.endpoints
+      .find({ status: 'active' }, { _id: 1, events: 1 })
+      .lean<Array<Pick<WebhookEndpointDoc, '_id' | 'events'>>>()
+      .then((active) => {
+        const byType = new Map<string, string[]>();
+        for (const endpoint of active) for (const type of endpoint.events) byType.set(type, [...(byType.get(type) ?? []), endpoint._id]);
+        // A read that began before an endpoint changed here answers its callers but is not kept.
+        if (generation === this.subscriptionGeneration) this.subscriptions = { readAt: performance.now(), byType };
+        return byType;
+      })
+      .finally(() => {
+        if (generation === this.subscriptionGeneration) this.subscriptionRead = null;
+      });
+    return this.subscriptionRead;
+  }
+
+  private forgetSubscriptions(): void {
+    this.subscriptionGeneration += 1;
+    this.subscriptions = null;
+    this.subscriptionRead = null;
   }
 
   // ---- HQ's endpoints and log ----
@@ -135,7 +154,7 @@ export class WebhooksService implements EventRecorder {
       await this.deps.endpoints.create([doc], { session });
       await this.deps.audit.record(actor, requestId, { action: 'webhook.endpoint.create', targetType: 'webhook_endpoint', targetId: id, after: { url: doc.url, events: doc.events } }, session);
     });
-    this.subscriptions = null;
+    this.forgetSubscriptions();
     return { ...endpointView(doc), secret };
   }
 
@@ -155,7 +174,7 @@ export class WebhooksService implements EventRecorder {
       );
       return { ...before, ...set } as WebhookEndpointDoc;
     });
-    this.subscriptions = null;
+    this.forgetSubscriptions();
     if (updated.status === 'active') this.kick();
     return endpointView(updated);
   }
