@@ -232,11 +232,13 @@ describe('a campaign push', () => {
     expect(new Set(coupons.map((c) => String(c.memberId)))).toEqual(new Set(campaign.ids.map(String)));
   }
 
+  let defaultBatchSize: number;
   beforeAll(() => {
+    defaultBatchSize = app.services.campaigns.pusher.batchSize;
     app.services.campaigns.pusher.batchSize = 100; // several batches, so the faults fall in the middle of pushes
   });
   afterAll(() => {
-    app.services.campaigns.pusher.batchSize = 1000;
+    app.services.campaigns.pusher.batchSize = defaultBatchSize;
   });
 
   it('under TransientTransactionErrors at commit and writes whose replies are lost: one coupon per member', async () => {
