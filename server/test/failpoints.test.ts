@@ -80,13 +80,13 @@ describe('a purchase at the counter', () => {
    * The till's way with a failed request: send it again until it is answered. (A request makes some writes at
    * once, e.g. its two rate-limit counters; when both connections drop, the driver retries only the first error:
    * the second arrives on a connection the pool already discarded, is not labelled retryable, and the request
-   * answers 500.)
+   * answers 503 DATABASE_UNAVAILABLE.)
    */
   async function sendUntilAnswered(body: Parameters<typeof purchase>[2]) {
     for (let attempt = 1; ; attempt++) {
       const res = await purchase(app.api, clerk, body);
-      if (res.status !== 500 || attempt === 8) return res;
-      expect(res.body.error.code).toBe('INTERNAL');
+      if (res.status !== 503 || attempt === 8) return res;
+      expect(res.body.error.code).toBe('DATABASE_UNAVAILABLE');
     }
   }
 
@@ -110,7 +110,7 @@ describe('a purchase at the counter', () => {
     const before = await failPoint('onPrimaryTransactionalWrite', 'alwaysOn');
     const answers = await Promise.all([purchase(app.api, clerk, body), purchase(app.api, clerk, body)]);
     expect(await firedSince('onPrimaryTransactionalWrite', before)).toBeGreaterThan(0);
-    for (const answer of answers) expect([200, 500]).toContain(answer.status);
+    for (const answer of answers) expect([200, 503]).toContain(answer.status);
     const resent = await sendUntilAnswered(body);
     expect(resent.status).toBe(200);
     for (const answer of answers.filter((a) => a.status === 200)) expect(answer.body).toEqual(resent.body);
@@ -214,7 +214,8 @@ describe('a campaign push', () => {
     for (let i = 0; ; i++) {
       const launched = await app.api.post(`/admin/campaigns/${campaign.id}/launch`, {}, admin);
       if (launched.status === 202 || (i > 0 && launched.body?.error?.code === 'CAMPAIGN_ALREADY_LAUNCHED')) break;
-      expect(launched.status).toBe(500);
+      expect(launched.status).toBe(503);
+      expect(launched.body.error.code).toBe('DATABASE_UNAVAILABLE');
       expect(i).toBeLessThan(3);
     }
     const until = Date.now() + 60_000;

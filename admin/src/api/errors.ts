@@ -20,6 +20,7 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   RATE_LIMITED: { zh: '操作太频繁，请稍后再试', en: 'Too many attempts; try again later' },
   INTERNAL: { zh: '服务器出错了，请稍后再试', en: 'Server error; try again later' },
   NOT_READY: { zh: '服务正在启动，请稍后再试', en: 'The server is starting; try again in a moment' },
+  DATABASE_UNAVAILABLE: { zh: '数据库暂时无法连接，请稍后重试', en: 'The database is briefly unreachable; try again' },
   NETWORK: { zh: '无法连接服务器，请检查网络', en: 'Cannot reach the server; check the network' },
   INSUFFICIENT_POINTS: { zh: '积分不足，调整后余额不能小于 0', en: 'Not enough points: the balance cannot go below 0' },
   CAMPAIGN_ALREADY_LAUNCHED: { zh: '活动已经发起过了', en: 'This campaign has already been launched' },

@@ -47,6 +47,7 @@ export function errorHandler(): Koa.Middleware {
         if (appError.code === ErrorCode.RATE_LIMITED) {
           ctx.set('Retry-After', String(appError.details?.retryAfterSeconds ?? 60));
         }
+        if (appError.code === ErrorCode.DATABASE_UNAVAILABLE) ctx.set('Retry-After', '1');
         state.log.info({ code: appError.code }, appError.message);
         return;
       }
@@ -60,6 +61,11 @@ export function errorHandler(): Koa.Middleware {
 /** Errors raised by the HTTP layer itself (body parser, Koa) that are the caller's fault. */
 function toAppError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  if (isDatabaseConnectionError(err)) {
+    // A dropped connection or a failover the driver could not retry: the write was not acknowledged, and every
+    // write that matters is idempotent, so the caller's retry is the way forward (503, not a 500 error page).
+    return new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database could not be reached; send the request again.');
+  }
   const e = err as { status?: number; type?: string; expose?: boolean; message?: string };
   if (typeof e?.status !== 'number' || e.status >= 500) return null;
   if (e.status === 413 || e.type === 'entity.too.large') {
@@ -69,6 +75,12 @@ function toAppError(err: unknown): AppError | null {
   if (e.status === 400) return errors.validation('The request body is not valid JSON.', { fields: [{ field: 'body', message: 'Malformed JSON' }] });
   if (e.status === 404) return errors.notFound();
   return errors.validation(e.expose && e.message ? e.message : 'Bad request.');
+}
+
+/** The driver's errors for a connection that failed or a server it could not select (its network error classes). */
+function isDatabaseConnectionError(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'MongoNetworkError' || name === 'MongoNetworkTimeoutError' || name === 'MongoServerSelectionError' || name === 'MongoPoolClearedError';
 }
 
 const BODY_LIMIT = '1mb';

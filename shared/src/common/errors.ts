@@ -42,6 +42,8 @@ export const ErrorCode = {
   COUPON_LIMIT_REACHED: 'COUPON_LIMIT_REACHED',
   /** The server is still starting (or stopping): try again after Retry-After seconds. */
   NOT_READY: 'NOT_READY',
+  /** The database could not be reached for this request (a dropped connection, a failover); nothing half-done is kept, send it again. */
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   /** POS requests (/pos/…): no or incomplete signature headers. */
   POS_UNSIGNED: 'POS_UNSIGNED',
   /** POS requests: the key id is unknown, revoked or past its rotation grace. */
@@ -99,6 +101,7 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   INTERNAL: 500,
   PAYMENT_UNAVAILABLE: 503,
   NOT_READY: 503,
+  DATABASE_UNAVAILABLE: 503,
   POS_UNSIGNED: 401,
   POS_KEY_INVALID: 401,
   POS_TIMESTAMP_STALE: 401,
