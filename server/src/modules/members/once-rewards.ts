@@ -1,6 +1,7 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { ClientSession } from 'mongoose';
 import { isDuplicateKeyError } from '../../lib/errors';
+import { deriveKey } from '../../lib/secretBox';
 import type { onceRewardClaimModel } from './model';
 
 // Rewards a person may have once in their life with the programme, not once per membership: erasing the
@@ -23,7 +24,7 @@ export class OnceRewards {
     private readonly claims: ReturnType<typeof onceRewardClaimModel>,
     serverSecret: string,
   ) {
-    this.key = Buffer.from(hkdfSync('sha256', serverSecret, 'membercard', HKDF_INFO, 32));
+    this.key = deriveKey(serverSecret, HKDF_INFO);
   }
 
   /** The keyed hash that stands for the WeChat account (hex). */

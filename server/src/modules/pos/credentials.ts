@@ -7,10 +7,11 @@ import {
   type PosCredential,
   type PosCredentialIssued,
 } from '@membercard/shared';
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type mongoose from 'mongoose';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor, AppContext } from '../../lib/requestContext';
+import { SecretBox } from '../../lib/secretBox';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import type { StaffService } from '../staff/service';
@@ -19,7 +20,7 @@ import type { PosCredentialDoc, posCredentialModel, posNonceModel } from './mode
 // Store tills' credentials and the check of every signed POS request.
 //
 // The secret has to be at hand for each request's HMAC, so it cannot be kept as a one-way hash. It is sealed
-// with AES-256-GCM under a key derived (HKDF-SHA256) from JWT_SECRET, the key id as associated data: a copy
+// with AES-256-GCM under a key derived (HKDF-SHA256) from JWT_SECRET, the key id as associated data (lib/secretBox.ts): a copy
 // of the database alone signs nothing, and a sealed secret cannot be moved to another key id. Deriving the
 // secret from a server key instead (secret = HMAC(serverKey, keyId)) would store nothing, but rotating a
 // leaked server key would then silently change every till's secret; sealed secrets survive until HQ rotates
@@ -31,7 +32,8 @@ import type { PosCredentialDoc, posCredentialModel, posNonceModel } from './mode
 // instance it reaches. The nonce is recorded only after the signature checks, so nobody without the secret
 // can use up a till's nonces.
 
-const HKDF_INFO = 'membercard/pos-credential-secret/v1';
+/** The secret box's purpose label; part of the stored data (a new label leaves every sealed secret unreadable). */
+const SECRET_BOX_PURPOSE = 'membercard/pos-credential-secret/v1';
 /** lastUsedAt is refreshed at most this often, so a busy till does not write its credential per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -46,10 +48,10 @@ interface Deps {
 }
 
 export class PosCredentials {
-  private readonly sealingKey: Buffer;
+  private readonly secretBox: SecretBox;
 
   constructor(private readonly deps: Deps) {
-    this.sealingKey = Buffer.from(hkdfSync('sha256', deps.serverSecret, 'membercard', HKDF_INFO, 32));
+    this.secretBox = new SecretBox(deps.serverSecret, SECRET_BOX_PURPOSE);
   }
 
   async list(storeId: string | undefined): Promise<{ items: PosCredential[] }> {
@@ -113,7 +115,7 @@ export class PosCredentials {
       _id: keyId,
       storeId,
       label,
-      secretSealed: this.seal(keyId, secret),
+      secretSealed: this.secretBox.seal(keyId, secret),
       status: 'active',
       createdAt: this.deps.now(),
       createdBy: actor.staffId,
@@ -125,27 +127,6 @@ export class PosCredentials {
     await this.deps.credentials.create([doc], { session });
     await this.deps.audit.record(actor, requestId, { action: 'pos.credential.create', targetType: 'pos_credential', targetId: keyId, after: { storeId, label, replaces } }, session);
     return { ...credentialView(doc), secret };
-  }
-
-  private seal(keyId: string, secret: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealingKey, iv);
-    cipher.setAAD(Buffer.from(keyId, 'utf8'));
-    const sealed = Buffer.concat([iv, cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return sealed.toString('base64url');
-  }
-
-  /** The secret, or null when it was sealed under another server key (JWT_SECRET changed) or tampered with. */
-  private unseal(keyId: string, sealedText: string): Buffer | null {
-    try {
-      const sealed = Buffer.from(sealedText, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', this.sealingKey, sealed.subarray(0, 12));
-      decipher.setAAD(Buffer.from(keyId, 'utf8'));
-      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-      return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
-    } catch {
-      return null;
-    }
   }
 
   /**
@@ -174,7 +155,8 @@ export class PosCredentials {
     }
     const credential = await credentials.findById(keyId).lean<PosCredentialDoc>();
     const usable = credential && credential.status === 'active' && (credential.expiresAt === null || credential.expiresAt > at);
-    const secret = usable ? this.unseal(credential._id, credential.secretSealed) : null;
+    // null when sealed under another JWT_SECRET (after a leak) or tampered with
+    const secret = usable ? this.secretBox.open(credential._id, credential.secretSealed) : null;
     if (!credential || !secret) throw new AppError(ErrorCode.POS_KEY_INVALID, 'Unknown, revoked or expired POS key.');
     const rawBody = (ctx.request as { rawBody?: string }).rawBody ?? '';
     const expected = createHmac('sha256', secret)

@@ -9,12 +9,13 @@ import {
   type WebhookEndpointUpdateBody,
   type WebhookEventType,
 } from '@membercard/shared';
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
+import { SecretBox } from '../../lib/secretBox';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import type { WebhookDeliveryDoc, WebhookEndpointDoc, webhookDeliveryModel, webhookEndpointModel, webhookMemberSeqModel } from './model';
@@ -38,7 +39,8 @@ import type { WebhookDeliveryDoc, WebhookEndpointDoc, webhookDeliveryModel, webh
 // id; receivers de-duplicate on it (README: Webhooks). A 2xx acknowledges; anything else is retried with backoff until
 // 24 hours after the event, then given up.
 
-const HKDF_INFO = 'membercard/webhook-endpoint-secret/v1';
+/** The secret box's purpose label; part of the stored data (a new label leaves every sealed secret unreadable). */
+const SECRET_BOX_PURPOSE = 'membercard/webhook-endpoint-secret/v1';
 /** How long a subscription read is trusted by the recorder. */
 const SUBSCRIPTION_CACHE_MS = 1_000;
 /** Waits after failed attempt 1, 2, …; the last repeats until the 24-hour give-up. */
@@ -68,7 +70,7 @@ interface Deps {
 }
 
 export class WebhooksService implements EventRecorder {
-  private readonly sealingKey: Buffer;
+  private readonly secretBox: SecretBox;
   private subscriptions: { readAt: number; byType: Map<string, string[]> } | null = null;
   private subscriptionRead: Promise<Map<string, string[]>> | null = null;
   private subscriptionGeneration = 0;
@@ -78,7 +80,7 @@ export class WebhooksService implements EventRecorder {
   private stopping = false;
 
   constructor(private readonly deps: Deps) {
-    this.sealingKey = Buffer.from(hkdfSync('sha256', deps.serverSecret, 'membercard', HKDF_INFO, 32));
+    this.secretBox = new SecretBox(deps.serverSecret, SECRET_BOX_PURPOSE);
   }
 
   // ---- recording (inside the caller's transaction) ----
@@ -148,7 +150,7 @@ export class WebhooksService implements EventRecorder {
     const at = this.deps.now();
     const doc: WebhookEndpointDoc = {
       _id: id, url: body.url, description: body.description ?? '', events: [...new Set(body.events)], status: 'active',
-      secretSealed: this.seal(id, secret), createdAt: at, createdBy: actor.staffId, updatedAt: at,
+      secretSealed: this.secretBox.seal(id, secret), createdAt: at, createdBy: actor.staffId, updatedAt: at,
     };
     await inTransaction(this.deps.connection, undefined, async (session) => {
       await this.deps.endpoints.create([doc], { session });
@@ -292,7 +294,7 @@ export class WebhooksService implements EventRecorder {
       )
       .lean<WebhookDeliveryDoc>();
     if (!claimed) return 'lost'; // another run took this attempt
-    const secret = this.unseal(endpoint._id, endpoint.secretSealed);
+    const secret = this.secretBox.open(endpoint._id, endpoint.secretSealed);
     const n = claimed.attemptCount;
     const started = performance.now();
     let httpStatus: number | null = null;
@@ -335,25 +337,6 @@ export class WebhooksService implements EventRecorder {
     // Written only while this run still holds attempt n (a lapsed lease taken over means the newer run reports).
     await deliveries.updateOne({ _id: claimed._id, attemptCount: n, status: 'pending' }, { $set: set, $push: { attempts: attempt } });
     return attempt.ok ? 'sent-ok' : 'sent-failed';
-  }
-
-  private seal(id: string, secret: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealingKey, iv);
-    cipher.setAAD(Buffer.from(id, 'utf8'));
-    return Buffer.concat([iv, cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64url');
-  }
-
-  private unseal(id: string, sealedText: string): string | null {
-    try {
-      const sealed = Buffer.from(sealedText, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', this.sealingKey, sealed.subarray(0, 12));
-      decipher.setAAD(Buffer.from(id, 'utf8'));
-      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-      return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]).toString('utf8');
-    } catch {
-      return null;
-    }
   }
 }
 
