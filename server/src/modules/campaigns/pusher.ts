@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { compileSegment } from '@membercard/shared';
 import { Types } from 'mongoose';
+import { SerialRunner } from '../../lib/serialRunner';
 import type { CouponIssuer } from '../coupons/issuer';
 import type { MemberDoc, memberModel } from '../members/model';
 import { couponArrivalFields, PUSH_ENDING_REFUSALS, type DeliveryResult, type PushDelivery } from './delivery';
@@ -53,9 +54,14 @@ export class CampaignPusher {
   batchSize: number;
   /** Batches issued at once (deps.inFlight, else PUSH_IN_FLIGHT). */
   inFlight: number;
-  private running: Promise<unknown> | null = null;
-  private again = false;
-  private stopping = false;
+  private readonly runner = new SerialRunner(
+    () => this.runDue(),
+    (err) => {
+      // The failed run released its lease (push's finally), so the campaign is free for this retry or the job.
+      this.deps.onError?.(err);
+      setTimeout(() => this.kick(), RETRY_AFTER_FAILURE_MS).unref();
+    },
+  );
 
   constructor(private readonly deps: Deps) {
     this.batchSize = deps.batchSize ?? PUSH_BATCH_SIZE;
@@ -64,37 +70,19 @@ export class CampaignPusher {
 
   /** Starts pushing in this process now (after a launch or resume, and at start-up to pick up interrupted pushes). */
   kick(): void {
-    if (this.stopping) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runDue()
-      .catch((err: unknown) => {
-        // The failed run released its lease (push's finally), so the campaign is free for this retry or the job.
-        this.deps.onError?.(err);
-        setTimeout(() => this.kick(), RETRY_AFTER_FAILURE_MS).unref();
-      })
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.runner.kick();
   }
 
   /** Stops at the next member, recording nothing for the batch in hand, and lets the lease go. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.running;
+    await this.runner.stop();
   }
 
   /** Pushes every running campaign whose lease is free until none is left (the scheduled job calls this). */
   async runDue(): Promise<{ processed: number }> {
     let processed = 0;
     for (;;) {
-      if (this.stopping) return { processed };
+      if (this.runner.stopping) return { processed };
       const campaign = await this.claim();
       if (!campaign) return { processed };
       processed += await this.push(campaign);
@@ -153,7 +141,7 @@ export class CampaignPusher {
         const batch = await reading;
         if (batch.length === 0) break;
         reading = later(readBatch());
-        if (this.stopping || !state.go) break;
+        if (this.runner.stopping || !state.go) break;
         let reserved!: () => void;
         const holdsUnits = new Promise<void>((resolve) => (reserved = resolve));
         const issuing = this.issue(claimed, batch, startsAfter, reserved);
@@ -168,7 +156,7 @@ export class CampaignPusher {
       }
       await recording;
       let ended = state.ended;
-      if (state.go && !this.stopping) {
+      if (state.go && !this.runner.stopping) {
         const completed = await campaigns.updateOne(
           { _id: claimed._id, status: 'running', leaseOwner: this.workerId, resumeAfter: state.resumeAfter },
           { $set: { status: 'completed', completedAt: now(), leaseOwner: null, leaseUntil: null } },
@@ -213,7 +201,7 @@ export class CampaignPusher {
    * lease lost or stopping.
    */
   private async record(claimed: CampaignDoc, batch: Recipient[], results: DeliveryResult[], state: PushState): Promise<void> {
-    if (this.stopping) {
+    if (this.runner.stopping) {
       state.go = false; // as a crash would: this batch is not recorded and runs again
       return;
     }

@@ -16,6 +16,7 @@ import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import { SecretBox } from '../../lib/secretBox';
+import { SerialRunner } from '../../lib/serialRunner';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import type { WebhookDeliveryDoc, WebhookEndpointDoc, webhookDeliveryModel, webhookEndpointModel, webhookMemberSeqModel } from './model';
@@ -75,9 +76,7 @@ export class WebhooksService implements EventRecorder {
   private subscriptionRead: Promise<Map<string, string[]>> | null = null;
   private subscriptionGeneration = 0;
   private readonly kickedSessions = new WeakSet<ClientSession>();
-  private running: Promise<unknown> | null = null;
-  private again = false;
-  private stopping = false;
+  private readonly sender = new SerialRunner(() => this.runDue(), (err) => this.deps.onError?.(err));
 
   constructor(private readonly deps: Deps) {
     this.secretBox = new SecretBox(deps.serverSecret, SECRET_BOX_PURPOSE);
@@ -219,25 +218,11 @@ export class WebhooksService implements EventRecorder {
 
   /** Sends what is due in this process now (after a commit, a redeliver); runs never overlap within a process. */
   kick(): void {
-    if (this.stopping) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runDue()
-      .catch((err: unknown) => this.deps.onError?.(err))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.sender.kick();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.running;
+    await this.sender.stop();
   }
 
   /** The job: every due attempt of active endpoints, each (endpoint, member) in order. */
@@ -246,7 +231,7 @@ export class WebhooksService implements EventRecorder {
     const active = await endpoints.find({ status: 'active' }).lean<WebhookEndpointDoc[]>();
     const byId = new Map(active.map((e) => [e._id, e]));
     let processed = 0;
-    for (let round = 0; round < 20 && !this.stopping; round++) {
+    for (let round = 0; round < 20 && !this.sender.stopping; round++) {
       const at = now();
       const due = await deliveries
         .find({ status: 'pending', nextAttemptAt: { $lte: at }, endpointId: { $in: [...byId.keys()] }, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: at } }] })
@@ -261,7 +246,7 @@ export class WebhooksService implements EventRecorder {
       const queue = [...groups.values()].map((g) => g.sort((a, b) => a.memberSeq - b.memberSeq));
       let acknowledged = 0;
       const lane = async () => {
-        for (let group = queue.shift(); group && !this.stopping; group = queue.shift()) {
+        for (let group = queue.shift(); group && !this.sender.stopping; group = queue.shift()) {
           for (const delivery of group) {
             const outcome = await this.attemptInOrder(delivery, byId.get(delivery.endpointId)!);
             if (outcome === 'sent-ok' || outcome === 'sent-failed') processed += 1;
