@@ -4,19 +4,10 @@ import { useEffect, useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { AcquisitionReport, EntryCode, StaffAccount, Store } from '../api/types';
 import { useLang, useT } from '../i18n';
+import { saveBlob } from '../lib/download';
 import { useAsync } from '../lib/hooks';
 
 type EnvVersion = 'release' | 'trial' | 'develop';
-
-/** Saves a blob under a file name, as the browser's download. */
-function save(blob: Blob, filename: string) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 function query(params: Record<string, string | undefined>): string {
   return new URLSearchParams(Object.entries(params).filter((entry): entry is [string, string] => Boolean(entry[1]))).toString();
@@ -58,7 +49,7 @@ export function EntryCodesModal({ store, report, onClose }: { store: Store; repo
   const download = async (kind: 'wxacode' | 'poster', target: { storeId?: string; staffId?: string }, name: string) => {
     try {
       const blob = await api.download(`/admin/entry-codes/${kind}.png?${query({ ...target, envVersion: kind === 'wxacode' ? envVersion : undefined })}`);
-      save(blob, `${name}-${kind === 'wxacode' ? t('小程序码', 'mini-program-code') : t('海报二维码', 'poster-qr')}.png`);
+      saveBlob(blob, `${name}-${kind === 'wxacode' ? t('小程序码', 'mini-program-code') : t('海报二维码', 'poster-qr')}.png`);
     } catch (cause) {
       message.error(readableErrorMessage(cause, lang));
     }

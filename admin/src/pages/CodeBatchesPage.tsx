@@ -10,6 +10,7 @@ import { PageTitle } from '../components/PageTitle';
 import { useCan } from '../auth/session';
 import { useLang, useT } from '../i18n';
 import { compact } from '../lib/forms';
+import { saveBlob } from '../lib/download';
 import { formatDate, formatDateTime, formatInt } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
 import { RedemptionCodeBatchBodySchema, type CouponTemplate } from '../shared';
@@ -40,12 +41,7 @@ export default function CodeBatchesPage() {
   const download = async (batch: RedemptionCodeBatch) => {
     try {
       const blob = await api.download(`/admin/redemption-code-batches/${batch.id}/codes.csv`);
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = `redemption-codes-${batch.id}.csv`;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      saveBlob(blob, `redemption-codes-${batch.id}.csv`);
     } catch (cause) {
       message.error(readableErrorMessage(cause, lang));
     }

@@ -25,6 +25,17 @@ function eventLabel(t: Translate, type: WebhookEventType): string {
   return labels[type];
 }
 
+/** An attempt's error as the sender records it (HTTP status, timeout, network code, unreadable secret), in the console's language. */
+function attemptErrorText(t: Translate, error: string | null): string {
+  if (!error) return '—';
+  const timeout = /^timed out after (\d+) ms$/.exec(error);
+  if (timeout) return t(`超时（${timeout[1]} 毫秒无应答）`, error);
+  if (error.startsWith('The endpoint secret cannot be read')) return t('签名密钥无法读取（JWT_SECRET 已更换），请重新创建接收地址', error);
+  if (/^HTTP \d+$/.test(error)) return t(`接收方返回 ${error}`, error);
+  const network: Record<string, string> = { ECONNREFUSED: '连接被拒绝', ENOTFOUND: '域名无法解析', ECONNRESET: '连接被重置', ETIMEDOUT: '连接超时', EAI_AGAIN: '域名解析暂时失败', CERT_HAS_EXPIRED: '证书已过期', UND_ERR_CONNECT_TIMEOUT: '连接超时' };
+  return network[error] ? t(`${network[error]}（${error}）`, error) : error;
+}
+
 function DeliveryStatus({ delivery }: { delivery: WebhookDelivery }) {
   const t = useT();
   if (delivery.status === 'delivered') return <Tag color="green">{t('已送达', 'Delivered')}</Tag>;
@@ -165,7 +176,7 @@ export default function WebhooksPage() {
                   { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime, width: 160 },
                   { title: t('结果', 'Result'), dataIndex: 'ok', width: 90, render: (ok: boolean) => (ok ? <Tag color="green">{t('成功', 'OK')}</Tag> : <Tag color="red">{t('失败', 'Failed')}</Tag>) },
                   { title: t('HTTP 状态', 'HTTP status'), dataIndex: 'httpStatus', width: 100, render: (v: number | null) => v ?? '—' },
-                  { title: t('错误', 'Error'), dataIndex: 'error', render: (v: string | null) => v ?? '—' },
+                  { title: t('错误', 'Error'), dataIndex: 'error', render: (v: string | null) => <span title={v ?? undefined}>{attemptErrorText(t, v)}</span> },
                   { title: t('耗时', 'Took'), dataIndex: 'durationMs', width: 90, render: (ms: number) => `${ms} ms` },
                 ]}
               />
@@ -206,7 +217,7 @@ export default function WebhooksPage() {
             <Checkbox.Group options={WEBHOOK_EVENT_TYPES.map((type) => ({ label: t(`${eventLabel(t, type)}（${type}）`, `${eventLabel(t, type)} (${type})`), value: type }))} style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 6 }} />
           </Form.Item>
           <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-            {t('活动推送批量发放的优惠券不逐张推送 coupon.issued。', 'Coupons issued in bulk by campaign pushes send no coupon.issued events.')}
+            {t('活动推送批量发放的优惠券不逐张推送「优惠券发放」（coupon.issued）事件。', 'Coupons issued in bulk by campaign pushes send no coupon.issued events.')}
           </Typography.Text>
         </Form>
       </Modal>
