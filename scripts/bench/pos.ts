@@ -7,56 +7,17 @@
  *   BENCH_ORDERS=400 BENCH_CONCURRENCY=8 to change the load.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { base32Decode, base32Encode, cardNoFromBody, generateCode, posStringToSign } from '@membercard/shared';
-import mongoose, { Types } from 'mongoose';
-import pino from 'pino';
-import { startServer } from '../../embedded-mongo/src';
-import { createApp } from '../../server/src/app';
-import { DEMO_SUBSCRIBE_TEMPLATES } from '../../server/src/modules/messaging/templates';
-import type { Config } from '../../server/src/config';
-import { seedDemoData } from '../../server/src/demo/seed';
 import { reconcilePoints } from '../../server/src/modules/points/reconcile';
 import type { Actor } from '../../server/src/lib/requestContext';
-import { createServices, type ServiceDeps, type Services } from '../../server/src/services';
+import { Types } from 'mongoose';
+import type { Services } from '../../server/src/services';
+import { fmt, pool, startBenchApp } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-/** Counts every command the driver sends, by name, while `on`. */
-class CommandCounter {
-  on = false;
-  byName = new Map<string, number>();
-  attach(connection: mongoose.Connection): void {
-    connection.getClient().on('commandStarted', (event: { commandName: string }) => {
-      if (!this.on) return;
-      this.byName.set(event.commandName, (this.byName.get(event.commandName) ?? 0) + 1);
-    });
-  }
-  async measure<T>(work: () => Promise<T>): Promise<{ result: T; total: number; byName: Map<string, number>; ms: number }> {
-    this.byName = new Map();
-    this.on = true;
-    const started = performance.now();
-    try {
-      const result = await work();
-      return { result, total: [...this.byName.values()].reduce((a, b) => a + b, 0), byName: this.byName, ms: performance.now() - started };
-    } finally {
-      this.on = false;
-    }
-  }
-}
-
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
 
 const LINES = [
   { sku: 'MILK-1L', name: '鲜牛奶 1L', category: '乳品', qty: 2, unitFen: 1_590, amountFen: 3_180 },
@@ -114,31 +75,9 @@ function report(label: string, count: number, run: { total: number; byName: Map<
 }
 
 async function main(): Promise<void> {
-  const db = await startServer({ port: 0 });
-  const connection = await mongoose.createConnection(`${db.uri.replace(/\/?$/, '')}/bench_pos`, { monitorCommands: true, maxPoolSize: 32 }).asPromise();
-  const counter = new CommandCounter();
-  counter.attach(connection);
-  const logger = pino({ level: 'silent' });
-  const noWechat = new Proxy({}, { get: () => async () => { throw new Error('no WeChat in the benchmark'); } });
-  const services = createServices({
-    connection,
-    config: { jwtSecret: randomBytes(32).toString('hex') },
-    wechat: noWechat,
-    subscribeTemplates: DEMO_SUBSCRIBE_TEMPLATES,
-    wechatPay: { client: noWechat, appId: 'wxbench', mchId: '1900000001' },
-  } as ServiceDeps);
-  for (const model of Object.values(services.models)) await model.createIndexes();
-  await seedDemoData(services, logger);
-
-  const config: Config = {
-    env: 'production', port: 0, host: '127.0.0.1', logLevel: 'silent', demo: false, dataDir: '/nonexistent',
-    wechat: { appId: 'wxbench' }, wechatPay: { mchId: '1900000001' },
-  };
-  const { app } = createApp({ config, logger, connection, services });
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const bench = await startBenchApp('bench_pos', CONCURRENCY);
+  const { connection, services, counter, agent } = bench;
+  const base = bench.origin;
 
   const hq = await services.models.staff.findOne({ username: 'hq' }).lean<{ _id: Types.ObjectId }>();
   const admin: Actor = { type: 'admin', staffId: String(hq!._id), role: 'hq', hqRole: 'admin', sessionId: 'bench' };
@@ -225,10 +164,7 @@ async function main(): Promise<void> {
   console.log('  then in one transaction the member update, ledger entry, lot, purchase, audit, coupon update, redemption, its audit,');
   console.log('  the order insert and the commit, and the idempotency record completion.');
 
-  agent.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await connection.close();
-  await db.stop();
+  await bench.close();
 }
 
 main().catch((err) => {
