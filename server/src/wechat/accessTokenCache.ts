@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
+import { chinaIsoDate } from '@membercard/shared';
 
 export interface FetchedAccessToken {
   token: string;
@@ -234,7 +235,8 @@ export class MongoAccessTokenCache implements AccessTokenCache {
    */
   private async spendForceRefresh(appId: string): Promise<void> {
     const now = this.now();
-    const day = chinaDay(now);
+    // WeChat's daily limits count China calendar days.
+    const day = chinaIsoDate(now);
     const spacedOut = { $or: [{ lastForcedAt: null }, { lastForcedAt: { $lte: new Date(now.getTime() - this.forceMinIntervalMs) } }] };
     const sameDay = await this.model
       .updateOne(
@@ -263,11 +265,6 @@ export class MongoAccessTokenCache implements AccessTokenCache {
       .updateOne({ _id: appId, leaseOwner: this.instanceId }, { $set: { leaseOwner: null, leaseExpiresAt: null } })
       .exec();
   }
-}
-
-/** The calendar day in China (UTC+8), the day WeChat's daily limits count. */
-function chinaDay(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 function toCachedToken(doc: AccessTokenDocument | null): CachedToken | undefined {
