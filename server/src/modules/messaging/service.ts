@@ -231,13 +231,12 @@ export class MessagingService {
     }
     const payload = { data: formatted.data, page: request.page ?? null };
     await messages.updateOne({ _id: request.key }, { $set: { payload, capSlot } });
-    const status = await this.attempt(
+    const { status, reason } = await this.attempt(
       { _id: request.key, memberId: request.memberId, templateId, payload, capSlot, attempts: 0, expiresAt: request.expiresAt ?? null },
       member.openid,
       { _id: request.key, status: 'pending' },
     );
-    const recorded = await messages.findById(request.key, { reason: 1 }).lean<MessageDoc>();
-    return { status, reason: recorded?.reason ?? null, firstAttempt: true };
+    return { status, reason, firstAttempt: true };
   }
 
   /**
@@ -269,23 +268,23 @@ export class MessagingService {
 
   /**
    * One call to WeChat for a message that holds its quota (and cap slot), recorded under `claim` (the state
-   * the caller found it in). Answers the status it recorded.
+   * the caller found it in). Answers the status and reason it recorded.
    */
   private async attempt(
     message: Pick<MessageDoc, '_id' | 'memberId' | 'templateId' | 'payload' | 'capSlot' | 'attempts' | 'expiresAt'>,
     openid: string,
     claim: Record<string, unknown>,
-  ): Promise<MessageStatus> {
+  ): Promise<{ status: MessageStatus; reason: string | null }> {
     const { messages, now } = this.deps;
     const attempts = message.attempts + 1;
-    const record = async (status: MessageStatus, fields: Record<string, unknown>) => {
-      await messages.updateOne(claim, { $set: { status, attempts, nextAttemptAt: null, updatedAt: now(), ...fields } });
-      return status;
+    const record = async (status: MessageStatus, reason: string | null, fields: Record<string, unknown>) => {
+      await messages.updateOne(claim, { $set: { status, reason, attempts, nextAttemptAt: null, updatedAt: now(), ...fields } });
+      return { status, reason };
     };
     const payload = message.payload!;
     try {
       const sent = await this.deps.wechat.sendSubscribeMessage({ touser: openid, templateId: message.templateId, data: payload.data, ...(payload.page ? { page: payload.page } : {}) });
-      return await record('sent', { reason: null, error: null, msgid: sent.msgid ?? null });
+      return await record('sent', null, { error: null, msgid: sent.msgid ?? null });
     } catch (err) {
       const errcode = err instanceof WeChatApiError ? err.errcode : null;
       const reason = errcode === null ? 'transport' : errcode === 43101 ? 'refused' : errcode === 40003 ? 'bad_openid' : `errcode_${errcode}`;
@@ -296,7 +295,7 @@ export class MessagingService {
       const transient = errcode === null || TRANSIENT_ERRCODES.has(errcode);
       if (transient && nextAttemptAt && !(message.expiresAt && nextAttemptAt >= message.expiresAt)) {
         await messages.updateOne(claim, { $set: { status: 'retrying', attempts, nextAttemptAt, reason, error, updatedAt: now() } });
-        return 'retrying';
+        return { status: 'retrying', reason };
       }
       if (errcode === 43101) {
         // WeChat says the member has no quota left (or refused): ours was wrong, so it is gone too.
@@ -305,7 +304,7 @@ export class MessagingService {
       } else {
         await this.release(message);
       }
-      return record('failed', { reason, error });
+      return record('failed', reason, { error });
     }
   }
 
