@@ -21,18 +21,20 @@ export class CodeLookups {
 
   /**
    * Runs one code look-up under the staff member's and the store's limits. A point is taken from both before
-   * the look-up (so parallel guesses cannot all slip under the limit) and given back unless the code was
-   * invalid: only failures stay counted.
+   * the look-up (so parallel guesses cannot all slip under the limit; both at once, so the counter's scans
+   * and purchases wait one round trip, not two) and given back unless the code was invalid: only failures
+   * stay counted. A refused look-up gives back the point of a limit that was not over.
    */
   async guard<T>(actor: Actor, requestId: string | undefined, look: () => Promise<T>): Promise<T> {
     if (actor.type !== 'staff') throw errors.forbidden('Only store staff look up codes.');
     const { rateLimits } = this.deps;
-    const staff = await rateLimits.attempt('lookup-staff', actor.staffId);
-    if (!staff.allowed) return this.refuse(actor, requestId, staff, 'staff', actor.staffId);
-    const store = await rateLimits.attempt('lookup-store', actor.storeId);
-    if (!store.allowed) {
-      await rateLimits.refund('lookup-staff', actor.staffId);
-      return this.refuse(actor, requestId, store, 'store', actor.storeId);
+    const [staff, store] = await Promise.all([rateLimits.attempt('lookup-staff', actor.staffId), rateLimits.attempt('lookup-store', actor.storeId)]);
+    if (!staff.allowed || !store.allowed) {
+      await Promise.all([
+        staff.allowed ? rateLimits.refund('lookup-staff', actor.staffId) : this.alert(actor, requestId, staff, 'staff', actor.staffId),
+        store.allowed ? rateLimits.refund('lookup-store', actor.storeId) : this.alert(actor, requestId, store, 'store', actor.storeId),
+      ]);
+      throw errors.rateLimited(Math.max(staff.allowed ? 0 : staff.retryAfterSeconds, store.allowed ? 0 : store.retryAfterSeconds));
     }
     let failed = false;
     try {
@@ -45,21 +47,20 @@ export class CodeLookups {
     }
   }
 
-  private async refuse(
+  /** The first look-up over a limit in its window tells HQ (once: `crossed` is true for one attempt only). */
+  private async alert(
     actor: Actor & { type: 'staff' },
     requestId: string | undefined,
-    counted: { crossed: boolean; count: number; retryAfterSeconds: number },
+    counted: { crossed: boolean },
     targetType: 'staff' | 'store',
     targetId: string,
-  ): Promise<never> {
-    if (counted.crossed) {
-      await this.deps.audit.record(actor, requestId ?? `scan-${randomUUID()}`, {
-        action: 'security.scan_failures',
-        targetType,
-        targetId,
-        after: { failures: LOOKUP_LIMITS[`lookup-${targetType}`].points, windowMinutes: LOOKUP_LIMITS[`lookup-${targetType}`].windowSeconds / 60 },
-      });
-    }
-    throw errors.rateLimited(counted.retryAfterSeconds);
+  ): Promise<void> {
+    if (!counted.crossed) return;
+    await this.deps.audit.record(actor, requestId ?? `scan-${randomUUID()}`, {
+      action: 'security.scan_failures',
+      targetType,
+      targetId,
+      after: { failures: LOOKUP_LIMITS[`lookup-${targetType}`].points, windowMinutes: LOOKUP_LIMITS[`lookup-${targetType}`].windowSeconds / 60 },
+    });
   }
 }
