@@ -485,7 +485,6 @@ export class ActivitiesService {
     return this.signupView(signup, activity, { withPayment: false });
   }
 
-  /** Whose a sign-up code is, for MembersService.verifyScannedCode. */
   /** The sign-ups a numeric sign-up code of this member may name: those that have a check-in code. */
   async codeCandidates(memberId: Types.ObjectId): Promise<string[]> {
     const docs = await this.deps.signups
@@ -496,6 +495,7 @@ export class ActivitiesService {
     return docs.map((doc) => String(doc._id));
   }
 
+  /** Whose a sign-up code is, for MembersService.verifyScannedCode. */
   async codeOwner(signupId: string): Promise<Types.ObjectId | null> {
     if (!Types.ObjectId.isValid(signupId)) return null;
     const signup = await this.deps.signups.findById(signupId, { memberId: 1, status: 1 }).lean<SignupDoc>();
