@@ -56,6 +56,34 @@ export const AUDIT_ACTION_LABELS: Record<string, AuditActionLabel> = {
   'webhook.delivery.redeliver': { zh: '重新推送事件', en: 'Webhook event redelivered' },
 };
 
+/** The kinds of record an audit entry is about, as the server names them. */
+export const AUDIT_TARGET_LABELS: Record<string, AuditActionLabel> = {
+  member: { zh: '会员', en: 'Member' },
+  staff: { zh: '账号', en: 'Account' },
+  store: { zh: '门店', en: 'Store' },
+  purchase: { zh: '消费', en: 'Purchase' },
+  redemption: { zh: '核销', en: 'Redemption' },
+  coupon: { zh: '优惠券', en: 'Coupon' },
+  coupon_template: { zh: '券模板', en: 'Coupon template' },
+  redemption_code_batch: { zh: '兑换码批次', en: 'Code batch' },
+  campaign: { zh: '营销活动', en: 'Campaign' },
+  segment: { zh: '人群', en: 'Segment' },
+  automation_rule: { zh: '自动化规则', en: 'Automation rule' },
+  activity: { zh: '门店活动', en: 'Activity' },
+  signup: { zh: '活动报名', en: 'Sign-up' },
+  settings: { zh: '设置', en: 'Settings' },
+  payment: { zh: '支付', en: 'Payment' },
+  pos_credential: { zh: '收银系统密钥', en: 'POS key' },
+  webhook_endpoint: { zh: '事件推送地址', en: 'Webhook endpoint' },
+  webhook_delivery: { zh: '事件推送记录', en: 'Webhook delivery' },
+};
+
+/** What HQ reads for a target type (the raw name when the map does not know it). */
+export function auditTargetLabel(targetType: string, lang: 'zh' | 'en'): string {
+  const label = AUDIT_TARGET_LABELS[targetType];
+  return label ? label[lang] : targetType;
+}
+
 export function isSecurityAction(action: string): boolean {
   return action.startsWith(SECURITY_ACTION_PREFIX);
 }

@@ -8,7 +8,7 @@ import type { AuditEntry } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
-import { AUDIT_ACTION_LABELS, SECURITY_ACTIONS_FILTER, actorRoleLabel, auditActionLabel, isSecurityAction, securityFigures } from '../lib/auditActions';
+import { AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS, SECURITY_ACTIONS_FILTER, actorRoleLabel, auditActionLabel, auditTargetLabel, isSecurityAction, securityFigures } from '../lib/auditActions';
 import { formatDateTime } from '../lib/format';
 import { useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
@@ -92,7 +92,7 @@ export default function AuditLogPage() {
             allowClear
             value={draft.targetType}
             onChange={(value?: string) => setDraft({ ...draft, targetType: value })}
-            options={['member', 'coupon_template', 'campaign', 'activity', 'purchase', 'store', 'staff', 'automation_rule', 'redemption_code_batch', 'settings'].map((value) => ({ label: value, value }))}
+            options={Object.keys(AUDIT_TARGET_LABELS).map((value) => ({ label: auditTargetLabel(value, lang), value }))}
             style={{ width: 180 }}
           />
           <Input placeholder={t('对象 id', 'Target id')} allowClear value={draft.targetId} onChange={(event) => setDraft({ ...draft, targetId: event.target.value || undefined })} style={{ width: 200 }} />
@@ -134,7 +134,7 @@ export default function AuditLogPage() {
               ),
             },
             { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
-            { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType === 'member' ? <a href={`#/members/${entry.targetId}`}>{`member ${entry.targetId}`}</a> : `${entry.targetType} ${entry.targetId}`) },
+            { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType === 'member' ? <a href={`#/members/${entry.targetId}`}>{`${auditTargetLabel('member', lang)} ${entry.targetId}`}</a> : `${auditTargetLabel(entry.targetType, lang)} ${entry.targetId}`) },
             {
               title: t('变更', 'Change'),
               render: (_: unknown, entry) => (isSecurityAction(entry.action) ? securityFigures(entry.after, t) : <Change before={entry.before} after={entry.after} />),
