@@ -44,10 +44,9 @@ export function errorHandler(): Koa.Middleware {
           error: { code: appError.code, message: appError.message, ...(appError.details ? { details: appError.details } : {}) },
           requestId: state.requestId,
         };
-        if (appError.code === ErrorCode.RATE_LIMITED) {
-          ctx.set('Retry-After', String(appError.details?.retryAfterSeconds ?? 60));
-        }
-        if (appError.code === ErrorCode.DATABASE_UNAVAILABLE) ctx.set('Retry-After', '1');
+        // Any refusal that says when to come back (rate limits, an unreachable database) says it in the header too.
+        const retryAfterSeconds = appError.details?.retryAfterSeconds;
+        if (typeof retryAfterSeconds === 'number') ctx.set('Retry-After', String(retryAfterSeconds));
         state.log.info({ code: appError.code }, appError.message);
         return;
       }
@@ -64,7 +63,7 @@ function toAppError(err: unknown): AppError | null {
   if (isDatabaseConnectionError(err)) {
     // A dropped connection or a failover the driver could not retry: the write was not acknowledged, and every
     // write that matters is idempotent, so the caller's retry is the way forward (503, not a 500 error page).
-    return new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database could not be reached; send the request again.');
+    return new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database could not be reached; send the request again.', { retryAfterSeconds: 1 });
   }
   const e = err as { status?: number; type?: string; expose?: boolean; message?: string };
   if (typeof e?.status !== 'number' || e.status >= 500) return null;

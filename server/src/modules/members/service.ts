@@ -493,6 +493,6 @@ function toWechatCodeError(err: unknown, message: string, code: ErrorCode): Erro
   const errcode = (err as { errcode?: number }).errcode;
   // 40029 invalid code, 40163 code used, 40226 risky user: the caller's code is at fault.
   if (errcode !== undefined && [40029, 40163, 40226].includes(errcode)) return new AppError(code, message);
-  if (errcode === 45011) return new AppError(ErrorCode.RATE_LIMITED, 'WeChat is rate-limiting this user; try again in a minute.');
+  if (errcode === 45011) return new AppError(ErrorCode.RATE_LIMITED, 'WeChat is rate-limiting this user; try again in a minute.', { retryAfterSeconds: 60 });
   return err as Error;
 }
