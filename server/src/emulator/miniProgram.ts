@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
-import { checkValue, keywordType } from '@membercard/shared';
+import { checkValue, chinaIsoDate, keywordType } from '@membercard/shared';
 import type { Context } from 'koa';
 import { parseJsonObject, readRawBody, type EmulatorContext } from './context';
 
@@ -143,7 +143,7 @@ export function registerMiniProgramRoutes(
     const now = Date.now();
     const current = currentStableToken ? tokens.get(currentStableToken) : undefined;
     if (body.force_refresh === true) {
-      const day = new Date(now + 8 * 3600_000).toISOString().slice(0, 10);
+      const day = chinaIsoDate(new Date(now));
       if (forceRefreshes.day !== day) Object.assign(forceRefreshes, { day, count: 0 });
       if (forceRefreshes.count >= FORCE_REFRESH_PER_DAY) return weChatError(ctx, 45009, 'reach max api daily quota limit');
       // WeChat: repeated force refreshes less than 30 s apart do not refresh (the current token comes back).
