@@ -33,7 +33,8 @@ function attemptErrorText(t: Translate, error: string | null): string {
   if (error.startsWith('The endpoint secret cannot be read')) return t('签名密钥无法读取（JWT_SECRET 已更换），请重新创建接收地址', error);
   if (/^HTTP \d+$/.test(error)) return t(`接收方返回 ${error}`, error);
   const network: Record<string, string> = { ECONNREFUSED: '连接被拒绝', ENOTFOUND: '域名无法解析', ECONNRESET: '连接被重置', ETIMEDOUT: '连接超时', EAI_AGAIN: '域名解析暂时失败', CERT_HAS_EXPIRED: '证书已过期', UND_ERR_CONNECT_TIMEOUT: '连接超时' };
-  return network[error] ? t(`${network[error]}（${error}）`, error) : error;
+  if (error === 'fetch failed') return t('无法连接接收地址', error);
+  return network[error] ? t(`${network[error]}（${error}）`, error) : t(`发送失败（${error}）`, error);
 }
 
 function DeliveryStatus({ delivery }: { delivery: WebhookDelivery }) {
