@@ -21,6 +21,7 @@ import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { signOut } from '../api';
 import { canUse, useSession } from '../auth/session';
 import { useLang, useT } from '../i18n';
+import { hqRoleLabel } from '../lib/auditActions';
 import { useReference } from '../lib/reference';
 import { LoadingState } from './states';
 
@@ -34,7 +35,7 @@ export function AppLayout() {
   const hq = session?.kind === 'hq';
   // Stores, staff accounts and the audit log are HQ admins' alone; marketing and viewers do not see them.
   const hqAdmin = hq && canUse(session, 'admin');
-  const hqRoleLabel = session?.kind === 'hq' ? { admin: t('管理员', 'Admin'), marketing: t('市场', 'Marketing'), viewer: t('只读', 'Viewer') }[session.hqRole ?? 'admin'] : null;
+  const hqRole = session?.kind === 'hq' ? hqRoleLabel(session.hqRole, t) : null;
 
   const items = [
     { key: '/dashboard', icon: <BarChartOutlined />, label: t('数据看板', 'Dashboard') },
@@ -71,7 +72,7 @@ export function AppLayout() {
       </Layout.Sider>
       <Layout>
         <Layout.Header style={{ background: '#fff', padding: '0 24px', display: 'flex', alignItems: 'center', justifyContent: 'flex-end', gap: 16, borderBottom: '1px solid #eee', height: 56 }}>
-          {session?.kind === 'manager' ? <Tag color="blue">{t('门店', 'Store')}: {reference.storeName(session.storeId)}</Tag> : <Tag color="red" data-testid="hq-role">HQ · {hqRoleLabel}</Tag>}
+          {session?.kind === 'manager' ? <Tag color="blue">{t('门店', 'Store')}: {reference.storeName(session.storeId)}</Tag> : <Tag color="red" data-testid="hq-role">{t('总部', 'HQ')} · {hqRole}</Tag>}
           <Segmented size="small" value={lang} onChange={(value) => setLang(value as 'zh' | 'en')} options={[{ label: '中文', value: 'zh' }, { label: 'EN', value: 'en' }]} data-testid="lang-switch" />
           <Dropdown
             menu={{

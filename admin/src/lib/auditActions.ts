@@ -94,13 +94,17 @@ export function auditActionLabel(action: string, lang: 'zh' | 'en'): string {
   return label ? label[lang] : action;
 }
 
+/** An HQ account's role in words (no role recorded means an admin, as the server reads it). */
+export function hqRoleLabel(hqRole: string | null | undefined, t: (zh: string, en: string) => string): string {
+  if (hqRole === 'marketing') return t('市场', 'Marketing');
+  if (hqRole === 'viewer') return t('只读', 'Viewer');
+  return t('管理员', 'Admin');
+}
+
 /** The HQ roles and store roles as the audit log names its actors. */
 export function actorRoleLabel(entry: { role: string; hqRole?: string | null }, t: (zh: string, en: string) => string): string {
   if (entry.role === 'hq') {
-    if (entry.hqRole === 'marketing') return t('总部·市场', 'HQ · marketing');
-    if (entry.hqRole === 'viewer') return t('总部·只读', 'HQ · viewer');
-    if (entry.hqRole === 'admin') return t('总部·管理员', 'HQ · admin');
-    return t('总部', 'HQ');
+    return entry.hqRole ? `${t('总部', 'HQ')} · ${hqRoleLabel(entry.hqRole, t)}` : t('总部', 'HQ');
   }
   if (entry.role === 'manager') return t('店长', 'Manager');
   if (entry.role === 'clerk') return t('店员', 'Clerk');

@@ -8,6 +8,7 @@ import { CursorTable } from '../components/CursorTable';
 import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
+import { hqRoleLabel } from '../lib/auditActions';
 import { useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 import { StaffCreateBodySchema, StaffPatchBodySchema } from '../shared';
@@ -32,7 +33,6 @@ export default function StaffPage() {
   const [error, setError] = useState<string | null>(null);
   const [form] = Form.useForm<StaffForm>();
   const role = Form.useWatch('role', form);
-  const hqRoleName = (value: string | null | undefined) => (value === 'marketing' ? t('市场', 'Marketing') : value === 'viewer' ? t('只读', 'Viewer') : t('管理员', 'Admin'));
 
   const open = (account: StaffAccount | 'new') => {
     setError(null);
@@ -100,7 +100,7 @@ export default function StaffPage() {
               dataIndex: 'role',
               render: (value: string, account) => (
                 <>
-                  <Tag color={value === 'hq' ? 'red' : value === 'manager' ? 'blue' : 'default'}>{value === 'hq' ? `${t('总部', 'HQ')} · ${hqRoleName(account.hqRole)}` : value === 'manager' ? t('店长', 'Manager') : t('店员', 'Clerk')}</Tag>
+                  <Tag color={value === 'hq' ? 'red' : value === 'manager' ? 'blue' : 'default'}>{value === 'hq' ? `${t('总部', 'HQ')} · ${hqRoleLabel(account.hqRole, t)}` : value === 'manager' ? t('店长', 'Manager') : t('店员', 'Clerk')}</Tag>
                   {account.mustChangePassword ? <Tag color="orange">{t('待改密码', 'Must change password')}</Tag> : null}
                 </>
               ),
@@ -125,7 +125,7 @@ export default function StaffPage() {
           </Form.Item>
           {role === 'hq' ? (
             <Form.Item name="hqRole" label={t('总部权限', 'HQ role')} extra={t('管理员：全部；市场：优惠券、兑换码、人群、推送、自动化、活动与报表；只读：只能查看', 'Admin: everything; marketing: coupons, codes, segments, campaigns, automation, activities, reports; viewer: read only')}>
-              <Select options={[{ label: hqRoleName('admin'), value: 'admin' }, { label: hqRoleName('marketing'), value: 'marketing' }, { label: hqRoleName('viewer'), value: 'viewer' }]} data-testid="staff-hq-role" />
+              <Select options={[{ label: hqRoleLabel('admin', t), value: 'admin' }, { label: hqRoleLabel('marketing', t), value: 'marketing' }, { label: hqRoleLabel('viewer', t), value: 'viewer' }]} data-testid="staff-hq-role" />
             </Form.Item>
           ) : null}
           {role === 'hq' ? null : (
