@@ -5,6 +5,8 @@
 // Staff and campaign ids are 12-byte object ids written as 16 base64url characters, so a staff code
 // `s=SH01&u=AAECAwQFBgcICQoL` fits. Staff and campaign are not combined (that would not fit).
 
+import { STORE_CODE_PATTERN } from '../common';
+
 export interface EntryTarget {
   storeId?: string;
   staffId?: string;
@@ -12,7 +14,6 @@ export interface EntryTarget {
 }
 
 export const SCENE_MAX_LENGTH = 32;
-const STORE_CODE = /^[A-Z0-9]{2,16}$/;
 const OBJECT_ID_HEX = /^[0-9a-f]{24}$/;
 const SHORT_ID = /^[A-Za-z0-9_-]{16}$/;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -64,7 +65,7 @@ export function parseEntryPairs(text: string): EntryTarget | null {
     const key = at < 0 ? pair : pair.slice(0, at);
     const value = at < 0 ? '' : pair.slice(at + 1);
     if (key === 's') {
-      if (!STORE_CODE.test(value)) return null;
+      if (!STORE_CODE_PATTERN.test(value)) return null;
       target.storeId = value;
     } else if (key === 'u' || key === 'c') {
       const id = objectIdFromShort(value);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema, IsoDateTimeSchema } from '../common';
+import { IdSchema, IsoDateTimeSchema, STORE_CODE_PATTERN } from '../common';
 
 // Wire shapes of entry codes (store, staff and campaign QR codes) and the visits and joins they bring.
 
@@ -34,7 +34,7 @@ export type Visit = z.infer<typeof VisitSchema>;
 
 export const EntryCodeQuerySchema = z
   .strictObject({
-    storeId: z.string().regex(/^[A-Z0-9]{2,16}$/).optional(),
+    storeId: z.string().regex(STORE_CODE_PATTERN).optional(),
     staffId: z.string().regex(/^[0-9a-f]{24}$/).optional(),
     campaignId: z.string().regex(/^[0-9a-f]{24}$/).optional(),
     envVersion: z.enum(['release', 'trial', 'develop']).optional().describe('Which version the mini-program code opens (default release).'),

@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** Largest amount of money the system accepts in one field: ¥1,000,000. */
 export const MAX_FEN = 100_000_000;
 
+/** A store's code, which is also its id (`SH01`): 2–16 capital letters or digits. */
+export const STORE_CODE_PATTERN = /^[A-Z0-9]{2,16}$/;
+
 export const IdSchema = z.string().min(1).max(128).meta({ id: 'Id', description: 'Opaque identifier.' });
 export type Id = z.infer<typeof IdSchema>;
 

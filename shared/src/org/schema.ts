@@ -1,4 +1,4 @@
-import { IdSchema, IsoDateTimeSchema, ListQuerySchema, humanText, pageOf } from '../common';
+import { IdSchema, IsoDateTimeSchema, ListQuerySchema, STORE_CODE_PATTERN, humanText, pageOf } from '../common';
 import { AdminLoginAnswerSchema, AdminSchema, StaffLoginAnswerSchema, StoreSchema } from '../members/schema';
 import { z } from 'zod';
 
@@ -10,7 +10,7 @@ export type StoreDetail = z.infer<typeof StoreDetailSchema>;
 
 export const StoreCreateBodySchema = z
   .strictObject({
-    id: z.string().regex(/^[A-Z0-9]{2,16}$/, 'a store code: 2–16 capital letters or digits'),
+    id: z.string().regex(STORE_CODE_PATTERN, 'a store code: 2–16 capital letters or digits'),
     name: humanText({ max: 64 }),
     city: humanText({ max: 32 }).optional(),
   })

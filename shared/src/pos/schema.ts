@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FenSchema, IdSchema, IsoDateTimeSchema, MAX_FEN, humanText } from '../common';
+import { FenSchema, IdSchema, IsoDateTimeSchema, MAX_FEN, STORE_CODE_PATTERN, humanText } from '../common';
 import { CouponRefusalCodeSchema } from './refusals';
 import { OrderNoSchema, PurchaseLineSchema } from '../points/schema';
 import { TierRefSchema } from '../tiers/schema';
@@ -31,7 +31,7 @@ export type PosCredentialIssued = z.infer<typeof PosCredentialIssuedSchema>;
 export const PosCredentialListSchema = z.object({ items: z.array(PosCredentialSchema) }).meta({ id: 'PosCredentialList' });
 
 export const PosCredentialCreateBodySchema = z
-  .strictObject({ storeId: z.string().min(1).max(16), label: humanText({ max: 60 }).optional() })
+  .strictObject({ storeId: z.string().regex(STORE_CODE_PATTERN, 'a store code: 2–16 capital letters or digits'), label: humanText({ max: 60 }).optional() })
   .meta({ id: 'PosCredentialCreateBody' });
 export type PosCredentialCreateBody = z.infer<typeof PosCredentialCreateBodySchema>;
 

@@ -14,6 +14,7 @@ import {
   StoreDetailSchema,
   StorePageSchema,
   StorePatchBodySchema,
+  STORE_CODE_PATTERN,
 } from '@membercard/shared';
 import { z } from 'zod';
 import { ObjectIdParamsSchema } from '../../lib/params';
@@ -21,7 +22,7 @@ import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 
 const LogoutBodySchema = z.strictObject({ refreshToken: z.string().min(1).max(256) }).meta({ id: 'LogoutBody' });
-const StoreParams = z.strictObject({ id: z.string().regex(/^[A-Z0-9]{2,16}$/) });
+const StoreParams = z.strictObject({ id: z.string().regex(STORE_CODE_PATTERN) });
 
 export function staffRoutes(s: Services): RouteSpec[] {
   return [
