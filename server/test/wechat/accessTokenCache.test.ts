@@ -84,18 +84,20 @@ describe('force refresh only when WeChat hands back the token it refused', () =>
   });
   afterAll(() => scaled.close());
 
+  /** The instances' clock: the force spacing is read from it, so the test moves it instead of racing a short real interval. */
+  let clockMs = Date.now();
   async function instances(databaseName: string, limits: { forceLimitPerDay: number; forceMinIntervalMs: number }) {
     return Promise.all(
       [1, 2].map(async () => {
         const connection = await mongoose.createConnection(`${database.uri}/${databaseName}`).asPromise();
         connections.push(connection);
-        return new WeChatClient({ baseUrl: scaled.emulatorBaseUrl, appId: APP_ID, appSecret: APP_SECRET, accessTokens: new MongoAccessTokenCache(connection, { pollMs: 20, ...limits }) });
+        return new WeChatClient({ baseUrl: scaled.emulatorBaseUrl, appId: APP_ID, appSecret: APP_SECRET, accessTokens: new MongoAccessTokenCache(connection, { pollMs: 20, now: () => new Date(clockMs), ...limits }) });
       }),
     );
   }
 
   it('40001 with the same token back in normal mode → one force refresh, the old token dead at once; the limits are shared by instances', async () => {
-    const [first, second] = await instances('tokens_force', { forceLimitPerDay: 2, forceMinIntervalMs: 300 });
+    const [first, second] = await instances('tokens_force', { forceLimitPerDay: 2, forceMinIntervalMs: 30_000 });
     const original = await first!.getAccessToken();
     expect((await postJson(`${scaled.emulatorBaseUrl}/access-tokens/revoke`, {})).status).toBe(204);
     // Normal mode still hands out the refused token…
@@ -110,17 +112,19 @@ describe('force refresh only when WeChat hands back the token it refused', () =>
     const stale = await postJson(`${scaled.emulatorBaseUrl}/wxa/business/getuserphonenumber?access_token=${original}`, { code: 'x' });
     expect(stale.body.errcode).toBe(40001);
 
-    // Revoked again within the shared 300 ms spacing: refused on the other instance without calling force.
+    // Revoked again within the shared 30 s spacing: refused on the other instance without calling force.
     await postJson(`${scaled.emulatorBaseUrl}/access-tokens/revoke`, {});
     await expect(first!.getPhoneNumber('too-soon')).rejects.toBeInstanceOf(AccessTokenForceLimitError);
     expect(await forceRefreshes(scaled)).toBe(before + 1);
-    await new Promise((resolve) => setTimeout(resolve, 320));
+    clockMs += 31_000;
+    await new Promise((resolve) => setTimeout(resolve, 40)); // the emulator's own (scaled) 30 s spacing, in real time
     await second!.getPhoneNumber('spaced-out');
     expect(await forceRefreshes(scaled)).toBe(before + 2);
 
     // The day's budget (2 here, WeChat's 20) is spent: the next one is refused, whichever instance asks.
     await postJson(`${scaled.emulatorBaseUrl}/access-tokens/revoke`, {});
-    await new Promise((resolve) => setTimeout(resolve, 320));
+    clockMs += 31_000;
+    await new Promise((resolve) => setTimeout(resolve, 40));
     await expect(first!.getPhoneNumber('over-budget')).rejects.toThrow(/all 2 force refreshes/);
     expect(await forceRefreshes(scaled)).toBe(before + 2);
     const shared = await connections.at(-1)!.collection('wechat_access_tokens').findOne({ _id: APP_ID as never });
