@@ -132,7 +132,8 @@ describe('force refresh only when WeChat hands back the token it refused', () =>
   });
 
   it('the emulated stable_token: same token in normal mode until 5 min before expiry, force invalidates at once, ≥30 s apart, ≤20 a day (45009)', async () => {
-    const fresh = await startHarness({ timeScale: 0.001 });
+    // Time at 1/200: the 30 s force spacing is 150 ms, wide enough that two calls in a row fall inside it on a loaded machine.
+    const fresh = await startHarness({ timeScale: 0.005 });
     try {
       const first = (await stableToken(fresh, false)).body;
       expect(first).toMatchObject({ access_token: expect.any(String), expires_in: expect.any(Number) });
@@ -144,12 +145,12 @@ describe('force refresh only when WeChat hands back the token it refused', () =>
       expect((await stableToken(fresh, true)).body.access_token).toBe(forced);
       let last = forced;
       for (let index = 2; index <= 20; index += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 35));
+        await new Promise((resolve) => setTimeout(resolve, 160));
         const next = (await stableToken(fresh, true)).body;
         expect(next.access_token).not.toBe(last);
         last = next.access_token;
       }
-      await new Promise((resolve) => setTimeout(resolve, 35));
+      await new Promise((resolve) => setTimeout(resolve, 160));
       expect((await stableToken(fresh, true)).body.errcode).toBe(45009);
       expect((await stableToken(fresh, false)).body.access_token).toBe(last);
       expect(await forceRefreshes(fresh)).toBe(20);
