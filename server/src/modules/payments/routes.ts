@@ -41,12 +41,15 @@ export function paymentRoutes(s: Services): RouteSpec[] {
       summary: 'HQ records that it completed the refund in the WeChat Pay merchant platform (audited)',
       params: ObjectIdParamsSchema, body: ResolvePaymentAlertBodySchema, response: PaymentAlertSchema,
       handler: async ({ params, body, actor, ctx }) => {
-        const resolved = await s.payments.resolveAlert(params.id, actorId(actor), body.note);
+        const resolved = await s.payments.resolveAlert(params.id, actorId(actor), body.note, ({ before, after }, session) =>
+          s.audit.record(
+            actor,
+            ctx.state.requestId,
+            { action: 'payment.alert.resolve', targetType: 'payment', targetId: String(params.id), memberId: String(after.memberId), before: before.alert, after: after.alert },
+            session,
+          ),
+        );
         if (!resolved) throw errors.notFound('No open payment alert with this id.');
-        await s.audit.record(actor, ctx.state.requestId, {
-          action: 'payment.alert.resolve', targetType: 'payment', targetId: String(params.id), memberId: String(resolved.after.memberId),
-          before: resolved.before.alert, after: resolved.after.alert,
-        });
         return alertView(resolved.after);
       },
     }),

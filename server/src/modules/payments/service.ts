@@ -250,19 +250,31 @@ export class PaymentsService {
       .lean<PaymentDoc[]>();
   }
 
-  /** HQ marks an alert handled (refunded by hand in the merchant platform); once only. Null if no open alert. */
-  async resolveAlert(paymentId: Types.ObjectId | string, by: string, note: string, session?: ClientSession): Promise<{ before: PaymentDoc; after: PaymentDoc } | null> {
-    const at = this.deps.now();
-    const before = await this.deps.payments.findOne({ _id: paymentId, 'alert.kind': { $exists: true }, 'alert.resolvedAt': null }).session(session ?? null).lean<PaymentDoc>();
-    if (!before?.alert) return null;
-    const after = await this.deps.payments
-      .findOneAndUpdate(
-        { _id: paymentId, 'alert.resolvedAt': null, 'alert.kind': before.alert.kind },
-        { $set: { 'alert.resolvedAt': at, 'alert.resolvedBy': by, 'alert.note': note, updatedAt: at } },
-        { returnDocument: 'after', session },
-      )
-      .lean<PaymentDoc>();
-    return after ? { before, after } : null;
+  /**
+   * HQ marks an alert handled (refunded by hand in the merchant platform); once only. Null if no open alert.
+   * `record` writes the audit entry in the same transaction, so an alert is never resolved without one.
+   */
+  async resolveAlert(
+    paymentId: Types.ObjectId | string,
+    by: string,
+    note: string,
+    record: (resolved: { before: PaymentDoc; after: PaymentDoc }, session: ClientSession) => Promise<void>,
+  ): Promise<{ before: PaymentDoc; after: PaymentDoc } | null> {
+    return inTransaction(this.deps.connection, undefined, async (session) => {
+      const at = this.deps.now();
+      const before = await this.deps.payments.findOne({ _id: paymentId, 'alert.kind': { $exists: true }, 'alert.resolvedAt': null }).session(session).lean<PaymentDoc>();
+      if (!before?.alert) return null;
+      const after = await this.deps.payments
+        .findOneAndUpdate(
+          { _id: paymentId, 'alert.resolvedAt': null, 'alert.kind': before.alert.kind },
+          { $set: { 'alert.resolvedAt': at, 'alert.resolvedBy': by, 'alert.note': note, updatedAt: at } },
+          { returnDocument: 'after', session },
+        )
+        .lean<PaymentDoc>();
+      if (!after) return null;
+      await record({ before, after }, session);
+      return { before, after };
+    });
   }
 
   // ---- closing and refunding (intent in the caller's transaction, provider call after commit) ----
