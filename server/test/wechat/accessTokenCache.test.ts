@@ -165,7 +165,7 @@ describe('force refresh only when WeChat hands back the token it refused', () =>
     } finally {
       await shortLived.close();
     }
-  });
+  }, 30_000);
 
   it('releases the lease when a fetch fails, so another instance can fetch', async () => {
     const connection = await mongoose.createConnection(`${database.uri}/tokens_failure`).asPromise();
