@@ -12,6 +12,7 @@ import type { AppContext } from './lib/requestContext';
 import { securityHeaders } from './lib/securityHeaders';
 import { hqRoleNeeded, mountRoutes, type RouteRuntime, type RouteSpec } from './lib/route';
 import { staticSite } from './lib/staticSite';
+import { compression } from './lib/compression';
 import { ErrorCode, hqRoleAtLeast } from '@membercard/shared';
 import type { Services } from './services';
 import { allRoutes } from './routes';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
 
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: isHttps(deps.config) }));
+  app.use(compression());
   app.use(errorHandler());
   app.use(root.routes());
   if (deps.readiness) app.use(readinessGate(deps.readiness, deps.openDuringStart));

@@ -9,7 +9,9 @@ import { allowInlineScripts, inlineScriptSources } from './securityHeaders';
  * path under the prefix gets index.html so client-side routes survive a reload. Before the app is built,
  * a short page says how to build it instead of a bare 404. The page's own inline scripts (Taro's H5
  * root-font-size script) are allowed by hash in its Content-Security-Policy, read again when a rebuild
- * changes index.html.
+ * changes index.html. Text assets are answered from the .br/.gz copies `npm run build` writes beside them
+ * (scripts/precompress.mjs) when the client accepts them; anything else is compressed on the fly by the
+ * app's compression middleware.
  */
 export function staticSite(prefix: string, root: string, title: string): Koa.Middleware {
   const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
@@ -33,6 +35,23 @@ export function staticSite(prefix: string, root: string, title: string): Koa.Mid
     const file = relative && fs.existsSync(path.join(root, relative)) ? relative : 'index.html';
     if (file === 'index.html') allowInlineScripts(ctx, pageScriptSources(index));
     const hashed = /\.[0-9a-f]{8,}\./i.test(file) || file.startsWith('assets/');
-    await send(ctx, file, { root, maxage: hashed ? 365 * 24 * 3600_000 : 0, immutable: hashed });
+    ctx.vary('Accept-Encoding');
+    await send(ctx, file, {
+      root,
+      maxage: hashed ? 365 * 24 * 3600_000 : 0,
+      immutable: hashed,
+      brotli: hasFreshCopy(path.join(root, file), '.br'),
+      gzip: hasFreshCopy(path.join(root, file), '.gz'),
+    });
   };
+}
+
+/** A precompressed copy is used only if written after its original: a rebuild that skipped precompressing
+ * must not serve the previous build's page. */
+function hasFreshCopy(file: string, extension: '.br' | '.gz'): boolean {
+  try {
+    return fs.statSync(`${file}${extension}`).mtimeMs >= fs.statSync(file).mtimeMs;
+  } catch {
+    return false;
+  }
 }
