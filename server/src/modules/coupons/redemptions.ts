@@ -6,7 +6,7 @@ import type { Actor } from '../../lib/requestContext';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import type { MembersService } from '../members/service';
-import { assertStoreScope } from '../staff/service';
+import { assertMayReverse, assertStoreScope, type Reverser } from '../staff/service';
 import type { CouponDoc, RedemptionDoc, couponModel, redemptionModel } from './model';
 import type { EventRecorder } from '../webhooks/service';
 
@@ -134,11 +134,11 @@ export class RedemptionService {
   }
 
   /**
-   * A manager of the redeeming store, within 24 h. Reversing an already reversed redemption answers it as it
-   * is (the redemption id is the natural idempotency key), so a retried reversal changes nothing more.
+   * A manager of the redeeming store or HQ, within 24 h. Reversing an already reversed redemption answers it as
+   * it is (the redemption id is the natural idempotency key), so a retried reversal changes nothing more.
    */
   async reverse(actor: Actor, requestId: string, redemptionId: string, reason: string): Promise<Redemption> {
-    if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may reverse a redemption.');
+    assertMayReverse(actor, 'redemption');
     const { redemptions, connection, now } = this.deps;
     const found = Types.ObjectId.isValid(redemptionId) ? await redemptions.findById(redemptionId).lean<RedemptionDoc>() : null;
     if (!found) throw errors.notFound('No such redemption.');
@@ -161,7 +161,7 @@ export class RedemptionService {
    */
   async restoreWith(
     session: ClientSession,
-    input: { actor: Extract<Actor, { type: 'staff' }>; requestId: string; redemptionId: Types.ObjectId; reason: string; at: Date },
+    input: { actor: Reverser; requestId: string; redemptionId: Types.ObjectId; reason: string; at: Date },
   ): Promise<RedemptionDoc | null> {
     const { coupons, redemptions, audit } = this.deps;
     const { actor, at, reason } = input;

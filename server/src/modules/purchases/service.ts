@@ -28,6 +28,7 @@ import type { MemberDoc, memberModel } from '../members/model';
 import type { MembersService } from '../members/service';
 import type { PointsLedger } from '../points/ledger';
 import { memberInScope } from '../points/service';
+import { assertMayReverse, type Reverser } from '../staff/service';
 import type { SettingsService } from '../settings/service';
 import type { PurchaseDoc, purchaseModel } from './model';
 import type { EventRecorder } from '../webhooks/service';
@@ -87,7 +88,8 @@ export interface BookedPurchase {
 /** Part or all of a booked purchase given back (takeBackWith). */
 export interface TakeBack {
   purchaseId: Types.ObjectId;
-  actor: Extract<Actor, { type: 'staff' }>;
+  /** A store's manager or POS, or HQ reversing from the console. */
+  actor: Reverser;
   /** The whole purchase (what is left of it): it ends `reversed`; otherwise `amountFen` and `points` of it. */
   whole: boolean;
   amountFen?: number;
@@ -328,15 +330,15 @@ export class PurchasesService {
   }
 
   /**
-   * A manager takes back what a purchase of their store earned, within 24 hours: up to the balance, the
-   * shortfall recorded on the ledger entry and the purchase; its amount leaves spend12mFen. The tier stays
-   * (downgrades wait for the yearly review). Repeating it answers the first reversal.
+   * A manager (of the purchase's store) or HQ takes back what a purchase earned, within 24 hours: up to the
+   * balance, the shortfall recorded on the ledger entry and the purchase; its amount leaves spend12mFen. The
+   * tier stays (downgrades wait for the yearly review). Repeating it answers the first reversal.
    */
   async reverse(actor: Actor, purchaseId: string, reason: string, requestId: string): Promise<PurchaseReversalAnswer> {
-    if (actor.type !== 'staff' || actor.role !== 'manager') throw errors.forbidden('Only a store manager may reverse a purchase.');
+    assertMayReverse(actor, 'purchase');
     const { purchases, audit, connection, now } = this.deps;
     const found = Types.ObjectId.isValid(purchaseId) ? await purchases.findById(purchaseId).lean<PurchaseDoc>() : null;
-    if (!found || found.storeId !== actor.storeId) throw errors.notFound('No such purchase.');
+    if (!found || (actor.type === 'staff' && found.storeId !== actor.storeId)) throw errors.notFound('No such purchase.');
     if (found.status === 'reversed') return reversalAnswer(found);
     await inTransaction(connection, undefined, async (session) => {
       const at = now();
@@ -403,7 +405,7 @@ export class PurchasesService {
         reason: input.ledgerReason,
         source: 'reversal',
         idempotencyKey: input.idempotencyKey,
-        storeId: input.actor.storeId,
+        storeId: claimed.storeId,
         actorId: input.actor.staffId,
         session,
       });

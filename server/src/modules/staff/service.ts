@@ -52,6 +52,18 @@ export function assertStoreScope(actor: Actor, storeId: string | null | undefine
   if (own !== null && storeId !== own) throw errors.forbidden('Staff act only for their own store.');
 }
 
+/** Someone who may reverse a purchase or redemption. */
+export type Reverser = Extract<Actor, { type: 'staff' | 'admin' }>;
+
+/**
+ * Who may reverse a purchase or a redemption (within its 24 hours): a store manager, for their own store (the
+ * caller checks the record's store), or HQ (any store; the route asks for the HQ admin role). Clerks may not.
+ */
+export function assertMayReverse(actor: Actor, what: string): asserts actor is Reverser {
+  if (actor.type === 'admin' || (actor.type === 'staff' && actor.role === 'manager')) return;
+  throw errors.forbidden(`Only a store manager or HQ may reverse a ${what}.`);
+}
+
 interface Deps {
   stores: ReturnType<typeof storeModel>;
   staff: ReturnType<typeof staffModel>;
