@@ -4,12 +4,13 @@ import zhCN from 'antd/locale/zh_CN';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { HashRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { canUse, useSession, type HqRole } from './auth/session';
-import { AppLayout } from './components/AppLayout';
 import { LoadingState } from './components/states';
 import { LangProvider, useLang } from './i18n';
 
 // Hash routing, so the server only has to serve index.html at /admin/ and any deep link still works
 // after a reload. Every screen is its own lazily loaded chunk.
+// The signed-in frame (menu, icons) too: the sign-in screen downloads none of it.
+const AppLayout = lazy(() => import('./components/AppLayout').then((module) => ({ default: module.AppLayout })));
 const SignInPage = lazy(() => import('./pages/SignInPage'));
 const DashboardPage = lazy(() => import('./pages/DashboardPage'));
 const MembersPage = lazy(() => import('./pages/MembersPage'));
