@@ -13,3 +13,7 @@ export * from './messaging';
 export * from './payments';
 export * from './pos';
 export * from './webhooks';
+export * from './categories';
+export * from './counter';
+export * from './labels';
+export * from './shift';
