@@ -23,6 +23,7 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   CODE_INVALID: '码无效或已过期，请让顾客刷新后重新出示',
   CODE_NOT_FOUND: '兑换码不存在，请核对后重新输入',
   CODE_ALREADY_USED: '该兑换码已被使用',
+  CODE_VOIDED: '该兑换码已作废，无法兑换',
   INSUFFICIENT_POINTS: '积分不足',
   COUPON_ALREADY_USED: '该券已被使用',
   COUPON_EXPIRED: '该券已过期',
