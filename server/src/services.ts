@@ -9,6 +9,7 @@ import { AcquisitionService, type WxaCodeApi } from './modules/acquisition/servi
 import { activityModel, signupModel, signupNotificationModel } from './modules/activities/model';
 import { ActivitiesService } from './modules/activities/service';
 import { CounterService } from './modules/counter/service';
+import { CounterCheckout } from './modules/counter/checkout';
 import { CodeLookups, LOOKUP_LIMITS } from './modules/counter/lookupLimits';
 import { CouponIssuer } from './modules/coupons/issuer';
 import { PointsMall } from './modules/coupons/mall';
@@ -219,7 +220,11 @@ export function createServices(deps: ServiceDeps) {
     connection, orders: models.posOrders, returns: models.posReturns, members: models.members, coupons: models.coupons, membersService: members,
     purchases, redemptions, lookups: counter.lookups, settings, audit, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks };
+  const counterCheckout = new CounterCheckout({
+    connection, members: models.members, coupons: models.coupons, purchaseRecords: models.purchases, redemptionRecords: models.redemptions,
+    membersService: members, purchases, redemptions, lookups: counter.lookups, settings, serverSecret: deps.config.jwtSecret, now,
+  });
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, counterCheckout };
 }
 
 export type Services = ReturnType<typeof createServices>;
