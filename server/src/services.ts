@@ -40,7 +40,7 @@ import { SIGN_IN_LIMITS } from './modules/staff/signInLimits';
 import { AutomationService } from './modules/automation/service';
 import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
 import { PushDelivery } from './modules/campaigns/delivery';
-import { campaignModel, savedSegmentModel } from './modules/campaigns/model';
+import { campaignAudienceModel, campaignModel, savedSegmentModel } from './modules/campaigns/model';
 import { CampaignPusher } from './modules/campaigns/pusher';
 import { CampaignService } from './modules/campaigns/service';
 import { DashboardService } from './modules/dashboard/service';
@@ -98,6 +98,7 @@ export function createModels(connection: mongoose.Connection) {
     payments: paymentModel(connection),
     campaigns: campaignModel(connection),
     savedSegments: savedSegmentModel(connection),
+    campaignAudience: campaignAudienceModel(connection),
     subscribeQuotas: subscribeQuotaModel(connection),
     messageCaps: messageCapModel(connection),
     subscribeMessages: messageModel(connection),
@@ -198,7 +199,8 @@ export function createServices(deps: ServiceDeps) {
   const delivery = new PushDelivery(issuer, messaging);
   const campaigns = new CampaignService({
     campaigns: models.campaigns, segments: models.savedSegments, members: models.members, templates: models.couponTemplates, redemptions: models.redemptions,
-    memberViews: members, pusher: new CampaignPusher({ campaigns: models.campaigns, members: models.members, delivery, issuer, now }), audit, now,
+    audience: models.campaignAudience, purchases: models.purchases,
+    memberViews: members, pusher: new CampaignPusher({ campaigns: models.campaigns, members: models.members, audience: models.campaignAudience, delivery, issuer, now }), audit, now,
   });
   const automation = new AutomationService({
     rules: models.automationRules, occurrences: models.automationOccurrences, members: models.members, templates: models.couponTemplates,

@@ -63,6 +63,12 @@ export const JOBS: JobDefinition[] = [
     run: async (services, context) => ({ processed: await services.tiers.review({ touch: context?.touch }) }),
   },
   {
+    name: 'campaign-launch',
+    every: '1 minute',
+    description: 'Scheduled campaigns whose launch time has come are launched, each once however many instances run this.',
+    run: (services) => services.campaigns.launchDue(),
+  },
+  {
     name: 'campaign-push',
     every: '1 minute',
     description: 'Running campaign pushes whose worker stopped or died (lease lapsed) are taken over and continued from their resume point.',

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { IdSchema, IsoDateTimeSchema, humanText, pageOf } from '../common';
+import { IdSchema, IsoDateTimeSchema, MAX_FEN, humanText, pageOf } from '../common';
 import { MemberSchema } from '../members/schema';
 import { TierCodeSchema } from '../tiers/schema';
+import { CategoryCodeSchema } from '../categories/schema';
+import { MAX_HOLDOUT_SHARE } from './holdout';
 
 const daysSchema = z.number().int().min(1).max(3650);
 
@@ -22,6 +24,14 @@ export const SegmentSchema = z
     notPurchasedWithinDays: daysSchema.optional().describe('Includes members who never purchased.'),
     profileComplete: z.boolean().optional(),
     tags: z.array(humanText({ max: 32 })).min(1).max(50).optional(),
+    boughtCategory: z
+      .strictObject({ category: CategoryCodeSchema, withinDays: daysSchema })
+      .optional()
+      .describe('Bought something of this category within the last N days.'),
+    categorySpend: z
+      .strictObject({ category: CategoryCodeSchema, minFen: z.number().int().min(1).max(MAX_FEN) })
+      .optional()
+      .describe('Spent at least minFen on this category (line amounts) in the last 12 months.'),
   })
   .superRefine((segment, ctx) => {
     if (segment.joinedAfter && segment.joinedBefore && Date.parse(segment.joinedAfter) >= Date.parse(segment.joinedBefore)) {
@@ -47,17 +57,34 @@ export const CampaignMessageSchema = z
   .meta({ id: 'CampaignMessage', description: 'Subscribe-message text (WeChat `thing` values hold at most 20 characters).' });
 export type CampaignMessage = z.infer<typeof CampaignMessageSchema>;
 
+const holdoutShareSchema = z.number().min(0).max(MAX_HOLDOUT_SHARE);
+
 export const CampaignCreateBodySchema = z
   .strictObject({
     name: humanText({ max: 60 }),
     templateId: IdSchema,
-    segment: SegmentSchema,
+    segment: SegmentSchema.optional().describe('The audience; or give savedSegmentId to copy a saved segment.'),
+    savedSegmentId: IdSchema.optional().describe('A saved segment to copy into the campaign (its id and name are recorded as the source).'),
     message: CampaignMessageSchema.optional(),
+    holdoutShare: holdoutShareSchema
+      .optional()
+      .describe('Share of the audience held out at random (gets no coupon and no message), 0–0.5; omitted = 0. The console proposes 0.1.'),
+    launchAt: IsoDateTimeSchema.optional().describe('Schedule the launch for this time (in the future); omitted = a draft launched by hand.'),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.segment === undefined) === (body.savedSegmentId === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['segment'], message: 'give either segment or savedSegmentId' });
+    }
   })
   .meta({ id: 'CampaignCreateBody' });
 export type CampaignCreateBody = z.infer<typeof CampaignCreateBodySchema>;
 
-export const CampaignStatusSchema = z.enum(['draft', 'running', 'paused', 'completed', 'failed']).meta({ id: 'CampaignStatus' });
+export const CampaignScheduleBodySchema = z
+  .strictObject({ launchAt: IsoDateTimeSchema.describe('When the scheduler launches it (in the future).') })
+  .meta({ id: 'CampaignScheduleBody' });
+export type CampaignScheduleBody = z.infer<typeof CampaignScheduleBodySchema>;
+
+export const CampaignStatusSchema = z.enum(['draft', 'scheduled', 'running', 'paused', 'completed', 'failed']).meta({ id: 'CampaignStatus' });
 export type CampaignStatus = z.infer<typeof CampaignStatusSchema>;
 
 const countSchema = z.number().int().min(0);
@@ -76,7 +103,16 @@ export const CampaignSchema = z
     segment: SegmentSchema,
     message: CampaignMessageSchema.optional(),
     status: CampaignStatusSchema,
-    progress: z.object({ targeted: countSchema, issued: countSchema, notified: countSchema, failed: countSchema }),
+    progress: z.object({
+      targeted: countSchema.describe('The audience at launch, holdout included.'),
+      holdout: countSchema.describe('Members held out so far (no coupon, no message).'),
+      issued: countSchema,
+      notified: countSchema,
+      failed: countSchema,
+    }),
+    holdoutShare: holdoutShareSchema,
+    source: z.object({ savedSegmentId: IdSchema, name: z.string() }).optional().describe('The saved segment the audience was copied from.'),
+    launchAt: IsoDateTimeSchema.optional().describe('While scheduled: when the scheduler launches it.'),
     stats: z.object({
       redeemed: countSchema,
       redemptionRate: z.number().min(0).max(1).describe('redeemed / issued; 0 while nothing is issued.'),

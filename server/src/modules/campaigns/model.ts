@@ -1,9 +1,11 @@
-import type { CampaignMessage, CampaignStatus, Segment } from '@membercard/shared';
+import type { CampaignMessage, CampaignStatus, HqRole, Segment } from '@membercard/shared';
 import mongoose, { Schema, Types } from 'mongoose';
 
 export interface CampaignProgress {
-  /** The audience size, counted at launch. */
+  /** The audience size, counted at launch (holdout included). */
   targeted: number;
+  /** Members the push held out (no coupon, no message); absent on campaigns from before holdouts. */
+  holdout?: number;
   issued: number;
   notified: number;
   failed: number;
@@ -22,6 +24,18 @@ export interface CampaignDoc {
   message: CampaignMessage | null;
   status: CampaignStatus;
   progress: CampaignProgress;
+  /** Share of the audience held out (0–0.5); each member's draw comes from `holdoutSeed` (shared isHeldOut). */
+  holdoutShare: number;
+  /** Random per campaign, fixed at creation: the same member is held out on every run of the push. */
+  holdoutSeed: string;
+  /** The saved segment the audience was copied from. */
+  source: { savedSegmentId: Types.ObjectId; name: string } | null;
+  /** While scheduled: when the launch job launches it. */
+  launchAt: Date | null;
+  /** Who scheduled it: the scheduled launch is audited in their name. */
+  scheduledBy: { staffId: string; hqRole: HqRole } | null;
+  /** End of the results window: when the campaign's coupons expire (set at launch). */
+  windowEndsAt: Date | null;
   /** Members the push has been through (issued or failed). */
   processed: number;
   /** Coupons issued by the member's tier and home store at push time (keys made path-safe). */
@@ -43,12 +57,18 @@ const CampaignSchema = new Schema<CampaignDoc>(
     templateId: { type: Schema.Types.ObjectId, required: true },
     segment: { type: Schema.Types.Mixed, required: true },
     message: { type: Schema.Types.Mixed, default: null },
-    status: { type: String, enum: ['draft', 'running', 'paused', 'completed', 'failed'], required: true },
+    status: { type: String, enum: ['draft', 'scheduled', 'running', 'paused', 'completed', 'failed'], required: true },
     progress: {
-      type: { targeted: Number, issued: Number, notified: Number, failed: Number },
+      type: { targeted: Number, holdout: Number, issued: Number, notified: Number, failed: Number },
       required: true,
       _id: false,
     },
+    holdoutShare: { type: Number, required: true, default: 0, min: 0, max: 0.5 },
+    holdoutSeed: { type: String, required: true, default: '' },
+    source: { type: { savedSegmentId: Schema.Types.ObjectId, name: String }, default: null, _id: false },
+    launchAt: { type: Date, default: null },
+    scheduledBy: { type: { staffId: String, hqRole: String }, default: null, _id: false },
+    windowEndsAt: { type: Date, default: null },
     processed: { type: Number, required: true, default: 0 },
     issuedBy: { type: Schema.Types.Mixed, required: true },
     lastTargetId: { type: Schema.Types.ObjectId, default: null },
@@ -65,6 +85,40 @@ const CampaignSchema = new Schema<CampaignDoc>(
 CampaignSchema.index({ createdAt: -1, _id: -1 });
 // The worker looks for running campaigns whose lease is free or lapsed.
 CampaignSchema.index({ status: 1, leaseUntil: 1 });
+// The launch job looks for scheduled campaigns whose time has come.
+CampaignSchema.index({ status: 1, launchAt: 1 });
+
+/**
+ * One member of a launched campaign's audience and the group the push put them in, written by the push before it
+ * issues that batch (unique per campaign and member, so a re-run finds the record already there). It makes the
+ * holdout auditable and is what the results compare: who was targeted, who was held out, and their home store
+ * and tier at push time.
+ */
+export interface CampaignAudienceDoc {
+  _id: Types.ObjectId;
+  campaignId: Types.ObjectId;
+  memberId: Types.ObjectId;
+  holdout: boolean;
+  /** The member's draw (shared holdoutDraw): held out when below the campaign's holdoutShare. */
+  draw: number;
+  homeStoreId: string | null;
+  tier: string;
+  at: Date;
+}
+
+const CampaignAudienceSchema = new Schema<CampaignAudienceDoc>(
+  {
+    campaignId: { type: Schema.Types.ObjectId, required: true },
+    memberId: { type: Schema.Types.ObjectId, required: true },
+    holdout: { type: Boolean, required: true },
+    draw: { type: Number, required: true },
+    homeStoreId: { type: String, default: null },
+    tier: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'campaign_audience' },
+);
+CampaignAudienceSchema.index({ campaignId: 1, memberId: 1 }, { unique: true });
 
 export interface SavedSegmentDoc {
   _id: Types.ObjectId;
@@ -85,6 +139,9 @@ SavedSegmentSchema.index({ createdAt: -1, _id: -1 });
 
 export function campaignModel(conn: mongoose.Connection) {
   return conn.models.Campaign ?? conn.model<CampaignDoc>('Campaign', CampaignSchema);
+}
+export function campaignAudienceModel(conn: mongoose.Connection) {
+  return conn.models.CampaignAudience ?? conn.model<CampaignAudienceDoc>('CampaignAudience', CampaignAudienceSchema);
 }
 export function savedSegmentModel(conn: mongoose.Connection) {
   return conn.models.SavedSegment ?? conn.model<SavedSegmentDoc>('SavedSegment', SavedSegmentSchema);

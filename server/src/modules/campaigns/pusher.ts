@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { compileSegment } from '@membercard/shared';
+import { compileSegment, holdoutDraw } from '@membercard/shared';
 import { Types } from 'mongoose';
+import { isDuplicateKeyError } from '../../lib/errors';
 import { SerialRunner } from '../../lib/serialRunner';
 import type { CouponIssuer } from '../coupons/issuer';
 import type { MemberDoc, memberModel } from '../members/model';
 import { couponArrivalFields, PUSH_ENDING_REFUSALS, type DeliveryResult, type PushDelivery } from './delivery';
-import type { CampaignDoc, campaignModel } from './model';
+import type { CampaignDoc, campaignAudienceModel, campaignModel } from './model';
 
 // Runs campaign pushes in the background. A worker claims one running campaign at a time by taking its
 // lease (a conditional update, so two instances never push the same campaign at once), walks the audience
@@ -15,6 +16,9 @@ import type { CampaignDoc, campaignModel } from './model';
 // it under the same batch key, which reuses the batch's quantity reservation and answers the coupons already
 // issued, so each member gets the coupon once, is counted once, and the template gives no unit twice. When a push
 // ends, batches crashed runs left open (ones no re-run read again) are settled, so their units go back.
+// Before a batch is issued, each of its members is recorded in the campaign's audience with their holdout draw
+// (a pure function of the campaign's seed and the member id, so every run of the batch draws the same); held-out
+// members get no coupon and no message.
 
 /**
  * Each batch costs a handful of round trips whatever its size (reservation, settle, progress), so larger batches
@@ -35,6 +39,8 @@ export const PUSH_LEASE_MS = 60_000;
 interface Deps {
   campaigns: ReturnType<typeof campaignModel>;
   members: ReturnType<typeof memberModel>;
+  /** Each pushed member's group (targeted or held out), recorded before their batch is issued. */
+  audience: ReturnType<typeof campaignAudienceModel>;
   delivery: PushDelivery;
   /** For settling batches left open when a push ends. */
   issuer: CouponIssuer;
@@ -174,12 +180,25 @@ export class CampaignPusher {
     }
   }
 
-  /** Issues one batch (see CouponIssuer.issueBatch), keyed by the resume point it starts after. */
-  private issue(claimed: CampaignDoc, batch: Recipient[], startsAfter: Types.ObjectId | null, onReserved: () => void): Promise<DeliveryResult[]> {
+  /**
+   * Records the batch's members with their groups, then issues the targeted ones (see CouponIssuer.issueBatch),
+   * keyed by the resume point the batch starts after. Answers one result per member in batch order, held-out
+   * members marked, up to the first push-ending refusal.
+   */
+  private async issue(claimed: CampaignDoc, batch: Recipient[], startsAfter: Types.ObjectId | null, onReserved: () => void): Promise<PushResult[]> {
     const campaignId = String(claimed._id);
+    const share = claimed.holdoutShare ?? 0;
+    const draws = batch.map((member) => holdoutDraw(claimed.holdoutSeed ?? '', String(member._id)));
+    const held = draws.map((draw) => share > 0 && draw < share);
+    await this.recordAudience(claimed, batch, draws, held);
+    const targeted = batch.filter((_, i) => !held[i]);
+    if (targeted.length === 0) {
+      onReserved();
+      return batch.map(() => HELD_OUT);
+    }
     // A re-run after a crash or stop reads the same batch from the same resume point, so it reuses the batch's
     // reservation and answers the coupons it already issued.
-    return this.deps.delivery.deliverBatch(batch, {
+    const delivered = await this.deps.delivery.deliverBatch(targeted, {
       templateId: claimed.templateId,
       channel: 'campaign',
       channelRef: campaignId,
@@ -192,6 +211,35 @@ export class CampaignPusher {
           : null;
       },
     });
+    const results: PushResult[] = [];
+    let next = 0;
+    for (const [i] of batch.entries()) {
+      if (held[i]) {
+        results.push(HELD_OUT);
+        continue;
+      }
+      const result = delivered[next++];
+      if (!result) break; // the push ended at an earlier member
+      results.push(result);
+    }
+    return results;
+  }
+
+  /** Writes the batch's audience records; a re-run finds them already there (unique per campaign and member). */
+  private async recordAudience(claimed: CampaignDoc, batch: Recipient[], draws: number[], held: boolean[]): Promise<void> {
+    const at = this.deps.now();
+    try {
+      await this.deps.audience.insertMany(
+        batch.map((member, i) => ({
+          campaignId: claimed._id, memberId: member._id, holdout: held[i]!, draw: draws[i]!, homeStoreId: member.homeStoreId ?? null, tier: member.tier, at,
+        })),
+        { ordered: false, lean: true },
+      );
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+      const onlyDuplicates = Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
+      if (!onlyDuplicates && !isDuplicateKeyError(err)) throw err;
+    }
   }
 
   /**
@@ -200,7 +248,7 @@ export class CampaignPusher {
    * nothing). Sets `state.go` false when the push must not start another batch: paused by HQ, out of coupons,
    * lease lost or stopping.
    */
-  private async record(claimed: CampaignDoc, batch: Recipient[], results: DeliveryResult[], state: PushState): Promise<void> {
+  private async record(claimed: CampaignDoc, batch: Recipient[], results: PushResult[], state: PushState): Promise<void> {
     if (this.runner.stopping) {
       state.go = false; // as a crash would: this batch is not recorded and runs again
       return;
@@ -212,6 +260,12 @@ export class CampaignPusher {
     for (const [i, member] of batch.entries()) {
       const result = results[i];
       if (!result) break;
+      if (result.holdout) {
+        last = member._id;
+        add('processed');
+        add('progress.holdout');
+        continue;
+      }
       if (result.refusal && PUSH_ENDING_REFUSALS.has(result.refusal)) {
         endedBy = result.refusal;
         break;
@@ -252,6 +306,10 @@ export class CampaignPusher {
 }
 
 const noop = () => undefined;
+
+/** A member's outcome in a batch: a delivery, or held out (nothing issued or sent). */
+type PushResult = DeliveryResult & { holdout?: true };
+const HELD_OUT: PushResult = { issued: false, notified: false, refusal: null, holdout: true };
 
 interface PushState {
   /** Members recorded by this run. */

@@ -3,6 +3,8 @@ import {
   CampaignPageSchema,
   CampaignPreviewAnswerSchema,
   CampaignPreviewBodySchema,
+  CampaignResultsSchema,
+  CampaignScheduleBodySchema,
   CampaignSchema,
   ListQuerySchema,
   SavedSegmentBodySchema,
@@ -59,6 +61,22 @@ export function campaignRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/admin/campaigns/:id/launch', tag: 'campaigns', auth: 'admin', hq: 'marketing', status: 202, params: ObjectIdParamsSchema,
       summary: 'Start the push in the background; a second launch → 409 CAMPAIGN_ALREADY_LAUNCHED', response: CampaignSchema,
       handler: ({ params, actor, ctx }) => s.campaigns.launch(actor, ctx.state.requestId, params.id),
+    }),
+    route({
+      method: 'post', path: '/admin/campaigns/:id/schedule', tag: 'campaigns', auth: 'admin', hq: 'marketing', params: ObjectIdParamsSchema,
+      summary: 'Schedule (or move) the launch of a draft or scheduled campaign; 409 CAMPAIGN_ALREADY_LAUNCHED once it has started',
+      body: CampaignScheduleBodySchema, response: CampaignSchema,
+      handler: ({ params, body, actor, ctx }) => s.campaigns.schedule(actor, ctx.state.requestId, params.id, body.launchAt),
+    }),
+    route({
+      method: 'post', path: '/admin/campaigns/:id/unschedule', tag: 'campaigns', auth: 'admin', hq: 'marketing', params: ObjectIdParamsSchema,
+      summary: 'Cancel a scheduled launch (back to a draft); 409 CAMPAIGN_ALREADY_LAUNCHED once it has started', response: CampaignSchema,
+      handler: ({ params, actor, ctx }) => s.campaigns.unschedule(actor, ctx.state.requestId, params.id),
+    }),
+    route({
+      method: 'get', path: '/admin/campaigns/:id/results', tag: 'campaigns', auth: 'admin', params: ObjectIdParamsSchema,
+      summary: 'Results against the holdout, overall, by home store and by tier, with 95% intervals for the lift', response: CampaignResultsSchema,
+      handler: ({ params }) => s.campaigns.results(params.id),
     }),
     route({
       method: 'post', path: '/admin/campaigns/:id/pause', tag: 'campaigns', auth: 'admin', hq: 'marketing', params: ObjectIdParamsSchema,
