@@ -9,6 +9,7 @@ import { pointsRoutes } from './modules/points/routes';
 import { posRoutes } from './modules/pos/routes';
 import { purchaseRoutes } from './modules/purchases/routes';
 import { redemptionCodeRoutes } from './modules/redemption-codes/routes';
+import { shiftRoutes } from './modules/shift/routes';
 import { staffRoutes } from './modules/staff/routes';
 import { automationRoutes } from './modules/automation/routes';
 import { campaignRoutes } from './modules/campaigns/routes';
@@ -20,5 +21,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services)];
+  return [...memberRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...shiftRoutes(services)];
 }

@@ -24,6 +24,7 @@ import { PointsExpiry } from './modules/points/expiry';
 import { PointsService } from './modules/points/service';
 import { purchaseModel, tierReviewModel } from './modules/purchases/model';
 import { PurchasesService } from './modules/purchases/service';
+import { ShiftService } from './modules/shift/service';
 import { TiersService } from './modules/purchases/tiers';
 import { codeBatchModel, redemptionCodeModel } from './modules/redemption-codes/model';
 import { CLAIM_LIMITS, RedemptionCodesService } from './modules/redemption-codes/service';
@@ -226,7 +227,11 @@ export function createServices(deps: ServiceDeps) {
     connection, members: models.members, coupons: models.coupons, purchaseRecords: models.purchases, redemptionRecords: models.redemptions,
     membersService: members, purchases, redemptions, lookups: counter.lookups, settings, serverSecret: deps.config.jwtSecret, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, counterCheckout };
+  const shift = new ShiftService({
+    purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
+    members: models.members, staff: models.staff, stores: models.stores, now,
+  });
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, counterCheckout, shift };
 }
 
 export type Services = ReturnType<typeof createServices>;

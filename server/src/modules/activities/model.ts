@@ -103,6 +103,8 @@ SignupSchema.index({ activityId: 1, status: 1, seq: 1 });
 SignupSchema.index({ activityId: 1, seq: 1, _id: 1 });
 SignupSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
 SignupSchema.index({ status: 1, paymentDueAt: 1 });
+// A store's check-ins of a day (modules/shift): by the checking clerk's account, newest first.
+SignupSchema.index({ checkedInBy: 1, attendedAt: -1, _id: -1 });
 
 /**
  * Messages owed to members about their sign-ups (the activity was cancelled, a waitlist seat came free, a

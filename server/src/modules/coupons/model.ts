@@ -208,6 +208,8 @@ RedemptionSchema.index({ couponId: 1 }, { unique: true, partialFilterExpression:
 // Campaign ROI: redemptions by campaign.
 RedemptionSchema.index({ channel: 1, channelRef: 1 });
 RedemptionSchema.index({ storeId: 1, createdAt: -1 });
+// A member's redemptions, newest first (HQ's member page, modules/shift).
+RedemptionSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
 
 export function couponTemplateModel(conn: mongoose.Connection) {
   return conn.models.CouponTemplate ?? conn.model<CouponTemplateDoc>('CouponTemplate', CouponTemplateSchema);

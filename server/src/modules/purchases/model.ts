@@ -77,6 +77,8 @@ PurchaseSchema.index({ storeId: 1, orderNo: 1 }, { unique: true });
 PurchaseSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
 // The spend-window job walks purchases still counted, oldest first.
 PurchaseSchema.index({ inSpendWindow: 1, createdAt: 1 });
+// A store's day at the counter (modules/shift), newest first.
+PurchaseSchema.index({ storeId: 1, createdAt: -1, _id: -1 });
 
 export function purchaseModel(conn: mongoose.Connection) {
   return conn.models.Purchase ?? conn.model<PurchaseDoc>('Purchase', PurchaseSchema);
