@@ -17,4 +17,3 @@ export * from './categories';
 export * from './counter';
 export * from './labels';
 export * from './shift';
-export * from './shift';
