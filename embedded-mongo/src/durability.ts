@@ -15,7 +15,14 @@ import { Doc, idKeyOf, isPlainObject } from './values';
  */
 const SNAPSHOT = 'snapshot.bson';
 const JOURNAL = /^journal-(\d+)\.log$/;
-const COMPACT_AFTER_BYTES = 16 * 1024 * 1024;
+/** A snapshot is written once the journal since the last one reaches this size and half the snapshot's. */
+const COMPACT_MIN_JOURNAL_BYTES = 16 * 1024 * 1024;
+const COMPACT_CHECK_MS = 10_000;
+const READ_CHUNK_BYTES = 8 * 1024 * 1024;
+/** A frame holds one record: a document (≤ 16 MiB as BSON) or a batch of writes (a message, ≤ 48 MB). */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** Snapshot bytes framed before handing them to the file and letting other work run. */
+const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
 const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: false } as const;
 
 function frame(record: Doc): Buffer {
@@ -26,17 +33,47 @@ function frame(record: Doc): Buffer {
   return Buffer.concat([header, body]);
 }
 
-/** Decodes frames until the end of the file or the first torn/corrupt frame. */
+/**
+ * Decodes frames until the end of the file or the first torn/corrupt frame. The file is read in pieces, so
+ * its size is not bounded by what one Buffer can hold (2 GiB), and recovery holds one piece at a time.
+ */
 function* readFrames(file: string): Generator<Doc> {
-  const data = fs.readFileSync(file);
-  let pos = 0;
-  while (pos + 8 <= data.length) {
-    const length = data.readUInt32LE(pos);
-    const crc = data.readUInt32LE(pos + 4);
-    const body = data.subarray(pos + 8, pos + 8 + length);
-    if (body.length < length || zlib.crc32(body) !== crc) return;
-    yield deserialize(body, DESERIALIZE_OPTIONS);
-    pos += 8 + length;
+  const fd = fs.openSync(file, 'r');
+  try {
+    let buffer = Buffer.alloc(READ_CHUNK_BYTES);
+    let start = 0; // first unread byte in buffer
+    let end = 0; // end of the bytes read into buffer
+    let eof = false;
+    // Makes `bytes` bytes available from `start`; false at the end of the file.
+    const fill = (bytes: number): boolean => {
+      while (end - start < bytes && !eof) {
+        if (start > 0) {
+          buffer.copy(buffer, 0, start, end);
+          end -= start;
+          start = 0;
+        }
+        if (buffer.length - end < READ_CHUNK_BYTES / 2 || buffer.length < bytes) {
+          const grown = Buffer.alloc(Math.max(buffer.length * 2, bytes + READ_CHUNK_BYTES));
+          buffer.copy(grown, 0, 0, end);
+          buffer = grown;
+        }
+        const read = fs.readSync(fd, buffer, end, buffer.length - end, null);
+        if (read === 0) eof = true;
+        end += read;
+      }
+      return end - start >= bytes;
+    };
+    while (fill(8)) {
+      const length = buffer.readUInt32LE(start);
+      const crc = buffer.readUInt32LE(start + 4);
+      if (length > MAX_FRAME_BYTES || !fill(8 + length)) return;
+      const body = buffer.subarray(start + 8, start + 8 + length);
+      if (zlib.crc32(body) !== crc) return;
+      yield deserialize(body, DESERIALIZE_OPTIONS);
+      start += 8 + length;
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -71,15 +108,19 @@ export class Durability implements ChangeSink {
   private flushing = false;
   private waiters: { seq: number; resolve: () => void }[] = [];
   private readonly timer: NodeJS.Timeout;
+  /** Size of the latest snapshot file, and the one being written. */
+  private snapshotBytes = 0;
+  private snapshotting?: Promise<void>;
 
   private constructor(
     private readonly dir: string,
     private readonly storage: Storage,
     private generation: number,
   ) {
+    // Checked now and then as well as after each flush, so a journal that stopped growing is still folded in.
     this.timer = setInterval(() => {
-      if (this.journalBytes > 0 && !this.flushing) this.compact();
-    }, 60_000);
+      if (!this.flushing) this.snapshotIfDue();
+    }, COMPACT_CHECK_MS);
     this.timer.unref();
   }
 
@@ -113,8 +154,11 @@ export class Durability implements ChangeSink {
     const durability = new Durability(dir, storage, Math.max(generation, ...journals.map((j) => j.gen)));
     storage.sink = durability;
     durability.retryableRecords = () => recovered;
-    // start from a fresh snapshot so torn journal tails are never appended to
-    durability.compact();
+    durability.snapshotBytes = fs.existsSync(snapshotFile) ? fs.statSync(snapshotFile).size : 0;
+    durability.journalBytes = journals.reduce((sum, j) => sum + fs.statSync(path.join(dir, j.file)).size, 0);
+    // Later changes go to a journal of their own, so a torn tail of the last one is never appended to. No
+    // snapshot is written here: starting costs reading the files, not rewriting them.
+    durability.openJournal(durability.generation + 1);
     return durability;
   }
 
@@ -200,7 +244,7 @@ export class Durability implements ChangeSink {
     this.frameHeld();
     if (this.pending.length === 0) {
       this.flushing = false;
-      if (this.journalBytes > COMPACT_AFTER_BYTES) this.compact();
+      this.snapshotIfDue();
       return;
     }
     this.flushing = true;
@@ -226,11 +270,29 @@ export class Durability implements ChangeSink {
     for (const w of ready) w.resolve();
   }
 
+  private openJournal(generation: number): void {
+    if (this.journalFd >= 0) fs.closeSync(this.journalFd);
+    this.generation = generation;
+    this.journalFd = fs.openSync(path.join(this.dir, `journal-${generation}.log`), 'a');
+    fsyncDir(this.dir);
+  }
+
+  /** Starts a snapshot when replaying the journal would cost about as much as reading a new snapshot. */
+  private snapshotIfDue(): void {
+    if (this.snapshotting || this.journalFd < 0) return;
+    if (this.journalBytes < Math.max(COMPACT_MIN_JOURNAL_BYTES, this.snapshotBytes / 2)) return;
+    void this.snapshot();
+  }
+
   /**
-   * Writes the whole state to a new snapshot and starts a new journal generation. Runs
-   * synchronously between flushes, so the snapshot is a consistent cut of memory.
+   * Writes the whole state to a new snapshot and then drops the journals it covers. Only the cut is taken
+   * synchronously (between flushes): the journal switches to a new generation and the current documents are
+   * listed by reference, which is consistent because a write replaces a document object and never changes one
+   * in place. Encoding and writing the file then run in steps, with commands served in between; a crash before
+   * the new file is renamed into place leaves the previous snapshot and every journal since, as before.
    */
-  compact(): void {
+  snapshot(): Promise<void> {
+    if (this.snapshotting) return this.snapshotting;
     this.frameHeld();
     if (this.pending.length && this.journalFd >= 0) {
       const batch = Buffer.concat(this.pending);
@@ -240,41 +302,59 @@ export class Durability implements ChangeSink {
       this.markSynced(this.appended);
     }
     const generation = this.generation + 1;
+    const cut: { ns: string; indexes: IndexSpec[]; docs: Doc[] }[] = [];
+    for (const [db, colls] of this.storage.databases)
+      for (const [name, coll] of colls)
+        cut.push({ ns: `${db}.${name}`, indexes: coll.secondaryIndexes.map((i) => i.spec), docs: Array.from(coll.docs.values(), (record) => record.doc) });
+    // what a retry of a session's latest write must be answered with, as mongod keeps it in config.transactions
+    const retryable = [...(this.retryableRecords?.() ?? [])];
+    this.openJournal(generation);
+    this.journalBytes = 0;
+    this.snapshotting = this.writeSnapshot(generation, cut, retryable).finally(() => {
+      this.snapshotting = undefined;
+    });
+    return this.snapshotting;
+  }
+
+  private async writeSnapshot(generation: number, cut: { ns: string; indexes: IndexSpec[]; docs: Doc[] }[], retryable: Doc[]): Promise<void> {
     const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
-    const fd = fs.openSync(tmp, 'w');
-    let chunk: Buffer[] = [];
-    let chunkBytes = 0;
-    const write = (record: Doc) => {
-      const f = frame(record);
-      chunk.push(f);
-      chunkBytes += f.length;
-      if (chunkBytes > 1 << 20) {
-        fs.writeSync(fd, Buffer.concat(chunk));
+    const file = await fs.promises.open(tmp, 'w');
+    let size = 0;
+    try {
+      let chunk: Buffer[] = [];
+      let chunkBytes = 0;
+      const write = async (record: Doc) => {
+        const framed = frame(record);
+        chunk.push(framed);
+        chunkBytes += framed.length;
+        if (chunkBytes < SNAPSHOT_WRITE_BYTES) return;
+        const bytes = Buffer.concat(chunk);
         chunk = [];
         chunkBytes = 0;
+        size += bytes.length;
+        await file.write(bytes);
+      };
+      await write({ snapshot: { generation } });
+      for (const collection of cut) {
+        await write({ collection: collection.ns, indexes: collection.indexes });
+        for (const doc of collection.docs) await write({ ns: collection.ns, doc });
       }
-    };
-    write({ snapshot: { generation } });
-    for (const [db, colls] of this.storage.databases)
-      for (const [name, coll] of colls) {
-        write({ collection: `${db}.${name}`, indexes: coll.secondaryIndexes.map((i) => i.spec) });
-        for (const record of coll.docs.values()) write({ ns: `${db}.${name}`, doc: record.doc });
+      for (const rw of retryable) await write({ rw });
+      if (chunk.length) {
+        const bytes = Buffer.concat(chunk);
+        size += bytes.length;
+        await file.write(bytes);
       }
-    // what a retry of a session's latest write must be answered with, as mongod keeps it in config.transactions
-    for (const rw of this.retryableRecords?.() ?? []) write({ rw });
-    if (chunk.length) fs.writeSync(fd, Buffer.concat(chunk));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, path.join(this.dir, SNAPSHOT));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fs.promises.rename(tmp, path.join(this.dir, SNAPSHOT));
     fsyncDir(this.dir);
-    if (this.journalFd >= 0) fs.closeSync(this.journalFd);
-    this.generation = generation;
-    this.journalFd = fs.openSync(path.join(this.dir, `journal-${generation}.log`), 'a');
-    this.journalBytes = 0;
-    fsyncDir(this.dir);
-    for (const f of fs.readdirSync(this.dir)) {
-      const gen = Number(JOURNAL.exec(f)?.[1] ?? Infinity);
-      if (gen < generation) fs.rmSync(path.join(this.dir, f), { force: true });
+    this.snapshotBytes = size;
+    for (const name of await fs.promises.readdir(this.dir)) {
+      const gen = Number(JOURNAL.exec(name)?.[1] ?? Infinity);
+      if (gen < generation) await fs.promises.rm(path.join(this.dir, name), { force: true });
     }
   }
 
@@ -282,7 +362,9 @@ export class Durability implements ChangeSink {
     clearInterval(this.timer);
     await this.flushed(this.appended);
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
-    this.compact();
+    await this.snapshotting;
+    // a clean stop leaves one snapshot and an empty journal, so the next start reads one file
+    if (this.journalBytes > 0 || this.pending.length || this.held) await this.snapshot();
     fs.closeSync(this.journalFd);
     this.journalFd = -1;
     this.storage.sink = undefined;
