@@ -132,7 +132,7 @@ export function createServices(deps: ServiceDeps) {
     ...CLAIM_LIMITS,
     ...PASSWORD_CHANGE_LIMITS,
   });
-  const audit = new AuditService(models.audit, now);
+  const audit = new AuditService(models.audit, now, models);
   // Outbound webhooks: services record events in their own transactions through `events` (modules/webhooks).
   const webhooks = new WebhooksService({
     connection, endpoints: models.webhookEndpoints, deliveries: models.webhookDeliveries, memberSeqs: models.webhookMemberSeqs, audit, serverSecret: deps.config.jwtSecret, now,

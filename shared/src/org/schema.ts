@@ -130,13 +130,18 @@ export const AuditEntrySchema = z
     id: IdSchema,
     actorType: z.enum(['staff', 'admin']),
     actorId: z.string(),
+    /** The account's name, read when the log is listed (null when the account is gone). */
+    actorName: z.string().nullable(),
     role: z.string(),
     /** The HQ actor's role at the time (null for store staff, and for entries written before HQ roles). */
     hqRole: HqRoleSchema.nullable(),
     storeId: z.string().nullable(),
+    storeName: z.string().nullable(),
     action: z.string(),
     targetType: z.string(),
     targetId: z.string(),
+    /** What the target is called (a member's name, a campaign's, an order number), when it has a name. */
+    targetName: z.string().nullable(),
     memberId: z.string().nullable(),
     before: z.unknown(),
     after: z.unknown(),
