@@ -16,6 +16,8 @@ import { PointsMall } from './modules/coupons/mall';
 import { couponModel, couponTemplateModel, redemptionModel } from './modules/coupons/model';
 import { RedemptionService } from './modules/coupons/redemptions';
 import { CouponsService } from './modules/coupons/service';
+import { MembersAdmin } from './modules/members/admin';
+import { memberExportModel, memberImportModel, memberTagModel } from './modules/members/admin-model';
 import { memberModel, onceRewardClaimModel } from './modules/members/model';
 import { OnceRewards } from './modules/members/once-rewards';
 import { MembersService, type WeChatIdentityApi } from './modules/members/service';
@@ -78,6 +80,9 @@ export function createModels(connection: mongoose.Connection) {
   return {
     members: memberModel(connection),
     onceRewardClaims: onceRewardClaimModel(connection),
+    memberTags: memberTagModel(connection),
+    memberExports: memberExportModel(connection),
+    memberImports: memberImportModel(connection),
     ledger: ledgerModel(connection),
     lots: lotModel(connection),
     expiryWarnings: expiryWarningModel(connection),
@@ -197,6 +202,10 @@ export function createServices(deps: ServiceDeps) {
     activities: models.activities, signups: models.signups, quotas: models.subscribeQuotas, messages: models.subscribeMessages, messaging,
     leadMinutes: deps.activityReminderLeadMinutes ?? DEFAULT_REMINDER_LEAD_MINUTES, now,
   });
+  const membersAdmin = new MembersAdmin({
+    connection, members: models.members, tags: models.memberTags, exports: models.memberExports, imports: models.memberImports,
+    memberViews: members, settings, staff, ledger, issuer, audit, now,
+  });
   const delivery = new PushDelivery(issuer, messaging);
   const campaigns = new CampaignService({
     campaigns: models.campaigns, segments: models.savedSegments, members: models.members, templates: models.couponTemplates, redemptions: models.redemptions,
@@ -231,7 +240,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, counterCheckout, shift };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, counterCheckout, shift };
 }
 
 export type Services = ReturnType<typeof createServices>;

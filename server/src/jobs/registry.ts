@@ -21,6 +21,12 @@ export interface JobDefinition {
 
 export const JOBS: JobDefinition[] = [
   {
+    name: 'member-name-keys',
+    every: '10 minutes',
+    description: 'Members whose name was written without its search key (a bulk load, data from before the key) get it, so name-prefix search finds them.',
+    run: (services) => services.membersAdmin.backfillNameKeys(),
+  },
+  {
     name: 'coupon-expiry',
     every: '10 minutes',
     description: 'Issued coupons past their validUntil become expired.',

@@ -22,6 +22,10 @@ export interface MemberDoc {
   referralCode?: string | null;
   referredBy?: string | null;
   name?: string | null;
+  /** The name as prefix search compares it (shared nameKeyOf): kept with `name`, so a name prefix is an index range. */
+  nameKey?: string | null;
+  /** The card number in the system the member was imported from (legacy import); imports are keyed by it. */
+  legacyCardNo?: string | null;
   gender?: 'male' | 'female' | 'other' | null;
   birthday?: string | null;
   birthdayMonth?: number | null;
@@ -56,6 +60,8 @@ const MemberSchema = new Schema<MemberDoc>(
     referralCode: { type: String, default: null },
     referredBy: { type: String, default: null },
     name: { type: String, default: null },
+    nameKey: { type: String, default: null },
+    legacyCardNo: { type: String, default: null },
     gender: { type: String, default: null },
     birthday: { type: String, default: null },
     birthdayMonth: { type: Number, default: null },
@@ -86,6 +92,14 @@ MemberSchema.index({ codeHandle: 1 }, { unique: true, partialFilterExpression: {
 MemberSchema.index({ referralCode: 1 }, { unique: true, partialFilterExpression: { referralCode: { $type: 'string' } } });
 MemberSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
 MemberSchema.index({ name: 1 }, { partialFilterExpression: { name: { $type: 'string' } } });
+// HQ's name-prefix search walks this in (nameKey, _id) order and stops after a page (not partial: a string range
+// must be able to use it on any MongoDB, which does not infer $type from a range).
+MemberSchema.index({ nameKey: 1, _id: 1 });
+// A legacy import is keyed by the old card number: a re-run finds the member it created.
+MemberSchema.index({ legacyCardNo: 1 }, { unique: true, partialFilterExpression: { legacyCardNo: { $type: 'string' } } });
+// HQ's member list filters.
+MemberSchema.index({ status: 1, tags: 1 });
+MemberSchema.index({ status: 1, pointsBalance: 1 });
 // Segment and dashboard queries.
 MemberSchema.index({ status: 1, tier: 1, homeStoreId: 1 });
 MemberSchema.index({ status: 1, joinedAt: 1 });

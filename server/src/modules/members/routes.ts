@@ -1,9 +1,7 @@
 import {
   CodeKeyAnswerSchema,
   JoinMembershipBodySchema,
-  MemberPageSchema,
   MemberSchema,
-  MemberSearchQuerySchema,
   PasswordLoginBodySchema,
   PhoneBindBodySchema,
   ProfilePatchBodySchema,
@@ -102,12 +100,6 @@ export function memberRoutes(s: Services): RouteSpec[] {
       summary: 'Identify a scanned member, coupon or sign-up code',
       body: StaffScanBodySchema, response: StaffScanAnswerSchema,
       handler: ({ body, actor }) => s.counter.scan(actor, body.code),
-    }),
-    route({
-      method: 'get', path: '/admin/members', tag: 'admin', auth: 'adminOrManager',
-      summary: 'Search members by card number, phone or name',
-      query: MemberSearchQuerySchema, response: MemberPageSchema,
-      handler: ({ query, actor }) => s.members.search(actor, query.q, query.limit, query.cursor),
     }),
     route({
       method: 'get', path: '/admin/members/:id', tag: 'admin', auth: 'adminOrManager',

@@ -15,6 +15,7 @@ import {
   type ShortLivedCodeAnswer,
   maskName,
   maskPhone,
+  nameKeyOf,
   parseCode,
   profileCompletion,
   tierProgress,
@@ -236,6 +237,7 @@ export class MembersService {
       set[field] = value;
     }
     if (typeof patch.birthday === 'string') set.birthdayMonth = Number(patch.birthday.slice(5, 7));
+    if (patch.name !== undefined) set.nameKey = patch.name === null ? null : nameKeyOf(patch.name);
     return this.applyProfileChange(memberId, set, unset);
   }
 
@@ -395,7 +397,7 @@ export class MembersService {
   /** Removes personal data and the WeChat link; card number, ledger and redemptions stay, detached. */
   async erase(memberId: string): Promise<void> {
     const { members, onceRewards, connection, now } = this.deps;
-    const unset = Object.fromEntries([...PERSONAL_FIELDS, 'openid', 'unionid', 'codeSecret', 'codeHandle', 'referralCode'].map((f) => [f, 1]));
+    const unset = Object.fromEntries([...PERSONAL_FIELDS, 'nameKey', 'openid', 'unionid', 'codeSecret', 'codeHandle', 'referralCode'].map((f) => [f, 1]));
     await inTransaction(connection, undefined, async (session) => {
       const before = await members
         .findOneAndUpdate(
@@ -419,27 +421,6 @@ export class MembersService {
   }
 
   // ---- HQ ----
-
-  async search(actor: Actor, q: string | undefined, limit: number, cursor?: string) {
-    const filter: Record<string, unknown> = { status: 'active' };
-    if (actor.type === 'staff') filter.homeStoreId = actor.storeId;
-    if (q) {
-      const term = q.trim();
-      if (/^\d{12}$/.test(term)) filter.cardNo = term;
-      else if (/^\+?\d{5,20}$/.test(term)) filter.phone = term.replace(/^\+86/, '');
-      else filter.name = { $regex: `^${escapeRegex(term)}` };
-    }
-    if (cursor) {
-      if (!Types.ObjectId.isValid(cursor)) throw errors.validation('The cursor is not valid.');
-      filter._id = { $lt: new Types.ObjectId(cursor) };
-    }
-    const docs = await this.deps.members.find(filter).sort({ _id: -1 }).limit(limit + 1).lean<MemberDoc[]>();
-    const page = docs.slice(0, limit);
-    return {
-      items: await Promise.all(page.map((m) => this.view(m))),
-      nextCursor: docs.length > limit ? String(page[page.length - 1]!._id) : null,
-    };
-  }
 
   async adminView(actor: Actor, memberId: string): Promise<Member> {
     const member = await this.load(memberId, ['active']).catch(() => {
@@ -471,7 +452,7 @@ function definedOnly<T extends Record<string, unknown>>(record: T): Partial<{ [K
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null && v !== undefined)) as never;
 }
 
-function newCardNo(): string {
+export function newCardNo(): string {
   // 11 random digits (the first never 0, so the number reads as 12 digits) and the Luhn check digit.
   let body = String(randomInt(1, 10));
   for (let i = 0; i < 10; i++) body += String(randomInt(0, 10));
@@ -479,14 +460,10 @@ function newCardNo(): string {
 }
 
 const REFERRAL_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
-function newReferralCode(): string {
+export function newReferralCode(): string {
   let code = '';
   for (let i = 0; i < 8; i++) code += REFERRAL_ALPHABET[randomInt(0, REFERRAL_ALPHABET.length)];
   return code;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function toWechatCodeError(err: unknown, message: string, code: ErrorCode): Error {
