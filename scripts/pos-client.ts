@@ -19,7 +19,8 @@
  *   sale (--code <member code> | --phone <n>) [--order-no <no>]   identify, quote, order with the best coupon
  *
  * Lines default to a sample basket of five; a lines file is a JSON array of
- * {sku, name, category, qty, unitFen, amountFen} with amountFen = qty × unitFen.
+ * {sku, name, category, qty, unitFen, amountFen} with amountFen = qty × unitFen and category an active
+ * category code HQ manages in the console (商品品类; GET /api/v1/admin/categories), e.g. DAIRY.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -58,11 +59,11 @@ export async function posRequest(conn: PosConnection, method: string, path: stri
 }
 
 export const SAMPLE_LINES = [
-  { sku: 'MILK-1L', name: '鲜牛奶 1L', category: '乳品', qty: 2, unitFen: 1_590, amountFen: 3_180 },
-  { sku: 'BREAD', name: '全麦面包', category: '烘焙', qty: 1, unitFen: 1_220, amountFen: 1_220 },
-  { sku: 'APPLE', name: '富士苹果', category: '水果', qty: 4, unitFen: 650, amountFen: 2_600 },
-  { sku: 'WINE', name: '红酒', category: '酒水', qty: 1, unitFen: 26_800, amountFen: 26_800 },
-  { sku: 'TISSUE', name: '纸巾', category: '日用', qty: 3, unitFen: 600, amountFen: 1_800 },
+  { sku: 'MILK-1L', name: '鲜牛奶 1L', category: 'DAIRY', qty: 2, unitFen: 1_590, amountFen: 3_180 },
+  { sku: 'BREAD', name: '全麦面包', category: 'BAKERY', qty: 1, unitFen: 1_220, amountFen: 1_220 },
+  { sku: 'APPLE', name: '富士苹果', category: 'FRUIT', qty: 4, unitFen: 650, amountFen: 2_600 },
+  { sku: 'WINE', name: '红酒', category: 'WINE', qty: 1, unitFen: 26_800, amountFen: 26_800 },
+  { sku: 'TISSUE', name: '纸巾', category: 'PAPER_GOODS', qty: 3, unitFen: 600, amountFen: 1_800 },
 ];
 
 const USAGE = `Usage: npx tsx scripts/pos-client.ts <command> [options]

@@ -163,6 +163,7 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
   handle = app.callback();
 
   await ensureIndexes(services);
+  await services.categories.seedDefaults();
   readiness.done('indexes');
   // Campaign pushes left running by a stopped instance continue now (the scheduled job also picks them up).
   services.campaigns.pusher.kick();

@@ -1,6 +1,7 @@
 import type { RouteSpec } from './lib/route';
 import { acquisitionRoutes } from './modules/acquisition/routes';
 import { activityRoutes } from './modules/activities/routes';
+import { categoryRoutes } from './modules/categories/routes';
 import { couponRoutes } from './modules/coupons/routes';
 import { counterRoutes } from './modules/counter/routes';
 import { memberAdminRoutes } from './modules/members/admin-routes';
@@ -22,5 +23,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...shiftRoutes(services)];
+  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...shiftRoutes(services)];
 }

@@ -9,6 +9,9 @@ import { AcquisitionService, type WxaCodeApi } from './modules/acquisition/servi
 import { activityModel, signupModel, signupNotificationModel } from './modules/activities/model';
 import { ActivitiesService } from './modules/activities/service';
 import { CounterService } from './modules/counter/service';
+import { categoryModel } from './modules/categories/model';
+import { CategoriesService } from './modules/categories/service';
+import { CategorySummary } from './modules/categories/summary';
 import { CounterCheckout } from './modules/counter/checkout';
 import { CodeLookups, LOOKUP_LIMITS } from './modules/counter/lookupLimits';
 import { CouponIssuer } from './modules/coupons/issuer';
@@ -119,6 +122,7 @@ export function createModels(connection: mongoose.Connection) {
     webhookEndpoints: webhookEndpointModel(connection),
     webhookDeliveries: webhookDeliveryModel(connection),
     webhookMemberSeqs: webhookMemberSeqModel(connection),
+    categories: categoryModel(connection),
   };
 }
 
@@ -167,7 +171,11 @@ export function createServices(deps: ServiceDeps) {
   const counter = new CounterService(members, new CodeLookups({ rateLimits, audit }));
   const pointsExpiry = new PointsExpiry({ ledger, lots: models.lots, warnings: models.expiryWarnings, now });
   const points = new PointsService({ connection, ledger, entries: models.ledger, members: models.members, settings, staff, audit });
-  const purchases = new PurchasesService({ connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now, events: webhooks });
+  const categories = new CategoriesService({ categories: models.categories, members: models.members, audit, now });
+  const purchases = new PurchasesService({
+    connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now, events: webhooks,
+    categories, categorySummary: new CategorySummary(models.members),
+  });
   const tiers = new TiersService({ connection, members: models.members, reviews: models.tierReviews, purchases, settings, audit, now });
   members.extensions.counterHistory = (memberId) => purchases.counterHistory(memberId);
   const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members, now, events: webhooks });
@@ -240,7 +248,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, counterCheckout, shift };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
 }
 
 export type Services = ReturnType<typeof createServices>;

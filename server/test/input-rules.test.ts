@@ -98,7 +98,7 @@ describe('text a person types', () => {
   it('given a purchase line with a control character or an adjustment reason that shows nothing, then 400 naming the field', async () => {
     const clerk = (await app.api.post('/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' })).body.token as string;
     const { token } = await joinedMember(app.api, 'text-rules-buyer');
-    const line = { sku: 'LATTE', name: `拿铁${NUL}`, category: '饮品', qty: 1, amountFen: 3_000 };
+    const line = { sku: 'LATTE', name: `拿铁${NUL}`, category: 'COFFEE_TEA', qty: 1, amountFen: 3_000 };
     expectRefusedAt(await purchase(app.api, clerk, { memberCode: await memberCode(app.api, token), orderNo: orderNo('text'), amountFen: 3_000, lines: [line] }), 'body.lines.0.name');
     expectRefusedAt(
       await app.api.post('/admin/members/000000000000000000000000/points-adjustments', { delta: 10, reason: ZERO_WIDTH_SPACE }, admin, { 'Idempotency-Key': 'text-rules-adjust' }),

@@ -45,11 +45,11 @@ async function newKey(storeId: string): Promise<Key> {
 
 /** Five lines adding up to ¥356.00. */
 const LINES = [
-  { sku: 'MILK-1L', name: '鲜牛奶 1L', category: '乳品', qty: 2, unitFen: 1_590, amountFen: 3_180 },
-  { sku: 'BREAD', name: '全麦面包', category: '烘焙', qty: 1, unitFen: 1_220, amountFen: 1_220 },
-  { sku: 'APPLE', name: '富士苹果', category: '水果', qty: 4, unitFen: 650, amountFen: 2_600 },
-  { sku: 'WINE', name: '红酒', category: '酒水', qty: 1, unitFen: 26_800, amountFen: 26_800 },
-  { sku: 'TISSUE', name: '纸巾', category: '日用', qty: 3, unitFen: 600, amountFen: 1_800 },
+  { sku: 'MILK-1L', name: '鲜牛奶 1L', category: 'DAIRY', qty: 2, unitFen: 1_590, amountFen: 3_180 },
+  { sku: 'BREAD', name: '全麦面包', category: 'BAKERY', qty: 1, unitFen: 1_220, amountFen: 1_220 },
+  { sku: 'APPLE', name: '富士苹果', category: 'FRUIT', qty: 4, unitFen: 650, amountFen: 2_600 },
+  { sku: 'WINE', name: '红酒', category: 'WINE', qty: 1, unitFen: 26_800, amountFen: 26_800 },
+  { sku: 'TISSUE', name: '纸巾', category: 'PAPER_GOODS', qty: 3, unitFen: 600, amountFen: 1_800 },
 ];
 const TOTAL = 35_600;
 
@@ -233,7 +233,7 @@ describe('orders', () => {
     expect(redemption).toMatchObject({ storeId: 'SH01', orderNo: no, orderAmountFen: TOTAL, savingFen: 2_000, status: 'redeemed', staffId: `pos:${sh01.keyId}` });
     const purchase = await app.services.models.purchases.findOne({ storeId: 'SH01', orderNo: no }).lean();
     expect(purchase).toMatchObject({ amountFen: 33_600, pointsEarned: 336, staffId: `pos:${sh01.keyId}` });
-    expect(purchase!.lines.map((l: { category: string }) => l.category)).toEqual(['乳品', '烘焙', '水果', '酒水', '日用']);
+    expect(purchase!.lines.map((l: { category: string }) => l.category)).toEqual(['DAIRY', 'BAKERY', 'FRUIT', 'WINE', 'PAPER_GOODS']);
     expect(await memberDoc(app, member.id)).toMatchObject({ pointsBalance: 336, spend12mFen: 33_600 });
     expect((await pos(sh01, 'GET', `/pos/orders/${no}`)).body).toEqual(res.body);
     // The coupon cannot be used again, at the counter or by another order.

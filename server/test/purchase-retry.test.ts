@@ -9,7 +9,7 @@ let app: TestApp;
 let clerk: string;
 
 const STEP_MS = 60_000;
-const LINES = [{ sku: 'LATTE-L', name: '大杯拿铁', category: '饮品', qty: 2, amountFen: 6_000 }];
+const LINES = [{ sku: 'LATTE-L', name: '大杯拿铁', category: 'COFFEE_TEA', qty: 2, amountFen: 6_000 }];
 
 beforeAll(async () => {
   app = await startTestApp();

@@ -46,8 +46,8 @@ describe('recording a purchase', () => {
   it('earns floor(yuan) × base × tier × campaign, keeps the lines, and moves spend and last purchase', async () => {
     const { token, member } = await joinedMember(app.api, 'buyer-basic');
     const lines = [
-      { sku: 'LATTE-L', name: '大杯拿铁', category: '饮品', qty: 2, amountFen: 6_000 },
-      { sku: 'CROISSANT', name: '可颂', category: '烘焙', qty: 1, amountFen: 6_345 },
+      { sku: 'LATTE-L', name: '大杯拿铁', category: 'COFFEE_TEA', qty: 2, amountFen: 6_000 },
+      { sku: 'CROISSANT', name: '可颂', category: 'BAKERY', qty: 1, amountFen: 6_345 },
     ];
     const no = orderNo('basic');
     const res = await purchase(app.api, clerk, { memberCode: await memberCode(app.api, token), orderNo: no, amountFen: 12_345, lines });

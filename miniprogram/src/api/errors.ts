@@ -53,6 +53,8 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   POS_SIGNATURE_INVALID: '收银系统签名错误',
   LINE_TOTAL_MISMATCH: '商品行金额与合计不符',
   RETURN_EXCEEDS_ORDER: '退货数量超过订单',
+  CATEGORY_UNKNOWN: '商品品类不存在或已停用',
+  WEBHOOK_URL_REFUSED: '不允许推送到这个地址',
   NETWORK: '网络不给力，请检查网络后重试',
   BAD_ANSWER: '服务暂时不可用，请稍后再试',
   UNKNOWN: '出了点问题，请稍后再试',

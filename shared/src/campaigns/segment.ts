@@ -8,7 +8,10 @@ export type MemberFilter = Record<string, unknown>;
  * Compiles a segment into ONE MongoDB filter over members, so preview counts and campaign pushes are answered
  * by indexes. Member fields used: status ('active' | 'erased'; only active members are ever targeted), tier,
  * homeStoreId, joinedAt, birthdayMonth (1–12), pointsBalance, spend12mFen, lastPurchaseAt (Date | null),
- * profileComplete, tags. "Within N days" counts back N × 24 h from `now`.
+ * profileComplete, tags, categoryStats (one element per category the member bought: category, lastAt,
+ * spend12mFen, visits; maintained with each purchase and return, indexed as (status, category, lastAt) and
+ * (status, category, spend12mFen), so category conditions are an $elemMatch on one element, never a scan of
+ * purchases). "Within N days" counts back N × 24 h from `now`.
  */
 export function compileSegment(segment: Segment, now: Date): MemberFilter {
   const filter: MemberFilter = { status: 'active' };
@@ -40,5 +43,16 @@ export function compileSegment(segment: Segment, now: Date): MemberFilter {
     // $not also matches null and missing: members who never purchased have not purchased recently either.
     filter.lastPurchaseAt = { $not: { $gte: daysAgo(notPurchasedWithinDays) } };
   }
+
+  // Both category conditions on one category are one element's; on two categories, two elements. The
+  // category's equality also stands beside them (implied by the $elemMatch) so any planner sees the index prefix.
+  const { boughtCategory, categorySpend } = segment;
+  const bought = boughtCategory && { category: boughtCategory.category, lastAt: { $gte: daysAgo(boughtCategory.withinDays) } };
+  const spent = categorySpend && { category: categorySpend.category, spend12mFen: { $gte: categorySpend.minFen } };
+  const first = bought ?? spent;
+  if (first) filter['categoryStats.category'] = first.category;
+  if (bought && spent && bought.category === spent.category) filter.categoryStats = { $elemMatch: { ...bought, ...spent } };
+  else if (bought && spent) filter.$and = [{ categoryStats: { $elemMatch: bought } }, { categoryStats: { $elemMatch: spent } }];
+  else if (first) filter.categoryStats = { $elemMatch: first };
   return filter;
 }

@@ -60,6 +60,10 @@ export const ErrorCode = {
   LINE_TOTAL_MISMATCH: 'LINE_TOTAL_MISMATCH',
   /** A return of more than the order has left to return. */
   RETURN_EXCEEDS_ORDER: 'RETURN_EXCEEDS_ORDER',
+  /** A purchase line names a category that is not an active product category (details name the line). */
+  CATEGORY_UNKNOWN: 'CATEGORY_UNKNOWN',
+  /** A webhook URL the server will not send to: not https in production, or a private, loopback or link-local address. */
+  WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -112,6 +116,8 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   POS_SIGNATURE_INVALID: 401,
   LINE_TOTAL_MISMATCH: 400,
   RETURN_EXCEEDS_ORDER: 422,
+  CATEGORY_UNKNOWN: 400,
+  WEBHOOK_URL_REFUSED: 400,
 };
 
 export const ErrorCodeSchema = z.enum(ErrorCode).meta({ id: 'ErrorCode', description: 'Stable machine-readable error code.' });

@@ -41,6 +41,8 @@ export interface MemberDoc {
   pointsBalance: number;
   spend12mFen: number;
   lastPurchaseAt?: Date | null;
+  /** What the member buys, one element per category (modules/categories/summary.ts keeps it with each purchase and return). */
+  categoryStats?: Array<{ category: string; lastAt: Date; spend12mFen: number; visits: number }>;
   tags: string[];
   joinedAt?: Date | null;
   createdAt: Date;
@@ -76,6 +78,7 @@ const MemberSchema = new Schema<MemberDoc>(
     pointsBalance: { type: Number, required: true, default: 0, min: 0 },
     spend12mFen: { type: Number, required: true, default: 0 },
     lastPurchaseAt: { type: Date, default: null },
+    categoryStats: { type: [{ _id: false, category: String, lastAt: Date, spend12mFen: Number, visits: Number }], default: undefined },
     tags: { type: [String], default: [] },
     joinedAt: { type: Date, default: null },
     createdAt: { type: Date, required: true },
@@ -106,6 +109,9 @@ MemberSchema.index({ status: 1, joinedAt: 1 });
 MemberSchema.index({ status: 1, spend12mFen: 1 });
 MemberSchema.index({ status: 1, lastPurchaseAt: 1 });
 MemberSchema.index({ status: 1, birthdayMonth: 1 });
+// Category segments: one $elemMatch on the member's element for the category (bought within N days, spent at least Y).
+MemberSchema.index({ status: 1, 'categoryStats.category': 1, 'categoryStats.lastAt': 1 });
+MemberSchema.index({ status: 1, 'categoryStats.category': 1, 'categoryStats.spend12mFen': 1 });
 
 export function memberModel(conn: mongoose.Connection) {
   return conn.models.Member ?? conn.model<MemberDoc>('Member', MemberSchema);

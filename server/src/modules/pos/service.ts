@@ -24,6 +24,7 @@ import type { Actor } from '../../lib/requestContext';
 import type { Reply } from '../../lib/route';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
+import { spendOf } from '../categories/summary';
 import type { CodeLookups } from '../counter/lookupLimits';
 import type { CouponDoc, couponModel } from '../coupons/model';
 import type { RedemptionService } from '../coupons/redemptions';
@@ -344,6 +345,8 @@ export class PosService {
         whole: all,
         amountFen: netFen,
         points,
+        // Category spend follows the returned lines at their amounts (shelf price, as booked).
+        categorySpend: spendOf(returning.flatMap((qty, i) => (qty > 0 ? [{ category: order.lines[i]!.category, amountFen: qty * order.lines[i]!.unitFen }] : []))),
         ledgerReason: `退货 ${order.orderNo}（${body.returnNo}）`,
         reason,
         idempotencyKey: `pos-return:${actor.storeId}:${body.returnNo}`,

@@ -24,6 +24,11 @@ export interface PurchaseDoc {
    * purchases still flagged, which the reconciliation checks.
    */
   inSpendWindow: boolean;
+  /**
+   * What the purchase counts in its member's categoryStats spend, per category (its lines summed; returns of
+   * lines take their amounts off). Taken off the member when the purchase is reversed or ages out.
+   */
+  categorySpend?: Array<{ category: string; amountFen: number }>;
   reversal: {
     reason: string;
     pointsTakenBack: number;
@@ -56,6 +61,7 @@ const PurchaseSchema = new Schema<PurchaseDoc>(
     createdAt: { type: Date, required: true },
     status: { type: String, enum: ['booked', 'reversed'], required: true },
     inSpendWindow: { type: Boolean, required: true },
+    categorySpend: { type: [{ _id: false, category: String, amountFen: Number }], default: [] },
     reversal: {
       type: {
         reason: String,

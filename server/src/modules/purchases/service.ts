@@ -24,6 +24,8 @@ import type { Actor } from '../../lib/requestContext';
 import type { Reply } from '../../lib/route';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
+import type { CategoriesService } from '../categories/service';
+import { categorySpendLess, spendOf, type CategorySummary } from '../categories/summary';
 import type { MemberDoc, memberModel } from '../members/model';
 import type { MembersService } from '../members/service';
 import type { PointsLedger } from '../points/ledger';
@@ -94,6 +96,8 @@ export interface TakeBack {
   whole: boolean;
   amountFen?: number;
   points?: number;
+  /** For a part: each category's share of what goes back (returned lines at their amounts), off the category spend. */
+  categorySpend?: Array<{ category: string; amountFen: number }>;
   /** Only a purchase booked after this may be taken back (the manager's 24-hour window). */
   bookedAfter?: Date;
   /** Ledger text, the reversal's reason and the ledger entry's unique key. */
@@ -123,6 +127,9 @@ interface Deps {
   now: () => Date;
   /** Outbound webhooks' outbox (order.recorded). */
   events?: EventRecorder;
+  /** Lines must name active categories; the member's per-category summary moves with the purchase. */
+  categories: CategoriesService;
+  categorySummary: CategorySummary;
 }
 
 export class PurchasesService {
@@ -194,6 +201,7 @@ export class PurchasesService {
    */
   async bookInTransaction(session: ClientSession | undefined, booking: Booking): Promise<BookedPurchase> {
     const { settings, connection, now } = this.deps;
+    await this.deps.categories.checkLines(booking.lines);
     const { tiers, earnRules } = await settings.cached();
     return inTransaction(connection, session, async (txn) => {
       // The last member read is only a hint (its tier is checked by the update's filter), so a retried
@@ -269,6 +277,7 @@ export class PurchasesService {
       after = { ...after, tier: reached.code };
     }
     const purchaseId = new Types.ObjectId();
+    const categorySpend = spendOf(body.lines ?? []);
     await purchases.create(
       [
         {
@@ -287,11 +296,13 @@ export class PurchasesService {
           createdAt: at,
           status: 'booked',
           inSpendWindow: true,
+          categorySpend,
           reversal: null,
         },
       ],
       { session },
     );
+    await this.deps.categorySummary.addWith(session, member._id, categorySpend, at);
     await this.deps.events?.record(session, 'order.recorded', member._id, { purchaseId: String(purchaseId), storeId: actor.storeId, orderNo: body.orderNo, amountFen: body.amountFen, lines: body.lines ?? [], pointsEarned: points, tier: after.tier });
     await audit.record(
       actor,
@@ -395,6 +406,17 @@ export class PurchasesService {
       )
       .lean<PurchaseDoc>();
     if (!claimed) return null;
+    // A part also takes its categories' amounts off what the purchase counts per category (the claim above
+    // holds the purchase for this transaction, so the two writes move together).
+    const part = input.whole ? [] : (input.categorySpend ?? []);
+    if (part.length > 0) await purchases.collection.updateOne({ _id: claimed._id }, [{ $set: { categorySpend: categorySpendLess(part) } }], { session });
+    const categoriesBack = input.whole ? (claimed.categorySpend ?? []) : part;
+    await this.deps.categorySummary.takeBackWith(
+      session,
+      claimed.memberId,
+      categoriesBack.map((c) => ({ category: c.category, amountFen: claimed.inSpendWindow ? c.amountFen : 0 })),
+      { visit: input.whole },
+    );
     const amountBack = input.whole ? claimed.amountFen : amount;
     const pointsBack = input.whole ? claimed.pointsEarned : points;
     let taken = { pointsTakenBack: 0, shortfall: 0, ledgerEntryId: null as Types.ObjectId | null, balanceAfter: null as number | null };
@@ -469,12 +491,13 @@ export class PurchasesService {
       for (const memberId of memberIds) {
         processed += await inTransaction(connection, undefined, async (session) => {
           const aged = await purchases
-            .find({ memberId, inSpendWindow: true, createdAt: { $lte: cutoff } }, { amountFen: 1 })
+            .find({ memberId, inSpendWindow: true, createdAt: { $lte: cutoff } }, { amountFen: 1, categorySpend: 1 })
             .session(session)
             .lean<PurchaseDoc[]>();
           if (aged.length === 0) return 0;
           await purchases.updateMany({ _id: { $in: aged.map((p) => p._id) }, inSpendWindow: true }, { $set: { inSpendWindow: false } }, { session });
           await members.updateOne({ _id: memberId }, { $inc: { spend12mFen: -aged.reduce((sum, p) => sum + p.amountFen, 0) } }, { session });
+          await this.deps.categorySummary.takeBackWith(session, memberId, spendOf(aged.flatMap((p) => p.categorySpend ?? [])), { visit: false });
           return aged.length;
         });
       }
