@@ -4,6 +4,7 @@ import { Collection, IndexSpec, sortSpecOf } from './collection';
 import { LogicalClock, snapshotReadTime } from './clock';
 import { CursorRegistry } from './cursors';
 import { FailPoints } from './failpoints';
+import type { MemoryCeiling } from './memoryCeiling';
 import {
   badValue,
   CommandError,
@@ -63,6 +64,8 @@ export interface ServerState {
   failPoints: FailPoints;
   /** The appName each connection gave in its handshake (for failCommand's appName filter). */
   appNames: Map<number, string>;
+  /** Refuses writes that add data when the heap nears its limit. */
+  memory?: MemoryCeiling;
 }
 
 interface Ctx {
@@ -1317,6 +1320,8 @@ async function execute(state: ServerState, cmd: Doc, connectionId: number): Prom
   try {
     const handler = Object.prototype.hasOwnProperty.call(HANDLERS, name) ? HANDLERS[name] : undefined;
     if (!handler) throw commandNotFound(name);
+    if (state.memory && addsData(cmd, name) && state.memory.exceeded())
+      throw new CommandError(146, 'ExceededMemoryLimit', 'The embedded server is out of memory for more data: this write was not applied.');
     const readConcern = cmd.readConcern as Doc | undefined;
     if (readConcern !== undefined) {
       if (readConcern.afterClusterTime !== undefined) state.clock.checkAfterClusterTime(readConcern.afterClusterTime, state.storage.changes);
@@ -1355,6 +1360,16 @@ async function execute(state: ServerState, cmd: Doc, connectionId: number): Prom
     }
   }
 }
+
+/** Commands that can make the data bigger (deletes, drops and reads are always let through). */
+function addsData(cmd: Doc, name: string): boolean {
+  if (name === 'aggregate') {
+    const last = Array.isArray(cmd.pipeline) ? (cmd.pipeline.at(-1) as Doc | undefined) : undefined;
+    return !!last && ('$out' in last || '$merge' in last);
+  }
+  return GROWING_COMMANDS.has(name);
+}
+const GROWING_COMMANDS = new Set(['insert', 'update', 'findAndModify', 'findandmodify', 'create', 'createIndexes']);
 
 // ---------- retryable-write records across restarts ----------
 

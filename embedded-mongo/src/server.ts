@@ -5,6 +5,7 @@ import { reapTransactions, restoreRetryableWrite, retryableWriteRecords, runComm
 import { CursorRegistry } from './cursors';
 import { Durability } from './durability';
 import { FailPoints } from './failpoints';
+import { MemoryCeiling } from './memoryCeiling';
 import { Storage } from './storage';
 import { sweepExpiredDocuments } from './ttl';
 import { Doc } from './values';
@@ -21,6 +22,8 @@ export interface ServerOptions {
   ttlSweepIntervalMs?: number;
   cursorTimeoutMs?: number;
   transactionLifetimeMs?: number;
+  /** Heap use past which writes that add data are refused (default 85% of V8's heap limit; 0 = never). */
+  heapCeilingBytes?: number;
 }
 
 export interface RunningServer {
@@ -47,6 +50,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     clock: new LogicalClock(),
     failPoints: new FailPoints(),
     appNames: new Map(),
+    memory: options.heapCeilingBytes === 0 ? undefined : new MemoryCeiling(options.heapCeilingBytes ?? MemoryCeiling.defaultCeilingBytes()),
   };
   // retryable writes answered before a restart are answered from their records after it, as by mongod
   for (const rw of recoveredWrites) restoreRetryableWrite(state, rw);

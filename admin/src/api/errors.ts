@@ -21,6 +21,7 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   INTERNAL: { zh: '服务器出错了，请稍后再试', en: 'Server error; try again later' },
   NOT_READY: { zh: '服务正在启动，请稍后再试', en: 'The server is starting; try again in a moment' },
   DATABASE_UNAVAILABLE: { zh: '数据库暂时无法连接，请稍后重试', en: 'The database is briefly unreachable; try again' },
+  DATABASE_FULL: { zh: '数据库容量已满，本次操作未保存，请联系技术人员', en: 'The database is full; nothing was saved. Contact your technical team' },
   NETWORK: { zh: '无法连接服务器，请检查网络', en: 'Cannot reach the server; check the network' },
   INSUFFICIENT_POINTS: { zh: '积分不足，调整后余额不能小于 0', en: 'Not enough points: the balance cannot go below 0' },
   CAMPAIGN_ALREADY_LAUNCHED: { zh: '活动已经发起过了', en: 'This campaign has already been launched' },
@@ -28,6 +29,8 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   IDEMPOTENCY_IN_PROGRESS: { zh: '相同的请求正在处理中', en: 'The same request is still being processed' },
   CODE_NOT_FOUND: { zh: '兑换码不存在', en: 'Code not found' },
   CODE_ALREADY_USED: { zh: '兑换码已被使用', en: 'Code already used' },
+  CODE_VOIDED: { zh: '兑换码已作废', en: 'Code voided' },
+  TEMPLATE_EXHAUSTED: { zh: '券已发完', en: 'Sold out' },
   WRONG_STORE: { zh: '不属于该门店', en: 'Belongs to another store' },
   CHECKIN_NOT_OPEN: { zh: '签到尚未开始', en: 'Check-in has not opened yet' },
   CHECKIN_CLOSED: { zh: '签到已结束', en: 'Check-in has closed' },
@@ -63,6 +66,15 @@ export function readableErrorMessage(error: unknown, lang: Lang = 'zh'): string 
   }
   if (error instanceof Error && error.message) return error.message;
   return lang === 'zh' ? '出错了' : 'Something went wrong';
+}
+
+/**
+ * A refused sign-in: the server answers a wrong username or password with 401 UNAUTHENTICATED, which
+ * elsewhere means an ended session; at the sign-in form it means the credentials.
+ */
+export function readableSignInError(error: unknown, lang: Lang = 'zh'): string {
+  if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') return lang === 'zh' ? '用户名或密码错误' : 'Wrong username or password';
+  return readableErrorMessage(error, lang);
 }
 
 /**

@@ -45,6 +45,7 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   COUPON_LIMIT_REACHED: '您已达到这张券的领取上限',
   NOT_READY: '服务正在启动，请稍后再试',
   DATABASE_UNAVAILABLE: '网络繁忙，请稍后重试',
+  DATABASE_FULL: '系统繁忙，本次操作未保存，请稍后再试',
   // The POS integration's codes reach only tills, never the mini-program; listed because the table is complete.
   POS_UNSIGNED: '收银系统请求未签名',
   POS_KEY_INVALID: '收银系统密钥无效或已停用',

@@ -65,6 +65,11 @@ function toAppError(err: unknown): AppError | null {
     // write that matters is idempotent, so the caller's retry is the way forward (503, not a 500 error page).
     return new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database could not be reached; send the request again.', { retryAfterSeconds: 1 });
   }
+  if ((err as { code?: unknown } | null)?.code === EXCEEDED_MEMORY_LIMIT) {
+    // The embedded database past its heap ceiling refuses writes that add data: nothing was written, and a
+    // retry will not help until an operator frees memory or moves to a replica set (its log says so).
+    return new AppError(ErrorCode.DATABASE_FULL, 'The database refused the write: it is out of memory for more data.');
+  }
   const e = err as { status?: number; type?: string; expose?: boolean; message?: string };
   if (typeof e?.status !== 'number' || e.status >= 500) return null;
   if (e.status === 413 || e.type === 'entity.too.large') {
@@ -75,6 +80,9 @@ function toAppError(err: unknown): AppError | null {
   if (e.status === 404) return errors.notFound();
   return errors.validation(e.expose && e.message ? e.message : 'Bad request.');
 }
+
+/** MongoDB's ExceededMemoryLimit. */
+const EXCEEDED_MEMORY_LIMIT = 146;
 
 /** The driver's errors for a connection that failed or a server it could not select (its network error classes). */
 function isDatabaseConnectionError(err: unknown): boolean {

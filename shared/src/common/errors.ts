@@ -46,6 +46,8 @@ export const ErrorCode = {
   NOT_READY: 'NOT_READY',
   /** The database could not be reached for this request (a dropped connection, a failover); nothing half-done is kept, send it again. */
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /** The database refused a write for lack of memory (the embedded server past its heap ceiling): nothing was written; it needs an operator. */
+  DATABASE_FULL: 'DATABASE_FULL',
   /** POS requests (/pos/…): no or incomplete signature headers. */
   POS_UNSIGNED: 'POS_UNSIGNED',
   /** POS requests: the key id is unknown, revoked or past its rotation grace. */
@@ -109,6 +111,7 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   PAYMENT_UNAVAILABLE: 503,
   NOT_READY: 503,
   DATABASE_UNAVAILABLE: 503,
+  DATABASE_FULL: 503,
   POS_UNSIGNED: 401,
   POS_KEY_INVALID: 401,
   POS_TIMESTAMP_STALE: 401,
