@@ -281,7 +281,8 @@ export class MembersAdmin {
         m.lastPurchaseAt ? chinaStamp(m.lastPurchaseAt) : '',
         (m.tags ?? []).join('、'),
       ];
-      const cursor = this.deps.members.find(query).sort({ _id: 1 }).batchSize(1000).lean<MemberDoc[]>().cursor();
+      // In the order the filter's index gives (no sort: a sort would hold the whole match in memory first).
+      const cursor = this.deps.members.find(query).batchSize(1000).lean<MemberDoc[]>().cursor();
       let written = 0;
       const progress = async () => {
         await exports.updateOne({ _id: doc._id }, { $set: { written } });
