@@ -2,9 +2,9 @@ import { LockOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, type FormInstance } from 'antd';
 import { useState } from 'react';
 import type { ApiClient } from '../api';
-import { checkWith, failedSaveMessage, showFieldErrors } from './formErrors';
+import { checkWith, clearErrorsOnEdit, failedSaveMessage, showFieldErrors } from './formErrors';
 import { useLang, useT } from '../i18n';
-import { PASSWORD_MIN_LENGTH, PasswordChangeBodySchema } from '../shared';
+import { PASSWORD_MIN_LENGTH, PasswordChangeBodySchema, passwordRuleMessage, passwordRulesText } from '../shared';
 
 export interface PasswordChangeAnswer {
   token: string;
@@ -12,14 +12,9 @@ export interface PasswordChangeAnswer {
   expiresIn: number;
 }
 
-/** The server's password-rule messages (lib/passwords.ts), in the console's language. */
+/** The server's password-rule messages, in the console's language (one wording with the till: shared passwordRuleMessage). */
 export function passwordRuleText(message: string, t: (zh: string, en: string) => string): string {
-  if (message.includes('too common')) return t('密码太常见或太容易猜到', 'Too common or too easy to guess');
-  if (message.includes('username')) return t('密码不能包含账号名', 'Must not contain the username');
-  if (message.includes('at least')) return t(`至少 ${PASSWORD_MIN_LENGTH} 位`, `At least ${PASSWORD_MIN_LENGTH} characters`);
-  if (message.includes('same as the current')) return t('不能与当前密码相同', 'Must differ from the current password');
-  if (message.includes('wrong password')) return t('当前密码不正确', 'The current password is wrong');
-  return message;
+  return passwordRuleMessage(message, t('zh', 'en') === 'zh' ? 'zh' : 'en', PASSWORD_MIN_LENGTH);
 }
 
 /** Puts the password fields' errors into the console's language after failedSaveMessage has placed them. */
@@ -64,7 +59,7 @@ export function ChangePasswordForm({ client, onChanged }: { client: ApiClient; o
   };
 
   return (
-    <Form<Values> form={form} layout="vertical" onFinish={submit} requiredMark={false} data-testid="password-form">
+    <Form<Values> form={form} layout="vertical" onFinish={submit} requiredMark={false} onValuesChange={clearErrorsOnEdit(form)} data-testid="password-form">
       {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="password-error" /> : null}
       <Form.Item name="currentPassword" label={t('当前密码', 'Current password')}>
         <Input.Password prefix={<LockOutlined />} autoComplete="current-password" data-testid="password-current" />
@@ -72,7 +67,7 @@ export function ChangePasswordForm({ client, onChanged }: { client: ApiClient; o
       <Form.Item
         name="newPassword"
         label={t('新密码', 'New password')}
-        extra={t(`至少 ${PASSWORD_MIN_LENGTH} 位；不能是常见密码，也不能包含账号名`, `At least ${PASSWORD_MIN_LENGTH} characters; not a common password and not containing the username`)}
+        extra={passwordRulesText(lang, PASSWORD_MIN_LENGTH)}
       >
         <Input.Password prefix={<LockOutlined />} autoComplete="new-password" data-testid="password-new" />
       </Form.Item>

@@ -17,9 +17,11 @@ export interface CursorTableProps<Item> {
   expandable?: TableProps<Item>['expandable'];
   size?: 'small' | 'middle';
   testId?: string;
+  /** 'fixed': columns keep their set widths and long text wraps, so the table never outgrows the page. */
+  tableLayout?: 'fixed';
 }
 
-export function CursorTable<Item extends object>({ list, columns, rowKey, empty, emptyAction, onRow, expandable, size = 'middle', testId }: CursorTableProps<Item>) {
+export function CursorTable<Item extends object>({ list, columns, rowKey, empty, emptyAction, onRow, expandable, size = 'middle', testId, tableLayout }: CursorTableProps<Item>) {
   const t = useT();
   if (list.error && list.items.length === 0) return <ErrorState error={list.error} onRetry={list.reload} />;
   if (list.loading && list.items.length === 0) return <LoadingState />;
@@ -34,7 +36,8 @@ export function CursorTable<Item extends object>({ list, columns, rowKey, empty,
         loading={list.loading}
         onRow={onRow}
         expandable={expandable}
-        scroll={{ x: 'max-content' }}
+        tableLayout={tableLayout}
+        scroll={tableLayout === 'fixed' ? undefined : { x: 'max-content' }}
         locale={{ emptyText: <EmptyState description={empty} action={emptyAction} /> }}
       />
       {list.error && list.items.length > 0 ? <ErrorState error={list.error} onRetry={list.loadMore} compact /> : null}

@@ -2,10 +2,11 @@ import { Alert, App, Button, Card, Input, Modal, Space, Table, Tag, Typography }
 import { useState } from 'react';
 import { api } from '../api';
 import { useCan } from '../auth/session';
-import { useT } from '../i18n';
+import { useLang, useT } from '../i18n';
+import { AlertsLoadError } from './AlertsLoadError';
 import { fenToYuanText, formatDateTime } from '../lib/format';
 import { useAsync } from '../lib/hooks';
-import type { PaymentAlert, PaymentAlertList } from '../shared';
+import { PAYMENT_ALERT_KIND_LABELS, labelOf, type PaymentAlert, type PaymentAlertList } from '../shared';
 
 /**
  * Refunds WeChat Pay could not complete (REFUND.ABNORMAL / REFUND.CLOSED): the member is still owed the
@@ -14,6 +15,7 @@ import type { PaymentAlert, PaymentAlertList } from '../shared';
  */
 export function PaymentAlerts() {
   const t = useT();
+  const { lang } = useLang();
   const { message } = App.useApp();
   const canResolve = useCan('admin');
   const state = useAsync((signal) => api.get<PaymentAlertList>('/admin/payments/alerts', undefined, signal), []);
@@ -21,10 +23,11 @@ export function PaymentAlerts() {
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const alerts = state.data?.items ?? [];
+  // A failed load is said, not shown as a blank: "no alerts" must mean there are none.
+  if (state.error) return <AlertsLoadError title={t('支付提醒', 'Payment alerts')} error={state.error} onRetry={state.reload} testId="payment-alerts-error" />;
   if (alerts.length === 0) return null;
 
-  const kindText = (kind: PaymentAlert['kind']) =>
-    kind === 'refund_abnormal' ? t('退款异常（用户银行卡无法入账）', 'Refund abnormal (card refused it)') : t('退款关闭（款项未退出）', 'Refund closed (nothing refunded)');
+  const kindText = (kind: PaymentAlert['kind']) => labelOf(PAYMENT_ALERT_KIND_LABELS, kind, lang);
 
   async function resolve() {
     if (!resolving) return;

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api } from '../api';
 import type { AuditEntry, StaffAccount } from '../api/types';
 import { useLang, useT } from '../i18n';
+import { AlertsLoadError } from './AlertsLoadError';
 import { SECURITY_ACTIONS_FILTER, auditActionLabel, securityFigures } from '../lib/auditActions';
 import { formatDateTime } from '../lib/format';
 import { useAsync } from '../lib/hooks';
@@ -10,8 +11,9 @@ import { useReference } from '../lib/reference';
 
 const DAYS = 7;
 
-/** The account an alert is about: its username when the server recorded it, else from the staff list, else its id. */
+/** The account an alert is about: the name the server read, else the username it recorded, else from the staff list, else its id. */
 function accountName(entry: AuditEntry, usernames: Map<string, string>): string {
+  if (entry.targetName) return entry.targetName;
   const after = entry.after as { username?: unknown } | null;
   return typeof after?.username === 'string' ? after.username : (usernames.get(entry.targetId) ?? entry.targetId);
 }
@@ -34,6 +36,8 @@ export function SecurityAlerts() {
   const staff = useAsync(() => api.listAll<StaffAccount>('/admin/staff'), []);
   const usernames = new Map((staff.data ?? []).map((account) => [account.id, account.username]));
   const alerts = state.data?.items ?? [];
+  // A failed load is said, not shown as a blank: "no alerts" must mean there are none.
+  if (state.error) return <AlertsLoadError title={t('安全提醒', 'Security alerts')} error={state.error} onRetry={state.reload} testId="security-alerts-error" />;
   if (alerts.length === 0) return null;
   const more = state.data?.nextCursor ? '+' : '';
 

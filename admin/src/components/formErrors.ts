@@ -14,12 +14,28 @@ export function checkWith<S extends z.ZodType>(schema: S, body: unknown, lang: '
   return { ok: false, errors: issuesToFieldErrors(result.error.issues as unknown as IssueLike[], lang) };
 }
 
-/** Puts the messages on the form's fields; returns those that fit no field. */
+/**
+ * Puts the messages on the form's fields, clearing what an earlier check left on the others; returns the
+ * messages that fit no field.
+ */
 export function showFieldErrors(form: FormInstance, errors: Record<string, string>, rename: Record<string, string> = {}): string[] {
   const known = Object.keys(form.getFieldsValue(true) as Record<string, unknown>);
   const placed = placeFieldErrors(errors, [...known, ...Object.values(rename)], rename);
-  form.setFields(placed.fields);
+  const erred = new Set(placed.fields.map((field) => String(field.name[0])));
+  form.setFields([...known.filter((name) => !erred.has(name)).map((name) => ({ name, errors: [] })), ...placed.fields]);
   return placed.unplaced;
+}
+
+/**
+ * A form's onValuesChange that takes the error off each field the user edits: errors placed by
+ * showFieldErrors are not re-checked by antd (the fields have no rules), so without this a fixed field
+ * kept its stale 必填 until the next submit.
+ */
+export function clearErrorsOnEdit(form: FormInstance): (changed: Record<string, unknown>) => void {
+  return (changed) => {
+    const edited = Object.keys(changed).filter((name) => form.getFieldError(name).length > 0);
+    if (edited.length) form.setFields(edited.map((name) => ({ name, errors: [] })));
+  };
 }
 
 /** The server's field errors for a failed save, or null when the error is not about fields. */

@@ -1,6 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api, type Page } from '../api';
 import type { Store, TierRef } from '../api/types';
+import { useLang } from '../i18n';
+import { NO_STORE_KEY, NO_STORE_LABEL } from '../shared';
 
 // Stores and tiers appear in nearly every screen (names in tables, choices in forms). They are read
 // once per session from the public lists and shared by every screen.
@@ -36,27 +38,29 @@ export function invalidateReference(): void {
   cached = null;
 }
 
-export function buildReference(stores: Store[], tiers: TierRef[]): ReferenceData {
+export function buildReference(stores: Store[], tiers: TierRef[], lang: 'zh' | 'en' = 'zh'): ReferenceData {
   const storeById = new Map(stores.map((store) => [store.id, store]));
   const tierByCode = new Map(tiers.map((tier) => [tier.code, tier]));
   return {
     stores,
     tiers,
-    storeName: (id) => (id ? (storeById.get(id)?.name ?? id) : '—'),
+    // Members without a home store are counted under NO_STORE_KEY: a placeholder in words, never 'none'.
+    storeName: (id) => (id === NO_STORE_KEY ? NO_STORE_LABEL[lang] : id ? (storeById.get(id)?.name ?? id) : '—'),
     tierName: (code) => (code ? (tierByCode.get(code)?.name ?? code) : '—'),
   };
 }
 
 export function useReference(): ReferenceData {
-  const [data, setData] = useState<ReferenceData>(() => buildReference([], DEFAULT_TIERS));
+  const { lang } = useLang();
+  const [loaded, setLoaded] = useState<{ stores: Store[]; tiers: TierRef[] }>({ stores: [], tiers: DEFAULT_TIERS });
   useEffect(() => {
     let live = true;
-    loadReference().then(({ stores, tiers }) => {
-      if (live) setData(buildReference(stores, tiers));
+    loadReference().then((next) => {
+      if (live) setLoaded(next);
     });
     return () => {
       live = false;
     };
   }, []);
-  return data;
+  return useMemo(() => buildReference(loaded.stores, loaded.tiers, lang), [loaded, lang]);
 }

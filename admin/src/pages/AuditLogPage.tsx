@@ -1,16 +1,16 @@
-import { Button, Card, DatePicker, Input, Popover, Select, Space, Tag, Typography } from 'antd';
+import { Button, Card, DatePicker, Select, Space } from 'antd';
 import { SafetyCertificateOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { api } from '../api';
-import type { AuditEntry } from '../api/types';
+import type { AuditEntry, StaffAccount } from '../api/types';
+import { AuditChanges, AuditWhat, AuditWhen, AuditWho } from '../components/AuditEntryViews';
 import { CursorTable } from '../components/CursorTable';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
-import { AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS, SECURITY_ACTIONS_FILTER, actorRoleLabel, auditActionLabel, auditTargetLabel, isSecurityAction, securityFigures } from '../lib/auditActions';
-import { formatDateTime } from '../lib/format';
-import { useCursorList } from '../lib/hooks';
+import { AUDIT_ACTIONS, AUDIT_TARGET_LABELS, SECURITY_ACTIONS_FILTER, actorRoleLabel, auditActionLabel, auditTargetLabel } from '../lib/auditActions';
+import { useAsync, useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 
 interface Filters {
@@ -18,41 +18,14 @@ interface Filters {
   action?: string;
   storeId?: string;
   targetType?: string;
-  targetId?: string;
   from?: string;
   to?: string;
 }
 
-/** One line naming what changed; the full before and after open in a popover, so rows stay one line high. */
-function Change({ before, after }: { before: unknown; after: unknown }) {
-  const t = useT();
-  const keys = Object.keys({ ...(isRecord(before) ? before : {}), ...(isRecord(after) ? after : {}) });
-  if (before == null && after == null) return <>—</>;
-  const summary = keys.length ? keys.slice(0, 3).join(', ') + (keys.length > 3 ? ' …' : '') : JSON.stringify(after ?? before);
-  const pretty = (value: unknown) => (value == null ? '—' : JSON.stringify(value, null, 2));
-  return (
-    <Popover
-      trigger="click"
-      content={
-        <div style={{ display: 'flex', gap: 16, maxWidth: 720, maxHeight: 420, overflow: 'auto' }}>
-          <div>
-            <Typography.Text type="secondary">{t('变更前', 'Before')}</Typography.Text>
-            <pre style={{ fontSize: 11, margin: 0 }}>{pretty(before)}</pre>
-          </div>
-          <div>
-            <Typography.Text type="secondary">{t('变更后', 'After')}</Typography.Text>
-            <pre style={{ fontSize: 11, margin: 0 }}>{pretty(after)}</pre>
-          </div>
-        </div>
-      }
-    >
-      <Typography.Link style={{ fontSize: 12 }}>{summary}</Typography.Link>
-    </Popover>
-  );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === 'object' && !Array.isArray(value);
+const CHINA_OFFSET_MS = 8 * 3600_000;
+/** Midnight in China of the picked calendar day (the picker's day, whatever the browser's zone). */
+function chinaMidnight(day: Dayjs, plusDays = 0): string {
+  return new Date(Date.UTC(day.year(), day.month(), day.date() + plusDays) - CHINA_OFFSET_MS).toISOString();
 }
 
 export default function AuditLogPage() {
@@ -65,9 +38,16 @@ export default function AuditLogPage() {
   const [draft, setDraft] = useState<Filters>(initial);
   const [filters, setFilters] = useState<Filters>(initial);
   const securityOnly = filters.action === SECURITY_ACTIONS_FILTER;
+  // People are chosen by name (searchable by name, username or role), never typed in as an id.
+  const accounts = useAsync(() => api.listAll<StaffAccount>('/admin/staff'), []);
+  const personOptions = (accounts.data ?? []).map((account) => {
+    const role = actorRoleLabel(account, t);
+    const store = account.storeId ? ` · ${reference.storeName(account.storeId)}` : '';
+    return { value: account.id, label: `${account.name}（${account.username}）`, search: `${account.name} ${account.username} ${role}${store}`, role: `${role}${store}` };
+  });
   const actionOptions = [
     { label: t('全部安全提醒', 'All security alerts'), value: SECURITY_ACTIONS_FILTER },
-    ...Object.keys(AUDIT_ACTION_LABELS).map((value) => ({ label: auditActionLabel(value, lang), value })),
+    ...Object.keys(AUDIT_ACTIONS).map((value) => ({ label: auditActionLabel(value, lang), value })),
   ];
   const list = useCursorList<AuditEntry>((cursor, signal) => api.list<AuditEntry>('/admin/audit-log', { ...filters, cursor }, signal), [JSON.stringify(filters)]);
   return (
@@ -75,7 +55,24 @@ export default function AuditLogPage() {
       <PageTitle title={t('操作日志', 'Audit log')} sub={t('员工和总部的每一次操作：谁、做了什么、何时、哪家门店、前后变化', 'Every staff and HQ action: who, what, when, where, before and after')} />
       <Card>
         <Space wrap style={{ marginBottom: 16 }}>
-          <Input placeholder={t('操作人 id', 'Actor id')} allowClear value={draft.actorId} onChange={(event) => setDraft({ ...draft, actorId: event.target.value || undefined })} style={{ width: 160 }} />
+          <Select
+            placeholder={t('操作人（可搜索姓名、账号）', 'Person (search name or username)')}
+            allowClear
+            showSearch
+            loading={accounts.loading}
+            value={draft.actorId}
+            onChange={(value?: string) => setDraft({ ...draft, actorId: value })}
+            filterOption={(input, option) => (option?.search ?? '').toLowerCase().includes(input.trim().toLowerCase())}
+            options={personOptions}
+            optionRender={(option) => (
+              <div>
+                {option.data.label}
+                <div style={{ fontSize: 12, color: '#888' }}>{option.data.role}</div>
+              </div>
+            )}
+            style={{ width: 240 }}
+            data-testid="audit-person-filter"
+          />
           <Select
             placeholder={t('操作类型', 'Action')}
             allowClear
@@ -84,7 +81,7 @@ export default function AuditLogPage() {
             value={draft.action}
             onChange={(value?: string) => setDraft({ ...draft, action: value })}
             options={actionOptions}
-            style={{ width: 260 }}
+            style={{ width: 220 }}
             data-testid="audit-action-filter"
           />
           <Select
@@ -93,14 +90,25 @@ export default function AuditLogPage() {
             value={draft.targetType}
             onChange={(value?: string) => setDraft({ ...draft, targetType: value })}
             options={Object.keys(AUDIT_TARGET_LABELS).map((value) => ({ label: auditTargetLabel(value, lang), value }))}
-            style={{ width: 180 }}
+            style={{ width: 150 }}
           />
-          <Input placeholder={t('对象 id', 'Target id')} allowClear value={draft.targetId} onChange={(event) => setDraft({ ...draft, targetId: event.target.value || undefined })} style={{ width: 200 }} />
-          <Select placeholder={t('门店', 'Store')} allowClear value={draft.storeId} onChange={(value?: string) => setDraft({ ...draft, storeId: value })} options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} style={{ width: 160 }} />
+          <Select
+            placeholder={t('门店', 'Store')}
+            allowClear
+            value={draft.storeId}
+            onChange={(value?: string) => setDraft({ ...draft, storeId: value })}
+            options={reference.stores.map((store) => ({ label: store.name, value: store.id }))}
+            style={{ width: 150 }}
+            data-testid="audit-store-filter"
+          />
           <DatePicker.RangePicker
-            onChange={(range: [Dayjs | null, Dayjs | null] | null) => setDraft({ ...draft, from: range?.[0]?.startOf('day').toISOString(), to: range?.[1]?.endOf('day').toISOString() })}
+            placeholder={[t('开始日期', 'From'), t('结束日期', 'To')]}
+            onChange={(range: [Dayjs | null, Dayjs | null] | null) =>
+              setDraft({ ...draft, from: range?.[0] ? chinaMidnight(range[0]) : undefined, to: range?.[1] ? chinaMidnight(range[1], 1) : undefined })
+            }
+            data-testid="audit-date-filter"
           />
-          <Button type="primary" onClick={() => setFilters(draft)}>
+          <Button type="primary" onClick={() => setFilters(draft)} data-testid="audit-apply">
             {t('筛选', 'Filter')}
           </Button>
           <Button
@@ -119,26 +127,14 @@ export default function AuditLogPage() {
           list={list}
           rowKey="id"
           size="small"
+          testId="audit-table"
+          tableLayout="fixed"
           empty={t('没有符合条件的记录', 'No matching entries')}
           columns={[
-            { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime, width: 140 },
-            { title: t('操作人', 'Who'), render: (_: unknown, entry) => <>{entry.actorId} <Tag>{actorRoleLabel(entry, t)}</Tag></> },
-            {
-              title: t('操作', 'Action'),
-              dataIndex: 'action',
-              // Security alerts are written by the server in the name of the account attacked; red so they stand out.
-              render: (value: string) => (
-                <Tag color={isSecurityAction(value) ? 'red' : 'blue'} title={value}>
-                  {auditActionLabel(value, lang)}
-                </Tag>
-              ),
-            },
-            { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
-            { title: t('对象', 'Target'), render: (_: unknown, entry) => (entry.targetType === 'member' ? <a href={`#/members/${entry.targetId}`}>{`${auditTargetLabel('member', lang)} ${entry.targetId}`}</a> : `${auditTargetLabel(entry.targetType, lang)} ${entry.targetId}`) },
-            {
-              title: t('变更', 'Change'),
-              render: (_: unknown, entry) => (isSecurityAction(entry.action) ? securityFigures(entry.after, t) : <Change before={entry.before} after={entry.after} />),
-            },
+            { title: t('时间（北京时间）', 'When (China time)'), dataIndex: 'at', width: 150, render: (at: string) => <AuditWhen at={at} /> },
+            { title: t('操作人', 'Who'), width: 190, render: (_: unknown, entry) => <AuditWho entry={entry} /> },
+            { title: t('操作', 'What'), render: (_: unknown, entry) => <AuditWhat entry={entry} /> },
+            { title: t('变更', 'Change'), width: '38%', render: (_: unknown, entry) => <AuditChanges entry={entry} /> },
           ]}
         />
       </Card>

@@ -1,24 +1,25 @@
 import { ArrowLeftOutlined, EditOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Descriptions, Form, Input, InputNumber, Modal, Progress, Space, Statistic, Tabs, Tag, Typography } from 'antd';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
-import { api, newIdempotencyKey } from '../api';
+import { api, ApiError, newIdempotencyKey } from '../api';
 import type { AdminSignup, AuditEntry, LedgerEntry, Purchase } from '../api/types';
 import { useSession, useCan } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { MemberReversals } from '../components/member/MemberReversals';
+import { AuditChanges, AuditWhat, AuditWhen, AuditWho } from '../components/AuditEntryViews';
+import { checkWith, clearErrorsOnEdit, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
-import { actorRoleLabel, auditActionLabel } from '../lib/auditActions';
 import { fenToYuanText, formatDate, formatDateTime, formatInt, signed } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
-import { maskPhone, PointsAdjustmentBodySchema, type Coupon, type Member } from '../shared';
+import { COUPON_STATUS_LABELS, LEDGER_SOURCE_LABELS, PURCHASE_STATUS_LABELS, SIGNUP_STATUS_LABELS, labelOf, maskPhone, PointsAdjustmentBodySchema, type Coupon, type Member } from '../shared';
 
-function MemberList<Item extends { id: string }>({ memberId, path, columns, empty }: { memberId: string; path: string; columns: Parameters<typeof CursorTable<Item>>[0]['columns']; empty: string }) {
+function MemberList<Item extends { id: string }>({ memberId, path, columns, empty, tableLayout }: { memberId: string; path: string; columns: Parameters<typeof CursorTable<Item>>[0]['columns']; empty: string; tableLayout?: 'fixed' }) {
   const list = useCursorList<Item>((cursor, signal) => api.list<Item>(`/admin/members/${memberId}/${path}`, { cursor }, signal), [memberId, path]);
-  return <CursorTable<Item> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId={`member-${path}`} />;
+  return <CursorTable<Item> list={list} rowKey="id" columns={columns} empty={empty} size="small" testId={`member-${path}`} tableLayout={tableLayout} />;
 }
 
 function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balanceAfter: number) => void }) {
@@ -29,8 +30,10 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
   const [form] = Form.useForm<{ delta: number | null; reason: string }>();
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  // One key per adjustment the user means to make: a retry after a timeout cannot apply it twice.
-  const [idempotencyKey, setIdempotencyKey] = useState(newIdempotencyKey);
+  // One key per adjustment the user means to make: the same content sent again (a double click, a retry
+  // after a timeout) keeps its key and cannot apply twice; changed content, or a retry after the server
+  // refused it outright, is a new adjustment with a new key (the old key would replay the refusal).
+  const attempt = useRef<{ content: string; key: string } | null>(null);
   const delta = Form.useWatch('delta', form);
 
   const submit = async () => {
@@ -38,15 +41,18 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
     const values = form.getFieldsValue();
     const checked = checkWith(PointsAdjustmentBodySchema, { delta: values.delta ?? undefined, reason: values.reason?.trim() ?? '' }, lang);
     if (!checked.ok) return void showFieldErrors(form, checked.errors);
+    const content = JSON.stringify(checked.data);
+    if (attempt.current?.content !== content) attempt.current = { content, key: newIdempotencyKey() };
     setSaving(true);
     try {
-      const entry = await api.post<LedgerEntry>(`/admin/members/${member.id}/points-adjustments`, checked.data, { idempotencyKey });
+      const entry = await api.post<LedgerEntry>(`/admin/members/${member.id}/points-adjustments`, checked.data, { idempotencyKey: attempt.current.key });
       message.success(t(`已调整积分，当前余额 ${formatInt(entry.balanceAfter)}`, `Points adjusted; balance now ${formatInt(entry.balanceAfter)}`));
       setOpen(false);
       form.resetFields();
-      setIdempotencyKey(newIdempotencyKey());
+      attempt.current = null;
       onDone(entry.balanceAfter);
     } catch (cause) {
+      if (cause instanceof ApiError && cause.status >= 400 && cause.status < 500 && cause.code !== 'IDEMPOTENCY_IN_PROGRESS') attempt.current = null;
       setError(failedSaveMessage(form, cause, lang));
     } finally {
       setSaving(false);
@@ -61,8 +67,16 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
       </Button>
       <Modal title={t('调整积分', 'Adjust points')} open={open} onCancel={() => setOpen(false)} onOk={submit} confirmLoading={saving} okText={t('确认调整', 'Adjust')} destroyOnHidden>
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} /> : null}
-        <Form form={form} layout="vertical" initialValues={{ delta: null, reason: '' }}>
-          <Form.Item name="delta" label={t('变动积分（负数为扣减）', 'Change (negative to deduct)')} extra={after !== null ? t(`调整后余额：${formatInt(after)}`, `Balance after: ${formatInt(after)}`) : undefined}>
+        <Form
+          form={form}
+          layout="vertical"
+          initialValues={{ delta: null, reason: '' }}
+          onValuesChange={(changed: Record<string, unknown>) => {
+            clearErrorsOnEdit(form)(changed);
+            setError(null);
+          }}
+        >
+          <Form.Item name="delta" data-testid="adjust-delta" label={t('变动积分（负数为扣减）', 'Change (negative to deduct)')} extra={after !== null ? t(`调整后余额：${formatInt(after)}`, `Balance after: ${formatInt(after)}`) : undefined}>
             <InputNumber style={{ width: '100%' }} precision={0} placeholder="+100 / -50" />
           </Form.Item>
           <Form.Item name="reason" label={t('原因（会记入流水和操作日志）', 'Reason (kept in the ledger and audit log)')}>
@@ -74,17 +88,6 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
   );
 }
 
-const ledgerSourceLabels: Record<string, [string, string]> = {
-  purchase: ['消费', 'Purchase'],
-  redemption: ['核销', 'Redemption'],
-  exchange: ['积分兑换', 'Exchange'],
-  bonus: ['奖励', 'Bonus'],
-  adjustment: ['人工调整', 'Adjustment'],
-  expiry: ['过期', 'Expiry'],
-  reversal: ['冲正', 'Reversal'],
-  attendance: ['活动签到', 'Attendance'],
-  code: ['兑换码', 'Code'],
-};
 const couponStatusColors: Record<string, string> = { issued: 'green', redeemed: 'blue', expired: 'default', revoked: 'red' };
 const signupStatusColors: Record<string, string> = { confirmed: 'green', waitlisted: 'orange', pending_payment: 'gold', cancelled: 'default', attended: 'blue' };
 
@@ -145,6 +148,7 @@ export default function MemberDetailPage() {
                 </div>
               </div>
             </Card>
+            {session?.kind === 'hq' ? <MemberReversals memberId={member.id} /> : null}
             <Card>
               <Tabs
                 items={[
@@ -160,7 +164,7 @@ export default function MemberDetailPage() {
                           { title: t('时间', 'When'), dataIndex: 'createdAt', render: formatDateTime },
                           { title: t('变动', 'Change'), dataIndex: 'delta', align: 'right', render: (value: number) => <span style={{ color: value >= 0 ? '#389e0d' : '#cf1322' }}>{signed(value)}</span> },
                           { title: t('余额', 'Balance'), dataIndex: 'balanceAfter', align: 'right', render: formatInt },
-                          { title: t('来源', 'Source'), dataIndex: 'source', render: (value: string) => <Tag>{ledgerSourceLabels[value] ? t(...ledgerSourceLabels[value]!) : value}</Tag> },
+                          { title: t('来源', 'Source'), dataIndex: 'source', render: (value: string) => <Tag>{labelOf(LEDGER_SOURCE_LABELS, value, lang)}</Tag> },
                           { title: t('原因', 'Reason'), dataIndex: 'reason' },
                           { title: t('过期时间', 'Expires'), dataIndex: 'expiresAt', render: formatDate },
                         ]}
@@ -177,7 +181,7 @@ export default function MemberDetailPage() {
                         empty={t('没有优惠券', 'No coupons')}
                         columns={[
                           { title: t('券名', 'Title'), dataIndex: 'title' },
-                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string) => <Tag color={couponStatusColors[value]}>{value}</Tag> },
+                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string) => <Tag color={couponStatusColors[value]}>{labelOf(COUPON_STATUS_LABELS, value, lang)}</Tag> },
                           { title: t('有效期', 'Valid'), render: (_: unknown, coupon) => `${formatDate(coupon.validFrom)} ~ ${formatDate(coupon.validUntil)}` },
                           { title: t('领取时间', 'Issued'), dataIndex: 'issuedAt', render: formatDateTime },
                           { title: t('核销时间', 'Redeemed'), dataIndex: 'redeemedAt', render: formatDateTime },
@@ -199,7 +203,7 @@ export default function MemberDetailPage() {
                           { title: t('金额', 'Amount'), dataIndex: 'amountFen', align: 'right', render: (value: number) => fenToYuanText(value) },
                           { title: t('获得积分', 'Points'), dataIndex: 'pointsEarned', align: 'right', render: formatInt },
                           { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
-                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, purchase: Purchase) => (value === 'reversed' ? <Tag color="red" title={purchase.reversal?.reason}>{t('已冲正', 'Reversed')}</Tag> : <Tag color="green">{t('已入账', 'Booked')}</Tag>) },
+                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, purchase: Purchase) => <Tag color={value === 'reversed' ? 'red' : 'green'} title={purchase.reversal?.reason}>{labelOf(PURCHASE_STATUS_LABELS, value, lang)}</Tag> },
                         ]}
                       />
                     ),
@@ -214,7 +218,7 @@ export default function MemberDetailPage() {
                         empty={t('没有报名记录', 'No sign-ups')}
                         columns={[
                           { title: t('活动', 'Activity'), render: (_: unknown, signup) => <a href={`#/activities/${signup.activityId}`}>{signup.activityTitle ?? signup.activityId}</a> },
-                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, signup) => <Tag color={signupStatusColors[value]}>{value}{signup.waitlistPosition ? ` #${signup.waitlistPosition}` : ''}</Tag> },
+                          { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, signup) => <Tag color={signupStatusColors[value]}>{labelOf(SIGNUP_STATUS_LABELS, value, lang)}{signup.waitlistPosition ? ` #${signup.waitlistPosition}` : ''}</Tag> },
                           { title: t('报名时间', 'Signed up'), dataIndex: 'createdAt', render: formatDateTime },
                         ]}
                       />
@@ -229,12 +233,12 @@ export default function MemberDetailPage() {
                         memberId={member.id}
                         path="audit"
                         empty={t('没有操作记录', 'No recorded actions')}
+                        tableLayout="fixed"
                         columns={[
-                          { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime },
-                          { title: t('操作人', 'Who'), render: (_: unknown, entry: AuditEntry) => <>{entry.actorId} <Tag>{actorRoleLabel(entry, t)}</Tag></> },
-                          { title: t('操作', 'Action'), dataIndex: 'action', render: (value: string) => <Tag title={value}>{auditActionLabel(value, lang)}</Tag> },
-                          { title: t('变更', 'Change'), dataIndex: 'after', render: (value: unknown) => (value === undefined || value === null ? '—' : <Typography.Text code style={{ fontSize: 11 }}>{JSON.stringify(value)}</Typography.Text>) },
-                          { title: t('门店', 'Store'), dataIndex: 'storeId', render: reference.storeName },
+                          { title: t('时间（北京时间）', 'When (China time)'), dataIndex: 'at', width: 150, render: (at: string) => <AuditWhen at={at} /> },
+                          { title: t('操作人', 'Who'), width: 180, render: (_: unknown, entry: AuditEntry) => <AuditWho entry={entry} /> },
+                          { title: t('操作', 'What'), render: (_: unknown, entry: AuditEntry) => <AuditWhat entry={entry} /> },
+                          { title: t('变更', 'Change'), width: '36%', render: (_: unknown, entry: AuditEntry) => <AuditChanges entry={entry} /> },
                         ]}
                       />
                     ),

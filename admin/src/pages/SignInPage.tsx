@@ -2,10 +2,10 @@ import { LockOutlined, UserOutlined } from '@ant-design/icons';
 import { Alert, Button, Card, Form, Input, Result, Segmented, Tabs, Typography } from 'antd';
 import { useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
-import { api, ApiClient, readableErrorMessage } from '../api';
+import { api, ApiClient, readableSignInError } from '../api';
 import { setSession, useSession, type HqRole, type Session } from '../auth/session';
 import { ChangePasswordForm } from '../components/ChangePasswordForm';
-import { checkWith, showFieldErrors } from '../components/formErrors';
+import { checkWith, clearErrorsOnEdit, showFieldErrors } from '../components/formErrors';
 import { useLang, useT } from '../i18n';
 import { PasswordLoginBodySchema } from '../shared';
 
@@ -67,7 +67,7 @@ export default function SignInPage() {
       if (next.mustChangePassword) navigate('/password', { replace: true });
       else navigate(from && from !== '/signin' ? from : '/dashboard', { replace: true });
     } catch (cause) {
-      setError(readableErrorMessage(cause, lang));
+      setError(readableSignInError(cause, lang));
     } finally {
       setSubmitting(false);
     }
@@ -114,7 +114,7 @@ export default function SignInPage() {
           )
         ) : null}
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="signin-error" /> : null}
-        <Form form={form} style={clerk ? { display: 'none' } : undefined} layout="vertical" onFinish={submit} requiredMark={false}>
+        <Form form={form} style={clerk ? { display: 'none' } : undefined} layout="vertical" onFinish={submit} requiredMark={false} onValuesChange={clearErrorsOnEdit(form)}>
           <Form.Item name="username" label={t('账号', 'Username')}>
             <Input prefix={<UserOutlined />} autoComplete="username" placeholder={who === 'hq' ? 'hq' : 'sh01-manager'} data-testid="signin-username" />
           </Form.Item>

@@ -11,7 +11,7 @@ import { useLang, useT } from '../i18n';
 import { hqRoleLabel } from '../lib/auditActions';
 import { useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
-import { StaffCreateBodySchema, StaffPatchBodySchema } from '../shared';
+import { PASSWORD_MIN_LENGTH, StaffCreateBodySchema, StaffPatchBodySchema, accountRoleLabel, passwordRulesText } from '../shared';
 
 interface StaffForm {
   username: string;
@@ -100,7 +100,7 @@ export default function StaffPage() {
               dataIndex: 'role',
               render: (value: string, account) => (
                 <>
-                  <Tag color={value === 'hq' ? 'red' : value === 'manager' ? 'blue' : 'default'}>{value === 'hq' ? `${t('总部', 'HQ')} · ${hqRoleLabel(account.hqRole, t)}` : value === 'manager' ? t('店长', 'Manager') : t('店员', 'Clerk')}</Tag>
+                  <Tag color={value === 'hq' ? 'red' : value === 'manager' ? 'blue' : 'default'}>{accountRoleLabel(value, account.hqRole, lang)}</Tag>
                   {account.mustChangePassword ? <Tag color="orange">{t('待改密码', 'Must change password')}</Tag> : null}
                 </>
               ),
@@ -136,7 +136,7 @@ export default function StaffPage() {
           <Form.Item
             name="password"
             label={editing === 'new' ? t('初始密码', 'Initial password') : t('重置密码（不填则不变）', 'Reset password (blank = unchanged)')}
-            extra={t('至少 10 位，不能是常见密码；对方首次登录时须改成自己的密码', 'At least 10 characters, not a common one; they must replace it at their next sign-in')}
+            extra={`${passwordRulesText(lang, PASSWORD_MIN_LENGTH)}${t('；对方首次登录时须改成自己的密码', '; they must replace it at their next sign-in')}`}
           >
             <Input.Password autoComplete="new-password" maxLength={128} data-testid="staff-password" />
           </Form.Item>

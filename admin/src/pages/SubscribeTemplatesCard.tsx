@@ -6,20 +6,11 @@ import { serverFieldErrors } from '../components/formErrors';
 import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
 import { useAsync } from '../lib/hooks';
-import { SubscribeTemplateBodySchema, type SubscribeTemplateSetting, type SubscribeTemplateSettings } from '../shared';
+import { MESSAGE_PURPOSE_LABELS, SubscribeTemplateBodySchema, labelOf, type SubscribeTemplateSetting, type SubscribeTemplateSettings } from '../shared';
 
 // The WeChat subscribe-message template of each purpose: its id and which product field each of its keywords
 // (thing1, time2…) shows. The environment (SUBSCRIBE_TEMPLATES) sets them; HQ can replace one here with a
 // template picked in the WeChat console, or go back to the environment's.
-
-const purposeLabels: Record<string, [string, string]> = {
-  couponArrival: ['优惠券到账', 'Coupon arrival'],
-  pointsExpiry: ['积分到期提醒', 'Points expiring'],
-  activityReminder: ['活动开始提醒', 'Activity reminder'],
-  activityCancelled: ['活动取消通知', 'Activity cancelled'],
-  waitlistPromoted: ['候补成功通知', 'Waitlist seat'],
-  refundResult: ['退款成功通知', 'Refund done'],
-};
 
 interface Draft {
   purpose: SubscribeTemplateSetting['purpose'];
@@ -37,7 +28,7 @@ export function SubscribeTemplatesCard() {
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
 
-  const purposeName = (purpose: string) => (purposeLabels[purpose] ? t(...purposeLabels[purpose]!) : purpose);
+  const purposeName = (purpose: string) => labelOf(MESSAGE_PURPOSE_LABELS, purpose, lang);
   const editing = draft ? state.data?.items.find((item) => item.purpose === draft.purpose) : undefined;
   const fieldMeans = (item: SubscribeTemplateSetting | undefined, field: string) => item?.fields.find((f) => f.name === field)?.means ?? field;
 
@@ -55,7 +46,9 @@ export function SubscribeTemplatesCard() {
     if (/is not a field of/.test(text)) return t(`${keyword} 对应的内容不属于该用途`, `${keyword} shows a field this purpose does not have`);
     const shared = /already the template of (\w+)/.exec(text);
     if (shared) return t(`该模板 ID 已用于「${purposeName(shared[1]!)}」，每个用途需用不同的模板`, `This id is already the ${purposeName(shared[1]!)} template; each purpose needs its own`);
-    return `${field.replace(/^body\./, '')}: ${text}`;
+    // A refusal this card does not know yet: said in Chinese first, the server's words kept for support.
+    const where = field.startsWith('body.keywords.') || field.startsWith('keywords.') ? keyword : field === 'body.id' || field === 'id' ? t('模板 ID', 'Template id') : field.replace(/^body\./, '');
+    return t(`${where} 不符合该用途的要求（服务器说明：${text}）`, `${where}: ${text}`);
   };
 
   const failure = (cause: unknown) => {

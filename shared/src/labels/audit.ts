@@ -7,6 +7,7 @@ import {
   COUPON_TEMPLATE_STATUS_LABELS,
   COUPON_TYPE_LABELS,
   HQ_ROLE_LABELS,
+  MESSAGE_PURPOSE_LABELS,
   PAYMENT_ALERT_KIND_LABELS,
   POS_KEY_STATUS_LABELS,
   PURCHASE_STATUS_LABELS,
@@ -41,6 +42,7 @@ const a = (zh: string, en: string, sentenceZh: string, sentenceEn: string): Audi
 export const AUDIT_ACTIONS = {
   'security.login_failures': a('安全提醒：登录失败异常', 'Security: unusual sign-in failures', '账号 {target} 登录连续失败', 'Sign-ins to account {target} keep failing'),
   'security.scan_failures': a('安全提醒：无效码过多', 'Security: too many invalid codes', '{target} 扫到的无效码过多', '{target} scanned too many invalid codes'),
+  'security.pos_phone_lookups': a('安全提醒：收银系统手机号查询过多', 'Security: too many POS phone look-ups', '{target} 的收银系统按手机号查会员过多', 'The POS of {target} looked up too many phone numbers'),
   'staff.create': a('新建账号', 'Account created', '新建账号 {target}', 'Created account {target}'),
   'staff.update': a('修改账号', 'Account changed', '修改账号 {target}（角色、门店、停用/启用或重置密码）', 'Changed account {target} (role, store, access or password)'),
   'staff.password.change': a('本人修改密码', 'Own password changed', '{target} 修改了自己的密码', '{target} changed their own password'),
@@ -146,10 +148,26 @@ export function auditTargetLabel(targetType: string, lang: Lang): string {
   return label ? label[lang] : targetType;
 }
 
+/**
+ * What a target is called: the name the server read (a member's, a campaign's, an order number); for
+ * automation rules and settings, the dictionary's words for their key; else its kind and a short id.
+ */
+export function auditTargetName(entry: { targetType: string; targetId: string; targetName?: string | null }, lang: Lang): string {
+  if (entry.targetName) return entry.targetName;
+  if (entry.targetType === 'automation_rule') return labelOf(AUTOMATION_RULE_KIND_LABELS, entry.targetId, lang);
+  if (entry.targetType === 'settings') {
+    const purpose = /^subscribeTemplates\.(.+)$/.exec(entry.targetId)?.[1];
+    if (purpose) return labelOf(MESSAGE_PURPOSE_LABELS, purpose, lang);
+    const setting = SETTINGS_TARGET_LABELS[entry.targetId];
+    if (setting) return setting[lang];
+  }
+  return `${auditTargetLabel(entry.targetType, lang)} ${shortId(entry.targetId)}`;
+}
+
 /** The sentence of an entry: the action's words with the target's name in them. */
 export function auditSentence(entry: { action: string; targetType: string; targetId: string; targetName?: string | null }, lang: Lang): string {
   const text = (AUDIT_ACTIONS as Record<string, AuditActionText | undefined>)[entry.action];
-  const target = entry.targetName || `${auditTargetLabel(entry.targetType, lang)} ${shortId(entry.targetId)}`;
+  const target = auditTargetName(entry, lang);
   if (!text) return `${entry.action} ${target}`;
   return text.sentence[lang].replace('{target}', target);
 }

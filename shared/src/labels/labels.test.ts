@@ -135,6 +135,8 @@ describe('audit sentences and changes', () => {
     expect(auditSentence({ action: 'points.adjust', targetType: 'member', targetId: '65f000000000000000000abc', targetName: '张三' }, 'zh')).toBe('为会员 张三 调整积分');
     expect(auditSentence({ action: 'points.adjust', targetType: 'member', targetId: '65f000000000000000000abc' }, 'zh')).toBe('为会员 会员 #000abc 调整积分');
     expect(auditSentence({ action: 'campaign.launch', targetType: 'campaign', targetId: 'x', targetName: '双十一' }, 'en')).toBe('Launched campaign 双十一');
+    expect(auditSentence({ action: 'automation_rule.update', targetType: 'automation_rule', targetId: 'birthday' }, 'zh')).toBe('修改自动化规则 生日礼');
+    expect(auditSentence({ action: 'subscribe_template.update', targetType: 'settings', targetId: 'subscribeTemplates.pointsExpiry' }, 'zh')).toBe('修改订阅消息模板 积分到期提醒');
   });
 
   test('given a status change, only the changed fields, with labels and words for enum values', () => {

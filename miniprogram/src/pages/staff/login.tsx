@@ -1,26 +1,16 @@
 import { Button, Input, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useState } from 'react';
-import { PASSWORD_MIN_LENGTH, type Staff } from '@membercard/shared';
+import { PASSWORD_MIN_LENGTH, passwordRuleMessage, passwordRulesText, type Staff } from '@membercard/shared';
 import { changeStaffPassword, signInAsStaff, signOutStaff } from '../../api/endpoints';
 import { ApiError, readableError } from '../../api/errors';
 import { rememberStaff } from '../../lib/staffSession';
-
-/** The server's password-rule messages (server/src/lib/passwords.ts and the staff service), in Chinese. */
-function passwordRuleText(message: string): string {
-  if (message.includes('too common')) return '新密码太常见或太容易猜到，请换一个';
-  if (message.includes('username')) return '新密码不能包含账号名';
-  if (message.includes('at least')) return `新密码至少 ${PASSWORD_MIN_LENGTH} 位`;
-  if (message.includes('same as the current')) return '新密码不能与当前密码相同';
-  if (message.includes('wrong password')) return '当前密码不正确，请重新登录';
-  return '新密码不符合要求，请换一个';
-}
 
 function passwordChangeError(failure: unknown): string {
   if (failure instanceof ApiError && failure.code === 'VALIDATION_FAILED') {
     const fields = failure.details?.fields;
     const first = Array.isArray(fields) ? (fields[0] as { message?: unknown } | undefined) : undefined;
-    return passwordRuleText(typeof first?.message === 'string' ? first.message : '');
+    return passwordRuleMessage(typeof first?.message === 'string' ? first.message : '', 'zh', PASSWORD_MIN_LENGTH);
   }
   return readableError(failure);
 }
@@ -61,7 +51,7 @@ export default function StaffLoginPage() {
 
   async function choosePassword() {
     if (!pending) return;
-    if (newPassword.length < PASSWORD_MIN_LENGTH) return setError(`新密码至少 ${PASSWORD_MIN_LENGTH} 位`);
+    if (newPassword.length < PASSWORD_MIN_LENGTH) return setError(passwordRuleMessage('at least', 'zh', PASSWORD_MIN_LENGTH));
     if (newPassword !== confirm) return setError('两次输入的新密码不一致');
     setBusy(true);
     setError(null);
@@ -92,7 +82,7 @@ export default function StaffLoginPage() {
           <View className='muted'>{`${pending.name}，您的密码由总部设置，请先换成只有您知道的新密码，再使用收银台工具。`}</View>
           <Input className='input input--boxed mt' placeholder='新密码' password value={newPassword} onInput={(e) => setNewPassword(e.detail.value)} />
           <Input className='input input--boxed mt' placeholder='再次输入新密码' password value={confirm} onInput={(e) => setConfirm(e.detail.value)} />
-          <View className='muted small mt'>{`至少 ${PASSWORD_MIN_LENGTH} 位；不能是常见密码，也不能包含账号名`}</View>
+          <View className='muted small mt'>{passwordRulesText('zh', PASSWORD_MIN_LENGTH)}</View>
           {error ? <View className='notice notice--error mt'>{error}</View> : null}
           <Button className='btn btn--primary mt-lg' disabled={busy || !newPassword || !confirm} loading={busy} onClick={() => void choosePassword()}>
             确认并进入收银台
