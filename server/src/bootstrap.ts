@@ -143,6 +143,8 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
     activityReminderLeadMinutes: config.activityReminderLeadMinutes,
     clock: options.clock,
     codeStepSeconds: options.codeStepSeconds,
+    // Demo and test receivers run on this machine; production sends over https only.
+    webhookUrls: { httpsOnly: config.env === 'production', allowPrivate: config.demo || config.env === 'test' || config.webhookAllowPrivateUrls === true },
     // Poster QR codes point here; register this prefix for 扫普通链接二维码打开小程序 in the mini-program console.
     entryUrlBase: `${config.publicBaseUrl ?? localUrl}/mp/entry`,
     wechatPay: { client: wechatPayClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId },

@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   SUBSCRIBE_TEMPLATES_FILE: optionalString,
   /** How long before an activity starts the "开始前提醒我" reminder goes out. */
   ACTIVITY_REMINDER_LEAD_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(120),
+  /** `true`: webhook endpoints may be on private, loopback or link-local addresses (an on-premises receiver). Demo mode and tests always may. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -66,6 +68,8 @@ export interface Config {
   subscribeTemplates?: SubscribeTemplates;
   /** ACTIVITY_REMINDER_LEAD_MINUTES; absent means 120. */
   activityReminderLeadMinutes?: number;
+  /** WEBHOOK_ALLOW_PRIVATE_URLS: webhook receivers may be on private addresses (always so in demo mode and tests). */
+  webhookAllowPrivateUrls?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -115,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: e.TRUST_PROXY_HOPS,
     subscribeTemplates,
     activityReminderLeadMinutes: e.ACTIVITY_REMINDER_LEAD_MINUTES,
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
   };
 }
 

@@ -39,6 +39,7 @@ import { PaymentsService, type WeChatPayApi } from './modules/payments/service';
 import { PosCredentials } from './modules/pos/credentials';
 import { posCredentialModel, posNonceModel, posOrderModel, posReturnModel } from './modules/pos/model';
 import { PosService } from './modules/pos/service';
+import { POS_PHONE_LIMITS, PosPhoneLookups } from './modules/pos/phoneLimits';
 import { SettingsService, settingsModel } from './modules/settings/service';
 import { staffModel, storeModel } from './modules/staff/model';
 import { PASSWORD_CHANGE_LIMITS, StaffService } from './modules/staff/service';
@@ -73,6 +74,8 @@ export interface ServiceDeps {
   /** How long before an activity starts its reminder goes out (default 120 minutes). */
   activityReminderLeadMinutes?: number;
   clock?: Clock;
+  /** Where webhook deliveries may go (modules/webhooks/urlPolicy.ts); absent: https and public addresses only. */
+  webhookUrls?: { httpsOnly: boolean; allowPrivate: boolean };
   /** Step of the member/coupon/sign-up codes, seconds (default 60). */
   codeStepSeconds?: number;
   /** WeChat Pay (or its emulator) and the merchant ids notifications must carry. */
@@ -138,13 +141,14 @@ export function createServices(deps: ServiceDeps) {
   const rateLimits = new RateLimits(connection, {
     ...SIGN_IN_LIMITS,
     ...LOOKUP_LIMITS,
+    ...POS_PHONE_LIMITS,
     ...CLAIM_LIMITS,
     ...PASSWORD_CHANGE_LIMITS,
   });
   const audit = new AuditService(models.audit, now, models);
   // Outbound webhooks: services record events in their own transactions through `events` (modules/webhooks).
   const webhooks = new WebhooksService({
-    connection, endpoints: models.webhookEndpoints, deliveries: models.webhookDeliveries, memberSeqs: models.webhookMemberSeqs, audit, serverSecret: deps.config.jwtSecret, now,
+    connection, endpoints: models.webhookEndpoints, deliveries: models.webhookDeliveries, memberSeqs: models.webhookMemberSeqs, audit, serverSecret: deps.config.jwtSecret, now, urlPolicy: deps.webhookUrls,
   });
   const settings = new SettingsService(models.settings, now);
   const staff = new StaffService({ stores: models.stores, staff: models.staff, tokens, rateLimits, audit, now });
@@ -238,7 +242,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const pos = new PosService({
     connection, orders: models.posOrders, returns: models.posReturns, members: models.members, coupons: models.coupons, membersService: members,
-    purchases, redemptions, lookups: counter.lookups, settings, audit, now,
+    purchases, redemptions, lookups: counter.lookups, phoneLookups: new PosPhoneLookups({ rateLimits, audit }), settings, audit, now,
   });
   const counterCheckout = new CounterCheckout({
     connection, members: models.members, coupons: models.coupons, purchaseRecords: models.purchases, redemptionRecords: models.redemptions,

@@ -25,6 +25,7 @@ import type { Reply } from '../../lib/route';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import { spendOf } from '../categories/summary';
+import type { PosPhoneLookups } from './phoneLimits';
 import type { CodeLookups } from '../counter/lookupLimits';
 import type { CouponDoc, couponModel } from '../coupons/model';
 import type { RedemptionService } from '../coupons/redemptions';
@@ -57,6 +58,8 @@ interface Deps {
   purchases: PurchasesService;
   redemptions: RedemptionService;
   lookups: CodeLookups;
+  /** Phone look-ups are limited per key (phoneLimits.ts). */
+  phoneLookups: PosPhoneLookups;
   settings: SettingsService;
   audit: AuditService;
   now: () => Date;
@@ -91,8 +94,12 @@ export class PosService {
         return this.memberView(member);
       });
     }
-    const member = await this.deps.members.findOne({ phone: body.phone, status: 'active' }).lean<MemberDoc>();
-    if (!member) throw errors.notFound('No member has bound this phone number.');
+    const member = await this.deps.phoneLookups.guard(
+      actor,
+      requestId,
+      () => this.deps.members.findOne({ phone: body.phone, status: 'active' }).lean<MemberDoc>(),
+      () => errors.notFound('No member has bound this phone number.'),
+    );
     return this.memberView(member);
   }
 

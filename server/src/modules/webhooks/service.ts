@@ -19,6 +19,7 @@ import { SecretBox } from '../../lib/secretBox';
 import { SerialRunner } from '../../lib/serialRunner';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
+import { assertWebhookUrl, refusedAttemptError, webhookUrlRefusal, type WebhookUrlPolicy } from './urlPolicy';
 import type { WebhookDeliveryDoc, WebhookEndpointDoc, webhookDeliveryModel, webhookEndpointModel, webhookMemberSeqModel } from './model';
 
 // Outbound webhooks as a transactional outbox.
@@ -66,6 +67,8 @@ interface Deps {
   now: () => Date;
   /** Per-attempt HTTP timeout (default 10 s). */
   timeoutMs?: number;
+  /** Where deliveries may go (urlPolicy.ts); absent: https and public addresses only. */
+  urlPolicy?: WebhookUrlPolicy;
   /** Told about a failed background run before the job retries it. */
   onError?: (err: unknown) => void;
 }
@@ -77,9 +80,12 @@ export class WebhooksService implements EventRecorder {
   private subscriptionGeneration = 0;
   private readonly kickedSessions = new WeakSet<ClientSession>();
   private readonly sender = new SerialRunner(() => this.runDue(), (err) => this.deps.onError?.(err));
+  /** Where deliveries may go; bootstrap sets it from the configuration (tests may tighten it). */
+  urlPolicy: WebhookUrlPolicy;
 
   constructor(private readonly deps: Deps) {
     this.secretBox = new SecretBox(deps.serverSecret, SECRET_BOX_PURPOSE);
+    this.urlPolicy = deps.urlPolicy ?? { httpsOnly: true, allowPrivate: false };
   }
 
   // ---- recording (inside the caller's transaction) ----
@@ -144,6 +150,7 @@ export class WebhooksService implements EventRecorder {
 
   async createEndpoint(actor: Actor, requestId: string, body: WebhookEndpointCreateBody): Promise<WebhookEndpointCreated> {
     if (actor.type !== 'admin') throw errors.forbidden('Only HQ manages webhooks.');
+    await assertWebhookUrl(body.url, this.urlPolicy);
     const id = `whe_${randomBytes(8).toString('hex')}`;
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     const at = this.deps.now();
@@ -161,6 +168,7 @@ export class WebhooksService implements EventRecorder {
 
   async updateEndpoint(actor: Actor, requestId: string, id: string, body: WebhookEndpointUpdateBody): Promise<WebhookEndpoint> {
     const set: Partial<WebhookEndpointDoc> = { updatedAt: this.deps.now() };
+    if (body.url !== undefined) await assertWebhookUrl(body.url, this.urlPolicy);
     if (body.url !== undefined) set.url = body.url;
     if (body.description !== undefined) set.description = body.description;
     if (body.events !== undefined) set.events = [...new Set(body.events)];
@@ -284,7 +292,9 @@ export class WebhooksService implements EventRecorder {
     const started = performance.now();
     let httpStatus: number | null = null;
     let error: string | null = null;
+    const refused = secret ? await webhookUrlRefusal(endpoint.url, this.urlPolicy).catch(() => 'UNRESOLVABLE' as const) : null;
     if (!secret) error = 'The endpoint secret cannot be read (JWT_SECRET changed); create the endpoint again.';
+    else if (refused) error = refusedAttemptError(refused);
     else {
       const timestamp = String(Math.floor(now().getTime() / 1000));
       try {
