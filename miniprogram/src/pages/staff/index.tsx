@@ -1,16 +1,21 @@
 import { Button, Input, View } from '@tarojs/components';
 import Taro, { useDidShow } from '@tarojs/taro';
-import type { Coupon, Redemption, Signup, StaffScanAnswer } from '@membercard/shared';
+import { groupDigits, normalizeTypedCode, type Coupon, type CounterCheckoutAnswer, type CounterPanel, type Redemption, type Signup, type StaffScanAnswer } from '@membercard/shared';
 import { useState } from 'react';
 import { counter, signOutStaff } from '../../api/endpoints';
 import { readableError } from '../../api/errors';
-import type { PurchaseAnswer } from '../../api/schemas';
 import { staffApi, STAFF_SIGN_IN_PAGE } from '../../api/session';
 import { PrivacyDialog } from '../../components/PrivacyDialog';
+import { counterCheckout } from '../../components/counter/api';
+import { CameraScanner } from '../../components/counter/CameraScanner';
+import { CheckoutForm } from '../../components/counter/CheckoutForm';
+import { CheckoutResult } from '../../components/counter/CheckoutResult';
+import { MemberSummary } from '../../components/counter/MemberSummary';
+import { scannedKind } from '../../components/counter/text';
 import { isH5 } from '../../config';
 import { useStoreNames } from '../../hooks/useCatalogueNames';
 import { couponCondition, couponFace, couponStatusText } from '../../lib/couponText';
-import { chinaDateTime, newOrderNo, parseYuanToFen, yuan } from '../../lib/format';
+import { chinaDateTime, newOrderNo, parseYuanToFen } from '../../lib/format';
 import { currentStaff, forgetStaff } from '../../lib/staffSession';
 import { signupStatusText } from '../../lib/activityText';
 
@@ -45,20 +50,25 @@ function Blocked({ reason }: { reason: { title: string; detail: string } }) {
   );
 }
 
-type Outcome =
-  | { kind: 'purchase'; answer: PurchaseAnswer; amountFen: number }
-  | { kind: 'redemption'; answer: Redemption }
-  | { kind: 'checkin'; answer: Signup };
+type Outcome = { kind: 'redemption'; answer: Redemption } | { kind: 'checkin'; answer: Signup };
 
+/**
+ * The counter. A member's code (scanned, or its 18 digits typed) opens the member panel with the coupons this
+ * store may take; amount, receipt number and ticked coupons, then one 确认 books it all. Coupon and sign-up
+ * codes scanned on their own keep their redemption and check-in screens.
+ */
 export default function StaffCounterPage() {
   const staff = currentStaff();
   const storeName = useStoreNames();
   const [code, setCode] = useState('');
+  const [camera, setCamera] = useState(false);
+  const [panel, setPanel] = useState<CounterPanel | null>(null);
+  const [result, setResult] = useState<CounterCheckoutAnswer | null>(null);
   const [scan, setScan] = useState<StaffScanAnswer | null>(null);
   const [scannedCode, setScannedCode] = useState('');
   const [amount, setAmount] = useState('');
-  // One order number per sale, so a retried tap is not recorded twice.
-  const [orderNo, setOrderNo] = useState(() => newOrderNo(staff?.storeId ?? 'POS'));
+  // A coupon redeemed on its own gets a reference of its own, so a retried tap is not redeemed twice.
+  const [redemptionNo, setRedemptionNo] = useState(() => newOrderNo(staff?.storeId ?? 'POS'));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
@@ -68,12 +78,13 @@ export default function StaffCounterPage() {
   });
 
   function startOver() {
+    setPanel(null);
     setScan(null);
     setScannedCode('');
     setCode('');
     setAmount('');
     setError(null);
-    setOrderNo(newOrderNo(staff?.storeId ?? 'POS'));
+    setRedemptionNo(newOrderNo(staff?.storeId ?? 'POS'));
   }
 
   async function run<T>(action: () => Promise<T>): Promise<T | null> {
@@ -89,38 +100,52 @@ export default function StaffCounterPage() {
     }
   }
 
+  /** Typed digits show in groups of four, as the member's screen shows them; a scanned payload stays as it is. */
+  function typeCode(value: string) {
+    const digits = normalizeTypedCode(value);
+    setCode(/^\d+$/.test(digits) ? groupDigits(digits) : value);
+  }
+
   async function recognise(text: string) {
     const trimmed = text.trim();
     if (!trimmed) return;
     setOutcome(null);
-    const answer = await run(() => counter.scan(trimmed));
-    if (answer) {
-      setScan(answer);
-      setScannedCode(trimmed);
+    setResult(null);
+    const kind = scannedKind(trimmed);
+    if (kind === 'coupon' || kind === 'signup') {
+      const answer = await run(() => counter.scan(trimmed));
+      if (answer) {
+        setPanel(null);
+        setScan(answer);
+        setScannedCode(trimmed);
+      }
+      return;
+    }
+    const opened = await run(() => counterCheckout.panel(trimmed));
+    if (opened) {
+      setScan(null);
+      setPanel(opened);
+      setCode('');
     }
   }
 
   async function scanWithCamera() {
+    if (isH5) {
+      setError(null);
+      setCamera(true);
+      return;
+    }
     try {
-      const result = await Taro.scanCode({ onlyFromCamera: true, scanType: ['qrCode', 'barCode'] });
-      setCode(result.result);
-      await recognise(result.result);
+      const scanned = await Taro.scanCode({ onlyFromCamera: true, scanType: ['qrCode', 'barCode'] });
+      await recognise(scanned.result);
     } catch {
       // Closing the scanner is not an error.
     }
   }
 
-  async function recordPurchase() {
-    const amountFen = parseYuanToFen(amount);
-    if (amountFen === null) {
-      setError('请输入正确的消费金额');
-      return;
-    }
-    const answer = await run(() => counter.recordPurchase(scannedCode, orderNo, amountFen));
-    if (answer) {
-      setOutcome({ kind: 'purchase', answer, amountFen });
-      startOver();
-    }
+  function cameraRead(text: string) {
+    setCamera(false);
+    void recognise(text);
   }
 
   async function redeem() {
@@ -136,7 +161,7 @@ export default function StaffCounterPage() {
       confirmColor: '#07c160',
     });
     if (!confirm) return;
-    const answer = await run(() => counter.redeem(scannedCode, orderNo, amountFen));
+    const answer = await run(() => counter.redeem(scannedCode, redemptionNo, amountFen));
     if (answer) {
       setOutcome({ kind: 'redemption', answer });
       startOver();
@@ -165,34 +190,67 @@ export default function StaffCounterPage() {
         <View className='muted'>
           {staff ? `${staff.name} · ${staff.role === 'manager' ? '店长' : '店员'} · ${storeName(staff.storeId)}` : ''}
         </View>
+        <View className='link small' onClick={() => void Taro.navigateTo({ url: '/pages/staff/today' })}>
+          今日流水
+        </View>
         <View className='link small' onClick={() => void signOut()}>
           退出
         </View>
       </View>
-      <View className='section'>
-        <View className='section__title'>扫描顾客出示的码</View>
-        {!isH5 ? (
-          <Button className='btn btn--primary' disabled={busy} onClick={() => void scanWithCamera()}>
-            扫一扫
-          </Button>
-        ) : null}
-        <View className='row row--gap mt'>
-          <Input className='input input--boxed' placeholder={isH5 ? '输入或粘贴会员码/券码/签到码（18位数字可带空格）' : '扫不出时可输入18位数字码'} value={code} onInput={(e) => setCode(e.detail.value)} onConfirm={() => void recognise(code)} />
-          <Button className='btn btn--ghost btn--small' disabled={busy || !code.trim()} onClick={() => void recognise(code)}>
-            识别
-          </Button>
-        </View>
-      </View>
-      {error ? <View className='notice notice--error'>{error}</View> : null}
-      {outcome ? (
-        <View className='notice notice--ok'>
-          {outcome.kind === 'purchase'
-            ? `已记录消费 ${yuan(outcome.amountFen)}，本次积分 +${outcome.answer.pointsEarned}，会员当前积分 ${outcome.answer.pointsBalance}（${typeof outcome.answer.tier === 'string' ? outcome.answer.tier : outcome.answer.tier.name}）`
-            : outcome.kind === 'redemption'
-              ? `核销成功（${chinaDateTime(outcome.answer.createdAt)}）`
-              : '签到成功，到场积分将自动发放'}
+      {result ? (
+        <CheckoutResult
+          answer={result}
+          onNext={() => {
+            setResult(null);
+            startOver();
+          }}
+        />
+      ) : null}
+      {!panel ? (
+        <View className='section'>
+          <View className='section__title'>扫描顾客出示的码</View>
+          {camera ? (
+            <CameraScanner onCode={cameraRead} onClose={() => setCamera(false)} />
+          ) : (
+            <Button className='btn btn--primary' disabled={busy} onClick={() => void scanWithCamera()}>
+              扫一扫
+            </Button>
+          )}
+          <View className='row row--gap mt'>
+            <Input
+              className='input input--boxed'
+              placeholder={isH5 ? '输入或粘贴会员码/券码/签到码（18位数字可带空格）' : '扫不出时可输入18位数字码'}
+              value={code}
+              onInput={(e) => typeCode(e.detail.value)}
+              onConfirm={() => void recognise(code)}
+            />
+            <Button className='btn btn--ghost btn--small' disabled={busy || !code.trim()} onClick={() => void recognise(code)}>
+              识别
+            </Button>
+          </View>
         </View>
       ) : null}
+      {error ? <View className='notice notice--error'>{error}</View> : null}
+      {outcome ? (
+        <View className='notice notice--ok'>{outcome.kind === 'redemption' ? `核销成功（${chinaDateTime(outcome.answer.createdAt)}）` : '签到成功，到场积分将自动发放'}</View>
+      ) : null}
+
+      {panel ? (
+        <View>
+          <MemberSummary member={panel.member} storeName={storeName} />
+          <CheckoutForm
+            panel={panel}
+            onDone={(answer) => {
+              setResult(answer);
+              setPanel(null);
+            }}
+          />
+          <Button className='btn btn--ghost mt' onClick={startOver}>
+            取消，扫下一位
+          </Button>
+        </View>
+      ) : null}
+
       {scan && member ? (
         <View>
           <View className='section'>
@@ -214,35 +272,7 @@ export default function StaffCounterPage() {
               <View className='field__label'>积分</View>
               <View className='field__value'>{member.pointsBalance}</View>
             </View>
-            <View className='field'>
-              <View className='field__label'>上次到店</View>
-              <View className='field__value'>{member.lastVisitAt ? chinaDateTime(member.lastVisitAt) : '首次到店'}</View>
-            </View>
-            {member.recentPurchases?.length ? (
-              <View className='mt'>
-                <View className='muted'>最近消费</View>
-                {member.recentPurchases.slice(0, 5).map((purchase) => (
-                  <View key={purchase.orderNo} className='row small' style={{ padding: '4px 0' }}>
-                    <View>
-                      {chinaDateTime(purchase.createdAt)} · {storeName(purchase.storeId)}
-                    </View>
-                    <View>{yuan(purchase.amountFen)}</View>
-                  </View>
-                ))}
-              </View>
-            ) : null}
           </View>
-
-          {scan.type === 'member' ? (
-            <View className='section'>
-              <View className='section__title'>记录消费</View>
-              <Input className='input input--boxed' type='digit' placeholder='消费金额（元）' value={amount} onInput={(e) => setAmount(e.detail.value)} />
-              <View className='muted mt'>订单号 {orderNo}</View>
-              <Button className='btn btn--primary mt' disabled={busy || !amount} loading={busy} onClick={() => void recordPurchase()}>
-                确认并累积积分
-              </Button>
-            </View>
-          ) : null}
 
           {scan.type === 'coupon' && scan.coupon ? (
             <View className='section'>
@@ -270,6 +300,7 @@ export default function StaffCounterPage() {
                 <Blocked reason={couponBlock(scan.coupon, staff?.storeId)!} />
               ) : (
                 <>
+                  <View className='muted mt'>随消费一起用券：请扫会员码，在会员页勾选此券。</View>
                   <Input className='input input--boxed mt' type='digit' placeholder={scan.coupon.minSpendFen ? '订单金额（元，必填）' : '订单金额（元，可选）'} value={amount} onInput={(e) => setAmount(e.detail.value)} />
                   <Button className='btn btn--primary mt' disabled={busy || (Boolean(scan.coupon.minSpendFen) && !amount)} loading={busy} onClick={() => void redeem()}>
                     确认核销
