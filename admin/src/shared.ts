@@ -100,3 +100,6 @@ export {
   type WebhookDelivery,
   type WebhookEventType,
 } from '@membercard/shared';
+
+// HQ's member list, tags, exports and legacy import (shared/src/members/admin.ts).
+export { type MemberListItem, type MemberListPage, type MemberListFilter, type MemberTag, type MemberTagApplyAnswer, type MemberExport, type MemberImportReport, type MemberImportProblem } from '@membercard/shared';

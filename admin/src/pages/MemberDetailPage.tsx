@@ -10,6 +10,8 @@ import { MemberReversals } from '../components/member/MemberReversals';
 import { AuditChanges, AuditWhat, AuditWhen, AuditWho } from '../components/AuditEntryViews';
 import { checkWith, clearErrorsOnEdit, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
+import { MemberGrantCoupon } from '../components/member/MemberGrantCoupon';
+import { MemberTags } from '../components/member/MemberTags';
 import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
 import { fenToYuanText, formatDate, formatDateTime, formatInt, signed } from '../lib/format';
@@ -145,6 +147,8 @@ export default function MemberDetailPage() {
                     </Descriptions.Item>
                   </Descriptions>
                   {session?.kind === 'hq' && canAdjust ? <div style={{ marginTop: 12 }}><PointsAdjustment member={member} onDone={(balance) => state.setData({ ...member, pointsBalance: balance })} /></div> : null}
+                  <MemberGrantCoupon member={member} onDone={state.reload} />
+                  <MemberTags member={member} />
                 </div>
               </div>
             </Card>
