@@ -8,7 +8,7 @@ export default defineAppConfig({
     { root: 'pages/activities', pages: ['index', 'detail', 'mine'] },
     { root: 'pages/profile', pages: ['index'] },
     { root: 'pages/tier', pages: ['index'] },
-    { root: 'pages/staff', pages: ['login', 'index'] },
+    { root: 'pages/staff', pages: ['login', 'index', 'today', 'shift'] },
   ],
   window: {
     backgroundTextStyle: 'light',

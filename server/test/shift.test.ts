@@ -140,7 +140,7 @@ describe('the counter’s day', () => {
     expect(clerks.body.items.map((e: { kind: string }) => e.kind)).toEqual(['checkin', 'redemption', 'purchase']);
   });
 
-  it('sums the day by kind and by clerk; a clerk may not read the summary or another day', async () => {
+  it('sums the day by kind and by clerk; a clerk reads today only', async () => {
     const t = await tokens();
     const summary = await app.api.get('/staff/shift/summary', t.manager);
     expect(summary.status).toBe(200);
@@ -157,7 +157,9 @@ describe('the counter’s day', () => {
     expect(byName['静安店员']).toMatchObject({ purchases: { count: 1, amountFen: 173_150 }, redemptions: { count: 1 }, checkins: { count: 1 } });
     expect(byName['静安店长']).toMatchObject({ purchases: { count: 1, amountFen: 10_050 }, redemptions: { count: 0 }, checkins: { count: 0 } });
 
-    expectError(await app.api.get('/staff/shift/summary', t.clerk), 403, 'FORBIDDEN');
+    // A clerk hands over today's shift with the same totals, but reads no other day.
+    expect((await app.api.get('/staff/shift/summary', t.clerk)).body.totals).toEqual(summary.body.totals);
+    expectError(await app.api.get('/staff/shift/summary?date=2026-03-03', t.clerk), 403, 'FORBIDDEN');
     expectError(await app.api.get('/staff/shift/events?date=2026-03-03', t.clerk), 403, 'FORBIDDEN');
     expectError(await app.api.get('/staff/shift/events?date=2026-02-30', t.manager), 400, 'VALIDATION_FAILED');
     expectError(await app.api.get('/staff/shift/events?date=2026-03-05', t.manager), 400, 'VALIDATION_FAILED');

@@ -25,8 +25,8 @@ export function shiftRoutes(s: Services): RouteSpec[] {
       handler: ({ query, actor }) => s.shift.events(actor, null, query),
     }),
     route({
-      method: 'get', path: '/staff/shift/summary', tag: 'staff', auth: 'manager',
-      summary: 'The store’s day by clerk and by kind (the printable shift summary); optionally one clerk',
+      method: 'get', path: '/staff/shift/summary', tag: 'staff', auth: 'staff',
+      summary: 'The store’s day by clerk and by kind (the printable shift summary; clerks: today only); optionally one clerk',
       query: ShiftQuerySchema, response: ShiftSummarySchema,
       handler: ({ query, actor }) => s.shift.summary(actor, null, query),
     }),

@@ -30,9 +30,9 @@ import type { StaffAccount, Store, staffModel, storeModel } from '../staff/model
 // activity open to every store is the checking clerk's store's work — and merged by (time, id) so one
 // cursor pages all three. The summary (a till's Z-report) sums the same day by clerk and kind.
 //
-// Who sees what, as a store works: everyone at the counter sees the whole store's day (they share one till
-// and a member coming back about a purchase may have been served by a colleague), but only today; other
-// days, and printing the shift, are a manager's (and HQ's). Entries a reversal undid stay in the list,
+// Who sees what, as a store works: everyone at the counter sees the whole store's day and its totals (they
+// share one till, hand over the shift together, and a member coming back about a purchase may have been
+// served by a colleague), but only today; other days, reversals and the printed shift are a manager's (and HQ's). Entries a reversal undid stay in the list,
 // marked reversed with who and when; totals count them apart, as a Z-report lists voids.
 
 const POS_STAFF_PREFIX = 'pos:';
@@ -107,7 +107,7 @@ export class ShiftService {
 
   /** The day's totals by kind and by clerk (a Z-report), optionally for one clerk. */
   async summary(actor: Actor, storeId: string | null, query: ShiftQuery): Promise<ShiftSummary> {
-    const day = await this.dayFor(actor, storeId, query, { summary: true });
+    const day = await this.dayFor(actor, storeId, query);
     const { purchases, redemptions, signups, stores } = this.deps;
     const staffIds = await this.checkInStaff(day);
     const [purchaseSums, redemptionSums, checkinSums, store] = await Promise.all([
@@ -181,16 +181,15 @@ export class ShiftService {
 
   /**
    * The store and day a caller may read: staff their own store (a store in the path is HQ's), clerks today
-   * only and the list only (the printed shift is the manager's), a day no later than today.
+   * only, a day no later than today.
    */
-  private async dayFor(actor: Actor, storeId: string | null, query: ShiftQuery, options: { summary?: boolean } = {}): Promise<Day> {
+  private async dayFor(actor: Actor, storeId: string | null, query: ShiftQuery): Promise<Day> {
     const today = chinaIsoDate(this.deps.now());
     const date = query.date ?? today;
     let store: string;
     if (actor.type === 'staff') {
       store = actor.storeId;
       if (actor.role !== 'manager' && date !== today) throw errors.forbidden('A clerk sees today only; other days are the manager’s.');
-      if (actor.role !== 'manager' && options.summary) throw errors.forbidden('The shift summary is the manager’s.');
     } else if (actor.type === 'admin' && storeId) {
       store = storeId;
       if (!(await this.deps.stores.exists({ _id: storeId }))) throw errors.notFound('No such store.');
