@@ -1,20 +1,21 @@
-import { ArrowLeftOutlined, PauseCircleOutlined, PlayCircleOutlined, RocketOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Descriptions, Progress, Space, Statistic, Tag, Typography } from 'antd';
+import { ArrowLeftOutlined, ClockCircleOutlined, PauseCircleOutlined, PlayCircleOutlined, RocketOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Card, DatePicker, Descriptions, Modal, Progress, Space, Statistic, Tag, Typography } from 'antd';
+import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
-import type { Campaign, CampaignBreakdownRow, CampaignPreviewAnswer } from '../api/types';
-import { LazyChart } from '../components/charts/LazyChart';
+import type { Campaign, CampaignPreviewAnswer } from '../api/types';
 import { PageTitle } from '../components/PageTitle';
-import { AsyncView, EmptyState } from '../components/states';
+import { AsyncView } from '../components/states';
 import { useCan } from '../auth/session';
 import { useLang, useT } from '../i18n';
 import { progressPercent } from '../lib/charts';
-import { fenToYuanText, formatDateTime, formatInt, formatPercent } from '../lib/format';
+import { formatInt, formatPercent } from '../lib/format';
 import { useAsync } from '../lib/hooks';
 import { useReference } from '../lib/reference';
 import { describeSegment } from '../lib/segment';
-import type { CouponTemplate } from '../shared';
+import type { CampaignResults, CouponTemplate } from '../shared';
+import { CampaignResultsPanel, chinaDateTimeText, chinaWallTimeToIso } from './CampaignResultsPanel';
 import { campaignStatusColor, campaignStatusLabel } from './CampaignsPage';
 
 const POLL_MS = 1500;
@@ -24,28 +25,6 @@ function failureText(reason: string | undefined, t: (zh: string, en: string) => 
   if (reason === 'TEMPLATE_EXHAUSTED') return t('优惠券已发完', 'the coupon template ran out');
   if (reason === 'TEMPLATE_ARCHIVED') return t('优惠券模板已归档', 'the coupon template was archived');
   return reason ?? t('原因未知', 'reason unknown');
-}
-
-function BreakdownChart({ rows, label, testId }: { rows: CampaignBreakdownRow[]; label: (key: string) => string; testId: string }) {
-  const t = useT();
-  if (rows.length === 0) return <EmptyState description={t('暂无数据', 'No data yet')} />;
-  return (
-    <LazyChart
-      testId={testId}
-      height={260}
-      option={{
-        tooltip: { trigger: 'axis' },
-        legend: { top: 0 },
-        grid: { left: 48, right: 16, top: 36, bottom: 28 },
-        xAxis: { type: 'category', data: rows.map((row) => label(row.key)) },
-        yAxis: { type: 'value' },
-        series: [
-          { name: t('发放', 'Issued'), type: 'bar', data: rows.map((row) => row.issued), itemStyle: { color: '#f0782d' } },
-          { name: t('核销', 'Redeemed'), type: 'bar', data: rows.map((row) => row.redeemed), itemStyle: { color: '#c8372d' } },
-        ],
-      }}
-    />
-  );
 }
 
 export default function CampaignDetailPage() {
@@ -61,6 +40,11 @@ export default function CampaignDetailPage() {
   const campaign = state.data;
   const template = useAsync((signal) => (campaign ? api.get<CouponTemplate>(`/admin/coupon-templates/${campaign.templateId}`, undefined, signal) : Promise.resolve(undefined)), [campaign?.templateId]);
   const [acting, setActing] = useState(false);
+  const [rescheduling, setRescheduling] = useState<Dayjs | null | undefined>(undefined);
+  const results = useAsync(
+    (signal) => (campaign ? api.get<CampaignResults>(`/admin/campaigns/${id}/results`, undefined, signal) : Promise.resolve(undefined)),
+    [id, campaign?.status, campaign?.progress.issued],
+  );
 
   // While the push runs, poll its progress so the bar moves on its own.
   const running = campaign?.status === 'running';
@@ -84,10 +68,10 @@ export default function CampaignDetailPage() {
     };
   }, [running, id]);
 
-  const act = async (verb: 'launch' | 'pause' | 'resume') => {
+  const act = async (verb: 'launch' | 'pause' | 'resume' | 'unschedule' | 'schedule', body?: unknown) => {
     setActing(true);
     try {
-      const next = await api.post<Campaign>(`/admin/campaigns/${id}/${verb}`);
+      const next = await api.post<Campaign>(`/admin/campaigns/${id}/${verb}`, body);
       state.setData(next);
     } catch (cause) {
       message.error(readableErrorMessage(cause, lang));
@@ -108,7 +92,7 @@ export default function CampaignDetailPage() {
       title: t('确认发起推送？', 'Launch this campaign?'),
       content: (
         <div data-testid="launch-confirm">
-          <p>{t(`将向 ${count ?? '?'} 位会员发放“${template.data?.title ?? current.templateId}”，发起后不能撤回。`, `${count ?? '?'} members will receive “${template.data?.title ?? current.templateId}”. This cannot be undone.`)}</p>
+          <p>{t(`目标 ${count ?? '?'} 位会员，其中约 ${formatPercent(current.holdoutShare, 0)} 随机留作对照组（不发券），其余发放“${template.data?.title ?? current.templateId}”。发起后不能撤回。`, `${count ?? '?'} members targeted; about ${formatPercent(current.holdoutShare, 0)} are held out at random (no coupon), the rest receive “${template.data?.title ?? current.templateId}”. This cannot be undone.`)}</p>
           <p style={{ color: '#888' }}>{describeSegment(current.segment, t, { tier: reference.tierName, store: reference.storeName }).join('；') || t('全部会员', 'Every member')}</p>
         </div>
       ),
@@ -131,9 +115,19 @@ export default function CampaignDetailPage() {
         extra={
           campaign && canWrite ? (
             <>
-              {campaign.status === 'draft' ? (
+              {campaign.status === 'draft' || campaign.status === 'scheduled' ? (
+                <Button icon={<ClockCircleOutlined />} loading={acting} onClick={() => setRescheduling(campaign.launchAt ? dayjs(chinaDateTimeText(campaign.launchAt)) : null)} data-testid="schedule-campaign">
+                  {campaign.status === 'scheduled' ? t('改期', 'Reschedule') : t('定时发起', 'Schedule')}
+                </Button>
+              ) : null}
+              {campaign.status === 'scheduled' ? (
+                <Button loading={acting} onClick={() => act('unschedule')} data-testid="unschedule-campaign">
+                  {t('取消定时', 'Cancel schedule')}
+                </Button>
+              ) : null}
+              {campaign.status === 'draft' || campaign.status === 'scheduled' ? (
                 <Button type="primary" icon={<RocketOutlined />} loading={acting} onClick={() => confirmLaunch(campaign)} data-testid="launch-campaign">
-                  {t('发起推送', 'Launch')}
+                  {campaign.status === 'scheduled' ? t('立即发起', 'Launch now') : t('发起推送', 'Launch')}
                 </Button>
               ) : null}
               {campaign.status === 'running' ? (
@@ -152,42 +146,32 @@ export default function CampaignDetailPage() {
       />
       <AsyncView state={state}>
         {(current) => {
-          const percent = progressPercent(current.progress);
+          // Held-out members are done too: the push went through them and gave nothing.
+          const percent = progressPercent({ ...current.progress, failed: current.progress.failed + current.progress.holdout });
           return (
             <Space direction="vertical" size={16} style={{ width: '100%' }}>
               <Card title={t('推送进度', 'Progress')}>
                 <Progress
-                  percent={current.status === 'draft' ? 0 : percent}
+                  percent={current.status === 'draft' || current.status === 'scheduled' ? 0 : percent}
                   status={current.status === 'failed' ? 'exception' : current.status === 'completed' ? 'success' : current.status === 'running' ? 'active' : 'normal'}
                   strokeWidth={14}
                   data-testid="campaign-progress"
                   aria-valuenow={percent}
                 />
+                {current.status === 'scheduled' ? (
+                  <Alert type="info" showIcon icon={<ClockCircleOutlined />} style={{ marginBottom: 12 }} data-testid="campaign-schedule" title={t(`将于 ${chinaDateTimeText(current.launchAt)}（北京时间）自动发起，开始前可改期或取消。`, `Launches at ${chinaDateTimeText(current.launchAt)} (China time); it can be moved or cancelled before then.`)} />
+                ) : null}
                 <div className="mc-card-grid" style={{ marginTop: 16 }}>
                   <Statistic title={t('目标会员', 'Targeted')} value={current.progress.targeted} />
+                  <Statistic title={t('对照组（不发券）', 'Holdout (no coupon)')} value={current.progress.holdout} />
                   <Statistic title={t('已发券', 'Issued')} value={current.progress.issued} valueStyle={{ color: '#389e0d' }} />
                   <Statistic title={t('已通知', 'Notified')} value={current.progress.notified} />
                   <Statistic title={t('失败', 'Failed')} value={current.progress.failed} valueStyle={{ color: current.progress.failed ? '#cf1322' : undefined }} />
                 </div>
                 {current.status === 'failed' ? <Alert type="error" showIcon style={{ marginTop: 12 }} title={t(`推送已中止：${failureText(current.failureReason, t)}`, `The push stopped: ${failureText(current.failureReason, t)}`)} data-testid="campaign-failure" /> : null}
-                {current.status === 'draft' ? <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>{t('草稿尚未发起。发起前会再次确认人数。', 'Not launched yet. You will confirm the audience before it starts.')}</Typography.Paragraph> : null}
+                {current.status === 'draft' || current.status === 'scheduled' ? <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>{t('草稿尚未发起。发起前会再次确认人数。', 'Not launched yet. You will confirm the audience before it starts.')}</Typography.Paragraph> : null}
               </Card>
-              <Card title={t('效果', 'Results')}>
-                <div className="mc-card-grid" style={{ marginBottom: 16 }}>
-                  <Statistic title={t('已核销', 'Redeemed')} value={current.stats?.redeemed ?? 0} />
-                  <Statistic title={t('核销率', 'Redemption rate')} value={formatPercent(current.stats?.redemptionRate)} />
-                  <Statistic title={t('带动销售额', 'Order amount')} value={fenToYuanText(current.stats?.orderAmountFen)} />
-                  <Statistic title={current.completedAt ? t('完成时间', 'Completed') : t('发起时间', 'Launched')} value={formatDateTime(current.completedAt ?? current.launchedAt)} valueStyle={{ fontSize: 16 }} />
-                </div>
-                <div className="mc-two-col">
-                  <Card type="inner" title={t('按门店', 'By store')}>
-                    <BreakdownChart rows={current.stats?.byStore ?? []} label={reference.storeName} testId="chart-by-store" />
-                  </Card>
-                  <Card type="inner" title={t('按等级', 'By tier')}>
-                    <BreakdownChart rows={current.stats?.byTier ?? []} label={reference.tierName} testId="chart-by-tier" />
-                  </Card>
-                </div>
-              </Card>
+              {results.data ? <CampaignResultsPanel results={results.data} reference={reference} /> : null}
               <Card title={t('设置', 'Setup')}>
                 <Descriptions column={2} size="small">
                   <Descriptions.Item label={t('优惠券', 'Coupon')}>{template.data?.title ?? current.templateId}</Descriptions.Item>
@@ -206,18 +190,47 @@ export default function CampaignDetailPage() {
                       '—'
                     )}
                   </Descriptions.Item>
+                  <Descriptions.Item label={t('对照组比例', 'Holdout share')}>{formatPercent(current.holdoutShare, 0)}</Descriptions.Item>
+                  <Descriptions.Item label={t('人群来源', 'Audience from')}>{current.source ? t(`已保存人群“${current.source.name}”`, `Saved segment “${current.source.name}”`) : t('自定义条件', 'Custom conditions')}</Descriptions.Item>
                   <Descriptions.Item label={t('人群', 'Segment')} span={2}>
                     {describeSegment(current.segment, t, { tier: reference.tierName, store: reference.storeName }).map((part) => <Tag key={part}>{part}</Tag>)}
                     {Object.keys(current.segment).length === 0 ? t('全部会员', 'Every member') : null}
                   </Descriptions.Item>
                   <Descriptions.Item label={t('目标 / 已发', 'Targeted / issued')}>{`${formatInt(current.progress.targeted)} / ${formatInt(current.progress.issued)}`}</Descriptions.Item>
-                  <Descriptions.Item label={t('创建时间', 'Created')}>{formatDateTime(current.createdAt)}</Descriptions.Item>
+                  <Descriptions.Item label={t('创建时间', 'Created')}>{chinaDateTimeText(current.createdAt)}</Descriptions.Item>
+                  <Descriptions.Item label={current.completedAt ? t('完成时间', 'Completed') : t('发起时间', 'Launched')}>{chinaDateTimeText(current.completedAt ?? current.launchedAt ?? current.launchAt)}</Descriptions.Item>
                 </Descriptions>
               </Card>
             </Space>
           );
         }}
       </AsyncView>
+      <Modal
+        open={rescheduling !== undefined}
+        title={t('定时发起（北京时间）', 'Schedule the launch (China time)')}
+        okText={t('确定', 'OK')}
+        cancelText={t('取消', 'Cancel')}
+        okButtonProps={{ disabled: !rescheduling, loading: acting }}
+        onCancel={() => setRescheduling(undefined)}
+        onOk={async () => {
+          if (!rescheduling) return;
+          await act('schedule', { launchAt: chinaWallTimeToIso(rescheduling) });
+          setRescheduling(undefined);
+        }}
+      >
+        <DatePicker
+          showTime={{ format: 'HH:mm' }}
+          format="YYYY-MM-DD HH:mm"
+          value={rescheduling ?? null}
+          onChange={(value) => setRescheduling(value)}
+          disabledDate={(day) => day.isBefore(dayjs().startOf('day'))}
+          style={{ width: 240 }}
+          data-testid="schedule-at"
+        />
+        <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
+          {t('到点后一分钟内自动发起；开始前可改期或取消。', 'It launches within a minute of that time; it can be moved or cancelled before.')}
+        </Typography.Paragraph>
+      </Modal>
     </>
   );
 }

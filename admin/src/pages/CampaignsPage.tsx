@@ -10,11 +10,12 @@ import { useT } from '../i18n';
 import { progressPercent } from '../lib/charts';
 import { formatDateTime, formatInt, formatPercent } from '../lib/format';
 import { useCursorList } from '../lib/hooks';
+import { chinaDateTimeText } from './CampaignResultsPanel';
 
-export const campaignStatusColor: Record<string, string> = { draft: 'default', running: 'processing', paused: 'warning', completed: 'success', failed: 'error' };
+export const campaignStatusColor: Record<string, string> = { draft: 'default', scheduled: 'cyan', running: 'processing', paused: 'warning', completed: 'success', failed: 'error' };
 
 export function campaignStatusLabel(status: string, t: (zh: string, en: string) => string): string {
-  const labels: Record<string, [string, string]> = { draft: ['草稿', 'Draft'], running: ['推送中', 'Running'], paused: ['已暂停', 'Paused'], completed: ['已完成', 'Completed'], failed: ['失败', 'Failed'] };
+  const labels: Record<string, [string, string]> = { draft: ['草稿', 'Draft'], scheduled: ['已定时', 'Scheduled'], running: ['推送中', 'Running'], paused: ['已暂停', 'Paused'], completed: ['已完成', 'Completed'], failed: ['失败', 'Failed'] };
   const label = labels[status];
   return label ? t(label[0], label[1]) : status;
 }
@@ -44,7 +45,7 @@ export default function CampaignsPage() {
           columns={[
             { title: t('名称', 'Name'), dataIndex: 'name' },
             { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string) => <Tag color={campaignStatusColor[value]}>{campaignStatusLabel(value, t)}</Tag> },
-            { title: t('进度', 'Progress'), render: (_: unknown, campaign) => (campaign.status === 'draft' ? '—' : <Progress percent={progressPercent(campaign.progress)} size="small" style={{ width: 140 }} />) },
+            { title: t('进度', 'Progress'), render: (_: unknown, campaign) => (campaign.status === 'draft' ? '—' : campaign.status === 'scheduled' ? chinaDateTimeText(campaign.launchAt) : <Progress percent={progressPercent({ ...campaign.progress, failed: campaign.progress.failed + campaign.progress.holdout })} size="small" style={{ width: 140 }} />) },
             { title: t('目标 / 发放', 'Targeted / issued'), align: 'right', render: (_: unknown, campaign) => `${formatInt(campaign.progress?.targeted)} / ${formatInt(campaign.progress?.issued)}` },
             { title: t('核销率', 'Redemption'), align: 'right', render: (_: unknown, campaign) => formatPercent(campaign.stats?.redemptionRate) },
             { title: t('创建时间', 'Created'), dataIndex: 'createdAt', render: formatDateTime },
