@@ -169,7 +169,7 @@ export default function CampaignDetailPage() {
                   <Statistic title={t('失败', 'Failed')} value={current.progress.failed} valueStyle={{ color: current.progress.failed ? '#cf1322' : undefined }} />
                 </div>
                 {current.status === 'failed' ? <Alert type="error" showIcon style={{ marginTop: 12 }} title={t(`推送已中止：${failureText(current.failureReason, t)}`, `The push stopped: ${failureText(current.failureReason, t)}`)} data-testid="campaign-failure" /> : null}
-                {current.status === 'draft' || current.status === 'scheduled' ? <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>{t('草稿尚未发起。发起前会再次确认人数。', 'Not launched yet. You will confirm the audience before it starts.')}</Typography.Paragraph> : null}
+                {current.status === 'draft' ? <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>{t('草稿尚未发起。发起前会再次确认人数。', 'Not launched yet. You will confirm the audience before it starts.')}</Typography.Paragraph> : null}
               </Card>
               {results.data ? <CampaignResultsPanel results={results.data} reference={reference} /> : null}
               <Card title={t('设置', 'Setup')}>
