@@ -185,7 +185,7 @@ export function createServices(deps: ServiceDeps) {
   const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members, now, events: webhooks });
   const coupons = new CouponsService({ connection, templates: models.couponTemplates, coupons: models.coupons, issuer, members, audit, now, codeStepSeconds: deps.codeStepSeconds });
   const redemptions = new RedemptionService({ connection, coupons: models.coupons, redemptions: models.redemptions, members, audit, now, events: webhooks });
-  const mall = new PointsMall({ connection, templates: models.couponTemplates, ledger, issuer });
+  const mall = new PointsMall({ connection, templates: models.couponTemplates, members: models.members, ledger, issuer });
   const redemptionCodes = new RedemptionCodesService({
     connection, batches: models.codeBatches, codes: models.redemptionCodes, templates: models.couponTemplates, issuer, ledger, rateLimits, audit, now,
   });

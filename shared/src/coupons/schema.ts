@@ -184,6 +184,8 @@ export const RedemptionCodeBatchBodySchema = z
     points: z.number().int().min(1).max(1_000_000).optional(),
     count: z.number().int().min(1).max(100_000),
     expiresAt: IsoDateTimeSchema,
+    name: humanText({ max: 40 }).optional().describe('What HQ calls the batch (absent: 兑换码 and the China date it was made).'),
+    purpose: humanText({ max: 200, multiline: true }).optional().describe('What the codes are for, e.g. where they are printed.'),
   })
   .refine((batch) => (batch.templateId === undefined) !== (batch.points === undefined), {
     message: 'give exactly one of templateId or points',
@@ -228,16 +230,27 @@ export const RedemptionCodeBatchSchema = z
     id: IdSchema,
     templateId: IdSchema.optional(),
     points: z.number().int().min(1).optional(),
+    name: z.string(),
+    purpose: z.string().optional(),
     count: z.number().int().min(1),
     claimedCount: z.number().int().min(0),
-    status: z.enum(['generating', 'ready']).describe('`generating` until every code is stored; only `ready` batches can be claimed.'),
+    status: z
+      .enum(['generating', 'ready', 'voided'])
+      .describe('`generating` until every code is stored; only `ready` batches can be claimed; `voided` codes refuse claims (CODE_VOIDED).'),
     expiresAt: IsoDateTimeSchema,
     createdAt: IsoDateTimeSchema,
+    voidedAt: IsoDateTimeSchema.optional(),
+    voidReason: z.string().optional(),
   })
   .meta({ id: 'RedemptionCodeBatch', description: 'A batch of printed redemption codes, as HQ lists them.' });
 export type RedemptionCodeBatch = z.infer<typeof RedemptionCodeBatchSchema>;
 
 export const RedemptionCodeBatchPageSchema = pageOf(RedemptionCodeBatchSchema).meta({ id: 'RedemptionCodeBatchPage' });
+
+export const RedemptionCodeBatchVoidBodySchema = z
+  .strictObject({ reason: humanText({ min: 2, max: 200 }).describe('Why the codes no longer count (kept in the audit log).') })
+  .meta({ id: 'RedemptionCodeBatchVoidBody', description: 'HQ voids a batch: its unclaimed codes refuse claims from then on.' });
+export type RedemptionCodeBatchVoidBody = z.infer<typeof RedemptionCodeBatchVoidBodySchema>;
 
 export const PointsExchangeAnswerSchema = z
   .object({ coupon: CouponSchema, pointsSpent: z.number().int().min(1), pointsBalance: z.number().int().min(0) })

@@ -59,8 +59,10 @@ type Promoted = SignupDoc[];
 
 /**
  * Activities, sign-ups, the waitlist and check-in. Seats are exact under concurrency: taking one is a
- * conditional `$inc` on the activity's `seatsLeft`, and every sign-up, cancellation, promotion and hold
- * release is one transaction, so seats, sign-ups and payments always agree.
+ * conditional `$inc` on the activity's `seatsLeft` (for a sign-up, outside its transaction, so a popular
+ * activity's sign-ups never conflict on the activity; a sign-up that is not written gives its seat back), and
+ * every sign-up, cancellation, promotion and hold release is one transaction, so seats, sign-ups and payments
+ * always agree.
  */
 export class ActivitiesService {
   private readonly codeStepSeconds: number;
@@ -309,29 +311,29 @@ export class ActivitiesService {
     const alreadySignedUp = () => new AppError(ErrorCode.ALREADY_SIGNED_UP, 'You have already signed up for this activity.');
     if (await signups.exists({ activityId: activity._id, memberId: member._id, live: true })) throw alreadySignedUp();
 
+    // The seat (or the place in the waitlist's order) is taken with one conditional update outside the sign-up's
+    // transaction: a popular activity's sign-ups then never conflict on the activity document (each would have
+    // retried its whole transaction). If the sign-up is not written after all, the seat goes back as a released
+    // one (to the first on the waitlist).
+    const seated = await activities
+      .findOneAndUpdate({ _id: activity._id, status: 'published', seatsLeft: { $gt: 0 } }, { $inc: { seatsLeft: -1, signupSeq: 1 } }, { returnDocument: 'after' })
+      .lean<ActivityDoc>();
+    const numbered =
+      seated ??
+      (await activities.findOneAndUpdate({ _id: activity._id, status: 'published' }, { $inc: { signupSeq: 1 } }, { returnDocument: 'after' }).lean<ActivityDoc>());
+    if (!numbered) throw new AppError(ErrorCode.SIGNUP_CLOSED, 'Sign-up for this activity is closed.');
+    const signupId = new Types.ObjectId();
     let payment: PaymentDoc | null = null;
     let created: SignupDoc;
     try {
       created = await inTransaction(connection, undefined, async (session) => {
         payment = null;
         const at = now();
-        const seated = await activities
-          .findOneAndUpdate(
-            { _id: activity._id, status: 'published', seatsLeft: { $gt: 0 } },
-            { $inc: { seatsLeft: -1, signupSeq: 1 } },
-            { returnDocument: 'after', session },
-          )
-          .lean<ActivityDoc>();
-        const numbered =
-          seated ??
-          (await activities
-            .findOneAndUpdate({ _id: activity._id, status: 'published' }, { $inc: { signupSeq: 1 } }, { returnDocument: 'after', session })
-            .lean<ActivityDoc>());
-        if (!numbered) throw new AppError(ErrorCode.SIGNUP_CLOSED, 'Sign-up for this activity is closed.');
         const status: SignupDoc['status'] = !seated ? 'waitlisted' : paid ? 'pending_payment' : 'confirmed';
         const [doc] = await signups.create(
           [
             {
+              _id: signupId,
               activityId: activity._id,
               memberId: member._id,
               status,
@@ -350,9 +352,12 @@ export class ActivitiesService {
         return signup;
       });
     } catch (err) {
+      if (seated && !(await signups.exists({ _id: signupId }))) await this.giveBackSeat(activity._id);
       if (isDuplicateKeyError(err)) throw alreadySignedUp();
       throw err;
     }
+    // A seat given back while this sign-up was joining the waitlist found nobody waiting yet: hand it on now.
+    if (!seated && (await activities.exists({ _id: activity._id, seatsLeft: { $gt: 0 } }))) await this.fillSeats(activity._id);
     if (!payment) return this.signupView(created, activity);
     try {
       const params = await payments.prepay((payment as PaymentDoc)._id);
@@ -628,6 +633,21 @@ export class ActivitiesService {
     return [];
   }
 
+  /** A seat taken for a sign-up that was never written goes back, to the first on the waitlist if anyone waits. */
+  private async giveBackSeat(activityId: Types.ObjectId): Promise<void> {
+    const promoted = await inTransaction(this.deps.connection, undefined, (session) => this.releaseSeat(activityId, session));
+    await this.placeOrders(promoted);
+  }
+
+  /** Free seats and a waitlist at once (a seat went back as someone joined the waitlist): promotes while both remain. */
+  private async fillSeats(activityId: Types.ObjectId): Promise<void> {
+    const promoted = await inTransaction(this.deps.connection, undefined, async (session) => {
+      const activity = await this.deps.activities.findById(activityId).session(session).lean<ActivityDoc>();
+      return activity && activity.status === 'published' && this.deps.now() < activity.startAt ? this.fillFreeSeats(activity, session) : [];
+    });
+    await this.placeOrders(promoted);
+  }
+
   /** After a capacity increase: hands each new seat to the waitlist while both remain. */
   private async fillFreeSeats(activity: ActivityDoc, session: ClientSession): Promise<Promoted> {
     const promoted: Promoted = [];
@@ -812,7 +832,11 @@ export class ActivitiesService {
       ...(activity ? { activityTitle: activity.title, activityStartAt: activity.startAt.toISOString() } : {}),
     };
     if (signup.status === 'waitlisted') {
-      const ahead = await this.deps.signups.countDocuments({ activityId: signup.activityId, status: 'waitlisted', live: true, seq: { $lt: signup.seq } });
+      // The `count` command, not countDocuments: its $group pipeline makes the embedded server copy every sign-up
+      // ahead, so a popular activity's waitlist answers cost O(position) copies each.
+      const { signups } = this.deps;
+      const counted = await signups.db.db!.command({ count: signups.collection.collectionName, query: { activityId: signup.activityId, status: 'waitlisted', live: true, seq: { $lt: signup.seq } } });
+      const ahead = Number(counted.n);
       view.waitlistPosition = ahead + 1;
     }
     if (signup.status === 'pending_payment') {

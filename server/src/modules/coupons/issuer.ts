@@ -25,12 +25,16 @@ import {
 // the template (`limitSlot` 0, 1, …), and a unique index on (template, member, slot) refuses a second coupon in a
 // slot, so no writer can exceed the limit whatever else runs, and no separate counter has to agree with the coupons.
 //
-// issue (one coupon): one transaction takes a unit of the template's quantity (conditional $inc on
-// `remaining > 0`), finds the member's lowest free slot (none → COUPON_LIMIT_REACHED) and inserts the coupon under
-// the unique key (template, channel, channelRef, member). Any refusal or crash rolls both back, so quantity and
-// limits hold under any concurrency (a parallel issue that took the same slot makes this one retry), and the same
-// campaign, exchange, claim or grant asked twice answers the coupon it already issued.
-//
+// issue (one coupon), and issueWith for callers that write more in the same transaction (the points mall's spend,
+// a code's claim): first an earlier coupon under the key (template, channel, channelRef, member) is answered as is,
+// so a retry takes nothing. Otherwise the unit is taken with one conditional $inc on the template (`remaining > 0`,
+// active, still valid), outside any transaction: a flash drop of a thousand claims is a thousand single-document
+// updates, never a thousand transactions conflicting on the template (which retried until the driver gave up,
+// 500 after 120 s). Then a short transaction finds the member's lowest free slot (none → COUPON_LIMIT_REACHED)
+// and inserts the coupon under a fresh id chosen before it started. Whatever happens next, the unit stays taken
+// only if a coupon with that id exists: a refusal, a failure of the caller's other writes, a parallel call with
+// the same key that won, or a crash of the transaction each give it back with the opposite $inc. (A process that
+// dies between the $inc and the coupon leaves one unit taken: the template can under-issue by it, never over-issue.)
 // issueBatch (many members, one key per member; campaign pushes): a transaction per coupon costs ~2 ms on the
 // embedded server and a transactional insertMany runs ~10× slower than a plain one, so a batch takes its quantity
 // once and writes the rest with plain bulk writes, in an order that any crash can resume. The caller passes members
@@ -53,7 +57,8 @@ import {
 //     of one batch after a lapsed lease) settles after its own inserts: if its coupons exceed what the batch
 //     holds it takes the excess from the template, or, when none is left, deletes its own surplus coupons.
 // At every point the template's issuedCount equals its coupons plus the units open batches hold, so totalQuantity
-// is never exceeded; a batch left open by a crash keeps its units until its re-run settles it.
+// is never exceeded; a batch left open by a crash keeps its units until its re-run settles it. (Single issues add
+// the units they hold between their $inc and their coupon's commit, or their give-back.)
 
 export interface IssueRequest {
   templateId: string | Types.ObjectId;
@@ -61,9 +66,10 @@ export interface IssueRequest {
   channel: IssueChannel;
   /** What within the channel issues it: campaign id, exchange key, redemption code, automation run, grant key. */
   channelRef: string;
-  /** The caller's transaction, so the issue commits or aborts with the caller's other writes. */
-  session?: ClientSession;
 }
+
+/** Inserts the coupon in the caller's transaction (issueWith); answers as issue does. */
+export type IssueInSession = (session: ClientSession) => Promise<IssueResult>;
 
 export interface IssueResult {
   coupon: CouponDoc;
@@ -138,24 +144,93 @@ export class CouponIssuer {
   }
 
   async issue(request: IssueRequest): Promise<IssueResult> {
+    try {
+      return await this.issueWith(request, (issueIn) => inTransaction(this.deps.connection, undefined, issueIn));
+    } catch (err) {
+      // A parallel call with the same key won the insert (this one's unit went back): answer its coupon.
+      if (isDuplicateKeyError(err)) {
+        const existing = await this.deps.coupons.findOne(this.keyOf(request)).lean<CouponDoc>();
+        if (existing) return { coupon: existing, created: false };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * For a caller whose own writes must commit with the coupon (the mall's points spend, a code's claim): takes the
+   * unit (see the header), then runs `work`, which opens the caller's transaction and calls `issueIn(session)`
+   * inside it, and answers what `work` answers. The unit is given back unless the coupon `issueIn` wrote was
+   * committed, whatever `work` did or threw, so `work` may be retried by the driver any number of times.
+   */
+  async issueWith<T>(request: IssueRequest, work: (issueIn: IssueInSession) => Promise<T>, known?: Pick<CouponTemplateDoc, 'status' | 'validUntil'>): Promise<T> {
+    const { coupons, now } = this.deps;
+    const key = this.keyOf(request);
+    const at = now();
+    let template: CouponTemplateDoc;
+    try {
+      template = await this.takeUnit(key.templateId, at, known);
+    } catch (refusal) {
+      // A retry of an issue that succeeded (the drop may have sold out since) answers its coupon.
+      const existing = await coupons.findOne(key).lean<CouponDoc>();
+      if (existing) return work(async () => ({ coupon: existing, created: false }));
+      throw refusal;
+    }
+    // The transaction answers the key's coupon if one exists (a retry, or a parallel call that won); this unit
+    // then goes back below, as it does after any failure.
+    const couponId = new Types.ObjectId();
+    let answered: T;
+    try {
+      answered = await work((session) => this.insertCoupon(key, template, at, couponId, session));
+    } catch (err) {
+      await this.giveBackUnlessIssued(key.templateId, couponId);
+      throw err;
+    }
+    await this.giveBackUnlessIssued(key.templateId, couponId);
+    return answered;
+  }
+
+  /** The coupon issued under the request's key, if any (a retry's first attempt went through). */
+  async issued(request: IssueRequest): Promise<CouponDoc | null> {
+    return this.deps.coupons.findOne(this.keyOf(request)).lean<CouponDoc>();
+  }
+
+  private keyOf(request: IssueRequest): CouponKey {
     if (!Types.ObjectId.isValid(request.templateId)) throw errors.notFound('No such coupon template.');
     if (!Types.ObjectId.isValid(request.memberId)) throw errors.notFound('No such member.');
-    const key = {
+    return {
       templateId: new Types.ObjectId(request.templateId),
       channel: request.channel,
       channelRef: request.channelRef,
       memberId: new Types.ObjectId(request.memberId),
     };
-    try {
-      return await inTransaction(this.deps.connection, request.session, (session) => this.issueIn(key, session));
-    } catch (err) {
-      // A parallel call with the same key won the insert; this one's unit was rolled back with it.
-      if (!request.session && isDuplicateKeyError(err)) {
-        const existing = await this.deps.coupons.findOne(key).lean<CouponDoc>();
-        if (existing) return { coupon: existing, created: false };
-      }
-      throw err;
-    }
+  }
+
+  /**
+   * One unit of the template, by one conditional update outside any transaction; answers the template's terms
+   * as the update left them, or throws why there is none (no template, archived, validity ended, sold out).
+   * `known`: the template as the caller just read it; when that read saw it active and valid, a failed update
+   * means sold out and the template is not read again (a drop's refusals cost one command, not two).
+   */
+  private async takeUnit(templateId: Types.ObjectId, at: Date, known?: Pick<CouponTemplateDoc, 'status' | 'validUntil'>): Promise<CouponTemplateDoc> {
+    const template = await this.deps.templates
+      .findOneAndUpdate(
+        { _id: templateId, status: 'active', remaining: { $gt: 0 }, $or: [{ validUntil: null }, { validUntil: { $gt: at } }] },
+        { $inc: { issuedCount: 1, remaining: -1 } },
+        { returnDocument: 'after' },
+      )
+      .lean<CouponTemplateDoc>();
+    if (template) return template;
+    const exhausted = () => new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.');
+    if (known && !templateRefusal(known, at)) throw exhausted();
+    const found = await this.deps.templates.findById(templateId, { status: 1, remaining: 1, validUntil: 1 }).lean<CouponTemplateDoc>();
+    if (!found) throw errors.notFound('No such coupon template.');
+    throw templateRefusal(found, at) ?? exhausted();
+  }
+
+  /** Gives a taken unit back unless the coupon it was taken for exists (committed). */
+  private async giveBackUnlessIssued(templateId: Types.ObjectId, couponId: Types.ObjectId): Promise<void> {
+    if (await this.deps.coupons.exists({ _id: couponId })) return;
+    await this.deps.templates.updateOne({ _id: templateId }, { $inc: { issuedCount: -1, remaining: 1 } });
   }
 
   /**
@@ -459,27 +534,16 @@ export class CouponIssuer {
     }
   }
 
-  private async issueIn(
-    key: CouponKey,
-    session: ClientSession,
-  ): Promise<IssueResult> {
-    const { templates, coupons, members, now } = this.deps;
+  /**
+   * In a transaction, with the unit already taken: the key's coupon if a parallel call committed it meanwhile,
+   * else the member's lowest free slot and the new coupon `couponId`.
+   */
+  private async insertCoupon(key: CouponKey, template: CouponTemplateDoc, at: Date, couponId: Types.ObjectId, session: ClientSession): Promise<IssueResult> {
+    const { coupons, members } = this.deps;
     const existing = await coupons.findOne(key).session(session).lean<CouponDoc>();
     if (existing) return { coupon: existing, created: false };
     const member = await members.findOne({ _id: key.memberId, status: 'active' }, { _id: 1 }).session(session).lean();
     if (!member) throw errors.notFound('No such member.');
-
-    const at = now();
-    const template = await templates
-      .findOneAndUpdate(
-        { _id: key.templateId, status: 'active', remaining: { $gt: 0 } },
-        { $inc: { issuedCount: 1, remaining: -1 } },
-        { returnDocument: 'after', session },
-      )
-      .lean<CouponTemplateDoc>();
-    if (!template) throw await this.refusalFor(key.templateId, session);
-    const refusal = templateRefusal(template, at);
-    if (refusal) throw refusal;
 
     const held = await coupons.find({ templateId: key.templateId, memberId: key.memberId }, { limitSlot: 1 }).session(session).lean<Array<Pick<CouponDoc, 'limitSlot'>>>();
     const limitSlot = lowestFreeSlot(held, template.perMemberLimit);
@@ -487,25 +551,17 @@ export class CouponIssuer {
       throw new AppError(ErrorCode.COUPON_LIMIT_REACHED, `A member may hold at most ${template.perMemberLimit} of this coupon.`, { perMemberLimit: template.perMemberLimit });
     }
     try {
-      const [coupon] = await coupons.create([{ ...couponDocument(template, key, at), limitSlot }], { session });
+      const [coupon] = await coupons.create([{ _id: couponId, ...couponDocument(template, key, at), limitSlot }], { session });
       await this.deps.events?.record(session, 'coupon.issued', key.memberId, { couponId: String(coupon!._id), templateId: String(key.templateId), channel: key.channel, channelRef: key.channelRef });
       return { coupon: coupon!.toObject() as CouponDoc, created: true };
     } catch (err) {
       // A parallel issue took the slot after this transaction read the member's coupons: run it again from the top
-      // (the caller's transaction too, when this runs inside one), which then sees that coupon.
+      // (the caller's transaction too), which then sees that coupon.
       if (isDuplicateKeyError(err) && isSlotCollision(err)) {
         throw new MongoServerError({ message: 'the coupon slot was taken by a parallel issue', code: 112, codeName: 'WriteConflict', errorLabels: ['TransientTransactionError'] });
       }
       throw err;
     }
-  }
-
-  /** Why the quantity guard matched nothing: no template, archived, or none left. */
-  private async refusalFor(templateId: Types.ObjectId, session: ClientSession): Promise<AppError> {
-    const template = await this.deps.templates.findById(templateId, { status: 1, remaining: 1 }).session(session).lean<CouponTemplateDoc>();
-    if (!template) return errors.notFound('No such coupon template.');
-    if (template.status === 'archived') return new AppError(ErrorCode.TEMPLATE_ARCHIVED, 'This coupon template is archived.');
-    return new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.');
   }
 }
 

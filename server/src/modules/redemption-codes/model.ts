@@ -5,25 +5,36 @@ export interface CodeBatchDoc {
   _id: Types.ObjectId;
   templateId?: Types.ObjectId | null;
   points?: number | null;
+  /** What HQ calls it; batches from before names carry none (shown as 兑换码 and their China date). */
+  name?: string | null;
+  purpose?: string | null;
   count: number;
   claimedCount: number;
-  /** `generating` while its codes are being stored; only a `ready` batch's codes can be claimed. */
-  status: 'generating' | 'ready';
+  /** `generating` while its codes are being stored; only a `ready` batch's codes can be claimed; `voided` by HQ. */
+  status: 'generating' | 'ready' | 'voided';
   expiresAt: Date;
   createdAt: Date;
   createdBy: string;
+  voidedAt?: Date | null;
+  voidedBy?: string | null;
+  voidReason?: string | null;
 }
 
 const CodeBatchSchema = new Schema<CodeBatchDoc>(
   {
     templateId: { type: Schema.Types.ObjectId, default: null },
     points: { type: Number, default: null },
+    name: { type: String, default: null },
+    purpose: { type: String, default: null },
     count: { type: Number, required: true, min: 1 },
     claimedCount: { type: Number, required: true, min: 0 },
-    status: { type: String, enum: ['generating', 'ready'], required: true },
+    status: { type: String, enum: ['generating', 'ready', 'voided'], required: true },
     expiresAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
     createdBy: { type: String, required: true },
+    voidedAt: { type: Date, default: null },
+    voidedBy: { type: String, default: null },
+    voidReason: { type: String, default: null },
   },
   { versionKey: false, collection: 'redemption_code_batches' },
 );
@@ -39,6 +50,11 @@ export interface RedemptionCodeDoc {
   batchId: Types.ObjectId;
   claimedBy?: Types.ObjectId | null;
   claimedAt?: Date | null;
+  /**
+   * Set on every unclaimed code when HQ voids its batch. The claim's conditional update requires it unset, so
+   * each code ends either claimed or voided, never both, however a claim and the void interleave.
+   */
+  voidedAt?: Date | null;
 }
 
 const RedemptionCodeSchema = new Schema<RedemptionCodeDoc>(
@@ -47,6 +63,7 @@ const RedemptionCodeSchema = new Schema<RedemptionCodeDoc>(
     batchId: { type: Schema.Types.ObjectId, required: true },
     claimedBy: { type: Schema.Types.ObjectId, default: null },
     claimedAt: { type: Date, default: null },
+    voidedAt: { type: Date, default: null },
   },
   { versionKey: false, collection: 'redemption_codes' },
 );

@@ -5,6 +5,8 @@ import {
   RedemptionCodeBatchPageSchema,
   RedemptionCodeClaimAnswerSchema,
   RedemptionCodeClaimBodySchema,
+  RedemptionCodeBatchSchema,
+  RedemptionCodeBatchVoidBodySchema,
 } from '@membercard/shared';
 import { ObjectIdParamsSchema } from '../../lib/params';
 import { route, type RouteSpec } from '../../lib/route';
@@ -35,6 +37,12 @@ export function redemptionCodeRoutes(s: Services): RouteSpec[] {
         ctx.body = stream;
         return undefined as never;
       },
+    }),
+    route({
+      method: 'post', path: '/admin/redemption-code-batches/:id/void', tag: 'redemption-codes', auth: 'admin', hq: 'marketing',
+      summary: 'Void a batch: its unclaimed codes refuse claims (422 CODE_VOIDED) from now on; 409 CONFLICT if already voided',
+      params: ObjectIdParamsSchema, body: RedemptionCodeBatchVoidBodySchema, response: RedemptionCodeBatchSchema,
+      handler: ({ params, body, actor, ctx }) => s.redemptionCodes.voidBatch(actor, ctx.state.requestId, params.id, body.reason),
     }),
     route({
       method: 'post', path: '/me/redemption-codes/claim', tag: 'redemption-codes', auth: 'member',

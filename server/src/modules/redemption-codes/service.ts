@@ -10,6 +10,7 @@ import {
   type RedemptionCodeBatch,
   type RedemptionCodeBatchBody,
   type RedemptionCodeClaimAnswer,
+  chinaIsoDate,
 } from '@membercard/shared';
 import type mongoose from 'mongoose';
 import { Types } from 'mongoose';
@@ -28,8 +29,17 @@ import type { CodeBatchDoc, RedemptionCodeDoc, codeBatchModel, redemptionCodeMod
 // Printed redemption codes (兑换码). A batch's codes come from crypto random bytes (55 bits each plus a
 // check symbol) and are stored with unordered bulk inserts in chunks, the code as `_id`, so a collision
 // (vanishingly rare) is just a duplicate-key failure that is drawn again. A claim is one transaction: the
-// conditional update `{_id: code, claimedBy: null}` (of any number of parallel claims, one matches), then the
-// coupon issue or points award keyed by the code, so a claim never pays twice nor is lost half-way.
+// conditional update `{_id: code, claimedBy: null, voidedAt: null}` (of any number of parallel claims, one
+// matches), then the coupon issue or points award keyed by the code, so a claim never pays twice nor is lost
+// half-way. A coupon's unit is taken before that transaction by the issuer's one conditional update
+// (CouponIssuer.issueWith) and given back if the claim fails, so a drop of codes for a limited coupon never
+// conflicts on the template; the batch's claimedCount (a display figure) is counted after the commit, outside
+// the transaction, for the same reason.
+//
+// Voiding (HQ, audited, with a reason): the batch is marked voided first (new claims are refused at once), then
+// every unclaimed code gets `voidedAt`. A claim racing the void either committed first (its code is claimed and
+// the void leaves it alone: a write outside a transaction waits for the transaction holding the document) or
+// finds its code voided and is refused CODE_VOIDED, giving its unit back.
 
 export const CLAIM_LIMITS = {
   'code-claim-member': { points: 10, windowSeconds: 10 * 60, blockSeconds: 10 * 60 },
@@ -69,6 +79,8 @@ export class RedemptionCodesService {
       {
         templateId: body.templateId ? new Types.ObjectId(body.templateId) : null,
         points: body.points ?? null,
+        name: body.name ?? null,
+        purpose: body.purpose ?? null,
         count: body.count,
         claimedCount: 0,
         status: 'generating',
@@ -86,7 +98,7 @@ export class RedemptionCodesService {
       action: 'redemption_code_batch.create',
       targetType: 'redemption_code_batch',
       targetId: String(batchId),
-      after: { templateId: body.templateId, points: body.points, count: body.count, expiresAt: body.expiresAt },
+      after: { name: body.name, purpose: body.purpose, templateId: body.templateId, points: body.points, count: body.count, expiresAt: body.expiresAt },
     });
     return { id: String(batchId), count: body.count };
   }
@@ -155,30 +167,79 @@ export class RedemptionCodesService {
     await rateLimits.consume('code-claim-member', memberId);
     await rateLimits.consume('code-claim-ip', ip);
     const notFound = () => new AppError(ErrorCode.CODE_NOT_FOUND, 'No such code; check it for typos.');
-    return inTransaction(connection, undefined, async (session) => {
-      const at = now();
+    const voided = () => new AppError(ErrorCode.CODE_VOIDED, 'This code’s batch has been voided.');
+    const used = () => new AppError(ErrorCode.CODE_ALREADY_USED, 'This code has already been used.');
+    // Refusals that need no write come first, so a refused claim never takes a coupon's unit even briefly.
+    const found = await codes.findById(code).lean<RedemptionCodeDoc>();
+    if (!found) throw notFound();
+    if (found.claimedBy) throw used();
+    if (found.voidedAt) throw voided();
+    const batch = await batches.findById(found.batchId).lean<CodeBatchDoc>();
+    if (!batch || batch.status === 'generating') throw notFound();
+    if (batch.status === 'voided') throw voided();
+    const at = now();
+    if (batch.expiresAt.getTime() <= at.getTime()) throw new AppError(ErrorCode.CODE_NOT_FOUND, 'This code has expired.', { reason: 'expired' });
+
+    /** In the claim's transaction: the code becomes this member's, unless claimed or voided meanwhile. */
+    const takeCode = async (session: mongoose.ClientSession) => {
       const claimed = await codes
-        .findOneAndUpdate({ _id: code, claimedBy: null }, { $set: { claimedBy: new Types.ObjectId(memberId), claimedAt: at } }, { session })
+        .findOneAndUpdate({ _id: code, claimedBy: null, voidedAt: null }, { $set: { claimedBy: new Types.ObjectId(memberId), claimedAt: at } }, { session })
         .lean<RedemptionCodeDoc>();
-      if (!claimed) {
-        const exists = await codes.exists({ _id: code }).session(session);
-        if (exists) throw new AppError(ErrorCode.CODE_ALREADY_USED, 'This code has already been used.');
-        throw notFound();
-      }
-      const batch = await batches
-        .findOneAndUpdate({ _id: claimed.batchId, status: 'ready' }, { $inc: { claimedCount: 1 } }, { returnDocument: 'after', session })
-        .lean<CodeBatchDoc>();
-      if (!batch) throw notFound();
-      if (batch.expiresAt.getTime() <= at.getTime()) {
-        throw new AppError(ErrorCode.CODE_NOT_FOUND, 'This code has expired.', { reason: 'expired' });
-      }
-      if (batch.templateId) {
-        const { coupon } = await issuer.issue({ templateId: batch.templateId, memberId, channel: 'code', channelRef: code, session });
-        return { coupon: couponView(coupon) };
-      }
-      await ledger.earn({ memberId, amount: batch.points!, reason: '兑换码积分', source: 'code', idempotencyKey: `code:${code}`, session });
-      return { pointsAwarded: batch.points! };
+      if (claimed) return;
+      const current = await codes.findById(code, { claimedBy: 1, voidedAt: 1 }).session(session).lean<RedemptionCodeDoc>();
+      throw current?.claimedBy ? used() : current?.voidedAt ? voided() : notFound();
+    };
+    let answer: RedemptionCodeClaimAnswer;
+    if (batch.templateId) {
+      answer = await issuer.issueWith({ templateId: batch.templateId, memberId, channel: 'code', channelRef: code }, (issueIn) =>
+        inTransaction(connection, undefined, async (session) => {
+          await takeCode(session);
+          const { coupon } = await issueIn(session);
+          return { coupon: couponView(coupon) };
+        }),
+      );
+    } else {
+      answer = await inTransaction(connection, undefined, async (session) => {
+        await takeCode(session);
+        await ledger.earn({ memberId, amount: batch.points!, reason: '兑换码积分', source: 'code', idempotencyKey: `code:${code}`, session });
+        return { pointsAwarded: batch.points! };
+      });
+    }
+    await batches.updateOne({ _id: batch._id }, { $inc: { claimedCount: 1 } });
+    return answer;
+  }
+
+  /**
+   * HQ voids a batch (see the header): from the answer on, none of its unclaimed codes can be claimed. The answer
+   * counts its claimed codes as they stand. 409 CONFLICT for a batch already voided or still generating. Audited.
+   */
+  async voidBatch(actor: Actor, requestId: string, batchId: string, reason: string): Promise<RedemptionCodeBatch> {
+    if (actor.type !== 'admin') throw errors.forbidden();
+    const { batches, codes, now } = this.deps;
+    const before = Types.ObjectId.isValid(batchId) ? await batches.findById(batchId).lean<CodeBatchDoc>() : null;
+    if (!before) throw errors.notFound('No such batch.');
+    const at = now();
+    const marked = await batches
+      .findOneAndUpdate(
+        { _id: before._id, status: 'ready' },
+        { $set: { status: 'voided', voidedAt: at, voidedBy: actor.staffId, voidReason: reason } },
+        { returnDocument: 'after' },
+      )
+      .lean<CodeBatchDoc>();
+    if (!marked) {
+      const status = (await batches.findById(before._id, { status: 1 }).lean<CodeBatchDoc>())?.status;
+      throw new AppError(ErrorCode.CONFLICT, status === 'voided' ? 'This batch is already voided.' : 'This batch is still being generated.', { status });
+    }
+    const voidedCodes = await codes.updateMany({ batchId: before._id, claimedBy: null, voidedAt: null }, { $set: { voidedAt: at } });
+    const claimed = await codes.countDocuments({ batchId: before._id, claimedBy: { $ne: null } });
+    await this.deps.audit.record(actor, requestId, {
+      action: 'redemption_code_batch.void',
+      targetType: 'redemption_code_batch',
+      targetId: String(before._id),
+      before: { status: before.status, claimedCount: before.claimedCount },
+      after: { status: 'voided', reason, voidedCodes: voidedCodes.modifiedCount, claimedCodes: claimed },
     });
+    return { ...batchView(marked), claimedCount: claimed };
   }
 }
 
@@ -187,10 +248,14 @@ function batchView(doc: CodeBatchDoc): RedemptionCodeBatch {
     id: String(doc._id),
     ...(doc.templateId ? { templateId: String(doc.templateId) } : {}),
     ...(doc.points ? { points: doc.points } : {}),
+    name: doc.name ?? `兑换码 ${chinaIsoDate(doc.createdAt)}`,
+    ...(doc.purpose ? { purpose: doc.purpose } : {}),
     count: doc.count,
     claimedCount: doc.claimedCount,
     status: doc.status,
     expiresAt: doc.expiresAt.toISOString(),
     createdAt: doc.createdAt.toISOString(),
+    ...(doc.voidedAt ? { voidedAt: doc.voidedAt.toISOString() } : {}),
+    ...(doc.voidReason ? { voidReason: doc.voidReason } : {}),
   };
 }

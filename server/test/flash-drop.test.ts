@@ -1,0 +1,179 @@
+import { Types } from 'mongoose';
+import { PointsMall } from '../src/modules/coupons/mall';
+import { reconcilePoints } from '../src/modules/points/reconcile';
+import { adminToken, startTestApp, type ApiResponse, type TestApp } from './support/harness';
+
+// Flash drops (限量抢券): every request of a drop sent at the same moment against one limited template or one small
+// activity. The suite keeps the coupon crowd at 150 (200 for the activity) so it stays quick on a shared machine;
+// scripts/bench/flash-drop.ts sends 1,000 against 100 units.
+const CROWD = 150;
+const UNITS = 15;
+const SIGNERS = 200;
+const POINTS_COST = 100;
+
+let app: TestApp;
+let admin: string;
+let crowd: Array<{ id: string; token: string }>;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  admin = await adminToken(app.api);
+  crowd = await members(SIGNERS, POINTS_COST);
+}, 120_000);
+afterAll(async () => {
+  await app.stop();
+});
+
+/** `count` active members, each with `points` points (one ledger entry and lot) and a signed-in session. */
+async function members(count: number, points: number): Promise<Array<{ id: string; token: string }>> {
+  const now = app.clock.now();
+  const tag = new Types.ObjectId().toHexString().slice(-6);
+  const docs = Array.from({ length: count }, (_, i) => ({
+    _id: new Types.ObjectId(), status: 'active', cardNo: `F${tag}${String(i).padStart(5, '0')}`, codeSecret: 'AAAAAAAAAAAAAAAA', homeStoreId: 'SH01',
+    profileComplete: false, tier: 'silver', tierSince: now, pointsBalance: 0, spend12mFen: 0, tags: [], joinedAt: now, createdAt: now,
+  }));
+  await app.services.models.members.insertMany(docs);
+  const made: Array<{ id: string; token: string }> = [];
+  for (const doc of docs) {
+    const id = String(doc._id);
+    if (points > 0) await app.services.ledger.earn({ memberId: id, amount: points, reason: 'test setup', source: 'bonus', idempotencyKey: `setup:${id}` });
+    made.push({ id, token: (await app.services.tokens.issue({ type: 'shopper', memberId: id })).token });
+  }
+  return made;
+}
+
+async function limitedTemplate(overrides: Record<string, unknown> = {}): Promise<string> {
+  const res = await app.api.post(
+    '/admin/coupon-templates',
+    { title: '限量抢购券', type: 'cash', amountOffFen: 1_000, noMinSpendConfirmed: true, validDays: 30, totalQuantity: UNITS, perMemberLimit: 1, ...overrides },
+    admin,
+  );
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+/** Every answer is a success or the drop's refusal: never a 5xx, never anything else. */
+function expectDropAnswers(answers: Array<Pick<ApiResponse, 'status' | 'body'>>, successStatus: number, winners: number) {
+  const tally = new Map<string, number>();
+  for (const res of answers) {
+    const key = res.status === successStatus ? String(successStatus) : `${res.status} ${res.body?.error?.code}`;
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+  }
+  expect(Object.fromEntries(tally)).toEqual({ [String(successStatus)]: winners, '422 TEMPLATE_EXHAUSTED': answers.length - winners });
+}
+
+async function templateState(templateId: string) {
+  const template = await app.services.models.couponTemplates.findById(templateId).lean<{ issuedCount: number; remaining: number }>();
+  const coupons = await app.services.models.coupons.countDocuments({ templateId: new Types.ObjectId(templateId) });
+  return { issuedCount: template!.issuedCount, remaining: template!.remaining, coupons };
+}
+
+describe('a flash drop on a limited coupon template', () => {
+  it(`${CROWD} parallel mall exchanges for ${UNITS} units: exactly ${UNITS} coupons, the rest TEMPLATE_EXHAUSTED, points spent only for coupons`, async () => {
+    const templateId = await limitedTemplate({ pointsCost: POINTS_COST });
+    // Ten members also send their request a second time with the same key at the same moment (a client retry).
+    const drop = crowd.slice(0, CROWD);
+    const requests = [...drop.map((m, i) => ({ m, key: `drop-${i}` })), ...drop.slice(0, 10).map((m, i) => ({ m, key: `drop-${i}` }))];
+    const answers = await Promise.all(requests.map(({ m, key }) => app.api.post('/me/points/exchanges', { templateId }, m.token, { 'Idempotency-Key': key })));
+    for (const res of answers) expect(res.status).toBeLessThan(500);
+    const winners = new Set(answers.filter((res) => res.status === 201).map((res) => res.body.coupon.id));
+    expect(winners.size).toBe(UNITS);
+    // A retry answers what its first request answered.
+    for (let i = 0; i < 10; i++) expect(answers[CROWD + i]!.body).toEqual(answers[i]!.body);
+    expectDropAnswers(answers.slice(0, CROWD), 201, UNITS);
+    expect(await templateState(templateId)).toEqual({ issuedCount: UNITS, remaining: 0, coupons: UNITS });
+
+    // Points: exactly the winners paid, once each; the books reconcile.
+    const paid = await app.services.models.ledger.find({ source: 'exchange' }).lean<Array<{ memberId: Types.ObjectId; delta: number }>>();
+    expect(paid).toHaveLength(UNITS);
+    expect(paid.every((e) => e.delta === -POINTS_COST)).toBe(true);
+    const holders = new Set((await app.services.models.coupons.find({ templateId: new Types.ObjectId(templateId) }, { memberId: 1 }).lean<Array<{ memberId: Types.ObjectId }>>()).map((c) => String(c.memberId)));
+    expect(new Set(paid.map((e) => String(e.memberId)))).toEqual(holders);
+    const balances = await app.services.models.members.find({ _id: { $in: drop.map((m) => new Types.ObjectId(m.id)) } }, { pointsBalance: 1 }).lean<Array<{ _id: Types.ObjectId; pointsBalance: number }>>();
+    for (const member of balances) expect(member.pointsBalance).toBe(holders.has(String(member._id)) ? 0 : POINTS_COST);
+    const books = await reconcilePoints(app.services.models);
+    expect(books.breaks).toEqual([]);
+  }, 120_000);
+
+  it(`${CROWD} parallel code claims and as many parallel HQ grants for ${UNITS} units each: exactly ${UNITS} coupons, no 5xx`, async () => {
+    const claimTemplate = await limitedTemplate();
+    const batch = await app.api.post('/admin/redemption-code-batches', { templateId: claimTemplate, count: CROWD, expiresAt: new Date(app.clock.now().getTime() + 86_400_000).toISOString(), name: '快闪兑换码' }, admin);
+    expect(batch.status).toBe(201);
+    const codes = (await app.api.get(`/admin/redemption-code-batches/${batch.body.id}/codes.csv`, admin)).text.trim().split('\n').slice(1);
+    // One address per member, so the per-address claim limit is not what this measures.
+    const drop = crowd.slice(0, CROWD);
+    const claims = await Promise.all(
+      drop.map((m, i) => app.api.post('/me/redemption-codes/claim', { code: codes[i] }, m.token, { 'X-Forwarded-For': `10.9.${i >> 8}.${i & 255}` })),
+    );
+    expectDropAnswers(claims, 200, UNITS);
+    expect(await templateState(claimTemplate)).toEqual({ issuedCount: UNITS, remaining: 0, coupons: UNITS });
+    // A refused claim leaves its code unclaimed; the batch counts exactly the claims that got a coupon.
+    expect(await app.services.models.redemptionCodes.countDocuments({ batchId: new Types.ObjectId(batch.body.id), claimedBy: { $ne: null } })).toBe(UNITS);
+    expect((await app.services.models.codeBatches.findById(batch.body.id).lean<{ claimedCount: number }>())!.claimedCount).toBe(UNITS);
+
+    const grantTemplate = await limitedTemplate();
+    const grants = await Promise.all(drop.map((m, i) => app.api.post(`/admin/coupon-templates/${grantTemplate}/grants`, { memberId: m.id }, admin, { 'Idempotency-Key': `grant-${i}` })));
+    expectDropAnswers(grants, 201, UNITS);
+    expect(await templateState(grantTemplate)).toEqual({ issuedCount: UNITS, remaining: 0, coupons: UNITS });
+  }, 120_000);
+
+  it('an exchange that fails after taking its unit gives the unit back and spends nothing; too few points takes no unit', async () => {
+    const templateId = await limitedTemplate({ pointsCost: POINTS_COST, totalQuantity: 1 });
+    const [buyer] = await members(1, POINTS_COST);
+    const dying = new PointsMall({
+      ...app.services.mall.deps,
+      betweenSpendAndIssue: async () => {
+        throw new Error('process died between spend and issue');
+      },
+    });
+    await expect(dying.exchange(buyer!.id, templateId, 'k')).rejects.toThrow('process died');
+    expect(await templateState(templateId)).toEqual({ issuedCount: 0, remaining: 1, coupons: 0 });
+    expect((await app.services.models.members.findById(buyer!.id).lean<{ pointsBalance: number }>())!.pointsBalance).toBe(POINTS_COST);
+
+    const [poor] = await members(1, POINTS_COST - 1);
+    const refused = await app.api.post('/me/points/exchanges', { templateId }, poor!.token, { 'Idempotency-Key': 'poor' });
+    expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 422, code: 'INSUFFICIENT_POINTS' });
+    expect(await templateState(templateId)).toEqual({ issuedCount: 0, remaining: 1, coupons: 0 });
+
+    // The retry of the failed exchange gets the last unit; a retry of that after the drop sold out still answers its coupon.
+    const first = await app.api.post('/me/points/exchanges', { templateId }, buyer!.token, { 'Idempotency-Key': 'k' });
+    expect(first.status).toBe(201);
+    const again = await app.services.mall.exchange(buyer!.id, templateId, 'k');
+    expect(again.coupon.id).toBe(first.body.coupon.id);
+    expect(await templateState(templateId)).toEqual({ issuedCount: 1, remaining: 0, coupons: 1 });
+  }, 60_000);
+});
+
+describe('a flash drop on a small activity', () => {
+  it('200 parallel sign-ups for 20 seats: exactly 20 confirmed, 180 waitlisted in distinct order, no 5xx; a cancellation promotes the first in line', async () => {
+    const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
+    const created = await app.api.post(
+      '/admin/activities',
+      { title: '限量快闪课', description: '二十个名额', startAt: startAt.toISOString(), endAt: new Date(startAt.getTime() + 3_600_000).toISOString(), signupClosesAt: new Date(startAt.getTime() - 86_400_000).toISOString(), capacity: 20, feeFen: 0, attendancePoints: 0 },
+      admin,
+    );
+    expect(created.status).toBe(201);
+    const activityId = created.body.id;
+    if (created.body.status === 'draft') expect((await app.api.post(`/admin/activities/${activityId}/publish`, {}, admin)).status).toBe(200);
+
+    const signers = crowd.slice(0, SIGNERS);
+    const answers = await Promise.all(signers.map((m) => app.api.post(`/activities/${activityId}/signups`, {}, m.token)));
+    expect(answers.map((res) => res.status).filter((s) => s !== 201)).toEqual([]);
+    const statuses = answers.map((res) => res.body.status);
+    expect(statuses.filter((s) => s === 'confirmed')).toHaveLength(20);
+    expect(statuses.filter((s) => s === 'waitlisted')).toHaveLength(180);
+    const activity = await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number; signupSeq: number }>();
+    expect(activity).toMatchObject({ seatsLeft: 0, signupSeq: 200 });
+    const stored = await app.services.models.signups.find({ activityId: new Types.ObjectId(activityId) }).lean<Array<{ seq: number; status: string; memberId: Types.ObjectId }>>();
+    expect(new Set(stored.map((s) => s.seq)).size).toBe(200);
+    const view = await app.api.get(`/activities/${activityId}`);
+    expect(view.body).toMatchObject({ confirmedCount: 20, waitlistCount: 180 });
+
+    // A confirmed member cancels: the lowest-numbered waitlisted sign-up takes the seat.
+    const leaver = signers[statuses.indexOf('confirmed')]!;
+    const firstInLine = stored.filter((s) => s.status === 'waitlisted').sort((a, b) => a.seq - b.seq)[0]!;
+    expect((await app.api.delete(`/activities/${activityId}/signups/me`, leaver.token)).status).toBe(200);
+    expect((await app.services.models.signups.findOne({ activityId: new Types.ObjectId(activityId), memberId: firstInLine.memberId }).lean<{ status: string }>())!.status).toBe('confirmed');
+    expect((await app.api.get(`/activities/${activityId}`)).body).toMatchObject({ confirmedCount: 20, waitlistCount: 179 });
+  }, 60_000);
+});
