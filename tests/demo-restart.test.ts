@@ -16,7 +16,7 @@ interface Started {
 function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'server/src/main.ts')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: '0', MEMBERCARD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', MONGODB_URI: '', ...env },
+    env: { ...process.env, PORT: '0', MEMBERCARD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', MONGODB_URI: '', DEMO_SEED: 'minimal', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -180,7 +180,7 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
     };
   }
   if (options.seedDemo) {
-    await seedDemoData(services, logger);
+    await seedDemoData(services, logger, { scale: config.demoSeed ?? 'brand' });
     readiness.done('demoData');
   }
   if (runJobs) {

@@ -44,6 +44,8 @@ const EnvSchema = z.object({
   ACTIVITY_REMINDER_LEAD_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(120),
   /** `true`: webhook endpoints may be on private, loopback or link-local addresses (an on-premises receiver). Demo mode and tests always may. */
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false'),
+  /** Demo mode's seed: `brand` (a brand in business, the default) or `minimal` (stores, accounts, two templates, two activities). */
+  DEMO_SEED: z.enum(['brand', 'minimal']).default('brand'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -68,6 +70,8 @@ export interface Config {
   subscribeTemplates?: SubscribeTemplates;
   /** ACTIVITY_REMINDER_LEAD_MINUTES; absent means 120. */
   activityReminderLeadMinutes?: number;
+  /** DEMO_SEED: what demo mode seeds on its first start; absent means the brand. */
+  demoSeed?: 'brand' | 'minimal';
   /** WEBHOOK_ALLOW_PRIVATE_URLS: webhook receivers may be on private addresses (always so in demo mode and tests). */
   webhookAllowPrivateUrls?: boolean;
 }
@@ -119,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: e.TRUST_PROXY_HOPS,
     subscribeTemplates,
     activityReminderLeadMinutes: e.ACTIVITY_REMINDER_LEAD_MINUTES,
+    demoSeed: e.DEMO_SEED,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
   };
 }

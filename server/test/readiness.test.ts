@@ -81,7 +81,7 @@ describe('start-up readiness of the server process', () => {
     const port = await freePort();
     const server = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'server/src/main.ts')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MEMBERCARD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', MONGODB_URI: '', NODE_ENV: 'development' },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MEMBERCARD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', MONGODB_URI: '', NODE_ENV: 'development', DEMO_SEED: 'minimal' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = server;

@@ -5,21 +5,23 @@ import pino from 'pino';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startMembercard, type RunningMembercard } from '../../server/src/bootstrap';
 import { loadConfig } from '../../server/src/config';
-import { seedDemoData } from '../../server/src/demo/seed';
+import { seedDemoData, type DemoSeedScale } from '../../server/src/demo/seed';
 
 // End-to-end tests run the product exactly as `npm start` does in demo mode (embedded database in a
 // fresh data dir, WeChat emulator, seeded demo data, the built console under /admin/ and H5 under /h5/),
-// or against MONGODB_URI when set, on a free port; and drive it with Debian's chromium.
+// or against MONGODB_URI when set, on a free port; and drive it with Debian's chromium. Tests start from the
+// minimal demo (fast: stores, accounts, two templates, two activities); `seed: 'brand'` seeds the full demo
+// brand `npm start` opens on (about 2,000 members and their year; tens of seconds).
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-output', 'screenshots');
 
-export async function startDemo(): Promise<RunningMembercard & { dataDir: string }> {
+export async function startDemo({ seed = 'minimal' }: { seed?: DemoSeedScale } = {}): Promise<RunningMembercard & { dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'membercard-e2e-'));
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', MEMBERCARD_DATA_DIR: dataDir, LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv);
   const logger = pino({ level: 'silent' });
   const running = await startMembercard({ config, logger, emulator: true });
-  await seedDemoData(running.services, logger);
+  await seedDemoData(running.services, logger, { scale: seed });
   return {
     ...running,
     dataDir,

@@ -1,9 +1,15 @@
 import type { Logger } from 'pino';
 import { hashPassword } from '../lib/passwords';
 import type { Services } from '../services';
+import { seedDemoBrand } from './brand';
 
 // The demo data of the API contract, written once: a second start on the same data dir finds the marker
-// and leaves everything (including what the demo user changed) alone.
+// and leaves everything (including what the demo user changed) alone. Two sizes: `minimal` (the stores,
+// accounts, two coupon templates and two activities below; what tests start from) and `brand` (`npm start`'s
+// default: minimal plus a brand in business, see brand/index.ts), chosen with DEMO_SEED.
+
+export type DemoSeedScale = 'minimal' | 'brand';
+export const DEMO_SEED_SCALES: readonly DemoSeedScale[] = ['minimal', 'brand'];
 
 export const DEMO_STORES = [
   { id: 'SH01', name: '上海静安店', city: '上海' },
@@ -32,8 +38,29 @@ export const DEMO_ACTIVITIES = [
 ];
 
 const SEED_MARKER = 'demo-seed-v1';
+const BRAND_MARKER = 'demo-brand-v1';
 
-export async function seedDemoData(services: Services, logger: Logger): Promise<void> {
+/** Seeds the minimal demo once and, with `scale: 'brand'`, the demo brand once on top of it. */
+export async function seedDemoData(services: Services, logger: Logger, options: { scale?: DemoSeedScale } = {}): Promise<void> {
+  await seedMinimal(services, logger);
+  if (options.scale === 'brand') await seedBrandOnce(services, logger);
+}
+
+async function seedBrandOnce(services: Services, logger: Logger): Promise<void> {
+  const markers = services.models.settings.db.collection<{ _id: string; at: Date; done: boolean }>('seed_markers');
+  const marker = await markers.findOne({ _id: BRAND_MARKER });
+  if (marker?.done) return;
+  if (marker) {
+    // Its documents are partly written: drawing them again would collide with them (card numbers are unique).
+    logger.warn('the demo brand seed was interrupted on this data dir; start on a fresh MEMBERCARD_DATA_DIR for the full demo');
+    return;
+  }
+  await markers.insertOne({ _id: BRAND_MARKER, at: services.clock.now(), done: false });
+  await seedDemoBrand(services, logger);
+  await markers.updateOne({ _id: BRAND_MARKER }, { $set: { done: true } });
+}
+
+async function seedMinimal(services: Services, logger: Logger): Promise<void> {
   const { models, clock } = services;
   const marker = await models.settings.db.collection('seed_markers').findOne({ _id: SEED_MARKER as never });
   if (marker) return;
