@@ -108,3 +108,5 @@ export {
 
 // HQ's member list, tags, exports and legacy import (shared/src/members/admin.ts).
 export { type MemberListItem, type MemberListPage, type MemberListFilter, type MemberTag, type MemberTagApplyAnswer, type MemberExport, type MemberImportReport, type MemberImportProblem } from '@membercard/shared';
+// Today at the counter and reversals (shared/src/shift).
+export { COMMON_REVERSAL_REASONS, REVERSAL_BLOCK_TEXT, type CounterEvent } from '@membercard/shared';

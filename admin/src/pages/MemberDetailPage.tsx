@@ -7,6 +7,7 @@ import type { AdminSignup, AuditEntry, LedgerEntry, Purchase } from '../api/type
 import { useSession, useCan } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
 import { MemberReversals } from '../components/member/MemberReversals';
+import { MemberReversals } from '../components/member/MemberReversals';
 import { AuditChanges, AuditWhat, AuditWhen, AuditWho } from '../components/AuditEntryViews';
 import { checkWith, clearErrorsOnEdit, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
@@ -152,6 +153,7 @@ export default function MemberDetailPage() {
                 </div>
               </div>
             </Card>
+            {session?.kind === 'hq' ? <MemberReversals memberId={member.id} /> : null}
             {session?.kind === 'hq' ? <MemberReversals memberId={member.id} /> : null}
             <Card>
               <Tabs
