@@ -37,14 +37,21 @@ export class TiersService {
     return { tiers: (await this.deps.settings.get()).tiers };
   }
 
-  /** Replaces the ladder; a tier some member still holds may not be removed (409 CONFLICT). Audited. */
+  /**
+   * Replaces the ladder; a tier some member still holds, or that an earn campaign names, may not be removed
+   * (409 CONFLICT naming it: the campaign would silently stop matching anyone). Audited.
+   */
   async update(actor: Actor, tiers: TierLadder, requestId: string): Promise<{ tiers: TierLadder }> {
     const { settings, members, audit } = this.deps;
     const current = await settings.get();
     const kept = new Set(tiers.map((tier) => tier.code));
     for (const removed of current.tiers.filter((tier) => !kept.has(tier.code))) {
       if (await members.exists({ status: 'active', tier: removed.code })) {
-        throw new AppError(ErrorCode.CONFLICT, `Members still hold tier ${removed.code}; keep it in the ladder.`, { tier: removed.code });
+        throw new AppError(ErrorCode.CONFLICT, `Members still hold tier ${removed.code}; keep it in the ladder.`, { tier: removed.code, reason: 'held' });
+      }
+      const campaign = current.earnRules.campaigns.find((c) => c.tiers?.includes(removed.code));
+      if (campaign) {
+        throw new AppError(ErrorCode.CONFLICT, `Earn campaign ${campaign.name} names tier ${removed.code}; change the campaign first.`, { tier: removed.code, reason: 'campaign', campaignId: campaign.id });
       }
     }
     const updated = await settings.update({ tiers });
