@@ -1,6 +1,7 @@
 /**
  * Checks the books for every member: balance ≥ 0 and balance = Σ ledger deltas = Σ remaining lots, and that
- * spend12mFen = Σ amountFen of the purchases still in the trailing window. Prints each break; exits 1 if any.
+ * spend12mFen = Σ amountFen of the purchases still in the trailing window, and that the dashboard's member
+ * rollups equal a recount of the members. Prints each break; exits 1 if any.
  * Runs against MONGODB_URI, or the demo's embedded database (stop `npm start` first).
  *   npm run reconcile
  */
@@ -12,13 +13,15 @@ async function main(): Promise<number> {
   try {
     const points = await reconcilePoints(app.services.models);
     const spend = await app.services.purchases.reconcileSpend();
+    const rollups = await app.services.memberRollups.reconcile();
     for (const b of points.breaks) {
       process.stdout.write(`points  member ${b.memberId}: ${b.problems.join('; ')} (balance ${b.balance}, Σ ledger ${b.ledgerSum}, Σ lots ${b.lotSum})\n`);
     }
     for (const b of spend) {
       process.stdout.write(`spend   member ${b.memberId}: spend12mFen ${b.spend12mFen} ≠ Σ purchases in the window ${b.purchasesSum}\n`);
     }
-    const breaks = points.breaks.length + spend.length;
+    for (const problem of rollups.breaks) process.stdout.write(`rollup  ${problem}\n`);
+    const breaks = points.breaks.length + spend.length + rollups.breaks.length;
     process.stdout.write(`${points.membersChecked} members checked, ${breaks} break${breaks === 1 ? '' : 's'}\n`);
     return breaks > 0 ? 1 : 0;
   } finally {

@@ -27,6 +27,12 @@ export const JOBS: JobDefinition[] = [
     run: (services) => services.membersAdmin.backfillNameKeys(),
   },
   {
+    name: 'member-rollups',
+    every: '1 minute',
+    description: 'Members changed since the last run are folded into the dashboard’s figures by store and tier (each change once, in one transaction with the mark).',
+    run: (services, context) => services.memberRollups.catchUp({ touch: context?.touch }),
+  },
+  {
     name: 'coupon-expiry',
     every: '10 minutes',
     description: 'Issued coupons past their validUntil become expired.',

@@ -8,9 +8,11 @@ import type { MessagingService } from '../messaging/service';
 import type { lotModel } from '../points/model';
 import type { SettingsService } from '../settings/service';
 import { actingStoreId, assertStoreScope } from '../staff/service';
+import { dayKey, type MemberFigures, type MemberRollups } from './memberRollups';
 
-// HQ's figures, computed on request from indexed fields (members carry their RFM summary). A manager gets
-// their own store's: members by home store, redemptions by redeeming store.
+// HQ's figures. Member figures come from the rollups by store and tier (memberRollups.ts), so the cost does not
+// grow with the member base; coupons and campaigns from indexed counts. A manager gets their own store's:
+// members by home store, redemptions by redeeming store.
 
 const DAY_MS = 24 * 3600_000;
 const PARETO_POINTS = 20;
@@ -24,6 +26,7 @@ interface Deps {
   campaigns: ReturnType<typeof campaignModel>;
   settings: SettingsService;
   messaging: MessagingService;
+  rollups: MemberRollups;
   now: () => Date;
 }
 
@@ -33,31 +36,32 @@ export class DashboardService {
   async figures(actor: Actor, requestedStoreId: string | undefined): Promise<Dashboard> {
     if (requestedStoreId) assertStoreScope(actor, requestedStoreId);
     const storeId = actingStoreId(actor) ?? requestedStoreId ?? null;
-    const { members, now } = this.deps;
-    const at = now();
-    const base: Record<string, unknown> = { status: 'active', ...(storeId ? { homeStoreId: storeId } : {}) };
-    const since = (days: number) => new Date(at.getTime() - days * DAY_MS);
-
-    const [total, newLast30Days, activeLast30Days, activeLast90Days, growth, pointsLiability, tierDistribution, pareto, couponRedemption, campaignRedemption] =
-      await Promise.all([
-        members.countDocuments(base),
-        members.countDocuments({ ...base, joinedAt: { $gte: since(30) } }),
-        members.countDocuments({ ...base, lastPurchaseAt: { $gte: since(30) } }),
-        members.countDocuments({ ...base, lastPurchaseAt: { $gte: since(90) } }),
-        this.growth(base, at),
-        this.pointsLiability(base, storeId, at),
-        this.tiers(base),
-        this.spendPareto(base),
-        this.couponRedemption(storeId),
-        this.campaignRedemption(storeId),
-      ]);
+    const at = this.deps.now();
+    const [members, expiringIn30Days, couponRedemption, campaignRedemption, { tiers }, { fenPerPoint }] = await Promise.all([
+      this.deps.rollups.figures(storeId),
+      this.expiringPoints(storeId, at),
+      this.couponRedemption(storeId),
+      this.campaignRedemption(storeId),
+      this.deps.settings.get(),
+      this.deps.messaging.settings(),
+    ]);
+    const fromDay = (days: number) => dayKey(new Date(at.getTime() - days * DAY_MS));
+    const since = (byDay: Map<string, number>, day: string) => [...byDay].reduce((sum, [d, n]) => (d >= day ? sum + n : sum), 0);
+    const pareto = spendPareto(members);
+    const known = tiers.map((tier) => ({ code: tier.code, name: tier.name, count: members.byTier.get(tier.code) ?? 0 }));
+    const others = [...members.byTier].filter(([code, count]) => count > 0 && !tiers.some((t) => t.code === code)).map(([code, count]) => ({ code, name: code, count }));
     return {
       asOf: at.toISOString(),
       storeId,
-      members: { total, newLast30Days, activeLast30Days, activeLast90Days },
-      growth,
-      pointsLiability,
-      tierDistribution,
+      members: {
+        total: members.count,
+        newLast30Days: since(members.joined, fromDay(30)),
+        activeLast30Days: since(members.lastVisit, fromDay(30)),
+        activeLast90Days: since(members.lastVisit, fromDay(90)),
+      },
+      growth: growth(members, at),
+      pointsLiability: { points: members.points, fenPerPoint, valueFen: Math.round(members.points * fenPerPoint), expiringIn30Days },
+      tierDistribution: [...known, ...others],
       spendPareto: pareto.curve,
       top20SpendShare: pareto.top20,
       couponRedemption,
@@ -65,30 +69,8 @@ export class DashboardService {
     };
   }
 
-  /** Joiners per China calendar month over the last 12 months, and the member count at each month's end. */
-  private async growth(base: Record<string, unknown>, at: Date): Promise<Dashboard['growth']> {
-    const { year, month } = chinaCalendarDate(at);
-    const months = Array.from({ length: 12 }, (_, i) => {
-      const m = month - 11 + i;
-      const y = year + Math.floor((m - 1) / 12);
-      const mm = ((((m - 1) % 12) + 12) % 12) + 1;
-      return { label: `${y}-${String(mm).padStart(2, '0')}`, start: new Date(endOfChinaMonth(y, mm - 1).getTime() + 1), end: new Date(endOfChinaMonth(y, mm).getTime() + 1) };
-    });
-    // Each month's total is the one before plus its joiners: one count before the window, then one per month.
-    const [before, ...joinedByMonth] = await Promise.all([
-      this.deps.members.countDocuments({ ...base, joinedAt: { $lt: months[0]!.start } }),
-      ...months.map(({ start, end }) => this.deps.members.countDocuments({ ...base, joinedAt: { $gte: start, $lt: end } })),
-    ]);
-    let total = before!;
-    return months.map(({ label }, i) => {
-      const joined = joinedByMonth[i]!;
-      total += joined;
-      return { month: label, joined, total };
-    });
-  }
-
-  private async pointsLiability(base: Record<string, unknown>, storeId: string | null, at: Date): Promise<Dashboard['pointsLiability']> {
-    const [sum] = await this.deps.members.aggregate<{ points: number }>([{ $match: base }, { $group: { _id: null, points: { $sum: '$pointsBalance' } } }]);
+  /** Points of the brand's (or a store's members') lots due to expire within 30 days. */
+  private async expiringPoints(storeId: string | null, at: Date): Promise<number> {
     const window = { remaining: { $gt: 0 }, expiredAt: null, expiresAt: { $gt: at, $lte: new Date(at.getTime() + 30 * DAY_MS) } };
     const [expiring] = await this.deps.lots.aggregate<{ points: number }>([
       { $match: window },
@@ -100,44 +82,7 @@ export class DashboardService {
         : []),
       { $group: { _id: null, points: { $sum: '$remaining' } } },
     ]);
-    const { fenPerPoint } = await this.deps.messaging.settings();
-    const points = sum?.points ?? 0;
-    return { points, fenPerPoint, valueFen: Math.round(points * fenPerPoint), expiringIn30Days: expiring?.points ?? 0 };
-  }
-
-  private async tiers(base: Record<string, unknown>): Promise<Dashboard['tierDistribution']> {
-    const [counts, { tiers }] = await Promise.all([
-      this.deps.members.aggregate<{ _id: string; count: number }>([{ $match: base }, { $group: { _id: '$tier', count: { $sum: 1 } } }]),
-      this.deps.settings.get(),
-    ]);
-    const byCode = new Map(counts.map((row) => [row._id, row.count]));
-    const known = tiers.map((tier) => ({ code: tier.code, name: tier.name, count: byCode.get(tier.code) ?? 0 }));
-    const others = counts.filter((row) => !tiers.some((t) => t.code === row._id)).map((row) => ({ code: row._id, name: row._id, count: row.count }));
-    return [...known, ...others];
-  }
-
-  /**
-   * Members sorted by 12-month spend, top first: cumulative member share → cumulative spend share, in 5% steps.
-   * Streams only the spend values (in index order), so memory is one number per member at most.
-   */
-  private async spendPareto(base: Record<string, unknown>): Promise<{ curve: Dashboard['spendPareto']; top20: number }> {
-    const spends: number[] = [];
-    const cursor = this.deps.members.find(base, { _id: 0, spend12mFen: 1 }).sort({ spend12mFen: -1 }).lean().cursor({ batchSize: 5000 });
-    for await (const doc of cursor) spends.push((doc as { spend12mFen?: number }).spend12mFen ?? 0);
-    const totalSpend = spends.reduce((sum, v) => sum + v, 0);
-    if (spends.length === 0 || totalSpend === 0) {
-      return { curve: Array.from({ length: PARETO_POINTS }, (_, i) => ({ memberShare: (i + 1) / PARETO_POINTS, spendShare: 0 })), top20: 0 };
-    }
-    const shareOfTop = (memberShare: number) => {
-      const n = Math.round(spends.length * memberShare);
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += spends[i]!;
-      return round(sum / totalSpend);
-    };
-    return {
-      curve: Array.from({ length: PARETO_POINTS }, (_, i) => ({ memberShare: (i + 1) / PARETO_POINTS, spendShare: shareOfTop((i + 1) / PARETO_POINTS) })),
-      top20: shareOfTop(0.2),
-    };
+    return expiring?.points ?? 0;
   }
 
   /** All coupons issued and redeemed (a store: coupons of its members; redemptions at the store). */
@@ -182,4 +127,56 @@ function rate(part: number, whole: number): number {
 
 function round(share: number): number {
   return Math.round(share * 10_000) / 10_000;
+}
+
+/** Joiners per China calendar month over the last 12 months, and the member count at each month's end. */
+function growth(members: MemberFigures, at: Date): Dashboard['growth'] {
+  const { year, month } = chinaCalendarDate(at);
+  const months = Array.from({ length: 12 }, (_, i) => {
+    const m = month - 11 + i;
+    const y = year + Math.floor((m - 1) / 12);
+    const mm = ((((m - 1) % 12) + 12) % 12) + 1;
+    return `${y}${String(mm).padStart(2, '0')}`;
+  });
+  const joinedIn = new Map<string, number>();
+  let before = 0;
+  for (const [day, n] of members.joined) {
+    const monthKey = day.slice(0, 6);
+    if (monthKey < months[0]!) before += n;
+    else joinedIn.set(monthKey, (joinedIn.get(monthKey) ?? 0) + n);
+  }
+  let total = before;
+  return months.map((key) => {
+    const joined = joinedIn.get(key) ?? 0;
+    total += joined;
+    return { month: `${key.slice(0, 4)}-${key.slice(4)}`, joined, total };
+  });
+}
+
+/**
+ * Members sorted by 12-month spend, top first: cumulative member share → cumulative spend share, in 5% steps,
+ * read from the spend buckets (members in a bucket taken at its mean spend).
+ */
+function spendPareto(members: MemberFigures): { curve: Dashboard['spendPareto']; top20: number } {
+  const buckets = [...members.spendMembers].filter(([, n]) => n > 0).sort((a, b) => b[0] - a[0]).map(([bucket, n]) => ({ n, fen: members.spendFen.get(bucket) ?? 0 }));
+  const count = buckets.reduce((sum, b) => sum + b.n, 0);
+  const totalSpend = buckets.reduce((sum, b) => sum + b.fen, 0);
+  if (count === 0 || totalSpend === 0) {
+    return { curve: Array.from({ length: PARETO_POINTS }, (_, i) => ({ memberShare: (i + 1) / PARETO_POINTS, spendShare: 0 })), top20: 0 };
+  }
+  const shareOfTop = (memberShare: number) => {
+    let left = Math.round(count * memberShare);
+    let sum = 0;
+    for (const bucket of buckets) {
+      if (left <= 0) break;
+      const taken = Math.min(left, bucket.n);
+      sum += (bucket.fen * taken) / bucket.n;
+      left -= taken;
+    }
+    return round(sum / totalSpend);
+  };
+  return {
+    curve: Array.from({ length: PARETO_POINTS }, (_, i) => ({ memberShare: (i + 1) / PARETO_POINTS, spendShare: shareOfTop((i + 1) / PARETO_POINTS) })),
+    top20: shareOfTop(0.2),
+  };
 }

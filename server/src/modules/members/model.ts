@@ -84,9 +84,12 @@ const MemberSchema = new Schema<MemberDoc>(
     createdAt: { type: Date, required: true },
     erasedAt: { type: Date, default: null },
   },
-  { versionKey: false, collection: 'members' },
+  // updatedAt on every write through the model: the dashboard's rollups take the members changed since their mark.
+  { versionKey: false, collection: 'members', timestamps: { createdAt: false, updatedAt: true } },
 );
 
+// The rollups' walk through changed members (dashboard/memberRollups.ts).
+MemberSchema.index({ updatedAt: 1, _id: 1 });
 // One shopper per WeChat account; erased members have no openid, so a later sign-in starts afresh.
 MemberSchema.index({ openid: 1 }, { unique: true, partialFilterExpression: { openid: { $type: 'string' } } });
 // Card numbers are unique forever: erased members keep theirs.
