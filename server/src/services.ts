@@ -50,6 +50,7 @@ import { PushDelivery } from './modules/campaigns/delivery';
 import { campaignAudienceModel, campaignModel, savedSegmentModel } from './modules/campaigns/model';
 import { CampaignPusher } from './modules/campaigns/pusher';
 import { CampaignService } from './modules/campaigns/service';
+import { MemberRollups } from './modules/dashboard/memberRollups';
 import { DashboardService } from './modules/dashboard/service';
 import { messageCapModel, messageModel, subscribeQuotaModel } from './modules/messaging/model';
 import { NoticeDispatcher } from './modules/messaging/notices';
@@ -234,8 +235,10 @@ export function createServices(deps: ServiceDeps) {
     campaigns: models.campaigns, wechat: deps.wechat, entryUrlBase: deps.entryUrlBase ?? 'https://example.com/mp/entry', now,
   });
   members.extensions.attributeJoin = (member) => acquisition.attributeJoin(member);
+  const memberRollups = new MemberRollups({ connection, members: models.members });
   const dashboard = new DashboardService({
-    members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging, now,
+    members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging,
+    rollups: memberRollups, now,
   });
   const posCredentials = new PosCredentials({
     connection, credentials: models.posCredentials, nonces: models.posNonces, staff, audit, serverSecret: deps.config.jwtSecret, now,
@@ -252,7 +255,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, memberRollups, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
 }
 
 export type Services = ReturnType<typeof createServices>;
