@@ -209,12 +209,12 @@ export class MemberRollups {
     for (;;) {
       const done = await inTransaction(this.deps.connection, undefined, async (session) => {
         const mark = (await this.models.marks.findById(MARK_ID).session(session).lean<MarkDoc>()) ?? { _id: MARK_ID, updatedAt: EPOCH, memberId: null };
-        const batch = await members
-          .find({ ...after(mark), updatedAt: { ...after(mark).updatedAt, $lte: until } }, CONTRIBUTION_FIELDS)
-          .sort({ updatedAt: 1, _id: 1 })
-          .limit(BATCH)
-          .session(session)
-          .lean<MemberFields[]>();
+        // In (updatedAt, _id) order: the rest of the mark's own instant (a bulk write stamps many members alike),
+        // then later ones; two index ranges rather than one $or, which would not be planned on the index.
+        const page = (filter: Record<string, unknown>, limit: number) =>
+          members.find(filter, CONTRIBUTION_FIELDS).sort({ updatedAt: 1, _id: 1 }).limit(limit).session(session).lean<MemberFields[]>();
+        const batch = mark.memberId ? await page({ updatedAt: mark.updatedAt, _id: { $gt: mark.memberId } }, BATCH) : [];
+        if (batch.length < BATCH && mark.updatedAt < until) batch.push(...(await page({ updatedAt: { $gt: mark.updatedAt, $lte: until } }, BATCH - batch.length)));
         if (batch.length === 0) return 0;
         const shadows = await this.models.shadows
           .find({ _id: { $in: batch.map((m) => m._id) } })
@@ -258,16 +258,11 @@ export class MemberRollups {
    */
   async figures(storeId: string | null): Promise<MemberFigures> {
     let mark = await this.models.marks.findById(MARK_ID).lean<MarkDoc>();
-    let tailFilter = tailOf(mark);
-    if ((await this.deps.members.countDocuments(tailFilter).limit(TAIL_LIMIT + 1)) > TAIL_LIMIT) {
+    if ((await this.tailSize(mark)) > TAIL_LIMIT) {
       await this.catchUp();
       mark = await this.models.marks.findById(MARK_ID).lean<MarkDoc>();
-      tailFilter = tailOf(mark);
     }
-    const [rollups, tail] = await Promise.all([
-      this.models.rollups.find(storeId === null ? {} : { storeId }).lean<MemberRollupDoc[]>(),
-      this.deps.members.find(tailFilter, CONTRIBUTION_FIELDS).lean<MemberFields[]>(),
-    ]);
+    const [rollups, tail] = await Promise.all([this.models.rollups.find(storeId === null ? {} : { storeId }).lean<MemberRollupDoc[]>(), this.tail(mark)]);
     const shadows = tail.length ? await this.models.shadows.find({ _id: { $in: tail.map((m) => m._id) } }).lean<ShadowDoc[]>() : [];
     const before = new Map(shadows.map((s) => [String(s._id), s.contribution]));
     const figures = emptyFigures();
@@ -278,6 +273,28 @@ export class MemberRollups {
       foldContribution(figures, inScope(contributionOf(member)), 1);
     }
     return figures;
+  }
+
+  /**
+   * Members the rollups do not have as they are now: written after the mark (the rest of its own instant, then
+   * later), and members not stamped yet. Index ranges only.
+   */
+  private tailFilters(mark: MarkDoc | null): Record<string, unknown>[] {
+    return [
+      ...(mark?.memberId ? [{ updatedAt: mark.updatedAt, _id: { $gt: mark.memberId } }] : []),
+      { updatedAt: { $gt: mark?.updatedAt ?? EPOCH } },
+      { updatedAt: null },
+    ];
+  }
+
+  private async tail(mark: MarkDoc | null): Promise<MemberFields[]> {
+    const parts = await Promise.all(this.tailFilters(mark).map((filter) => this.deps.members.find(filter, CONTRIBUTION_FIELDS).lean<MemberFields[]>()));
+    return parts.flat();
+  }
+
+  private async tailSize(mark: MarkDoc | null): Promise<number> {
+    const counts = await Promise.all(this.tailFilters(mark).map((filter) => this.deps.members.countDocuments(filter).limit(TAIL_LIMIT + 1)));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /** Recounts every member and compares with the rollups (after catching up): the breaks, by rollup key. */
@@ -307,17 +324,6 @@ export class MemberRollups {
     }
     return { membersChecked, breaks };
   }
-}
-
-/** Members after the mark in (updatedAt, _id) order. */
-function after(mark: Pick<MarkDoc, 'updatedAt' | 'memberId'>) {
-  if (!mark.memberId) return { updatedAt: { $gt: mark.updatedAt } } as Record<string, any>;
-  return { updatedAt: { $gte: mark.updatedAt }, $or: [{ updatedAt: { $gt: mark.updatedAt } }, { _id: { $gt: mark.memberId } }] } as Record<string, any>;
-}
-
-/** What readers fold in themselves: everything after the mark, and members not stamped yet. */
-function tailOf(mark: MarkDoc | null): Record<string, unknown> {
-  return { $or: [after(mark ?? { updatedAt: EPOCH, memberId: null }), { updatedAt: null }] };
 }
 
 function compareFigures(expected: MemberFigures, actual: MemberFigures): string | null {
