@@ -18,6 +18,7 @@ const MemberDetailPage = lazy(() => import('./pages/MemberDetailPage'));
 const CouponTemplatesPage = lazy(() => import('./pages/CouponTemplatesPage'));
 const CouponTemplateEditorPage = lazy(() => import('./pages/CouponTemplateEditorPage'));
 const CodeBatchesPage = lazy(() => import('./pages/CodeBatchesPage'));
+const LoyaltyRulesPage = lazy(() => import('./pages/LoyaltyRulesPage'));
 const SegmentsPage = lazy(() => import('./pages/SegmentsPage'));
 const CampaignsPage = lazy(() => import('./pages/CampaignsPage'));
 const CampaignNewPage = lazy(() => import('./pages/CampaignNewPage'));
@@ -66,6 +67,7 @@ function Screens() {
           <Route path="/coupons/new" element={hq(<CouponTemplateEditorPage />, 'marketing')} />
           <Route path="/coupons/:id" element={hq(<CouponTemplateEditorPage />)} />
           <Route path="/code-batches" element={hq(<CodeBatchesPage />)} />
+          <Route path="/loyalty-rules" element={hq(<LoyaltyRulesPage />, 'admin')} />
           <Route path="/segments" element={hq(<SegmentsPage />)} />
           <Route path="/campaigns" element={hq(<CampaignsPage />)} />
           <Route path="/campaigns/new" element={hq(<CampaignNewPage />, 'marketing')} />

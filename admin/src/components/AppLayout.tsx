@@ -14,6 +14,7 @@ import {
   UsergroupAddOutlined,
   FilterOutlined,
   KeyOutlined,
+  CrownOutlined,
 } from '@ant-design/icons';
 import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
 import { Suspense } from 'react';
@@ -52,6 +53,7 @@ export function AppLayout() {
     { key: '/activities', icon: <CalendarOutlined />, label: t('门店活动', 'Activities') },
     ...(hqAdmin
       ? [
+          { key: '/loyalty-rules', icon: <CrownOutlined />, label: t('等级与积分规则', 'Tiers & earn rules') },
           { key: '/stores', icon: <ShopOutlined />, label: t('门店', 'Stores') },
           { key: '/staff', icon: <TeamOutlined />, label: t('员工账号', 'Staff') },
           { key: '/audit', icon: <AuditOutlined />, label: t('操作日志', 'Audit log') },
