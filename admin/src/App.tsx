@@ -31,6 +31,7 @@ const StoresPage = lazy(() => import('./pages/StoresPage'));
 const StaffPage = lazy(() => import('./pages/StaffPage'));
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
 const WebhooksPage = lazy(() => import('./pages/WebhooksPage'));
+const StoreDayPage = lazy(() => import('./pages/StoreDayPage'));
 const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
 
 /** Signed in, with a password of one's own, and (for HQ-only screens) an HQ role of at least `need`. */
@@ -81,6 +82,7 @@ function Screens() {
           <Route path="/staff" element={hq(<StaffPage />, 'admin')} />
           <Route path="/audit" element={hq(<AuditLogPage />, 'admin')} />
           <Route path="/webhooks" element={hq(<WebhooksPage />, 'admin')} />
+          <Route path="/store-day" element={hq(<StoreDayPage />)} />
           <Route path="*" element={<Navigate to="/dashboard" replace />} />
         </Route>
       </Routes>

@@ -109,6 +109,6 @@ export {
 // HQ's member list, tags, exports and legacy import (shared/src/members/admin.ts).
 export { type MemberListItem, type MemberListPage, type MemberListFilter, type MemberTag, type MemberTagApplyAnswer, type MemberExport, type MemberImportReport, type MemberImportProblem } from '@membercard/shared';
 // Today at the counter and reversals (shared/src/shift).
-export { COMMON_REVERSAL_REASONS, REVERSAL_BLOCK_TEXT, type CounterEvent } from '@membercard/shared';
+export { COMMON_REVERSAL_REASONS, REVERSAL_BLOCK_TEXT, chinaToday, type CounterEvent, type ShiftSummary } from '@membercard/shared';
 // Tiers, earn rules and the earning rule itself, for the rules page's preview (the purchase books with the same).
 export { EarnRulesSchema, TierLadderBodySchema, activeCampaignMultiplier, chinaIsoDate, earnPoints, type EarnCampaign, type EarnRules, type TierDefinition } from '@membercard/shared';

@@ -51,6 +51,7 @@ export function AppLayout() {
         ]
       : []),
     { key: '/activities', icon: <CalendarOutlined />, label: t('门店活动', 'Activities') },
+    ...(hq ? [{ key: '/store-day', icon: <ShopOutlined />, label: <span data-testid="menu-store-day">{t('门店日报', 'Store day')}</span> }] : []),
     ...(hqAdmin
       ? [
           { key: '/loyalty-rules', icon: <CrownOutlined />, label: t('等级与积分规则', 'Tiers & earn rules') },

@@ -21,7 +21,7 @@ function describe(event: CounterEvent, t: (zh: string, en: string) => string): s
   return t(`核销「${event.coupon?.title ?? '优惠券'}」`, `Redemption of “${event.coupon?.title ?? 'coupon'}”`);
 }
 
-function ReversalModal({ event, onClose, onDone }: { event: CounterEvent; onClose: () => void; onDone: () => void }) {
+export function ReversalModal({ event, onClose, onDone }: { event: CounterEvent; onClose: () => void; onDone: () => void }) {
   const t = useT();
   const { lang } = useLang();
   const { message } = App.useApp();
@@ -79,9 +79,33 @@ function ReversalModal({ event, onClose, onDone }: { event: CounterEvent; onClos
   );
 }
 
-export function MemberReversals({ memberId }: { memberId: string }) {
+/** An entry's reversal state: 已撤销 with who, when and why; or 撤销, disabled with why when this user may not. */
+export function ReversalCell({ event, canReverse, onReverse }: { event: CounterEvent; canReverse: boolean; onReverse: () => void }) {
   const t = useT();
   const { lang } = useLang();
+  if (event.reversal) {
+    return (
+      <Space direction="vertical" size={0}>
+        <Tag color="red">{t('已撤销', 'Reversed')}</Tag>
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          {event.reversal.byName} · {formatDateTime(event.reversal.at)} · {event.reversal.reason}
+        </Typography.Text>
+      </Space>
+    );
+  }
+  if (event.kind === 'checkin') return <>—</>;
+  const why = !canReverse ? t('需要总部管理员角色', 'Needs the HQ admin role') : event.reversalBlock ? REVERSAL_BLOCK_TEXT[event.reversalBlock][lang] : null;
+  return (
+    <Tooltip title={why}>
+      <Button size="small" danger icon={<UndoOutlined />} disabled={why !== null} onClick={onReverse} data-testid={`reverse-${event.id}`}>
+        {t('撤销', 'Reverse')}
+      </Button>
+    </Tooltip>
+  );
+}
+
+export function MemberReversals({ memberId }: { memberId: string }) {
+  const t = useT();
   const reference = useReference();
   const canReverse = useCan('admin');
   const [reversing, setReversing] = useState<CounterEvent | null>(null);
@@ -103,26 +127,7 @@ export function MemberReversals({ memberId }: { memberId: string }) {
           { title: t('单号', 'Order no.'), dataIndex: 'orderNo', render: (value: string | null) => value ?? '—' },
           {
             title: t('撤销', 'Reversal'),
-            render: (_: unknown, e: CounterEvent) => {
-              if (e.reversal) {
-                return (
-                  <Space direction="vertical" size={0}>
-                    <Tag color="red">{t('已撤销', 'Reversed')}</Tag>
-                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                      {e.reversal.byName} · {formatDateTime(e.reversal.at)} · {e.reversal.reason}
-                    </Typography.Text>
-                  </Space>
-                );
-              }
-              const why = !canReverse ? t('需要总部管理员角色', 'Needs the HQ admin role') : e.reversalBlock ? REVERSAL_BLOCK_TEXT[e.reversalBlock][lang] : null;
-              return (
-                <Tooltip title={why}>
-                  <Button size="small" danger icon={<UndoOutlined />} disabled={why !== null} onClick={() => setReversing(e)} data-testid={`reverse-${e.id}`}>
-                    {t('撤销', 'Reverse')}
-                  </Button>
-                </Tooltip>
-              );
-            },
+            render: (_: unknown, e: CounterEvent) => <ReversalCell event={e} canReverse={canReverse} onReverse={() => setReversing(e)} />,
           },
         ]}
       />
