@@ -11,9 +11,8 @@ import { useReference } from '../lib/reference';
 
 const DAYS = 7;
 
-/** The account an alert is about: the name the server read, else the username it recorded, else from the staff list, else its id. */
+/** The account an alert is about: its username when the server recorded it, else from the staff list, else its id. */
 function accountName(entry: AuditEntry, usernames: Map<string, string>): string {
-  if (entry.targetName) return entry.targetName;
   const after = entry.after as { username?: unknown } | null;
   return typeof after?.username === 'string' ? after.username : (usernames.get(entry.targetId) ?? entry.targetId);
 }

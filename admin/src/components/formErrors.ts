@@ -19,7 +19,8 @@ export function checkWith<S extends z.ZodType>(schema: S, body: unknown, lang: '
  * messages that fit no field.
  */
 export function showFieldErrors(form: FormInstance, errors: Record<string, string>, rename: Record<string, string> = {}): string[] {
-  const known = Object.keys(form.getFieldsValue(true) as Record<string, unknown>);
+  // The store's values and the mounted fields: a field nobody has touched yet is in the second only.
+  const known = [...new Set([...Object.keys(form.getFieldsValue(true) as Record<string, unknown>), ...Object.keys(form.getFieldsValue() as Record<string, unknown>)])];
   const placed = placeFieldErrors(errors, [...known, ...Object.values(rename)], rename);
   const erred = new Set(placed.fields.map((field) => String(field.name[0])));
   form.setFields([...known.filter((name) => !erred.has(name)).map((name) => ({ name, errors: [] })), ...placed.fields]);

@@ -12,16 +12,14 @@ import { useLang, useT } from '../i18n';
 import { fenToYuanText, formatDateTime } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
-import { maskPhone } from '../shared';
+import { SIGNUP_PAYMENT_STATUS_LABELS, SIGNUP_STATUS_LABELS, labelOf, maskPhone } from '../shared';
 import { activityStatusColor, activityStatusLabel, type AdminActivity } from './ActivitiesPage';
 
 const signupColors: Record<string, string> = { confirmed: 'green', waitlisted: 'orange', pending_payment: 'gold', cancelled: 'default', attended: 'blue' };
 const paymentColors: Record<string, string> = { pending: 'gold', paid: 'green', closing: 'default', closed: 'default', refunding: 'orange', refunded: 'blue', refund_failed: 'red' };
 
 function paymentLabel(status: string, t: (zh: string, en: string) => string): string {
-  const labels: Record<string, [string, string]> = { pending: ['待支付', 'Pending'], paid: ['已支付', 'Paid'], closing: ['关闭中', 'Closing'], closed: ['已关闭', 'Closed'], refunding: ['退款中', 'Refunding'], refunded: ['已退款', 'Refunded'], refund_failed: ['退款失败', 'Refund failed'] };
-  const label = labels[status];
-  return label ? t(...label) : status;
+  return labelOf(SIGNUP_PAYMENT_STATUS_LABELS, status, t('zh', 'en') === 'zh' ? 'zh' : 'en');
 }
 
 export default function ActivityDetailPage() {
@@ -120,7 +118,7 @@ export default function ActivityDetailPage() {
                   { title: t('会员', 'Member'), render: (_: unknown, signup) => <a href={`#/members/${signup.memberId}`}>{signup.member?.cardNo ?? signup.memberId}</a> },
                   { title: t('姓名', 'Name'), render: (_: unknown, signup) => signup.member?.name ?? '—' },
                   { title: t('手机', 'Phone'), render: (_: unknown, signup) => (signup.member?.phone ? maskPhone(signup.member.phone) : '—') },
-                  { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, signup) => <Tag color={signupColors[value]}>{value}{signup.waitlistPosition ? ` #${signup.waitlistPosition}` : ''}</Tag> },
+                  { title: t('状态', 'Status'), dataIndex: 'status', render: (value: string, signup) => <Tag color={signupColors[value]}>{labelOf(SIGNUP_STATUS_LABELS, value, lang)}{signup.waitlistPosition ? ` #${signup.waitlistPosition}` : ''}</Tag> },
                   { title: t('支付', 'Payment'), dataIndex: 'paymentStatus', render: (value?: string) => (value ? <Tag color={paymentColors[value]}>{paymentLabel(value, t)}</Tag> : '—') },
                   { title: t('报名时间', 'Signed up'), dataIndex: 'createdAt', render: formatDateTime },
                 ]}

@@ -7,7 +7,6 @@ import type { AdminSignup, AuditEntry, LedgerEntry, Purchase } from '../api/type
 import { useSession, useCan } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
 import { MemberReversals } from '../components/member/MemberReversals';
-import { MemberReversals } from '../components/member/MemberReversals';
 import { AuditChanges, AuditWhat, AuditWhen, AuditWho } from '../components/AuditEntryViews';
 import { checkWith, clearErrorsOnEdit, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
@@ -79,7 +78,7 @@ function PointsAdjustment({ member, onDone }: { member: Member; onDone: (balance
             setError(null);
           }}
         >
-          <Form.Item name="delta" data-testid="adjust-delta" label={t('变动积分（负数为扣减）', 'Change (negative to deduct)')} extra={after !== null ? t(`调整后余额：${formatInt(after)}`, `Balance after: ${formatInt(after)}`) : undefined}>
+          <Form.Item name="delta" label={t('变动积分（负数为扣减）', 'Change (negative to deduct)')} extra={after !== null ? t(`调整后余额：${formatInt(after)}`, `Balance after: ${formatInt(after)}`) : undefined}>
             <InputNumber style={{ width: '100%' }} precision={0} placeholder="+100 / -50" />
           </Form.Item>
           <Form.Item name="reason" label={t('原因（会记入流水和操作日志）', 'Reason (kept in the ledger and audit log)')}>
@@ -153,7 +152,6 @@ export default function MemberDetailPage() {
                 </div>
               </div>
             </Card>
-            {session?.kind === 'hq' ? <MemberReversals memberId={member.id} /> : null}
             {session?.kind === 'hq' ? <MemberReversals memberId={member.id} /> : null}
             <Card>
               <Tabs

@@ -93,7 +93,8 @@ export default function StaffPage() {
           rowKey="id"
           empty={t('还没有员工账号', 'No staff accounts')}
           columns={[
-            { title: t('账号', 'Username'), dataIndex: 'username' },
+            // A username is data the person chose, not one of the product's words (the e2e crawl reads past data-identifier).
+            { title: t('账号', 'Username'), dataIndex: 'username', render: (value: string) => <span data-identifier>{value}</span> },
             { title: t('姓名', 'Name'), dataIndex: 'name' },
             {
               title: t('角色', 'Role'),

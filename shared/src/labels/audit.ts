@@ -377,6 +377,7 @@ export interface AuditChange {
   after: string | null;
 }
 
+const isObjectId = (value: unknown) => typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value);
 const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
 
@@ -400,6 +401,8 @@ export function auditChanges(entry: { targetType: string; before: unknown; after
     if (field === 'id' || field === 'entryId' || field === 'createdAt' || field === 'updatedAt') continue;
     const hasBefore = field in from && from[field] !== undefined;
     const hasAfter = field in to && to[field] !== undefined;
+    // References by ObjectId (templateId, couponId, memberId) say nothing to a reader; the sentence names the target.
+    if ((!hasBefore || isObjectId(from[field])) && (!hasAfter || isObjectId(to[field]))) continue;
     if (hasBefore && hasAfter && same(from[field], to[field])) continue;
     changes.push({
       field,

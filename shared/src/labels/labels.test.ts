@@ -164,6 +164,11 @@ describe('audit sentences and changes', () => {
     ]);
   });
 
+  test('given references by ObjectId, they are left out: the sentence names the target', () => {
+    const changes = auditChanges({ targetType: 'coupon', before: null, after: { templateId: '65f000000000000000000abc', memberId: '65f000000000000000000abd', couponId: '65f000000000000000000abe' } }, { lang: 'zh' });
+    expect(changes).toEqual([]);
+  });
+
   test('given money and times, yuan and China time', () => {
     const changes = auditChanges({ targetType: 'purchase', before: null, after: { amountFen: 173150, validUntil: '2026-01-31T16:00:00.000Z' } }, { lang: 'zh' });
     expect(changes).toEqual([
