@@ -7,6 +7,9 @@ import { adminToken, staffToken, startTestApp, type TestApp } from './support/ha
 
 // HQ's member list (filters, total, index search), tags, exports, one-member grants and the legacy import.
 
+// Each test makes several dozen requests; on a loaded 2-core machine that can pass jest's 5 s default.
+jest.setTimeout(30_000);
+
 let app: TestApp;
 let admin: string;
 let marketing: string;
@@ -71,6 +74,8 @@ describe('the member list', () => {
       joinedAt: new Date(now - i * 10 * DAY),
       lastPurchaseAt: i < 4 ? new Date(now - i * 12 * DAY) : null,
       tags: [tag, ...(i === 5 ? ['vip'] : [])],
+      // What they buy (the purchases' per-category summary): 0 lately, 2 two months ago.
+      ...(i === 0 || i === 2 ? { categoryStats: [{ category: 'INFANT_FORMULA', lastAt: new Date(now - (i === 0 ? 3 : 60) * DAY), spend12mFen: 30_000, visits: 2 }] } : {}),
     }));
     // Points as the product books them: ledger entries and lots.
     await app.services.ledger.earn({ memberId: group[0]!.id, amount: 500, reason: 'test', source: 'bonus', idempotencyKey: `t:${group[0]!.id}` });
@@ -91,6 +96,8 @@ describe('the member list', () => {
       ['visitedWithinDays=20', [0, 1]],
       ['notVisitedWithinDays=20', [2, 3, 4, 5, 6, 7]],
       ['tags=vip', [5]],
+      ['boughtCategory=INFANT_FORMULA&boughtWithinDays=30', [0]],
+      ['boughtCategory=INFANT_FORMULA', [0, 2]],
     ];
     for (const [query, expected] of cases) {
       const scoped = `tags=${tag}&${query}`.replace(`tags=${tag}&tags=vip`, 'tags=vip');

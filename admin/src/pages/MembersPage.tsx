@@ -27,8 +27,10 @@ interface FilterForm {
   minPoints: number | null;
   maxPoints: number | null;
   lastVisit: string | null;
+  boughtCategory: string | null;
+  boughtWithinDays: number;
 }
-const EMPTY_FORM: FilterForm = { tiers: [], homeStoreIds: [], tags: [], joined: null, minPoints: null, maxPoints: null, lastVisit: null };
+const EMPTY_FORM: FilterForm = { tiers: [], homeStoreIds: [], tags: [], joined: null, minPoints: null, maxPoints: null, lastVisit: null, boughtCategory: null, boughtWithinDays: 90 };
 
 /** 最近消费 choices: within N days (v) or not within N days (n). */
 const LAST_VISIT_OPTIONS: Array<{ value: string; zh: string; en: string }> = [
@@ -53,6 +55,10 @@ function toFilter(form: FilterForm, q: string): MemberListFilter {
   if (form.joined?.[1]) filter.joinedBefore = chinaDayStart(form.joined[1].add(1, 'day'));
   if (form.minPoints !== null) filter.minPoints = form.minPoints;
   if (form.maxPoints !== null) filter.maxPoints = form.maxPoints;
+  if (form.boughtCategory) {
+    filter.boughtCategory = form.boughtCategory;
+    filter.boughtWithinDays = form.boughtWithinDays;
+  }
   if (form.lastVisit) {
     const days = Number(form.lastVisit.slice(1));
     if (form.lastVisit.startsWith('v')) filter.visitedWithinDays = days;
@@ -82,6 +88,7 @@ export default function MembersPage() {
   const [total, setTotal] = useState<number | null>(null);
   const [selected, setSelected] = useState<string[]>([]);
   const [tags, setTags] = useState<MemberTag[]>([]);
+  const [categories, setCategories] = useState<Array<{ code: string; name: string; nameEn: string; status: string }>>([]);
   const [tagging, setTagging] = useState(false);
   const [importing, setImporting] = useState(false);
   const [generation, setGeneration] = useState(0);
@@ -99,6 +106,9 @@ export default function MembersPage() {
   useEffect(() => {
     if (isHq) loadMemberTags().then(setTags, () => setTags([]));
   }, [isHq, generation]);
+  useEffect(() => {
+    if (isHq) api.get<{ items: typeof categories }>('/admin/categories').then((answer) => setCategories(answer.items), () => setCategories([]));
+  }, [isHq]);
 
   const set = <K extends keyof FilterForm>(key: K, value: FilterForm[K]) => setForm((current) => ({ ...current, [key]: value }));
   const apply = () => {
@@ -150,7 +160,7 @@ export default function MembersPage() {
             {label(t('标签（含任一）', 'Tags (any)'))}
             <Select mode="multiple" allowClear style={{ width: '100%' }} placeholder={t('不限', 'Any')} value={form.tags} onChange={(value) => set('tags', value)} options={tags.map((tag) => ({ value: tag.name, label: `${tag.name}（${formatInt(tag.memberCount)}）` }))} maxTagCount="responsive" data-testid="filter-tags" />
           </Col>
-          <Col span={8}>
+          <Col span={isHq ? 6 : 8}>
             {label(t('入会日期', 'Joined'))}
             <DatePicker.RangePicker style={{ width: '100%' }} value={form.joined} onChange={(value) => set('joined', value as FilterForm['joined'])} allowEmpty={[true, true]} data-testid="filter-joined" />
           </Col>
@@ -165,7 +175,16 @@ export default function MembersPage() {
             {label(t('最近消费', 'Last visit'))}
             <Select allowClear style={{ width: '100%' }} placeholder={t('不限', 'Any')} value={form.lastVisit} onChange={(value) => set('lastVisit', value ?? null)} options={LAST_VISIT_OPTIONS.map((option) => ({ value: option.value, label: t(option.zh, option.en) }))} data-testid="filter-last-visit" />
           </Col>
-          <Col span={6} style={{ display: 'flex', alignItems: 'flex-end', gap: 8 }}>
+          {isHq ? (
+            <Col span={8}>
+              {label(t('买过的品类', 'Bought category'))}
+              <Space.Compact style={{ width: '100%' }}>
+                <Select allowClear showSearch optionFilterProp="label" style={{ width: '62%' }} placeholder={t('不限', 'Any')} value={form.boughtCategory} onChange={(value) => set('boughtCategory', value ?? null)} options={categories.map((category) => ({ value: category.code, label: t(category.name, category.nameEn) }))} data-testid="filter-category" />
+                <Select style={{ width: '38%' }} value={form.boughtWithinDays} onChange={(value) => set('boughtWithinDays', value)} options={[30, 90, 180, 365].map((days) => ({ value: days, label: t(`${days} 天内`, `in ${days} days`) }))} disabled={!form.boughtCategory} />
+              </Space.Compact>
+            </Col>
+          ) : null}
+          <Col span={isHq ? 24 : 6} style={{ display: 'flex', alignItems: 'flex-end', justifyContent: isHq ? 'flex-end' : 'flex-start', gap: 8 }}>
             <Button type="primary" icon={<SearchOutlined />} onClick={apply} data-testid="apply-filters">{t('查询', 'Apply')}</Button>
             <Button onClick={clear}>{t('重置', 'Reset')}</Button>
           </Col>

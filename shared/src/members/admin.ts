@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Segment } from '../campaigns/schema';
+import { CategoryCodeSchema } from '../categories/schema';
 import { IdSchema, IsoDateTimeSchema, humanText, ListQuerySchema } from '../common';
 import { CouponSchema } from '../coupons/schema';
 import { TierCodeSchema } from '../tiers/schema';
@@ -46,6 +47,8 @@ export const MemberListFilterSchema = z
     visitedWithinDays: daysSchema.optional().describe('Purchased within the last N days.'),
     notVisitedWithinDays: daysSchema.optional().describe('No purchase within the last N days (includes members who never purchased).'),
     tags: z.array(tagName).min(1).max(50).optional().describe('Has any of these tags.'),
+    boughtCategory: CategoryCodeSchema.optional().describe('Bought something of this category (within boughtWithinDays, default 365).'),
+    boughtWithinDays: daysSchema.optional(),
   })
   .superRefine((filter, ctx) => {
     if (filter.joinedAfter && filter.joinedBefore && Date.parse(filter.joinedAfter) >= Date.parse(filter.joinedBefore)) {
@@ -72,6 +75,7 @@ export function memberFilterSegment(filter: MemberListFilter): Segment {
   if (filter.visitedWithinDays !== undefined) segment.purchasedWithinDays = filter.visitedWithinDays;
   if (filter.notVisitedWithinDays !== undefined) segment.notPurchasedWithinDays = filter.notVisitedWithinDays;
   if (filter.tags) segment.tags = filter.tags;
+  if (filter.boughtCategory) segment.boughtCategory = { category: filter.boughtCategory, withinDays: filter.boughtWithinDays ?? 365 };
   return segment;
 }
 
@@ -91,6 +95,8 @@ export const MemberListQuerySchema = ListQuerySchema.extend({
   visitedWithinDays: z.coerce.number().int().min(1).max(3650).optional(),
   notVisitedWithinDays: z.coerce.number().int().min(1).max(3650).optional(),
   tags: csvList(tagName).optional(),
+  boughtCategory: CategoryCodeSchema.optional(),
+  boughtWithinDays: z.coerce.number().int().min(1).max(3650).optional(),
   withTotal: z.enum(['true', 'false']).optional().describe('Count the matches (the first page does by default).'),
 }).meta({ id: 'MemberListQuery' });
 export type MemberListQuery = z.infer<typeof MemberListQuerySchema>;
