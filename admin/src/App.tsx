@@ -31,6 +31,8 @@ const StoresPage = lazy(() => import('./pages/StoresPage'));
 const StaffPage = lazy(() => import('./pages/StaffPage'));
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
 const WebhooksPage = lazy(() => import('./pages/WebhooksPage'));
+const CategoriesPage = lazy(() => import('./pages/CategoriesPage'));
+const PosKeysPage = lazy(() => import('./pages/PosKeysPage'));
 const StoreDayPage = lazy(() => import('./pages/StoreDayPage'));
 const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
 
@@ -82,6 +84,8 @@ function Screens() {
           <Route path="/staff" element={hq(<StaffPage />, 'admin')} />
           <Route path="/audit" element={hq(<AuditLogPage />, 'admin')} />
           <Route path="/webhooks" element={hq(<WebhooksPage />, 'admin')} />
+          <Route path="/categories" element={hq(<CategoriesPage />)} />
+          <Route path="/pos-keys" element={hq(<PosKeysPage />, 'admin')} />
           <Route path="/store-day" element={hq(<StoreDayPage />)} />
           <Route path="*" element={<Navigate to="/dashboard" replace />} />
         </Route>

@@ -106,6 +106,8 @@ export {
   type WebhookEventType,
 } from '@membercard/shared';
 
+// Product categories and POS keys (shared/src/categories, shared/src/pos).
+export { CategoryCreateBodySchema, CategoryPatchBodySchema, LIFE_SITUATIONS, POS_KEY_STATUS_LABELS, PosCredentialCreateBodySchema, type Category, type LifeSituation, type MemberCategories, type MemberCategoryRow, type PosCredential, type PosCredentialIssued } from '@membercard/shared';
 // HQ's member list, tags, exports and legacy import (shared/src/members/admin.ts).
 export { type MemberListItem, type MemberListPage, type MemberListFilter, type MemberTag, type MemberTagApplyAnswer, type MemberExport, type MemberImportReport, type MemberImportProblem } from '@membercard/shared';
 // Today at the counter and reversals (shared/src/shift).

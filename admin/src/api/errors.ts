@@ -34,6 +34,8 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   WRONG_STORE: { zh: '不属于该门店', en: 'Belongs to another store' },
   CHECKIN_NOT_OPEN: { zh: '签到尚未开始', en: 'Check-in has not opened yet' },
   CHECKIN_CLOSED: { zh: '签到已结束', en: 'Check-in has closed' },
+  CATEGORY_UNKNOWN: { zh: '商品品类不存在或已停用', en: 'No such active product category' },
+  WEBHOOK_URL_REFUSED: { zh: '不能推送到这个地址：生产环境只允许 https，且不能是内网、本机或链路本地地址', en: 'This URL is not allowed: https only in production, and no private, loopback or link-local addresses' },
 };
 
 export class ApiError extends Error {

@@ -14,6 +14,8 @@ import {
   UsergroupAddOutlined,
   FilterOutlined,
   KeyOutlined,
+  AppstoreOutlined,
+  LockOutlined,
   CrownOutlined,
 } from '@ant-design/icons';
 import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
@@ -48,6 +50,7 @@ export function AppLayout() {
           { key: '/segments', icon: <FilterOutlined />, label: t('人群圈选', 'Segments') },
           { key: '/campaigns', icon: <NotificationOutlined />, label: t('营销推送', 'Campaigns') },
           { key: '/automation', icon: <RobotOutlined />, label: t('自动化规则', 'Automation') },
+          { key: '/categories', icon: <AppstoreOutlined />, label: t('商品品类', 'Categories') },
         ]
       : []),
     { key: '/activities', icon: <CalendarOutlined />, label: t('门店活动', 'Activities') },
@@ -59,6 +62,7 @@ export function AppLayout() {
           { key: '/staff', icon: <TeamOutlined />, label: t('员工账号', 'Staff') },
           { key: '/audit', icon: <AuditOutlined />, label: t('操作日志', 'Audit log') },
           { key: '/webhooks', icon: <ApiOutlined />, label: t('事件推送', 'Webhooks') },
+          { key: '/pos-keys', icon: <LockOutlined />, label: t('收银系统密钥', 'POS keys') },
         ]
       : []),
   ];

@@ -6,6 +6,7 @@ import { api, readableErrorMessage } from '../api';
 import type { CampaignPreviewAnswer, Segment } from '../api/types';
 import { useLang, useT } from '../i18n';
 import { useDebounced } from '../lib/hooks';
+import { useCategories } from '../lib/categories';
 import { useReference } from '../lib/reference';
 import { describeSegment, segmentFromForm, segmentKey, segmentToForm, type SegmentFormValues } from '../lib/segment';
 import { issuesToFieldErrors, type IssueLike } from '../lib/forms';
@@ -29,6 +30,13 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
   const t = useT();
   const { lang } = useLang();
   const reference = useReference();
+  const categories = useCategories();
+  const categoryName = (code: string) => {
+    const found = categories.find((c) => c.code === code);
+    return found ? (lang === 'zh' ? found.name : found.nameEn) : code;
+  };
+  // Active categories to choose from; one already in the segment stays choosable after it was disabled.
+  const categoryOptions = categories.map((c) => ({ value: c.code, label: `${lang === 'zh' ? c.name : c.nameEn}${c.status === 'active' ? '' : t('（已停用）', ' (disabled)')}`, search: `${c.name} ${c.nameEn} ${c.code}` }));
   const [form] = Form.useForm<SegmentFormValues>();
   const [segment, setSegment] = useState<Segment>(initial ?? {});
   const key = segmentKey(segment);
@@ -59,7 +67,9 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
     onChange?.(segment, current ? current.count : null);
   }, [key, current?.count]);
 
-  const describe = describeSegment(segment, t, { tier: reference.tierName, store: reference.storeName });
+  const describe = describeSegment(segment, t, { tier: reference.tierName, store: reference.storeName, category: categoryName });
+  const values = Form.useWatch([], form) as SegmentFormValues | undefined;
+  const halfSet = (category: string | null | undefined, amount: number | null | undefined) => Boolean(category) !== (typeof amount === 'number');
   return (
     <div className="mc-editor" data-testid="segment-builder">
       <Card title={t('圈选条件（同时满足）', 'Conditions (all must match)')}>
@@ -99,6 +109,28 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
           <Form.Item name="tags" label={t('标签', 'Tags')}>
             <Select mode="tags" allowClear placeholder={t('输入后回车', 'Type and press Enter')} />
           </Form.Item>
+          <div className="mc-two-col" data-testid="segment-category">
+            <Form.Item label={t('最近N天买过的品类', 'Bought a category within N days')} help={halfSet(values?.boughtCategory, values?.boughtCategoryDays) ? t('品类和天数都填写后生效', 'Takes effect once both are set') : undefined}>
+              <Space.Compact style={{ width: '100%' }}>
+                <Form.Item name="boughtCategory" noStyle>
+                  <Select allowClear showSearch optionFilterProp="search" placeholder={t('选择品类', 'Category')} options={categoryOptions} style={{ width: '62%' }} data-testid="segment-bought-category" />
+                </Form.Item>
+                <Form.Item name="boughtCategoryDays" noStyle>
+                  <InputNumber min={1} max={3650} precision={0} addonAfter={t('天内', 'days')} placeholder="30" style={{ width: '38%' }} data-testid="segment-bought-days" />
+                </Form.Item>
+              </Space.Compact>
+            </Form.Item>
+            <Form.Item label={t('近12个月品类消费不少于', '12-month spend on a category at least')} help={halfSet(values?.spendCategory, values?.spendCategoryYuan) ? t('品类和金额都填写后生效', 'Takes effect once both are set') : undefined}>
+              <Space.Compact style={{ width: '100%' }}>
+                <Form.Item name="spendCategory" noStyle>
+                  <Select allowClear showSearch optionFilterProp="search" placeholder={t('选择品类', 'Category')} options={categoryOptions} style={{ width: '62%' }} data-testid="segment-spend-category" />
+                </Form.Item>
+                <Form.Item name="spendCategoryYuan" noStyle>
+                  <InputNumber min={0.01} precision={2} addonBefore="¥" placeholder="500" style={{ width: '38%' }} data-testid="segment-spend-yuan" />
+                </Form.Item>
+              </Space.Compact>
+            </Form.Item>
+          </div>
         </Form>
       </Card>
       <Card title={t('预计覆盖', 'Audience')} style={{ position: 'sticky', top: 16 }}>

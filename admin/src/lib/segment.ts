@@ -1,4 +1,5 @@
 import type { Segment } from '../api/types';
+import { fenToYuanText } from './format';
 
 // The segment builder's form holds friendly values (yuan, date pickers, a tri-state switch); the wire
 // segment holds only the conditions that are set, since every key present narrows the audience.
@@ -15,6 +16,12 @@ export interface SegmentFormValues {
   notPurchasedWithinDays?: number | null;
   profileComplete?: 'any' | 'yes' | 'no';
   tags?: string[];
+  /** "Bought this category within N days": both or neither. */
+  boughtCategory?: string | null;
+  boughtCategoryDays?: number | null;
+  /** "Spent at least ¥Y on this category in 12 months": both or neither. */
+  spendCategory?: string | null;
+  spendCategoryYuan?: number | null;
 }
 
 function isSetNumber(value: number | null | undefined): value is number {
@@ -36,6 +43,9 @@ export function segmentFromForm(values: SegmentFormValues): Segment {
   if (values.profileComplete === 'no') segment.profileComplete = false;
   const tags = values.tags?.map((tag) => tag.trim()).filter(Boolean);
   if (tags?.length) segment.tags = tags;
+  // A category alone (no days or amount yet) is not a condition: it would match every buyer of it.
+  if (values.boughtCategory && isSetNumber(values.boughtCategoryDays)) segment.boughtCategory = { category: values.boughtCategory, withinDays: values.boughtCategoryDays };
+  if (values.spendCategory && isSetNumber(values.spendCategoryYuan)) segment.categorySpend = { category: values.spendCategory, minFen: Math.round(values.spendCategoryYuan * 100) };
   return segment;
 }
 
@@ -52,6 +62,10 @@ export function segmentToForm(segment: Segment): SegmentFormValues {
     notPurchasedWithinDays: segment.notPurchasedWithinDays ?? null,
     profileComplete: segment.profileComplete === undefined ? 'any' : segment.profileComplete ? 'yes' : 'no',
     tags: segment.tags ?? [],
+    boughtCategory: segment.boughtCategory?.category ?? null,
+    boughtCategoryDays: segment.boughtCategory?.withinDays ?? null,
+    spendCategory: segment.categorySpend?.category ?? null,
+    spendCategoryYuan: segment.categorySpend === undefined ? null : segment.categorySpend.minFen / 100,
   };
 }
 
@@ -64,8 +78,13 @@ export function segmentKey(segment: Segment): string {
 }
 
 /** One short phrase per condition, for tags and confirmations. */
-export function describeSegment(segment: Segment, t: (zh: string, en: string) => string, names: { tier?: (code: string) => string; store?: (id: string) => string } = {}): string[] {
+export function describeSegment(
+  segment: Segment,
+  t: (zh: string, en: string) => string,
+  names: { tier?: (code: string) => string; store?: (id: string) => string; category?: (code: string) => string } = {},
+): string[] {
   const tierName = names.tier ?? ((code: string) => code);
+  const categoryName = names.category ?? ((code: string) => code);
   const storeName = names.store ?? ((id: string) => id);
   const parts: string[] = [];
   if (segment.tiers?.length) parts.push(t('等级', 'Tier') + ': ' + segment.tiers.map(tierName).join('/'));
@@ -79,5 +98,13 @@ export function describeSegment(segment: Segment, t: (zh: string, en: string) =>
   if (segment.notPurchasedWithinDays !== undefined) parts.push(t(`${segment.notPurchasedWithinDays}天内未消费`, `No purchase in ${segment.notPurchasedWithinDays} days`));
   if (segment.profileComplete !== undefined) parts.push(segment.profileComplete ? t('资料已完善', 'Profile complete') : t('资料未完善', 'Profile incomplete'));
   if (segment.tags?.length) parts.push(t('标签', 'Tags') + ': ' + segment.tags.join('/'));
+  if (segment.boughtCategory) {
+    const { category, withinDays } = segment.boughtCategory;
+    parts.push(t(`${withinDays}天内买过「${categoryName(category)}」`, `Bought ${categoryName(category)} within ${withinDays} days`));
+  }
+  if (segment.categorySpend) {
+    const { category, minFen } = segment.categorySpend;
+    parts.push(t(`12个月「${categoryName(category)}」消费 ≥ ${fenToYuanText(minFen)}`, `12-month ${categoryName(category)} spend ≥ ${fenToYuanText(minFen)}`));
+  }
   return parts;
 }

@@ -7,6 +7,7 @@ import type { AdminSignup, AuditEntry, LedgerEntry, Purchase } from '../api/type
 import { useSession, useCan } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
 import { MemberReversals } from '../components/member/MemberReversals';
+import { MemberCategories } from '../components/member/MemberCategories';
 import { AuditChanges, AuditWhat, AuditWhen, AuditWho } from '../components/AuditEntryViews';
 import { checkWith, clearErrorsOnEdit, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
@@ -153,6 +154,7 @@ export default function MemberDetailPage() {
               </div>
             </Card>
             {session?.kind === 'hq' ? <MemberReversals memberId={member.id} /> : null}
+            <MemberCategories memberId={member.id} />
             <Card>
               <Tabs
                 items={[

@@ -32,6 +32,7 @@ function attemptErrorText(t: Translate, error: string | null): string {
   if (timeout) return t(`超时（${timeout[1]} 毫秒无应答）`, error);
   if (error.startsWith('The endpoint secret cannot be read')) return t('签名密钥无法读取（JWT_SECRET 已更换），请重新创建接收地址', error);
   if (/^HTTP \d+$/.test(error)) return t(`接收方返回 ${error}`, error);
+  if (error.startsWith('refused: ')) return t(`未发送：地址不在允许范围（${error.slice(9)}，内网、本机或非 https 地址）`, `Not sent: the URL is not allowed (${error.slice(9)})`);
   const network: Record<string, string> = { ECONNREFUSED: '连接被拒绝', ENOTFOUND: '域名无法解析', ECONNRESET: '连接被重置', ETIMEDOUT: '连接超时', EAI_AGAIN: '域名解析暂时失败', CERT_HAS_EXPIRED: '证书已过期', UND_ERR_CONNECT_TIMEOUT: '连接超时' };
   if (error === 'fetch failed') return t('无法连接接收地址', error);
   return network[error] ? t(`${network[error]}（${error}）`, error) : t(`发送失败（${error}）`, error);
