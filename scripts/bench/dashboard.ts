@@ -5,6 +5,12 @@
  * Prints each time, the dashboard/recount ratio, and the large/small ratio (goal: under 300 ms at both sizes and
  * a large/small ratio under 1.5×).
  * Run: npx tsx scripts/bench/dashboard.ts [small=10000] [large=100000]
+ *
+ * Figures (2 cores shared with other work, so single runs are noisy):
+ *   10k:  dashboard 79–143 ms against the recount's 401–1,101 ms; a store manager 51–119 ms (recount 208–399 ms)
+ *   100k: dashboard 46 ms against 5,223 ms (0.009×); a store manager 43 ms against 2,416 ms (0.018×)
+ *   100k/10k: dashboard 0.32×, manager 0.36× (the recount 4.74×). The first fold of 100k bulk-loaded members into
+ *   the rollups took 63 s, once; the job then takes only what changed.
  */
 import http from 'node:http';
 import { Types } from 'mongoose';
