@@ -123,13 +123,27 @@ export class MembersAdmin {
     const countNeeded = withTotal === 'true' || (!cursor && withTotal !== 'false');
     const [items, total] = await Promise.all([
       Promise.all(page.map((member) => this.listItem(member))),
-      countNeeded ? this.deps.members.countDocuments(this.compileFilter(actor, filter)) : Promise.resolve(null),
+      countNeeded ? this.count(actor, filter) : Promise.resolve(null),
     ]);
     return {
       items,
       nextCursor: docs.length > limit && last ? (byName ? encodeNameCursor(last.nameKey ?? '', last._id) : String(last._id)) : null,
       total,
     };
+  }
+
+  /**
+   * How many members the filter matches. A search is counted from its own index first (a leading $match on the
+   * search field alone, the rest after it): counted with `status` beside it, a planner may take a status-led
+   * index and count every active member (32 ms at 50,000 instead of 1 ms on the embedded database).
+   */
+  private async count(actor: Actor, filter: MemberListFilter): Promise<number> {
+    const query = this.compileFilter(actor, filter);
+    const field = (['cardNo', 'phone', 'nameKey'] as const).find((key) => key in query);
+    if (!field) return this.deps.members.countDocuments(query);
+    const { [field]: condition, ...rest } = query;
+    const [counted] = await this.deps.members.aggregate<{ n: number }>([{ $match: { [field]: condition } }, { $match: rest }, { $count: 'n' }]);
+    return counted?.n ?? 0;
   }
 
   private async listItem(member: MemberDoc): Promise<MemberListItem> {
