@@ -131,6 +131,13 @@ describe('the member list', () => {
     // 张三丰 before 张伟 (三 U+4E09 < 伟 U+4F1F), then the two 张伟 by id, one per page.
     expect(await listAll(`q=${encodeURIComponent('张')}`, admin, 1)).toEqual([group[4]!.id, group[2]!.id, group[3]!.id]);
     expect(await listAll(`q=${encodeURIComponent('张伟')}`, admin, 1)).toEqual([group[2]!.id, group[3]!.id]);
+
+    // A search's total stops at 1,000 (the page does not grow with the base; an exact count of a broad prefix would).
+    await insertMembers(1_001, (i) => ({ name: `容量${i}` }));
+    const broad = await list(`q=${encodeURIComponent('容量')}`);
+    expect(broad.body).toMatchObject({ total: 1_000, totalCapped: true });
+    expect(broad.body.items).toHaveLength(20);
+    expect((await list(`q=${encodeURIComponent('容量100')}`)).body).toMatchObject({ total: 2, totalCapped: false }); // 容量100 and 容量1000
   });
 
   it('shows a manager only their store’s members, and refuses a bad cursor with 400', async () => {

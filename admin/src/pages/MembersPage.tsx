@@ -86,6 +86,7 @@ export default function MembersPage() {
   const [form, setForm] = useState<FilterForm>(EMPTY_FORM);
   const [applied, setApplied] = useState<FilterForm>(EMPTY_FORM);
   const [total, setTotal] = useState<number | null>(null);
+  const [totalCapped, setTotalCapped] = useState(false);
   const [selected, setSelected] = useState<string[]>([]);
   const [tags, setTags] = useState<MemberTag[]>([]);
   const [categories, setCategories] = useState<Array<{ code: string; name: string; nameEn: string; status: string }>>([]);
@@ -97,7 +98,10 @@ export default function MembersPage() {
   const list = useCursorList<MemberListItem>(
     async (cursor, signal) => {
       const page = await api.get<MemberListPage>('/admin/members', { ...toQuery(filter), limit: 20, cursor: cursor ?? undefined }, signal);
-      if (!cursor) setTotal(page.total);
+      if (!cursor) {
+        setTotal(page.total);
+        setTotalCapped(page.totalCapped);
+      }
       return page;
     },
     [filter, generation],
@@ -193,7 +197,13 @@ export default function MembersPage() {
       <Card>
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 12 }}>
           <Typography.Text data-testid="member-total">
-            {total === null ? t('正在统计…', 'Counting…') : filtered ? t(`符合条件的会员共 ${formatInt(total)} 位`, `${formatInt(total)} members match`) : t(`会员共 ${formatInt(total)} 位`, `${formatInt(total)} members`)}
+            {total === null
+              ? t('正在统计…', 'Counting…')
+              : totalCapped
+                ? t(`找到超过 ${formatInt(total)} 位会员，请输入更完整的姓名`, `Over ${formatInt(total)} members found; type more of the name`)
+                : filtered
+                  ? t(`符合条件的会员共 ${formatInt(total)} 位`, `${formatInt(total)} members match`)
+                  : t(`会员共 ${formatInt(total)} 位`, `${formatInt(total)} members`)}
             {selected.length ? <Typography.Text type="secondary">{t(`，已选 ${formatInt(selected.length)} 位`, `, ${formatInt(selected.length)} selected`)}</Typography.Text> : null}
           </Typography.Text>
           <Space>
@@ -237,7 +247,7 @@ export default function MembersPage() {
           </div>
         )}
       </Card>
-      <MemberTagModal open={tagging} selectedIds={selected} filter={filter} total={total} onClose={() => setTagging(false)} onDone={() => { setTagging(false); setGeneration((g) => g + 1); }} />
+      <MemberTagModal open={tagging} selectedIds={selected} filter={filter} total={totalCapped ? null : total} onClose={() => setTagging(false)} onDone={() => { setTagging(false); setGeneration((g) => g + 1); }} />
       <MemberImportModal open={importing} onClose={() => setImporting(false)} onImported={() => setGeneration((g) => g + 1)} />
     </>
   );

@@ -112,6 +112,7 @@ export const MemberListPageSchema = z
     items: z.array(MemberListItemSchema),
     nextCursor: z.string().nullable(),
     total: z.number().int().min(0).nullable().describe('How many members match; null on later pages unless withTotal=true.'),
+    totalCapped: z.boolean().describe('A search (q) counts at most 1,000 matches: true when there are more than `total`.'),
   })
   .meta({ id: 'MemberListPage' });
 export type MemberListPage = z.infer<typeof MemberListPageSchema>;

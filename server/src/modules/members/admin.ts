@@ -65,6 +65,8 @@ interface Deps {
   exportDir?: string;
 }
 
+/** A search's total is counted up to this many matches (then shown as “1,000+”). */
+export const SEARCH_COUNT_CAP = 1_000;
 /** Rows between progress writes of an export. */
 const EXPORT_PROGRESS_EVERY = 500;
 /** Rows imported at once (each is its own small transaction). */
@@ -121,14 +123,15 @@ export class MembersAdmin {
     const page = docs.slice(0, limit);
     const last = page[page.length - 1];
     const countNeeded = withTotal === 'true' || (!cursor && withTotal !== 'false');
-    const [items, total] = await Promise.all([
+    const [items, counted] = await Promise.all([
       Promise.all(page.map((member) => this.listItem(member))),
       countNeeded ? this.count(actor, filter) : Promise.resolve(null),
     ]);
     return {
       items,
       nextCursor: docs.length > limit && last ? (byName ? encodeNameCursor(last.nameKey ?? '', last._id) : String(last._id)) : null,
-      total,
+      total: counted?.total ?? null,
+      totalCapped: counted?.capped ?? false,
     };
   }
 
@@ -137,13 +140,21 @@ export class MembersAdmin {
    * search field alone, the rest after it): counted with `status` beside it, a planner may take a status-led
    * index and count every active member (32 ms at 50,000 instead of 1 ms on the embedded database).
    */
-  private async count(actor: Actor, filter: MemberListFilter): Promise<number> {
+  private async count(actor: Actor, filter: MemberListFilter): Promise<{ total: number; capped: boolean }> {
     const query = this.compileFilter(actor, filter);
     const field = (['cardNo', 'phone', 'nameKey'] as const).find((key) => key in query);
-    if (!field) return this.deps.members.countDocuments(query);
+    if (!field) return { total: await this.deps.members.countDocuments(query), capped: false };
+    // A search's count stops at SEARCH_COUNT_CAP: a one-character name prefix matches a tenth of the base, and
+    // counting it exactly would grow with the base while the page itself does not.
     const { [field]: condition, ...rest } = query;
-    const [counted] = await this.deps.members.aggregate<{ n: number }>([{ $match: { [field]: condition } }, { $match: rest }, { $count: 'n' }]);
-    return counted?.n ?? 0;
+    const [counted] = await this.deps.members.aggregate<{ n: number }>([
+      { $match: { [field]: condition } },
+      { $match: rest },
+      { $limit: SEARCH_COUNT_CAP + 1 },
+      { $count: 'n' },
+    ]);
+    const n = counted?.n ?? 0;
+    return n > SEARCH_COUNT_CAP ? { total: SEARCH_COUNT_CAP, capped: true } : { total: n, capped: false };
   }
 
   private async listItem(member: MemberDoc): Promise<MemberListItem> {
