@@ -9,16 +9,14 @@ import { useT } from '../i18n';
 import { fenToYuanText, formatDateTime } from '../lib/format';
 import { useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
-import type { Activity } from '../shared';
+import { ACTIVITY_STATUS_LABELS, labelOf, type Activity } from '../shared';
 
 export type AdminActivity = Activity;
 
 export const activityStatusColor: Record<string, string> = { draft: 'default', published: 'green', cancelled: 'red', finished: 'blue' };
 
 export function activityStatusLabel(status: string, t: (zh: string, en: string) => string): string {
-  const labels: Record<string, [string, string]> = { draft: ['草稿', 'Draft'], published: ['报名中', 'Published'], cancelled: ['已取消', 'Cancelled'], finished: ['已结束', 'Finished'] };
-  const label = labels[status];
-  return label ? t(...label) : status;
+  return labelOf(ACTIVITY_STATUS_LABELS, status, t('zh', 'en') === 'zh' ? 'zh' : 'en');
 }
 
 export default function ActivitiesPage() {

@@ -10,16 +10,8 @@ import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
 import { formatDateTime, formatInt } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
-import { AutomationRulePatchSchema, MarketingSettingsPatchSchema, type CouponTemplate } from '../shared';
+import { AUTOMATION_RULE_KIND_LABELS, AutomationRulePatchSchema, MarketingSettingsPatchSchema, labelOf, type CouponTemplate } from '../shared';
 import { SubscribeTemplatesCard } from './SubscribeTemplatesCard';
-
-const kindLabels: Record<string, [string, string]> = {
-  birthday: ['生日礼', 'Birthday gift'],
-  welcome: ['入会礼', 'Welcome gift'],
-  points_expiry: ['积分过期提醒', 'Points expiry reminder'],
-  win_back: ['沉睡唤醒', 'Win-back'],
-  tier_upgrade: ['升级礼', 'Tier upgrade gift'],
-};
 
 /** Rule-specific numbers the server keeps in `params`, named for the people who set them. */
 const paramLabels: Record<string, [string, string]> = {
@@ -132,7 +124,7 @@ export default function AutomationPage() {
     }
   };
 
-  const kindName = (kind: string) => (kindLabels[kind] ? t(...kindLabels[kind]!) : kind);
+  const kindName = (kind: string) => labelOf(AUTOMATION_RULE_KIND_LABELS, kind, lang);
   const templateTitle = (id?: string | null) => (id ? (templates.data?.items.find((template) => template.id === id)?.title ?? id) : '—');
   return (
     <>

@@ -10,14 +10,13 @@ import { useT } from '../i18n';
 import { progressPercent } from '../lib/charts';
 import { formatDateTime, formatInt, formatPercent } from '../lib/format';
 import { useCursorList } from '../lib/hooks';
+import { CAMPAIGN_STATUS_LABELS, labelOf } from '../shared';
 import { chinaDateTimeText } from './CampaignResultsPanel';
 
 export const campaignStatusColor: Record<string, string> = { draft: 'default', scheduled: 'cyan', running: 'processing', paused: 'warning', completed: 'success', failed: 'error' };
 
 export function campaignStatusLabel(status: string, t: (zh: string, en: string) => string): string {
-  const labels: Record<string, [string, string]> = { draft: ['草稿', 'Draft'], scheduled: ['已定时', 'Scheduled'], running: ['推送中', 'Running'], paused: ['已暂停', 'Paused'], completed: ['已完成', 'Completed'], failed: ['失败', 'Failed'] };
-  const label = labels[status];
-  return label ? t(label[0], label[1]) : status;
+  return labelOf(CAMPAIGN_STATUS_LABELS, status, t('zh', 'en') === 'zh' ? 'zh' : 'en');
 }
 
 export default function CampaignsPage() {

@@ -76,7 +76,7 @@ export const ACTIVITY_STATUS_LABELS: LabelsOf<ActivityStatus> = {
 
 export const CAMPAIGN_STATUS_LABELS: LabelsOf<CampaignStatus> = {
   draft: l('草稿', 'Draft'),
-  scheduled: l('待发起', 'Scheduled'),
+  scheduled: l('已定时', 'Scheduled'),
   running: l('推送中', 'Running'),
   paused: l('已暂停', 'Paused'),
   completed: l('已完成', 'Completed'),
