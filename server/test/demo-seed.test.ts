@@ -99,6 +99,31 @@ describe('demo brand seed', () => {
     expect(await app.services.purchases.reconcileSpend()).toEqual([]);
   });
 
+  it('keeps the counters the services keep: template issued counts, seats, rule counts, campaign progress', async () => {
+    const { models } = app.services;
+    for (const template of await models.couponTemplates.find({}).lean()) {
+      expect([template.title, template.issuedCount]).toEqual([template.title, await models.coupons.countDocuments({ templateId: template._id })]);
+      expect(template.remaining).toBe(template.totalQuantity - template.issuedCount);
+    }
+    for (const activity of await models.activities.find({}).lean()) {
+      const live = await models.signups.countDocuments({ activityId: activity._id, live: true });
+      expect([activity.title, activity.seatsLeft]).toEqual([activity.title, activity.capacity - live]);
+    }
+    const rules = await models.automationRules.find({}).lean();
+    expect(rules.filter((r) => r.enabled)).toHaveLength(5);
+    for (const rule of rules) {
+      expect([rule._id, rule.couponsIssued]).toEqual([rule._id, await models.coupons.countDocuments({ channel: 'automation', channelRef: { $regex: `^${rule._id}:` } })]);
+    }
+    const campaigns = await models.campaigns.find({}).lean();
+    expect(campaigns.map((c) => c.status)).toEqual(['completed', 'completed']);
+    for (const campaign of campaigns) {
+      const audience = await models.campaignAudience.countDocuments({ campaignId: campaign._id });
+      const held = await models.campaignAudience.countDocuments({ campaignId: campaign._id, holdout: true });
+      expect(campaign.progress).toMatchObject({ targeted: audience, holdout: held, issued: await models.coupons.countDocuments({ channel: 'campaign', channelRef: String(campaign._id) }) });
+      expect(held).toBeGreaterThan(0);
+    }
+  });
+
   it('draws the same brand again for the same minute: same counts and sums, same card numbers', async () => {
     app.clock.set(NOW);
     const again = await drawDemoBrand(app.services);

@@ -74,7 +74,7 @@ export const PERSONAS: readonly Persona[] = [
   { code: 'office', share: 0.05, leans: { READY_MEALS: 6, COFFEE_TEA: 4, SOFT_DRINKS: 2, SNACKS: 2 }, interests: ['咖啡', '旅行'] },
 ];
 
-const BASELINE = 0.6; // every category turns up now and then, whoever shops
+const BASELINE = 0.3; // every category turns up now and then, whoever shops
 
 export type PurchaseLineDraft = { sku: string; name: string; category: string; qty: number; amountFen: number };
 

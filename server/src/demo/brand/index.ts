@@ -1,5 +1,4 @@
-import * as shared from '@membercard/shared';
-import { DAY_MS, type EarnRules, type Segment } from '@membercard/shared';
+import { DAY_MS, DEFAULT_HOLDOUT_SHARE, holdoutDraw, type EarnRules, type Segment } from '@membercard/shared';
 import type { Logger } from 'pino';
 import { Types } from 'mongoose';
 import { hashPassword } from '../../lib/passwords';
@@ -9,6 +8,8 @@ import { AUTOMATION_RULES } from '../../modules/automation/service';
 import type { CampaignDoc } from '../../modules/campaigns/model';
 import { couponIssueBatchModel, type CouponIssueBatchDoc, type CouponTemplateDoc } from '../../modules/coupons/model';
 import { pathSafe } from '../../modules/campaigns/pusher';
+import type { MemberTagDoc } from '../../modules/members/admin-model';
+import { MEMBER_TAGS } from './people';
 import type { Services } from '../../services';
 import { Random } from './random';
 import { simulateBrand, sketchMembers, type BrandDocs, type BrandPlan, type BrandStore, type MemberSketch, type PlannedActivity, type PlannedCampaign } from './simulate';
@@ -68,7 +69,7 @@ export interface DrawnBrand {
   activities: ActivityDoc[];
   rules: AutomationRuleDoc[];
   hqAudit: ReturnType<typeof setupAudit>;
-  holdoutShare: number;
+  tags: MemberTagDoc[];
 }
 
 /** Seeds the brand: drawn (drawDemoBrand), then inserted in bulk. */
@@ -136,11 +137,12 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
     createdAt,
     updatedAt: createdAt,
   });
-  const setupAt = new Date(programStart.getTime() - 3 * DAY_MS);
+  const setupAt = chinaDayAt(programStart, -3, 10);
   const mall = await models.couponTemplates.findOne({ pointsCost: { $ne: null } }).lean<CouponTemplateDoc>();
   if (!mall) throw new Error('the minimal demo seed creates the points-mall template first');
-  const campaignA = { launchedAt: new Date(now.getTime() - 28 * DAY_MS + 2 * HOUR_MS), days: 14 };
-  const campaignB = { launchedAt: new Date(now.getTime() - 75 * DAY_MS + 3 * HOUR_MS), days: 21 };
+  // Launched by hand on a weekday morning, China time.
+  const campaignA = { launchedAt: chinaDayAt(now, -28, 10), days: 14 };
+  const campaignB = { launchedAt: chinaDayAt(now, -75, 10.5), days: 21 };
   const templates = {
     welcome: template({ title: '入会礼 满50减15', type: 'cash', minSpendFen: 5_000, amountOffFen: 1_500, validDays: 30, totalQuantity: 20_000, perMemberLimit: 1 }, setupAt),
     birthday: template({ title: '生日礼 巴斯克芝士蛋糕', type: 'gift', giftName: '巴斯克芝士蛋糕一份', validDays: 31, totalQuantity: 20_000, perMemberLimit: 5 }, setupAt),
@@ -153,10 +155,8 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
     b: template({ title: '秋季回归礼 满120减30', type: 'cash', minSpendFen: 12_000, amountOffFen: 3_000, validFrom: campaignB.launchedAt, validUntil: new Date(campaignB.launchedAt.getTime() + campaignB.days * DAY_MS), totalQuantity: 2_000, perMemberLimit: 1 }, new Date(campaignB.launchedAt.getTime() - 3 * DAY_MS)),
   };
 
-  // ---- campaigns (holdouts when the product has them: the shared draw decides, as the pusher's does) ----
-  const draw = (shared as unknown as { holdoutDraw?: (seed: string, memberId: string) => number }).holdoutDraw;
-  const holdoutShare = draw ? 0.1 : 0;
-  const campaign = (name: string, tpl: CouponTemplateDoc, segment: Segment, launchedAt: Date, extraVisit: number, use: number): PlannedCampaign => {
+  // ---- campaigns, each holding out a share by the shared draw, as the pusher does ----
+  const campaign = (name: string, tpl: CouponTemplateDoc, segment: Segment, launchedAt: Date, holdoutShare: number, extraVisit: number, use: number): PlannedCampaign => {
     const holdoutSeed = random.hex(32);
     return {
       id: random.objectId(new Date(launchedAt.getTime() - DAY_MS)),
@@ -169,7 +169,7 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
       holdoutShare,
       holdoutSeed,
       heldOut: (memberId) => {
-        const value = draw ? draw(holdoutSeed, memberId) : 1;
+        const value = holdoutDraw(holdoutSeed, memberId);
         return { draw: value, held: holdoutShare > 0 && value < holdoutShare };
       },
       extraVisit,
@@ -177,8 +177,8 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
     };
   };
   const campaigns = [
-    campaign('秋季唤醒：60–180 天未到店会员', campaignTemplates.b, { purchasedWithinDays: 180, notPurchasedWithinDays: 60 }, campaignB.launchedAt, 0.09, 0.5),
-    campaign('双11 活跃会员回馈', campaignTemplates.a, { purchasedWithinDays: 60 }, campaignA.launchedAt, 0.07, 0.4),
+    campaign('秋季唤醒：60–180 天未到店会员', campaignTemplates.b, { purchasedWithinDays: 180, notPurchasedWithinDays: 60 }, campaignB.launchedAt, 0.2, 0.14, 0.3),
+    campaign('双11 活跃会员回馈', campaignTemplates.a, { purchasedWithinDays: 60 }, campaignA.launchedAt, DEFAULT_HOLDOUT_SHARE, 0.1, 0.25),
   ];
 
   const plan: BrandPlan = {
@@ -211,20 +211,21 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
   }
   const mallIssued = issued.get(String(mall._id)) ?? 0;
   const batches = campaignBatches(docs, campaigns);
-  const campaignDocs = campaigns.map((c) => campaignDocument(c, docs, hqMarketing));
+  const campaignDocs = campaigns.map((c) => campaignDocument(c, docs));
   const activities = settleActivities(plan.activities, docs);
   const rules = automationRules(docs, templates, now);
-  const hqAudit = setupAudit(random, { admin: hqAdmin, marketing: hqMarketing }, allTemplates, campaignDocs, rules, setupAt);
-  return { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, holdoutShare };
+  // The tags members carry, as HQ created them (the members page and segment builder list these).
+  const tags: MemberTagDoc[] = MEMBER_TAGS.map((name, i) => ({ _id: random.objectId(new Date(setupAt.getTime() + i * 60_000)), name, createdBy: String(hqMarketing._id), createdAt: new Date(setupAt.getTime() + i * 60_000) }));
+  const hqAudit = setupAudit(random, { admin: hqAdmin, marketing: hqMarketing }, { templates: allTemplates, campaigns: campaignDocs, rules, tags }, setupAt);
+  return { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, tags };
 }
 
 /** Inserts a drawn brand in bulk (the mall template's counts move by the coupons exchanged). */
 export async function writeDemoBrand(services: Services, drawn: DrawnBrand): Promise<void> {
   const { models } = services;
-  const { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, holdoutShare } = drawn;
-  const withCategoryStats = Boolean(models.members.schema.path('categoryStats'));
-  const members = withCategoryStats ? docs.members : docs.members.map(({ categoryStats: _drop, ...member }) => member);
-  await insertAll(models.members.collection, members);
+  const { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, tags } = drawn;
+  await insertAll(models.memberTags.collection, tags);
+  await insertAll(models.members.collection, docs.members);
   await insertAll(models.purchases.collection, docs.purchases);
   await insertAll(models.ledger.collection, docs.ledger);
   await insertAll(models.lots.collection, docs.lots);
@@ -238,9 +239,15 @@ export async function writeDemoBrand(services: Services, drawn: DrawnBrand): Pro
   await insertAll(models.signups.collection, docs.signups);
   await insertAll(models.campaigns.collection, campaignDocs);
   await insertAll(couponIssueBatchModel(models.coupons.db).collection, batches);
-  if (holdoutShare > 0) await insertAll(models.settings.db.collection('campaign_audience'), docs.audience);
+  await insertAll(models.campaignAudience.collection, docs.audience);
   for (const rule of rules) await models.automationRules.replaceOne({ _id: rule._id }, rule, { upsert: true });
   await insertAll(models.audit.collection, [...hqAudit, ...docs.audit]);
+}
+
+/** `days` days from `now`'s China day, at `hour` (China time). */
+function chinaDayAt(now: Date, days: number, hour: number): Date {
+  const chinaMidnight = Math.floor((now.getTime() + 8 * HOUR_MS) / DAY_MS) * DAY_MS - 8 * HOUR_MS;
+  return new Date(chinaMidnight + days * DAY_MS + hour * HOUR_MS);
 }
 
 async function insertAll(collection: { insertMany(docs: any[], options: { ordered: boolean }): Promise<unknown> }, docs: readonly object[]): Promise<void> {
@@ -257,8 +264,7 @@ function planActivities(plan: BrandPlan, sketches: MemberSketch[]): PlannedActiv
   ];
   return specs.map((spec) => {
     // Evenings at 19:00 China time on the chosen day.
-    const day = Math.floor((spec.startAt.getTime() + 8 * HOUR_MS) / DAY_MS) * DAY_MS - 8 * HOUR_MS;
-    const startAt = new Date(day + 19 * HOUR_MS);
+    const startAt = chinaDayAt(spec.startAt, 0, 19);
     const createdAt = new Date(startAt.getTime() - 21 * DAY_MS);
     const signupClosesAt = new Date(startAt.getTime() - DAY_MS);
     const doc: ActivityDoc = {
@@ -348,7 +354,7 @@ function campaignBatches(docs: BrandDocs, campaigns: PlannedCampaign[]): CouponI
   return batches;
 }
 
-function campaignDocument(campaign: PlannedCampaign, docs: BrandDocs, launchedBy: { _id: Types.ObjectId }): CampaignDoc {
+function campaignDocument(campaign: PlannedCampaign, docs: BrandDocs): CampaignDoc {
   const audience = docs.audience.filter((a) => a.campaignId.equals(campaign.id));
   const coupons = docs.coupons.filter((c) => c.channel === 'campaign' && c.channelRef === String(campaign.id));
   const byMember = new Map(audience.map((a) => [a.memberId.toHexString(), a]));
@@ -361,14 +367,21 @@ function campaignDocument(campaign: PlannedCampaign, docs: BrandDocs, launchedBy
   }
   const last = audience.map((a) => a.memberId).sort((a, b) => a.toHexString().localeCompare(b.toHexString())).at(-1) ?? null;
   const holdout = audience.filter((a) => a.holdout).length;
-  const doc = {
+  return {
     _id: campaign.id,
     name: campaign.name,
     templateId: campaign.template._id,
     segment: campaign.segment,
     message: null,
-    status: 'completed' as const,
-    progress: { targeted: audience.length, ...(campaign.holdoutShare > 0 ? { holdout } : {}), issued: coupons.length, notified: 0, failed: 0 },
+    status: 'completed',
+    progress: { targeted: audience.length, holdout, issued: coupons.length, notified: 0, failed: 0 },
+    holdoutShare: campaign.holdoutShare,
+    holdoutSeed: campaign.holdoutSeed,
+    source: null,
+    launchAt: null,
+    scheduledBy: null,
+    // The results window ends when the campaign's coupons expire (set at launch).
+    windowEndsAt: campaign.template.validUntil ?? null,
     processed: audience.length,
     issuedBy,
     lastTargetId: last,
@@ -379,19 +392,7 @@ function campaignDocument(campaign: PlannedCampaign, docs: BrandDocs, launchedBy
     createdAt: campaign.createdAt,
     launchedAt: campaign.launchedAt,
     completedAt: campaign.completedAt,
-    ...(campaign.holdoutShare > 0
-      ? {
-          holdoutShare: campaign.holdoutShare,
-          holdoutSeed: campaign.holdoutSeed,
-          source: null,
-          launchAt: null,
-          scheduledBy: null,
-          windowEndsAt: campaign.template.validUntil,
-        }
-      : {}),
   };
-  void launchedBy;
-  return doc as unknown as CampaignDoc;
 }
 
 /** All five rules on, with their coupons, and the counts of what they have sent. */
@@ -423,7 +424,12 @@ function automationRules(docs: BrandDocs, templates: BrandPlan['templates'], now
 type HqActor = { _id: Types.ObjectId; hqRole?: string | null };
 
 /** HQ's setup as the audit log shows it: templates created, rules switched on, the member day, the campaigns. */
-function setupAudit(random: Random, hq: { admin: HqActor; marketing: HqActor }, templates: CouponTemplateDoc[], campaigns: CampaignDoc[], rules: AutomationRuleDoc[], setupAt: Date) {
+function setupAudit(
+  random: Random,
+  hq: { admin: HqActor; marketing: HqActor },
+  { templates, campaigns, rules, tags }: { templates: CouponTemplateDoc[]; campaigns: CampaignDoc[]; rules: AutomationRuleDoc[]; tags: MemberTagDoc[] },
+  setupAt: Date,
+) {
   const entry = (actor: HqActor, at: Date, action: string, targetType: string, targetId: string, before: unknown, after: unknown) => ({
     _id: random.objectId(at),
     actorType: 'admin' as const,
@@ -444,10 +450,11 @@ function setupAudit(random: Random, hq: { admin: HqActor; marketing: HqActor }, 
     ...templates.map((t) => entry(hq.marketing, t.createdAt, 'coupon_template.create', 'coupon_template', String(t._id), null, { title: t.title, type: t.type, totalQuantity: t.totalQuantity })),
     ...rules.map((r, i) => entry(hq.admin, new Date(setupAt.getTime() + (i + 1) * 60_000), 'automation_rule.update', 'automation_rule', r._id, { enabled: false }, { enabled: true, templateId: r.templateId ? String(r.templateId) : null })),
     entry(hq.admin, new Date(setupAt.getTime() + 10 * 60_000), 'earn_rules.update', 'settings', 'earnRules', { campaigns: [] }, { campaigns: [MEMBER_DAY] }),
+    ...tags.map((t) => entry(hq.marketing, t.createdAt, 'member_tag.create', 'member_tag', String(t._id), null, { name: t.name })),
   ];
   for (const c of campaigns) {
     entries.push(entry(hq.marketing, c.createdAt, 'campaign.create', 'campaign', String(c._id), null, { name: c.name, segment: c.segment }));
-    entries.push(entry(hq.marketing, c.launchedAt!, 'campaign.launch', 'campaign', String(c._id), { status: 'draft' }, { status: 'running', audience: c.progress.targeted, holdoutShare: (c as { holdoutShare?: number }).holdoutShare ?? 0 }));
+    entries.push(entry(hq.marketing, c.launchedAt!, 'campaign.launch', 'campaign', String(c._id), { status: 'draft' }, { status: 'running', audience: c.progress.targeted, holdoutShare: c.holdoutShare }));
   }
   return entries;
 }

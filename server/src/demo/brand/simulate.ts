@@ -11,6 +11,7 @@ import {
   endOfChinaMonth,
   isProfileComplete,
   lotExpiry,
+  nameKeyOf,
   planSpend,
   reviewTier,
   spendWindowStart,
@@ -29,6 +30,7 @@ import type { CouponDoc, CouponTemplateDoc, IssueChannel, RedemptionDoc } from '
 import type { MemberDoc } from '../../modules/members/model';
 import type { LedgerEntry, LedgerSource, PointsLot } from '../../modules/points/model';
 import type { PurchaseDoc, TierReviewDoc } from '../../modules/purchases/model';
+import { spendOf } from '../../modules/categories/summary';
 import { basket, PERSONAS, type Persona, type PurchaseLineDraft } from './catalog';
 import { birthday, interests, MEMBER_TAGS, openid, person } from './people';
 import type { Random } from './random';
@@ -111,7 +113,7 @@ export interface CampaignAudienceDraft {
 }
 
 export interface BrandDocs {
-  members: Array<MemberDoc & { categoryStats: CategoryStat[] }>;
+  members: Array<MemberDoc & { categoryStats: CategoryStat[]; updatedAt: Date }>;
   purchases: PurchaseDoc[];
   ledger: LedgerEntry[];
   lots: PointsLot[];
@@ -167,7 +169,9 @@ export function sketchMembers(plan: BrandPlan): MemberSketch[] {
     const founding = index < plan.foundingMembers;
     const from = founding ? plan.programStart.getTime() : yearAgo + HOUR_MS;
     const to = founding ? yearAgo : now.getTime() - HOUR_MS;
-    const joinedAt = new Date(from + (to - from) * Math.pow(random.next(), founding ? 1 : 0.8));
+    // Most join at the till, so at shopping hours (never after "now").
+    const drawn = from + (to - from) * Math.pow(random.next(), founding ? 1 : 0.8);
+    const joinedAt = new Date(Math.max(from, Math.min(atShoppingHour(random, drawn), to)));
     const open = plan.stores.filter((store) => store.openedAt <= joinedAt);
     const homeStoreId = random.weighted(open, (store) => store.weight).id;
     const persona = random.weighted(PERSONAS, (p) => p.share);
@@ -194,7 +198,7 @@ interface LotState {
 }
 
 class MemberYear {
-  private readonly member: MemberDoc & { categoryStats: CategoryStat[] };
+  private readonly member: MemberDoc & { categoryStats: CategoryStat[]; updatedAt: Date };
   private readonly events: Event[] = [];
   private readonly lots: LotState[] = [];
   private readonly held: CouponDoc[] = [];
@@ -240,6 +244,8 @@ class MemberYear {
       referralCode: referral,
       referredBy: null,
       name: random.chance(0.35) ? who.name : null,
+      nameKey: null,
+      legacyCardNo: null,
       gender: null,
       birthday: null,
       birthdayMonth: null,
@@ -259,6 +265,7 @@ class MemberYear {
       createdAt: new Date(joinedAt.getTime() - random.int(1, 30) * 60_000),
       erasedAt: null,
       categoryStats: [],
+      updatedAt: plan.now,
     };
     this.tierHistory.push(this.member.tier);
     // Half complete their profile (for the 200-point bonus), most within the first fortnight.
@@ -339,11 +346,8 @@ class MemberYear {
     }
   }
 
-  /** The same China day at a shopping hour (busiest at lunch and after work). */
   private atShoppingHour(t: number): number {
-    const chinaMidnight = Math.floor((t + 8 * HOUR_MS) / DAY_MS) * DAY_MS - 8 * HOUR_MS;
-    const hour = this.random.weighted([9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], (h) => (h === 12 || h === 18 || h === 19 ? 3 : h === 11 || h === 13 || h === 17 || h === 20 ? 2 : 1));
-    return chinaMidnight + hour * HOUR_MS + this.random.int(0, 3599) * 1000;
+    return atShoppingHour(this.random, t);
   }
 
   private signUp(activity: PlannedActivity, planned: { at: Date; attended: boolean; cancelled: boolean }): void {
@@ -564,6 +568,7 @@ class MemberYear {
       orderNo,
       amountFen,
       lines,
+      categorySpend: spendOf(lines),
       pointsEarned: points,
       ledgerEntryId: entry?._id ?? null,
       balanceAfter: member.pointsBalance,
@@ -784,16 +789,23 @@ class MemberYear {
       for (const line of purchase.lines) {
         const stat = stats.get(line.category) ?? { category: line.category, lastAt: new Date(0), spend12mFen: 0, visits: 0 };
         if (purchase.at > stat.lastAt.getTime()) stat.lastAt = new Date(purchase.at);
-        if (purchase.at > cutoff) {
-          stat.spend12mFen += line.amountFen;
-          stat.visits++;
-        }
+        if (purchase.at > cutoff) stat.spend12mFen += line.amountFen;
         stats.set(line.category, stat);
       }
+      // A visit per purchase and category, kept when the purchase ages out (CategorySummary.takeBackWith, visit: false).
+      for (const category of new Set(purchase.lines.map((line) => line.category))) stats.get(category)!.visits++;
     }
+    member.nameKey = member.name ? nameKeyOf(member.name) : null;
     member.categoryStats = [...stats.values()].sort((a, b) => a.category.localeCompare(b.category));
     this.docs.members.push(member);
   }
+}
+
+/** The same China day at a shopping hour (busiest at lunch and after work). */
+function atShoppingHour(random: Random, t: number): number {
+  const chinaMidnight = Math.floor((t + 8 * HOUR_MS) / DAY_MS) * DAY_MS - 8 * HOUR_MS;
+  const hour = random.weighted([9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], (h) => (h === 12 || h === 18 || h === 19 ? 3 : h === 11 || h === 13 || h === 17 || h === 20 ? 2 : 1));
+  return chinaMidnight + hour * HOUR_MS + random.int(0, 3599) * 1000;
 }
 
 /** The keys of a segment this seed's campaigns use, read against one member as compileSegment would at `now`. */
