@@ -159,6 +159,8 @@ async function main() {
     console.log(`${kind.padEnd(24)}${`${fmt(s.matches)} / ${fmt(l.matches)}`.padStart(16)}  ${cell(s.before, l.before)}  ${cell(s.after, l.after)}  ${cell(s.http, l.http).padStart(30)}`);
   }
   console.log(`\nsizes ${fmt(SMALL)} → ${fmt(LARGE)} members; (×) is large / small: flat is near 1.`);
+  console.log('The route builds each listed member\'s card view (2 queries each), so a search with fewer matches than a page costs less:');
+  console.log('the rare name has 1 match at the small size and a full page at the large one.');
 }
 
 main().then(
