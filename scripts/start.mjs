@@ -3,7 +3,7 @@
 // then runs the server in the foreground. With no MONGODB_URI that is demo mode on the embedded defaults.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,6 +16,11 @@ for (const build of builds) {
   process.stdout.write(`building ${build.output} (first start only)…\n`);
   const result = spawnSync('npm', build.args, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
+}
+// Demo mode's first start on a data dir also seeds the demo brand (server/src/demo/brand), which takes a while.
+const dataDir = resolve(root, process.env.MEMBERCARD_DATA_DIR ?? '.data');
+if (!process.env.MONGODB_URI && (process.env.DEMO_SEED ?? 'brand') === 'brand' && !existsSync(dataDir)) {
+  process.stdout.write('first start: seeding the demo brand (2,000 members and their year, 15–30 s; DEMO_SEED=minimal for the small demo)…\n');
 }
 const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts')], { cwd: root, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
