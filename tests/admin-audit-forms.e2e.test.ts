@@ -92,9 +92,12 @@ describe('audit log and forms in the console', () => {
     const session = await openConsole(browser, demo.url);
     const { page } = session;
     await page.getByTestId('signin-submit').click();
-    await page.getByText('必填').first().waitFor();
+    await page.getByText('必填').nth(1).waitFor();
     await page.getByTestId('signin-username').fill('hq');
+    // The username's 必填 leaves (after antd's fade); the password's stays until it is typed.
+    await page.getByText('必填').nth(1).waitFor({ state: 'detached' });
     expect(await page.getByText('必填').count()).toBe(1);
+    await screenshot(page, 'admin-signin-errors-clearing');
     await page.getByTestId('signin-password').fill('not-the-password');
     await page.getByTestId('signin-submit').click();
     await page.getByTestId('signin-error').getByText('用户名或密码错误').waitFor();
