@@ -15,14 +15,16 @@ export function AuditWhen({ at }: { at: string }) {
 
 export function AuditWho({ entry }: { entry: AuditEntry }) {
   const t = useT();
-  const where = entry.storeId ? (entry.storeName ?? entry.storeId) : t('总部', 'HQ');
+  // An HQ actor's role already says 总部; a store actor's store is named after the role.
+  const where = entry.storeId ? ` · ${entry.storeName ?? entry.storeId}` : '';
   return (
     <div data-testid="audit-who" style={{ lineHeight: 1.4 }}>
       <Typography.Text strong ellipsis style={{ maxWidth: '100%' }}>
         {entry.actorName ?? t('已删除的账号', 'Deleted account')}
       </Typography.Text>
       <div style={{ fontSize: 12, color: '#888' }}>
-        {actorRoleLabel(entry, t)} · {where}
+        {actorRoleLabel(entry, t)}
+        {where}
       </div>
     </div>
   );

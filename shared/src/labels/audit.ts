@@ -257,6 +257,12 @@ export const AUDIT_FIELD_LABELS: Record<string, Label> = {
   shortfall: { zh: '积分不足扣回', en: 'Shortfall' },
   couponsRestored: { zh: '退回优惠券', en: 'Coupons restored' },
   launchAt: { zh: '定时发起时间', en: 'Launch at' },
+  holdoutShare: { zh: '对照组比例', en: 'Holdout share' },
+  holdoutCount: { zh: '对照组人数', en: 'Holdout' },
+  savedSegmentId: { zh: '来自已存人群', en: 'From saved segment' },
+  attendancePoints: { zh: '签到奖励积分', en: 'Attendance points' },
+  coverImageUrl: { zh: '封面图', en: 'Cover image' },
+  tierAfterCode: { zh: '新等级', en: 'Tier after' },
   claimedCount: { zh: '已兑换', en: 'Claimed' },
   voidedCodes: { zh: '作废的码', en: 'Codes voided' },
   claimedCodes: { zh: '已兑换的码', en: 'Codes claimed' },
@@ -310,6 +316,7 @@ const ENUM_BY_FIELD: Record<string, LabelsOf<string>> = {
 };
 
 const FEN_FIELD = /Fen$/;
+const SHARE_FIELD = /Share$/;
 const TIME_FIELD = /(At|From|Until)$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
@@ -338,6 +345,7 @@ export function auditValueText(targetType: string, field: string, value: unknown
   if (typeof value === 'boolean') return value ? (lang === 'zh' ? '是' : 'Yes') : lang === 'zh' ? '否' : 'No';
   if (typeof value === 'number') {
     if (FEN_FIELD.test(field)) return fenText(value);
+    if (SHARE_FIELD.test(field)) return `${Math.round(value * 1000) / 10}%`;
     return value.toLocaleString('en-US');
   }
   if (typeof value === 'string') {
@@ -358,6 +366,7 @@ export function auditValueText(targetType: string, field: string, value: unknown
     const record = value as Record<string, unknown>;
     // A tier reference ({code, name}) or anything named reads as its name.
     if (typeof record.name === 'string') return record.name;
+    if (Object.keys(record).length === 0) return '—';
     return Object.entries(record)
       .map(([key, item]) => `${auditFieldLabel(key, lang)} ${auditValueText(targetType, key, item, context)}`)
       .join('，');

@@ -164,6 +164,14 @@ describe('audit sentences and changes', () => {
     ]);
   });
 
+  test('given a share and an empty condition, a percentage and a dash', () => {
+    const changes = auditChanges({ targetType: 'campaign', before: null, after: { holdoutShare: 0.1, segment: {} } }, { lang: 'zh' });
+    expect(changes.map((c) => [c.label, c.after])).toEqual([
+      ['对照组比例', '10%'],
+      ['人群条件', '—'],
+    ]);
+  });
+
   test('given references by ObjectId, they are left out: the sentence names the target', () => {
     const changes = auditChanges({ targetType: 'coupon', before: null, after: { templateId: '65f000000000000000000abc', memberId: '65f000000000000000000abd', couponId: '65f000000000000000000abe' } }, { lang: 'zh' });
     expect(changes).toEqual([]);
