@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { useSession } from '../auth/session';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { ErrorState, LoadingState } from '../components/states';
 import { useLang, useT } from '../i18n';
@@ -131,7 +131,7 @@ export default function ActivityEditorPage() {
       />
       <Card style={{ maxWidth: 960 }}>
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} /> : null}
-        <Form<ActivityForm> form={form} layout="vertical" requiredMark={false} initialValues={{ capacity: 20, feeYuan: 0, attendancePoints: 0, tiers: [], description: '', storeId: managerStore }}>
+        <Form<ActivityForm> form={form} layout="vertical" requiredMark={false} onValuesChange={clearErrorsOnEdit(form)} initialValues={{ capacity: 20, feeYuan: 0, attendancePoints: 0, tiers: [], description: '', storeId: managerStore }}>
           <Form.Item name="title" label={t('活动名称', 'Title')}>
             <Input maxLength={60} showCount />
           </Form.Item>

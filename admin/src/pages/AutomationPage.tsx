@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { AutomationRule, MarketingSettings } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView } from '../components/states';
 import { useLang, useT } from '../i18n';
@@ -191,7 +191,7 @@ export default function AutomationPage() {
             <Descriptions.Item label={t('已发消息', 'Messages')}>{formatInt(editing.messagesSent)}</Descriptions.Item>
           </Descriptions>
         ) : null}
-        <Form form={form} layout="vertical">
+        <Form form={form} layout="vertical" onValuesChange={clearErrorsOnEdit(form)}>
           <Form.Item name="templateId" label={t('发放的优惠券', 'Coupon to issue')} extra={t('不选则只发消息', 'None = message only')}>
             <Select allowClear options={(templates.data?.items ?? []).map((template) => ({ label: template.title, value: template.id }))} />
           </Form.Item>

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
 import type { Campaign, CampaignPreviewAnswer, SavedSegment, Segment } from '../api/types';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { SegmentBuilder } from '../components/SegmentBuilder';
 import { useLang, useT } from '../i18n';
@@ -126,7 +126,7 @@ export default function CampaignNewPage() {
           </Button>
         }
       />
-      <Form<CampaignForm> form={form} layout="vertical" requiredMark={false} initialValues={{ holdoutPercent: DEFAULT_HOLDOUT_SHARE * 100 }}>
+      <Form<CampaignForm> form={form} layout="vertical" requiredMark={false} onValuesChange={clearErrorsOnEdit(form)} initialValues={{ holdoutPercent: DEFAULT_HOLDOUT_SHARE * 100 }}>
         <Card style={{ marginBottom: 16 }}>
           {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} /> : null}
           <div className="mc-two-col">

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
 import type { RedemptionCodeBatch } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useCan } from '../auth/session';
 import { useLang, useT } from '../i18n';
@@ -153,7 +153,7 @@ export default function CodeBatchesPage() {
       </Card>
       <Modal title={t('生成兑换码', 'Generate codes')} open={open} onCancel={() => setOpen(false)} onOk={create} confirmLoading={saving} destroyOnHidden>
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} /> : null}
-        <Form<BatchForm> form={form} layout="vertical" initialValues={{ reward: 'coupon', count: 100, expiresAt: dayjs().add(90, 'day') }}>
+        <Form<BatchForm> form={form} layout="vertical" onValuesChange={clearErrorsOnEdit(form)} initialValues={{ reward: 'coupon', count: 100, expiresAt: dayjs().add(90, 'day') }}>
           <Form.Item name="name" label={t('批次名称', 'Name')} required>
             <Input maxLength={40} placeholder={t('如：春节礼盒内卡', 'e.g. Spring gift box cards')} data-testid="batch-name" />
           </Form.Item>

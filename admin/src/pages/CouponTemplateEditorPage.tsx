@@ -7,7 +7,7 @@ import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
 import { CouponPreviewCard } from '../components/CouponPreviewCard';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { ErrorState, LoadingState } from '../components/states';
 import { useLang, useT } from '../i18n';
@@ -201,7 +201,10 @@ export default function CouponTemplateEditorPage() {
         <Card>
           {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="form-error" /> : null}
           {locked ? <Alert type="info" showIcon title={t('已有会员领取此券，条款不能再修改；如需调整请新建模板并归档本模板。', 'Members already hold this coupon, so its terms are fixed; create a new template and archive this one to change them.')} style={{ marginBottom: 16 }} data-testid="template-locked" /> : null}
-          <Form<TemplateForm> form={form} disabled={locked} layout="vertical" initialValues={blank} requiredMark={false} onValuesChange={() => setError(null)}>
+          <Form<TemplateForm> form={form} disabled={locked} layout="vertical" initialValues={blank} requiredMark={false} onValuesChange={(changed: Record<string, unknown>) => {
+              setError(null);
+              clearErrorsOnEdit(form)(changed);
+            }}>
             <Form.Item name="title" label={t('券名称', 'Title')}>
               <Input maxLength={60} showCount placeholder={t('例如：满200减20', 'e.g. ¥20 off orders from ¥200')} data-testid="template-title" />
             </Form.Item>

@@ -5,7 +5,7 @@ import { api, readableErrorMessage } from '../api';
 import type { StaffAccount } from '../api/types';
 import { translatePasswordErrors } from '../components/ChangePasswordForm';
 import { CursorTable } from '../components/CursorTable';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
 import { hqRoleLabel } from '../lib/auditActions';
@@ -114,7 +114,7 @@ export default function StaffPage() {
       </Card>
       <Modal title={editing === 'new' ? t('新增员工', 'Add staff') : t('编辑员工', 'Edit staff')} open={!!editing} onCancel={() => setEditing(null)} onOk={save} confirmLoading={saving} forceRender>
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} /> : null}
-        <Form<StaffForm> form={form} layout="vertical">
+        <Form<StaffForm> form={form} layout="vertical" onValuesChange={clearErrorsOnEdit(form)}>
           <Form.Item name="username" label={t('登录账号', 'Username')}>
             <Input disabled={editing !== 'new'} maxLength={32} />
           </Form.Item>

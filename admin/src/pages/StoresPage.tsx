@@ -5,7 +5,7 @@ import { api, readableErrorMessage } from '../api';
 import type { AcquisitionReport, Store } from '../api/types';
 import { CursorTable } from '../components/CursorTable';
 import { EntryCodesModal } from '../components/EntryCodesModal';
-import { checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { useLang, useT } from '../i18n';
 import { useAsync, useCursorList } from '../lib/hooks';
@@ -95,7 +95,7 @@ export default function StoresPage() {
       </Card>
       <Modal title={editing === 'new' ? t('新增门店', 'Add store') : t('编辑门店', 'Edit store')} open={!!editing} onCancel={() => setEditing(null)} onOk={save} confirmLoading={saving} forceRender>
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} /> : null}
-        <Form form={form} layout="vertical">
+        <Form form={form} layout="vertical" onValuesChange={clearErrorsOnEdit(form)}>
           <Form.Item name="id" label={t('门店编码（即门店 id，如 SH02）', 'Store code (its id, e.g. SH02)')}>
             <Input disabled={editing !== 'new'} maxLength={16} />
           </Form.Item>

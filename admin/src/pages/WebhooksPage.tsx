@@ -2,7 +2,7 @@ import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Checkbox, Form, Input, Modal, Select, Space, Switch, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { api, readableErrorMessage } from '../api';
-import { checkWith, failedSaveMessage, showFieldErrors } from '../components/formErrors';
+import { clearErrorsOnEdit, checkWith, failedSaveMessage, showFieldErrors } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { ErrorState } from '../components/states';
 import { useLang, useT, type Translate } from '../i18n';
@@ -208,7 +208,7 @@ export default function WebhooksPage() {
 
       <Modal title={t('新增接收地址', 'Add endpoint')} open={creating} onCancel={() => setCreating(false)} onOk={create} confirmLoading={saving} okText={t('创建', 'Create')} forceRender>
         {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} /> : null}
-        <Form form={form} layout="vertical">
+        <Form form={form} layout="vertical" onValuesChange={clearErrorsOnEdit(form)}>
           <Form.Item name="url" label={t('接收地址（https://…）', 'URL (https://…)')}>
             <Input maxLength={500} placeholder="https://erp.example.com/membercard/events" />
           </Form.Item>
