@@ -97,7 +97,7 @@ describe('categories and POS keys in the console', () => {
     await page.getByTestId('category-name-en').fill('Baby bath');
     await page.getByTestId('category-situation').click();
     await page.locator('.ant-select-item-option').filter({ hasText: '年轻父母' }).first().click();
-    await page.getByRole('button', { name: '保存' }).click();
+    await page.locator('.ant-modal-footer .ant-btn-primary').click();
     await table.getByText('BABY_BATH').waitFor();
     await page.getByTestId('category-switch-BABY_BATH').click();
     await page.getByText('已停用“婴童洗护”', { exact: false }).waitFor();
@@ -112,7 +112,7 @@ describe('categories and POS keys in the console', () => {
     await page.keyboard.type('纸尿');
     await page.locator('.ant-select-item-option').filter({ hasText: '纸尿裤' }).first().click();
     await page.getByText('品类和天数都填写后生效').waitFor();
-    await page.getByTestId('segment-bought-days').locator('input').fill('30');
+    await page.getByTestId('segment-bought-days').fill('30');
     await page.getByText('30天内买过「纸尿裤」').waitFor();
     await page.waitForTimeout(600); // the preview is debounced by 400 ms
     await page.waitForFunction(() => document.querySelector('[data-testid="segment-count"]')?.textContent?.replace(/\D/g, '') === '1', undefined, { timeout: 10_000 });
@@ -122,7 +122,7 @@ describe('categories and POS keys in the console', () => {
     await screenshot(page, 'admin-categories-segment');
     await page.getByTestId('segment-spend-category').click();
     await page.locator('.ant-select-item-option:visible').filter({ hasText: '新鲜水果' }).first().click();
-    await page.getByTestId('segment-spend-yuan').locator('input').fill('27');
+    await page.getByTestId('segment-spend-yuan').fill('27');
     await page.waitForFunction(() => document.querySelector('[data-testid="segment-count"]')?.textContent?.replace(/\D/g, '') === '0', undefined, { timeout: 10_000 });
 
     // --- The member's page: what they buy, by category.

@@ -32,7 +32,7 @@ function KeyStatus({ credential, now }: { credential: PosCredential; now: number
 }
 
 /** The secret, once: a copy button, a clear warning, and no way to close it before saying it was saved. */
-function SecretOnce({ issued, onClose }: { issued: PosCredentialIssued; onClose: () => void }) {
+function SecretOnce({ issued, storeName, onClose }: { issued: PosCredentialIssued; storeName: string; onClose: () => void }) {
   const t = useT();
   const { message } = App.useApp();
   const [saved, setSaved] = useState(false);
@@ -75,7 +75,7 @@ function SecretOnce({ issued, onClose }: { issued: PosCredentialIssued; onClose:
         data-testid="pos-secret-warning"
       />
       <Descriptions column={1} size="small" bordered>
-        <Descriptions.Item label={t('门店', 'Store')}>{issued.storeId}</Descriptions.Item>
+        <Descriptions.Item label={t('门店', 'Store')}>{`${storeName}（${issued.storeId}）`}</Descriptions.Item>
         <Descriptions.Item label={t('密钥 ID（X-POS-Key）', 'Key id (X-POS-Key)')}>
           <Typography.Text code copyable data-testid="pos-secret-key-id">
             {issued.keyId}
@@ -257,7 +257,7 @@ export default function PosKeysPage() {
           />
         </Space>
       </Modal>
-      {issued ? <SecretOnce issued={issued} onClose={() => setIssued(null)} /> : null}
+      {issued ? <SecretOnce issued={issued} storeName={reference.storeName(issued.storeId)} onClose={() => setIssued(null)} /> : null}
     </>
   );
 }
