@@ -1,3 +1,4 @@
+import { DEFAULT_CATEGORIES } from '@membercard/shared';
 import pino from 'pino';
 import { drawDemoBrand } from '../src/demo/brand';
 import { seedDemoData } from '../src/demo/seed';
@@ -23,6 +24,8 @@ interface Figures {
   coupons: number;
   redeemed: number;
   top20Share: number;
+  /** Ledger entries by source (purchase, bonus, exchange, expiry, attendance). */
+  entries: Record<string, number>;
   seedMs: number;
   /** CPU the seed took (the embedded database runs in this process): its time on an idle machine. */
   seedCpuMs: number;
@@ -51,6 +54,9 @@ async function seedBrand(app: TestApp): Promise<Figures> {
     coupons: await models.coupons.countDocuments({}),
     redeemed: await models.coupons.countDocuments({ status: 'redeemed' }),
     top20Share: top / total,
+    entries: Object.fromEntries(
+      (await models.ledger.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$source', n: { $sum: 1 } } }])).map((row) => [row._id, row.n]),
+    ),
     seedMs,
     seedCpuMs,
   };
@@ -92,6 +98,16 @@ describe('demo brand seed', () => {
     expect(figures.seedCpuMs).toBeLessThan(30_000);
   });
 
+  it('books points every way the product does: purchases, profile bonuses, check-ins, mall exchanges and expiries', async () => {
+    const missing = ['purchase', 'bonus', 'attendance', 'exchange', 'expiry'].filter((source) => !(figures.entries[source]! > 0));
+    expect(missing).toEqual([]);
+    // Purchase lines name categories HQ has (the default retail set), so "bought category" segments find them.
+    const known = new Set(DEFAULT_CATEGORIES.map((c) => c.code));
+    const bought = await app.services.models.purchases.distinct('lines.category');
+    expect(bought.filter((code) => !known.has(code))).toEqual([]);
+    expect(await app.services.models.members.countDocuments({ 'categoryStats.0': { $exists: true } })).toBeGreaterThan(1_000);
+  });
+
   it('keeps the points and spend invariants: reconciliation finds nothing', async () => {
     const points = await reconcilePoints(app.services.models);
     expect(points.breaks).toEqual([]);
@@ -127,7 +143,7 @@ describe('demo brand seed', () => {
   it('draws the same brand again for the same minute: same counts and sums, same card numbers', async () => {
     app.clock.set(NOW);
     const again = await drawDemoBrand(app.services);
-    const { seedMs: _ms, seedCpuMs: _cpu, joinedLast12Months: _j, top20Share: _t, ...stored } = figures;
+    const { seedMs: _ms, seedCpuMs: _cpu, entries: _entries, joinedLast12Months: _j, top20Share: _t, ...stored } = figures;
     expect(figuresOf(again)).toEqual(stored);
     const cardNos = (await app.services.models.members.find({}, { cardNo: 1 }).sort({ _id: 1 }).limit(20).lean<Array<{ cardNo: string }>>()).map((m) => m.cardNo);
     expect(again.docs.members.slice(0, 20).map((m) => m.cardNo)).toEqual(cardNos);
