@@ -41,7 +41,7 @@ export function MemberExportButton({ filter, total }: { filter: MemberListFilter
     }
   };
 
-  const percent = job ? (job.total === 0 ? 100 : Math.floor((job.written / job.total) * 100)) : 0;
+  const percent = !job ? 0 : job.status === 'done' || job.total === 0 ? 100 : Math.floor((job.written / job.total) * 100);
   return (
     <>
       <Dropdown
