@@ -16,6 +16,7 @@ import { staffRoutes } from './modules/staff/routes';
 import { automationRoutes } from './modules/automation/routes';
 import { campaignRoutes } from './modules/campaigns/routes';
 import { dashboardRoutes } from './modules/dashboard/routes';
+import { reportRoutes } from './modules/reports/routes';
 import { messagingRoutes } from './modules/messaging/routes';
 import { systemRoutes } from './modules/system/routes';
 import { webhookRoutes } from './modules/webhooks/routes';
@@ -23,5 +24,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...shiftRoutes(services)];
+  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...shiftRoutes(services)];
 }

@@ -52,6 +52,7 @@ import { CampaignPusher } from './modules/campaigns/pusher';
 import { CampaignService } from './modules/campaigns/service';
 import { MemberRollups } from './modules/dashboard/memberRollups';
 import { DashboardService } from './modules/dashboard/service';
+import { ReportsService } from './modules/reports/service';
 import { messageCapModel, messageModel, subscribeQuotaModel } from './modules/messaging/model';
 import { NoticeDispatcher } from './modules/messaging/notices';
 import { ActivityReminders, DEFAULT_REMINDER_LEAD_MINUTES } from './modules/messaging/reminders';
@@ -240,6 +241,10 @@ export function createServices(deps: ServiceDeps) {
     members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging,
     rollups: memberRollups, now,
   });
+  const reports = new ReportsService({
+    connection, purchases: models.purchases, ledger: models.ledger, coupons: models.coupons, redemptions: models.redemptions, members: models.members,
+    rollups: memberRollups, messaging, now,
+  });
   const posCredentials = new PosCredentials({
     connection, credentials: models.posCredentials, nonces: models.posNonces, staff, audit, serverSecret: deps.config.jwtSecret, now,
   });
@@ -255,7 +260,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, memberRollups, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
 }
 
 export type Services = ReturnType<typeof createServices>;

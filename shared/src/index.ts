@@ -17,3 +17,4 @@ export * from './categories';
 export * from './counter';
 export * from './labels';
 export * from './shift';
+export * from './reports';

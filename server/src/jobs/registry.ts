@@ -33,6 +33,12 @@ export const JOBS: JobDefinition[] = [
     run: (services, context) => services.memberRollups.catchUp({ touch: context?.touch }),
   },
   {
+    name: 'report-days',
+    every: '10 minutes',
+    description: 'Each finished China day’s figures per store are worked out once and kept for the reports (the day before the last closed one is worked again).',
+    run: (services) => services.reports.closeDays(),
+  },
+  {
     name: 'coupon-expiry',
     every: '10 minutes',
     description: 'Issued coupons past their validUntil become expired.',

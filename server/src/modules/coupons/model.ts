@@ -117,6 +117,8 @@ CouponSchema.index({ templateId: 1, memberId: 1, limitSlot: 1 }, { unique: true,
 CouponSchema.index({ memberId: 1, status: 1, issuedAt: -1, _id: -1 });
 // The expiry job walks issued coupons past their validity.
 CouponSchema.index({ status: 1, validUntil: 1 });
+// A day's issued coupons, for the reports (reports/service.ts).
+CouponSchema.index({ issuedAt: 1 });
 
 /**
  * Quantity one issue batch holds from its template (see `CouponIssuer.issueBatch`). `_id` is
@@ -208,6 +210,8 @@ RedemptionSchema.index({ couponId: 1 }, { unique: true, partialFilterExpression:
 // Campaign ROI: redemptions by campaign.
 RedemptionSchema.index({ channel: 1, channelRef: 1 });
 RedemptionSchema.index({ storeId: 1, createdAt: -1 });
+// A day's redemptions across stores, for the reports (reports/service.ts).
+RedemptionSchema.index({ createdAt: 1 });
 // A member's redemptions, newest first (HQ's member page, modules/shift).
 RedemptionSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { csvCell } from '../../lib/csv';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -547,13 +548,6 @@ function exportView(doc: MemberExportDoc): MemberExport {
 /** China time as `2026-03-01 14:05`. */
 function chinaStamp(at: Date): string {
   return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
-}
-
-/** RFC 4180 quoting; a cell a spreadsheet would run as a formula (=, +, -, @) is kept as text with a leading '. */
-function csvCell(value: string | number): string {
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvErrorText(err: unknown): string {

@@ -90,6 +90,8 @@ const MemberSchema = new Schema<MemberDoc>(
 
 // The rollups' walk through changed members (dashboard/memberRollups.ts).
 MemberSchema.index({ updatedAt: 1, _id: 1 });
+// A day's joiners whatever their status since, for the reports (reports/service.ts).
+MemberSchema.index({ joinedAt: 1 });
 // One shopper per WeChat account; erased members have no openid, so a later sign-in starts afresh.
 MemberSchema.index({ openid: 1 }, { unique: true, partialFilterExpression: { openid: { $type: 'string' } } });
 // Card numbers are unique forever: erased members keep theirs.

@@ -41,6 +41,8 @@ const LedgerSchema = new Schema<LedgerEntry>(
   { versionKey: false, collection: 'points_ledger' },
 );
 LedgerSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
+// A day's entries, for the reports (reports/service.ts).
+LedgerSchema.index({ createdAt: 1 });
 
 /** What is left of one earning; spends draw on the soonest-expiring lots first. */
 export interface PointsLot {

@@ -85,6 +85,8 @@ PurchaseSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
 PurchaseSchema.index({ inSpendWindow: 1, createdAt: 1 });
 // A store's day at the counter (modules/shift), newest first.
 PurchaseSchema.index({ storeId: 1, createdAt: -1, _id: -1 });
+// A day's purchases across stores, for the reports (reports/service.ts).
+PurchaseSchema.index({ createdAt: 1 });
 
 export function purchaseModel(conn: mongoose.Connection) {
   return conn.models.Purchase ?? conn.model<PurchaseDoc>('Purchase', PurchaseSchema);
