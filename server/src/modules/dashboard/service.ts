@@ -1,4 +1,4 @@
-import { chinaCalendarDate, endOfChinaMonth, type Dashboard } from '@membercard/shared';
+import { chinaCalendarDate, type Dashboard } from '@membercard/shared';
 import type { Actor } from '../../lib/requestContext';
 import type { CampaignDoc, campaignModel } from '../campaigns/model';
 import { pathSafe } from '../campaigns/pusher';
