@@ -8,6 +8,7 @@ import { useLang, useT } from '../i18n';
 import { useDebounced } from '../lib/hooks';
 import { useCategories } from '../lib/categories';
 import { useReference } from '../lib/reference';
+import { loadMemberTags } from './member/MemberTagModal';
 import { describeSegment, segmentFromForm, segmentKey, segmentToForm, type SegmentFormValues } from '../lib/segment';
 import { issuesToFieldErrors, type IssueLike } from '../lib/forms';
 import { maskPhone, SegmentSchema } from '../shared';
@@ -30,6 +31,9 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
   const t = useT();
   const { lang } = useLang();
   const reference = useReference();
+  // The tags HQ created, to choose from (a name can still be typed).
+  const [tagNames, setTagNames] = useState<string[]>([]);
+  useEffect(() => void loadMemberTags().then((tags) => setTagNames(tags.map((tag) => tag.name)), () => undefined), []);
   const categories = useCategories();
   const categoryName = (code: string) => {
     const found = categories.find((c) => c.code === code);
@@ -107,7 +111,7 @@ export function SegmentBuilder({ initial, onChange }: { initial?: Segment; onCha
             </Form.Item>
           </div>
           <Form.Item name="tags" label={t('标签', 'Tags')}>
-            <Select mode="tags" allowClear placeholder={t('输入后回车', 'Type and press Enter')} />
+            <Select mode="tags" allowClear placeholder={t('选择或输入后回车', 'Choose, or type and press Enter')} options={tagNames.map((name) => ({ value: name, label: name }))} data-testid="segment-tags" />
           </Form.Item>
           <div className="mc-two-col" data-testid="segment-category">
             <Form.Item label={t('最近N天买过的品类', 'Bought a category within N days')} help={halfSet(values?.boughtCategory, values?.boughtCategoryDays) ? t('品类和天数都填写后生效', 'Takes effect once both are set') : undefined}>
