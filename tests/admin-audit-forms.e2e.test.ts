@@ -106,6 +106,23 @@ describe('audit log and forms in the console', () => {
     await page.context().close();
   }, 30_000);
 
+  it('the dashboard’s alert cards say when they could not load, instead of showing nothing', async () => {
+    const session = await openConsole(browser, demo.url);
+    const { page } = session;
+    // The two alert lists fail (a proxy's 502); the rest of the dashboard loads.
+    await page.route(/\/api\/v1\/admin\/(payments\/alerts|audit-log)/, (route) => route.fulfill({ status: 502, body: 'Bad gateway' }));
+    await signIn(session);
+    await page.getByTestId('dashboard').waitFor();
+    await page.getByTestId('payment-alerts-error').getByText('支付提醒：加载失败，暂时无法确认是否有待处理的提醒').waitFor();
+    await page.getByTestId('security-alerts-error').getByText('安全提醒：加载失败，暂时无法确认是否有待处理的提醒').waitFor();
+    await screenshot(page, 'admin-dashboard-alerts-error');
+    // Retry once the lists answer again: the warnings go (there are no alerts in this demo).
+    await page.unroute(/\/api\/v1\/admin\/(payments\/alerts|audit-log)/);
+    await page.getByTestId('payment-alerts-error').getByRole('button', { name: /重\s*试/ }).click();
+    await page.getByTestId('payment-alerts-error').waitFor({ state: 'detached' });
+    await page.context().close();
+  }, 30_000);
+
   it('the audit log says who, what and when in words, filters by a searched person, and fits 1440×900', async () => {
     const session = await openConsole(browser, demo.url);
     const { page } = session;

@@ -70,7 +70,9 @@ export function AuditChanges({ entry }: { entry: AuditEntry }) {
   const t = useT();
   const { lang } = useLang();
   const reference = useReference();
-  if (isSecurityAction(entry.action)) return <>{securityFigures(entry.after, t)}</>;
+  // Sign-in and code alerts read as one sentence of figures; others (POS phone look-ups) as their changes.
+  const figures = isSecurityAction(entry.action) ? securityFigures(entry.after, t) : '—';
+  if (figures !== '—') return <>{figures}</>;
   const storeName = (id: string) => reference.stores.find((store) => store.id === id)?.name;
   const changes = auditChanges(entry, { lang, storeName });
   if (changes.length === 0) return <>—</>;
