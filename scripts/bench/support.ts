@@ -73,6 +73,7 @@ export async function startBenchApp(dbName: string, concurrency: number): Promis
     wechatPay: { client: noWechat, appId: 'wxbench', mchId: '1900000001' },
   } as ServiceDeps);
   for (const model of Object.values(services.models)) await model.createIndexes();
+  await services.categories.seedDefaults(); // what bootstrap does on a first start: order lines name these
   await seedDemoData(services, logger);
 
   const config: Config = {
