@@ -5,7 +5,7 @@ import { hashPassword } from '../../lib/passwords';
 import type { ActivityDoc } from '../../modules/activities/model';
 import type { AutomationRuleDoc } from '../../modules/automation/model';
 import { AUTOMATION_RULES } from '../../modules/automation/service';
-import type { CampaignDoc } from '../../modules/campaigns/model';
+import type { CampaignDoc, SavedSegmentDoc } from '../../modules/campaigns/model';
 import { couponIssueBatchModel, type CouponIssueBatchDoc, type CouponTemplateDoc } from '../../modules/coupons/model';
 import { pathSafe } from '../../modules/campaigns/pusher';
 import type { MemberTagDoc } from '../../modules/members/admin-model';
@@ -70,6 +70,7 @@ export interface DrawnBrand {
   rules: AutomationRuleDoc[];
   hqAudit: ReturnType<typeof setupAudit>;
   tags: MemberTagDoc[];
+  segments: SavedSegmentDoc[];
 }
 
 /** Seeds the brand: drawn (drawDemoBrand), then inserted in bulk. */
@@ -156,13 +157,14 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
   };
 
   // ---- campaigns, each holding out a share by the shared draw, as the pusher does ----
-  const campaign = (name: string, tpl: CouponTemplateDoc, segment: Segment, launchedAt: Date, holdoutShare: number, extraVisit: number, use: number): PlannedCampaign => {
+  const campaign = (name: string, tpl: CouponTemplateDoc, segment: Segment, launchedAt: Date, holdoutShare: number, extraVisit: number, use: number, saved?: SavedSegmentDoc): PlannedCampaign => {
     const holdoutSeed = random.hex(32);
     return {
       id: random.objectId(new Date(launchedAt.getTime() - DAY_MS)),
       name,
       template: tpl,
       segment,
+      source: saved ? { savedSegmentId: saved._id, name: saved.name } : null,
       createdAt: new Date(launchedAt.getTime() - DAY_MS),
       launchedAt,
       completedAt: new Date(launchedAt.getTime() + 3 * 60_000),
@@ -176,8 +178,14 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
       use,
     };
   };
+  // Saved segments HQ built (the autumn win-back campaign started from the first).
+  const segments: SavedSegmentDoc[] = [
+    { name: '沉睡预警：60–180 天未到店', segment: { purchasedWithinDays: 180, notPurchasedWithinDays: 60 }, createdAt: chinaDayAt(campaignB.launchedAt, -2, 15) },
+    { name: '高价值会员（金卡及以上）', segment: { tiers: ['gold', 'platinum'] }, createdAt: chinaDayAt(now, -120, 11) },
+    { name: '宝妈：30 天内买过奶粉', segment: { boughtCategory: { category: 'INFANT_FORMULA', withinDays: 30 } }, createdAt: chinaDayAt(now, -45, 16) },
+  ].map((segment) => ({ _id: random.objectId(segment.createdAt), ...segment }));
   const campaigns = [
-    campaign('秋季唤醒：60–180 天未到店会员', campaignTemplates.b, { purchasedWithinDays: 180, notPurchasedWithinDays: 60 }, campaignB.launchedAt, 0.2, 0.14, 0.3),
+    campaign('秋季唤醒：60–180 天未到店会员', campaignTemplates.b, segments[0]!.segment, campaignB.launchedAt, 0.2, 0.14, 0.3, segments[0]!),
     campaign('双11 活跃会员回馈', campaignTemplates.a, { purchasedWithinDays: 60 }, campaignA.launchedAt, DEFAULT_HOLDOUT_SHARE, 0.1, 0.25),
   ];
 
@@ -216,14 +224,14 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
   const rules = automationRules(docs, templates, now);
   // The tags members carry, as HQ created them (the members page and segment builder list these).
   const tags: MemberTagDoc[] = MEMBER_TAGS.map((name, i) => ({ _id: random.objectId(new Date(setupAt.getTime() + i * 60_000)), name, createdBy: String(hqMarketing._id), createdAt: new Date(setupAt.getTime() + i * 60_000) }));
-  const hqAudit = setupAudit(random, { admin: hqAdmin, marketing: hqMarketing }, { templates: allTemplates, campaigns: campaignDocs, rules, tags }, setupAt);
-  return { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, tags };
+  const hqAudit = setupAudit(random, { admin: hqAdmin, marketing: hqMarketing }, { templates: allTemplates, campaigns: campaignDocs, rules, tags, segments }, setupAt);
+  return { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, tags, segments };
 }
 
 /** Inserts a drawn brand in bulk (the mall template's counts move by the coupons exchanged). */
 export async function writeDemoBrand(services: Services, drawn: DrawnBrand): Promise<void> {
   const { models } = services;
-  const { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, tags } = drawn;
+  const { docs, templates: allTemplates, mall, mallIssued, batches, campaigns: campaignDocs, activities, rules, hqAudit, tags, segments } = drawn;
   await insertAll(models.memberTags.collection, tags);
   await insertAll(models.members.collection, docs.members);
   await insertAll(models.purchases.collection, docs.purchases);
@@ -237,6 +245,7 @@ export async function writeDemoBrand(services: Services, drawn: DrawnBrand): Pro
   await insertAll(models.tierReviews.collection, docs.tierReviews);
   await insertAll(models.activities.collection, activities);
   await insertAll(models.signups.collection, docs.signups);
+  await insertAll(models.savedSegments.collection, segments);
   await insertAll(models.campaigns.collection, campaignDocs);
   await insertAll(couponIssueBatchModel(models.coupons.db).collection, batches);
   await insertAll(models.campaignAudience.collection, docs.audience);
@@ -377,7 +386,7 @@ function campaignDocument(campaign: PlannedCampaign, docs: BrandDocs): CampaignD
     progress: { targeted: audience.length, holdout, issued: coupons.length, notified: 0, failed: 0 },
     holdoutShare: campaign.holdoutShare,
     holdoutSeed: campaign.holdoutSeed,
-    source: null,
+    source: campaign.source,
     launchAt: null,
     scheduledBy: null,
     // The results window ends when the campaign's coupons expire (set at launch).
@@ -427,7 +436,7 @@ type HqActor = { _id: Types.ObjectId; hqRole?: string | null };
 function setupAudit(
   random: Random,
   hq: { admin: HqActor; marketing: HqActor },
-  { templates, campaigns, rules, tags }: { templates: CouponTemplateDoc[]; campaigns: CampaignDoc[]; rules: AutomationRuleDoc[]; tags: MemberTagDoc[] },
+  { templates, campaigns, rules, tags, segments }: { templates: CouponTemplateDoc[]; campaigns: CampaignDoc[]; rules: AutomationRuleDoc[]; tags: MemberTagDoc[]; segments: SavedSegmentDoc[] },
   setupAt: Date,
 ) {
   const entry = (actor: HqActor, at: Date, action: string, targetType: string, targetId: string, before: unknown, after: unknown) => ({
@@ -451,6 +460,7 @@ function setupAudit(
     ...rules.map((r, i) => entry(hq.admin, new Date(setupAt.getTime() + (i + 1) * 60_000), 'automation_rule.update', 'automation_rule', r._id, { enabled: false }, { enabled: true, templateId: r.templateId ? String(r.templateId) : null })),
     entry(hq.admin, new Date(setupAt.getTime() + 10 * 60_000), 'earn_rules.update', 'settings', 'earnRules', { campaigns: [] }, { campaigns: [MEMBER_DAY] }),
     ...tags.map((t) => entry(hq.marketing, t.createdAt, 'member_tag.create', 'member_tag', String(t._id), null, { name: t.name })),
+    ...segments.map((g) => entry(hq.marketing, g.createdAt, 'segment.create', 'segment', String(g._id), null, { name: g.name, segment: g.segment })),
   ];
   for (const c of campaigns) {
     entries.push(entry(hq.marketing, c.createdAt, 'campaign.create', 'campaign', String(c._id), null, { name: c.name, segment: c.segment }));

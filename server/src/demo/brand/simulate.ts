@@ -66,6 +66,8 @@ export interface PlannedCampaign {
   name: string;
   template: CouponTemplateDoc;
   segment: Segment;
+  /** The saved segment the audience was copied from. */
+  source: { savedSegmentId: Types.ObjectId; name: string } | null;
   createdAt: Date;
   launchedAt: Date;
   completedAt: Date;
