@@ -125,13 +125,26 @@ function tallyFor<K>(map: Map<K, Tally>, key: K): Tally {
   return map.get(key) ?? map.set(key, newTally()).get(key)!;
 }
 
-/** Each member's booked purchases in [from, until): whether they came, and what they spent. */
+/**
+ * Each member's booked purchases in [from, until): whether they came, and what they spent. A find over the purchases'
+ * member/time index, summed here: the embedded database plans a find's $in through the index, where its aggregation
+ * $match compared every purchase with every id (40 s for 2,000 members against 125 ms).
+ */
 async function purchasesInWindow(deps: Deps, memberIds: Types.ObjectId[], from: Date, until: Date): Promise<Map<string, { spendFen: number }>> {
-  const rows = await deps.purchases.aggregate<{ _id: Types.ObjectId; spendFen: number }>([
-    { $match: { memberId: { $in: memberIds }, createdAt: { $gte: from, $lt: until }, status: 'booked' } },
-    { $group: { _id: '$memberId', spendFen: { $sum: '$amountFen' } } },
-  ]);
-  return new Map(rows.map((r) => [String(r._id), { spendFen: r.spendFen }]));
+  const purchases = await deps.purchases.collection
+    .find<{ memberId: Types.ObjectId; amountFen: number }>(
+      { memberId: { $in: memberIds }, createdAt: { $gte: from, $lt: until }, status: 'booked' },
+      { projection: { _id: 0, memberId: 1, amountFen: 1 } },
+    )
+    .toArray();
+  const byMember = new Map<string, { spendFen: number }>();
+  for (const purchase of purchases) {
+    const key = String(purchase.memberId);
+    const seen = byMember.get(key);
+    if (seen) seen.spendFen += purchase.amountFen;
+    else byMember.set(key, { spendFen: purchase.amountFen });
+  }
+  return byMember;
 }
 
 /**
