@@ -51,8 +51,7 @@ describe('tiers, member days and code batches in the console', () => {
     // Gold earns ×1.8 from ¥1,500 a year: the preview follows as it is typed, before saving.
     await cell('multiplier-gold').locator('input').fill('1.8');
     await cell('threshold-gold').locator('input').fill('1500');
-    await page.getByText('180', { exact: true }).waitFor();
-    expect(await cell('preview-gold-base').innerText()).toBe('180');
+    await page.waitForFunction(() => document.querySelector('[data-testid="preview-gold-base"]')?.textContent === '180');
     await cell('save-tiers').click();
     await page.getByText('会员等级已保存').waitFor();
 
@@ -77,7 +76,7 @@ describe('tiers, member days and code batches in the console', () => {
     await cell('threshold-platinum').locator('input').fill('100');
     await cell('save-tiers').click();
     await cell('tiers-error').waitFor();
-    expect(await cell('tiers-error').innerText()).toContain('铂金卡');
+    expect(await cell('tiers-error').innerText()).toContain('铂金卡 门槛：门槛须比下一级更高');
     await screenshot(page, 'admin-loyalty-rules-refused');
     expect((await apiCall('GET', '/admin/tiers')).body.tiers.find((t: { code: string }) => t.code === 'platinum').minSpendFen).toBe(1_000_000);
     expect(session.pageErrors).toEqual([]);

@@ -91,7 +91,7 @@ export default function LoyaltyRulesPage() {
   const saveTiers = async () => {
     setTierError(null);
     const checked = checkWith(TierLadderBodySchema, { tiers }, lang);
-    if (!checked.ok) return setTierError(Object.entries(checked.errors).map(([field, text]) => `${fieldName(field, tiers, t)}: ${text}`).join('；'));
+    if (!checked.ok) return setTierError(errorSentence(checked.errors, lang, (field) => fieldName(field, tiers, t)));
     setSaving('tiers');
     try {
       const saved = await api.put<{ tiers: TierDefinition[] }>('/admin/tiers', checked.data);
@@ -106,7 +106,7 @@ export default function LoyaltyRulesPage() {
   const saveRules = async () => {
     setRulesError(null);
     const checked = checkWith(EarnRulesSchema, rules, lang);
-    if (!checked.ok) return setRulesError(Object.entries(checked.errors).map(([field, text]) => `${fieldName(field, tiers, t, rules)}: ${text}`).join('；'));
+    if (!checked.ok) return setRulesError(errorSentence(checked.errors, lang, (field) => fieldName(field, tiers, t, rules)));
     setSaving('rules');
     try {
       setRules(await api.put<EarnRules>('/admin/earn-rules', checked.data));
@@ -280,6 +280,24 @@ export default function LoyaltyRulesPage() {
 /** Optional fields cleared in the editor are left out, as the schema expects (absent, not undefined-valued). */
 function dropUndefined<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The shared schemas' own rule texts for these forms, in Chinese (their English is shown under the switch). */
+const RULE_TEXT_ZH: Record<string, string> = {
+  'thresholds must rise strictly, lowest tier first': '门槛须比下一级更高',
+  'the entry tier must start at 0': '入门等级的门槛须为 0',
+  'tier codes must be unique': '等级代码不能重复',
+  'a campaign is time-boxed: give weekdays, a date range, or both': '请选择每周的日子或日期范围',
+  'a date range needs both startsAt and endsAt': '日期范围需要开始和结束日期',
+  'must be after startsAt': '结束日期须晚于开始日期',
+  'at most two decimals': '最多两位小数',
+};
+
+/** All of a check's field errors as one sentence: where, then what. */
+function errorSentence(errors: Record<string, string>, lang: 'zh' | 'en', place: (field: string) => string): string {
+  return Object.entries(errors)
+    .map(([field, text]) => `${place(field)}：${lang === 'zh' ? (RULE_TEXT_ZH[text] ?? text) : text}`)
+    .join(lang === 'zh' ? '；' : '; ');
 }
 
 /** A readable place for a field error path (tiers.1.minSpendFen → 金卡 门槛). */
