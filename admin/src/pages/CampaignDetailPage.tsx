@@ -43,7 +43,8 @@ export default function CampaignDetailPage() {
   const [rescheduling, setRescheduling] = useState<Dayjs | null | undefined>(undefined);
   const results = useAsync(
     (signal) => (campaign ? api.get<CampaignResults>(`/admin/campaigns/${id}/results`, undefined, signal) : Promise.resolve(undefined)),
-    [id, campaign?.status, campaign?.progress.issued],
+    // Read again when the status moves (launch, completion), not on every progress poll: results read purchases.
+    [id, campaign?.status],
   );
 
   // While the push runs, poll its progress so the bar moves on its own.
