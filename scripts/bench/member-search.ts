@@ -84,8 +84,9 @@ async function queryBefore(services: Services, q: string) {
 }
 async function queryAfter(services: Services, q: string) {
   const filter = services.membersAdmin.compileFilter(hq, { q });
-  const sort = typeof filter.nameKey === 'object' ? { nameKey: 1 as const, _id: 1 as const } : { _id: -1 as const };
-  return services.models.members.find(filter).sort(sort).limit(PAGE + 1).lean();
+  const found = services.models.members.find(filter).limit(PAGE + 1);
+  if (typeof filter.nameKey === 'object') found.sort({ nameKey: 1, _id: 1 }); // card and phone: equality, no sort (as the list reads them)
+  return found.lean();
 }
 
 function get(app: BenchApp, path: string, token: string): Promise<number> {

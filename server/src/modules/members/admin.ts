@@ -116,6 +116,12 @@ export class MembersAdmin {
         query.$or = [{ nameKey: { $gt: after.key } }, { _id: { $gt: after.id } }];
       }
       docs = await this.deps.members.find(query).sort({ nameKey: 1, _id: 1 }).limit(limit + 1).lean<MemberDoc[]>();
+    } else if ('cardNo' in query || 'phone' in query) {
+      // An equality on a card number or phone finds one member, or a few sharing a phone: read them off that index
+      // without a sort (sorted by _id, a planner may race a walk of the whole _id order against it) and order them here.
+      const after = cursor ? decodeIdCursor(cursor) : null;
+      const all = await this.deps.members.find(after ? { ...query, _id: { $lt: after } } : query).limit(SEARCH_COUNT_CAP).lean<MemberDoc[]>();
+      docs = all.sort((a, b) => (String(a._id) < String(b._id) ? 1 : -1)).slice(0, limit + 1);
     } else {
       const after = cursor ? decodeIdCursor(cursor) : null;
       const paged = after ? { ...query, _id: { $lt: after } } : query;
@@ -148,8 +154,9 @@ export class MembersAdmin {
     // A search's count stops at SEARCH_COUNT_CAP: a one-character name prefix matches a tenth of the base, and
     // counting it exactly would grow with the base while the page itself does not. Counted as the page is read
     // (the search field's index in its order, ids only), so the walk stops after the cap.
-    const sort = field === 'nameKey' ? { nameKey: 1 as const, _id: 1 as const } : { _id: -1 as const };
-    const n = (await this.deps.members.find(query, { _id: 1 }).sort(sort).limit(SEARCH_COUNT_CAP + 1).lean()).length;
+    const found = this.deps.members.find(query, { _id: 1 });
+    if (field === 'nameKey') found.sort({ nameKey: 1, _id: 1 });
+    const n = (await found.limit(SEARCH_COUNT_CAP + 1).lean()).length;
     return n > SEARCH_COUNT_CAP ? { total: SEARCH_COUNT_CAP, capped: true } : { total: n, capped: false };
   }
 
