@@ -35,7 +35,7 @@ describe('the counter: one scan, one confirmation (H5)', () => {
     return answer;
   }
 
-  /** A member who joined through the emulator's WeChat sign-in, with the seeded 满100减20 coupon granted by HQ. */
+  /** A member who joined through the emulator's WeChat sign-in, with the seeded 满100减20 coupon and a Beijing-only one granted by HQ. */
   async function memberWithCoupon(nickname: string): Promise<{ token: string; memberId: string }> {
     const { code } = await call('POST', '/__emulator/h5/login-code', { nickname });
     const { token } = await call('POST', '/auth/wechat', { code });
@@ -45,6 +45,13 @@ describe('the counter: one scan, one confirmation (H5)', () => {
     const templates = await call('GET', '/admin/coupon-templates?limit=100', undefined, hq);
     const template = templates.items.find((t: { title: string }) => t.title === '满100减20');
     await call('POST', `/admin/coupon-templates/${template.id}/grants`, { memberId: member.id }, hq, { 'Idempotency-Key': randomUUID() });
+    const beijing = await call(
+      'POST',
+      '/admin/coupon-templates',
+      { title: '北京店专享', type: 'cash', minSpendFen: 5_000, amountOffFen: 1_000, validDays: 30, totalQuantity: 100, perMemberLimit: 1, storeIds: ['BJ01'] },
+      hq,
+    );
+    await call('POST', `/admin/coupon-templates/${beijing.id}/grants`, { memberId: member.id }, hq, { 'Idempotency-Key': randomUUID() });
     return { token, memberId: member.id };
   }
 
@@ -80,12 +87,20 @@ describe('the counter: one scan, one confirmation (H5)', () => {
     await button(page, '识别').click();
     await text(page, '王**').waitFor();
     await text(page, '首次到店').waitFor();
-    await text(page, '本店可用的券').waitFor();
+    await text(page, '会员持有的券').waitFor();
+    // Another store's coupon is listed with why it cannot be used here, and cannot be ticked.
+    await shown(page, '.counter-coupon--off').filter({ hasText: '北京店专享' }).filter({ hasText: '本店不可用' }).waitFor();
     await snap(page, 'counter-2-panel');
 
-    await input(page, '消费金额').fill('1731.50');
+    await shown(page, '.counter-coupon').filter({ hasText: '北京店专享' }).click();
+    await input(page, '消费金额').fill('80');
     await input(page, '小票号').fill('SH01-20261203-0042');
     await shown(page, '.counter-coupon').filter({ hasText: '满100减20' }).click();
+    // Below the coupon's minimum: said next to it, and 确认 waits until it is unticked or the amount is right.
+    await text(page, /^未满 ¥100/).waitFor();
+    await expect(shown(page, '.counter-coupon--on').count()).resolves.toBe(1);
+    await snap(page, 'counter-3a-below-minimum');
+    await input(page, '消费金额').fill('1731.50');
     // The net amount and the points follow the ticks live, by the rules the server books with.
     await shown(page, '.counter-total__net').filter({ hasText: /^¥1,711\.50$/ }).waitFor();
     await text(page, '本次可得积分 +1711').waitFor();
@@ -105,6 +120,14 @@ describe('the counter: one scan, one confirmation (H5)', () => {
     expect(confirmMs).toBeLessThan(5_000);
 
     // What the server booked: the coupon used once, the purchase on the net amount under the till's number.
+    // The member's next visit: the panel shows when they came and what they bought.
+    const again = await call('GET', '/me/member-code', undefined, token);
+    await input(page, '输入或粘贴').fill(again.numericCode);
+    await button(page, '识别').click();
+    await text(page, '最近消费').waitFor();
+    await shown(page, '.row').filter({ hasText: '¥1,711.50' }).waitFor();
+    await snap(page, 'counter-4b-returning');
+
     const coupons = await call('GET', '/me/coupons?status=used', undefined, token);
     expect(coupons.items.map((c: { title: string }) => c.title)).toEqual(['满100减20']);
     const me = await call('GET', '/me', undefined, token);
@@ -179,7 +202,7 @@ describe('the counter: one scan, one confirmation (H5)', () => {
         const { page, pageErrors } = await clerkPage(cameraChromium);
         await button(page, '扫一扫').click();
         // Decoded and handed over: the scanner closes and the member's panel opens.
-        await text(page, '本店可用的券').waitFor({ timeout: 20_000 });
+        await text(page, '会员持有的券').waitFor({ timeout: 20_000 });
         await text(page, '王**').waitFor();
         if (kind === 'qr') await snap(page, 'counter-6-camera-panel');
         expect(pageErrors).toEqual([]);
@@ -207,7 +230,7 @@ describe('the counter: one scan, one confirmation (H5)', () => {
       const { numericCode } = await call('GET', '/me/member-code', undefined, token);
       await input(page, '输入或粘贴').fill(numericCode);
       await button(page, '识别').click();
-      await text(page, '本店可用的券').waitFor();
+      await text(page, '会员持有的券').waitFor();
       expect(pageErrors).toEqual([]);
     } finally {
       await refusing.close();

@@ -15,7 +15,7 @@ describe('mini-program H5 against the demo server', () => {
   let clerk: { page: Page; pageErrors: string[] };
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
-  });
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await demo?.close();

@@ -58,10 +58,10 @@ export function CameraScanner({ onCode, onClose }: { onCode: (text: string) => v
   }, []);
 
   return (
-    <View className='section'>
-      <View className='section__title'>
-        对准顾客的会员码
-        <View className='section__more'>二维码或条形码</View>
+    <View>
+      <View className='row' style={{ marginBottom: '8px' }}>
+        <View className='strong'>对准顾客的会员码</View>
+        <View className='muted'>二维码或条形码都可以</View>
       </View>
       {failure ? (
         <View className='notice notice--error counter-camera__failure'>

@@ -72,7 +72,7 @@ export function CheckoutForm({ panel, onDone }: Props) {
       <Input className='input input--boxed' type='digit' placeholder='消费金额（元，小票应收金额）' value={amount} onInput={(e) => setAmount(e.detail.value)} />
       <Input className='input input--boxed mt' placeholder='小票号（收银小票上的单号）' value={receipt} onInput={(e) => setReceipt(e.detail.value)} />
 
-      <View className='mt-lg strong'>本店可用的券</View>
+      <View className='mt-lg strong'>会员持有的券</View>
       {panel.coupons.length === 0 ? <View className='muted mt'>该会员没有可用的券</View> : null}
       {panel.coupons.map((coupon) => {
         const on = chosen.includes(coupon.id);
@@ -91,7 +91,7 @@ export function CheckoutForm({ panel, onDone }: Props) {
               <View className='counter-coupon__terms'>
                 {couponFace(coupon)} · {couponCondition(coupon)}
               </View>
-              {why ? <View className='counter-coupon__why'>{refusalText(why, byId.get(coupon.id)!)}</View> : null}
+              {why ? <View className='counter-coupon__why'>{refusalText(why, byId.get(coupon.id)!, step !== undefined && step.orderAmountFen !== amountFen)}</View> : null}
             </View>
             {step && !step.refusal && step.savingFen > 0 ? <View className='counter-coupon__saving'>-{yuan(step.savingFen)}</View> : null}
           </View>

@@ -7,7 +7,7 @@ export function scannedKind(text: string): CodeKind | null {
 }
 
 /** Why a coupon cannot be ticked, in the clerk's words. */
-export function refusalText(refusal: CouponRefusal, coupon: Pick<CounterCoupon, 'minSpendFen'>): string {
+export function refusalText(refusal: CouponRefusal, coupon: Pick<CounterCoupon, 'minSpendFen'>, afterEarlierCoupons = false): string {
   switch (refusal) {
     case 'WRONG_STORE':
       return '本店不可用';
@@ -18,6 +18,6 @@ export function refusalText(refusal: CouponRefusal, coupon: Pick<CounterCoupon, 
     case 'COUPON_NOT_APPLICABLE':
       return '未到使用时间或会员等级不符';
     case 'MIN_SPEND_NOT_MET':
-      return `未满 ${yuan(coupon.minSpendFen ?? 0)}（按前面已用券后的金额算）`;
+      return `未满 ${yuan(coupon.minSpendFen ?? 0)}${afterEarlierCoupons ? '（按前面的券减完后的金额算）' : ''}`;
   }
 }
