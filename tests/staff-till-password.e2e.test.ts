@@ -48,7 +48,7 @@ describe('mini-program H5: a clerk HQ created signs in to the till', () => {
     await input(page, '新密码').fill('password123');
     await input(page, '再次输入新密码').fill('password123');
     await button(page, '确认并进入收银台').click();
-    await text(page, '新密码太常见或太容易猜到，请换一个').waitFor();
+    await text(page, '密码太常见或太容易猜到，请换一个').waitFor();
     await snap(page, 'mp-till-password-1-refused');
 
     const chosen = 'Quiet-river-4821';

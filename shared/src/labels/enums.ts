@@ -220,7 +220,7 @@ export function passwordRulesText(lang: Lang, minLength: number): string {
 /** The server's password refusals (server/src/lib/passwords.ts, the staff service) in the reader's language. */
 export function passwordRuleMessage(serverMessage: string, lang: Lang, minLength: number): string {
   const t = (zh: string, en: string) => (lang === 'zh' ? zh : en);
-  if (serverMessage.includes('too common')) return t('密码太常见或太容易猜到', 'Too common or too easy to guess');
+  if (serverMessage.includes('too common')) return t('密码太常见或太容易猜到，请换一个', 'Too common or too easy to guess; choose another');
   if (serverMessage.includes('username')) return t('密码不能包含账号名', 'Must not contain the username');
   if (serverMessage.includes('at least')) return t(`至少 ${minLength} 位`, `At least ${minLength} characters`);
   if (serverMessage.includes('same as the current')) return t('不能与当前密码相同', 'Must differ from the current password');

@@ -124,7 +124,7 @@ describe('the label dictionary', () => {
 
   test('one wording of the password rules for the console and the till', () => {
     expect(passwordRuleMessage('at least 10 characters', 'zh', 10)).toBe('至少 10 位');
-    expect(passwordRuleMessage('too common or too easy to guess', 'zh', 10)).toBe('密码太常见或太容易猜到');
+    expect(passwordRuleMessage('too common or too easy to guess', 'zh', 10)).toBe('密码太常见或太容易猜到，请换一个');
     expect(passwordRuleMessage('must not contain the username', 'en', 10)).toBe('Must not contain the username');
     expect(passwordRuleMessage('something new', 'zh', 10)).toBe('密码不符合要求，请换一个');
   });
