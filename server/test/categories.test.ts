@@ -101,7 +101,7 @@ describe('the category list', () => {
 });
 
 describe('lines are checked against the active categories', () => {
-  it('a POS order with an unknown or disabled category → 400 CATEGORY_UNKNOWN naming the line; nothing booked; fixed, the same order number books', async () => {
+  it('a POS order or quote with an unknown or disabled category → 400 CATEGORY_UNKNOWN naming the line; nothing booked; fixed, the same order number books', async () => {
     const { member } = await joinedMember(app.api, 'cat-check-pos');
     const disabled = await category('OFF');
     await app.api.patch(`/admin/categories/${disabled}`, { status: 'disabled' }, admin);
@@ -113,6 +113,10 @@ describe('lines are checked against the active categories', () => {
       expect(res.body.error.details.fields).toEqual([{ field: 'body.lines.1.category', message: expect.any(String) }]);
       expect(res.body.error.message).toContain('Line 1 (B)');
     }
+    // The quote refuses the same basket, so the till learns before it books.
+    const quoted = await posRequest(till, 'POST', '/pos/quote', { memberId: member.id, lines: [line('A', 'DAIRY', 1, 500), line('B', '乳品', 2, 300)] });
+    expectError(quoted, 400, 'CATEGORY_UNKNOWN');
+    expect(quoted.body.error.details.fields[0].field).toBe('body.lines.1.category');
     expect(await app.services.models.purchases.countDocuments({ memberId: member.id })).toBe(0);
     expect((await memberDoc(app, member.id)).categoryStats).toBeUndefined();
     const booked = await posRequest(till, 'POST', '/pos/orders', { orderNo: no, memberId: member.id, lines: [line('A', 'DAIRY', 1, 500), line('B', 'BAKERY', 2, 300)], totalFen: 1_100 });
