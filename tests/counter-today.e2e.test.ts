@@ -1,11 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openPage, startDemo } from './support/demo';
+import { goTo, openConsole, signIn } from '../admin/e2e/console';
+import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
 import { H5, button, input, shown, snap, text } from './support/taro';
 
 // 今日流水 in the H5 mini-program at 375×812: the manager reverses today's purchase from the list with a
 // common reason (the list then shows 已撤销 with who and why, and the server has taken the points back),
 // the clerk sees the same entry's 撤销 button disabled with why, and the manager's printable shift summary.
-// Screenshots land in test-output/screenshots/ (mp-today-*).
+// In the console at 1440×900, HQ reverses a member's coupon redemption from the member page with a typed
+// reason. Screenshots land in test-output/screenshots/ (mp-today-*, admin-reversal-*).
 
 const SMALL_PHONE = { width: 375, height: 812 };
 
@@ -13,10 +15,10 @@ describe('mini-program H5: today at the counter', () => {
   let demo: Awaited<ReturnType<typeof startDemo>>;
   let browser: Browser;
 
-  async function call(method: string, path: string, body?: unknown, token?: string): Promise<any> {
+  async function call(method: string, path: string, body?: unknown, token?: string, idempotencyKey?: string): Promise<any> {
     const res = await fetch(`${demo.url}${path.startsWith('/__') ? '' : '/api/v1'}${path}`, {
       method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const answer = res.status === 204 ? null : await res.json();
@@ -104,4 +106,45 @@ describe('mini-program H5: today at the counter', () => {
     expect(manager.pageErrors).toEqual([]);
     expect(till.pageErrors).toEqual([]);
   }, 120_000);
+
+  it('HQ reverses a member’s redemption from the console’s member page with a typed reason', async () => {
+    const { code } = await call('POST', '/__emulator/h5/login-code', { nickname: 'console-diner' });
+    const { token } = await call('POST', '/auth/wechat', { code });
+    const member = await call('POST', '/me/membership', { acceptTerms: true, privacyPolicyVersion: '2026-01', homeStoreId: 'SH01' }, token);
+    const hq = (await call('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' })).token as string;
+    const templates = await call('GET', '/admin/coupon-templates?limit=100', undefined, hq);
+    const template = templates.items.find((t: { title: string }) => t.title === '满100减20');
+    const coupon = await call('POST', `/admin/coupon-templates/${template.id}/grants`, { memberId: member.id }, hq, `console-grant-${member.id}`);
+    const clerk = (await call('POST', '/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' })).token as string;
+    const couponCode = (await call('GET', `/me/coupons/${coupon.id}/code`, undefined, token)).code as string;
+    const redemption = await call('POST', '/staff/redemptions', { code: couponCode, orderNo: `CONSOLE-${Date.now().toString(36)}`, orderAmountFen: 12_800 }, clerk);
+
+    const session = await openConsole(browser, demo.url);
+    await signIn(session);
+    await goTo(session, `/members/${member.id}`);
+    const card = session.page.getByTestId('member-reversals');
+    await card.getByText('满100减20').waitFor();
+    await card.getByTestId(`reverse-${redemption.id}`).click();
+    const dialog = session.page.getByRole('dialog');
+    await dialog.getByText('撤销核销「满100减20」').waitFor();
+    await dialog.getByText('其他原因').click();
+    await dialog.getByTestId('reversal-reason').fill('顾客改用现金支付，券退回');
+    await screenshot(session.page, 'admin-reversal-1-dialog');
+    await dialog.getByTestId('confirm-reversal').click();
+    await card.getByText('已撤销').waitFor();
+    await card.getByText(/总部运营 · .* · 顾客改用现金支付，券退回/).waitFor();
+    await screenshot(session.page, 'admin-reversal-2-done');
+
+    // HQ's view of the store's day: the summary by clerk and the entries, the reversed one marked.
+    await goTo(session, '/store-day');
+    await session.page.getByTestId('store-day-store').click();
+    await session.page.locator('.ant-select-item-option', { hasText: '上海静安店' }).click();
+    await session.page.getByTestId('store-day-summary').getByText('静安店员').waitFor();
+    await session.page.getByTestId('store-day-events').getByText('顾客改用现金支付，券退回', { exact: false }).waitFor();
+    await screenshot(session.page, 'admin-reversal-3-store-day');
+
+    const stored = await call('GET', `/admin/members/${member.id}/coupons?status=available`, undefined, hq);
+    expect(stored.items.map((c: { id: string }) => c.id)).toContain(coupon.id);
+    expect(session.pageErrors).toEqual([]);
+  }, 90_000);
 });

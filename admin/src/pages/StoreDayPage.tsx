@@ -8,10 +8,10 @@ import { ReversalCell, ReversalModal } from '../components/member/MemberReversal
 import { PageTitle } from '../components/PageTitle';
 import { AsyncView } from '../components/states';
 import { useT } from '../i18n';
-import { fenToYuanText, formatDateTime, formatInt } from '../lib/format';
+import { fenToYuanText, formatInt } from '../lib/format';
 import { useAsync, useCursorList } from '../lib/hooks';
 import { useReference } from '../lib/reference';
-import { chinaToday, type CounterEvent, type ShiftSummary } from '../shared';
+import { chinaIsoText, chinaToday, type CounterEvent, type ShiftSummary } from '../shared';
 
 // 门店日报: a store's day at the counter for HQ — the shift summary by clerk and kind, and every purchase,
 // redemption and check-in of the day, each reversible by an HQ admin within its 24 hours.
@@ -87,7 +87,7 @@ export default function StoreDayPage() {
             testId="store-day-events"
             empty={t('这一天没有流水', 'Nothing on this day')}
             columns={[
-              { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime },
+              { title: t('时间', 'When'), dataIndex: 'at', render: (iso: string) => chinaIsoText(iso) },
               { title: t('类型', 'Kind'), dataIndex: 'kind', render: (kind: CounterEvent['kind']) => <Tag color={kindTags[kind][2]}>{t(kindTags[kind][0], kindTags[kind][1])}</Tag> },
               { title: t('内容', 'What'), render: (_: unknown, e: CounterEvent) => (e.kind === 'purchase' ? fenToYuanText(e.amountFen ?? 0) : e.kind === 'redemption' ? `${e.coupon?.title ?? ''}${e.coupon?.faceValueFen ? ` · ${t('面值', 'face')} ${fenToYuanText(e.coupon.faceValueFen)}` : ''}` : (e.activityTitle ?? '')) },
               { title: t('会员', 'Member'), render: (_: unknown, e: CounterEvent) => (e.member ? `${e.member.maskedName ?? t('未填姓名', 'No name')} · ${t('尾号', 'card …')}${e.member.cardNoTail}` : '—') },

@@ -5,10 +5,10 @@ import { api } from '../../api';
 import { readableErrorMessage } from '../../api/errors';
 import { useCan } from '../../auth/session';
 import { useLang, useT } from '../../i18n';
-import { fenToYuanText, formatDateTime, formatInt } from '../../lib/format';
+import { fenToYuanText, formatInt } from '../../lib/format';
 import { useCursorList } from '../../lib/hooks';
 import { useReference } from '../../lib/reference';
-import { COMMON_REVERSAL_REASONS, REVERSAL_BLOCK_TEXT, type CounterEvent } from '../../shared';
+import { chinaIsoText, COMMON_REVERSAL_REASONS, REVERSAL_BLOCK_TEXT, type CounterEvent } from '../../shared';
 import { CursorTable } from '../CursorTable';
 
 // The member's purchases and coupon redemptions at every store, each with its reversal state; HQ (admin
@@ -88,7 +88,7 @@ export function ReversalCell({ event, canReverse, onReverse }: { event: CounterE
       <Space direction="vertical" size={0}>
         <Tag color="red">{t('已撤销', 'Reversed')}</Tag>
         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-          {event.reversal.byName} · {formatDateTime(event.reversal.at)} · {event.reversal.reason}
+          {event.reversal.byName} · {chinaIsoText(event.reversal.at)} · {event.reversal.reason}
         </Typography.Text>
       </Space>
     );
@@ -119,7 +119,7 @@ export function MemberReversals({ memberId }: { memberId: string }) {
         size="small"
         empty={t('没有消费或核销记录', 'No purchases or redemptions')}
         columns={[
-          { title: t('时间', 'When'), dataIndex: 'at', render: formatDateTime },
+          { title: t('时间', 'When'), dataIndex: 'at', render: (iso: string) => chinaIsoText(iso) },
           { title: t('类型', 'Kind'), dataIndex: 'kind', render: (kind: string) => (kind === 'purchase' ? <Tag color="blue">{t('消费', 'Purchase')}</Tag> : <Tag color="orange">{t('核销', 'Redemption')}</Tag>) },
           { title: t('内容', 'What'), render: (_: unknown, e: CounterEvent) => (e.kind === 'purchase' ? fenToYuanText(e.amountFen ?? 0) : `${e.coupon?.title ?? ''}${e.coupon?.faceValueFen ? ` · ${t('面值', 'face')} ${fenToYuanText(e.coupon.faceValueFen)}` : ''}`) },
           { title: t('积分', 'Points'), dataIndex: 'points', align: 'right', render: (value: number, e: CounterEvent) => (e.kind === 'purchase' ? `+${formatInt(value)}` : '—') },
