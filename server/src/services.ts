@@ -250,7 +250,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const pos = new PosService({
     connection, orders: models.posOrders, returns: models.posReturns, members: models.members, coupons: models.coupons, membersService: members,
-    purchases, redemptions, lookups: counter.lookups, phoneLookups: new PosPhoneLookups({ rateLimits, audit }), settings, audit, now,
+    purchases, redemptions, lookups: counter.lookups, phoneLookups: new PosPhoneLookups({ rateLimits, audit }), categories, settings, audit, now,
   });
   const counterCheckout = new CounterCheckout({
     connection, members: models.members, coupons: models.coupons, purchaseRecords: models.purchases, redemptionRecords: models.redemptions,

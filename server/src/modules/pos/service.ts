@@ -26,6 +26,7 @@ import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import { spendOf } from '../categories/summary';
 import type { PosPhoneLookups } from './phoneLimits';
+import type { CategoriesService } from '../categories/service';
 import type { CodeLookups } from '../counter/lookupLimits';
 import type { CouponDoc, couponModel } from '../coupons/model';
 import type { RedemptionService } from '../coupons/redemptions';
@@ -60,6 +61,7 @@ interface Deps {
   lookups: CodeLookups;
   /** Phone look-ups are limited per key (phoneLimits.ts). */
   phoneLookups: PosPhoneLookups;
+  categories: CategoriesService;
   settings: SettingsService;
   audit: AuditService;
   now: () => Date;
@@ -106,6 +108,8 @@ export class PosService {
   /** The member's issued coupons for this order (applicable first, biggest saving first) and the points it earns. */
   async quote(actor: PosActor, body: PosQuoteBody): Promise<PosQuoteAnswer> {
     const totalFen = checkLines(body.lines);
+    // The quote refuses what the order would (booking checks again, for the counter's lines too).
+    await this.deps.categories.checkLines(body.lines);
     const member = await this.member(body.memberId);
     const { tiers, earnRules } = await this.deps.settings.cached();
     const at = this.deps.now();
