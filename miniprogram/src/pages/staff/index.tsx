@@ -193,9 +193,6 @@ export default function StaffCounterPage() {
         <View className='link small' onClick={() => void Taro.navigateTo({ url: '/pages/staff/today' })}>
           今日流水
         </View>
-        <View className='link small' onClick={() => void Taro.navigateTo({ url: '/pages/staff/today' })}>
-          今日流水
-        </View>
         <View className='link small' onClick={() => void signOut()}>
           退出
         </View>
