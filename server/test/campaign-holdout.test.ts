@@ -100,6 +100,21 @@ describe('holdout', () => {
     expect(await models.campaignAudience.countDocuments({ campaignId: new Types.ObjectId(created.body.id), holdout: true })).toBe(held.length);
   }, 90_000);
 
+  it('keeps in the audience only the members a push that ran out of coupons went through', async () => {
+    await seedMembers(app, 120, () => ({ tags: ['ho-out'] }));
+    const templateId = await createTemplate(app, admin, { title: 'scarce', totalQuantity: 40 });
+    const { body: campaign } = await app.api.post('/admin/campaigns', { name: '券不够', templateId, segment: { tags: ['ho-out'] }, holdoutShare: 0.25 }, admin);
+    await app.api.post(`/admin/campaigns/${campaign.id}/launch`, {}, admin);
+    const done = await waitFor(() => app.api.get(`/admin/campaigns/${campaign.id}`, admin).then((r) => r.body), (c) => c.status === 'failed');
+    expect(done).toMatchObject({ failureReason: 'TEMPLATE_EXHAUSTED', progress: { targeted: 120, issued: 40 } });
+    const records = await app.services.models.campaignAudience.find({ campaignId: new Types.ObjectId(campaign.id) }).lean();
+    expect(records.length).toBeLessThan(120);
+    expect(records.filter((r) => !r.holdout)).toHaveLength(40); // exactly those who got a coupon
+    expect(records.filter((r) => r.holdout)).toHaveLength(done.progress.holdout);
+    const results = (await app.api.get(`/admin/campaigns/${campaign.id}/results`, admin)).body;
+    expect(results.total).toMatchObject({ targeted: records.length, holdout: done.progress.holdout, issued: 40 });
+  });
+
   it('refuses a share above 50% and a bad saved segment; copies a saved segment and records its source', async () => {
     const templateId = await createTemplate(app, admin, { title: 'saved' });
     const tooMuch = await app.api.post('/admin/campaigns', { name: 'x', templateId, segment: {}, holdoutShare: 0.6 }, admin);

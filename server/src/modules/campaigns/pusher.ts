@@ -257,9 +257,11 @@ export class CampaignPusher {
     const add = (path: string, n = 1) => (inc[path] = (inc[path] ?? 0) + n);
     let last: Types.ObjectId | null = null;
     let endedBy: string | null = null;
+    let reached = 0; // members of the batch the push went through
     for (const [i, member] of batch.entries()) {
       const result = results[i];
       if (!result) break;
+      reached = i + 1;
       if (result.holdout) {
         last = member._id;
         add('processed');
@@ -268,6 +270,7 @@ export class CampaignPusher {
       }
       if (result.refusal && PUSH_ENDING_REFUSALS.has(result.refusal)) {
         endedBy = result.refusal;
+        reached = i;
         break;
       }
       last = member._id;
@@ -297,6 +300,11 @@ export class CampaignPusher {
     if (!saved) {
       state.go = false; // the lease lapsed and another worker took over
       return;
+    }
+    // The push ended before the rest of this batch: they were recorded in the audience but never pushed, so they
+    // leave it (neither targeted nor held out), and the results compare only members the push went through.
+    if ((endedBy || state.ended) && reached < batch.length) {
+      await this.deps.audience.deleteMany({ campaignId: claimed._id, memberId: { $in: batch.slice(reached).map((m) => m._id) } });
     }
     state.recorded += inc.processed ?? 0;
     if (advanceTo) state.resumeAfter = advanceTo;
