@@ -49,8 +49,8 @@ describe('tiers, member days and code batches in the console', () => {
     await screenshot(page, 'admin-loyalty-rules-before');
 
     // Gold earns ×1.8 from ¥1,500 a year: the preview follows as it is typed, before saving.
-    await cell('multiplier-gold').locator('input').fill('1.8');
-    await cell('threshold-gold').locator('input').fill('1500');
+    await cell('multiplier-gold').fill('1.8');
+    await cell('threshold-gold').fill('1500');
     await page.waitForFunction(() => document.querySelector('[data-testid="preview-gold-base"]')?.textContent === '180');
     await cell('save-tiers').click();
     await page.getByText('会员等级已保存').waitFor();
@@ -59,7 +59,7 @@ describe('tiers, member days and code batches in the console', () => {
     await cell('add-campaign').click();
     const campaigns = (await apiCall('GET', '/admin/earn-rules')).body.campaigns.length;
     const index = campaigns; // the new one is last
-    await cell(`campaign-multiplier-${index}`).locator('input').fill('3');
+    await cell(`campaign-multiplier-${index}`).fill('3');
     await page.locator('[data-testid^="preview-gold-member-day-"]').first().waitFor();
     expect(await page.locator('[data-testid^="preview-gold-member-day-"]').first().innerText()).toBe('540');
     expect(await page.locator('[data-testid^="preview-silver-member-day-"]').first().innerText()).toBe('300');
@@ -73,7 +73,7 @@ describe('tiers, member days and code batches in the console', () => {
     expect(rules.campaigns.at(-1)).toMatchObject({ multiplier: 3, weekdays: [3], enabled: true });
 
     // A threshold below the tier beneath is refused in place, in Chinese, and nothing is saved.
-    await cell('threshold-platinum').locator('input').fill('100');
+    await cell('threshold-platinum').fill('100');
     await cell('save-tiers').click();
     await cell('tiers-error').waitFor();
     expect(await cell('tiers-error').innerText()).toContain('铂金卡 门槛：门槛须比下一级更高');
@@ -109,6 +109,7 @@ describe('tiers, member days and code batches in the console', () => {
     await page.getByTestId('confirm-void').click();
     await page.getByText('已作废「春节礼盒兑换码」').waitFor();
     await page.locator('.ant-tag', { hasText: '已作废' }).first().waitFor();
+    await page.locator('.ant-modal-wrap').waitFor({ state: 'hidden' });
     await screenshot(page, 'admin-loyalty-rules-voided');
     const batch = (await apiCall('GET', '/admin/redemption-code-batches')).body.items.find((b: { id: string }) => b.id === created.body.id);
     expect(batch).toMatchObject({ status: 'voided', voidReason: '礼盒延期上市，卡片作废重印' });

@@ -149,6 +149,8 @@ export default function LoyaltyRulesPage() {
                         prefix="¥"
                         min={0}
                         precision={2}
+                        formatter={(value) => `${value ?? ''}`.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}
+                        parser={(text) => Number((text ?? '').replace(/,/g, ''))}
                         style={{ width: '100%' }}
                         value={tier.minSpendFen / 100}
                         onChange={(yuan) => editTier(i, { minSpendFen: Math.round((yuan ?? 0) * 100) })}
@@ -166,7 +168,13 @@ export default function LoyaltyRulesPage() {
                 {
                   title: t('权益说明', 'Benefits'),
                   render: (_, tier, i) => (
-                    <Select mode="tags" style={{ width: '100%' }} value={tier.benefits} onChange={(benefits: string[]) => editTier(i, { benefits })} tokenSeparators={['，', ',']} open={false} maxTagCount="responsive" />
+                    <Input.TextArea
+                      autoSize={{ minRows: 1, maxRows: 4 }}
+                      value={tier.benefits.join('\n')}
+                      onChange={(e) => editTier(i, { benefits: e.target.value.split('\n').map((line) => line.trim()).filter((line, n, all) => line || n < all.length - 1) })}
+                      placeholder={t('每行一条', 'One per line')}
+                      aria-label={`${tier.code}-benefits`}
+                    />
                   ),
                 },
               ]}
