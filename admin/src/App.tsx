@@ -13,6 +13,7 @@ import { LangProvider, useLang } from './i18n';
 const AppLayout = lazy(() => import('./components/AppLayout').then((module) => ({ default: module.AppLayout })));
 const SignInPage = lazy(() => import('./pages/SignInPage'));
 const DashboardPage = lazy(() => import('./pages/DashboardPage'));
+const ReportsPage = lazy(() => import('./pages/ReportsPage'));
 const MembersPage = lazy(() => import('./pages/MembersPage'));
 const MemberDetailPage = lazy(() => import('./pages/MemberDetailPage'));
 const CouponTemplatesPage = lazy(() => import('./pages/CouponTemplatesPage'));
@@ -64,6 +65,7 @@ function Screens() {
         >
           <Route path="/" element={<Navigate to="/dashboard" replace />} />
           <Route path="/dashboard" element={<DashboardPage />} />
+          <Route path="/reports" element={<ReportsPage />} />
           <Route path="/members" element={<MembersPage />} />
           <Route path="/members/:id" element={<MemberDetailPage />} />
           <Route path="/coupons" element={hq(<CouponTemplatesPage />)} />

@@ -1,6 +1,9 @@
 // The one place the console imports @membercard/shared from: wire schemas that validate forms, the
 // answer types, and the pure rules that must match what members see in the mini-program.
 export {
+  REPORT_FIGURES,
+  REPORT_FIGURE_LABELS,
+  REPORT_MONEY_FIGURES,
   maskPhone,
   maskName,
   couponSavingFen,
@@ -96,6 +99,8 @@ export {
   type SubscribeTemplateSettings,
   type StoreDetail,
   type Dashboard,
+  type Report,
+  type ReportDay,
   type AcquisitionReport,
   type EntryCode,
   WebhookEndpointCreateBodySchema,
@@ -105,12 +110,12 @@ export {
   type WebhookDelivery,
   type WebhookEventType,
 } from '@membercard/shared';
+// Today at the counter and reversals (shared/src/shift).
+export { COMMON_REVERSAL_REASONS, REVERSAL_BLOCK_TEXT, chinaToday, type CounterEvent, type ShiftSummary } from '@membercard/shared';
 
 // Product categories and POS keys (shared/src/categories, shared/src/pos).
 export { CategoryCreateBodySchema, CategoryPatchBodySchema, LIFE_SITUATIONS, POS_KEY_STATUS_LABELS, PosCredentialCreateBodySchema, type Category, type LifeSituation, type MemberCategories, type MemberCategoryRow, type PosCredential, type PosCredentialIssued } from '@membercard/shared';
 // HQ's member list, tags, exports and legacy import (shared/src/members/admin.ts).
 export { type MemberListItem, type MemberListPage, type MemberListFilter, type MemberTag, type MemberTagApplyAnswer, type MemberExport, type MemberImportReport, type MemberImportProblem } from '@membercard/shared';
-// Today at the counter and reversals (shared/src/shift).
-export { COMMON_REVERSAL_REASONS, REVERSAL_BLOCK_TEXT, chinaToday, type CounterEvent, type ShiftSummary } from '@membercard/shared';
 // Tiers, earn rules and the earning rule itself, for the rules page's preview (the purchase books with the same).
 export { EarnRulesSchema, TierLadderBodySchema, activeCampaignMultiplier, chinaIsoDate, earnPoints, type EarnCampaign, type EarnRules, type TierDefinition } from '@membercard/shared';

@@ -19,6 +19,8 @@ export type {
   AutomationRule,
   MarketingSettings,
   Dashboard,
+  Report,
+  ReportDay,
   StoreDetail,
   AcquisitionReport,
   EntryCode,

@@ -2,6 +2,7 @@ import {
   ApiOutlined,
   AuditOutlined,
   BarChartOutlined,
+  LineChartOutlined,
   CalendarOutlined,
   GiftOutlined,
   LogoutOutlined,
@@ -42,6 +43,7 @@ export function AppLayout() {
 
   const items = [
     { key: '/dashboard', icon: <BarChartOutlined />, label: t('数据看板', 'Dashboard') },
+    { key: '/reports', icon: <LineChartOutlined />, label: <span data-testid="menu-reports">{t('经营报表', 'Reports')}</span> },
     { key: '/members', icon: <UserOutlined />, label: t('会员', 'Members') },
     ...(hq
       ? [

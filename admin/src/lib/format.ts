@@ -33,11 +33,15 @@ function pad(value: number): string {
   return String(value).padStart(2, '0');
 }
 
+const CHINA_OFFSET_MS = 8 * 3600_000;
+
+/** An instant as China reads it (UTC+8, no daylight saving), whatever the browser's time zone. */
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const instant = new Date(iso);
+  if (Number.isNaN(instant.getTime())) return iso;
+  const china = new Date(instant.getTime() + CHINA_OFFSET_MS);
+  return `${china.getUTCFullYear()}-${pad(china.getUTCMonth() + 1)}-${pad(china.getUTCDate())} ${pad(china.getUTCHours())}:${pad(china.getUTCMinutes())}`;
 }
 
 export function formatDate(iso: string | null | undefined): string {
