@@ -120,6 +120,12 @@ describe('campaigns from a saved segment, scheduled, with results against the ho
     await page.getByTestId('results-split').getByText('按等级').click();
     await page.getByTestId('results-by-tier').waitFor();
     expect(await page.getByTestId('results-by-tier').innerText()).toMatch(/金卡|银卡/);
+    // The same page under the English switch.
+    await page.getByTestId('lang-switch').getByText('EN').click();
+    await page.getByTestId('lift-reading').filter({ hasText: 'percentage points' }).waitFor();
+    expect(await page.getByTestId('lift-reading').innerText()).toMatch(/Targeted members' visit rate is \d+\.\d percentage points above the holdout's \(95% interval/);
+    await screenshot(page, 'admin-campaigns-results-en');
+    await page.getByTestId('lang-switch').getByText('中文').click();
     await goTo(session, '/campaigns');
     await page.getByTestId('campaigns-table').getByText('E2E 回访满减').waitFor();
     await screenshot(page, 'admin-campaigns-list');
