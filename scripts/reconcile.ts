@@ -1,6 +1,7 @@
 /**
  * Checks the books for every member: balance ≥ 0 and balance = Σ ledger deltas = Σ remaining lots, and that
- * spend12mFen = Σ amountFen of the purchases still in the trailing window, and that the dashboard's member
+ * spend12mFen = Σ amountFen of the purchases still in the trailing window (and each category's spend = Σ the
+ * purchases' categorySpend there), and that the dashboard's member
  * rollups equal a recount of the members. Prints each break; exits 1 if any.
  * Runs against MONGODB_URI, or the demo's embedded database (stop `npm start` first).
  *   npm run reconcile
@@ -13,6 +14,7 @@ async function main(): Promise<number> {
   try {
     const points = await reconcilePoints(app.services.models);
     const spend = await app.services.purchases.reconcileSpend();
+    const categorySpend = await app.services.categories.reconcile();
     const rollups = await app.services.memberRollups.reconcile();
     for (const b of points.breaks) {
       process.stdout.write(`points  member ${b.memberId}: ${b.problems.join('; ')} (balance ${b.balance}, Σ ledger ${b.ledgerSum}, Σ lots ${b.lotSum})\n`);
@@ -20,8 +22,11 @@ async function main(): Promise<number> {
     for (const b of spend) {
       process.stdout.write(`spend   member ${b.memberId}: spend12mFen ${b.spend12mFen} ≠ Σ purchases in the window ${b.purchasesSum}\n`);
     }
+    for (const b of categorySpend) {
+      process.stdout.write(`category member ${b.memberId} ${b.category}: spend12mFen ${b.spend12mFen} ≠ Σ purchases in the window ${b.purchasesSum}\n`);
+    }
     for (const problem of rollups.breaks) process.stdout.write(`rollup  ${problem}\n`);
-    const breaks = points.breaks.length + spend.length + rollups.breaks.length;
+    const breaks = points.breaks.length + spend.length + categorySpend.length + rollups.breaks.length;
     process.stdout.write(`${points.membersChecked} members checked, ${breaks} break${breaks === 1 ? '' : 's'}\n`);
     return breaks > 0 ? 1 : 0;
   } finally {

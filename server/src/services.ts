@@ -177,7 +177,7 @@ export function createServices(deps: ServiceDeps) {
   const counter = new CounterService(members, new CodeLookups({ rateLimits, audit }));
   const pointsExpiry = new PointsExpiry({ ledger, lots: models.lots, warnings: models.expiryWarnings, now });
   const points = new PointsService({ connection, ledger, entries: models.ledger, members: models.members, settings, staff, audit });
-  const categories = new CategoriesService({ categories: models.categories, members: models.members, audit, now });
+  const categories = new CategoriesService({ categories: models.categories, members: models.members, purchases: models.purchases, audit, now });
   const purchases = new PurchasesService({
     connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now, events: webhooks,
     categories, categorySummary: new CategorySummary(models.members),

@@ -180,6 +180,7 @@ describe('the member’s category summary and the segments on it', () => {
       [fruit]: { spend12mFen: 0, visits: 0, lastAt: booked.createdAt },
     });
     await expectBooksBalance(app);
+    expect(await app.services.categories.reconcile()).toEqual([]);
   });
 
   it('segments select "bought X within N days" and "spent ≥ Y on X", by index', async () => {
@@ -232,6 +233,7 @@ describe('the member’s category summary and the segments on it', () => {
     const others = await Promise.all(Array.from({ length: 6 }, (_, i) => posRequest(till, 'POST', '/pos/orders', { ...same, orderNo: orderNo(`PAR${i}`) })));
     expect(others.map((r) => r.status)).toEqual(Array(6).fill(201));
     expect((await stats(member.id))[snacks]).toMatchObject({ spend12mFen: 7 * 2_000, visits: 7 });
+    expect(await app.services.categories.reconcile()).toEqual([]);
   });
 
   it('a manager’s reversal of a counter purchase takes its categories off', async () => {
@@ -259,6 +261,7 @@ describe('the member’s category summary and the segments on it', () => {
       expect((await stats(member.id))[organic]).toMatchObject({ spend12mFen: 0, visits: 1 });
       expect(await audience({ categorySpend: { category: organic, minFen: 1 } })).toBe(0);
       expect(await app.services.purchases.reconcileSpend()).toEqual([]);
+      expect(await app.services.categories.reconcile()).toEqual([]);
     } finally {
       app.clock.advance(-366 * DAY);
       admin = signedIn;

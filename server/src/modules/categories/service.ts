@@ -11,6 +11,7 @@ import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
 import type { memberModel } from '../members/model';
+import type { purchaseModel } from '../purchases/model';
 import { memberInScope } from '../points/service';
 import type { CategoryDoc, categoryModel } from './model';
 
@@ -21,6 +22,7 @@ import type { CategoryDoc, categoryModel } from './model';
 interface Deps {
   categories: ReturnType<typeof categoryModel>;
   members: ReturnType<typeof memberModel>;
+  purchases: ReturnType<typeof purchaseModel>;
   audit: AuditService;
   now: () => Date;
 }
@@ -135,6 +137,34 @@ export class CategoriesService {
     return this.active.codes;
   }
 
+  /**
+   * Every member's categoryStats spend = Σ categorySpend of their purchases still in the 12-month window (the
+   * same invariant as spend12mFen; `npm run reconcile` prints each break).
+   */
+  async reconcile(): Promise<CategorySpendBreak[]> {
+    const rows = await this.deps.purchases.aggregate<{ _id: { memberId: unknown; category: string }; total: number }>([
+      { $match: { inSpendWindow: true, 'categorySpend.0': { $exists: true } } },
+      { $unwind: '$categorySpend' },
+      { $group: { _id: { memberId: '$memberId', category: '$categorySpend.category' }, total: { $sum: '$categorySpend.amountFen' } } },
+    ]);
+    const sums = new Map(rows.map((row) => [`${String(row._id.memberId)}:${row._id.category}`, row.total]));
+    const breaks: CategorySpendBreak[] = [];
+    const members = this.deps.members.find({ 'categoryStats.0': { $exists: true } }, { categoryStats: 1 }).lean<Array<{ _id: unknown; categoryStats: Array<{ category: string; spend12mFen: number }> }>>().cursor();
+    for await (const member of members) {
+      for (const stat of member.categoryStats) {
+        const key = `${String(member._id)}:${stat.category}`;
+        const purchasesSum = sums.get(key) ?? 0;
+        sums.delete(key);
+        if (stat.spend12mFen !== purchasesSum) breaks.push({ memberId: String(member._id), category: stat.category, spend12mFen: stat.spend12mFen, purchasesSum });
+      }
+    }
+    // Purchases counting a category the member has no element for.
+    for (const [key, purchasesSum] of sums) {
+      if (purchasesSum !== 0) breaks.push({ memberId: key.split(':')[0]!, category: key.split(':').slice(1).join(':'), spend12mFen: 0, purchasesSum });
+    }
+    return breaks;
+  }
+
   /** What a member buys, by category (managers: members of their store). */
   async forMember(actor: Actor, memberId: string): Promise<MemberCategories> {
     const member = await memberInScope(this.deps.members, actor, memberId, ['active', 'erased']);
@@ -156,6 +186,14 @@ export class CategoriesService {
       .sort((a, b) => b.spend12mFen - a.spend12mFen || b.lastBoughtAt.localeCompare(a.lastBoughtAt));
     return { items };
   }
+}
+
+/** A member whose category spend does not match their purchases. */
+export interface CategorySpendBreak {
+  memberId: string;
+  category: string;
+  spend12mFen: number;
+  purchasesSum: number;
 }
 
 function toWire(doc: CategoryDoc): Category {
