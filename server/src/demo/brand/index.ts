@@ -184,8 +184,10 @@ export async function drawDemoBrand(services: Services): Promise<DrawnBrand> {
     { name: '高价值会员（金卡及以上）', segment: { tiers: ['gold', 'platinum'] }, createdAt: chinaDayAt(now, -120, 11) },
     { name: '宝妈：30 天内买过奶粉', segment: { boughtCategory: { category: 'INFANT_FORMULA', withinDays: 30 } }, createdAt: chinaDayAt(now, -45, 16) },
   ].map((segment) => ({ _id: random.objectId(segment.createdAt), ...segment }));
+  // Each: holdout share, the chance its coupon brings a treated member in, the chance they use it on a visit it
+  // applies to. A lapsing audience answers a coupon more than an active one, whose members come anyway.
   const campaigns = [
-    campaign('秋季唤醒：60–180 天未到店会员', campaignTemplates.b, segments[0]!.segment, campaignB.launchedAt, 0.2, 0.14, 0.3, segments[0]!),
+    campaign('秋季唤醒：60–180 天未到店会员', campaignTemplates.b, segments[0]!.segment, campaignB.launchedAt, 0.2, 0.18, 0.3, segments[0]!),
     campaign('双11 活跃会员回馈', campaignTemplates.a, { purchasedWithinDays: 60 }, campaignA.launchedAt, DEFAULT_HOLDOUT_SHARE, 0.1, 0.25),
   ];
 
