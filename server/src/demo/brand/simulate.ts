@@ -207,11 +207,9 @@ class MemberYear {
   private readonly slots = new Map<string, number>();
   private readonly window: Array<{ at: number; amount: number; lines: PurchaseLineDraft[] }> = [];
   private windowStart = 0;
-  private spend = 0;
   private winBackDue: number | null = null;
   private birthdayKnownAt: Date | null = null;
   private readonly campaignCoupons = new Map<string, PlannedCampaign>();
-  private readonly tierHistory: string[] = [];
   private readonly who: ReturnType<typeof person>;
   private readonly purchases: PurchaseDoc[] = [];
 
@@ -269,7 +267,6 @@ class MemberYear {
       categoryStats: [],
       updatedAt: plan.now,
     };
-    this.tierHistory.push(this.member.tier);
     // Half complete their profile (for the 200-point bonus), most within the first fortnight.
     if (random.chance(0.5)) {
       const at = this.clampPast(new Date(joinedAt.getTime() + Math.min(random.exponential(6), 200) * DAY_MS + 5 * 60_000));
@@ -599,14 +596,12 @@ class MemberYear {
   private spendAt(at: Date): number {
     const start = spendWindowStart(at).getTime();
     while (this.windowStart < this.window.length && this.window[this.windowStart]!.at <= start) this.windowStart++;
-    this.spend = this.window.slice(this.windowStart).reduce((sum, p) => sum + p.amount, 0);
-    return this.spend;
+    return this.window.slice(this.windowStart).reduce((sum, p) => sum + p.amount, 0);
   }
 
   private changeTier(code: string, at: Date, upgrade: boolean): void {
     this.member.tier = code;
     this.member.tierSince = at;
-    this.tierHistory.push(code);
     if (upgrade && code !== this.plan.tiers[0]!.code) {
       const fired = new Date(at.getTime() + RULE_LAG_MS);
       if (fired < this.plan.now) this.issue(this.plan.templates.tierUpgrade, 'automation', `tier_upgrade:${code}:${chinaIsoDate(at)}:${String(this.member._id)}`, fired, 'tier_upgrade');
