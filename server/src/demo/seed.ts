@@ -9,7 +9,6 @@ import { seedDemoBrand } from './brand';
 // default: minimal plus a brand in business, see brand/index.ts), chosen with DEMO_SEED.
 
 export type DemoSeedScale = 'minimal' | 'brand';
-export const DEMO_SEED_SCALES: readonly DemoSeedScale[] = ['minimal', 'brand'];
 
 export const DEMO_STORES = [
   { id: 'SH01', name: '上海静安店', city: '上海' },
