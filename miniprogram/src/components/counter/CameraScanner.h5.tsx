@@ -39,10 +39,11 @@ export function CameraScanner({ onCode, onClose }: { onCode: (text: string) => v
         return;
       }
       try {
-        const [{ BrowserMultiFormatReader }, { BarcodeFormat, DecodeHintType }] = await Promise.all([import('@zxing/browser'), import('@zxing/library')]);
+        // One chunk: @zxing/browser re-exports what it needs of @zxing/library (a second import would load the library twice).
+        const { BrowserMultiFormatReader, BarcodeFormat } = await import('@zxing/browser');
         if (done || !video.current) return;
-        const hints = new Map<number, unknown>([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.QR_CODE, BarcodeFormat.CODE_128]]]);
-        const reader = new BrowserMultiFormatReader(hints as never, { delayBetweenScanAttempts: 120 });
+        const reader = new BrowserMultiFormatReader(undefined, { delayBetweenScanAttempts: 120 });
+        reader.possibleFormats = [BarcodeFormat.QR_CODE, BarcodeFormat.CODE_128];
         controls = await reader.decodeFromConstraints({ video: { facingMode: 'environment' }, audio: false }, video.current, (result) => {
           if (!result || done) return;
           stop();
