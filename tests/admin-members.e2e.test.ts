@@ -127,12 +127,14 @@ describe('HQ works the member base from the console', () => {
     await page.getByTestId('grant-template').click();
     await page.locator('.ant-select-item-option').first().click();
     await page.getByTestId('grant-reason').fill('老会员迁移欢迎礼');
+    await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').waitFor({ state: 'hidden' }).catch(() => undefined);
     await screenshot(page, 'admin-members-grant');
     await page.locator('.ant-modal-footer .ant-btn-primary').filter({ hasText: '确认发放' }).click();
     await page.locator('.ant-message').filter({ hasText: '已发放' }).waitFor();
     await page.getByTestId('member-tag-add').click();
     await page.locator('.ant-select-item-option').filter({ hasText: '回访名单' }).first().click();
     await page.getByTestId('member-tags').getByText('回访名单').waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'admin-members-detail');
     const imported = await models.members.findOne({ legacyCardNo: 'OLD-1' }).lean();
     expect(await models.coupons.countDocuments({ memberId: imported!._id, channel: 'grant' })).toBe(1);
