@@ -103,10 +103,10 @@ export class DashboardService {
     return { issued, redeemed, redemptionRate: rate(redeemed, issued) };
   }
 
-  /** The latest launched campaigns: issued (a store: to its members) and redeemed (a store: at the store). */
+  /** The latest launched campaigns (not drafts, not those waiting for their launch time): issued (a store: to its members) and redeemed (a store: at the store). */
   private async campaignRedemption(storeId: string | null): Promise<Dashboard['campaignRedemption']> {
     const campaigns = await this.deps.campaigns
-      .find({ status: { $ne: 'draft' } }, { name: 1, progress: 1, issuedBy: 1, createdAt: 1 })
+      .find({ status: { $nin: ['draft', 'scheduled'] } }, { name: 1, progress: 1, issuedBy: 1, createdAt: 1 })
       .sort({ createdAt: -1, _id: -1 })
       .limit(CAMPAIGNS_SHOWN)
       .lean<CampaignDoc[]>();
