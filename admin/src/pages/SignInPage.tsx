@@ -1,5 +1,5 @@
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Form, Input, Result, Segmented, Tabs, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Result, Segmented, Tabs } from 'antd';
 import { useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 import { api, ApiClient, readableSignInError } from '../api';
@@ -79,12 +79,9 @@ export default function SignInPage() {
         <Segmented size="small" value={lang} onChange={(value) => setLang(value as 'zh' | 'en')} options={[{ label: '中文', value: 'zh' }, { label: 'EN', value: 'en' }]} />
       </div>
       <Card style={{ width: 400, boxShadow: '0 8px 32px rgba(0,0,0,0.08)' }}>
-        <Typography.Title level={3} style={{ textAlign: 'center', marginBottom: 4 }}>
-          {t('会员中心 · 管理后台', 'Membercard HQ console')}
-        </Typography.Title>
-        <Typography.Paragraph type="secondary" style={{ textAlign: 'center' }}>
-          {t('总部与店长登录', 'For HQ and store managers')}
-        </Typography.Paragraph>
+        {/* Plain elements, not antd Typography: the sign-in screen is the first download (scripts/web-budget.mjs). */}
+        <h1 style={{ textAlign: 'center', margin: '0 0 4px', fontSize: 24, fontWeight: 600, color: 'rgba(0,0,0,0.88)' }}>{t('会员中心 · 管理后台', 'Membercard HQ console')}</h1>
+        <p style={{ textAlign: 'center', margin: '0 0 16px', color: 'rgba(0,0,0,0.45)' }}>{t('总部与店长登录', 'For HQ and store managers')}</p>
         <Tabs
           centered
           activeKey={who}
