@@ -108,11 +108,12 @@ describe('demo brand seed', () => {
     expect(await app.services.models.members.countDocuments({ 'categoryStats.0': { $exists: true } })).toBeGreaterThan(1_000);
   });
 
-  it('keeps the points and spend invariants: reconciliation finds nothing', async () => {
+  it('keeps the points, spend and category-spend invariants: reconciliation finds nothing', async () => {
     const points = await reconcilePoints(app.services.models);
     expect(points.breaks).toEqual([]);
     expect(points.membersChecked).toBe(figures.members);
     expect(await app.services.purchases.reconcileSpend()).toEqual([]);
+    expect(await app.services.categories.reconcile()).toEqual([]);
   });
 
   it('keeps the counters the services keep: template issued counts, seats, rule counts, campaign progress', async () => {
