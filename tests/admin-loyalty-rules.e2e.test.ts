@@ -77,6 +77,8 @@ describe('tiers, member days and code batches in the console', () => {
     await cell('save-tiers').click();
     await cell('tiers-error').waitFor();
     expect(await cell('tiers-error').innerText()).toContain('铂金卡 门槛：门槛须比下一级更高');
+    // A threshold out of order does not change what ¥100 earns: the preview keeps its figures.
+    expect(await cell('preview-platinum-base').innerText()).toBe('200');
     await screenshot(page, 'admin-loyalty-rules-refused');
     expect((await apiCall('GET', '/admin/tiers')).body.tiers.find((t: { code: string }) => t.code === 'platinum').minSpendFen).toBe(1_000_000);
     expect(session.pageErrors).toEqual([]);

@@ -67,15 +67,22 @@ export default function LoyaltyRulesPage() {
 
   const previewRows = useMemo(() => {
     if (!tiers || !rules) return [];
-    // The ladder as it will be saved (lowest first); a rate still being typed (invalid) shows no figure.
-    const valid = EarnRulesSchema.safeParse(rules).success && TierLadderBodySchema.safeParse({ tiers }).success;
+    // A factor still being typed (more than two decimals, 0) shows no figure; a threshold out of order does not
+    // change what ¥100 earns, so it leaves the preview alone.
+    const figure = (compute: () => number): number | null => {
+      try {
+        return compute();
+      } catch {
+        return null;
+      }
+    };
     return tiers.map((tier) => ({
       tier,
-      base: valid ? pointsFor(rules, tier, null) : null,
-      today: valid
-        ? earnPoints({ amountFen: PREVIEW_FEN, baseRate: rules.baseRate, tierMultiplier: tier.pointsMultiplier, campaignMultiplier: activeCampaignMultiplier(rules, { now: new Date(), storeId: '', tier: tier.code }) })
-        : null,
-      byCampaign: Object.fromEntries(rules.campaigns.filter((c) => c.enabled).map((c) => [c.id, valid ? pointsFor(rules, tier, c) : null])),
+      base: figure(() => pointsFor(rules, tier, null)),
+      today: figure(() =>
+        earnPoints({ amountFen: PREVIEW_FEN, baseRate: rules.baseRate, tierMultiplier: tier.pointsMultiplier, campaignMultiplier: activeCampaignMultiplier(rules, { now: new Date(), storeId: '', tier: tier.code }) }),
+      ),
+      byCampaign: Object.fromEntries(rules.campaigns.filter((c) => c.enabled).map((c) => [c.id, figure(() => pointsFor(rules, tier, c))])),
     }));
   }, [tiers, rules]);
 
