@@ -4,7 +4,6 @@ import zhCN from 'antd/locale/zh_CN';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { HashRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { canUse, useSession, type HqRole } from './auth/session';
-import { LoadingState } from './components/states';
 import { LangProvider, useLang } from './i18n';
 
 // Hash routing, so the server only has to serve index.html at /admin/ and any deep link still works
@@ -52,7 +51,7 @@ function Screens() {
   const hq = (element: ReactNode, need: HqRole = 'viewer') => <RequireSession hqOnly need={need}>{element}</RequireSession>;
   const writer = (element: ReactNode) => <RequireSession need="marketing">{element}</RequireSession>;
   return (
-    <Suspense fallback={<div style={{ padding: 48 }}><LoadingState /></div>}>
+    <Suspense fallback={<ScreenLoading />}>
       <Routes>
         <Route path="/signin" element={<SignInPage />} />
         <Route path="/password" element={<RequireSession passwordScreen><ChangePasswordPage /></RequireSession>} />
@@ -114,5 +113,18 @@ export function App() {
     <LangProvider>
       <Themed />
     </LangProvider>
+  );
+}
+
+/**
+ * What shows while a screen's code loads: a plain placeholder, not the Skeleton of LoadingState, so the entry
+ * chunk does not carry the list components every screen loads anyway (the sign-in screen is the first download).
+ */
+function ScreenLoading() {
+  const { lang } = useLang();
+  return (
+    <div role="status" style={{ padding: 48, color: 'rgba(0,0,0,0.45)' }}>
+      {lang === 'zh' ? '加载中…' : 'Loading…'}
+    </div>
   );
 }

@@ -1,5 +1,7 @@
 import { LockOutlined } from '@ant-design/icons';
-import { Alert, Button, Form, Input, type FormInstance } from 'antd';
+import { Alert, Button, Form, type FormInstance } from 'antd';
+// The password field alone, not antd's Input namespace: this form is part of the sign-in screen's download.
+import Password from 'antd/es/input/Password';
 import { useState } from 'react';
 import type { ApiClient } from '../api';
 import { checkWith, clearErrorsOnEdit, failedSaveMessage, showFieldErrors } from './formErrors';
@@ -62,17 +64,17 @@ export function ChangePasswordForm({ client, onChanged }: { client: ApiClient; o
     <Form<Values> form={form} layout="vertical" onFinish={submit} requiredMark={false} onValuesChange={clearErrorsOnEdit(form)} data-testid="password-form">
       {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="password-error" /> : null}
       <Form.Item name="currentPassword" label={t('当前密码', 'Current password')}>
-        <Input.Password prefix={<LockOutlined />} autoComplete="current-password" data-testid="password-current" />
+        <Password prefix={<LockOutlined />} autoComplete="current-password" data-testid="password-current" />
       </Form.Item>
       <Form.Item
         name="newPassword"
         label={t('新密码', 'New password')}
         extra={passwordRulesText(lang, PASSWORD_MIN_LENGTH)}
       >
-        <Input.Password prefix={<LockOutlined />} autoComplete="new-password" data-testid="password-new" />
+        <Password prefix={<LockOutlined />} autoComplete="new-password" data-testid="password-new" />
       </Form.Item>
       <Form.Item name="confirm" label={t('再次输入新密码', 'New password again')}>
-        <Input.Password prefix={<LockOutlined />} autoComplete="new-password" data-testid="password-confirm" />
+        <Password prefix={<LockOutlined />} autoComplete="new-password" data-testid="password-confirm" />
       </Form.Item>
       <Button type="primary" htmlType="submit" block loading={saving} data-testid="password-submit">
         {t('修改密码', 'Change password')}

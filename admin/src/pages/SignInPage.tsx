@@ -1,13 +1,19 @@
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Form, Input, Result, Segmented, Tabs } from 'antd';
-import { useState } from 'react';
+import { Button, Card, Form, Result, Tabs } from 'antd';
+// The input and password field alone, not antd's Input namespace (which brings TextArea, Search and OTP): the
+// sign-in screen is the console's first download (scripts/web-budget.mjs).
+import Input from 'antd/es/input/Input';
+import Password from 'antd/es/input/Password';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 import { api, ApiClient, readableSignInError } from '../api';
 import { setSession, useSession, type HqRole, type Session } from '../auth/session';
-import { ChangePasswordForm } from '../components/ChangePasswordForm';
 import { checkWith, clearErrorsOnEdit, showFieldErrors } from '../components/formErrors';
 import { useLang, useT } from '../i18n';
 import { PasswordLoginBodySchema } from '../shared';
+
+// Only a clerk whose password HQ set needs the change form: loaded when one signs in.
+const ChangePasswordForm = lazy(() => import('../components/ChangePasswordForm').then((module) => ({ default: module.ChangePasswordForm })));
 
 interface AdminLoginAnswer {
   token: string;
@@ -76,7 +82,13 @@ export default function SignInPage() {
   return (
     <div style={{ minHeight: '100vh', display: 'flex', alignItems: 'center', justifyContent: 'center', background: 'linear-gradient(135deg, #fbe9e7 0%, #f5f6f8 60%)' }}>
       <div style={{ position: 'absolute', top: 16, right: 24 }}>
-        <Segmented size="small" value={lang} onChange={(value) => setLang(value as 'zh' | 'en')} options={[{ label: '中文', value: 'zh' }, { label: 'EN', value: 'en' }]} />
+        <div style={{ display: 'flex' }}>
+          {(['zh', 'en'] as const).map((option) => (
+            <Button key={option} size="small" type={lang === option ? 'default' : 'text'} onClick={() => setLang(option)} aria-pressed={lang === option}>
+              {option === 'zh' ? '中文' : 'EN'}
+            </Button>
+          ))}
+        </div>
       </div>
       <Card style={{ width: 400, boxShadow: '0 8px 32px rgba(0,0,0,0.08)' }}>
         {/* Plain elements, not antd Typography: the sign-in screen is the first download (scripts/web-budget.mjs). */}
@@ -105,24 +117,40 @@ export default function SignInPage() {
             />
           ) : (
             <>
-              <Alert type="warning" showIcon style={{ marginBottom: 16 }} title={t(`${clerk.name}，这是总部为你设置的密码，请先设置只有你知道的新密码`, `${clerk.name}, HQ set this password for you: choose one only you know`)} />
-              <ChangePasswordForm client={clerk.client} onChanged={() => setClerk({ ...clerk, done: true })} />
+              <Notice tone="warning">{t(`${clerk.name}，这是总部为你设置的密码，请先设置只有你知道的新密码`, `${clerk.name}, HQ set this password for you: choose one only you know`)}</Notice>
+              <Suspense fallback={null}>
+                <ChangePasswordForm client={clerk.client} onChanged={() => setClerk({ ...clerk, done: true })} />
+              </Suspense>
             </>
           )
         ) : null}
-        {error ? <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="signin-error" /> : null}
+        {error ? (
+          <Notice tone="error" testId="signin-error">
+            {error}
+          </Notice>
+        ) : null}
         <Form form={form} style={clerk ? { display: 'none' } : undefined} layout="vertical" onFinish={submit} requiredMark={false} onValuesChange={clearErrorsOnEdit(form)}>
           <Form.Item name="username" label={t('账号', 'Username')}>
             <Input prefix={<UserOutlined />} autoComplete="username" placeholder={who === 'hq' ? 'hq' : 'sh01-manager'} data-testid="signin-username" />
           </Form.Item>
           <Form.Item name="password" label={t('密码', 'Password')}>
-            <Input.Password prefix={<LockOutlined />} autoComplete="current-password" data-testid="signin-password" />
+            <Password prefix={<LockOutlined />} autoComplete="current-password" data-testid="signin-password" />
           </Form.Item>
           <Button type="primary" htmlType="submit" block loading={submitting} data-testid="signin-submit">
             {t('登录', 'Sign in')}
           </Button>
         </Form>
       </Card>
+    </div>
+  );
+}
+
+/** A one-line notice in antd's alert colours, without antd's Alert (the sign-in screen is the first download). */
+function Notice({ tone, testId, children }: { tone: 'error' | 'warning'; testId?: string; children: ReactNode }) {
+  const colours = tone === 'error' ? { background: '#fff2f0', border: '#ffccc7' } : { background: '#fffbe6', border: '#ffe58f' };
+  return (
+    <div role="alert" data-testid={testId} style={{ marginBottom: 16, padding: '8px 12px', borderRadius: 8, border: `1px solid ${colours.border}`, background: colours.background, color: 'rgba(0,0,0,0.88)' }}>
+      {children}
     </div>
   );
 }

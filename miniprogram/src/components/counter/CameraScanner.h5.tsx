@@ -40,7 +40,7 @@ export function CameraScanner({ onCode, onClose }: { onCode: (text: string) => v
       }
       try {
         // One chunk: @zxing/browser re-exports what it needs of @zxing/library (a second import would load the library twice).
-        const { BrowserMultiFormatReader, BarcodeFormat } = await import('@zxing/browser');
+        const { BrowserMultiFormatReader, BarcodeFormat } = await import(/* webpackChunkName: "scanner-lib" */ '@zxing/browser');
         if (done || !video.current) return;
         const reader = new BrowserMultiFormatReader(undefined, { delayBetweenScanAttempts: 120 });
         reader.possibleFormats = [BarcodeFormat.QR_CODE, BarcodeFormat.CODE_128];
