@@ -1,5 +1,5 @@
 import { chinaIsoDate } from '@membercard/shared';
-import { adminToken, joinedMember, staffToken, startTestApp, type TestApp } from './support/harness';
+import { adminToken, joinedMember, signInShopper, staffToken, startTestApp, type TestApp } from './support/harness';
 import { adjust, memberCode, orderNo, purchase, runJob } from './points-helpers';
 
 // HQ reports by China day and store: worked out on read for days the job has not closed, kept per day and store
@@ -45,6 +45,14 @@ it('a day’s figures are the same worked out live and once the day is closed, b
   // running it again changes nothing
   await runJob(app, 'report-days');
   expect((await app.api.get(`/admin/reports?from=${today}&to=${today}`, admin)).body.days).toEqual(live.body.days);
+
+  // a member who buys again the next day is one buying member of the two days, not two
+  const tomorrow = chinaIsoDate(app.clock.now());
+  const aAgain = (await signInShopper(app.api, 'report-a')).body.token as string;
+  expect((await purchase(app.api, nextDayClerk, { memberCode: await memberCode(app.api, aAgain), orderNo: orderNo('rp4'), amountFen: 5_000 })).status).toBe(200);
+  const twoDays = await app.api.get(`/admin/reports?from=${today}&to=${tomorrow}`, admin);
+  expect(twoDays.body.days.map((d: { buyers: number }) => d.buyers)).toEqual([2, 1]);
+  expect(twoDays.body.totals).toMatchObject({ purchases: 4, purchaseFen: 75_000, buyers: 2 });
 
   // a store manager gets their own store whatever they ask for another
   const manager = await staffToken(app.api, 'sh01-manager');

@@ -20,7 +20,7 @@ const figures = {
   joined: z.number().int().describe('Members who joined (by home store).'),
   purchases: z.number().int().describe('Purchases booked by members.'),
   purchaseFen: FenSchema.describe('Their amount.'),
-  buyers: z.number().int().describe('Members who bought (distinct within the day; the total row adds days up).'),
+  buyers: z.number().int().describe('Different members who bought: exact for one store and day; across stores and days (the total) estimated from per-day sketches, within about 2%.'),
   reversals: z.number().int().describe('Purchases reversed that day.'),
   pointsEarned: z.number().int(),
   pointsSpent: z.number().int(),

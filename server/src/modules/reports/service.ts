@@ -1,4 +1,4 @@
-import { chinaIsoDate, DAY_MS, REPORT_FIGURES, type Report, type ReportDay, type ReportQuery } from '@membercard/shared';
+import { chinaIsoDate, DAY_MS, emptySketch, estimateDistinct, mergeSketch, REPORT_FIGURES, sketchOf, type Report, type ReportDay, type ReportQuery } from '@membercard/shared';
 import mongoose, { Schema } from 'mongoose';
 import type { Actor } from '../../lib/requestContext';
 import type { couponModel, redemptionModel } from '../coupons/model';
@@ -20,7 +20,8 @@ import { actingStoreId, assertStoreScope } from '../staff/service';
 /** Brand-wide figures that belong to no store (coupons not yet used, expiry, HQ adjustments) sit under this id. */
 export const NO_STORE = '';
 
-export type StoreDay = Omit<ReportDay, 'day'> & { _id: string; day: string; storeId: string };
+/** One store's day: its figures, and its buying members as a distinct-count sketch (base64) for ranges. */
+export type StoreDay = Omit<ReportDay, 'day'> & { _id: string; day: string; storeId: string; buyersSketch?: string | null };
 
 const StoreDaySchema = new Schema<StoreDay>(
   {
@@ -28,6 +29,7 @@ const StoreDaySchema = new Schema<StoreDay>(
     day: { type: String, required: true },
     storeId: { type: String, default: NO_STORE },
     ...Object.fromEntries(REPORT_FIGURES.map((name) => [name, { type: Number, default: 0 }])),
+    buyersSketch: { type: String, default: null },
   },
   { versionKey: false, collection: 'report_store_days' },
 );
@@ -73,16 +75,29 @@ export class ReportsService {
     const today = chinaIsoDate(at);
     for (let day = closedThrough && closedThrough >= query.from ? nextDay(closedThrough) : query.from; day <= query.to && day <= today; day = nextDay(day))
       open.push(...(await this.figuresOf(day)).filter((row) => storeId === null || row.storeId === storeId));
-    const byDay = new Map<string, Omit<ReportDay, 'day'>>();
+    const byDay = new Map<string, { figures: Omit<ReportDay, 'day'>; buyers: Uint8Array; rows: number }>();
+    const allBuyers = emptySketch();
     for (const row of [...kept, ...open]) {
-      const into = byDay.get(row.day) ?? emptyFigures();
-      for (const name of REPORT_FIGURES) into[name] += row[name];
+      const into = byDay.get(row.day) ?? { figures: emptyFigures(), buyers: emptySketch(), rows: 0 };
+      for (const name of REPORT_FIGURES) into.figures[name] += row[name];
+      if (row.buyersSketch) {
+        const sketch = new Uint8Array(Buffer.from(row.buyersSketch, 'base64'));
+        mergeSketch(into.buyers, sketch);
+        mergeSketch(allBuyers, sketch);
+      }
+      into.rows++;
       byDay.set(row.day, into);
     }
     const days: ReportDay[] = [];
-    for (let day = query.from; day <= query.to; day = nextDay(day)) days.push({ day, ...(byDay.get(day) ?? emptyFigures()) });
+    for (let day = query.from; day <= query.to; day = nextDay(day)) {
+      const found = byDay.get(day);
+      // one store's day has its exact count; a member who bought at two stores that day counts once
+      days.push({ day, ...(found?.figures ?? emptyFigures()), ...(found && found.rows > 1 ? { buyers: estimateDistinct(found.buyers) } : {}) });
+    }
     const totals = emptyFigures();
     for (const row of days) for (const name of REPORT_FIGURES) totals[name] += row[name];
+    // a member who bought on several days of the range counts once
+    totals.buyers = days.filter((day) => day.buyers > 0).length > 1 ? estimateDistinct(allBuyers) : totals.buyers;
     const [members, { fenPerPoint }] = await Promise.all([this.deps.rollups.figures(storeId), this.deps.messaging.settings()]);
     return {
       from: query.from, to: query.to, storeId, asOf: at.toISOString(), days, totals,
@@ -151,7 +166,13 @@ export class ReportsService {
       if (!found) rows.set(key, (found = { _id: `${day}|${key}`, day, storeId: key, ...emptyFigures() }));
       return found;
     };
-    for (const p of purchases) Object.assign(row(p._id), { purchases: p.purchases, purchaseFen: p.purchaseFen, buyers: p.buyers.length });
+    for (const p of purchases)
+      Object.assign(row(p._id), {
+        purchases: p.purchases,
+        purchaseFen: p.purchaseFen,
+        buyers: p.buyers.length,
+        buyersSketch: Buffer.from(sketchOf(p.buyers.map(String))).toString('base64'),
+      });
     for (const { _id, points, entries } of ledger) {
       const target = row(_id.storeId);
       if (_id.source === 'reversal') {
