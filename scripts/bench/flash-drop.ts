@@ -12,7 +12,6 @@
 import http from 'node:http';
 import { Types } from 'mongoose';
 import { reconcilePoints } from '../../server/src/modules/points/reconcile';
-import type { Services } from '../../server/src/services';
 import type { Actor } from '../../server/src/lib/requestContext';
 import { AppError } from '../../server/src/lib/errors';
 import { CommandCounter, fmt, startBenchApp } from './support';
