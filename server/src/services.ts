@@ -45,6 +45,7 @@ import { staffModel, storeModel } from './modules/staff/model';
 import { PASSWORD_CHANGE_LIMITS, StaffService } from './modules/staff/service';
 import { SIGN_IN_LIMITS } from './modules/staff/signInLimits';
 import { AutomationService } from './modules/automation/service';
+import { CouponCentreService } from './modules/coupon-centre/service';
 import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
 import { PushDelivery } from './modules/campaigns/delivery';
 import { campaignAudienceModel, campaignModel, savedSegmentModel } from './modules/campaigns/model';
@@ -231,6 +232,7 @@ export function createServices(deps: ServiceDeps) {
     expiryWarnings: models.expiryWarnings, settings, delivery, audit, now,
   });
   members.extensions.onJoined = (member) => automation.onJoined(member);
+  const couponCentre = new CouponCentreService({ templates: models.couponTemplates, coupons: models.coupons, issuer, automation, now });
   const acquisition = new AcquisitionService({
     visits: models.visits, acquisitions: models.acquisitions, members: models.members, stores: models.stores, staff: models.staff,
     campaigns: models.campaigns, wechat: deps.wechat, entryUrlBase: deps.entryUrlBase ?? 'https://example.com/mp/entry', now,
@@ -260,7 +262,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
+  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
 }
 
 export type Services = ReturnType<typeof createServices>;

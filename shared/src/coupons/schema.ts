@@ -25,6 +25,7 @@ const couponTemplateFields = {
   storeIds: z.array(IdSchema).max(1000).optional().describe('Empty or absent: every store.'),
   tiers: z.array(TierCodeSchema).max(10).optional().describe('Empty or absent: every tier.'),
   pointsCost: z.number().int().min(1).max(100_000_000).optional().describe('Points a member pays to exchange for it (积分兑换).'),
+  inCouponCentre: z.boolean().optional().describe('Members may claim it for free in the coupon centre (领券中心), up to perMemberLimit each.'),
 };
 
 type CouponTemplateFields = z.infer<z.ZodObject<typeof couponTemplateFields>>;

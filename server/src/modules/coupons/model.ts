@@ -2,7 +2,7 @@ import type { CouponStatus, CouponType } from '@membercard/shared';
 import mongoose, { Schema, Types } from 'mongoose';
 
 /** How a coupon reached its member; with `channelRef` it says which campaign, exchange, code or grant. */
-export type IssueChannel = 'campaign' | 'mall' | 'code' | 'automation' | 'grant';
+export type IssueChannel = 'campaign' | 'mall' | 'code' | 'automation' | 'grant' | 'centre';
 
 /** The terms a coupon carries; copied from the template at issue, so later template edits never change held coupons. */
 interface CouponTermsFields {
@@ -25,6 +25,8 @@ export interface CouponTemplateDoc extends CouponTermsFields {
   totalQuantity: number;
   perMemberLimit: number;
   pointsCost?: number | null;
+  /** Claimable for free in the coupon centre (领券中心). */
+  inCouponCentre?: boolean;
   status: 'active' | 'archived';
   issuedCount: number;
   /** totalQuantity − issuedCount, kept as a field so the issue guard is a plain `remaining > 0` match. */
@@ -54,6 +56,7 @@ const CouponTemplateSchema = new Schema<CouponTemplateDoc>(
     totalQuantity: { type: Number, required: true, min: 1 },
     perMemberLimit: { type: Number, required: true, min: 1 },
     pointsCost: { type: Number, default: null },
+    inCouponCentre: { type: Boolean, default: false },
     status: { type: String, enum: ['active', 'archived'], required: true },
     issuedCount: { type: Number, required: true, min: 0 },
     remaining: { type: Number, required: true, min: 0 },
@@ -65,6 +68,8 @@ const CouponTemplateSchema = new Schema<CouponTemplateDoc>(
 CouponTemplateSchema.index({ createdAt: -1, _id: -1 });
 // The points mall lists active templates with a points cost.
 CouponTemplateSchema.index({ status: 1, pointsCost: 1 });
+// The coupon centre lists active templates marked for it.
+CouponTemplateSchema.index({ inCouponCentre: 1, status: 1, createdAt: -1 });
 
 export interface CouponDoc extends CouponTermsFields {
   _id: Types.ObjectId;

@@ -216,6 +216,7 @@ function templateFields(input: CouponTemplateInput) {
     storeIds: input.storeIds ?? [],
     tiers: input.tiers ?? [],
     pointsCost: input.pointsCost ?? null,
+    inCouponCentre: input.inCouponCentre ?? false,
   };
 }
 
@@ -242,6 +243,7 @@ export function templateView(doc: CouponTemplateDoc): CouponTemplate {
     storeIds: doc.storeIds,
     tiers: doc.tiers,
     pointsCost: doc.pointsCost,
+    inCouponCentre: doc.inCouponCentre ?? false,
     issuedCount: doc.issuedCount,
     status: doc.status,
   }) as CouponTemplate;

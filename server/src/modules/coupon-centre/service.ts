@@ -1,0 +1,79 @@
+import type { CouponCentre, CouponCentreClaimAnswer, JoinGift } from '@membercard/shared';
+import { Types } from 'mongoose';
+import { errors } from '../../lib/errors';
+import type { AutomationService } from '../automation/service';
+import type { CouponIssuer } from '../coupons/issuer';
+import type { CouponDoc, CouponTemplateDoc, couponModel, couponTemplateModel } from '../coupons/model';
+import { couponView, templateView } from '../coupons/service';
+
+// The coupon centre (领券中心): templates HQ marks `inCouponCentre`, claimed for free one tap at a time. A claim is
+// the issuer's single issue (the unit taken by one conditional $inc outside any transaction, the per-member limit
+// kept by the coupons' (template, member, slot) index), keyed by the request's Idempotency-Key as channelRef, so a
+// retry answers the same coupon and a flash drop never over-issues. Also the join page's gift pack (入会礼), which is
+// what the welcome automation rule issues on joining: read from that rule, not configured a second time.
+
+/** How many centre templates the list shows at most (HQ runs a handful at once). */
+const CENTRE_LIMIT = 50;
+
+interface Deps {
+  templates: ReturnType<typeof couponTemplateModel>;
+  coupons: ReturnType<typeof couponModel>;
+  issuer: CouponIssuer;
+  automation: AutomationService;
+  now: () => Date;
+}
+
+export class CouponCentreService {
+  constructor(private readonly deps: Deps) {}
+
+  /** Claimable templates with stock left and, for the caller, how many they hold and may still claim. */
+  async list(memberId: string): Promise<CouponCentre> {
+    const at = this.deps.now();
+    const templates = await this.deps.templates
+      .find({ inCouponCentre: true, status: 'active', remaining: { $gt: 0 }, $or: [{ validUntil: null }, { validUntil: { $gt: at } }] })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(CENTRE_LIMIT)
+      .lean<CouponTemplateDoc[]>();
+    const held = templates.length
+      ? await this.deps.coupons
+          .find({ memberId: new Types.ObjectId(memberId), templateId: { $in: templates.map((t) => t._id) } }, { templateId: 1 })
+          .lean<Array<Pick<CouponDoc, 'templateId'>>>()
+      : [];
+    const heldBy = new Map<string, number>();
+    for (const c of held) heldBy.set(String(c.templateId), (heldBy.get(String(c.templateId)) ?? 0) + 1);
+    return {
+      items: templates.map((t) => {
+        const claimedByMe = heldBy.get(String(t._id)) ?? 0;
+        return { ...templateView(t), remaining: t.remaining, claimedByMe, myAllowance: Math.max(0, Math.min(t.perMemberLimit - claimedByMe, t.remaining)) };
+      }),
+    };
+  }
+
+  /** One coupon of a centre template, once per Idempotency-Key; TEMPLATE_EXHAUSTED when sold out, COUPON_LIMIT_REACHED at the limit. */
+  async claim(memberId: string, templateId: string, key: string): Promise<CouponCentreClaimAnswer> {
+    const template = Types.ObjectId.isValid(templateId)
+      ? await this.deps.templates.findOne({ _id: templateId, inCouponCentre: true }, { status: 1, validUntil: 1 }).lean<CouponTemplateDoc>()
+      : null;
+    // A template not in the centre answers like a missing one: members cannot claim arbitrary templates by id.
+    if (!template) throw errors.notFound('No such coupon in the coupon centre.');
+    const { coupon, created } = await this.deps.issuer.issue({ templateId, memberId, channel: 'centre', channelRef: key });
+    return { coupon: couponView(coupon), created };
+  }
+
+  /** The join page's gift pack: the welcome rule's coupon while the rule is on and the template can still be issued. */
+  async joinGift(): Promise<JoinGift> {
+    const rule = await this.deps.automation.get('welcome');
+    if (!rule.enabled || !rule.templateId) return { coupons: [] };
+    const template = await this.deps.templates.findOne({ _id: rule.templateId, status: 'active', remaining: { $gt: 0 } }).lean<CouponTemplateDoc>();
+    if (!template) return { coupons: [] };
+    const view = templateView(template);
+    return {
+      coupons: [
+        {
+          id: view.id, title: view.title, type: view.type, minSpendFen: view.minSpendFen, amountOffFen: view.amountOffFen, percentOff: view.percentOff,
+          maxOffFen: view.maxOffFen, giftName: view.giftName, validDays: view.validDays, validUntil: view.validUntil,
+        },
+      ],
+    };
+  }
+}
