@@ -1,6 +1,7 @@
 import { base32Decode, base32Encode } from './base32';
 import { constantTimeEqual, hotp, totp } from './otp';
 import {
+  codeAcceptedForSeconds,
   generateCode,
   groupDigits,
   matchNumericCode,
@@ -98,6 +99,16 @@ describe('short-lived codes', () => {
   it('given a code, when verified two steps later, then it is refused (a screenshot stops working)', () => {
     const { code } = generateCode({ kind: 'member', subject: cardNo, secret, now });
     expect(verifyCode({ code, secret, now: new Date('2025-03-01T08:02:00Z') })).toBe(false);
+  });
+
+  it('given a code first shown at the start of its step, then it is accepted for exactly codeAcceptedForSeconds (what the screen promises)', () => {
+    const shownAt = new Date('2025-03-01T08:00:00Z');
+    const { code } = generateCode({ kind: 'member', subject: cardNo, secret, now: shownAt });
+    const acceptedMs = codeAcceptedForSeconds() * 1000;
+    expect(acceptedMs).toBe(120_000);
+    expect(verifyCode({ code, secret, now: new Date(shownAt.getTime() + acceptedMs - 1) })).toBe(true);
+    expect(verifyCode({ code, secret, now: new Date(shownAt.getTime() + acceptedMs) })).toBe(false);
+    expect(codeAcceptedForSeconds(30)).toBe(60);
   });
 
   it('given a phone clock one step fast, then its code is still accepted; two steps fast, refused', () => {

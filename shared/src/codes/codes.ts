@@ -13,6 +13,20 @@ export type CodeKind = 'member' | 'coupon' | 'signup';
 
 export const CODE_OTP_DIGITS = 8;
 export const DEFAULT_CODE_STEP_SECONDS = 60;
+/**
+ * Steps either side of the current one that verification still accepts: one behind covers a code shown just
+ * before the step turned (and a clerk typing its 18 digits), one ahead a phone clock running up to a step fast.
+ */
+export const CODE_GRACE_STEPS = 1;
+
+/**
+ * The longest a code stays accepted after it first appears on screen, in seconds: made at the very start of
+ * its step, it is accepted to the end of the step after (`graceSteps` behind). A screenshot is good for this
+ * long at most, and for at least `stepSeconds × graceSteps`. With 60 s steps: 2 minutes.
+ */
+export function codeAcceptedForSeconds(stepSeconds: number = DEFAULT_CODE_STEP_SECONDS, graceSteps: number = CODE_GRACE_STEPS): number {
+  return stepSeconds * (graceSteps + 1);
+}
 
 const kindLetters: Record<CodeKind, string> = { member: 'M', coupon: 'C', signup: 'S' };
 const subjectPatterns: Record<CodeKind, RegExp> = {
@@ -66,7 +80,7 @@ export function verifyCode(input: {
   stepSeconds?: number;
   graceSteps?: number;
 }): boolean {
-  const { code, secret, now, stepSeconds = DEFAULT_CODE_STEP_SECONDS, graceSteps = 1 } = input;
+  const { code, secret, now, stepSeconds = DEFAULT_CODE_STEP_SECONDS, graceSteps = CODE_GRACE_STEPS } = input;
   const parsed = parseCode(code);
   if (!parsed) return false;
   const context = codeContext(parsed.kind, parsed.subject);

@@ -1,4 +1,4 @@
-import { AppConfigSchema } from '@membercard/shared';
+import { AppConfigSchema, DEFAULT_PROGRAMME_NAME } from '@membercard/shared';
 import { route, type RouteSpec } from '../../lib/route';
 import type { Services } from '../../services';
 
@@ -6,9 +6,13 @@ export function systemRoutes(s: Services): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/app-config', tag: 'system', auth: 'public',
-      summary: 'What the mini-program needs before sign-in: privacy policy version and subscribe template ids',
+      summary: 'What the mini-program needs before sign-in: privacy policy version, subscribe template ids and the programme name',
       response: AppConfigSchema,
-      handler: async () => ({ privacyPolicyVersion: (await s.settings.get()).privacyPolicyVersion, subscribeTemplates: await s.messaging.templateIds() }),
+      handler: async () => ({
+        privacyPolicyVersion: (await s.settings.get()).privacyPolicyVersion,
+        subscribeTemplates: await s.messaging.templateIds(),
+        programme: { name: DEFAULT_PROGRAMME_NAME },
+      }),
     }),
   ];
 }
