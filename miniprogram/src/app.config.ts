@@ -4,7 +4,7 @@ export default defineAppConfig({
   pages: ['pages/card/index', 'pages/login/index', 'pages/join/index'],
   subPackages: [
     { root: 'pages/points', pages: ['index', 'mall'] },
-    { root: 'pages/coupons', pages: ['index', 'detail'] },
+    { root: 'pages/coupons', pages: ['index', 'detail', 'centre'] },
     { root: 'pages/activities', pages: ['index', 'detail', 'mine'] },
     { root: 'pages/profile', pages: ['index'] },
     { root: 'pages/tier', pages: ['index'] },

@@ -34,6 +34,8 @@ interface TemplateForm {
   storeIds?: string[];
   tiers?: string[];
   pointsCost?: number | null;
+  /** Members may claim it for free in the mini-program's coupon centre (领券中心). */
+  inCouponCentre?: boolean;
 }
 
 /** Wire names the form shows under another name (money is typed in yuan, the fixed window in one picker). */
@@ -65,6 +67,7 @@ export function templateBodyFromForm(values: TemplateForm): Record<string, unkno
     storeIds: values.storeIds,
     tiers: values.tiers,
     pointsCost: values.pointsCost ?? undefined,
+    inCouponCentre: values.inCouponCentre ? true : undefined,
   });
 }
 
@@ -86,6 +89,7 @@ function formFromTemplate(template: CouponTemplate): TemplateForm {
     storeIds: template.storeIds ?? [],
     tiers: template.tiers ?? [],
     pointsCost: template.pointsCost ?? null,
+    inCouponCentre: template.inCouponCentre ?? false,
   };
 }
 
@@ -268,6 +272,9 @@ export default function CouponTemplateEditorPage() {
                 <InputNumber min={1} precision={0} style={{ width: 180 }} />
               </Form.Item>
             </Space>
+            <Form.Item name="inCouponCentre" valuePropName="checked" label={t('领券中心', 'Coupon centre')} extra={t('会员可在小程序领券中心免费领取，受每人限领与发放总量限制', 'Members claim it free in the mini-program’s coupon centre, within the per-member limit and total quantity')}>
+              <Checkbox data-testid="template-in-coupon-centre">{t('在领券中心展示，供会员领取', 'List in the coupon centre for members to claim')}</Checkbox>
+            </Form.Item>
             <Form.Item name="storeIds" label={t('适用门店', 'Stores')} extra={t('不选为全部门店', 'None selected = every store')}>
               <Select mode="multiple" allowClear options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} placeholder={t('全部门店', 'All stores')} />
             </Form.Item>

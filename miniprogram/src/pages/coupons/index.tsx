@@ -2,6 +2,7 @@ import { Button, Input, View } from '@tarojs/components';
 import Taro, { useDidShow, useReachBottom } from '@tarojs/taro';
 import type { Coupon } from '@membercard/shared';
 import { useEffect, useState } from 'react';
+import { daysLeft, walletChanges } from '../../api/couponCentre';
 import { shopper, type CouponWalletTab } from '../../api/endpoints';
 import { readableError } from '../../api/errors';
 import { CouponStub } from '../../components/CouponStub';
@@ -28,7 +29,14 @@ export default function CouponsPage() {
   useEffect(() => {
     void wallet.restart();
   }, [tab]);
-  useDidShow(() => void preloadSubscribeTemplates());
+  useDidShow(() => {
+    void preloadSubscribeTemplates();
+    // Back from the coupon centre with a new coupon: show it.
+    if (walletChanges.stale) {
+      walletChanges.stale = false;
+      void wallet.restart();
+    }
+  });
   useReachBottom(() => void wallet.loadMore());
 
   async function claim() {
@@ -54,6 +62,10 @@ export default function CouponsPage() {
 
   return (
     <View className='page'>
+      <View className='section row' onClick={() => void Taro.navigateTo({ url: '/pages/coupons/centre' })} data-testid='coupon-centre-entry'>
+        <View className='section__title'>领券中心</View>
+        <View className='link small'>免费领券 ›</View>
+      </View>
       <View className='section'>
         <View className='section__title'>兑换码领券</View>
         <View className='row row--gap'>
@@ -88,6 +100,7 @@ export default function CouponsPage() {
           extra={
             <View className='row mt'>
               <View className={tab === 'available' ? 'tag' : 'tag tag--grey'}>{couponStatusText[coupon.status]}</View>
+              {tab === 'available' && daysLeft(coupon.validUntil) !== null ? <View className='tag tag--orange'>即将过期 · 剩 {daysLeft(coupon.validUntil)} 天</View> : null}
               {tab === 'available' ? <View className='link small'>去使用 ›</View> : null}
             </View>
           }

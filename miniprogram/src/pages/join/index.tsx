@@ -3,6 +3,7 @@ import Taro from '@tarojs/taro';
 import { useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
 import { ApiError, readableError } from '../../api/errors';
+import { JoinGiftPack } from '../../components/JoinGiftPack';
 import { Status } from '../../components/Status';
 import { fallbackPrivacyPolicyVersion } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
@@ -66,6 +67,7 @@ export default function JoinPage() {
         <View className='join__banner-title'>开通会员卡</View>
         <View className='join__banner-sub'>消费积分 · 专属优惠券 · 会员活动</View>
       </View>
+      <JoinGiftPack />
       <Status loading={setup.loading} error={setup.error} onRetry={() => void setup.reload()}>
         <View className='section'>
           <View className='section__title'>会员章程</View>
