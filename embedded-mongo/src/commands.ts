@@ -290,7 +290,9 @@ const aggregateCmd: Handler = async (ctx) => {
   // which knows no variables: mingo runs it over the whole collection instead.
   const planned = !(isPlainObject(cmd.let) && pipeline.length > 0 && mentionsExpr((pipeline[0] as Doc).$match));
   const counted = planned ? countOnly(ctx, cmd.aggregate, pipeline as Doc[]) : undefined;
-  const input = counted ? [] : (planned ? pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]) : matchingDocs(ctx, cmd.aggregate, {})).map((m) => cloneDoc(m.doc));
+  const mayYield = !ctx.txn && !ctx.snapshotTime;
+  const scanned = counted ? [] : planned ? pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]) : matchingDocs(ctx, cmd.aggregate, {});
+  const input = mayYield ? await copyYielding(scanned) : [...scanned].map((m) => cloneDoc(m.doc));
   // other collections are read (and copied) at most once per aggregate
   const resolved = new Map<string, Doc[]>();
   const collectionResolver = (name: string) => {
@@ -502,7 +504,7 @@ function countOnly(ctx: Ctx, coll: string, pipeline: Doc[]): Doc[] | undefined {
  * following `$sort` + `$limit` that an index walk can serve takes only the first ones (mingo still
  * runs those stages, to the same result).
  */
-function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Match[] {
+function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Iterable<Match> {
   let i = 0;
   let filter: Doc = {};
   if (pipeline[0] && isPlainObject(pipeline[0].$match)) {
@@ -518,9 +520,27 @@ function pipelineInput(ctx: Ctx, coll: string, pipeline: Doc[]): Match[] {
       for (const m of docs) if (out.push(m) >= limit) break;
       return out;
     }
-    return [...docs];
+    return docs;
   }
-  return matchingDocs(ctx, coll, filter);
+  return ctx.state.storage.scan(ctx.db, coll, filter, { txn: ctx.txn }).docs;
+}
+
+/** Documents read before letting other connections' commands run (a long aggregate yields, as on mongod). */
+const YIELD_EVERY_DOCS = 500;
+
+/**
+ * Copies an aggregate's input, pausing every few hundred documents so that point reads and writes from other
+ * connections are served meanwhile instead of waiting for the whole scan (the HQ dashboard's aggregations held
+ * counter scans for seconds). Only outside transactions and snapshot reads: there the scan may see later
+ * commits, as a yielding mongod read does; a transaction's reads are taken in one go.
+ */
+async function copyYielding(docs: Iterable<Match>): Promise<Doc[]> {
+  const out: Doc[] = [];
+  for (const match of docs) {
+    out.push(cloneDoc(match.doc));
+    if (out.length % YIELD_EVERY_DOCS === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return out;
 }
 
 // ---------- writing ----------
