@@ -27,6 +27,7 @@ import { MembersService, type WeChatIdentityApi } from './modules/members/servic
 import { expiryWarningModel, ledgerModel, lotModel } from './modules/points/model';
 import { PointsExpiry } from './modules/points/expiry';
 import { PointsService } from './modules/points/service';
+import { LedgerNarrator } from './modules/points/narrator';
 import { purchaseModel, tierReviewModel } from './modules/purchases/model';
 import { PurchasesService } from './modules/purchases/service';
 import { ShiftService } from './modules/shift/service';
@@ -177,7 +178,8 @@ export function createServices(deps: ServiceDeps) {
   });
   const counter = new CounterService(members, new CodeLookups({ rateLimits, audit }));
   const pointsExpiry = new PointsExpiry({ ledger, lots: models.lots, warnings: models.expiryWarnings, now });
-  const points = new PointsService({ connection, ledger, entries: models.ledger, members: models.members, settings, staff, audit });
+  const narrator = new LedgerNarrator({ purchases: models.purchases, coupons: models.coupons, signups: models.signups, activities: models.activities, stores: models.stores });
+  const points = new PointsService({ connection, ledger, entries: models.ledger, members: models.members, settings, staff, audit, narrator });
   const categories = new CategoriesService({ categories: models.categories, members: models.members, purchases: models.purchases, audit, now });
   const purchases = new PurchasesService({
     connection, purchases: models.purchases, members: models.members, membersService: members, ledger, settings, audit, now, events: webhooks,
@@ -186,7 +188,10 @@ export function createServices(deps: ServiceDeps) {
   const tiers = new TiersService({ connection, members: models.members, reviews: models.tierReviews, purchases, settings, audit, now });
   members.extensions.counterHistory = (memberId) => purchases.counterHistory(memberId);
   const issuer = new CouponIssuer({ connection, templates: models.couponTemplates, coupons: models.coupons, members: models.members, now, events: webhooks });
-  const coupons = new CouponsService({ connection, templates: models.couponTemplates, coupons: models.coupons, issuer, members, audit, now, codeStepSeconds: deps.codeStepSeconds });
+  const coupons = new CouponsService({
+    connection, templates: models.couponTemplates, coupons: models.coupons, issuer, members, audit, now, codeStepSeconds: deps.codeStepSeconds,
+    redemptions: models.redemptions, stores: models.stores,
+  });
   const redemptions = new RedemptionService({ connection, coupons: models.coupons, redemptions: models.redemptions, members, audit, now, events: webhooks });
   const mall = new PointsMall({ connection, templates: models.couponTemplates, members: models.members, ledger, issuer });
   const redemptionCodes = new RedemptionCodesService({

@@ -138,6 +138,7 @@ export const CouponSchema = z
     tiers: z.array(TierCodeSchema).optional(),
     issuedAt: IsoDateTimeSchema.optional(),
     redeemedAt: IsoDateTimeSchema.optional(),
+    redeemedStoreName: z.string().optional().describe('Used coupons in the wallet: the store that redeemed it.'),
   })
   .meta({ id: 'Coupon', description: 'A coupon held by a member, with its terms.' });
 export type Coupon = z.infer<typeof CouponSchema>;

@@ -8,6 +8,18 @@ export const LedgerSourceSchema = z
   .meta({ id: 'LedgerSource', description: 'What caused a points change.' });
 export type LedgerSource = z.infer<typeof LedgerSourceSchema>;
 
+/** What a ledger entry was for, as the member's statement reads it: like a receipt line, not an order number. */
+export const LedgerDescriptionSchema = z
+  .object({
+    title: z.string().describe('The headline in Chinese: 消费 · 徐汇店, 积分兑换「满100减20」, 活动签到「…」, 积分过期, 积分调整, 撤销消费 · 徐汇店.'),
+    storeName: z.string().optional(),
+    amountFen: FenSchema.optional().describe('Purchases and reversed purchases: the order amount.'),
+    lines: z.array(z.object({ name: z.string(), qty: z.number() })).optional().describe('Purchases: the items, where the POS sent them.'),
+    note: z.string().optional().describe('Adjustments: HQ’s reason; reversals: why.'),
+  })
+  .meta({ id: 'LedgerDescription' });
+export type LedgerDescription = z.infer<typeof LedgerDescriptionSchema>;
+
 export const LedgerEntrySchema = z
   .object({
     id: IdSchema,
@@ -18,6 +30,7 @@ export const LedgerEntrySchema = z
     createdAt: IsoDateTimeSchema,
     expiresAt: IsoDateTimeSchema.optional().describe('For earnings: when what is left of this lot expires.'),
     shortfall: z.number().int().min(0).optional().describe('For reversals: the points the balance could not cover.'),
+    description: LedgerDescriptionSchema.optional().describe('The member’s statement line, resolved from what caused the entry (member ledger only).'),
   })
   .meta({ id: 'LedgerEntry', description: 'One append-only points ledger entry.' });
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;

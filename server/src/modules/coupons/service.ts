@@ -13,7 +13,8 @@ import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
 import type { MembersService } from '../members/service';
 import type { CouponIssuer } from './issuer';
-import type { CouponDoc, CouponTemplateDoc, couponModel, couponTemplateModel } from './model';
+import type { storeModel } from '../staff/model';
+import type { CouponDoc, CouponTemplateDoc, couponModel, couponTemplateModel, redemptionModel } from './model';
 
 // Coupon templates (HQ), the member's wallet and the expiry of held coupons. Issuing is CouponIssuer's alone.
 
@@ -29,6 +30,9 @@ interface Deps {
   now: () => Date;
   /** Step of the coupon QR codes, seconds; the same as the member code's. */
   codeStepSeconds?: number;
+  /** For the wallet's used tab: where each coupon was redeemed. */
+  redemptions?: ReturnType<typeof redemptionModel>;
+  stores?: ReturnType<typeof storeModel>;
 }
 
 export class CouponsService {
@@ -113,7 +117,25 @@ export class CouponsService {
   // ---- the wallet ----
 
   async listMine(memberId: string, tab: WalletTab | undefined, limit: number, cursor?: string): Promise<Page<Coupon>> {
-    return pageBy(this.deps.coupons, { memberId: new Types.ObjectId(memberId), ...this.tabFilter(tab) }, 'issuedAt', limit, cursor, couponView);
+    const page = await pageBy(this.deps.coupons, { memberId: new Types.ObjectId(memberId), ...this.tabFilter(tab) }, 'issuedAt', limit, cursor, (doc: CouponDoc) => ({
+      view: couponView(doc),
+      redemptionId: doc.status === 'redeemed' ? doc.redemptionId : null,
+    }));
+    return { ...page, items: await this.withRedeemingStores(page.items) };
+  }
+
+  /** Used coupons say where they were used: two reads per page (redemptions, stores), not per coupon. */
+  private async withRedeemingStores(items: Array<{ view: Coupon; redemptionId?: Types.ObjectId | null }>): Promise<Coupon[]> {
+    const { redemptions, stores } = this.deps;
+    const ids = items.flatMap((item) => (item.redemptionId ? [item.redemptionId] : []));
+    if (!redemptions || !stores || ids.length === 0) return items.map((item) => item.view);
+    const found = await redemptions.find({ _id: { $in: ids } }, { storeId: 1 }).lean<Array<{ _id: Types.ObjectId; storeId: string }>>();
+    const names = await stores.find({ _id: { $in: [...new Set(found.map((r) => r.storeId))] } }, { name: 1 }).lean<Array<{ _id: string; name: string }>>();
+    const storeOf = new Map(found.map((r) => [String(r._id), names.find((n) => n._id === r.storeId)?.name ?? r.storeId]));
+    return items.map((item) => {
+      const name = item.redemptionId ? storeOf.get(String(item.redemptionId)) : undefined;
+      return name ? { ...item.view, redeemedStoreName: name } : item.view;
+    });
   }
 
   /** HQ sees any member's coupons; a manager only those of members whose home store is theirs (else 404). */

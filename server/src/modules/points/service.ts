@@ -17,6 +17,7 @@ import type { SettingsService } from '../settings/service';
 import type { StaffService } from '../staff/service';
 import type { PointsLedger } from './ledger';
 import type { LedgerEntry, ledgerModel } from './model';
+import type { LedgerNarrator } from './narrator';
 
 // What HQ, managers and members do with points over HTTP: read the ledger, correct a balance, set the
 // earn rules. Every change still goes through PointsLedger.
@@ -29,6 +30,8 @@ interface Deps {
   settings: SettingsService;
   staff: StaffService;
   audit: AuditService;
+  /** Describes the member's own statement lines (store, amount, items, titles). */
+  narrator?: LedgerNarrator;
 }
 
 export class PointsService {
@@ -65,8 +68,17 @@ export class PointsService {
     return pageBy(this.deps.entries, { memberId }, 'createdAt', limit, cursor, toWireEntry);
   }
 
-  async memberPage(memberId: string, limit: number, cursor?: string) {
-    return this.page(new Types.ObjectId(memberId), limit, cursor);
+  /** The member's statement: the page as `page` answers it, each entry with its description (a fixed number of reads per page). */
+  async memberPage(memberId: string, limit: number, cursor?: string): Promise<Page<WireLedgerEntry>> {
+    const docs: LedgerEntry[] = [];
+    const page = await pageBy(this.deps.entries, { memberId: new Types.ObjectId(memberId) }, 'createdAt', limit, cursor, (entry: LedgerEntry) => {
+      docs.push(entry);
+      return toWireEntry(entry);
+    });
+    const { narrator } = this.deps;
+    if (!narrator || docs.length === 0) return page;
+    const descriptions = await narrator.describe(docs);
+    return { ...page, items: page.items.map((item, i) => (descriptions[i] ? { ...item, description: descriptions[i] } : item)) };
   }
 
   async adminPage(actor: Actor, memberId: string, limit: number, cursor?: string) {
