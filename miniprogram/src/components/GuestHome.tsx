@@ -7,6 +7,7 @@ import { readableError } from '../api/errors';
 import { isH5 } from '../config';
 import { useAsync } from '../hooks/useAsync';
 import { chinaDateTime, yuan } from '../lib/format';
+import { openPage } from '../lib/navigation';
 import { openCard } from '../lib/openCard';
 import { PrivacyDialog } from './PrivacyDialog';
 import { Status } from './Status';
@@ -111,7 +112,7 @@ export function GuestHome({ signedIn, onJoined }: GuestHomeProps) {
               <View className='section'>
                 <View className='section__title'>
                   会员活动
-                  <View className='section__more' onClick={() => void Taro.navigateTo({ url: '/pages/activities/index' })}>全部 ›</View>
+                  <View className='section__more' onClick={() => void openPage('/pages/activities/index')}>全部 ›</View>
                 </View>
                 {data.activities.map((activity) => (
                   <View

@@ -12,6 +12,7 @@ const Taro = {
   reLaunch: async ({ url }: { url: string }) => void navigations.push(url),
   redirectTo: async ({ url }: { url: string }) => void navigations.push(url),
   navigateTo: async ({ url }: { url: string }) => void navigations.push(url),
+  switchTab: async ({ url }: { url: string }) => void navigations.push(url),
   showToast: async () => undefined,
   requestPayment: async () => {
     paymentSheet.opened += 1;

@@ -17,6 +17,7 @@ import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey'
 import { rememberEntry, reportEntry } from '../../lib/entry';
 import { chinaDate } from '../../lib/format';
 import { lastKnownMember, rememberMember } from '../../lib/memberCache';
+import { openPage } from '../../lib/navigation';
 import { signInSilently } from '../../lib/shopperSession';
 import './index.css';
 
@@ -150,7 +151,7 @@ export default function CardPage() {
                   {data.pointsExpiringSoon ? `${chinaDate(data.pointsExpiringSoon.at)} 到期` : '即将过期'}
                 </View>
               </View>
-              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/coupons/index' })}>
+              <View className='glance__item' onClick={() => void openPage('/pages/coupons/index')}>
                 <View className='glance__value'>{data.couponsAvailable}</View>
                 <View className='glance__label'>可用券</View>
               </View>
@@ -162,7 +163,7 @@ export default function CardPage() {
             ) : null}
             <View className='menu'>
               {links.map((link) => (
-                <View key={link.url} className='menu__item' onClick={() => void Taro.navigateTo({ url: link.url })}>
+                <View key={link.url} className='menu__item' onClick={() => void openPage(link.url)}>
                   <View>{link.title}</View>
                   <View className='muted'>
                     {link.hint} <View className='menu__arrow' style={{ display: 'inline' }}>›</View>
