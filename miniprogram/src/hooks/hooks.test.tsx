@@ -4,7 +4,7 @@ import { Barcode } from '../components/Barcode';
 import { QrCode } from '../components/QrCode';
 import { codeFromKey } from '../lib/codeKey';
 import { usePagedList } from './usePagedList';
-import { CODE_REFRESH_MS, useLiveCode, type LiveCodeSources } from './useLiveCode';
+import { CODE_RETRY_MS, useLiveCode, type LiveCodeSources } from './useLiveCode';
 
 const key: CodeKeyAnswer = { secret: base32Encode(new Uint8Array(20).fill(7)), stepSeconds: 60, digits: 8, numericHandle: '48213975' };
 const cardNo = '100000000008'; // Luhn-valid
@@ -54,16 +54,53 @@ describe('useLiveCode', () => {
     await waitFor(() => expect(result.current.error).toBe('出了点问题，请稍后再试'));
   });
 
-  it('renews the code every 30 seconds', async () => {
+  it('renews the code when its time step ends (every 60 s), not before, and says how often', async () => {
     jest.useFakeTimers();
-    const generate = jest.fn(() => ({ code: `M${cardNo}00000000`, expiresAt: new Date() }));
-    renderHook(() => useLiveCode(sources({ readKey: () => key, generate })));
+    // 45 s into a minute: the code on screen is good for this step, which ends 15 s from now.
+    const stepStart = Date.parse('2026-12-03T09:00:00Z');
+    jest.setSystemTime(stepStart + 45_000);
+    const generate = jest.fn(codeFromKey);
+    const { result } = renderHook(() => useLiveCode(sources({ readKey: () => key, generate })));
     await act(async () => undefined);
+    const secret = new Uint8Array(20).fill(7);
+    const codeAt = (ms: number) => generateCode({ kind: 'member', subject: cardNo, secret, now: new Date(ms), stepSeconds: 60 }).code;
+    expect(result.current.code).toBe(codeAt(stepStart));
+    expect(result.current.stepSeconds).toBe(60);
+    await act(async () => {
+      jest.advanceTimersByTime(14_000);
+    });
     expect(generate).toHaveBeenCalledTimes(1);
     await act(async () => {
-      jest.advanceTimersByTime(CODE_REFRESH_MS);
+      jest.advanceTimersByTime(1_500);
     });
     expect(generate).toHaveBeenCalledTimes(2);
+    expect(result.current.code).toBe(codeAt(stepStart + 60_000));
+    // Then once a minute.
+    await act(async () => {
+      jest.advanceTimersByTime(59_000);
+    });
+    expect(generate).toHaveBeenCalledTimes(2);
+    await act(async () => {
+      jest.advanceTimersByTime(1_000);
+    });
+    expect(generate).toHaveBeenCalledTimes(3);
+    expect(result.current.code).toBe(codeAt(stepStart + 120_000));
+  });
+
+  it('tries again a little later when neither the key nor the server answers', async () => {
+    jest.useFakeTimers();
+    const fetchServerCode = jest.fn(() => Promise.reject(new Error('offline')));
+    const { result } = renderHook(() => useLiveCode(sources({ fetchServerCode })));
+    await waitFor(() => expect(result.current.error).not.toBeNull());
+    expect(fetchServerCode).toHaveBeenCalledTimes(1);
+    await act(async () => {
+      jest.advanceTimersByTime(CODE_RETRY_MS - 100);
+    });
+    expect(fetchServerCode).toHaveBeenCalledTimes(1);
+    await act(async () => {
+      jest.advanceTimersByTime(100);
+    });
+    await waitFor(() => expect(fetchServerCode).toHaveBeenCalledTimes(2));
   });
 });
 

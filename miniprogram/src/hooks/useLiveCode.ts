@@ -1,10 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { numericFormOf, type CodeKeyAnswer, type CodeKind } from '@membercard/shared';
+import { DEFAULT_CODE_STEP_SECONDS, numericFormOf, type CodeKeyAnswer, type CodeKind } from '@membercard/shared';
 import { readableError } from '../api/errors';
 import type { ShownCode } from '../lib/codeKey';
-import { useInterval } from './useInterval';
 
-export const CODE_REFRESH_MS = 30_000;
+/** After a failed attempt (no key, server unreachable), try again this much later. */
+export const CODE_RETRY_MS = 15_000;
+/** A little after the step turns, so the new code is surely the next step's even on a coarse timer. */
+const STEP_MARGIN_MS = 250;
+/** setTimeout's longest wait is ~24.8 days (beyond it fires at once); no code lives anywhere near this long. */
+const LONGEST_WAIT_MS = 10 * 60_000;
 
 export interface LiveCodeSources {
   kind: CodeKind;
@@ -25,15 +29,23 @@ export interface LiveCode {
   error: string | null;
   /** True when the code was made on the phone (works without signal). */
   madeOnPhone: boolean;
+  /** How often the code changes (the key's time step), for the screen to say so. */
+  stepSeconds: number;
   refresh: () => Promise<void>;
 }
 
-/** A member/coupon/sign-up code that renews every 30 s, generated locally from the cached key when possible. */
+/**
+ * A member/coupon/sign-up code, generated locally from the cached key when possible, renewed the moment its
+ * time step ends (the code's `expiresAt`), so what is on screen is always the current step's code.
+ */
 export function useLiveCode(sources: LiveCodeSources): LiveCode {
   const [code, setCode] = useState<string | null>(null);
   const [numericCode, setNumericCode] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [madeOnPhone, setMadeOnPhone] = useState(false);
+  const [stepSeconds, setStepSeconds] = useState(DEFAULT_CODE_STEP_SECONDS);
+  // A fresh object each time, so the renewal timer is set again even when the time is the same.
+  const [next, setNext] = useState<{ at: number } | null>(null);
   const sourcesRef = useRef(sources);
   sourcesRef.current = sources;
 
@@ -51,12 +63,14 @@ export function useLiveCode(sources: LiveCodeSources): LiveCode {
     }
     if (key) {
       try {
-        const generated = generate(key, kind, subject).code;
-        setCode(generated);
+        const generated = generate(key, kind, subject);
+        setCode(generated.code);
         // A key cached before handles existed has none; the background key renewal brings it.
-        setNumericCode(key.numericHandle ? numericFormOf(generated, key.numericHandle) : null);
+        setNumericCode(key.numericHandle ? numericFormOf(generated.code, key.numericHandle) : null);
         setMadeOnPhone(true);
+        setStepSeconds(key.stepSeconds);
         setError(null);
+        setNext({ at: generated.expiresAt.getTime() });
         return;
       } catch {
         // A malformed key falls through to the server's code.
@@ -68,8 +82,10 @@ export function useLiveCode(sources: LiveCodeSources): LiveCode {
       setNumericCode(answer.numericCode ?? null);
       setMadeOnPhone(false);
       setError(null);
+      setNext({ at: Date.parse(answer.expiresAt) });
     } catch (failure) {
       setError(readableError(failure));
+      setNext({ at: Date.now() + CODE_RETRY_MS });
     }
   }, []);
 
@@ -80,7 +96,12 @@ export function useLiveCode(sources: LiveCodeSources): LiveCode {
     if (subject && readKey()) fetchKey().then(storeKey, () => undefined);
   }, [sources.subject, sources.kind, refresh]);
 
-  useInterval(() => void refresh(), sources.subject ? CODE_REFRESH_MS : null);
+  useEffect(() => {
+    if (!next || !sources.subject) return undefined;
+    const wait = Number.isFinite(next.at) ? Math.min(Math.max(next.at - Date.now(), 0) + STEP_MARGIN_MS, LONGEST_WAIT_MS) : CODE_RETRY_MS;
+    const timer = setTimeout(() => void refresh(), wait);
+    return () => clearTimeout(timer);
+  }, [next, sources.subject, refresh]);
 
-  return { code, numericCode, error, madeOnPhone, refresh };
+  return { code, numericCode, error, madeOnPhone, stepSeconds, refresh };
 }

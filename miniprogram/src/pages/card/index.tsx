@@ -15,8 +15,10 @@ import { groupDigits } from '@membercard/shared';
 import { useLiveCode } from '../../hooks/useLiveCode';
 import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
 import { rememberEntry, reportEntry } from '../../lib/entry';
-import { chinaDate } from '../../lib/format';
+import { codeLifeText } from '../../lib/codeText';
+import { yuan } from '../../lib/format';
 import { lastKnownMember, rememberMember } from '../../lib/memberCache';
+import { useProgrammeName } from '../../lib/programme';
 import { openPage } from '../../lib/navigation';
 import { signInSilently } from '../../lib/shopperSession';
 import './index.css';
@@ -63,6 +65,7 @@ export default function CardPage() {
     }
   }, [], { immediate: false });
   const screen = useBrightScreen();
+  const programmeName = useProgrammeName();
   // Visitors are never sent to a sign-in page: without a card (or, in the H5 demo, without a session)
   // this page is the programme's shop window (GuestHome), and the card appears once they join.
   const [signedIn, setSignedIn] = useState(shopperApi.isSignedIn());
@@ -121,7 +124,7 @@ export default function CardPage() {
       <Status loading={member.loading && !data} error={data ? null : member.error} onRetry={() => void member.reload()}>
         {data ? (
           <View>
-            <CardFace member={data} />
+            <CardFace member={data} programmeName={programmeName} />
             <View className='code-box'>
               {live.code ? (
                 <View>
@@ -131,25 +134,31 @@ export default function CardPage() {
                     <QrCode text={live.code} sizePx={170} />
                   </View>
                   <View className='code-box__hint'>
-                    结账时向店员出示 · 每 30 秒自动刷新{live.madeOnPhone ? ' · 无网络也可出示' : ''}
+                    结账时向店员出示{live.madeOnPhone ? ' · 无网络也可出示' : ''}
                   </View>
+                  <View className='code-box__hint code-box__hint--life'>{codeLifeText(live.stepSeconds)}</View>
                 </View>
               ) : (
                 <Status error={live.error} onRetry={() => void live.refresh()} loading={!live.error} />
               )}
             </View>
             <View className='glance'>
-              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/points/index' })}>
-                <View className='glance__value'>{data.pointsBalance}</View>
-                <View className='glance__label'>积分</View>
+              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/tier/index' })}>
+                <View className='glance__value'>{yuan(data.spend12mFen ?? 0)}</View>
+                <View className='glance__label'>近 12 个月消费</View>
               </View>
-              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/points/index' })}>
-                <View className={data.pointsExpiringSoon ? 'glance__value orange' : 'glance__value'}>
-                  {data.pointsExpiringSoon?.amount ?? 0}
-                </View>
-                <View className='glance__label'>
-                  {data.pointsExpiringSoon ? `${chinaDate(data.pointsExpiringSoon.at)} 到期` : '即将过期'}
-                </View>
+              <View className='glance__item' onClick={() => void Taro.navigateTo({ url: '/pages/tier/index' })}>
+                {data.tierProgress?.next ? (
+                  <>
+                    <View className='glance__value'>{yuan(data.tierProgress.spendToNextFen)}</View>
+                    <View className='glance__label'>再消费可升{data.tierProgress.next.name}</View>
+                  </>
+                ) : (
+                  <>
+                    <View className='glance__value'>{data.tier.name}</View>
+                    <View className='glance__label'>已是最高等级</View>
+                  </>
+                )}
               </View>
               <View className='glance__item' onClick={() => void openPage('/pages/coupons/index')}>
                 <View className='glance__value'>{data.couponsAvailable}</View>

@@ -10,7 +10,8 @@ import { useAsync } from '../../hooks/useAsync';
 import { useStoreNames, useTierNames } from '../../hooks/useCatalogueNames';
 import { useLiveCode } from '../../hooks/useLiveCode';
 import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
-import { recalledCoupon } from '../../lib/couponMemory';
+import { codeLifeText } from '../../lib/codeText';
+import { recalledCoupon, rememberCoupon } from '../../lib/couponMemory';
 import { couponStatusText } from '../../lib/couponText';
 import { chinaDateTime, yuan } from '../../lib/format';
 
@@ -29,12 +30,14 @@ function savingText(coupon: Coupon): string {
 }
 
 async function findCoupon(id: string): Promise<Coupon> {
+  // Seen before (in the wallet, or kept on the phone): shown at once, also without signal.
   const known = recalledCoupon(id);
   if (known) return known;
   // Opened directly (e.g. from a message): look for it in the wallet's available tab.
   const page = await shopper.coupons('available');
   const found = page.items.find((coupon) => coupon.id === id);
   if (!found) throw new ApiError('NOT_FOUND', 404);
+  rememberCoupon(found);
   return found;
 }
 
@@ -76,7 +79,10 @@ export default function CouponDetailPage() {
                 ) : (
                   <Status loading={!live.error} error={live.error} onRetry={() => void live.refresh()} />
                 )}
-                <View className='code-box__hint'>二维码每 30 秒刷新，截图无效</View>
+                <View className='code-box__hint'>
+                  {codeLifeText(live.stepSeconds)}
+                  {live.madeOnPhone ? ' · 无网络也可出示' : ''}
+                </View>
               </View>
             ) : (
               <View className='notice'>此券{couponStatusText[data.status]}</View>
