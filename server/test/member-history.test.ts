@@ -99,7 +99,7 @@ describe('the member’s history', () => {
       { title: '消费 · 上海静安店', storeName: '上海静安店', amountFen: 12_800 },
       { title: '消费 · 上海静安店', storeName: '上海静安店', amountFen: 173_150, lines: [{ name: '大杯拿铁', qty: 2 }, { name: '精品咖啡豆礼盒', qty: 1 }] },
     ]);
-    expect(byKind('reversal')).toEqual([{ title: '撤销消费 · 上海静安店', storeName: '上海静安店', amountFen: 12_800, note: expect.stringContaining('顾客退单') }]);
+    expect(byKind('reversal')).toEqual([{ title: '撤销消费 · 上海静安店', storeName: '上海静安店', amountFen: 12_800, note: '顾客退单' }]);
     expect(byKind('adjustment')).toEqual([{ title: '积分调整', note: '补发：收银系统故障' }]);
     expect(byKind('exchange')).toEqual([{ title: '积分兑换「满100减20」' }]);
     expect(byKind('attendance')).toEqual([{ title: '活动签到「手冲咖啡课」', storeName: '上海静安店' }]);
@@ -109,7 +109,7 @@ describe('the member’s history', () => {
     for (const entry of ledger.body.items) expect(entry).toEqual(expect.objectContaining({ id: expect.any(String), delta: expect.any(Number), balanceAfter: expect.any(Number), reason: expect.any(String), createdAt: expect.any(String) }));
     // HQ's view of the ledger is unchanged (no descriptions).
     expect((await app.api.get(`/admin/members/${member.id}/ledger`, await tokenAt(app, { username: 'hq' }))).body.items.every((e: { description?: unknown }) => e.description === undefined)).toBe(true);
-  });
+  }, 30_000);
 
   it('reads a fixed number of times per page, however many entries it holds', async () => {
     // Tokens issued at the app's clock (the test above moved it on).
@@ -132,5 +132,5 @@ describe('the member’s history', () => {
     for (const collection of ['points_ledger', 'purchases', 'stores', 'coupons', 'activity_signups', 'activities']) {
       expect(large.reads[collection] ?? 0).toBeLessThanOrEqual(1);
     }
-  });
+  }, 30_000);
 });

@@ -11,6 +11,7 @@ import { isH5 } from '../../config';
 import { usePagedList } from '../../hooks/usePagedList';
 import { rememberCoupon } from '../../lib/couponMemory';
 import { couponStatusText } from '../../lib/couponText';
+import { usedCouponText } from '../../lib/historyText';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
 
 const tabs: Array<{ key: CouponWalletTab; title: string }> = [
@@ -102,6 +103,7 @@ export default function CouponsPage() {
               <View className={tab === 'available' ? 'tag' : 'tag tag--grey'}>{couponStatusText[coupon.status]}</View>
               {tab === 'available' && daysLeft(coupon.validUntil) !== null ? <View className='tag tag--orange'>即将过期 · 剩 {daysLeft(coupon.validUntil)} 天</View> : null}
               {tab === 'available' ? <View className='link small'>去使用 ›</View> : null}
+              {tab === 'used' && coupon.redeemedAt ? <View className='muted small coupon-used-at'>{usedCouponText(coupon)}</View> : null}
             </View>
           }
         />

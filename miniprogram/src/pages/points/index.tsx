@@ -6,6 +6,7 @@ import { LoadingMore, Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { usePagedList } from '../../hooks/usePagedList';
 import { chinaDate, chinaDateTime } from '../../lib/format';
+import { ledgerLine } from '../../lib/historyText';
 
 export default function PointsPage() {
   const member = useAsync(() => shopper.me());
@@ -43,18 +44,22 @@ export default function PointsPage() {
       </Status>
       <View className='section'>
         <View className='section__title'>积分明细</View>
-        {ledger.items.map((entry) => (
-          <View key={entry.id} className='field'>
-            <View className='field__value'>
-              <View>{entry.reason}</View>
-              <View className='muted'>
-                {chinaDateTime(entry.createdAt)}
-                {entry.expiresAt ? ` · ${chinaDate(entry.expiresAt)} 到期` : ''}
+        {ledger.items.map((entry) => {
+          const line = ledgerLine(entry);
+          return (
+            <View key={entry.id} className='field ledger-line'>
+              <View className='field__value'>
+                <View>{line.title}</View>
+                {line.detail ? <View className='small ledger-line__detail'>{line.detail}</View> : null}
+                <View className='muted small'>
+                  {chinaDateTime(entry.createdAt)}
+                  {entry.expiresAt ? ` · ${chinaDate(entry.expiresAt)} 到期` : ''}
+                </View>
               </View>
+              <View className={entry.delta > 0 ? 'green strong' : 'strong'}>{entry.delta > 0 ? `+${entry.delta}` : entry.delta}</View>
             </View>
-            <View className={entry.delta > 0 ? 'green strong' : 'strong'}>{entry.delta > 0 ? `+${entry.delta}` : entry.delta}</View>
-          </View>
-        ))}
+          );
+        })}
         <Status error={ledger.error} onRetry={() => void ledger.loadMore()} empty={ledger.finished && ledger.items.length === 0} emptyText='还没有积分记录，消费即可累积积分'>
           <LoadingMore loading={ledger.loading} finished={ledger.finished} hasItems={ledger.items.length > 0} />
         </Status>

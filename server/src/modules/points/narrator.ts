@@ -20,7 +20,14 @@ interface Deps {
   stores: ReturnType<typeof storeModel>;
 }
 
-type PurchaseFound = { _id: Types.ObjectId; storeId: string; orderNo: string; amountFen: number; lines?: Array<{ name: string; qty: number }> };
+type PurchaseFound = {
+  _id: Types.ObjectId;
+  storeId: string;
+  orderNo: string;
+  amountFen: number;
+  lines?: Array<{ name: string; qty: number }>;
+  reversal?: { reason?: string } | null;
+};
 
 export class LedgerNarrator {
   constructor(private readonly deps: Deps) {}
@@ -45,7 +52,7 @@ export class LedgerNarrator {
       }
     }
 
-    const projection = { storeId: 1, orderNo: 1, amountFen: 1, 'lines.name': 1, 'lines.qty': 1 };
+    const projection = { storeId: 1, orderNo: 1, amountFen: 1, 'lines.name': 1, 'lines.qty': 1, 'reversal.reason': 1 };
     const purchaseFilter = [...purchaseKeys, ...(reversedIds.length ? [{ _id: { $in: reversedIds } }] : [])];
     const [foundPurchases, foundCoupons, foundSignups] = await Promise.all([
       purchaseFilter.length ? purchases.find({ $or: purchaseFilter }, projection).lean<PurchaseFound[]>() : [],
@@ -88,8 +95,9 @@ export class LedgerNarrator {
         case 'reversal': {
           const found = key.startsWith('reversal:') ? purchaseById.get(key.slice(9)) : undefined;
           const where = found ? storeName.get(found.storeId) : store;
+          // A manager's reversal says why in the manager's words; a till return's reason is only its numbers.
           const what = key.startsWith('pos-return:') ? '退货' : '撤销消费';
-          return compact({ title: where ? `${what} · ${where}` : what, storeName: where, amountFen: found?.amountFen, note: entry.reason });
+          return compact({ title: where ? `${what} · ${where}` : what, storeName: where, amountFen: found?.amountFen, note: found?.reversal?.reason || undefined });
         }
         case 'exchange': {
           const title = couponTitle.get(key.slice(`exchange:${String(entry.memberId)}:`.length));
