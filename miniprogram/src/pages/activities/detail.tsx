@@ -1,5 +1,5 @@
-import { Button, View } from '@tarojs/components';
-import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import { Button, Image, View } from '@tarojs/components';
+import Taro, { useDidShow, useRouter, useShareAppMessage } from '@tarojs/taro';
 import type { Signup } from '@membercard/shared';
 import { useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
@@ -8,8 +8,9 @@ import { shopperApi } from '../../api/session';
 import { Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
-import { signupStatusText } from '../../lib/activityText';
+import { activityTimeRange, liveSignupFor, paymentConfirmText, seatsLeftText, signupStatusText } from '../../lib/activityText';
 import { chinaDateTime, yuan } from '../../lib/format';
+import { CheckinCode } from './CheckinCode';
 import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText, type PaymentTone } from '../../lib/payment';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
 
@@ -19,12 +20,32 @@ export default function ActivityDetailPage() {
   const { params } = useRouter();
   const id = params.id ?? '';
   const activity = useAsync(() => catalogue.activity(id), [id]);
+  // Where it happens and whether this member already holds a sign-up (so a joined activity never offers 立即报名 again).
+  const context = useAsync(async () => {
+    const [stores, mine] = await Promise.all([
+      catalogue.stores().catch(() => null),
+      shopperApi.isSignedIn() ? shopper.signups().catch(() => null) : Promise.resolve(null),
+    ]);
+    return { stores: stores?.items ?? [], existing: mine ? liveSignupFor(mine.items, id) : null };
+  }, [id]);
   const [signup, setSignup] = useState<Signup | null>(null);
+  const [confirmingPay, setConfirmingPay] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: PaymentTone; text: string } | null>(null);
   // Paid, and the server has not confirmed the seat yet: while we wait, and after we stopped waiting.
   const [confirming, setConfirming] = useState(false);
   useDidShow(() => void preloadSubscribeTemplates());
+  useShareAppMessage(() => ({
+    title: activity.data ? `${activity.data.title} · ${activityTimeRange(activity.data.startAt, activity.data.endAt)}` : '会员活动',
+    path: `/pages/activities/detail?id=${encodeURIComponent(id)}`,
+    ...(activity.data?.coverImageUrl ? { imageUrl: activity.data.coverImageUrl } : {}),
+  }));
+
+  /** A paid activity first shows what will be charged and how refunds work; a free one signs up at once. */
+  function onSignUpTap() {
+    if (shopperApi.isSignedIn() && (activity.data?.feeFen ?? 0) > 0) setConfirmingPay(true);
+    else void signUp();
+  }
 
   async function signUp() {
     if (!shopperApi.isSignedIn()) {
@@ -80,17 +101,46 @@ export default function ActivityDetailPage() {
 
   const data = activity.data;
   const closed = data ? Date.parse(data.signupClosesAt) < Date.now() : false;
+  const joined = signup ?? context.data?.existing ?? null;
+  const store = data?.storeId ? context.data?.stores.find((s) => s.id === data.storeId) : undefined;
+  const location = data?.location;
+  const openMap = () => {
+    if (!data || !location) return;
+    void Taro.openLocation({ latitude: location.latitude, longitude: location.longitude, name: store?.name ?? data.title, address: data.address ?? '', scale: 16 });
+  };
   return (
     <View className='page'>
       <Status loading={activity.loading && !data} error={activity.error} onRetry={() => void activity.reload()}>
         {data ? (
           <View>
-            <View className='section'>
+            {data.coverImageUrl ? (
+              <Image className='activity-cover' src={data.coverImageUrl} mode='aspectFill' style={{ width: '100%', height: '180px', borderRadius: '12px', display: 'block' }} />
+            ) : (
+              // No picture uploaded: a generated cover from the title, so the page never opens on a blank.
+              <View
+                className='activity-cover'
+                style={{ height: '150px', borderRadius: '12px', background: 'linear-gradient(135deg, #07c160, #1aad8f 55%, #f5a623)', color: '#fff', padding: '20px', boxSizing: 'border-box', display: 'flex', flexDirection: 'column', justifyContent: 'flex-end' }}
+              >
+                <View style={{ fontSize: '13px', opacity: 0.85 }}>会员活动</View>
+                <View style={{ fontSize: '22px', fontWeight: 700 }}>{data.title}</View>
+              </View>
+            )}
+            <View className='section mt'>
               <View style={{ fontSize: '20px', fontWeight: 700 }}>{data.title}</View>
               <View className='field mt'>
                 <View className='field__label'>时间</View>
+                <View className='field__value'>{activityTimeRange(data.startAt, data.endAt)}</View>
+              </View>
+              <View className='field'>
+                <View className='field__label'>地点</View>
                 <View className='field__value'>
-                  {chinaDateTime(data.startAt)} - {chinaDateTime(data.endAt)}
+                  <View>{store?.name ?? (data.storeId ? data.storeId : '各门店')}</View>
+                  {data.address ? <View className='muted small'>{data.address}</View> : null}
+                  {location && !isH5 ? (
+                    <View className='link small' onClick={openMap}>
+                      查看地图 ›
+                    </View>
+                  ) : null}
                 </View>
               </View>
               <View className='field'>
@@ -103,10 +153,7 @@ export default function ActivityDetailPage() {
               </View>
               <View className='field'>
                 <View className='field__label'>名额</View>
-                <View className='field__value'>
-                  {data.confirmedCount}/{data.capacity}
-                  {data.waitlistCount ? `（候补 ${data.waitlistCount} 人）` : ''}
-                </View>
+                <View className='field__value'>{seatsLeftText(data)}</View>
               </View>
               {data.attendancePoints ? (
                 <View className='field'>
@@ -120,10 +167,16 @@ export default function ActivityDetailPage() {
               <View style={{ lineHeight: 1.7, whiteSpace: 'pre-wrap' }}>{data.description}</View>
             </View>
             {message ? <View className={noticeClass[message.tone]}>{message.text}</View> : null}
-            {signup ? (
+            {joined ? (
               <View>
-                <View className='muted center'>当前状态：{confirming ? '支付确认中' : signupStatusText[signup.status]}</View>
-                {!isH5 && signup.status !== 'cancelled' ? (
+                <View className='section center'>
+                  <View className={joined.status === 'confirmed' || joined.status === 'attended' ? 'tag' : 'tag tag--orange'} style={{ fontSize: '15px' }}>
+                    {confirming ? '支付确认中' : joined.status === 'confirmed' ? '已报名' : signupStatusText[joined.status]}
+                  </View>
+                  {joined.status === 'confirmed' && !confirming ? <CheckinCode signupId={joined.id} /> : null}
+                  {joined.status === 'waitlisted' ? <View className='orange mt'>候补第 {joined.waitlistPosition ?? '-'} 位，有人取消时按顺序递补</View> : null}
+                </View>
+                {!isH5 && joined.status !== 'cancelled' ? (
                   <Button className='btn btn--ghost mt' onClick={() => void askToSubscribe(['activityReminder'])}>
                     开始前提醒我
                   </Button>
@@ -133,10 +186,42 @@ export default function ActivityDetailPage() {
                 </Button>
               </View>
             ) : (
-              <Button className='btn btn--primary' disabled={busy || closed} loading={busy} onClick={() => void signUp()}>
+              <Button className='btn btn--primary' disabled={busy || closed || context.loading} loading={busy} onClick={onSignUpTap}>
                 {closed ? '报名已截止' : data.feeFen ? `支付 ${yuan(data.feeFen)} 并报名` : '立即报名'}
               </Button>
             )}
+            {confirmingPay ? (
+              <View className='sheet-mask' onClick={() => setConfirmingPay(false)}>
+                <View className='sheet pay-confirm' onClick={(event) => event.stopPropagation()}>
+                  <View className='sheet__title'>确认报名并支付</View>
+                  <View className='field'>
+                    <View className='field__label'>活动</View>
+                    <View className='field__value'>{data.title}</View>
+                  </View>
+                  <View className='field'>
+                    <View className='field__label'>应付金额</View>
+                    <View className='field__value' style={{ color: '#fa5151', fontSize: '20px', fontWeight: 700 }}>
+                      {paymentConfirmText(data).amount}
+                    </View>
+                  </View>
+                  <View className='muted small mt' style={{ lineHeight: 1.6 }}>
+                    退款规则：{paymentConfirmText(data).refundRule}
+                  </View>
+                  <Button
+                    className='btn btn--primary mt'
+                    onClick={() => {
+                      setConfirmingPay(false);
+                      void signUp();
+                    }}
+                  >
+                    确认支付 {paymentConfirmText(data).amount}
+                  </Button>
+                  <Button className='btn btn--ghost' onClick={() => setConfirmingPay(false)}>
+                    再想想
+                  </Button>
+                </View>
+              </View>
+            ) : null}
           </View>
         ) : null}
       </Status>

@@ -1,46 +1,15 @@
 import { Button, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import type { Signup } from '@membercard/shared';
-import { groupDigits } from '@membercard/shared';
 import { useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
 import { readableError } from '../../api/errors';
-import { QrCode } from '../../components/QrCode';
 import { Status } from '../../components/Status';
+import { CheckinCode } from './CheckinCode';
 import { useAsync } from '../../hooks/useAsync';
-import { useLiveCode } from '../../hooks/useLiveCode';
 import { signupStatusText } from '../../lib/activityText';
-import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
 import { chinaDateTime } from '../../lib/format';
 import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText } from '../../lib/payment';
-
-function CheckinCode({ signupId }: { signupId: string }) {
-  const live = useLiveCode({
-    kind: 'signup',
-    subject: signupId,
-    readKey: readCachedCodeKey,
-    fetchKey: shopper.codeKey,
-    storeKey: cacheCodeKey,
-    generate: codeFromKey,
-    fetchServerCode: () => shopper.signupCode(signupId),
-  });
-  return (
-    <View className='center mt'>
-      {live.code ? (
-        <View>
-          <View className='code-box__qr'>
-            <QrCode text={live.code} sizePx={180} />
-          </View>
-          {/* For a counter whose scanner cannot read the screen: the clerk types the digits. */}
-          <View className='code-box__digits'>{live.numericCode ? groupDigits(live.numericCode) : live.code}</View>
-        </View>
-      ) : (
-        <Status loading={!live.error} error={live.error} onRetry={() => void live.refresh()} />
-      )}
-      <View className='code-box__hint'>到场后向工作人员出示签到码</View>
-    </View>
-  );
-}
 
 export default function MySignupsPage() {
   // Each sign-up carries its activity's title and start; the activity itself is read only to word a cancel.

@@ -1,9 +1,12 @@
-import { View } from '@tarojs/components';
+import { Button, View } from '@tarojs/components';
+import Taro from '@tarojs/taro';
 import { tierProgress, type TierDefinition } from '@membercard/shared';
+import { useEffect, useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
 import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { yuan } from '../../lib/format';
+import { benefitIcon, lastSeenTierStorage, movedUpSince, nextTierEarningText } from '../../lib/tierText';
 
 export default function TierPage() {
   const state = useAsync(async () => {
@@ -13,7 +16,20 @@ export default function TierPage() {
     const progress = member.tierProgress ?? tierProgress(ladder, member.tier.code, member.spend12mFen ?? 0);
     return { member, ladder, progress };
   });
+  const [celebrating, setCelebrating] = useState(false);
   const data = state.data;
+
+  // The phone remembers the tier it last showed this card: a higher one now is celebrated once, then remembered.
+  useEffect(() => {
+    if (!data) return;
+    const seen = { cardNo: data.member.cardNo, tierCode: data.member.tier.code };
+    if (movedUpSince(data.ladder, lastSeenTierStorage.read(Taro.getStorageSync), seen)) setCelebrating(true);
+    Taro.setStorageSync(lastSeenTierStorage.key, seen);
+  }, [data]);
+
+  const current = data?.ladder.find((tier) => tier.code === data.member.tier.code);
+  const next = data?.progress.next ? data.ladder.find((tier) => tier.code === data.progress.next!.code) : undefined;
+  const spent = data?.member.spend12mFen;
   return (
     <View className='page'>
       <Status loading={state.loading && !data} error={state.error} onRetry={() => void state.reload()}>
@@ -23,13 +39,19 @@ export default function TierPage() {
               <View className='muted'>当前等级</View>
               <View style={{ fontSize: '24px', fontWeight: 700, margin: '4px 0 12px' }}>{data.member.tier.name}</View>
               {data.progress.next ? (
-                <View>
-                  <View className='progress'>
+                <View className='tier-progress'>
+                  <View className='row small'>
+                    <View>{spent !== undefined ? `近 12 个月已消费 ${yuan(spent)}` : `已完成 ${data.progress.percent}%`}</View>
+                    <View className='muted'>{next ? `${next.name} ${yuan(next.minSpendFen)}` : data.progress.next.name}</View>
+                  </View>
+                  <View className='progress mt'>
                     <View className='progress__bar' style={{ width: `${data.progress.percent}%` }} />
                   </View>
                   <View className='muted mt'>
-                    再消费 {yuan(data.progress.spendToNextFen)} 升级为{data.progress.next.name}（近 12 个月累计消费）
+                    再消费 <View style={{ display: 'inline', color: '#07c160', fontWeight: 600 }}>{yuan(data.progress.spendToNextFen)}</View> 升级为
+                    {data.progress.next.name}
                   </View>
+                  {current && next ? <View className='small mt'>{nextTierEarningText(current, next)}</View> : null}
                 </View>
               ) : (
                 <View className='green'>您已是最高等级，尊享全部权益</View>
@@ -43,12 +65,28 @@ export default function TierPage() {
                 </View>
                 {tier.benefits.map((benefit) => (
                   <View key={benefit} className='small' style={{ padding: '3px 0' }}>
-                    ✓ {benefit}
+                    {benefitIcon(benefit)} {benefit}
                   </View>
                 ))}
                 {tier.code === data.member.tier.code ? <View className='tag mt'>当前等级</View> : null}
               </View>
             ))}
+            {celebrating ? (
+              <View className='sheet-mask tier-celebration' style={{ alignItems: 'center', justifyContent: 'center' }} onClick={() => setCelebrating(false)}>
+                <View className='sheet center' style={{ width: '80%', borderRadius: '16px' }} onClick={(event) => event.stopPropagation()}>
+                  <View style={{ fontSize: '44px' }}>🎉</View>
+                  <View className='sheet__title'>恭喜升级为{data.member.tier.name}</View>
+                  {(current?.benefits ?? []).slice(0, 3).map((benefit) => (
+                    <View key={benefit} className='small' style={{ padding: '3px 0' }}>
+                      {benefitIcon(benefit)} {benefit}
+                    </View>
+                  ))}
+                  <Button className='btn btn--primary mt' onClick={() => setCelebrating(false)}>
+                    太棒了
+                  </Button>
+                </View>
+              </View>
+            ) : null}
           </View>
         ) : null}
       </Status>
