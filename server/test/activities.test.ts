@@ -90,6 +90,24 @@ describe('activities: HQ and managers', () => {
     expect((await app.api.get('/admin/activities/not-an-id', hq)).status).toBe(400);
     expect((await app.api.get('/activities/0123456789abcdef01234567')).status).toBe(404);
   });
+
+  it('keeps cover image, address and map coordinates, shows them to shoppers, and refuses bad ones', async () => {
+    const venue = {
+      coverImageUrl: 'https://cdn.example.com/activities/coffee.jpg',
+      address: '上海市静安区南京西路 1266 号 3 楼',
+      location: { latitude: 31.2304, longitude: 121.4581 },
+    };
+    const created = await createActivity(venue);
+    const shown = await app.api.get(`/activities/${created.id}`);
+    expect(shown.body).toMatchObject(venue);
+    const moved = await app.api.patch(`/admin/activities/${created.id}`, { address: '上海市徐汇区淮海中路 999 号', location: { latitude: 31.21, longitude: 121.44 } }, hq);
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ address: '上海市徐汇区淮海中路 999 号', location: { latitude: 31.21, longitude: 121.44 }, coverImageUrl: venue.coverImageUrl });
+    const bad = await app.api.post('/admin/activities', activityBody({ location: { latitude: 91, longitude: 0 }, coverImageUrl: 'not a url', address: '' }), hq);
+    expect(bad.status).toBe(400);
+    const fields = (bad.body.error.details.fields as Array<{ field: string }>).map((f) => f.field).sort();
+    expect(fields).toEqual(['body.address', 'body.coverImageUrl', 'body.location.latitude']);
+  });
 });
 
 describe('sign-ups: exact capacity, waitlist, cancellation', () => {

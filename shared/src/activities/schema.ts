@@ -7,6 +7,11 @@ const activityFields = {
   description: humanText({ max: 5000, min: 0, multiline: true }),
   coverImageUrl: z.url().max(1000).optional(),
   storeId: IdSchema.optional().describe('Absent: not tied to one store.'),
+  address: humanText({ max: 200 }).optional().describe('Where it takes place, as the shopper reads it.'),
+  location: z
+    .strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
+    .optional()
+    .describe('GCJ-02 coordinates (what WeChat maps use) for the map link.'),
   startAt: IsoDateTimeSchema,
   endAt: IsoDateTimeSchema,
   signupClosesAt: IsoDateTimeSchema,

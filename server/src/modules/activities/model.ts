@@ -11,6 +11,8 @@ export interface ActivityDoc {
   description: string;
   coverImageUrl: string | null;
   storeId: string | null;
+  address?: string | null;
+  location?: { latitude: number; longitude: number } | null;
   startAt: Date;
   endAt: Date;
   signupClosesAt: Date;
@@ -33,6 +35,8 @@ const ActivitySchema = new Schema<ActivityDoc>(
     description: { type: String, default: '' },
     coverImageUrl: { type: String, default: null },
     storeId: { type: String, default: null },
+    address: { type: String, default: null },
+    location: { type: { _id: false, latitude: Number, longitude: Number }, default: null },
     startAt: { type: Date, required: true },
     endAt: { type: Date, required: true },
     signupClosesAt: { type: Date, required: true },

@@ -805,6 +805,8 @@ export class ActivitiesService {
         description: a.description,
         ...(a.coverImageUrl ? { coverImageUrl: a.coverImageUrl } : {}),
         ...(a.storeId ? { storeId: a.storeId } : {}),
+        ...(a.address ? { address: a.address } : {}),
+        ...(a.location ? { location: { latitude: a.location.latitude, longitude: a.location.longitude } } : {}),
         startAt: a.startAt.toISOString(),
         endAt: a.endAt.toISOString(),
         signupClosesAt: a.signupClosesAt.toISOString(),
