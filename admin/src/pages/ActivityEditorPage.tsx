@@ -18,6 +18,8 @@ interface ActivityForm {
   title: string;
   description: string;
   storeId?: string;
+  address?: string;
+  coverImageUrl?: string;
   period?: [Dayjs, Dayjs] | null;
   signupClosesAt?: Dayjs | null;
   capacity?: number | null;
@@ -53,6 +55,8 @@ export default function ActivityEditorPage() {
           title: activity.title,
           description: activity.description,
           storeId: activity.storeId,
+          address: activity.address,
+          coverImageUrl: activity.coverImageUrl,
           period: [dayjs(activity.startAt), dayjs(activity.endAt)],
           signupClosesAt: dayjs(activity.signupClosesAt),
           capacity: activity.capacity,
@@ -74,6 +78,8 @@ export default function ActivityEditorPage() {
       title: values.title?.trim(),
       description: values.description ?? '',
       storeId: managerStore ?? values.storeId,
+      address: values.address?.trim() || undefined,
+      coverImageUrl: values.coverImageUrl?.trim() || undefined,
       startAt: values.period?.[0]?.toISOString(),
       endAt: values.period?.[1]?.toISOString(),
       signupClosesAt: values.signupClosesAt?.toISOString(),
@@ -139,6 +145,12 @@ export default function ActivityEditorPage() {
             <Input.TextArea rows={4} maxLength={5000} />
           </Form.Item>
           <div className="mc-two-col">
+            <Form.Item name="address" label={t('活动地址', 'Address')} extra={t('顾客在活动页看到的地点', 'Where shoppers are told to go')}>
+              <Input maxLength={200} placeholder={t('如：上海市静安区南京西路 1266 号 3 楼', 'e.g. 3F, 1266 West Nanjing Rd')} />
+            </Form.Item>
+            <Form.Item name="coverImageUrl" label={t('封面图链接', 'Cover image URL')} extra={t('不填时小程序按标题生成封面', 'Empty: the app draws a cover from the title')}>
+              <Input maxLength={1000} placeholder="https://" />
+            </Form.Item>
             <Form.Item name="storeId" label={t('门店', 'Store')} extra={managerStore ? t('店长只能为本店创建活动', 'Managers create activities for their own store') : t('不选为全部门店', 'None = every store')}>
               <Select allowClear disabled={!!managerStore} options={reference.stores.map((store) => ({ label: store.name, value: store.id }))} placeholder={t('全部门店', 'All stores')} />
             </Form.Item>
