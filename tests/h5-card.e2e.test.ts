@@ -81,6 +81,17 @@ describe('H5 card face and honest codes', () => {
     expect(screenText.match(/1280/g)).toHaveLength(1);
     expect(screenText).not.toContain('即将过期');
     await snap(page, 'h5-card-face');
+
+    // Points due within 30 days: the card says how many and on which China day (here, a lot aged to end in 10 days).
+    await api('POST', `/admin/members/${members.items[0].id}/points-adjustments`, { delta: 120, reason: '生日礼' }, hq.token, { 'Idempotency-Key': randomUUID() });
+    const dueAt = new Date(Date.now() + 10 * 24 * 3600_000);
+    const aged = await demo.services.models.lots.updateOne({ memberId: members.items[0].id, amount: 120 }, { $set: { expiresAt: dueAt } });
+    expect(aged.modifiedCount).toBe(1);
+    await page.reload();
+    const chinaDay = new Date(dueAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+    await shown(page, '.card-face__expiry').filter({ hasText: `120 积分将于 ${chinaDay} 到期` }).waitFor();
+    await shown(page, '.card-face__points-value').filter({ hasText: /^1400$/ }).waitFor();
+    await snap(page, 'h5-card-face-expiring');
   }, 60_000);
 
   it('a coupon once seen shows its code offline, and when opened afresh with no network', async () => {
