@@ -99,11 +99,13 @@ export default function CouponsPage() {
           dim={tab !== 'available'}
           onClick={() => open(coupon)}
           extra={
-            <View className='row mt'>
-              <View className={tab === 'available' ? 'tag' : 'tag tag--grey'}>{couponStatusText[coupon.status]}</View>
-              {tab === 'available' && daysLeft(coupon.validUntil) !== null ? <View className='tag tag--orange'>即将过期 · 剩 {daysLeft(coupon.validUntil)} 天</View> : null}
-              {tab === 'available' ? <View className='link small'>去使用 ›</View> : null}
-              {tab === 'used' && coupon.redeemedAt ? <View className='muted small coupon-used-at'>{usedCouponText(coupon)}</View> : null}
+            <View>
+              <View className='row mt'>
+                <View className={tab === 'available' ? 'tag' : 'tag tag--grey'}>{couponStatusText[coupon.status]}</View>
+                {tab === 'available' && daysLeft(coupon.validUntil) !== null ? <View className='tag tag--orange'>即将过期 · 剩 {daysLeft(coupon.validUntil)} 天</View> : null}
+                {tab === 'available' ? <View className='link small'>去使用 ›</View> : null}
+              </View>
+              {tab === 'used' && coupon.redeemedAt ? <View className='muted small mt coupon-used-at'>{usedCouponText(coupon)}</View> : null}
             </View>
           }
         />
