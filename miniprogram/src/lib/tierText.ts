@@ -1,19 +1,22 @@
 import type { TierDefinition } from '@membercard/shared';
 import { earnPoints } from '@membercard/shared';
 
-/** An icon for a benefit text HQ typed, by what it is about; a plain star when nothing matches. */
+/**
+ * A one-character badge for a benefit text HQ typed, by what it is about (drawn as a coloured circle, so it
+ * needs no emoji font); a star when nothing matches.
+ */
 export function benefitIcon(benefit: string): string {
   const rules: Array<[RegExp, string]> = [
-    [/积分|倍/, '✨'],
-    [/生日/, '🎂'],
-    [/券|折|优惠|减/, '🎟️'],
-    [/停车/, '🅿️'],
-    [/配送|运费|包邮|快递/, '🚚'],
-    [/客服|专属|顾问|优先/, '👑'],
-    [/活动|沙龙|体验|品鉴/, '🎉'],
-    [/礼|赠|送/, '🎁'],
+    [/积分|倍/, '积'],
+    [/生日/, '寿'],
+    [/券|折|优惠|减/, '券'],
+    [/停车/, '车'],
+    [/配送|运费|包邮|快递/, '运'],
+    [/客服|专属|顾问|优先/, '尊'],
+    [/活动|沙龙|体验|品鉴/, '活'],
+    [/礼|赠|送/, '礼'],
   ];
-  return rules.find(([pattern]) => pattern.test(benefit))?.[1] ?? '⭐';
+  return rules.find(([pattern]) => pattern.test(benefit))?.[1] ?? '★';
 }
 
 /**

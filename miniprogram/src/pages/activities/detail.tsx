@@ -8,8 +8,8 @@ import { shopperApi } from '../../api/session';
 import { Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
-import { activityTimeRange, liveSignupFor, paymentConfirmText, seatsLeftText, signupStatusText } from '../../lib/activityText';
-import { chinaDateTime, yuan } from '../../lib/format';
+import { activityTimeRange, chinaClockTime, chinaDayWithWeekday, liveSignupFor, paymentConfirmText, seatsLeftText, signupStatusText } from '../../lib/activityText';
+import { yuan } from '../../lib/format';
 import { CheckinCode } from './CheckinCode';
 import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText, type PaymentTone } from '../../lib/payment';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
@@ -145,7 +145,7 @@ export default function ActivityDetailPage() {
               </View>
               <View className='field'>
                 <View className='field__label'>报名截止</View>
-                <View className='field__value'>{chinaDateTime(data.signupClosesAt)}</View>
+                <View className='field__value'>{`${chinaDayWithWeekday(data.signupClosesAt)} ${chinaClockTime(data.signupClosesAt)}`}</View>
               </View>
               <View className='field'>
                 <View className='field__label'>费用</View>

@@ -4,7 +4,8 @@ import { useEffect } from 'react';
 import { catalogue } from '../../api/endpoints';
 import { LoadingMore, Status } from '../../components/Status';
 import { usePagedList } from '../../hooks/usePagedList';
-import { chinaDateTime, yuan } from '../../lib/format';
+import { activityTimeRange, seatsLeftText } from '../../lib/activityText';
+import { yuan } from '../../lib/format';
 
 export default function ActivitiesPage() {
   const list = usePagedList((cursor) => catalogue.activities(cursor));
@@ -26,17 +27,16 @@ export default function ActivitiesPage() {
         </View>
       </View>
       {list.items.map((activity) => {
-        const full = activity.confirmedCount >= activity.capacity;
         return (
           <View key={activity.id} className='list-item' onClick={() => void Taro.navigateTo({ url: `/pages/activities/detail?id=${encodeURIComponent(activity.id)}` })}>
             <View className='coupon__title'>{activity.title}</View>
-            <View className='muted mt'>{chinaDateTime(activity.startAt)} 开始</View>
+            <View className='muted mt'>{activityTimeRange(activity.startAt, activity.endAt)}</View>
             <View className='row mt'>
               <View>
                 <View className={activity.feeFen ? 'tag tag--orange' : 'tag'}>{activity.feeFen ? yuan(activity.feeFen) : '免费'}</View>
                 {activity.attendancePoints ? <View className='tag'>到场送 {activity.attendancePoints} 积分</View> : null}
               </View>
-              <View className='muted'>{full ? '名额已满，可候补' : `剩余 ${activity.capacity - activity.confirmedCount} 个名额`}</View>
+              <View className='muted'>{seatsLeftText(activity)}</View>
             </View>
           </View>
         );

@@ -6,6 +6,7 @@ import { catalogue, shopper } from '../../api/endpoints';
 import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { yuan } from '../../lib/format';
+import { BenefitLine } from './BenefitLine';
 import { benefitIcon, lastSeenTierStorage, movedUpSince, nextTierEarningText } from '../../lib/tierText';
 
 export default function TierPage() {
@@ -64,9 +65,7 @@ export default function TierPage() {
                   <View className='section__more'>{tier.minSpendFen ? `年消费满 ${yuan(tier.minSpendFen)}` : '开卡即享'}</View>
                 </View>
                 {tier.benefits.map((benefit) => (
-                  <View key={benefit} className='small' style={{ padding: '3px 0' }}>
-                    {benefitIcon(benefit)} {benefit}
-                  </View>
+                  <BenefitLine key={benefit} icon={benefitIcon(benefit)} text={benefit} />
                 ))}
                 {tier.code === data.member.tier.code ? <View className='tag mt'>当前等级</View> : null}
               </View>
@@ -74,12 +73,10 @@ export default function TierPage() {
             {celebrating ? (
               <View className='sheet-mask tier-celebration' style={{ alignItems: 'center', justifyContent: 'center' }} onClick={() => setCelebrating(false)}>
                 <View className='sheet center' style={{ width: '80%', borderRadius: '16px' }} onClick={(event) => event.stopPropagation()}>
-                  <View style={{ fontSize: '44px' }}>🎉</View>
+                  <View style={{ width: '64px', height: '64px', lineHeight: '64px', borderRadius: '32px', margin: '0 auto 12px', background: 'linear-gradient(135deg, #f5c04a, #e8a317)', color: '#fff', fontSize: '32px' }}>★</View>
                   <View className='sheet__title'>恭喜升级为{data.member.tier.name}</View>
                   {(current?.benefits ?? []).slice(0, 3).map((benefit) => (
-                    <View key={benefit} className='small' style={{ padding: '3px 0' }}>
-                      {benefitIcon(benefit)} {benefit}
-                    </View>
+                    <BenefitLine key={benefit} icon={benefitIcon(benefit)} text={benefit} />
                   ))}
                   <Button className='btn btn--primary mt' onClick={() => setCelebrating(false)}>
                     太棒了
