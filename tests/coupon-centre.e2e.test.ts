@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openPage, startDemo } from './support/demo';
+import { goTo, openConsole, signIn } from '../admin/e2e/console';
+import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
 import { button, input, openRoute as open, shown, snap, text, toastGone } from './support/taro';
 
 // The coupon centre (领券中心) and the new-member gift pack (入会礼) in the H5 build at 375×812, against the demo
@@ -38,6 +39,24 @@ describe('mini-program H5: coupon centre and the join gift pack', () => {
     await demo?.close();
   });
   afterEach(() => expect(shopper?.pageErrors ?? []).toEqual([]));
+
+  it('HQ lists a template in the coupon centre from the console’s template editor', async () => {
+    const hq = await openConsole(browser, demo.url);
+    await signIn(hq);
+    await goTo(hq, '/coupons/new');
+    const { page } = hq;
+    await page.getByTestId('template-title').fill('控制台·领券中心券');
+    await page.getByTestId('template-amount-off').fill('5');
+    await page.getByTestId('template-in-coupon-centre').check();
+    await screenshot(page, 'mp-centre-00-console-editor', { fullPage: true });
+    await page.getByTestId('save-template').click();
+    await page.waitForURL(/#\/coupons\/(?!new)[^/]+$/);
+    const id = decodeURIComponent(page.url().split('#/coupons/')[1] ?? '');
+    expect((await api('GET', `/admin/coupon-templates/${id}`, undefined, hqToken)).inCouponCentre).toBe(true);
+    expect(await page.getByTestId('template-in-coupon-centre').isChecked()).toBe(true);
+    expect(hq.pageErrors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
 
   it('the join page shows what joining gives, and joining puts it in the wallet', async () => {
     const welcome = await template('新人礼·满50减10', { totalQuantity: 1_000 });
