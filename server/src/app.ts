@@ -170,8 +170,10 @@ async function authorize(ctx: AppContext, spec: RouteSpec, services: Services): 
       return;
     case 'member':
       if (actor.type !== 'shopper') throw forbidden();
-      if (!(await services.members.isActiveMember(actor.memberId))) {
-        throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+      {
+        const member = await services.members.activeMember(actor.memberId);
+        if (!member) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+        ctx.state.member = member; // the handler reuses this read (e.g. GET /me) instead of reading again
       }
       return;
     case 'staff':

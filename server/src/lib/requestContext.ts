@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { HqRole } from '@membercard/shared';
+import type { MemberDoc } from '../modules/members/model';
 
 /**
  * Who is calling, resolved once from the bearer token by the auth middleware. The claims are those of the
@@ -17,6 +18,8 @@ export interface AppState {
   requestId: string;
   log: Logger;
   actor: Actor;
+  /** On `member` routes: the member document the authorization check read, for the handler to reuse. */
+  member?: MemberDoc;
 }
 
 export type AppContext = Koa.ParameterizedContext<AppState>;

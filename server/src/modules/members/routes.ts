@@ -61,7 +61,7 @@ export function memberRoutes(s: Services): RouteSpec[] {
       method: 'get', path: '/me', tag: 'members', auth: 'member',
       summary: 'The member card: tier, balance, expiring points, progress',
       response: MemberSchema,
-      handler: ({ actor }) => s.members.me(shopperId(actor)),
+      handler: ({ actor, ctx }) => s.members.me(shopperId(actor), ctx.state.member),
     }),
     route({
       method: 'patch', path: '/me/profile', tag: 'members', auth: 'member',

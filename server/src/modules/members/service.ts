@@ -119,9 +119,13 @@ export class MembersService {
     }
   }
 
-  async isActiveMember(memberId: string): Promise<boolean> {
-    if (!Types.ObjectId.isValid(memberId)) return false;
-    return Boolean(await this.deps.members.exists({ _id: memberId, status: 'active' }));
+  /**
+   * The member's document when they are an active member, else null: what `member` routes check before the
+   * handler, which reuses it (app.ts keeps it in ctx.state.member) rather than reading the member again.
+   */
+  async activeMember(memberId: string): Promise<MemberDoc | null> {
+    if (!Types.ObjectId.isValid(memberId)) return null;
+    return this.deps.members.findOne({ _id: memberId, status: 'active' }).lean<MemberDoc>();
   }
 
   // ---- joining ----
@@ -186,8 +190,9 @@ export class MembersService {
 
   // ---- the member's own view ----
 
-  async me(memberId: string): Promise<Member> {
-    return this.view(await this.load(memberId, ['active']));
+  /** The card; `loaded` is the member as this request's authorization just read it (no second read). */
+  async me(memberId: string, loaded?: MemberDoc): Promise<Member> {
+    return this.view(loaded && String(loaded._id) === memberId && loaded.status === 'active' ? loaded : await this.load(memberId, ['active']));
   }
 
   async view(member: MemberDoc): Promise<Member> {

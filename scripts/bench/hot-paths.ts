@@ -1,0 +1,193 @@
+/**
+ * Benchmark of the two hottest routes, GET /me (the card) and POST /staff/purchases, at 50 connections: requests
+ * per second and database commands per request (the driver's command monitoring), set against a bare Koa server
+ * in the same process sending the same command sequence with the plain driver (no auth, validation, schemas,
+ * idempotency bookkeeping in code: only the round trips), so the ratio is what the product's own code costs.
+ * Rounds alternate baseline and product; the ratio printed is the median of the rounds.
+ * Run: npx tsx scripts/bench/hot-paths.ts   (about a minute; embedded database, servers and client in one process)
+ *   BENCH_REQUESTS=1000 BENCH_CONCURRENCY=50 BENCH_ROUNDS=3 to change the load.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import Koa from 'koa';
+import { base32Decode, base32Encode, cardNoFromBody, generateCode } from '@membercard/shared';
+import { Types } from 'mongoose';
+import type { Services } from '../../server/src/services';
+import { fmt, pool, startBenchApp, type CommandCounter } from './support';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+interface BenchMember {
+  id: Types.ObjectId;
+  cardNo: string;
+  secret: Uint8Array;
+}
+
+let cardSeq = 0;
+async function createMembers(services: Services, count: number, now: Date): Promise<BenchMember[]> {
+  const members: BenchMember[] = [];
+  const docs = [];
+  for (let i = 0; i < count; i++) {
+    const id = new Types.ObjectId();
+    const cardNo = cardNoFromBody(String(50_000_000_000 + ++cardSeq));
+    const secret = base32Encode(randomBytes(20));
+    members.push({ id, cardNo, secret: base32Decode(secret) });
+    docs.push({
+      _id: id, status: 'active', cardNo, codeSecret: secret, homeStoreId: 'SH01', profileComplete: false, tier: 'silver',
+      tierSince: now, pointsBalance: 0, spend12mFen: 0, tags: [], joinedAt: now, createdAt: now,
+    });
+  }
+  await services.models.members.insertMany(docs);
+  return members;
+}
+
+function request(agent: http.Agent, url: string, method: string, headers: Record<string, string>, body?: unknown): Promise<void> {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method, agent,
+      headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${method} ${url} answered ${res.statusCode} ${Buffer.concat(chunks).toString()}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+type Run = { total: number; byName: Map<string, number>; ms: number };
+const rateOf = (run: Run) => (REQUESTS / run.ms) * 1000;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function line(label: string, run: Run): string {
+  const parts = [...run.byName.entries()].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${fmt(n / REQUESTS, 2)}`);
+  return `${label.padEnd(36)} ${fmt(rateOf(run)).padStart(6)} /s  ${fmt(run.total / REQUESTS, 2).padStart(5)} commands each  [${parts.join(', ')}]`;
+}
+
+async function main(): Promise<void> {
+  const bench = await startBenchApp('bench_hot_paths', CONCURRENCY);
+  const { connection, services, counter, agent } = bench;
+  const db = connection.db!;
+  const client = connection.getClient();
+  const now = new Date();
+
+  const clerk = await services.models.staff.findOne({ username: 'sh01-clerk' }).lean<{ _id: Types.ObjectId }>();
+  const clerkId = String(clerk!._id);
+  const { token: staffToken } = await services.tokens.issue({ type: 'staff', staffId: clerkId });
+  const readers = await createMembers(services, CONCURRENCY * 4, now);
+  const shopperTokens = await Promise.all(readers.map(async (m) => (await services.tokens.issue({ type: 'shopper', memberId: String(m.id) })).token));
+  const sessionIds = await Promise.all(shopperTokens.map(async (t) => (await services.tokens.verify(t)).actor.sessionId));
+  // Purchases spread over their own members (one member per purchase: no write conflicts in either server).
+  const buyers = await createMembers(services, REQUESTS * (2 * ROUNDS + 1), now);
+  let nextBuyer = 0;
+  let orderSeq = 0;
+
+  // ---- the floor: bare Koa sending the product's command sequence with the plain driver ----
+  const floor = {
+    members: db.collection('members'), sessions: db.collection('sessions'), coupons: db.collection('coupons'), lots: db.collection('floor_points_lots'),
+    rateLimits: db.collection('floor_rate_limits'), idempotency: db.collection('floor_idempotency_records'),
+    ledger: db.collection('floor_points_ledger'), purchases: db.collection('floor_purchases'),
+    audit: db.collection('floor_audit_log'),
+  };
+  await floor.ledger.createIndex({ idempotencyKey: 1 }, { unique: true });
+  await floor.purchases.createIndex({ storeId: 1, orderNo: 1 }, { unique: true });
+  await floor.rateLimits.createIndex({ key: 1 }, { unique: true });
+  const bump = (key: string, by: number) =>
+    floor.rateLimits.findOneAndUpdate({ key }, { $inc: { points: by } }, { upsert: true, returnDocument: 'after' });
+  const bare = new Koa();
+  bare.use(async (ctx) => {
+    if (ctx.method === 'GET') {
+      // GET /me: the session, the member, then the coupons count and the expiring lots together (settings: a
+      // 1 s cache; the product's session check is one too, but 200 card holders each come back less often).
+      const memberId = new Types.ObjectId(String(ctx.query.m));
+      await floor.sessions.findOne({ _id: String(ctx.query.s) as never }, { projection: { revokedAt: 1, expiresAt: 1, version: 1, actor: 1 } });
+      const member = await floor.members.findOne({ _id: memberId, status: 'active' });
+      const [coupons] = await Promise.all([
+        floor.coupons.aggregate([{ $match: { memberId, status: 'issued', validUntil: { $gt: new Date() } } }, { $group: { _id: 1, n: { $sum: 1 } } }]).toArray(),
+        floor.lots.find({ memberId, remaining: { $gt: 0 }, expiredAt: null, expiresAt: { $gt: new Date() } }).limit(20).toArray(),
+      ]);
+      ctx.body = { id: String(member!._id), pointsBalance: member!.pointsBalance, couponsAvailable: coupons[0]?.n ?? 0 };
+      return;
+    }
+    // POST /staff/purchases: both look-up limits, the member by card, the request record, the booking
+    // transaction (member, ledger, lot, purchase, audit), the record's answer, the refunds (the clerk's session and
+    // the webhook subscriptions come from 1 s caches).
+    const body = await new Promise<{ cardNo: string; orderNo: string; amountFen: number }>((resolve) => {
+      const chunks: Buffer[] = [];
+      ctx.req.on('data', (c: Buffer) => chunks.push(c));
+      ctx.req.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+    });
+    await Promise.all([bump(`lookup-staff:${clerkId}`, 1), bump('lookup-store:SH01', 1)]);
+    const member = await floor.members.findOne({ cardNo: body.cardNo, status: 'active' });
+    const recordId = `purchase:SH01:${body.orderNo}`;
+    await floor.idempotency.insertOne({ _id: recordId as never, state: 'pending', fingerprint: 'x', createdAt: new Date() });
+    const points = Math.floor(body.amountFen / 100);
+    const session = client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        const after = await floor.members.findOneAndUpdate(
+          { _id: member!._id, tier: member!.tier, status: 'active' },
+          { $inc: { pointsBalance: points, spend12mFen: body.amountFen }, $set: { lastPurchaseAt: new Date() } },
+          { session, returnDocument: 'after' },
+        );
+        await floor.ledger.insertOne({ memberId: member!._id, delta: points, balanceAfter: after!.pointsBalance, reason: `消费积分 ${body.orderNo}`, source: 'purchase', idempotencyKey: recordId, storeId: 'SH01', actorId: clerkId, createdAt: new Date() }, { session });
+        await floor.lots.insertOne({ memberId: member!._id, amount: points, remaining: points, expiresAt: new Date(Date.now() + 365 * 86400_000), expiredAt: null, createdAt: new Date() }, { session });
+        await floor.purchases.insertOne({ storeId: 'SH01', orderNo: body.orderNo, memberId: member!._id, amountFen: body.amountFen, lines: [], pointsEarned: points, staffId: clerkId, createdAt: new Date() }, { session });
+        await floor.audit.insertOne({ actorId: clerkId, action: 'purchase.record', targetType: 'member', targetId: String(member!._id), after: { orderNo: body.orderNo, points }, createdAt: new Date() }, { session });
+      });
+    } finally {
+      await session.endSession();
+    }
+    await floor.idempotency.updateOne({ _id: recordId as never }, { $set: { state: 'done', status: 200, body: { pointsEarned: points } } });
+    await Promise.all([bump(`lookup-staff:${clerkId}`, -1), bump('lookup-store:SH01', -1)]);
+    ctx.body = { pointsEarned: points };
+  });
+  const bareServer = http.createServer(bare.callback());
+  await new Promise<void>((resolve) => bareServer.listen(0, '127.0.0.1', resolve));
+  const bareOrigin = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
+
+  const meProduct = (i: number) => request(agent, `${bench.origin}/api/v1/me`, 'GET', { authorization: `Bearer ${shopperTokens[i % readers.length]}` });
+  const meFloor = (i: number) => request(agent, `${bareOrigin}/me?m=${readers[i % readers.length]!.id}&s=${sessionIds[i % readers.length]}`, 'GET', {});
+  const purchaseProduct = () => {
+    const buyer = buyers[nextBuyer++]!;
+    const memberCode = generateCode({ kind: 'member', subject: buyer.cardNo, secret: buyer.secret, now: new Date() }).code;
+    return request(agent, `${bench.origin}/api/v1/staff/purchases`, 'POST', { authorization: `Bearer ${staffToken}` }, { memberCode, orderNo: `HP-${++orderSeq}`, amountFen: 12_345 });
+  };
+  const purchaseFloor = () => request(agent, `${bareOrigin}/purchase`, 'POST', {}, { cardNo: buyers[nextBuyer++]!.cardNo, orderNo: `HP-${++orderSeq}`, amountFen: 12_345 });
+
+  console.log(`hot-paths benchmark (node ${process.version}; ${REQUESTS} requests per run, ${CONCURRENCY} connections, ${ROUNDS} rounds; embedded database in-process)`);
+  // Warm-up: JIT, pools, indexes, the 1 s caches.
+  await pool(200, CONCURRENCY, async (i) => { await meProduct(i); await meFloor(i); });
+  nextBuyer = buyers.length - REQUESTS; // the warm-up's purchases come from the last block
+  await pool(REQUESTS / 5, CONCURRENCY, async () => { await purchaseProduct(); await purchaseFloor(); });
+  nextBuyer = 0;
+
+  const measure = (c: CommandCounter, task: (i: number) => Promise<void>) => c.measure(() => pool(REQUESTS, CONCURRENCY, task));
+  for (const [name, product, baseline] of [
+    ['GET /me', meProduct, meFloor],
+    ['POST /staff/purchases', purchaseProduct, purchaseFloor],
+  ] as const) {
+    const ratios: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const floorRun = await measure(counter, baseline);
+      const productRun = await measure(counter, product);
+      ratios.push(rateOf(productRun) / rateOf(floorRun));
+      console.log(line(`${name}, bare Koa floor (round ${round})`, floorRun));
+      console.log(line(`${name}, product (round ${round})`, productRun));
+    }
+    console.log(`${name}: product at ${ratios.map((r) => fmt(r, 2)).join(', ')}× the floor — median ${fmt(median(ratios), 2)}× (goal ≥ 0.80×)\n`);
+  }
+
+  await new Promise<void>((resolve) => bareServer.close(() => resolve()));
+  await bench.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
