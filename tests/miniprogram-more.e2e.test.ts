@@ -143,7 +143,7 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await snap(page, 'mp-more-09-activity-free');
     await button(page, '立即报名').click();
     await text(page, '报名成功，活动当天出示签到码即可').waitFor();
-    await text(page, '当前状态：报名成功').waitFor();
+    await shown(page, '.tag').filter({ hasText: /^已报名$/ }).waitFor();
     await snap(page, 'mp-more-10-activity-signed-up');
     await button(page, '查看我的报名').click();
     const row = shown(page, '.list-item').filter({ hasText: '咖啡品鉴会' });
@@ -188,11 +188,13 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await pay.waitFor();
     await snap(page, 'mp-more-15-activity-paid');
     await pay.click();
+    // A confirmation sheet with the amount and refund rule comes before WeChat Pay.
+    await button(page, /确认支付 ¥/).click();
     // WeChat Pay's notification follows the pay tap asynchronously: the app says it is confirming the payment
     // until the server has confirmed the seat, and only then 报名成功.
     await text(page, '支付确认中…').waitFor();
     await text(page, '报名成功，活动当天出示签到码即可').waitFor();
-    await text(page, '当前状态：报名成功').waitFor();
+    await shown(page, '.tag').filter({ hasText: /^已报名$/ }).waitFor();
     const mine = await api('GET', '/me/signups', undefined, await shopperToken());
     expect(mine.items.map((s: { status: string }) => s.status)).not.toContain('pending_payment');
     await snap(page, 'mp-more-16-activity-paid-confirmed');
