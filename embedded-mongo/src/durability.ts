@@ -37,10 +37,10 @@ function frame(record: Doc): Buffer {
  * Decodes frames until the end of the file or the first torn/corrupt frame. The file is read in pieces, so
  * its size is not bounded by what one Buffer can hold (2 GiB), and recovery holds one piece at a time.
  */
-function* readFrames(file: string): Generator<Doc> {
+function* readFrames(file: string, chunkBytes = READ_CHUNK_BYTES): Generator<Doc> {
   const fd = fs.openSync(file, 'r');
   try {
-    let buffer = Buffer.alloc(READ_CHUNK_BYTES);
+    let buffer = Buffer.alloc(chunkBytes);
     let start = 0; // first unread byte in buffer
     let end = 0; // end of the bytes read into buffer
     let eof = false;
@@ -52,8 +52,8 @@ function* readFrames(file: string): Generator<Doc> {
           end -= start;
           start = 0;
         }
-        if (buffer.length - end < READ_CHUNK_BYTES / 2 || buffer.length < bytes) {
-          const grown = Buffer.alloc(Math.max(buffer.length * 2, bytes + READ_CHUNK_BYTES));
+        if (buffer.length - end < chunkBytes / 2 || buffer.length < bytes) {
+          const grown = Buffer.alloc(Math.max(buffer.length * 2, bytes + chunkBytes));
           buffer.copy(grown, 0, 0, end);
           buffer = grown;
         }
@@ -125,7 +125,8 @@ export class Durability implements ChangeSink {
   }
 
   /** Recovers the directory's state into `storage`, then journals every later change. */
-  static async open(dir: string, storage: Storage, onRetryableWrite: (record: Doc) => void = () => undefined): Promise<Durability> {
+  /** `readChunkBytes`: how much of a file recovery reads at a time (tests make it small to cross many pieces). */
+  static async open(dir: string, storage: Storage, onRetryableWrite: (record: Doc) => void = () => undefined, options: { readChunkBytes?: number } = {}): Promise<Durability> {
     fs.mkdirSync(dir, { recursive: true });
     // kept for the snapshot taken below, before the server has put them back on its sessions
     const recovered: Doc[] = [];
@@ -136,7 +137,7 @@ export class Durability implements ChangeSink {
     let generation = 0;
     const snapshotFile = path.join(dir, SNAPSHOT);
     if (fs.existsSync(snapshotFile)) {
-      for (const record of readFrames(snapshotFile)) {
+      for (const record of readFrames(snapshotFile, options.readChunkBytes)) {
         if (record.snapshot) generation = Number((record.snapshot as Doc).generation);
         else if (typeof record.collection === 'string') {
           const [db, name] = splitNs(record.collection);
@@ -150,7 +151,7 @@ export class Durability implements ChangeSink {
       .map((f) => ({ file: f, gen: Number(JOURNAL.exec(f)?.[1] ?? -1) }))
       .filter((j) => j.gen >= generation)
       .sort((a, b) => a.gen - b.gen);
-    for (const j of journals) for (const record of readFrames(path.join(dir, j.file))) Durability.applyRecord(storage, record, onRetryable);
+    for (const j of journals) for (const record of readFrames(path.join(dir, j.file), options.readChunkBytes)) Durability.applyRecord(storage, record, onRetryable);
     const durability = new Durability(dir, storage, Math.max(generation, ...journals.map((j) => j.gen)));
     storage.sink = durability;
     durability.retryableRecords = () => recovered;
