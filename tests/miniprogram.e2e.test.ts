@@ -103,6 +103,9 @@ describe('mini-program H5 against the demo server', () => {
     await page.goBack();
     await shown(page, '.card-face').waitFor();
     await shown(page, '.card-face__points-value').filter({ hasText: /^200$/ }).waitFor();
+    // The profile page slides out before it is removed (the card is a tab page now, kept mounted): once it has
+    // gone, no page offers the profile prompt any more.
+    await page.locator('.taro_page', { hasText: '资料完善度' }).waitFor({ state: 'detached' });
     await expect(text(page, /资料完善度/).isVisible()).resolves.toBe(false);
     await toastGone(page);
     await page.evaluate(() => window.scrollTo(0, 0));
