@@ -18,3 +18,4 @@ export * from './counter';
 export * from './labels';
 export * from './shift';
 export * from './reports';
+export * from './offers';
