@@ -19,3 +19,4 @@ export * from './labels';
 export * from './shift';
 export * from './reports';
 export * from './offers';
+export * from './referral';

@@ -106,6 +106,7 @@ export const JoinMembershipBodySchema = z
     privacyPolicyVersion: z.string().min(1).max(32),
     homeStoreId: IdSchema.optional(),
     referralCode: z.string().regex(/^[A-Za-z0-9]{1,32}$/).optional(),
+    deviceId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/).optional().describe('The app’s device id (kept in its storage): an invitation from the same device earns nothing.'),
   })
   .meta({ id: 'JoinMembershipBody' });
 export type JoinMembershipBody = z.infer<typeof JoinMembershipBodySchema>;
