@@ -60,6 +60,9 @@ import { NoticeDispatcher } from './modules/messaging/notices';
 import { ActivityReminders, DEFAULT_REMINDER_LEAD_MINUTES } from './modules/messaging/reminders';
 import { MessagingService, type SubscribeMessageApi, type SubscribeTemplates } from './modules/messaging/service';
 import { webhookDeliveryModel, webhookEndpointModel, webhookMemberSeqModel } from './modules/webhooks/model';
+import { StoredValueLedger } from './modules/stored-value/ledger';
+import { storedValueAccountModel, storedValueEntryModel } from './modules/stored-value/model';
+import { StoredValueSettingsService, storedValueSettingsModel } from './modules/stored-value/settings';
 import { WebhooksService } from './modules/webhooks/service';
 
 /** A clock every service reads, so tests can move time (expiry, windows) without waiting. */
@@ -130,6 +133,9 @@ export function createModels(connection: mongoose.Connection) {
     webhookDeliveries: webhookDeliveryModel(connection),
     webhookMemberSeqs: webhookMemberSeqModel(connection),
     categories: categoryModel(connection),
+    storedValueAccounts: storedValueAccountModel(connection),
+    storedValueEntries: storedValueEntryModel(connection),
+    storedValueSettings: storedValueSettingsModel(connection),
   };
 }
 
@@ -155,6 +161,9 @@ export function createServices(deps: ServiceDeps) {
     connection, endpoints: models.webhookEndpoints, deliveries: models.webhookDeliveries, memberSeqs: models.webhookMemberSeqs, audit, serverSecret: deps.config.jwtSecret, now, urlPolicy: deps.webhookUrls,
   });
   const settings = new SettingsService(models.settings, now);
+  // Stored value (储值): the ledger every balance change goes through, and HQ's settings for it.
+  const storedValueLedger = new StoredValueLedger({ accounts: models.storedValueAccounts, entries: models.storedValueEntries, now });
+  const storedValueSettings = new StoredValueSettingsService(models.storedValueSettings, now);
   const staff = new StaffService({ stores: models.stores, staff: models.staff, tokens, rateLimits, audit, now });
   // A session's next token is built from the account as it is now: a shopper until erased, staff while active.
   tokens.useResolver(async (owner, credential) => {
@@ -267,7 +276,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
+  return { clock, models, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
 }
 
 export type Services = ReturnType<typeof createServices>;

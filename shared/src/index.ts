@@ -3,6 +3,7 @@ export * from './members';
 export * from './codes';
 export * from './tiers';
 export * from './points';
+export * from './stored-value';
 export * from './coupons';
 export * from './activities';
 export * from './campaigns';

@@ -36,6 +36,10 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   CHECKIN_CLOSED: { zh: '签到已结束', en: 'Check-in has closed' },
   CATEGORY_UNKNOWN: { zh: '商品品类不存在或已停用', en: 'No such active product category' },
   WEBHOOK_URL_REFUSED: { zh: '不能推送到这个地址：生产环境只允许 https，且不能是内网、本机或链路本地地址', en: 'This URL is not allowed: https only in production, and no private, loopback or link-local addresses' },
+  INSUFFICIENT_BALANCE: { zh: '储值余额不足', en: 'Not enough stored value' },
+  STORED_VALUE_CAP_EXCEEDED: { zh: '超过储值上限（余额上限或当日充值上限）', en: 'Beyond the stored-value cap (balance or daily top-up)' },
+  TOPUP_RULE_UNAVAILABLE: { zh: '该充值方案当前不可用', en: 'This top-up offer is not available' },
+  STORED_VALUE_HELD: { zh: '该会员仍有储值余额，需先退还余额', en: 'The member still holds stored value; refund it first' },
 };
 
 export class ApiError extends Error {

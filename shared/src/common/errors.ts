@@ -66,6 +66,14 @@ export const ErrorCode = {
   CATEGORY_UNKNOWN: 'CATEGORY_UNKNOWN',
   /** A webhook URL the server will not send to: not https in production, or a private, loopback or link-local address. */
   WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
+  /** Stored value: the balance (principal or bonus as the charge policy draws them) does not cover the change. */
+  INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
+  /** Stored value: a top-up beyond the member's balance cap or the day's top-up cap (details say which and what is left). */
+  STORED_VALUE_CAP_EXCEEDED: 'STORED_VALUE_CAP_EXCEEDED',
+  /** Stored value: the top-up rule is not open to this member, store, time or amount (details say why). */
+  TOPUP_RULE_UNAVAILABLE: 'TOPUP_RULE_UNAVAILABLE',
+  /** Erasure refused: the member still holds stored value (the message says how to get the money back). */
+  STORED_VALUE_HELD: 'STORED_VALUE_HELD',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -121,6 +129,10 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   RETURN_EXCEEDS_ORDER: 422,
   CATEGORY_UNKNOWN: 400,
   WEBHOOK_URL_REFUSED: 400,
+  INSUFFICIENT_BALANCE: 422,
+  STORED_VALUE_CAP_EXCEEDED: 422,
+  TOPUP_RULE_UNAVAILABLE: 422,
+  STORED_VALUE_HELD: 422,
 };
 
 export const ErrorCodeSchema = z.enum(ErrorCode).meta({ id: 'ErrorCode', description: 'Stable machine-readable error code.' });
