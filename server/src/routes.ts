@@ -14,6 +14,7 @@ import { redemptionCodeRoutes } from './modules/redemption-codes/routes';
 import { shiftRoutes } from './modules/shift/routes';
 import { staffRoutes } from './modules/staff/routes';
 import { automationRoutes } from './modules/automation/routes';
+import { brandingRoutes } from './modules/branding/routes';
 import { couponCentreRoutes } from './modules/coupon-centre/routes';
 import { campaignRoutes } from './modules/campaigns/routes';
 import { dashboardRoutes } from './modules/dashboard/routes';
@@ -25,5 +26,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...shiftRoutes(services)];
+  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...brandingRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...shiftRoutes(services)];
 }

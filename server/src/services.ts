@@ -47,6 +47,8 @@ import { PASSWORD_CHANGE_LIMITS, StaffService } from './modules/staff/service';
 import { SIGN_IN_LIMITS } from './modules/staff/signInLimits';
 import { AutomationService } from './modules/automation/service';
 import { CouponCentreService } from './modules/coupon-centre/service';
+import { brandAssetModel, brandModel } from './modules/branding/model';
+import { BrandingService } from './modules/branding/service';
 import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
 import { PushDelivery } from './modules/campaigns/delivery';
 import { campaignAudienceModel, campaignModel, savedSegmentModel } from './modules/campaigns/model';
@@ -133,6 +135,8 @@ export function createModels(connection: mongoose.Connection) {
     webhookDeliveries: webhookDeliveryModel(connection),
     webhookMemberSeqs: webhookMemberSeqModel(connection),
     categories: categoryModel(connection),
+    brand: brandModel(connection),
+    brandAssets: brandAssetModel(connection),
     storedValueAccounts: storedValueAccountModel(connection),
     storedValueEntries: storedValueEntryModel(connection),
     storedValueSettings: storedValueSettingsModel(connection),
@@ -246,6 +250,7 @@ export function createServices(deps: ServiceDeps) {
     expiryWarnings: models.expiryWarnings, settings, delivery, audit, now,
   });
   members.extensions.onJoined = (member) => automation.onJoined(member);
+  const branding = new BrandingService({ brand: models.brand, assets: models.brandAssets, settings, audit, now });
   const couponCentre = new CouponCentreService({ templates: models.couponTemplates, coupons: models.coupons, issuer, automation, now });
   const acquisition = new AcquisitionService({
     visits: models.visits, acquisitions: models.acquisitions, members: models.members, stores: models.stores, staff: models.staff,
@@ -276,7 +281,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift };
+  return { clock, models, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,3 @@
+export * from './colour';
+export * from './schema';
+export * from './theme';
