@@ -12,6 +12,7 @@ import { createEmulator, EMULATOR_PREFIX, type EmulatorOptions, type WeChatEmula
 import { readMiniProgramPages } from './emulator/pages';
 import { DEMO_SUBSCRIBE_TEMPLATES, emulatorTemplates } from './modules/messaging/templates';
 import { createWeChatPayClient } from './modules/payments/client';
+import { busifavorMerchant } from './modules/wechat-wallet/busifavor/merchant';
 import { seedDemoData } from './demo/seed';
 import { Readiness } from './lib/readiness';
 import { startScheduler } from './jobs/scheduler';
@@ -147,7 +148,10 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
     webhookUrls: { httpsOnly: config.env === 'production', allowPrivate: config.demo || config.env === 'test' || config.webhookAllowPrivateUrls === true },
     // Poster QR codes point here; register this prefix for 扫普通链接二维码打开小程序 in the mini-program console.
     entryUrlBase: `${config.publicBaseUrl ?? localUrl}/mp/entry`,
-    wechatPay: { client: wechatPayClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId },
+    wechatPay: {
+      client: wechatPayClient, appId: config.wechat.appId, mchId: config.wechatPay.mchId,
+      busifavor: busifavorMerchant(config, emulator ? { keys: emulator.keys, localUrl } : null),
+    },
   });
   const { app } = createApp({
     config,

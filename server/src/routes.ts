@@ -11,6 +11,7 @@ import { pointsRoutes } from './modules/points/routes';
 import { posRoutes } from './modules/pos/routes';
 import { purchaseRoutes } from './modules/purchases/routes';
 import { redemptionCodeRoutes } from './modules/redemption-codes/routes';
+import { referralRoutes } from './modules/referral/routes';
 import { shiftRoutes } from './modules/shift/routes';
 import { staffRoutes } from './modules/staff/routes';
 import { automationRoutes } from './modules/automation/routes';
@@ -26,5 +27,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...brandingRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...shiftRoutes(services)];
+  return [...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...brandingRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...shiftRoutes(services), ...referralRoutes(services)];
 }

@@ -47,6 +47,8 @@ import { PASSWORD_CHANGE_LIMITS, StaffService } from './modules/staff/service';
 import { SIGN_IN_LIMITS } from './modules/staff/signInLimits';
 import { AutomationService } from './modules/automation/service';
 import { CouponCentreService } from './modules/coupon-centre/service';
+import { referralDeviceModel, referralModel, referralSettingModel, referralViewModel } from './modules/referral/model';
+import { ReferralService } from './modules/referral/service';
 import { brandAssetModel, brandModel } from './modules/branding/model';
 import { BrandingService } from './modules/branding/service';
 import { automationOccurrenceModel, automationRuleModel } from './modules/automation/model';
@@ -135,6 +137,10 @@ export function createModels(connection: mongoose.Connection) {
     webhookDeliveries: webhookDeliveryModel(connection),
     webhookMemberSeqs: webhookMemberSeqModel(connection),
     categories: categoryModel(connection),
+    referrals: referralModel(connection),
+    referralDevices: referralDeviceModel(connection),
+    referralViews: referralViewModel(connection),
+    referralSettings: referralSettingModel(connection),
     brand: brandModel(connection),
     brandAssets: brandAssetModel(connection),
     storedValueAccounts: storedValueAccountModel(connection),
@@ -257,6 +263,13 @@ export function createServices(deps: ServiceDeps) {
     campaigns: models.campaigns, wechat: deps.wechat, entryUrlBase: deps.entryUrlBase ?? 'https://example.com/mp/entry', now,
   });
   members.extensions.attributeJoin = (member) => acquisition.attributeJoin(member);
+  const referral = new ReferralService({
+    connection, referrals: models.referrals, devices: models.referralDevices, views: models.referralViews, settings: models.referralSettings,
+    members: models.members, templates: models.couponTemplates, ledger, issuer, wechat: deps.wechat, audit, serverSecret: deps.config.jwtSecret, now,
+  });
+  members.extensions.joinedInTransaction = (session, member, invitation) => referral.recordJoin(session, member, invitation);
+  purchases.bookingHooks.inTransaction = (session, member, booked, amountFen) => referral.qualifyWith(session, member, { purchaseId: booked.purchaseId, amountFen, at: booked.at });
+  purchases.bookingHooks.afterCommit = (member) => referral.afterPurchase(member);
   const memberRollups = new MemberRollups({ connection, members: models.members });
   const dashboard = new DashboardService({
     members: models.members, lots: models.lots, coupons: models.coupons, redemptions: models.redemptions, campaigns: models.campaigns, settings, messaging,
@@ -281,7 +294,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
+  return { clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
 }
 
 export type Services = ReturnType<typeof createServices>;

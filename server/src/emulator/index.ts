@@ -7,6 +7,7 @@
 //   POST /wxa/getwxacodeunlimit (wxacode.ts)
 //   POST /v3/pay/transactions/jsapi     GET  /v3/pay/transactions/out-trade-no/:no?mchid=
 //   POST /v3/pay/transactions/out-trade-no/:no/close
+//   the merchant coupons' /v3/marketing/busifavor/... APIs and the send-coupon plugin (busifavor.ts; docs/wechat-busifavor.md)
 //   POST /v3/refund/domestic/refunds    GET  /v3/refund/domestic/refunds/:outRefundNo
 //   GET  /v3/certificates
 // What the shopper's WeChat app or a test does instead of a real person:
@@ -23,6 +24,7 @@ import { registerMiniProgramRoutes } from './miniProgram';
 import { EmulatorStore } from './store';
 import { registerWechatPayRoutes } from './wechatPay';
 import { registerWxaCodeRoutes } from './wxacode';
+import { registerBusifavorRoutes } from './busifavor';
 
 export { WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type EmulatorOptions, type EmulatorStats, type WechatPaySigningMode } from './context';
 export { ensureWechatPayKeys, WECHATPAY_KEY_FILES, type WechatPayKeys } from './keys';
@@ -113,6 +115,7 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
   const miniProgram = registerMiniProgramRoutes(router, context);
   registerWechatPayRoutes(router, context);
   registerWxaCodeRoutes(router, context, miniProgram, { perMinute: options.wxaCodePerMinute });
+  registerBusifavorRoutes(router, context);
   router.get('/stats', (ctx) => {
     ctx.body = stats;
   });

@@ -21,6 +21,12 @@ export interface JobDefinition {
 
 export const JOBS: JobDefinition[] = [
   {
+    name: 'referral-rewards',
+    every: '1 minute',
+    description: 'Referrals whose friend made a qualifying first purchase and were not granted yet (or still owe a coupon) are granted, each once.',
+    run: (services) => services.referral.grantDue(),
+  },
+  {
     name: 'member-name-keys',
     every: '10 minutes',
     description: 'Members whose name was written without its search key (a bulk load, data from before the key) get it, so name-prefix search finds them.',

@@ -214,6 +214,25 @@ export class WeChatPayClient {
     return this.expectStatus<WeChatPayRefund>(result as LibraryOutput, 'refunds', [200]);
   }
 
+  /**
+   * A v3 call the library has no method for (merchant coupons, …): signed with the library's own
+   * getSignature/getAuthorization over the exact JSON sent, sent and answer-verified like every other call.
+   * Throws WeChatPayApiError for a non-2xx answer.
+   */
+  async v3Request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: Record<string, unknown> | undefined, api: string): Promise<T> {
+    const nonce = randomBytes(16).toString('hex');
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = this.pay.getSignature(method, nonce, timestamp, path, body ?? '');
+    const headers = {
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+      'User-Agent': 'membercard-server',
+      Authorization: this.pay.getAuthorization(nonce, timestamp, signature),
+    };
+    const result = await this.send(method, `${WECHATPAY_LIBRARY_HOST}${path}`, headers, body);
+    return this.expectStatus<T>(result, api, [200, 204]);
+  }
+
   async queryRefund(outRefundNo: string): Promise<WeChatPayRefund> {
     const result = await this.pay.find_refunds(outRefundNo);
     return this.expectStatus<WeChatPayRefund>(result as LibraryOutput, 'find_refunds', [200]);
@@ -345,7 +364,7 @@ export class WeChatPayClient {
   }
 
   private async send(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PATCH',
     libraryUrl: string,
     libraryHeaders: Record<string, unknown>,
     body?: Record<string, unknown>,

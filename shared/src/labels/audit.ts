@@ -84,6 +84,7 @@ export const AUDIT_ACTIONS = {
   'tiers.update': a('修改会员等级', 'Tiers changed', '修改会员等级设置', 'Changed the tiers'),
   'earn_rules.update': a('修改积分规则', 'Earn rules changed', '修改积分规则', 'Changed the earn rules'),
   'marketing_settings.update': a('修改营销设置', 'Marketing settings changed', '修改营销设置（频次上限、积分价值）', 'Changed the marketing settings'),
+  'referral_terms.update': a('修改邀请有礼规则', 'Referral terms changed', '修改邀请有礼规则（奖励、首单门槛、有效期）', 'Changed the referral terms (rewards, first-purchase minimum, window)'),
   'brand.update': a('修改品牌设置', 'Brand changed', '修改品牌设置（名称、颜色、标志或卡面）', 'Changed the brand (name, colours, logo or card art)'),
   'settings.checkin_window': a('修改签到时间窗', 'Check-in window changed', '修改活动签到时间窗', 'Changed the check-in window'),
   'subscribe_template.update': a('修改订阅消息模板', 'Subscribe template changed', '修改订阅消息模板 {target}', 'Changed subscribe template {target}'),
@@ -137,6 +138,7 @@ export const SETTINGS_TARGET_LABELS: Record<string, Label> = {
   earnRules: { zh: '积分规则', en: 'Earn rules' },
   marketing: { zh: '营销设置', en: 'Marketing settings' },
   program: { zh: '签到时间窗', en: 'Check-in window' },
+  referral: { zh: '邀请有礼', en: 'Referral' },
   brand: { zh: '品牌设置', en: 'Brand' },
 };
 

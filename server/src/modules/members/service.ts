@@ -52,6 +52,8 @@ export interface MemberExtensions {
   onJoined(member: MemberDoc): Promise<void>;
   /** Credits the entry code the shopper joined through (home store, acquiring staff); the member as it now stands. */
   attributeJoin(member: MemberDoc): Promise<MemberDoc>;
+  /** In the join's transaction: the invitation the shopper joined through, and the app's device id (modules/referral). */
+  joinedInTransaction(session: ClientSession, member: MemberDoc, invitation: { inviterId: string | null; code: string | null; deviceId: string | null }): Promise<void>;
 }
 
 interface Deps {
@@ -78,6 +80,7 @@ export class MembersService {
     counterHistory: async () => ({ lastVisitAt: null, recentPurchases: [] }),
     onJoined: async () => undefined,
     attributeJoin: async (member) => member,
+    joinedInTransaction: async () => undefined,
   };
   private readonly codeStepSeconds: number;
 
@@ -174,6 +177,7 @@ export class MembersService {
           // Lost a race with a parallel join of the same shopper (thrown here so the claim rolls back too).
           if (!updated) throw new AppError(ErrorCode.ALREADY_MEMBER, 'You are already a member.');
           await this.deps.events?.record(session, 'member.joined', updated._id, { cardNo: updated.cardNo, tier: updated.tier, homeStoreId: updated.homeStoreId, joinedAt: updated.joinedAt });
+          await this.extensions.joinedInTransaction(session, updated, { inviterId: referredBy, code: body.referralCode?.toUpperCase() ?? null, deviceId: body.deviceId ?? null });
           return updated;
         });
         const attributed = await this.extensions.attributeJoin(joined);

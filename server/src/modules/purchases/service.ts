@@ -134,6 +134,14 @@ interface Deps {
 
 export class PurchasesService {
   private readonly requests: IdempotencyStore;
+  /**
+   * Referral (modules/referral): a referred member's first purchase qualifies in the booking's transaction, so it
+   * commits or rolls back with the purchase; the reward is granted after the commit (the job catches up otherwise).
+   */
+  readonly bookingHooks: {
+    inTransaction: (session: ClientSession, member: MemberDoc, booked: BookedPurchase, amountFen: number) => Promise<void>;
+    afterCommit: (member: MemberDoc) => Promise<void>;
+  } = { inTransaction: async () => undefined, afterCommit: async () => undefined };
 
   constructor(private readonly deps: Deps) {
     this.requests = new IdempotencyStore(idempotencyModel(deps.connection), { now: deps.now });
@@ -203,7 +211,7 @@ export class PurchasesService {
     const { settings, connection, now } = this.deps;
     await this.deps.categories.checkLines(booking.lines);
     const { tiers, earnRules } = await settings.cached();
-    return inTransaction(connection, session, async (txn) => {
+    const result = await inTransaction(connection, session, async (txn) => {
       // The last member read is only a hint (its tier is checked by the update's filter), so a retried
       // transaction may start from it rather than from the scan.
       let member = booking.member;
@@ -211,6 +219,7 @@ export class PurchasesService {
         const booked = await this.bookWith(txn, booking, member, tiers, earnRules, now());
         if (booked) {
           await booking.alongside?.(txn, booked);
+          await this.bookingHooks.inTransaction(txn, member, booked, booking.amountFen);
           return booked;
         }
         // A parallel purchase changed this member's tier since the scan: read the member again and redo.
@@ -219,6 +228,9 @@ export class PurchasesService {
         member = fresh;
       }
     });
+    // Only when this call owned the transaction: a caller's transaction has not committed yet (the job grants then).
+    if (!session) await this.bookingHooks.afterCommit(booking.member);
+    return result;
   }
 
   private async bookWith(
