@@ -55,6 +55,7 @@ import { automationOccurrenceModel, automationRuleModel } from './modules/automa
 import { PushDelivery } from './modules/campaigns/delivery';
 import { campaignAudienceModel, campaignModel, savedSegmentModel } from './modules/campaigns/model';
 import { CampaignPusher } from './modules/campaigns/pusher';
+import { CampaignRollups } from './modules/campaigns/rollups';
 import { CampaignService } from './modules/campaigns/service';
 import { MemberRollups } from './modules/dashboard/memberRollups';
 import { DashboardService } from './modules/dashboard/service';
@@ -246,9 +247,11 @@ export function createServices(deps: ServiceDeps) {
     memberViews: members, settings, staff, ledger, issuer, audit, now,
   });
   const delivery = new PushDelivery(issuer, messaging);
+  const campaignRollups = new CampaignRollups({
+    connection, campaigns: models.campaigns, templates: models.couponTemplates, audience: models.campaignAudience, purchases: models.purchases, redemptions: models.redemptions, now,
+  });
   const campaigns = new CampaignService({
-    campaigns: models.campaigns, segments: models.savedSegments, members: models.members, templates: models.couponTemplates, redemptions: models.redemptions,
-    audience: models.campaignAudience, purchases: models.purchases,
+    campaigns: models.campaigns, segments: models.savedSegments, members: models.members, templates: models.couponTemplates, rollups: campaignRollups,
     memberViews: members, pusher: new CampaignPusher({ campaigns: models.campaigns, members: models.members, audience: models.campaignAudience, delivery, issuer, now }), audit, now,
   });
   const automation = new AutomationService({
@@ -294,7 +297,7 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
+  return { clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -39,6 +39,12 @@ export const JOBS: JobDefinition[] = [
     run: (services, context) => services.memberRollups.catchUp({ touch: context?.touch }),
   },
   {
+    name: 'campaign-rollups',
+    every: '1 minute',
+    description: 'Audience records, purchases and redemptions (made or reversed) since the last run are folded into each campaign’s outcome by home store, tier and group (each change once, in one transaction with the mark).',
+    run: (services, context) => services.campaignRollups.catchUp({ touch: context?.touch }),
+  },
+  {
     name: 'report-days',
     every: '10 minutes',
     description: 'Each finished China day’s figures per store are worked out once and kept for the reports (the day before the last closed one is worked again).',

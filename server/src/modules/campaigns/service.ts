@@ -17,14 +17,14 @@ import { Types } from 'mongoose';
 import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
-import type { CouponTemplateDoc, couponTemplateModel, redemptionModel } from '../coupons/model';
+import type { CouponTemplateDoc, couponTemplateModel } from '../coupons/model';
 import { pageBy } from '../../lib/cursor';
 import type { MemberDoc, memberModel } from '../members/model';
 import type { MembersService } from '../members/service';
-import type { purchaseModel } from '../purchases/model';
-import type { CampaignDoc, SavedSegmentDoc, campaignAudienceModel, campaignModel, savedSegmentModel } from './model';
+import type { CampaignDoc, SavedSegmentDoc, campaignModel, savedSegmentModel } from './model';
 import type { CampaignPusher } from './pusher';
 import { campaignResults } from './results';
+import { storeOfKey, type CampaignRollups, type CampaignRollupDoc } from './rollups';
 
 // HQ campaigns: audiences (segments compiled to one member filter), drafts, launch / pause / resume, and
 // the figures each push brought back. The push itself is CampaignPusher's. A campaign may be scheduled: the
@@ -38,10 +38,8 @@ interface Deps {
   segments: ReturnType<typeof savedSegmentModel>;
   members: ReturnType<typeof memberModel>;
   templates: ReturnType<typeof couponTemplateModel>;
-  redemptions: ReturnType<typeof redemptionModel>;
-  /** Each pushed member's group, and purchases to compare the groups by (results). */
-  audience: ReturnType<typeof campaignAudienceModel>;
-  purchases: ReturnType<typeof purchaseModel>;
+  /** Each campaign's outcome (audience, purchases in the window, redemptions) by home store, tier and group. */
+  rollups: CampaignRollups;
   memberViews: MembersService;
   pusher: CampaignPusher;
   audit: AuditService;
@@ -122,7 +120,7 @@ export class CampaignService {
 
   async list(limit: number, cursor?: string): Promise<Page<Campaign>> {
     const page = await pageBy(this.deps.campaigns, {}, 'createdAt', limit, cursor, (doc: CampaignDoc) => doc);
-    // The page's figures in two aggregations, not two per campaign.
+    // The page's figures from its campaigns' rollups in one read, not one per campaign.
     const stats = await this.redemptionStats(page.items.filter((doc) => doc.status !== 'draft' && doc.status !== 'scheduled').map((doc) => String(doc._id)));
     return { items: await Promise.all(page.items.map((doc) => this.view(doc, stats))), nextCursor: page.nextCursor };
   }
@@ -246,13 +244,8 @@ export class CampaignService {
 
   async results(id: string): Promise<CampaignResults> {
     const campaign = await this.load(id);
-    const template = await this.deps.templates.findById(campaign.templateId).lean<CouponTemplateDoc>();
-    return campaignResults(
-      { audience: this.deps.audience, purchases: this.deps.purchases, redemptions: this.deps.redemptions },
-      campaign,
-      template,
-      this.deps.now(),
-    );
+    const rollups = campaign.launchedAt ? (await this.deps.rollups.current([id])).get(id)! : [];
+    return campaignResults(campaign, rollups, this.deps.now());
   }
 
   async pause(actor: Actor, requestId: string, id: string): Promise<Campaign> {
@@ -292,26 +285,14 @@ export class CampaignService {
 
   // ---- figures ----
 
-  /** Redemptions of these campaigns' coupons, by redeeming store and by the redeemer's tier, per campaign. */
+  /**
+   * Redemptions of these campaigns' coupons, by redeeming store and by the redeemer's tier at push time, per
+   * campaign, from their outcome rollups.
+   */
   async redemptionStats(campaignIds: string[]): Promise<Map<string, RedemptionStats>> {
     const stats = new Map<string, RedemptionStats>(campaignIds.map((id) => [id, { byStore: [], byTier: [] }]));
-    if (campaignIds.length === 0) return stats;
-    const match = { channel: 'campaign', channelRef: campaignIds.length === 1 ? campaignIds[0] : { $in: campaignIds }, status: 'redeemed' };
-    type Row = { _id: { campaign: string; key: string | null }; redeemed: number; orderAmountFen: number };
-    const [byStore, byTier] = await Promise.all([
-      this.deps.redemptions.aggregate<Row>([
-        { $match: match },
-        { $group: { _id: { campaign: '$channelRef', key: '$storeId' }, redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
-      ]),
-      this.deps.redemptions.aggregate<Row>([
-        { $match: match },
-        { $lookup: { from: this.deps.members.collection.collectionName, localField: 'memberId', foreignField: '_id', as: 'member' } },
-        { $group: { _id: { campaign: '$channelRef', key: { $first: '$member.tier' } }, redeemed: { $sum: 1 }, orderAmountFen: { $sum: { $ifNull: ['$orderAmountFen', 0] } } } },
-      ]),
-    ]);
-    for (const [rows, side] of [[byStore, 'byStore'], [byTier, 'byTier']] as const) {
-      for (const { _id, redeemed, orderAmountFen } of rows) stats.get(_id.campaign)?.[side].push({ _id: _id.key, redeemed, orderAmountFen });
-    }
+    const rollups = await this.deps.rollups.current(campaignIds);
+    for (const [id, docs] of rollups) stats.set(id, redemptionStatsOf(docs));
     return stats;
   }
 
@@ -346,6 +327,23 @@ export class CampaignService {
       ...(doc.completedAt ? { completedAt: doc.completedAt.toISOString() } : {}),
     };
   }
+}
+
+/** Redemptions by redeeming store and by tier (a redeemer the push has no record of: 'unknown'). */
+function redemptionStatsOf(docs: CampaignRollupDoc[]): RedemptionStats {
+  const byStore = new Map<string, { redeemed: number; orderAmountFen: number }>();
+  const byTier = new Map<string | null, { redeemed: number; orderAmountFen: number }>();
+  const add = <K>(map: Map<K, { redeemed: number; orderAmountFen: number }>, key: K, redeemed: number, orderAmountFen: number) => {
+    const row = map.get(key) ?? map.set(key, { redeemed: 0, orderAmountFen: 0 }).get(key)!;
+    row.redeemed += redeemed;
+    row.orderAmountFen += orderAmountFen;
+  };
+  for (const doc of docs) {
+    if (doc.redeemed > 0) add(byTier, doc.tier, doc.redeemed, doc.orderAmountFen);
+    for (const [key, count] of Object.entries(doc.redeemedAt ?? {})) if (count > 0) add(byStore, storeOfKey(key), count, doc.redeemedAmountAt?.[key] ?? 0);
+  }
+  const rows = <K extends string | null>(map: Map<K, { redeemed: number; orderAmountFen: number }>) => [...map].map(([key, row]) => ({ _id: key, ...row }));
+  return { byStore: rows(byStore), byTier: rows(byTier) };
 }
 
 interface RedemptionStats {

@@ -217,6 +217,8 @@ RedemptionSchema.index({ channel: 1, channelRef: 1 });
 RedemptionSchema.index({ storeId: 1, createdAt: -1 });
 // A day's redemptions across stores, for the reports (reports/service.ts).
 RedemptionSchema.index({ createdAt: 1 });
+// Reversals since a mark, for the campaign rollups (campaigns/rollups.ts).
+RedemptionSchema.index({ reversedAt: 1 });
 // A member's redemptions, newest first (HQ's member page, modules/shift).
 RedemptionSchema.index({ memberId: 1, createdAt: -1, _id: -1 });
 

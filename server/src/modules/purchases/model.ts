@@ -87,6 +87,8 @@ PurchaseSchema.index({ inSpendWindow: 1, createdAt: 1 });
 PurchaseSchema.index({ storeId: 1, createdAt: -1, _id: -1 });
 // A day's purchases across stores, for the reports (reports/service.ts).
 PurchaseSchema.index({ createdAt: 1 });
+// Reversals since a mark, for the campaign rollups (campaigns/rollups.ts); only reversed purchases have one.
+PurchaseSchema.index({ 'reversal.at': 1 }, { sparse: true });
 
 export function purchaseModel(conn: mongoose.Connection) {
   return conn.models.Purchase ?? conn.model<PurchaseDoc>('Purchase', PurchaseSchema);
