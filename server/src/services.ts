@@ -69,6 +69,8 @@ import { StoredValueLedger } from './modules/stored-value/ledger';
 import { storedValueAccountModel, storedValueEntryModel } from './modules/stored-value/model';
 import { StoredValueSettingsService, storedValueSettingsModel } from './modules/stored-value/settings';
 import { WebhooksService } from './modules/webhooks/service';
+import { walletCouponModel, walletStockModel } from './modules/wechat-wallet/busifavor/model';
+import { WalletCoupons, type BusifavorMerchant, type BusifavorPayApi } from './modules/wechat-wallet/busifavor/service';
 
 /** A clock every service reads, so tests can move time (expiry, windows) without waiting. */
 export interface Clock {
@@ -91,7 +93,7 @@ export interface ServiceDeps {
   /** Step of the member/coupon/sign-up codes, seconds (default 60). */
   codeStepSeconds?: number;
   /** WeChat Pay (or its emulator) and the merchant ids notifications must carry. */
-  wechatPay: { client: WeChatPayApi; appId: string; mchId: string };
+  wechatPay: { client: WeChatPayApi & BusifavorPayApi; appId: string; mchId: string; /** Merchant coupons (商家券): the v2 key and event URL. */ busifavor?: BusifavorMerchant };
 }
 
 export function createModels(connection: mongoose.Connection) {
@@ -138,6 +140,8 @@ export function createModels(connection: mongoose.Connection) {
     webhookDeliveries: webhookDeliveryModel(connection),
     webhookMemberSeqs: webhookMemberSeqModel(connection),
     categories: categoryModel(connection),
+    walletStocks: walletStockModel(connection),
+    walletCoupons: walletCouponModel(connection),
     referrals: referralModel(connection),
     referralDevices: referralDeviceModel(connection),
     referralViews: referralViewModel(connection),
@@ -297,7 +301,12 @@ export function createServices(deps: ServiceDeps) {
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,
   });
-  return { clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
+  const walletCoupons = new WalletCoupons({
+    connection, stocks: models.walletStocks, walletCoupons: models.walletCoupons, templates: models.couponTemplates, coupons: models.coupons, members: models.members,
+    redemptions, audit, client: deps.wechatPay.client, now,
+    merchant: deps.wechatPay.busifavor ?? { appId: deps.wechatPay.appId, mchId: deps.wechatPay.mchId, apiV2Key: null, notifyUrl: null, merchantName: '会员优惠券' },
+  });
+  return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -8,6 +8,7 @@ export * from './coupons';
 export * from './activities';
 export * from './campaigns';
 export * from './app-config';
+export * from './branding';
 export * from './org';
 export * from './acquisition';
 export * from './messaging';

@@ -36,6 +36,7 @@ const messagesByCode: Record<string, { zh: string; en: string }> = {
   CHECKIN_CLOSED: { zh: '签到已结束', en: 'Check-in has closed' },
   CATEGORY_UNKNOWN: { zh: '商品品类不存在或已停用', en: 'No such active product category' },
   WEBHOOK_URL_REFUSED: { zh: '不能推送到这个地址：生产环境只允许 https，且不能是内网、本机或链路本地地址', en: 'This URL is not allowed: https only in production, and no private, loopback or link-local addresses' },
+  COLOUR_CONTRAST_TOO_LOW: { zh: '这个颜色上的白字看不清（对比度不足），请换深一些的颜色', en: 'White text would be unreadable on this colour (contrast too low); pick a darker one' },
   INSUFFICIENT_BALANCE: { zh: '储值余额不足', en: 'Not enough stored value' },
   STORED_VALUE_CAP_EXCEEDED: { zh: '超过储值上限（余额上限或当日充值上限）', en: 'Beyond the stored-value cap (balance or daily top-up)' },
   TOPUP_RULE_UNAVAILABLE: { zh: '该充值方案当前不可用', en: 'This top-up offer is not available' },

@@ -56,6 +56,7 @@ const messages: Record<ErrorCode | ClientErrorCode, string> = {
   RETURN_EXCEEDS_ORDER: '退货数量超过订单',
   CATEGORY_UNKNOWN: '商品品类不存在或已停用',
   WEBHOOK_URL_REFUSED: '不允许推送到这个地址',
+  COLOUR_CONTRAST_TOO_LOW: '这个颜色上的文字看不清，请换深一些的颜色',
   INSUFFICIENT_BALANCE: '储值余额不足',
   STORED_VALUE_CAP_EXCEEDED: '超过储值上限，请减少充值金额',
   TOPUP_RULE_UNAVAILABLE: '该充值方案当前不可用',

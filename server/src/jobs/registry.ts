@@ -69,6 +69,12 @@ export const JOBS: JobDefinition[] = [
     run: (services) => services.payments.settleStalePayments(),
   },
   {
+    name: 'wechat-wallet-sync',
+    every: '1 minute',
+    description: 'WeChat wallet coupons (商家券): stocks brought in step with their templates; coupons used at our counter, reversed, revoked or expired here told to WeChat (use, return, deactivate), retried with back-off.',
+    run: (services) => services.walletCoupons.runSync(),
+  },
+  {
     name: 'points-expiry',
     every: '15 minutes',
     description: 'What is left of each lot past its expiry becomes an expiry entry (balance, lot and ledger in one transaction).',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BrandThemeSchema } from '../branding/schema';
 
 /** The programme's name on the card until HQ names it (the console's branding settings). */
 export const DEFAULT_PROGRAMME_NAME = '会员俱乐部';
@@ -20,6 +21,7 @@ export const AppConfigSchema = z
       .object({ name: z.string().min(1).max(32).describe('The brand name printed on the card face.') })
       .optional()
       .describe('The membership programme as the shopper sees it; absent from servers that predate it.'),
+    theme: BrandThemeSchema.optional().describe('HQ’s brand (name, colours, logo, card art per tier); absent from servers that predate it.'),
   })
   .meta({ id: 'AppConfig', description: 'What the mini-program needs before sign-in.' });
 export type AppConfig = z.infer<typeof AppConfigSchema>;

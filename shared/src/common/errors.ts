@@ -66,6 +66,8 @@ export const ErrorCode = {
   CATEGORY_UNKNOWN: 'CATEGORY_UNKNOWN',
   /** A webhook URL the server will not send to: not https in production, or a private, loopback or link-local address. */
   WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
+  /** A brand colour on which the white text printed over it would be unreadable (details give the ratio and the one needed). */
+  COLOUR_CONTRAST_TOO_LOW: 'COLOUR_CONTRAST_TOO_LOW',
   /** Stored value: the balance (principal or bonus as the charge policy draws them) does not cover the change. */
   INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
   /** Stored value: a top-up beyond the member's balance cap or the day's top-up cap (details say which and what is left). */
@@ -129,6 +131,7 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   RETURN_EXCEEDS_ORDER: 422,
   CATEGORY_UNKNOWN: 400,
   WEBHOOK_URL_REFUSED: 400,
+  COLOUR_CONTRAST_TOO_LOW: 422,
   INSUFFICIENT_BALANCE: 422,
   STORED_VALUE_CAP_EXCEEDED: 422,
   TOPUP_RULE_UNAVAILABLE: 422,
