@@ -69,6 +69,10 @@ import { StoredValueLedger } from './modules/stored-value/ledger';
 import { storedValueAccountModel, storedValueEntryModel } from './modules/stored-value/model';
 import { StoredValueSettingsService, storedValueSettingsModel } from './modules/stored-value/settings';
 import { WebhooksService } from './modules/webhooks/service';
+import { offerAssignmentModel, offerPoolModel, offerRunModel, topMembersModel } from './modules/offers/model';
+import { OfferRunner } from './modules/offers/runner';
+import { OffersService } from './modules/offers/service';
+import { TopMembers } from './modules/offers/topMembers';
 import { walletCouponModel, walletStockModel } from './modules/wechat-wallet/busifavor/model';
 import { WalletCoupons, type BusifavorMerchant, type BusifavorPayApi } from './modules/wechat-wallet/busifavor/service';
 
@@ -140,6 +144,10 @@ export function createModels(connection: mongoose.Connection) {
     webhookDeliveries: webhookDeliveryModel(connection),
     webhookMemberSeqs: webhookMemberSeqModel(connection),
     categories: categoryModel(connection),
+    offerPool: offerPoolModel(connection),
+    offerRuns: offerRunModel(connection),
+    offerAssignments: offerAssignmentModel(connection),
+    topMembers: topMembersModel(connection),
     walletStocks: walletStockModel(connection),
     walletCoupons: walletCouponModel(connection),
     referrals: referralModel(connection),
@@ -263,6 +271,16 @@ export function createServices(deps: ServiceDeps) {
     expiryWarnings: models.expiryWarnings, settings, delivery, audit, now,
   });
   members.extensions.onJoined = (member) => automation.onJoined(member);
+  const offerRunner = new OfferRunner({
+    runs: models.offerRuns, assignments: models.offerAssignments, pool: models.offerPool, templates: models.couponTemplates, members: models.members,
+    purchases: models.purchases, coupons: models.coupons, redemptions: models.redemptions, categories: models.categories, issuer, now,
+  });
+  const offers = new OffersService({
+    pool: models.offerPool, runs: models.offerRuns, assignments: models.offerAssignments, templates: models.couponTemplates, members: models.members,
+    categories: models.categories, purchases: models.purchases, redemptions: models.redemptions, campaigns: models.campaigns, campaignResults: (id) => campaigns.results(id),
+    settings: models.settings, runner: offerRunner, audit, now,
+  });
+  const topMembers = new TopMembers({ members: models.members, tags: models.memberTags, top: models.topMembers, now });
   const branding = new BrandingService({ brand: models.brand, assets: models.brandAssets, settings, audit, now });
   const couponCentre = new CouponCentreService({ templates: models.couponTemplates, coupons: models.coupons, issuer, automation, now });
   const acquisition = new AcquisitionService({
@@ -306,7 +324,7 @@ export function createServices(deps: ServiceDeps) {
     redemptions, audit, client: deps.wechatPay.client, now,
     merchant: deps.wechatPay.busifavor ?? { appId: deps.wechatPay.appId, mchId: deps.wechatPay.mchId, apiV2Key: null, notifyUrl: null, merchantName: '会员优惠券' },
   });
-  return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding };
+  return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, shift, branding, offers, topMembers };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -21,6 +21,18 @@ export interface JobDefinition {
 
 export const JOBS: JobDefinition[] = [
   {
+    name: 'offer-runs',
+    every: '1 minute',
+    description: 'Personalised offer runs: a scheduled run starts when its period has come (once per period), and running runs whose worker stopped or died (lease lapsed) are continued from their last finished chunk.',
+    run: (services) => services.offers.runDue(),
+  },
+  {
+    name: 'top-members',
+    every: '0 4 * * *',
+    description: 'Daily at 04:00 (China time): the top 20% of members by 12-month spend, brand-wide and per home store, are tagged (全品牌前20% / 本店前20%), and members who dropped out untagged.',
+    run: (services) => services.topMembers.refresh(),
+  },
+  {
     name: 'referral-rewards',
     every: '1 minute',
     description: 'Referrals whose friend made a qualifying first purchase and were not granted yet (or still owe a coupon) are granted, each once.',

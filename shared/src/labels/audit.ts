@@ -75,6 +75,10 @@ export const AUDIT_ACTIONS = {
   'category.create': a('新建商品品类', 'Category created', '新建商品品类 {target}', 'Created category {target}'),
   'category.update': a('修改商品品类', 'Category changed', '修改商品品类 {target}', 'Changed category {target}'),
   'category.delete': a('删除商品品类', 'Category deleted', '删除商品品类 {target}', 'Deleted category {target}'),
+  'offer_pool.put': a('调整个性化券池', 'Offer pool changed', '将券模板 {target} 放入个性化券池（或修改）', 'Put coupon template {target} in the offer pool (or changed it)'),
+  'offer_pool.remove': a('移出个性化券池', 'Offer removed from pool', '将券模板 {target} 移出个性化券池', 'Took coupon template {target} out of the offer pool'),
+  'offer_run.launch': a('发起个性化发券', 'Personalised run launched', '发起个性化发券 {target}', 'Launched personalised run {target}'),
+  'offer_schedule.update': a('修改个性化发券周期', 'Offer schedule changed', '修改个性化发券的自动周期', 'Changed the personalised runs’ schedule'),
   'automation_rule.update': a('修改自动化规则', 'Automation rule changed', '修改自动化规则 {target}', 'Changed automation rule {target}'),
   'activity.create': a('新建活动', 'Activity created', '新建活动 {target}', 'Created activity {target}'),
   'activity.update': a('修改活动', 'Activity changed', '修改活动 {target}', 'Changed activity {target}'),
@@ -129,6 +133,7 @@ export const AUDIT_TARGET_LABELS = {
   webhook_endpoint: { zh: '事件推送地址', en: 'Webhook endpoint' },
   webhook_delivery: { zh: '事件推送记录', en: 'Webhook delivery' },
   category: { zh: '商品品类', en: 'Category' },
+  offer_run: { zh: '个性化发券', en: 'Personalised run' },
 } as const satisfies Record<string, Label>;
 export type AuditTargetType = keyof typeof AUDIT_TARGET_LABELS;
 
@@ -138,6 +143,7 @@ export const SETTINGS_TARGET_LABELS: Record<string, Label> = {
   earnRules: { zh: '积分规则', en: 'Earn rules' },
   marketing: { zh: '营销设置', en: 'Marketing settings' },
   program: { zh: '签到时间窗', en: 'Check-in window' },
+  'offer-schedule': { zh: '个性化发券周期', en: 'Offer schedule' },
   referral: { zh: '邀请有礼', en: 'Referral' },
   brand: { zh: '品牌设置', en: 'Brand' },
 };

@@ -1,8 +1,8 @@
 import type { CouponStatus, CouponType } from '@membercard/shared';
 import mongoose, { Schema, Types } from 'mongoose';
 
-/** How a coupon reached its member; with `channelRef` it says which campaign, exchange, code or grant. */
-export type IssueChannel = 'campaign' | 'mall' | 'code' | 'automation' | 'grant' | 'centre' | 'referral';
+/** How a coupon reached its member; with `channelRef` it says which campaign, exchange, code, grant or offer run. */
+export type IssueChannel = 'campaign' | 'mall' | 'code' | 'automation' | 'grant' | 'centre' | 'referral' | 'offer';
 
 /** The terms a coupon carries; copied from the template at issue, so later template edits never change held coupons. */
 interface CouponTermsFields {
