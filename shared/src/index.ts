@@ -4,6 +4,7 @@ export * from './codes';
 export * from './tiers';
 export * from './points';
 export * from './stored-value';
+export * from './stored-value/charge';
 export * from './coupons';
 export * from './activities';
 export * from './campaigns';

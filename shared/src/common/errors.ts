@@ -66,6 +66,20 @@ export const ErrorCode = {
   CATEGORY_UNKNOWN: 'CATEGORY_UNKNOWN',
   /** A webhook URL the server will not send to: not https in production, or a private, loopback or link-local address. */
   WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
+  /** A stored-value charge above HQ's amount with a PIN, but the member has set none (they confirm on the phone instead). */
+  PIN_NOT_SET: 'PIN_NOT_SET',
+  /** The payment PIN typed is wrong (details: attemptsLeft before it locks). */
+  PIN_INVALID: 'PIN_INVALID',
+  /** Too many wrong payment PINs: locked until details.lockedUntil. */
+  PIN_LOCKED: 'PIN_LOCKED',
+  /** The member declined the stored-value charge on the phone. */
+  CHARGE_DECLINED: 'CHARGE_DECLINED',
+  /** The member's confirmation of a charge lapsed before they decided. */
+  CONFIRMATION_EXPIRED: 'CONFIRMATION_EXPIRED',
+  /** A refund of more than is left of the stored-value charge (a line refunded before, nothing left). */
+  REFUND_EXCEEDS_CHARGE: 'REFUND_EXCEEDS_CHARGE',
+  /** The payments of an order (stored value + cash + WeChat Pay) or its lines do not add up to its total (details name the field). */
+  PAYMENT_TOTAL_MISMATCH: 'PAYMENT_TOTAL_MISMATCH',
   /** A brand colour on which the white text printed over it would be unreadable (details give the ratio and the one needed). */
   COLOUR_CONTRAST_TOO_LOW: 'COLOUR_CONTRAST_TOO_LOW',
   /** Stored value: the balance (principal or bonus as the charge policy draws them) does not cover the change. */
@@ -131,6 +145,13 @@ export const errorHttpStatus: Readonly<Record<ErrorCode, number>> = {
   RETURN_EXCEEDS_ORDER: 422,
   CATEGORY_UNKNOWN: 400,
   WEBHOOK_URL_REFUSED: 400,
+  PIN_NOT_SET: 422,
+  PIN_INVALID: 422,
+  PIN_LOCKED: 422,
+  CHARGE_DECLINED: 422,
+  CONFIRMATION_EXPIRED: 422,
+  REFUND_EXCEEDS_CHARGE: 422,
+  PAYMENT_TOTAL_MISMATCH: 400,
   COLOUR_CONTRAST_TOO_LOW: 422,
   INSUFFICIENT_BALANCE: 422,
   STORED_VALUE_CAP_EXCEEDED: 422,

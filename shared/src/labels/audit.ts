@@ -53,6 +53,8 @@ export const AUDIT_ACTIONS = {
   'purchase.reverse': a('撤销消费', 'Purchase reversed', '冲正消费 {target}', 'Reversed purchase {target}'),
   'redemption.create': a('核销优惠券', 'Coupon redeemed', '核销优惠券 {target}', 'Redeemed coupon {target}'),
   'redemption.reverse': a('撤销核销', 'Redemption reversed', '撤销优惠券 {target} 的核销', 'Reversed the redemption of coupon {target}'),
+  'stored_value.charge': a('储值支付', 'Paid with stored value', '会员 {target} 用储值余额支付', 'Member {target} paid with stored value'),
+  'stored_value.refund': a('储值支付退款', 'Stored-value payment refunded', '退回会员 {target} 的储值支付', 'Refunded a stored-value payment of member {target}'),
   'coupon.grant': a('发放优惠券', 'Coupon granted', '发放优惠券 {target}', 'Granted coupon {target}'),
   'member_tag.create': a('新建会员标签', 'Member tag created', '新建会员标签 {target}', 'Created member tag {target}'),
   'member_tag.apply': a('批量打标签', 'Members tagged', '为会员批量添加标签 {target}', 'Tagged members with {target}'),
@@ -100,8 +102,6 @@ export const AUDIT_ACTIONS = {
   'webhook.endpoint.create': a('新建事件推送地址', 'Webhook endpoint created', '新建事件推送地址 {target}', 'Created webhook endpoint {target}'),
   'webhook.endpoint.update': a('修改事件推送地址', 'Webhook endpoint changed', '修改事件推送地址 {target}', 'Changed webhook endpoint {target}'),
   'webhook.delivery.redeliver': a('重新推送事件', 'Webhook event redelivered', '重新推送事件 {target}', 'Redelivered event {target}'),
-  'wechat_member_card.design': a('修改微信会员卡', 'WeChat member card changed', '修改并发布微信会员卡 {target}', 'Changed and published WeChat member card {target}'),
-  'wechat_member_card.retry': a('重试会员卡同步', 'Member card sync retried', '重新同步微信会员卡 {target}', 'Retried the WeChat member card sync {target}'),
 } as const satisfies Record<string, AuditActionText>;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
@@ -134,7 +134,6 @@ export const AUDIT_TARGET_LABELS = {
   pos_credential: { zh: '收银系统密钥', en: 'POS key' },
   webhook_endpoint: { zh: '事件推送地址', en: 'Webhook endpoint' },
   webhook_delivery: { zh: '事件推送记录', en: 'Webhook delivery' },
-  wechat_member_card: { zh: '微信会员卡', en: 'WeChat member card' },
   category: { zh: '商品品类', en: 'Category' },
   offer_run: { zh: '个性化发券', en: 'Personalised run' },
 } as const satisfies Record<string, Label>;

@@ -282,8 +282,8 @@ export class CounterCheckout {
     return `${body}.${createHmac('sha256', this.ticketKey).update(body).digest('base64url')}`;
   }
 
-  /** The member a ticket names, when the server signed it for this store; 400 CODE_INVALID otherwise. */
-  private openTicket(ticket: string, storeId: string): { memberId: string; expired: boolean } {
+  /** The member a ticket names, when the server signed it for this store; 400 CODE_INVALID otherwise (stored-value charges read it too). */
+  openTicket(ticket: string, storeId: string): { memberId: string; expired: boolean } {
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The scan is not valid here: scan the member’s code again.');
     const match = /^([a-f0-9]{24})\.([A-Z0-9]{1,16})\.(\d{1,15})\.([A-Za-z0-9_-]{43})$/.exec(ticket);
     if (!match) throw invalid();
