@@ -21,6 +21,7 @@ const CodeBatchesPage = lazy(() => import('./pages/CodeBatchesPage'));
 const LoyaltyRulesPage = lazy(() => import('./pages/LoyaltyRulesPage'));
 const SegmentsPage = lazy(() => import('./pages/SegmentsPage'));
 const CampaignsPage = lazy(() => import('./pages/CampaignsPage'));
+const ReferralPage = lazy(() => import('./pages/ReferralPage'));
 const CampaignNewPage = lazy(() => import('./pages/CampaignNewPage'));
 const CampaignDetailPage = lazy(() => import('./pages/CampaignDetailPage'));
 const AutomationPage = lazy(() => import('./pages/AutomationPage'));
@@ -74,6 +75,7 @@ function Screens() {
           <Route path="/loyalty-rules" element={hq(<LoyaltyRulesPage />, 'admin')} />
           <Route path="/segments" element={hq(<SegmentsPage />)} />
           <Route path="/campaigns" element={hq(<CampaignsPage />)} />
+          <Route path="/referral" element={hq(<ReferralPage />)} />
           <Route path="/campaigns/new" element={hq(<CampaignNewPage />, 'marketing')} />
           <Route path="/campaigns/:id" element={hq(<CampaignDetailPage />)} />
           <Route path="/automation" element={hq(<AutomationPage />)} />

@@ -119,3 +119,5 @@ export { CategoryCreateBodySchema, CategoryPatchBodySchema, LIFE_SITUATIONS, POS
 export { type MemberListItem, type MemberListPage, type MemberListFilter, type MemberTag, type MemberTagApplyAnswer, type MemberExport, type MemberImportReport, type MemberImportProblem } from '@membercard/shared';
 // Tiers, earn rules and the earning rule itself, for the rules page's preview (the purchase books with the same).
 export { EarnRulesSchema, TierLadderBodySchema, activeCampaignMultiplier, chinaIsoDate, earnPoints, type EarnCampaign, type EarnRules, type TierDefinition } from '@membercard/shared';
+// Referral (邀请有礼): HQ's terms and figures, and the refusal words the mini-program shows too (shared/src/referral).
+export { REFERRAL_REFUSAL_TEXT, ReferralTermsBodySchema, type ReferralReport, type ReferralTermsView } from '@membercard/shared';

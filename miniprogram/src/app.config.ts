@@ -14,6 +14,8 @@ export default defineAppConfig({
     'pages/coupons/centre',
     'pages/activities/detail',
     'pages/activities/mine',
+    // In the main package: the join page (main) reads invitations through it.
+    'pages/referral/index',
   ],
   subPackages: [
     { root: 'pages/points', pages: ['index', 'mall'] },

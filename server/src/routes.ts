@@ -26,9 +26,10 @@ import { systemRoutes } from './modules/system/routes';
 import { webhookRoutes } from './modules/webhooks/routes';
 import { offerRoutes } from './modules/offers/routes';
 import { busifavorRoutes } from './modules/wechat-wallet/busifavor/routes';
+import { memberCardRoutes } from './modules/wechat-wallet/member-card/routes';
 import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...busifavorRoutes(services), ...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...brandingRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...storedValueChargeRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...offerRoutes(services), ...shiftRoutes(services), ...referralRoutes(services)];
+  return [...busifavorRoutes(services), ...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...brandingRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...storedValueChargeRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...offerRoutes(services), ...shiftRoutes(services), ...referralRoutes(services), ...memberCardRoutes(services)];
 }

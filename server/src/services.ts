@@ -73,6 +73,10 @@ import { chargeModel, chargeRefundModel } from './modules/stored-value/charge-mo
 import { ChargeConfirmations, confirmationModel } from './modules/stored-value/confirmations';
 import { PaymentPins, paymentPinModel } from './modules/stored-value/pin';
 import { WebhooksService } from './modules/webhooks/service';
+import { MemberCardApi, type MemberCardWeChatApi } from './modules/wechat-wallet/member-card/api';
+import { memberCardDesignModel, memberCardLinkModel, memberCardMarkModel } from './modules/wechat-wallet/member-card/model';
+import { MemberCardService } from './modules/wechat-wallet/member-card/service';
+import { MemberCardSync } from './modules/wechat-wallet/member-card/sync';
 import { offerAssignmentModel, offerPoolModel, offerRunModel, topMembersModel } from './modules/offers/model';
 import { OfferRunner } from './modules/offers/runner';
 import { OffersService } from './modules/offers/service';
@@ -88,7 +92,7 @@ export interface Clock {
 export interface ServiceDeps {
   connection: mongoose.Connection;
   config: Pick<Config, 'jwtSecret' | 'identityHashSecret'> & { jwtSecret: string };
-  wechat: WeChatIdentityApi & SubscribeMessageApi & WxaCodeApi;
+  wechat: WeChatIdentityApi & SubscribeMessageApi & WxaCodeApi & MemberCardWeChatApi;
   /** The URL prefix poster QR codes carry (registered for 扫普通链接二维码打开小程序); default a placeholder. */
   entryUrlBase?: string;
   /** The subscribe-message template of each purpose (id and keyword map): configuration, or the demo samples. */
@@ -148,6 +152,9 @@ export function createModels(connection: mongoose.Connection) {
     webhookDeliveries: webhookDeliveryModel(connection),
     webhookMemberSeqs: webhookMemberSeqModel(connection),
     categories: categoryModel(connection),
+    memberCardDesigns: memberCardDesignModel(connection),
+    memberCardLinks: memberCardLinkModel(connection),
+    memberCardMarks: memberCardMarkModel(connection),
     offerPool: offerPoolModel(connection),
     offerRuns: offerRunModel(connection),
     offerAssignments: offerAssignmentModel(connection),
@@ -340,7 +347,15 @@ export function createServices(deps: ServiceDeps) {
     redemptions, audit, client: deps.wechatPay.client, now,
     merchant: deps.wechatPay.busifavor ?? { appId: deps.wechatPay.appId, mchId: deps.wechatPay.mchId, apiV2Key: null, notifyUrl: null, merchantName: '会员优惠券' },
   });
-  return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, storedValueCharges, paymentPins, chargeConfirmations, shift, branding, offers, topMembers };
+  // The WeChat member card in the shopper's wallet (modules/wechat-wallet/member-card).
+  const memberCardApi = new MemberCardApi(deps.wechat);
+  const memberCard = new MemberCardService({
+    designs: models.memberCardDesigns, links: models.memberCardLinks, members: models.members, membersService: members, settings, audit, api: memberCardApi, now,
+  });
+  const memberCardSync = new MemberCardSync({
+    connection, links: models.memberCardLinks, marks: models.memberCardMarks, members: models.members, settings, cards: memberCard, api: memberCardApi, now,
+  });
+  return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, storedValueCharges, paymentPins, chargeConfirmations, shift, branding, offers, topMembers, memberCard, memberCardSync };
 }
 
 export type Services = ReturnType<typeof createServices>;

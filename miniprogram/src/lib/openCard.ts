@@ -2,6 +2,7 @@ import type { Member } from '@membercard/shared';
 import { catalogue, shopper } from '../api/endpoints';
 import { ApiError } from '../api/errors';
 import { fallbackPrivacyPolicyVersion } from '../config';
+import { forgetInvitation, joinExtras } from '../pages/referral/invitation';
 import { reportEntry } from './entry';
 import { rememberMember } from './memberCache';
 import { signInSilently } from './shopperSession';
@@ -18,7 +19,8 @@ export async function openCard(phoneCode?: string): Promise<Member> {
   const config = await catalogue.appConfig().catch(() => null);
   let member: Member;
   try {
-    member = await shopper.join({ acceptTerms: true, privacyPolicyVersion: config?.privacyPolicyVersion ?? fallbackPrivacyPolicyVersion });
+    member = await shopper.join({ acceptTerms: true, privacyPolicyVersion: config?.privacyPolicyVersion ?? fallbackPrivacyPolicyVersion, ...joinExtras() });
+    forgetInvitation();
   } catch (failure) {
     if (!(failure instanceof ApiError && failure.code === 'ALREADY_MEMBER')) throw failure;
     member = await shopper.me();

@@ -5,6 +5,7 @@
 //   GET  /sns/jscode2session            POST /cgi-bin/stable_token        GET /cgi-bin/token
 //   POST /wxa/business/getuserphonenumber   POST /cgi-bin/message/subscribe/send
 //   POST /wxa/getwxacodeunlimit (wxacode.ts)
+//   the member card's card/... APIs (memberCard.ts; docs/wechat-member-card.md)
 //   POST /v3/pay/transactions/jsapi     GET  /v3/pay/transactions/out-trade-no/:no?mchid=
 //   POST /v3/pay/transactions/out-trade-no/:no/close
 //   the merchant coupons' /v3/marketing/busifavor/... APIs and the send-coupon plugin (busifavor.ts; docs/wechat-busifavor.md)
@@ -21,6 +22,7 @@ import Router from '@koa/router';
 import { WECHAT_NOTIFY_RETRY_SCHEDULE_MS, type EmulatorContext, type EmulatorOptions, type EmulatorStats, type WechatPaySigningMode } from './context';
 import { ensureWechatPayKeys, type WechatPayKeys } from './keys';
 import { registerMiniProgramRoutes } from './miniProgram';
+import { registerMemberCardRoutes } from './memberCard';
 import { EmulatorStore } from './store';
 import { registerWechatPayRoutes } from './wechatPay';
 import { registerWxaCodeRoutes } from './wxacode';
@@ -115,6 +117,7 @@ function buildEmulator(options: EmulatorOptions): WeChatEmulator {
   const miniProgram = registerMiniProgramRoutes(router, context);
   registerWechatPayRoutes(router, context);
   registerWxaCodeRoutes(router, context, miniProgram, { perMinute: options.wxaCodePerMinute });
+  registerMemberCardRoutes(router, context, miniProgram);
   registerBusifavorRoutes(router, context);
   router.get('/stats', (ctx) => {
     ctx.body = stats;

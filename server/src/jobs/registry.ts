@@ -152,4 +152,10 @@ export const JOBS: JobDefinition[] = [
     description: 'Webhook deliveries that are due (a retry after its backoff, or one whose kick after commit was lost) are sent, each member’s events to an endpoint in order.',
     run: (services) => services.webhooks.runDue(),
   },
+  {
+    name: 'wechat-member-card',
+    every: '1 minute',
+    description: 'WeChat member cards show what the member has: members changed since the mark whose card differs get one updateuser each (points total, tier, tier art), within the per-minute budget; refusals back off and HQ can retry; half-done activations are finished.',
+    run: (services, context) => services.memberCardSync.runDue({ touch: context?.touch }),
+  },
 ];

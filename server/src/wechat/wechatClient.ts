@@ -155,6 +155,14 @@ export class WeChatClient {
     });
   }
 
+  /**
+   * A JSON POST to an api.weixin.qq.com API taking `?access_token=` (the member card's card/... APIs,
+   * docs/wechat-member-card.md), with the shared token and its refresh; errcode ≠ 0 throws WeChatApiError.
+   */
+  postWithAccessToken<T>(api: string, path: string, body: unknown): Promise<T> {
+    return this.withAccessToken(api, (token) => this.request<T>(api, `${path}?access_token=${encodeURIComponent(token)}`, body));
+  }
+
   /** The shared token; fetched through stable_token so several instances never invalidate each other. */
   getAccessToken(): Promise<string> {
     return this.options.accessTokens.getOrRefresh(this.options.appId, ({ forceRefresh }) => this.fetchStableToken(forceRefresh));

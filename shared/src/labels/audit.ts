@@ -102,6 +102,8 @@ export const AUDIT_ACTIONS = {
   'webhook.endpoint.create': a('新建事件推送地址', 'Webhook endpoint created', '新建事件推送地址 {target}', 'Created webhook endpoint {target}'),
   'webhook.endpoint.update': a('修改事件推送地址', 'Webhook endpoint changed', '修改事件推送地址 {target}', 'Changed webhook endpoint {target}'),
   'webhook.delivery.redeliver': a('重新推送事件', 'Webhook event redelivered', '重新推送事件 {target}', 'Redelivered event {target}'),
+  'wechat_member_card.design': a('修改微信会员卡', 'WeChat member card changed', '修改并发布微信会员卡 {target}', 'Changed and published WeChat member card {target}'),
+  'wechat_member_card.retry': a('重试会员卡同步', 'Member card sync retried', '重新同步微信会员卡 {target}', 'Retried the WeChat member card sync {target}'),
 } as const satisfies Record<string, AuditActionText>;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
@@ -134,6 +136,7 @@ export const AUDIT_TARGET_LABELS = {
   pos_credential: { zh: '收银系统密钥', en: 'POS key' },
   webhook_endpoint: { zh: '事件推送地址', en: 'Webhook endpoint' },
   webhook_delivery: { zh: '事件推送记录', en: 'Webhook delivery' },
+  wechat_member_card: { zh: '微信会员卡', en: 'WeChat member card' },
   category: { zh: '商品品类', en: 'Category' },
   offer_run: { zh: '个性化发券', en: 'Personalised run' },
 } as const satisfies Record<string, Label>;

@@ -1,14 +1,18 @@
 import { Button, Checkbox, CheckboxGroup, Picker, ScrollView, View } from '@tarojs/components';
-import Taro from '@tarojs/taro';
-import { useState } from 'react';
+import Taro, { useRouter } from '@tarojs/taro';
+import { useEffect, useState } from 'react';
 import { catalogue, shopper } from '../../api/endpoints';
 import { ApiError, readableError } from '../../api/errors';
+import { SHOPPER_SIGN_IN_PAGE, shopperApi } from '../../api/session';
 import { JoinGiftPack } from '../../components/JoinGiftPack';
 import { Status } from '../../components/Status';
 import { fallbackPrivacyPolicyVersion } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
 import { reportEntry } from '../../lib/entry';
 import { rememberMember } from '../../lib/memberCache';
+import { signInSilently } from '../../lib/shopperSession';
+import { InvitationBanner } from '../referral/InvitationBanner';
+import { forgetInvitation, joinExtras, rememberInvitation } from '../referral/invitation';
 import './index.css';
 
 const charter = [
@@ -31,6 +35,14 @@ export default function JoinPage() {
     const [config, stores] = await Promise.all([catalogue.appConfig().catch(() => null), catalogue.stores()]);
     return { privacyPolicyVersion: config?.privacyPolicyVersion ?? fallbackPrivacyPolicyVersion, stores: stores.items };
   });
+  // A friend's invitation (?ref= from a shared card, scene r= from a code) is kept across the sign-in it may need.
+  const router = useRouter();
+  const [invitation] = useState(() => rememberInvitation(router.params));
+  useEffect(() => {
+    if (invitation) void signInSilently().then((signedIn) => {
+        if (!signedIn) void Taro.redirectTo({ url: SHOPPER_SIGN_IN_PAGE });
+      });
+  }, [invitation]);
   const [accepted, setAccepted] = useState(false);
   const [storeIndex, setStoreIndex] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
@@ -46,7 +58,8 @@ export default function JoinPage() {
     try {
       // The store or staff code the app was opened from is reported first, so the join is credited to it.
       await reportEntry();
-      const member = await shopper.join({ acceptTerms: true, privacyPolicyVersion: setup.data.privacyPolicyVersion, homeStoreId: store?.id });
+      const member = await shopper.join({ acceptTerms: true, privacyPolicyVersion: setup.data.privacyPolicyVersion, homeStoreId: store?.id, ...joinExtras() });
+      forgetInvitation();
       rememberMember(member);
       void Taro.showToast({ title: '开卡成功', icon: 'success' });
       void Taro.reLaunch({ url: '/pages/card/index' });
@@ -67,6 +80,7 @@ export default function JoinPage() {
         <View className='join__banner-title'>开通会员卡</View>
         <View className='join__banner-sub'>消费积分 · 专属优惠券 · 会员活动</View>
       </View>
+      {shopperApi.isSignedIn() ? <InvitationBanner code={invitation} /> : null}
       <JoinGiftPack />
       <Status loading={setup.loading} error={setup.error} onRetry={() => void setup.reload()}>
         <View className='section'>
