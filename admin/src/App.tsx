@@ -21,6 +21,8 @@ const CodeBatchesPage = lazy(() => import('./pages/CodeBatchesPage'));
 const LoyaltyRulesPage = lazy(() => import('./pages/LoyaltyRulesPage'));
 const SegmentsPage = lazy(() => import('./pages/SegmentsPage'));
 const CampaignsPage = lazy(() => import('./pages/CampaignsPage'));
+const OffersPage = lazy(() => import('./pages/OffersPage'));
+const OffersRunPage = lazy(() => import('./pages/OffersRunPage'));
 const ReferralPage = lazy(() => import('./pages/ReferralPage'));
 const CampaignNewPage = lazy(() => import('./pages/CampaignNewPage'));
 const CampaignDetailPage = lazy(() => import('./pages/CampaignDetailPage'));
@@ -75,6 +77,8 @@ function Screens() {
           <Route path="/loyalty-rules" element={hq(<LoyaltyRulesPage />, 'admin')} />
           <Route path="/segments" element={hq(<SegmentsPage />)} />
           <Route path="/campaigns" element={hq(<CampaignsPage />)} />
+          <Route path="/offers" element={hq(<OffersPage />)} />
+          <Route path="/offers/runs/:id" element={hq(<OffersRunPage />)} />
           <Route path="/referral" element={hq(<ReferralPage />)} />
           <Route path="/campaigns/new" element={hq(<CampaignNewPage />, 'marketing')} />
           <Route path="/campaigns/:id" element={hq(<CampaignDetailPage />)} />

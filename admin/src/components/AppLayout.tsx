@@ -1,4 +1,5 @@
 import {
+  AimOutlined,
   ApiOutlined,
   AuditOutlined,
   BarChartOutlined,
@@ -51,6 +52,7 @@ export function AppLayout() {
           { key: '/code-batches', icon: <QrcodeOutlined />, label: t('兑换码', 'Redemption codes') },
           { key: '/segments', icon: <FilterOutlined />, label: t('人群圈选', 'Segments') },
           { key: '/campaigns', icon: <NotificationOutlined />, label: t('营销推送', 'Campaigns') },
+          { key: '/offers', icon: <AimOutlined />, label: <span data-testid="menu-offers">{t('个性化发券', 'Personalised offers')}</span> },
           { key: '/referral', icon: <UsergroupAddOutlined />, label: <span data-testid="menu-referral">{t('邀请有礼', 'Referral')}</span> },
           { key: '/automation', icon: <RobotOutlined />, label: t('自动化规则', 'Automation') },
           { key: '/categories', icon: <AppstoreOutlined />, label: t('商品品类', 'Categories') },
