@@ -24,6 +24,7 @@ const CampaignsPage = lazy(() => import('./pages/CampaignsPage'));
 const OffersPage = lazy(() => import('./pages/OffersPage'));
 const OffersRunPage = lazy(() => import('./pages/OffersRunPage'));
 const ReferralPage = lazy(() => import('./pages/ReferralPage'));
+const MemberCardPage = lazy(() => import('./pages/MemberCardPage'));
 const CampaignNewPage = lazy(() => import('./pages/CampaignNewPage'));
 const CampaignDetailPage = lazy(() => import('./pages/CampaignDetailPage'));
 const AutomationPage = lazy(() => import('./pages/AutomationPage'));
@@ -80,6 +81,7 @@ function Screens() {
           <Route path="/offers" element={hq(<OffersPage />)} />
           <Route path="/offers/runs/:id" element={hq(<OffersRunPage />)} />
           <Route path="/referral" element={hq(<ReferralPage />)} />
+          <Route path="/wechat-member-card" element={hq(<MemberCardPage />)} />
           <Route path="/campaigns/new" element={hq(<CampaignNewPage />, 'marketing')} />
           <Route path="/campaigns/:id" element={hq(<CampaignDetailPage />)} />
           <Route path="/automation" element={hq(<AutomationPage />)} />

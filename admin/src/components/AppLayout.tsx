@@ -19,6 +19,7 @@ import {
   AppstoreOutlined,
   LockOutlined,
   CrownOutlined,
+  WalletOutlined,
 } from '@ant-design/icons';
 import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
 import { Suspense } from 'react';
@@ -56,6 +57,7 @@ export function AppLayout() {
           { key: '/referral', icon: <UsergroupAddOutlined />, label: <span data-testid="menu-referral">{t('邀请有礼', 'Referral')}</span> },
           { key: '/automation', icon: <RobotOutlined />, label: t('自动化规则', 'Automation') },
           { key: '/categories', icon: <AppstoreOutlined />, label: t('商品品类', 'Categories') },
+          { key: '/wechat-member-card', icon: <WalletOutlined />, label: <span data-testid="menu-wechat-member-card">{t('微信会员卡', 'WeChat member card')}</span> },
         ]
       : []),
     { key: '/activities', icon: <CalendarOutlined />, label: t('门店活动', 'Activities') },
