@@ -1,5 +1,6 @@
 import { DEFAULT_SCORING, TOP_MEMBER_TAGS } from '@membercard/shared';
 import { Types } from 'mongoose';
+import type { OfferAssignmentDoc } from '../src/modules/offers/model';
 import { adminToken, joinedMember, staffToken, startTestApp, type TestApp } from './support/harness';
 import { memberCode, orderNo, purchase } from './points-helpers';
 
@@ -44,6 +45,9 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
   }
 }
 
+/** The young parent of the wallet test, scanned at the counter at the end. */
+let parent: { token: string; memberId: string };
+
 const runOf = (id: string) => app.services.models.offerRuns.findById(id).lean();
 
 describe('the offer pool', () => {
@@ -79,6 +83,7 @@ describe('the offer pool', () => {
 describe('a member’s own offers, with reasons in the wallet and for HQ', () => {
   it('a young parent who buys formula at the counter gets 你常买 婴幼儿奶粉 and a threshold above their basket; redeeming shows in the results', async () => {
     const { token, member } = await joinedMember(app.api, 'offers-parent');
+    parent = { token, memberId: member.id };
     for (const amount of [8_000, 9_000, 9_500]) {
       const lines = [{ sku: 'F1', name: '婴儿奶粉', category: 'INFANT_FORMULA', qty: 1, amountFen: amount - 2_000 }, { sku: 'D1', name: '纸尿裤', category: 'DIAPERS', qty: 1, amountFen: 2_000 }];
       const res = await purchase(app.api, clerk, { memberCode: await memberCode(app.api, token), orderNo: orderNo('offer'), amountFen: amount, lines });
@@ -172,7 +177,7 @@ describe('a run over a population', () => {
     runner.chunkSize = 500;
 
     const { coupons, offerAssignments, couponTemplates } = app.services.models;
-    const plans = await offerAssignments.find({ runId: new Types.ObjectId(runId) }).lean();
+    const plans = await offerAssignments.find({ runId: new Types.ObjectId(runId) }).lean<OfferAssignmentDoc[]>();
     expect(plans).toHaveLength(49); // the population and the young parent, each planned once
     expect(run.progress.members).toBe(49);
     expect(run.progress.treated + run.progress.holdout).toBe(49);
@@ -241,5 +246,15 @@ describe('the head of the curve', () => {
     await app.services.topMembers.refresh();
     expect((await members.findById(top._id).lean())!.tags).not.toContain(TOP_MEMBER_TAGS.brand);
     expect((await app.services.topMembers.refresh()).processed).toBe(0);
+
+    // The counter's member panel says so when the member is scanned.
+    const code = await memberCode(app.api, parent.token);
+    const before = await app.api.post('/staff/counter/panel', { code }, clerk);
+    expect(before.body.topMember).toEqual({ brand: false, store: false });
+    await members.updateOne({ _id: new Types.ObjectId(parent.memberId) }, { $set: { spend12mFen: 10_000_000 } });
+    await app.services.topMembers.refresh();
+    const after = await app.api.post('/staff/counter/panel', { code: await memberCode(app.api, parent.token) }, clerk);
+    expect(after.status).toBe(200);
+    expect(after.body.topMember).toEqual({ brand: true, store: true });
   });
 });

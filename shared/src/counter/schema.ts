@@ -47,6 +47,10 @@ export const CounterPanelSchema = z
     ticketExpiresAt: IsoDateTimeSchema,
     earning: CounterEarningSchema,
     coupons: z.array(CounterCouponSchema).describe('Usable ones first (biggest saving first), then the others with their refusal.'),
+    topMember: z
+      .object({ brand: z.boolean(), store: z.boolean() })
+      .optional()
+      .describe('Among the top 20% by 12-month spend, brand-wide and of their home store (the daily top-members job): serve them first.'),
   })
   .meta({ id: 'CounterPanel' });
 export type CounterPanel = z.infer<typeof CounterPanelSchema>;

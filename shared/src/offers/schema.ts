@@ -192,3 +192,8 @@ export type TopMembersSummary = z.infer<typeof TopMembersSummarySchema>;
 export const TOP_MEMBER_TAGS = { brand: '全品牌前20%', store: '本店前20%' } as const;
 /** The head of the curve: this share of members with 12-month spend. */
 export const TOP_MEMBER_SHARE = 0.2;
+
+/** Whether a member's tags flag them as a top member, brand-wide and in their home store. */
+export function topMemberFlags(tags: readonly string[] | null | undefined): { brand: boolean; store: boolean } {
+  return { brand: tags?.includes(TOP_MEMBER_TAGS.brand) ?? false, store: tags?.includes(TOP_MEMBER_TAGS.store) ?? false };
+}

@@ -4,6 +4,7 @@ import type { Coupon } from '@membercard/shared';
 import { useEffect, useState } from 'react';
 import { daysLeft, walletChanges } from '../../api/couponCentre';
 import { shopper, type CouponWalletTab } from '../../api/endpoints';
+import { offerReasons } from '../../api/offers';
 import { readableError } from '../../api/errors';
 import { CouponStub } from '../../components/CouponStub';
 import { LoadingMore, Status } from '../../components/Status';
@@ -26,9 +27,12 @@ export default function CouponsPage() {
   const [claimCode, setClaimCode] = useState('');
   const [claiming, setClaiming] = useState(false);
   const [claimResult, setClaimResult] = useState<{ ok: boolean; text: string } | null>(null);
+  // Why a personalised coupon was chosen for this member (你常买 …); the wallet works without it.
+  const [reasons, setReasons] = useState<Map<string, string>>(new Map());
 
   useEffect(() => {
     void wallet.restart();
+    offerReasons().then(setReasons, () => undefined);
   }, [tab]);
   useDidShow(() => {
     void preloadSubscribeTemplates();
@@ -105,6 +109,7 @@ export default function CouponsPage() {
                 {tab === 'available' && daysLeft(coupon.validUntil) !== null ? <View className='tag tag--orange'>即将过期 · 剩 {daysLeft(coupon.validUntil)} 天</View> : null}
                 {tab === 'available' ? <View className='link small'>去使用 ›</View> : null}
               </View>
+              {reasons.get(coupon.id) ? <View className='muted small mt coupon-reason' data-testid='coupon-reason'>{reasons.get(coupon.id)}</View> : null}
               {tab === 'used' && coupon.redeemedAt ? <View className='muted small mt coupon-used-at'>{usedCouponText(coupon)}</View> : null}
             </View>
           }

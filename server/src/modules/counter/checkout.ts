@@ -2,6 +2,7 @@ import {
   activeCampaignMultiplier,
   ErrorCode,
   planCheckout,
+  topMemberFlags,
   type CounterCheckoutAnswer,
   type CounterCheckoutBody,
   type CounterCoupon,
@@ -122,6 +123,7 @@ export class CounterCheckout {
           campaignMultiplier: activeCampaignMultiplier(earnRules, { now: at, storeId: staff.storeId, tier: member.tier }),
         },
         coupons,
+        topMember: topMemberFlags(member.tags),
       };
     });
   }
