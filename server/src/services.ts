@@ -350,7 +350,7 @@ export function createServices(deps: ServiceDeps) {
   // The WeChat member card in the shopper's wallet (modules/wechat-wallet/member-card).
   const memberCardApi = new MemberCardApi(deps.wechat);
   const memberCard = new MemberCardService({
-    designs: models.memberCardDesigns, links: models.memberCardLinks, members: models.members, membersService: members, settings, audit, api: memberCardApi, now,
+    designs: models.memberCardDesigns, links: models.memberCardLinks, members: models.members, membersService: members, settings, audit, api: memberCardApi, brand: branding, now,
   });
   const memberCardSync = new MemberCardSync({
     connection, links: models.memberCardLinks, marks: models.memberCardMarks, members: models.members, settings, cards: memberCard, api: memberCardApi, now,

@@ -1,5 +1,5 @@
 import type { EmulatedUserCard } from '../src/emulator/memberCard';
-import { adminToken, signInShopper, startTestApp, type TestApp } from './support/harness';
+import { adminToken, joinedMember, signInShopper, startTestApp, type TestApp } from './support/harness';
 
 // The WeChat member card against the emulator: HQ publishes the card, a shopper opens it through the
 // card-opening component and is linked exactly once (joining on the way), points changes reach the card
@@ -63,7 +63,7 @@ it('HQ publishes the card: card/create with the design, no code of its own, and 
   expect(cardId).toMatch(/^p/);
   const card = (await app.api.get(`/__emulator/card/cards/${cardId}`)).body;
   expect(card.member_card.base_info).toMatchObject({ brand_name: '云杉咖啡', title: '云杉会员卡', color: 'Color040', code_type: 'CODE_TYPE_NONE', center_app_brand_pass: 'pages/card/index' });
-  expect(card.member_card).toMatchObject({ supply_bonus: true, prerogative: DESIGN.benefits });
+  expect(card.member_card).toMatchObject({ supply_bonus: true, prerogative: DESIGN.benefits, activate_app_brand_pass: 'pages/member-card/activate' });
   // A colour WeChat does not have is refused before WeChat is asked.
   const bad = await app.api.request('PUT', '/admin/wechat-member-card', { body: { ...DESIGN, colour: '#ff0000' }, token: admin });
   expect(bad.status).toBe(400);
@@ -92,6 +92,18 @@ it('parallel duplicate activations from the card-opening component link the card
   expect(forged.status).toBe(400);
   expect(forged.body.error.code).toBe('CODE_INVALID');
   linked.push({ token, code, memberId: String(member!._id) });
+});
+
+it('a member who takes the card after paying (支付即会员) is linked through the encrypt_code WeChat appends to the activation page', async () => {
+  const { token } = await joinedMember(app.api, 'card-payer');
+  const params = await app.api.get('/me/wechat-member-card/open-params?channel=pay', token);
+  const opened = await app.api.post('/__emulator/card/open', { openid: 'emu_card-payer', ...params.body.extraData });
+  const { activate_ticket: activateTicket, card_id: openedCardId, code } = opened.body.referrerInfo.extraData;
+  const answer = await app.api.post('/me/wechat-member-card/activate', { cardId: openedCardId, encryptCode: opened.body.encrypt_code, activateTicket, channel: 'pay' }, token);
+  expect(answer.status).toBe(200);
+  expect(answer.body).toMatchObject({ status: 'active', code });
+  expect((await app.api.get('/me/wechat-member-card', token)).body).toMatchObject({ status: 'active', code });
+  expect((await emulator.userCard(code)).status).toBe('NORMAL');
 });
 
 it('a batch of changed members is sent within the per-minute budget, the rest wait for the next minute', async () => {

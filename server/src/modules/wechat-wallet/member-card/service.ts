@@ -12,6 +12,8 @@ import { MemberCardApi } from './api';
 import { CARD_COLOURS, type CardFace, type MemberCardDesignDoc, type MemberCardLinkDoc, type memberCardDesignModel, type memberCardLinkModel } from './model';
 import type { ActivateBody, CardDesignBody } from './schemas';
 
+/** The mini-program page WeChat opens after the shopper fills the card's form (跳转型一键激活). */
+export const MEMBER_CARD_ACTIVATE_PAGE = 'pages/member-card/activate';
 /** The card-opening component's fixed appid (docs/wechat-member-card.md §2). */
 export const CARD_COMPONENT_APPID = 'wxeb490c6f9b154ef9';
 /** How long the request that inserted a link owns the card/membercard/activate call before the job may take it over. */
@@ -45,7 +47,23 @@ export interface MemberCardDeps {
   settings: SettingsService;
   audit: AuditService;
   api: MemberCardApi;
+  /** The programme's brand (modules/branding): an unsaved design starts from its name and colour. */
+  brand?: { getBrandSettings(): Promise<{ name: string; primaryColor: string }> };
   now: () => Date;
+}
+
+/** The WeChat palette colour nearest to a `#rrggbb` brand colour (WeChat cards take only its named colours). */
+export function nearestCardColour(hex: string): string {
+  const rgb = (value: string) => [1, 3, 5].map((at) => Number.parseInt(value.slice(at, at + 2), 16));
+  const [r, g, b] = rgb(hex);
+  let best = 'Color010';
+  let bestDistance = Infinity;
+  for (const [name, candidate] of Object.entries(CARD_COLOURS)) {
+    const [cr, cg, cb] = rgb(candidate);
+    const distance = (r! - cr!) ** 2 + (g! - cg!) ** 2 + (b! - cb!) ** 2;
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
+  }
+  return best;
 }
 
 /** `value` cut to at most `bytes` UTF-8 bytes without splitting a character. */
@@ -56,6 +74,10 @@ export function fitBytes(value: string, bytes: number): string {
     out += char;
   }
   return out;
+}
+
+function fitChars(value: string, chars: number): string {
+  return [...value].slice(0, chars).join('');
 }
 
 /** What a member's card should show, from the member, the tier ladder and the design. */
@@ -88,7 +110,10 @@ export class MemberCardService {
 
   async design(): Promise<MemberCardDesignDoc> {
     const found = await this.deps.designs.findById('card').lean<MemberCardDesignDoc>();
-    return found ?? { _id: 'card', ...DEFAULT_CARD_DESIGN, cardId: null, publishedAt: null, publishError: null, updatedAt: new Date(0) };
+    if (found) return found;
+    const brand = await this.deps.brand?.getBrandSettings();
+    const fromBrand = brand ? { brandName: fitChars(brand.name, 12), title: '会员卡', colour: nearestCardColour(brand.primaryColor) } : {};
+    return { _id: 'card', ...DEFAULT_CARD_DESIGN, ...fromBrand, cardId: null, publishedAt: null, publishError: null, updatedAt: new Date(0) };
   }
 
   /** What WeChat's card/create and card/update take (docs/wechat-member-card.md §1). */
@@ -96,7 +121,10 @@ export class MemberCardService {
     return {
       background_pic_url: design.backgroundUrl,
       prerogative: design.benefits,
-      ...(creating ? { supply_bonus: true, supply_balance: false, wx_activate: true, custom_field1: { name_type: 'FIELD_NAME_TYPE_LEVEL', name: '等级' } } : {}),
+      ...(creating ? { supply_bonus: true, supply_balance: false, wx_activate: true, wx_activate_after_submit: true, custom_field1: { name_type: 'FIELD_NAME_TYPE_LEVEL', name: '等级' } } : {}),
+      // After the card's form WeChat opens our activation page with card_id, activate_ticket and encrypt_code.
+      activate_app_brand_user_name: design.miniProgramUserName,
+      activate_app_brand_pass: MEMBER_CARD_ACTIVATE_PAGE,
       base_info: {
         logo_url: design.logoUrl,
         ...(creating ? { brand_name: design.brandName, code_type: 'CODE_TYPE_NONE', date_info: { type: 'DATE_TYPE_PERMANENT' }, sku: { quantity: 100_000_000 }, get_limit: 1, can_give_friend: false, use_custom_code: false } : {}),
