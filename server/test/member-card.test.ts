@@ -169,3 +169,21 @@ it('an update WeChat refuses is kept with its errcode, shown to HQ, and sent aga
   expect((await emulator.userCard(code)).bonus).toBe(member!.pointsBalance);
   expect((await app.api.get('/admin/wechat-member-card/failures', admin)).body.items).toEqual([]);
 });
+
+it('a card the shopper deleted from the wallet ends its link when WeChat refuses the update, and taking the card again links the new code', async () => {
+  const { token, code, memberId } = linked[2]!;
+  await app.api.post('/__emulator/card/delete', { card_id: cardId, code });
+  await adjust(memberId, 5, 'deleted-1');
+  await app.services.memberCardSync.runDue();
+  const link = await app.services.models.memberCardLinks.findOne({ code }).lean();
+  expect(link).toMatchObject({ status: 'removed', dirty: false, lastError: expect.objectContaining({ errcode: 40127 }) });
+
+  const params = await app.api.get('/me/wechat-member-card/open-params?channel=app', token);
+  const opened = await app.api.post('/__emulator/card/open', { openid: `emu_card-batch-1`, ...params.body.extraData });
+  const again = opened.body.referrerInfo.extraData;
+  expect(again.code).not.toBe(code);
+  const answer = await app.api.post('/me/wechat-member-card/activate', { cardId, code: again.code, activateTicket: again.activate_ticket }, token);
+  expect(answer.body).toMatchObject({ status: 'active', code: again.code });
+  const member = await app.services.models.members.findById(memberId).lean();
+  expect(await emulator.userCard(again.code)).toMatchObject({ status: 'NORMAL', bonus: member!.pointsBalance, membership_number: member!.cardNo });
+});

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, readableErrorMessage } from '../api';
 import { CouponPreviewCard } from '../components/CouponPreviewCard';
+import { WalletSyncPanel } from '../components/coupons/WalletSyncPanel';
 import { clearErrorsOnEdit, checkWith, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
 import { ErrorState, LoadingState } from '../components/states';
@@ -282,6 +283,7 @@ export default function CouponTemplateEditorPage() {
               <Select mode="multiple" allowClear options={reference.tiers.map((tier) => ({ label: tier.name, value: tier.code }))} placeholder={t('全部等级', 'All tiers')} />
             </Form.Item>
           </Form>
+          {id ? <WalletSyncPanel templateId={id} /> : null}
         </Card>
         <Card title={t('会员看到的样子', 'As members see it')} style={{ position: 'sticky', top: 16 }}>
           <CouponPreviewCard terms={previewTerms} />

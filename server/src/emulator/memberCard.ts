@@ -11,6 +11,7 @@ import type { EmulatorState } from './store';
 // person, and what tests read:
 //   POST /card/open {openid, encrypt_card_id, outer_str?, mobile?}  (tap the component, fill the form, tap 激活:
 //        answers what App.onShow receives in referrerInfo, plus the encrypt_code a jump-type card would pass)
+//   POST /card/delete {card_id, code}           (the shopper deletes the card from the wallet)
 //   POST /card/updateuser-failures {errcodes}   (the next updateuser calls answer these, e.g. -1 system busy)
 //   POST /card/limits {updateuserPerMinute}     (WeChat's limit as the emulator enforces it; default 1000)
 //   GET  /card/user-cards?card_id=   GET /card/events   GET /card/stats
@@ -341,6 +342,19 @@ export function registerMemberCardRoutes(router: Router, emulator: EmulatorConte
     });
   });
 
+  // The shopper deletes the card from their wallet (user_del_card): WeChat then refuses updates to its code.
+  router.post('/card/delete', async (ctx) => {
+    const body = parseJsonObject(await readRawBody(ctx)) ?? {};
+    const held = userCardOf(body.card_id, body.code);
+    if (!held) {
+      ctx.status = 404;
+      return;
+    }
+    held.status = 'DELETE';
+    recordEvent({ Event: 'user_del_card', FromUserName: held.openid, CardId: held.card_id, UserCardCode: held.code });
+    save();
+    ctx.status = 204;
+  });
   router.post('/card/updateuser-failures', async (ctx) => {
     const body = parseJsonObject(await readRawBody(ctx)) ?? {};
     const errcodes = Array.isArray(body.errcodes) ? body.errcodes.filter((code): code is number => Number.isInteger(code)) : [];

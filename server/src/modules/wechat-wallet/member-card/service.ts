@@ -202,11 +202,35 @@ export class MemberCardService {
     const code = body.code ?? (await this.weChatCall(() => api.decryptCode(body.encryptCode!), 'The card code could not be read.'));
 
     const existing = await links.findOne({ $or: [{ memberId: new Types.ObjectId(memberId) }, { cardId: design.cardId, code }] }).lean<MemberCardLinkDoc>();
-    if (existing) return this.answerExisting(existing, memberId, code);
+    if (existing && !(existing.status === 'removed' && String(existing.memberId) === memberId && existing.code !== code)) return this.answerExisting(existing, memberId, code);
 
-    // The ticket proves the shopper just filled the card's form in this app (assumption 2 of the doc).
-    await this.weChatCall(() => api.activateTempInfo(body.activateTicket), 'The card-opening ticket is invalid or has expired.');
+    // The ticket proves the shopper just filled the card's form in this app (assumption 2 of the doc). WeChat
+    // may take a ticket only once: a parallel twin of this request that already linked the card is answered.
+    try {
+      await this.weChatCall(() => api.activateTempInfo(body.activateTicket), 'The card-opening ticket is invalid or has expired.');
+    } catch (error) {
+      const linked = await links.findOne({ memberId: new Types.ObjectId(memberId), cardId: design.cardId, code }).lean<MemberCardLinkDoc>();
+      if (linked) return this.answerExisting(linked, memberId, code);
+      throw error;
+    }
     const member = await this.memberFor(memberId, body);
+
+    // The shopper deleted the card from their wallet and took it again: the link moves to the new code.
+    if (existing) {
+      const moved = await links
+        .findOneAndUpdate(
+          { _id: existing._id, status: 'removed' },
+          { $set: { code, outerStr: body.channel ?? null, status: 'activating', leaseUntil: new Date(now().getTime() + ACTIVATION_LEASE_MS), shown: null, dirty: false, dirtyAt: null, nextAttemptAt: null, failures: 0, lastError: null } },
+          { returnDocument: 'after' },
+        )
+        .lean<MemberCardLinkDoc>()
+        .catch((error: unknown) => {
+          if (isDuplicateKeyError(error)) throw new AppError(ErrorCode.CONFLICT, 'This card is already linked to another member.');
+          throw error;
+        });
+      if (!moved) return this.answerExisting((await links.findById(existing._id).lean<MemberCardLinkDoc>())!, memberId, code);
+      return linkView((await this.callActivate(moved, member, design)) ?? moved, member.cardNo ?? null);
+    }
 
     let link: MemberCardLinkDoc;
     try {
