@@ -23,6 +23,7 @@ export default defineAppConfig({
     { root: 'pages/tier', pages: ['index'] },
     { root: 'pages/member-card', pages: ['activate'] },
     { root: 'pages/staff', pages: ['login', 'index', 'today', 'shift'] },
+    { root: 'pages/stored-value-pay', pages: ['index'] },
   ],
   window: {
     backgroundTextStyle: 'light',

@@ -338,6 +338,7 @@ export function createServices(deps: ServiceDeps) {
     membersService: members, lookups: counter.lookups, ledger: storedValueLedger, settings: storedValueSettings, pins: paymentPins,
     confirmations: chargeConfirmations, audit, now,
   });
+  counterCheckout.storedValueOf = (memberId) => storedValueCharges.panelView(memberId);
   const shift = new ShiftService({
     purchases: models.purchases, redemptions: models.redemptions, coupons: models.coupons, signups: models.signups, activities: models.activities,
     members: models.members, staff: models.staff, stores: models.stores, now,

@@ -94,7 +94,7 @@ async function ticketFor(token: string, staff = clerk): Promise<string> {
   return res.body.ticket;
 }
 
-const setPin = (body: Record<string, unknown>, token: string) => app.api.request('PUT', '/me/stored-value/pin', { body, token });
+const setPin = (body: Record<string, unknown>, token: string) => app.api.post('/me/stored-value/pin', body, token);
 const counterCharge = (body: Record<string, unknown>, staff = clerk) => app.api.post('/staff/counter/stored-value/charges', body, staff);
 
 beforeAll(async () => {
@@ -111,7 +111,10 @@ afterAll(async () => {
 describe('at the counter', () => {
   it('charges principal first, records the rest paid in cash, answers a repeat with the same charge and another order under the number 409', async () => {
     const { token, memberId } = await shopper('sv-counter', 10_000, 2_000);
-    const ticket = await ticketFor(token);
+    const panel = await app.api.post('/staff/counter/panel', { code: await memberCode(app.api, token) }, clerk);
+    // the clerk sees the balance in the member panel
+    expect(panel.body.storedValue).toEqual({ principalFen: 10_000, bonusFen: 2_000, totalFen: 12_000, confirmAboveFen: 20_000, pinSet: false });
+    const ticket = panel.body.ticket;
     const no = orderNo('SV');
     const body = { ticket, orderNo: no, orderTotalFen: 15_000, amountFen: 11_000, otherPayments: [{ method: 'cash', amountFen: 4_000 }] };
     const res = await counterCharge(body);

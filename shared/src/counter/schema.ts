@@ -4,6 +4,7 @@ import { CouponTypeSchema } from '../coupons/schema';
 import { MaskedMemberSchema } from '../members/schema';
 import { OrderNoSchema } from '../points/schema';
 import { CouponRefusalCodeSchema } from '../pos/refusals';
+import { CounterStoredValueSchema } from '../stored-value/charge';
 import { TierRefSchema } from '../tiers/schema';
 
 // Wire shapes of the counter's one-scan checkout: the member panel a scan opens, and the one confirmation.
@@ -47,6 +48,7 @@ export const CounterPanelSchema = z
     ticketExpiresAt: IsoDateTimeSchema,
     earning: CounterEarningSchema,
     coupons: z.array(CounterCouponSchema).describe('Usable ones first (biggest saving first), then the others with their refusal.'),
+    storedValue: CounterStoredValueSchema.optional().describe('The member’s stored-value balance (储值余额) and what a charge of it needs.'),
     topMember: z
       .object({ brand: z.boolean(), store: z.boolean() })
       .optional()

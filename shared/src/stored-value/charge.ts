@@ -160,3 +160,15 @@ export type StoredValueConfirmation = z.infer<typeof StoredValueConfirmationSche
 export const StoredValueConfirmationListSchema = z.object({ items: z.array(StoredValueConfirmationSchema) }).meta({ id: 'StoredValueConfirmationList' });
 export const ConfirmationParamsSchema = z.strictObject({ id: z.string().regex(/^[a-f0-9]{24}$/) }).meta({ id: 'StoredValueConfirmationParams' });
 export const ConfirmationDecisionBodySchema = z.strictObject({ approve: z.boolean() }).meta({ id: 'StoredValueConfirmationDecision' });
+
+/** What the counter's member panel shows of the member's stored value. */
+export const CounterStoredValueSchema = z
+  .object({
+    principalFen: FenSchema,
+    bonusFen: FenSchema,
+    totalFen: FenSchema,
+    confirmAboveFen: FenSchema.describe('Charges above this need the member’s approval on the phone or their PIN.'),
+    pinSet: z.boolean().describe('The member has set a payment PIN (and it is not locked now).'),
+  })
+  .meta({ id: 'CounterStoredValue' });
+export type CounterStoredValue = z.infer<typeof CounterStoredValueSchema>;

@@ -11,6 +11,7 @@ import { CameraScanner } from '../../components/counter/CameraScanner';
 import { CheckoutForm } from '../../components/counter/CheckoutForm';
 import { CheckoutResult } from '../../components/counter/CheckoutResult';
 import { MemberSummary } from '../../components/counter/MemberSummary';
+import { StoredValuePay } from '../../components/counter/StoredValuePay';
 import { TopMemberBadge } from '../../components/counter/TopMemberBadge';
 import { scannedKind } from '../../components/counter/text';
 import { isH5 } from '../../config';
@@ -239,6 +240,7 @@ export default function StaffCounterPage() {
       {panel ? (
         <View>
           <MemberSummary member={panel.member} storeName={storeName} />
+          <StoredValuePay panel={panel} storeId={staff?.storeId ?? 'POS'} />
           <TopMemberBadge flags={panel.topMember} />
           <CheckoutForm
             panel={panel}

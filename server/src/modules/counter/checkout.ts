@@ -8,6 +8,7 @@ import {
   type CounterCoupon,
   type CounterPanel,
   type CounterPanelBody,
+  type CounterStoredValue,
   type CouponRefusal,
   type PlannableCoupon,
 } from '@membercard/shared';
@@ -70,6 +71,8 @@ export class CounterCheckout {
   private readonly requests: IdempotencyStore;
   private readonly idempotencyRecords: ReturnType<typeof idempotencyModel>;
   private readonly ticketKey: Buffer;
+  /** The member's stored-value balance for the panel (set by the stored-value module, which owns it). */
+  storedValueOf?: (memberId: Types.ObjectId) => Promise<CounterStoredValue>;
 
   constructor(private readonly deps: Deps) {
     this.idempotencyRecords = idempotencyModel(deps.connection);
@@ -123,6 +126,7 @@ export class CounterCheckout {
           campaignMultiplier: activeCampaignMultiplier(earnRules, { now: at, storeId: staff.storeId, tier: member.tier }),
         },
         coupons,
+        ...(this.storedValueOf ? { storedValue: await this.storedValueOf(member._id) } : {}),
         topMember: topMemberFlags(member.tags),
       };
     });

@@ -91,7 +91,7 @@ export function storedValueChargeRoutes(s: Services): RouteSpec[] {
       handler: ({ actor }) => pins.status(new Types.ObjectId(shopperId(actor))),
     }),
     route({
-      method: 'put', path: '/me/stored-value/pin', tag: 'stored-value', auth: 'member',
+      method: 'post', path: '/me/stored-value/pin', tag: 'stored-value', auth: 'member',
       summary: 'Set the 6-digit payment PIN (changing it needs the current one, unless it is locked); stored as a scrypt hash',
       body: PaymentPinBodySchema, response: PaymentPinStatusSchema,
       handler: ({ body, actor }) => pins.set(new Types.ObjectId(shopperId(actor)), body),

@@ -2,6 +2,7 @@ import {
   ErrorCode,
   splitCharge,
   splitRefund,
+  type CounterStoredValue,
   type StoredValueAwaiting,
   type StoredValueCharge,
   type StoredValueChargeInput,
@@ -203,6 +204,12 @@ export class StoredValueCharges {
       );
       return charge;
     });
+  }
+
+  /** What the counter's member panel shows: the balance and what a charge of it needs. */
+  async panelView(memberId: Types.ObjectId): Promise<CounterStoredValue> {
+    const [balance, settings, pin] = await Promise.all([this.deps.ledger.balanceOf(memberId), this.deps.settings.cached(), this.deps.pins.status(memberId)]);
+    return { ...balance, confirmAboveFen: settings.confirmAboveFen, pinSet: pin.set && !pin.lockedUntil };
   }
 
   /** The charge of this store's order number. */
