@@ -146,6 +146,15 @@ it('a points change reaches the card once, with the change in WeChat’s message
   expect((await emulator.stats()).updateUserApplied - before.updateUserApplied).toBe(1);
 });
 
+it('HQ renaming a tier reaches the cards of that tier', async () => {
+  const { code } = linked[0]!;
+  const ladder = (await app.api.get('/admin/tiers', admin)).body;
+  const renamed = ladder.tiers.map((tier: { code: string; name: string }) => (tier.code === 'silver' ? { ...tier, name: '银卡会员' } : tier));
+  expect((await app.api.request('PUT', '/admin/tiers', { body: { tiers: renamed }, token: admin })).status).toBe(200);
+  await app.services.memberCardSync.runDue();
+  expect((await emulator.userCard(code)).custom_field_value1).toBe('银卡会员');
+});
+
 it('an update WeChat refuses is kept with its errcode, shown to HQ, and sent again on retry', async () => {
   const { code, memberId } = linked[1]!;
   const shownBefore = (await emulator.userCard(code)).bonus;

@@ -73,6 +73,8 @@ export interface MemberCardLinkDoc {
 interface MarkDoc {
   _id: string;
   updatedAt: Date;
+  /** The programme settings (tier names) as of the last run: a change looks at every card again. */
+  settingsAt?: Date | null;
 }
 
 const ErrorSchema = { errcode: { type: Number, default: null }, message: String, at: Date };
@@ -130,7 +132,7 @@ LinkSchema.index({ status: 1, leaseUntil: 1 });
 // The console's failures list.
 LinkSchema.index({ failures: -1 }, { partialFilterExpression: { failures: { $gt: 0 } } });
 
-const MarkSchema = new Schema<MarkDoc>({ _id: String, updatedAt: Date }, { versionKey: false, collection: 'wechat_member_card_marks' });
+const MarkSchema = new Schema<MarkDoc>({ _id: String, updatedAt: Date, settingsAt: { type: Date, default: null } }, { versionKey: false, collection: 'wechat_member_card_marks' });
 
 export function memberCardDesignModel(conn: mongoose.Connection) {
   return (conn.models.MemberCardDesign ?? conn.model<MemberCardDesignDoc>('MemberCardDesign', DesignSchema)) as mongoose.Model<MemberCardDesignDoc>;

@@ -12,7 +12,7 @@ import { cardFaceOf, errorInfo, sameFace, type MemberCardService } from './servi
  * steps a job runs every minute:
  *
  * 1. `markChanged`: members whose updatedAt is past the mark (index updatedAt, _id) are compared with what
- *    their card shows; a card that differs is marked dirty. The walk starts OVERLAP_MS before the mark, so a
+ *    their card shows; a card that differs is marked dirty (every card, when the tier names may have changed). The walk starts OVERLAP_MS before the mark, so a
  *    transaction that commits after a later write was seen is still looked at; seeing a member twice costs a
  *    comparison, not a WeChat call.
  * 2. `sendDue`: dirty cards are sent one card/membercard/updateuser each, at most `updatesPerMinute` across
@@ -74,8 +74,13 @@ export class MemberCardSync {
     const { links, marks, members, settings, cards, now } = this.deps;
     const mark = await marks.findById(MARK_ID).lean();
     const from = new Date((mark?.updatedAt?.getTime() ?? 0) - OVERLAP_MS);
-    const [{ tiers }, design] = await Promise.all([settings.cached(), cards.design()]);
+    const [{ tiers, updatedAt: settingsAt }, design] = await Promise.all([settings.get(), cards.design()]);
     let marked = 0;
+    // HQ renamed a tier (or changed other settings): every card is looked at again; unchanged faces cost no call.
+    if (!mark?.settingsAt || settingsAt > mark.settingsAt) {
+      marked += (await links.updateMany({ status: 'active', dirty: false }, { $set: { dirty: true, dirtyAt: now(), nextAttemptAt: now() } })).modifiedCount;
+      await marks.updateOne({ _id: MARK_ID }, { $set: { settingsAt } }, { upsert: true });
+    }
     let after: { updatedAt: Date; _id: MemberDoc['_id'] } | null = null;
     let newest = mark?.updatedAt ?? new Date(0);
     for (;;) {
