@@ -31,6 +31,7 @@ export const WalletSendAnswerSchema = z.object({
   couponId: z.string(),
   state: WalletStateSchema,
   refusalReason: z.string().nullable(),
+  openid: z.string(),
   plugin: z
     .object({
       send_coupon_params: z.array(z.object({ stock_id: z.string(), out_request_no: z.string(), coupon_code: z.string().optional() })),

@@ -84,6 +84,8 @@ export interface WalletSendAnswer {
   couponId: string;
   state: WalletCouponDoc['state'];
   refusalReason: string | null;
+  /** The WeChat user the coupon goes to (the member's own openid): the H5 demo hands it to the emulated plugin. */
+  openid: string;
   /** The send-coupon plugin's attributes, while WeChat may still take the coupon. */
   plugin: { send_coupon_params: SendCouponParam[]; send_coupon_merchant: string; sign: string } | null;
 }
@@ -504,7 +506,7 @@ function parseUseEvent(resource: Record<string, unknown>): UseEvent {
 }
 
 function sendAnswer(record: WalletCouponDoc, plugin: WalletSendAnswer['plugin']): WalletSendAnswer {
-  return { couponId: String(record._id), state: record.state, refusalReason: record.refusal?.reason ?? null, plugin };
+  return { couponId: String(record._id), state: record.state, refusalReason: record.refusal?.reason ?? null, openid: record.openid, plugin };
 }
 
 function objectId(value: string, notFound: string): Types.ObjectId {
