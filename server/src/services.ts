@@ -336,7 +336,7 @@ export function createServices(deps: ServiceDeps) {
   const storedValueCharges = new StoredValueCharges({
     connection, charges: models.storedValueCharges, refunds: models.storedValueChargeRefunds, members: models.members, stores: models.stores,
     membersService: members, lookups: counter.lookups, ledger: storedValueLedger, settings: storedValueSettings, pins: paymentPins,
-    confirmations: chargeConfirmations, audit, now,
+    confirmations: chargeConfirmations, audit, messaging, now,
   });
   counterCheckout.storedValueOf = (memberId) => storedValueCharges.panelView(memberId);
   const shift = new ShiftService({

@@ -1,7 +1,8 @@
-import { posStringToSign } from '@membercard/shared';
+import { posStringToSign, templateIds } from '@membercard/shared';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import { inTransaction } from '../src/lib/transactions';
+import { DEMO_SUBSCRIBE_TEMPLATES } from '../src/modules/messaging/templates';
 import { adminToken, joinedMember, staffToken, startTestApp, type ApiResponse, type TestApp } from './support/harness';
 import { memberCode, orderNo, tokenAt } from './points-helpers';
 
@@ -183,6 +184,23 @@ describe('at the counter', () => {
     expect((await balanceOf(memberId)).totalFen).toBe(7_500);
     await expectBooks(memberId);
   }, 30_000);
+});
+
+describe('the member’s 储值消费通知', () => {
+  it('a member who subscribed gets the store, the amount and the balance left, once per charge', async () => {
+    const { token } = await shopper('sv-notice', 100_000);
+    const templateId = templateIds(DEMO_SUBSCRIBE_TEMPLATES).storedValueCharge;
+    expect((await app.api.post('/me/subscriptions', { accepted: [templateId, templateId] }, token)).status).toBe(204);
+    const body = { ticket: await ticketFor(token), orderNo: orderNo('SVN'), orderTotalFen: 12_345, amountFen: 12_345 };
+    expect((await counterCharge(body)).status).toBe(201);
+    expect((await counterCharge(body)).status).toBe(201); // the repeat sends nothing more
+    const messages = async () => (await app.api.get('/__emulator/messages?openid=emu_sv-notice')).body.messages as Array<Record<string, unknown>>;
+    const deadline = Date.now() + 5_000;
+    while ((await messages()).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const sent = await messages();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ template_id: templateId, page: 'pages/stored-value-pay/index', data: { thing1: { value: '上海静安店' }, amount2: { value: '¥123.45' }, amount3: { value: '¥876.55' } } });
+  });
 });
 
 describe('above HQ’s confirm-above amount (¥200)', () => {

@@ -388,7 +388,7 @@ describe('HQ sets a purpose’s template', () => {
   it('lists each purpose with its fields and the template in force, to HQ only', async () => {
     const res = await app.api.get('/admin/subscribe-templates', admin);
     expect(res.status).toBe(200);
-    expect(res.body.items.map((item: { purpose: string }) => item.purpose)).toEqual(['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted', 'refundResult']);
+    expect(res.body.items.map((item: { purpose: string }) => item.purpose)).toEqual(['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted', 'refundResult', 'storedValueCharge']);
     expect(res.body.items[0]).toMatchObject({ title: '优惠券到账通知', source: 'environment', template: DEMO_SUBSCRIBE_TEMPLATES.couponArrival });
     expect(res.body.items[0].fields).toContainEqual({ name: 'validUntil', kind: 'instant', means: '有效期至' });
     const member = await joinedMember(app.api, 'sm-hq-member');

@@ -15,6 +15,7 @@ export const AppConfigSchema = z
         activityCancelled: z.string(),
         waitlistPromoted: z.string(),
         refundResult: z.string(),
+        storedValueCharge: z.string(),
       })
       .describe('WeChat subscribe-message template ids by purpose, passed to wx.requestSubscribeMessage (each accept buys one message of that purpose).'),
     programme: z

@@ -171,6 +171,7 @@ export const MESSAGE_PURPOSE_LABELS: LabelsOf<MessagePurpose> = {
   activityCancelled: l('活动取消通知', 'Activity cancelled'),
   waitlistPromoted: l('候补成功通知', 'Waitlist seat'),
   refundResult: l('退款成功通知', 'Refund done'),
+  storedValueCharge: l('储值消费通知', 'Stored-value payment'),
 };
 
 export const ENTRY_SOURCE_LABELS: LabelsOf<z.infer<typeof EntrySourceSchema>> = {

@@ -5,7 +5,7 @@ import { KIND_FITS, keywordType, type FieldKind } from './format';
 // picked in its WeChat console: its id and its keywords (`thing1`, `time2`…) are the brand's, so they are
 // configuration. Configuration maps each keyword to one of the fields the product supplies for that purpose.
 
-export const MESSAGE_PURPOSES = ['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted', 'refundResult'] as const;
+export const MESSAGE_PURPOSES = ['couponArrival', 'pointsExpiry', 'activityReminder', 'activityCancelled', 'waitlistPromoted', 'refundResult', 'storedValueCharge'] as const;
 export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number];
 
 /** What each purpose is (as the brand would name the template) and the fields the product fills in for it. */
@@ -57,6 +57,16 @@ export const PURPOSE_FIELDS: Record<MessagePurpose, { title: string; fields: Rec
       refundAmount: { kind: 'money', means: '退款金额' },
       refundedAt: { kind: 'instant', means: '退款时间' },
       note: { kind: 'text', means: '退款原因' },
+    },
+  },
+  storedValueCharge: {
+    title: '储值消费通知',
+    fields: {
+      storeName: { kind: 'text', means: '消费门店' },
+      chargeAmount: { kind: 'money', means: '储值支付金额' },
+      balance: { kind: 'money', means: '储值余额' },
+      chargedAt: { kind: 'instant', means: '消费时间' },
+      note: { kind: 'text', means: '温馨提示' },
     },
   },
 };

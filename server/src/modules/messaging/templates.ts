@@ -29,6 +29,10 @@ export const DEMO_SUBSCRIBE_TEMPLATES: SubscribeTemplates = {
     id: 'demo-RefundDone-Hy3nVc7qBx1ZsKe9PwMd4t',
     keywords: { thing1: 'activityTitle', amount2: 'refundAmount', time3: 'refundedAt', thing4: 'note' }, // 退款项目 退款金额 退款时间 退款原因
   },
+  storedValueCharge: {
+    id: 'demo-StoredValuePay-Tq8wXm3nLc5VbRz1KeYo7s',
+    keywords: { thing1: 'storeName', amount2: 'chargeAmount', amount3: 'balance', time4: 'chargedAt' }, // 消费门店 消费金额 储值余额 消费时间
+  },
 };
 
 /** The emulator's registration of templates: id → keywords. */

@@ -19,6 +19,7 @@ import type { Reply } from '../../lib/route';
 import { inTransaction } from '../../lib/transactions';
 import type { AuditService } from '../audit/service';
 import type { CodeLookups } from '../counter/lookupLimits';
+import type { MessagingService } from '../messaging/service';
 import type { MemberDoc, memberModel } from '../members/model';
 import type { MembersService } from '../members/service';
 import type { storeModel } from '../staff/model';
@@ -64,9 +65,9 @@ interface Deps {
   pins: PaymentPins;
   confirmations: ChargeConfirmations;
   audit: AuditService;
+  /** Sends the 储值消费通知 subscribe message after each charge (when the member granted one). */
+  messaging: Pick<MessagingService, 'send'>;
   now: () => Date;
-  /** Called after a charge commits (the subscribe message); failures are the notifier's own. */
-  onCharged?: (charge: ChargeDoc, storeName: string) => void;
 }
 
 /** A parallel refund of the same charge moved it first: compute again. */
@@ -128,7 +129,7 @@ export class StoredValueCharges {
         if (held.totalFen < input.amountFen) throw insufficient(held, input.amountFen);
         return this.book(actor, requestId, member, input, { fingerprint, authorizedBy, confirmation, policy: settings.chargePolicy, storeName });
       });
-      this.deps.onCharged?.(charge, storeName);
+      this.notify(charge, storeName);
       return { status: 201, body: chargeView(charge) };
     } catch (err) {
       if (isDuplicateKeyError(err) || (err instanceof AppError && err.code === ErrorCode.CONFLICT)) {
@@ -204,6 +205,30 @@ export class StoredValueCharges {
       );
       return charge;
     });
+  }
+
+  /**
+   * The member's 储值消费通知, after the charge committed and without holding up the till's answer. Keyed by the
+   * charge, so it is sent at most once; the messaging module spends the member's quota (none granted: skipped)
+   * and retries a busy WeChat itself.
+   */
+  private notify(charge: ChargeDoc, storeName: string): void {
+    void this.deps.messaging
+      .send({
+        key: `stored-value-charge:${String(charge._id)}`,
+        memberId: charge.memberId,
+        purpose: 'storedValueCharge',
+        marketing: false,
+        fields: {
+          storeName,
+          chargeAmount: { fen: charge.amountFen },
+          balance: { fen: charge.balanceAfter.principalFen + charge.balanceAfter.bonusFen },
+          chargedAt: charge.createdAt,
+          note: null,
+        },
+        page: 'pages/stored-value-pay/index',
+      })
+      .catch(() => undefined); // the message's own record says what became of it
   }
 
   /** What the counter's member panel shows: the balance and what a charge of it needs. */
