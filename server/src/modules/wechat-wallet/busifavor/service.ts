@@ -130,6 +130,8 @@ export class WalletCoupons {
     const id = objectId(templateId, 'No such coupon template.');
     const at = now();
     const stockBefore = await stocks.findById(id, { status: 1 }).lean<Pick<WalletStockDoc, 'status'>>();
+    // What the job has not looked at yet is queued (and tried) first, so the retry leaves everything in step.
+    await this.sweep();
     await stocks.updateOne({ _id: id, enabled: true, status: 'failed' }, { $set: { status: 'pending', attempts: 0, nextAttemptAt: at } });
     const failed = await walletCoupons.find({ templateId: id, 'op.status': 'failed' }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>();
     await walletCoupons.updateMany({ templateId: id, 'op.status': 'failed' }, { $set: { 'op.status': 'pending', 'op.attempts': 0, 'op.nextAttemptAt': at } });
