@@ -51,4 +51,7 @@ export default defineAppConfig({
   __usePrivacyCheck__: true,
   // Only the components a page renders are injected when it opens (faster start; WeChat recommends it).
   lazyCodeLoading: 'requiredComponents',
+  // WeChat Pay's send-coupon plugin (发券插件) for 添加到微信卡包 on the coupon page: the account must have added
+  // the plugin (微信支付券, provider below) in the mini-program console. WeChat only; the H5 demo emulates it.
+  ...(process.env.TARO_ENV === 'weapp' ? { plugins: { sendCoupon: { version: 'latest', provider: 'wxf3f436ba9bd4be7b' } } } : {}),
 } as Taro.AppConfig);

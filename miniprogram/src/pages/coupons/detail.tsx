@@ -5,6 +5,7 @@ import { shopper } from '../../api/endpoints';
 import { ApiError } from '../../api/errors';
 import { CouponStub } from '../../components/CouponStub';
 import { QrCode } from '../../components/QrCode';
+import { AddToWechatWallet } from '../../components/wallet/AddToWechatWallet';
 import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { useStoreNames, useTierNames } from '../../hooks/useCatalogueNames';
@@ -87,6 +88,7 @@ export default function CouponDetailPage() {
             ) : (
               <View className='notice'>此券{couponStatusText[data.status]}</View>
             )}
+            {usable ? <AddToWechatWallet couponId={data.id} /> : null}
             <View className='section'>
               <View className='section__title'>使用说明</View>
               <View className='field'>
