@@ -11,6 +11,7 @@ import { useRef, useState } from 'react';
 import { readableError } from '../../api/errors';
 import { shopperApi } from '../../api/session';
 import { chinaDateTime, yuan } from '../../lib/format';
+import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
 
 // 储值支付: the member approves or declines a stored-value payment the till asked for above HQ's amount, and sets
 // the 6-digit payment PIN the till can take instead. While open, the page looks for new requests every 3 s.
@@ -45,6 +46,7 @@ export default function StoredValuePayPage() {
   }
 
   useDidShow(() => {
+    void preloadSubscribeTemplates();
     void refresh();
     void api.pin().then(setPin, (failure: unknown) => setError(readableError(failure)));
     timer.current = setInterval(() => void refresh(), POLL_MS);
@@ -54,6 +56,8 @@ export default function StoredValuePayPage() {
   });
 
   async function decide(request: StoredValueConfirmation, approve: boolean) {
+    // Straight from the tap (WeChat allows the consent sheet only there): a 储值消费通知 after each payment.
+    if (approve) void askToSubscribe(['storedValueCharge']);
     if (approve) {
       const { confirm } = await Taro.showModal({
         title: '确认支付',
