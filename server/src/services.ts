@@ -83,6 +83,7 @@ import { OffersService } from './modules/offers/service';
 import { TopMembers } from './modules/offers/topMembers';
 import { walletCouponModel, walletStockModel } from './modules/wechat-wallet/busifavor/model';
 import { WalletCoupons, type BusifavorMerchant, type BusifavorPayApi } from './modules/wechat-wallet/busifavor/service';
+import { nearestCardColour } from './modules/wechat-wallet/member-card/service';
 
 /** A clock every service reads, so tests can move time (expiry, windows) without waiting. */
 export interface Clock {
@@ -346,6 +347,11 @@ export function createServices(deps: ServiceDeps) {
   const walletCoupons = new WalletCoupons({
     connection, stocks: models.walletStocks, walletCoupons: models.walletCoupons, templates: models.couponTemplates, coupons: models.coupons, members: models.members,
     redemptions, audit, client: deps.wechatPay.client, now,
+    // The brand's name and nearest WeChat palette colour on the coupon (its logo is a path on this server, which WeChat cannot show).
+    branding: async () => {
+      const theme = await branding.getBrandSettings();
+      return { merchantName: theme.name, backgroundColor: nearestCardColour(theme.primaryColor) };
+    },
     merchant: deps.wechatPay.busifavor ?? { appId: deps.wechatPay.appId, mchId: deps.wechatPay.mchId, apiV2Key: null, notifyUrl: null, merchantName: '会员优惠券' },
   });
   // The WeChat member card in the shopper's wallet (modules/wechat-wallet/member-card).
