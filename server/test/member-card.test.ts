@@ -1,4 +1,6 @@
+import { Types } from 'mongoose';
 import type { EmulatedUserCard } from '../src/emulator/memberCard';
+import { inTransaction } from '../src/lib/transactions';
 import { adminToken, joinedMember, signInShopper, startTestApp, type TestApp } from './support/harness';
 
 // The WeChat member card against the emulator: HQ publishes the card, a shopper opens it through the
@@ -144,6 +146,20 @@ it('a points change reaches the card once, with the change in WeChat’s message
   expect(held.bonus).toBe(member!.pointsBalance);
   expect(held.last_message).toMatchObject({ add_bonus: 120, record_bonus: '积分增加' });
   expect((await emulator.stats()).updateUserApplied - before.updateUserApplied).toBe(1);
+});
+
+it('a stored-value top-up reaches the card as its balance (the total, in fen)', async () => {
+  const { code, memberId } = linked[3]!;
+  // Money put on the balance through the stored-value ledger, as a paid top-up and its bonus book it.
+  await inTransaction(app.connection, undefined, async (session) => {
+    const key = new Types.ObjectId().toHexString();
+    await app.services.storedValueLedger.apply(session, { memberId, kind: 'topup', principalDelta: 50_000, bonusDelta: 0, reason: '充值（测试）', idempotencyKey: `card-topup:${key}`, actor: 'system' });
+    await app.services.storedValueLedger.apply(session, { memberId, kind: 'topup_bonus', principalDelta: 0, bonusDelta: 5_000, reason: '充值赠送（测试）', idempotencyKey: `card-bonus:${key}`, actor: 'system' });
+  });
+  const before = (await emulator.userCard(code)).balance;
+  await app.services.memberCardSync.runDue();
+  expect((await emulator.userCard(code)).balance).toBe(before + 55_000);
+  expect((await app.services.storedValueLedger.balanceOf(memberId)).totalFen).toBe(before + 55_000);
 });
 
 it('HQ renaming a tier reaches the cards of that tier', async () => {

@@ -12,9 +12,12 @@ export interface UpdateUserRequest {
   bonus: number;
   add_bonus?: number;
   record_bonus?: string;
+  balance?: number;
+  add_balance?: number;
+  record_balance?: string;
   custom_field_value1?: string;
   background_pic_url?: string;
-  notify_optional: { is_notify_bonus: boolean; is_notify_custom_field1: boolean };
+  notify_optional: { is_notify_bonus: boolean; is_notify_balance: boolean; is_notify_custom_field1: boolean };
 }
 
 export class MemberCardApi {
@@ -57,7 +60,7 @@ export class MemberCardApi {
     return answer.code;
   }
 
-  async activate(request: { card_id: string; code: string; membership_number: string; init_bonus: number; init_custom_field_value1: string; background_pic_url?: string }): Promise<void> {
+  async activate(request: { card_id: string; code: string; membership_number: string; init_bonus: number; init_balance?: number; init_custom_field_value1: string; background_pic_url?: string }): Promise<void> {
     await this.wechat.postWithAccessToken('membercard/activate', '/card/membercard/activate', request);
   }
 

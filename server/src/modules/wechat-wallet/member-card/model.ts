@@ -42,6 +42,8 @@ export interface CardFace {
   bonus: number;
   tierName: string;
   backgroundUrl: string;
+  /** The stored-value balance in fen, where the programme has stored value; null: the card shows none. */
+  balanceFen: number | null;
 }
 
 export interface MemberCardLinkDoc {
@@ -110,7 +112,7 @@ const LinkSchema = new Schema<MemberCardLinkDoc>(
     outerStr: { type: String, default: null },
     status: { type: String, enum: ['activating', 'active', 'removed'], required: true },
     leaseUntil: { type: Date, default: null },
-    shown: { type: { bonus: Number, tierName: String, backgroundUrl: String }, default: null, _id: false },
+    shown: { type: { bonus: Number, tierName: String, backgroundUrl: String, balanceFen: { type: Number, default: null } }, default: null, _id: false },
     dirty: { type: Boolean, default: false },
     dirtyAt: { type: Date, default: null },
     nextAttemptAt: { type: Date, default: null },

@@ -1,5 +1,5 @@
 import type { TierDefinition } from '@membercard/shared';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { ErrorCode } from '@membercard/shared';
 import { AppError, errors, isDuplicateKeyError } from '../../../lib/errors';
 import type { Actor } from '../../../lib/requestContext';
@@ -8,6 +8,7 @@ import type { AuditService } from '../../audit/service';
 import type { MemberDoc, memberModel } from '../../members/model';
 import type { MembersService } from '../../members/service';
 import type { SettingsService } from '../../settings/service';
+import type { StoredValueAccount, StoredValueEntryDoc } from '../../stored-value/model';
 import { MemberCardApi } from './api';
 import { CARD_COLOURS, type CardFace, type MemberCardDesignDoc, type MemberCardLinkDoc, type memberCardDesignModel, type memberCardLinkModel } from './model';
 import type { ActivateBody, CardDesignBody } from './schemas';
@@ -49,6 +50,7 @@ export interface MemberCardDeps {
   api: MemberCardApi;
   /** The programme's brand (modules/branding): an unsaved design starts from its name and colour. */
   brand?: { getBrandSettings(): Promise<{ name: string; primaryColor: string }> };
+  storedValue?: StoredValueSource;
   now: () => Date;
 }
 
@@ -81,14 +83,29 @@ function fitChars(value: string, chars: number): string {
 }
 
 /** What a member's card should show, from the member, the tier ladder and the design. */
-export function cardFaceOf(member: Pick<MemberDoc, 'pointsBalance' | 'tier'>, tiers: TierDefinition[], design: CardDesignBody): CardFace {
+export function cardFaceOf(member: Pick<MemberDoc, 'pointsBalance' | 'tier'>, tiers: TierDefinition[], design: CardDesignBody, balanceFen: number | null = null): CardFace {
   const tier = tiers.find((candidate) => candidate.code === member.tier) ?? tiers[0]!;
   const art = design.tierArt.find((entry) => entry.tier === tier.code)?.backgroundUrl ?? design.backgroundUrl;
-  return { bonus: member.pointsBalance, tierName: fitBytes(tier.name, CUSTOM_VALUE_BYTES), backgroundUrl: art };
+  return { bonus: member.pointsBalance, tierName: fitBytes(tier.name, CUSTOM_VALUE_BYTES), backgroundUrl: art, balanceFen };
 }
 
 export function sameFace(a: CardFace | null | undefined, b: CardFace): boolean {
-  return Boolean(a) && a!.bonus === b.bonus && a!.tierName === b.tierName && a!.backgroundUrl === b.backgroundUrl;
+  return Boolean(a) && a!.bonus === b.bonus && a!.tierName === b.tierName && a!.backgroundUrl === b.backgroundUrl && (a!.balanceFen ?? null) === b.balanceFen;
+}
+
+/** Where the stored-value balances live (modules/stored-value); absent, the card shows no balance. */
+export interface StoredValueSource {
+  accounts: mongoose.Model<StoredValueAccount>;
+  entries: mongoose.Model<StoredValueEntryDoc>;
+}
+
+/** Members' stored-value balances in fen (0 without an account), or null for each when there is no stored value. */
+export async function balancesOf(source: StoredValueSource | undefined, memberIds: Types.ObjectId[]): Promise<Map<string, number> | null> {
+  if (!source) return null;
+  const accounts = await source.accounts.find({ _id: { $in: memberIds } }, { principalFen: 1, bonusFen: 1 }).lean<Array<Pick<StoredValueAccount, '_id' | 'principalFen' | 'bonusFen'>>>();
+  const balances = new Map(memberIds.map((id) => [String(id), 0]));
+  for (const account of accounts) balances.set(String(account._id), account.principalFen + account.bonusFen);
+  return balances;
 }
 
 /** A WeChat refusal as the link and the console keep it. */
@@ -121,7 +138,7 @@ export class MemberCardService {
     return {
       background_pic_url: design.backgroundUrl,
       prerogative: design.benefits,
-      ...(creating ? { supply_bonus: true, supply_balance: false, wx_activate: true, wx_activate_after_submit: true, custom_field1: { name_type: 'FIELD_NAME_TYPE_LEVEL', name: '等级' } } : {}),
+      ...(creating ? { supply_bonus: true, supply_balance: Boolean(this.deps.storedValue), wx_activate: true, wx_activate_after_submit: true, custom_field1: { name_type: 'FIELD_NAME_TYPE_LEVEL', name: '等级' } } : {}),
       // After the card's form WeChat opens our activation page with card_id, activate_ticket and encrypt_code.
       activate_app_brand_user_name: design.miniProgramUserName,
       activate_app_brand_pass: MEMBER_CARD_ACTIVATE_PAGE,
@@ -257,11 +274,13 @@ export class MemberCardService {
   async callActivate(link: MemberCardLinkDoc, member: MemberDoc, design: MemberCardDesignDoc): Promise<MemberCardLinkDoc | null> {
     const { links, api, now } = this.deps;
     const { tiers } = await this.deps.settings.cached();
-    const face = cardFaceOf(member, tiers, design);
+    const balance = (await balancesOf(this.deps.storedValue, [member._id]))?.get(String(member._id)) ?? null;
+    const face = cardFaceOf(member, tiers, design, balance);
     let alreadyActive = false;
     try {
       await api.activate({
         card_id: link.cardId, code: link.code, membership_number: member.cardNo!, init_bonus: face.bonus, init_custom_field_value1: face.tierName, background_pic_url: face.backgroundUrl,
+        ...(face.balanceFen !== null ? { init_balance: face.balanceFen } : {}),
       });
     } catch (error) {
       if (error instanceof WeChatApiError && error.errcode === 40099) alreadyActive = true;

@@ -1,18 +1,20 @@
-import type mongoose from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { RateLimits } from '../../../lib/rateLimit';
 import { WeChatApiError } from '../../../wechat/errors';
 import type { MemberDoc, memberModel } from '../../members/model';
 import type { SettingsService } from '../../settings/service';
 import type { MemberCardApi } from './api';
 import type { CardFace, MemberCardLinkDoc, memberCardLinkModel, memberCardMarkModel } from './model';
-import { cardFaceOf, errorInfo, sameFace, type MemberCardService } from './service';
+import { balancesOf, cardFaceOf, errorInfo, sameFace, type MemberCardService, type StoredValueSource } from './service';
 
 /**
- * Keeps what each member's WeChat card shows (points, tier, the tier's card art) equal to the member, in two
+ * Keeps what each member's WeChat card shows (points, tier, the tier's card art, the stored-value balance where
+ * the programme has one) equal to the member, in two
  * steps a job runs every minute:
  *
  * 1. `markChanged`: members whose updatedAt is past the mark (index updatedAt, _id) are compared with what
- *    their card shows; a card that differs is marked dirty (every card, when the tier names may have changed). The walk starts OVERLAP_MS before the mark, so a
+ *    their card shows; a card that differs is marked dirty (every card, when the tier names may have changed).
+ *    Stored-value changes are found the same way through their entries (markBalanceChanges). The walk starts OVERLAP_MS before the mark, so a
  *    transaction that commits after a later write was seen is still looked at; seeing a member twice costs a
  *    comparison, not a WeChat call.
  * 2. `sendDue`: dirty cards are sent one card/membercard/updateuser each, at most `updatesPerMinute` across
@@ -30,6 +32,7 @@ const RATE_LIMIT = 'wechat-member-card-updateuser';
 /** docs/wechat-member-card.md, "Not confirmed" 1: no source gives updateuser's limit; this is our guess, configurable. */
 export const DEFAULT_UPDATES_PER_MINUTE = 600;
 const MARK_ID = 'members';
+const BALANCE_MARK_ID = 'stored-value';
 const RATE_REFUSALS = new Set([45009, 45011]);
 const CODE_GONE = new Set([40056, 40127]);
 
@@ -41,6 +44,8 @@ export interface MemberCardSyncDeps {
   settings: SettingsService;
   cards: MemberCardService;
   api: MemberCardApi;
+  /** Stored value (modules/stored-value), when the programme has it: the card shows the balance too. */
+  storedValue?: StoredValueSource;
   now: () => Date;
 }
 
@@ -93,15 +98,7 @@ export class MemberCardSync {
         .limit(BATCH)
         .lean<Array<Pick<MemberDoc, '_id' | 'pointsBalance' | 'tier' | 'status'> & { updatedAt: Date }>>();
       if (batch.length === 0) break;
-      const linked = await links.find({ memberId: { $in: batch.map((m) => m._id) }, status: 'active', dirty: false }, { memberId: 1, shown: 1 }).lean<MemberCardLinkDoc[]>();
-      const byMember = new Map(batch.map((m) => [String(m._id), m]));
-      for (const link of linked) {
-        const member = byMember.get(String(link.memberId));
-        if (!member || member.status !== 'active') continue;
-        if (sameFace(link.shown, cardFaceOf(member, tiers, design))) continue;
-        const result = await links.updateOne({ _id: link._id, dirty: false }, { $set: { dirty: true, dirtyAt: now(), nextAttemptAt: now() } });
-        marked += result.modifiedCount;
-      }
+      marked += await this.markDiffering(batch, tiers, design);
       const last = batch[batch.length - 1]!;
       after = { updatedAt: last.updatedAt, _id: last._id };
       if (last.updatedAt > newest) newest = last.updatedAt;
@@ -109,6 +106,52 @@ export class MemberCardSync {
       if (batch.length < BATCH) break;
     }
     await marks.updateOne({ _id: MARK_ID }, { $max: { updatedAt: newest } }, { upsert: true });
+    return marked + (await this.markBalanceChanges(tiers, design, options));
+  }
+
+  /**
+   * Stored-value changes since their own mark: every change books an entry, and entries' ObjectIds grow with
+   * time, so the walk uses the _id index (from OVERLAP_MS before the mark, as for members) instead of an index
+   * on the accounts.
+   */
+  private async markBalanceChanges(tiers: Parameters<typeof cardFaceOf>[1], design: Parameters<typeof cardFaceOf>[2], options: { touch?: () => Promise<void> }): Promise<number> {
+    const { storedValue } = this.deps;
+    if (!storedValue) return 0;
+    const { marks, members } = this.deps;
+    const mark = await marks.findById(BALANCE_MARK_ID).lean();
+    let after = Types.ObjectId.createFromTime(Math.max(0, Math.floor(((mark?.updatedAt?.getTime() ?? 0) - OVERLAP_MS) / 1000)));
+    let newest = mark?.updatedAt ?? new Date(0);
+    let marked = 0;
+    for (;;) {
+      const entries = await storedValue.entries.find({ _id: { $gt: after } }, { memberId: 1 }).sort({ _id: 1 }).limit(BATCH).lean<Array<{ _id: Types.ObjectId; memberId: Types.ObjectId }>>();
+      if (entries.length === 0) break;
+      const memberIds = [...new Set(entries.map((entry) => String(entry.memberId)))].map((id) => new Types.ObjectId(id));
+      const batch = await members.find({ _id: { $in: memberIds } }, { _id: 1, pointsBalance: 1, tier: 1, status: 1 }).lean<Array<Pick<MemberDoc, '_id' | 'pointsBalance' | 'tier' | 'status'>>>();
+      marked += await this.markDiffering(batch, tiers, design);
+      after = entries[entries.length - 1]!._id;
+      if (after.getTimestamp() > newest) newest = after.getTimestamp();
+      await options.touch?.();
+      if (entries.length < BATCH) break;
+    }
+    await marks.updateOne({ _id: BALANCE_MARK_ID }, { $max: { updatedAt: newest } }, { upsert: true });
+    return marked;
+  }
+
+  /** Marks dirty the active cards of these members whose face differs from what they should show. */
+  private async markDiffering(batch: Array<Pick<MemberDoc, '_id' | 'pointsBalance' | 'tier' | 'status'>>, tiers: Parameters<typeof cardFaceOf>[1], design: Parameters<typeof cardFaceOf>[2]): Promise<number> {
+    const { links, now } = this.deps;
+    const linked = await links.find({ memberId: { $in: batch.map((m) => m._id) }, status: 'active', dirty: false }, { memberId: 1, shown: 1 }).lean<MemberCardLinkDoc[]>();
+    if (linked.length === 0) return 0;
+    const balances = await balancesOf(this.deps.storedValue, linked.map((link) => link.memberId));
+    const byMember = new Map(batch.map((m) => [String(m._id), m]));
+    let marked = 0;
+    for (const link of linked) {
+      const member = byMember.get(String(link.memberId));
+      if (!member || member.status !== 'active') continue;
+      if (sameFace(link.shown, cardFaceOf(member, tiers, design, balances?.get(String(member._id)) ?? null))) continue;
+      const result = await links.updateOne({ _id: link._id, dirty: false }, { $set: { dirty: true, dirtyAt: now(), nextAttemptAt: now() } });
+      marked += result.modifiedCount;
+    }
     return marked;
   }
 
@@ -127,7 +170,8 @@ export class MemberCardSync {
       if (due.length === 0) return { sent, failed, rateLimited: false };
       for (const link of due) {
         const member = await members.findOne({ _id: link.memberId }, { pointsBalance: 1, tier: 1, status: 1 }).lean<MemberDoc>();
-        const face = member && member.status === 'active' ? cardFaceOf(member, tiers, design) : null;
+        const balance = member ? ((await balancesOf(this.deps.storedValue, [member._id]))?.get(String(member._id)) ?? null) : null;
+        const face = member && member.status === 'active' ? cardFaceOf(member, tiers, design, balance) : null;
         if (!face || sameFace(link.shown, face)) {
           await links.updateOne({ _id: link._id, dirtyAt: link.dirtyAt }, { $set: { dirty: false, nextAttemptAt: null } });
           continue;
@@ -200,14 +244,18 @@ export class MemberCardSync {
 /** updateuser's body: the totals the card shows, the change for WeChat's message, the tier and its art. */
 function updateRequest(link: MemberCardLinkDoc, face: CardFace) {
   const change = link.shown ? face.bonus - link.shown.bonus : 0;
+  const balanceChange = face.balanceFen !== null && link.shown?.balanceFen != null ? face.balanceFen - link.shown.balanceFen : 0;
   const tierChanged = !link.shown || link.shown.tierName !== face.tierName;
   return {
     card_id: link.cardId,
     code: link.code,
     bonus: face.bonus,
     ...(change !== 0 ? { add_bonus: change, record_bonus: change > 0 ? '积分增加' : '积分减少' } : {}),
+    // The balance too is sent as the total the card shows (fen), the change only words WeChat's message.
+    ...(face.balanceFen !== null ? { balance: face.balanceFen } : {}),
+    ...(balanceChange !== 0 ? { add_balance: balanceChange, record_balance: balanceChange > 0 ? '储值增加' : '储值消费' } : {}),
     custom_field_value1: face.tierName,
     ...(!link.shown || link.shown.backgroundUrl !== face.backgroundUrl ? { background_pic_url: face.backgroundUrl } : {}),
-    notify_optional: { is_notify_bonus: change !== 0, is_notify_custom_field1: tierChanged },
+    notify_optional: { is_notify_bonus: change !== 0, is_notify_balance: balanceChange !== 0, is_notify_custom_field1: tierChanged },
   };
 }
