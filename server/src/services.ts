@@ -355,12 +355,13 @@ export function createServices(deps: ServiceDeps) {
     merchant: deps.wechatPay.busifavor ?? { appId: deps.wechatPay.appId, mchId: deps.wechatPay.mchId, apiV2Key: null, notifyUrl: null, merchantName: '会员优惠券' },
   });
   // The WeChat member card in the shopper's wallet (modules/wechat-wallet/member-card).
+  const memberCardStoredValue = { accounts: models.storedValueAccounts, entries: models.storedValueEntries };
   const memberCardApi = new MemberCardApi(deps.wechat);
   const memberCard = new MemberCardService({
-    designs: models.memberCardDesigns, links: models.memberCardLinks, members: models.members, membersService: members, settings, audit, api: memberCardApi, brand: branding, now,
+    designs: models.memberCardDesigns, links: models.memberCardLinks, members: models.members, membersService: members, settings, audit, api: memberCardApi, brand: branding, storedValue: memberCardStoredValue, now,
   });
   const memberCardSync = new MemberCardSync({
-    connection, links: models.memberCardLinks, marks: models.memberCardMarks, members: models.members, settings, cards: memberCard, api: memberCardApi, now,
+    connection, links: models.memberCardLinks, marks: models.memberCardMarks, members: models.members, settings, cards: memberCard, api: memberCardApi, storedValue: memberCardStoredValue, now,
   });
   return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, storedValueCharges, paymentPins, chargeConfirmations, shift, branding, offers, topMembers, memberCard, memberCardSync };
 }
