@@ -14,6 +14,7 @@ import { DEMO_SUBSCRIBE_TEMPLATES, emulatorTemplates } from './modules/messaging
 import { createWeChatPayClient } from './modules/payments/client';
 import { busifavorMerchant } from './modules/wechat-wallet/busifavor/merchant';
 import { seedDemoData } from './demo/seed';
+import { seedDemoOffersOnce } from './demo/brand/offers';
 import { Readiness } from './lib/readiness';
 import { startScheduler } from './jobs/scheduler';
 import { createServices, type Clock, type Services } from './services';
@@ -185,6 +186,7 @@ async function start(options: StartOptions, cleanups: Array<() => Promise<void>>
   }
   if (options.seedDemo) {
     await seedDemoData(services, logger, { scale: config.demoSeed ?? 'brand' });
+    if ((config.demoSeed ?? 'brand') === 'brand') await seedDemoOffersOnce(services, logger);
     readiness.done('demoData');
   }
   if (runJobs) {
