@@ -134,7 +134,7 @@ export function StoredValuePay({ panel, storeId }: { panel: CounterPanel; storeI
       ) : waiting ? (
         <View>
           <View className='notice'>
-            等待会员在手机上确认支付 {yuan(waiting.awaiting.amountFen)}…（请会员打开会员卡小程序的「储值支付确认」）
+            等待会员在手机上确认支付 {yuan(waiting.awaiting.amountFen)}…（请会员打开会员卡小程序「我的 → 储值支付」确认）
           </View>
           <Button
             className='btn btn--ghost mt'
@@ -150,8 +150,10 @@ export function StoredValuePay({ panel, storeId }: { panel: CounterPanel; storeI
         <View className='muted'>该会员暂无储值余额</View>
       ) : (
         <View>
-          <Input className='input input--boxed mt' type='digit' placeholder='储值支付金额（元）' value={amount} onInput={(e) => setAmount(e.detail.value)} />
-          <Input className='input input--boxed mt' type='digit' placeholder='订单总额（元，默认与储值支付相同）' value={total} onInput={(e) => setTotal(e.detail.value)} />
+          <View className='muted small mt'>储值支付金额（元）</View>
+          <Input className='input input--boxed' type='digit' placeholder='储值支付金额（元）' value={amount} onInput={(e) => setAmount(e.detail.value)} />
+          <View className='muted small mt'>订单总额（元，含现金或微信支付的部分）</View>
+          <Input className='input input--boxed' type='digit' placeholder='订单总额（元，默认与储值支付相同）' value={total} onInput={(e) => setTotal(e.detail.value)} />
           {restFen !== null && restFen > 0 ? (
             <View className='row row--gap mt'>
               <View className='muted'>其余 {yuan(restFen)} 用</View>
@@ -162,7 +164,8 @@ export function StoredValuePay({ panel, storeId }: { panel: CounterPanel; storeI
               ))}
             </View>
           ) : null}
-          <Input className='input input--boxed mt' placeholder='收银小票单号' value={receipt} onInput={(e) => setReceipt(e.detail.value)} />
+          <View className='muted small mt'>收银小票单号</View>
+          <Input className='input input--boxed' placeholder='收银小票单号' value={receipt} onInput={(e) => setReceipt(e.detail.value)} />
           {needsMember ? (
             <View className='mt'>
               <View className='muted'>

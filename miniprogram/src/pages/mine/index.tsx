@@ -11,6 +11,7 @@ const links = [
   { title: '会员等级', hint: '权益 · 升级进度', url: '/pages/tier/index' },
   { title: '我的报名', hint: '已报名的活动', url: '/pages/activities/mine' },
   { title: '个人资料', hint: '完善资料送积分', url: '/pages/profile/index' },
+  { title: '储值支付', hint: '确认付款 · 支付密码', url: '/pages/stored-value-pay/index' },
   { title: '邀请好友', hint: '好友首单 双方得奖励', url: '/pages/referral/index' },
 ];
 

@@ -115,14 +115,12 @@ export default function StoredValuePayPage() {
               小票号 {request.orderNo}
               {request.orderTotalFen > request.amountFen ? ` · 订单共 ${yuan(request.orderTotalFen)}` : ''} · 请在 {chinaDateTime(request.expiresAt)} 前确认
             </View>
-            <View className='row row--gap mt'>
-              <Button className='btn btn--primary' disabled={busy} onClick={() => void decide(request, true)}>
-                确认支付
-              </Button>
-              <Button className='btn btn--ghost' disabled={busy} onClick={() => void decide(request, false)}>
-                拒绝
-              </Button>
-            </View>
+            <Button className='btn btn--primary mt' disabled={busy} onClick={() => void decide(request, true)}>
+              确认支付 {yuan(request.amountFen)}
+            </Button>
+            <Button className='btn btn--ghost mt' disabled={busy} onClick={() => void decide(request, false)}>
+              拒绝
+            </Button>
           </View>
         ))}
         {decided ? <View className='notice notice--ok mt'>{decided}</View> : null}
