@@ -100,7 +100,7 @@ describe('a member’s own offers, with reasons in the wallet and for HQ', () =>
     const reasons = await app.api.get('/me/offers/reasons', token);
     expect(reasons.status).toBe(200);
     const texts = reasons.body.items.map((i: { reason: { zh: string } }) => i.reason.zh);
-    expect(texts).toEqual(expect.arrayContaining(['你常买 婴幼儿奶粉', '你常买 纸尿裤', '你每次约买 ¥90.00，满 ¥100.00 可用']));
+    expect(texts).toEqual(expect.arrayContaining(['你常买 婴幼儿奶粉', '你常买 纸尿裤', '你平时每次约 ¥90.00，多买一点就能用']));
     expect(texts).toHaveLength(3); // ¥150 is beyond 1.6 × ¥90; no other category was bought
     const wallet = await app.api.get('/me/coupons', token);
     const walletIds = new Set(wallet.body.items.map((c: { id: string }) => c.id));

@@ -40,7 +40,8 @@ export default function OffersRunPage() {
     const c = categories.find((x) => x.code === code);
     return c ? (lang === 'zh' ? c.name : c.nameEn) : code;
   };
-  const money = (v: number | null) => (v === null ? '—' : fenToYuanText(Math.round(v)));
+  // Differences read −¥0.39, not ¥-0.39.
+  const money = (v: number | null) => (v === null ? '—' : Math.round(v) < 0 ? `−${fenToYuanText(-Math.round(v))}` : fenToYuanText(Math.round(v)));
   const points = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} ${t('个百分点', 'pts')}`);
   const rowColumns = (keyTitle: string, keyName: (row: OfferResultRow) => string) => [
     { title: keyTitle, render: (_: unknown, row: OfferResultRow) => keyName(row) },

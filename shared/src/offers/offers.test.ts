@@ -141,7 +141,7 @@ describe('reasonText', () => {
 
   it('says why in Chinese first, with English under the switch, money as ¥1,731.50', () => {
     expect(reasonText({ kind: 'buys', category: 'INFANT_FORMULA' }, names)).toEqual({ zh: '你常买 奶粉', en: 'You often buy Infant formula' });
-    expect(reasonText({ kind: 'basket', basketFen: 173_150, minSpendFen: 200_000 }, names).zh).toBe('你每次约买 ¥1,731.50，满 ¥2,000.00 可用');
+    expect(reasonText({ kind: 'basket', basketFen: 173_150, minSpendFen: 200_000 }, names).zh).toBe('你平时每次约 ¥1,731.50，多买一点就能用');
     expect(yuanText(123_456_789)).toBe('¥1,234,567.89');
   });
 });

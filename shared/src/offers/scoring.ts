@@ -212,8 +212,8 @@ export function reasonText(reason: OfferReason, names: (code: string) => { zh: s
     }
     case 'basket':
       return {
-        zh: `你每次约买 ${yuanText(reason.basketFen)}，满 ${yuanText(reason.minSpendFen)} 可用`,
-        en: `Your usual basket is about ${yuanText(reason.basketFen)}; usable from ${yuanText(reason.minSpendFen)}`,
+        zh: `你平时每次约 ${yuanText(reason.basketFen)}，多买一点就能用`,
+        en: `Your usual basket is about ${yuanText(reason.basketFen)}: a little more and it applies`,
       };
     case 'starter':
       return { zh: `新会员礼：满 ${yuanText(reason.minSpendFen)} 可用`, en: `For new members: usable from ${yuanText(reason.minSpendFen)}` };
