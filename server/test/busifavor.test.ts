@@ -153,3 +153,15 @@ it('a forged or tampered event is refused 401 and changes nothing; a refusal by 
   const bad = await app.api.post(`/me/coupons/${other.body.id}/wechat-wallet/result`, { code: 'not a code' }, token);
   expect(bad.status).toBe(400);
 });
+
+it('a coupon that expires here is made unusable in WeChat too (deactivate), once', async () => {
+  const { couponId, openid } = await couponInWallet('bf-expiry');
+  app.clock.advance(31 * 24 * 3600_000);
+  await app.services.coupons.expireDue();
+  await app.services.walletCoupons.runSync();
+  expect((await emulatedCoupon(openid, couponId)).state).toBe('DEACTIVATED');
+  expect(await app.services.models.walletCoupons.findById(couponId).lean()).toMatchObject({ state: 'expired', op: { kind: 'deactivate', status: 'done', attempts: 1 } });
+  // Nothing more to tell WeChat on the next run.
+  await app.services.walletCoupons.runSync();
+  expect((await app.services.models.walletCoupons.findById(couponId).lean())?.op?.attempts).toBe(1);
+});
