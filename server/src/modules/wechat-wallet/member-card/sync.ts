@@ -29,6 +29,8 @@ const BATCH = 500;
 export const MAX_FAILURES = 8;
 const MAX_BACKOFF_MS = 6 * 60 * 60_000;
 const RATE_LIMIT = 'wechat-member-card-updateuser';
+/** Cards HQ's retry sends while HQ waits. */
+const RETRY_NOW = 20;
 /** docs/wechat-member-card.md, "Not confirmed" 1: no source gives updateuser's limit; this is our guess, configurable. */
 export const DEFAULT_UPDATES_PER_MINUTE = 600;
 const MARK_ID = 'members';
@@ -156,7 +158,7 @@ export class MemberCardSync {
   }
 
   /** Sends the dirty cards that are due, within the rate budget; `sent` counts WeChat calls that succeeded. */
-  async sendDue(options: { touch?: () => Promise<void> } = {}): Promise<{ sent: number; failed: number; rateLimited: boolean }> {
+  async sendDue(options: { touch?: () => Promise<void>; maxCalls?: number } = {}): Promise<{ sent: number; failed: number; rateLimited: boolean }> {
     const { links, members, settings, cards, now } = this.deps;
     const [{ tiers }, design] = await Promise.all([settings.cached(), cards.design()]);
     let sent = 0;
@@ -176,6 +178,7 @@ export class MemberCardSync {
           await links.updateOne({ _id: link._id, dirtyAt: link.dirtyAt }, { $set: { dirty: false, nextAttemptAt: null } });
           continue;
         }
+        if (options.maxCalls !== undefined && sent + failed >= options.maxCalls) return { sent, failed, rateLimited: false };
         if (!(await this.rateLimits.attempt(RATE_LIMIT, 'all')).allowed) return { sent, failed, rateLimited: true };
         try {
           await this.deps.api.updateUser(updateRequest(link, face));
@@ -199,7 +202,8 @@ export class MemberCardSync {
     const { links, now } = this.deps;
     const filter = linkId ? { _id: linkId, dirty: true, failures: { $gt: 0 } } : { dirty: true, failures: { $gt: 0 } };
     const { modifiedCount } = await links.updateMany(filter, { $set: { failures: 0, nextAttemptAt: now() } });
-    const { sent } = await this.sendDue();
+    // HQ waits for the answer: the first few are sent now, the job sends the rest within the minute.
+    const { sent } = await this.sendDue({ maxCalls: RETRY_NOW });
     return { retried: modifiedCount, sent };
   }
 
