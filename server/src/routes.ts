@@ -7,6 +7,8 @@ import { counterRoutes } from './modules/counter/routes';
 import { memberAdminRoutes } from './modules/members/admin-routes';
 import { memberRoutes } from './modules/members/routes';
 import { paymentRoutes } from './modules/payments/routes';
+import { storedValueAdminRoutes } from './modules/stored-value/admin-routes';
+import { storedValueShopperRoutes } from './modules/stored-value/topup-routes';
 import { pointsRoutes } from './modules/points/routes';
 import { posRoutes } from './modules/pos/routes';
 import { storedValueChargeRoutes } from './modules/stored-value/charge-routes';
@@ -31,5 +33,5 @@ import type { Services } from './services';
 
 /** Every API route, module by module. */
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...busifavorRoutes(services), ...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...brandingRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...storedValueChargeRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...offerRoutes(services), ...shiftRoutes(services), ...referralRoutes(services), ...memberCardRoutes(services)];
+  return [...busifavorRoutes(services), ...memberRoutes(services), ...memberAdminRoutes(services), ...staffRoutes(services), ...pointsRoutes(services), ...purchaseRoutes(services), ...counterRoutes(services), ...couponRoutes(services), ...redemptionCodeRoutes(services), ...activityRoutes(services), ...paymentRoutes(services), ...storedValueShopperRoutes(services), ...storedValueAdminRoutes(services), ...systemRoutes(services), ...messagingRoutes(services), ...campaignRoutes(services), ...automationRoutes(services), ...couponCentreRoutes(services), ...brandingRoutes(services), ...dashboardRoutes(services), ...reportRoutes(services), ...acquisitionRoutes(services), ...posRoutes(services), ...storedValueChargeRoutes(services), ...webhookRoutes(services), ...categoryRoutes(services), ...offerRoutes(services), ...shiftRoutes(services), ...referralRoutes(services), ...memberCardRoutes(services)];
 }

@@ -66,8 +66,11 @@ import { ActivityReminders, DEFAULT_REMINDER_LEAD_MINUTES } from './modules/mess
 import { MessagingService, type SubscribeMessageApi, type SubscribeTemplates } from './modules/messaging/service';
 import { webhookDeliveryModel, webhookEndpointModel, webhookMemberSeqModel } from './modules/webhooks/model';
 import { StoredValueLedger } from './modules/stored-value/ledger';
-import { storedValueAccountModel, storedValueEntryModel } from './modules/stored-value/model';
+import { refundRequestModel, storedValueAccountModel, storedValueEntryModel, topupModel, topupRuleModel } from './modules/stored-value/model';
 import { StoredValueSettingsService, storedValueSettingsModel } from './modules/stored-value/settings';
+import { StoredValueRefunds } from './modules/stored-value/refunds';
+import { StoredValueStatements } from './modules/stored-value/statements';
+import { StoredValueTopups } from './modules/stored-value/topup';
 import { StoredValueCharges } from './modules/stored-value/charges';
 import { chargeModel, chargeRefundModel } from './modules/stored-value/charge-model';
 import { ChargeConfirmations, confirmationModel } from './modules/stored-value/confirmations';
@@ -171,6 +174,9 @@ export function createModels(connection: mongoose.Connection) {
     storedValueAccounts: storedValueAccountModel(connection),
     storedValueEntries: storedValueEntryModel(connection),
     storedValueSettings: storedValueSettingsModel(connection),
+    topupRules: topupRuleModel(connection),
+    topups: topupModel(connection),
+    storedValueRefundRequests: refundRequestModel(connection),
     storedValueCharges: chargeModel(connection),
     storedValueChargeRefunds: chargeRefundModel(connection),
     storedValueConfirmations: confirmationModel(connection),
@@ -258,6 +264,21 @@ export function createServices(deps: ServiceDeps) {
     onPaid: (signupId, session) => activities.onSignupPaid(signupId, session),
     onRefunded: (payment, session) => activities.onPaymentRefunded(payment, session),
   };
+  // Stored-value top-ups are WeChat Pay payments of purpose 'topup'; refunds of principal go back to them.
+  const storedValueTopups = new StoredValueTopups({
+    connection, rules: models.topupRules, topups: models.topups, accounts: models.storedValueAccounts, members: models.members, stores: models.stores,
+    couponTemplates: models.couponTemplates, ledger: storedValueLedger, settings: storedValueSettings, payments, points: ledger, issuer, now,
+  });
+  const storedValueRefunds = new StoredValueRefunds({
+    connection, requests: models.storedValueRefundRequests, topups: models.topups, payments: models.payments, members: models.members, paymentsService: payments,
+    ledger: storedValueLedger, settings: storedValueSettings, audit, now,
+  });
+  const storedValueStatements = new StoredValueStatements({ accounts: models.storedValueAccounts, entries: models.storedValueEntries, stores: models.stores });
+  payments.purposes.topup = {
+    onPaid: (topupId, session) => storedValueTopups.onPaid(topupId, session),
+    onRefunded: (payment, session) => storedValueRefunds.onPaymentRefunded(payment, session),
+  };
+  members.extensions.beforeErase = (memberId, session) => storedValueRefunds.beforeErase(memberId, session);
   members.codeOwners.signup = (signupId) => activities.codeOwner(signupId);
   members.codeCandidates.signup = (memberId) => activities.codeCandidates(memberId);
   counter.details.signup = (signupId, actor) => activities.scanDetails(signupId, actor);
@@ -363,7 +384,7 @@ export function createServices(deps: ServiceDeps) {
   const memberCardSync = new MemberCardSync({
     connection, links: models.memberCardLinks, marks: models.memberCardMarks, members: models.members, settings, cards: memberCard, api: memberCardApi, storedValue: memberCardStoredValue, now,
   });
-  return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, storedValueCharges, paymentPins, chargeConfirmations, shift, branding, offers, topMembers, memberCard, memberCardSync };
+  return { walletCoupons, clock, models, referral, storedValueLedger, storedValueSettings, storedValueTopups, storedValueRefunds, storedValueStatements, tokens, rateLimits, audit, settings, staff, ledger, members, membersAdmin, counter, points, pointsExpiry, purchases, tiers, issuer, coupons, redemptions, mall, redemptionCodes, payments, activities, messaging, notices, reminders, campaigns, campaignRollups, automation, couponCentre, dashboard, memberRollups, reports, acquisition, posCredentials, pos, webhooks, categories, counterCheckout, storedValueCharges, paymentPins, chargeConfirmations, shift, branding, offers, topMembers, memberCard, memberCardSync };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -75,6 +75,12 @@ export const JOBS: JobDefinition[] = [
     run: (services) => services.activities.releaseExpiredHolds(),
   },
   {
+    name: 'stored-value-topup-holds',
+    every: '1 minute',
+    description: 'Stored-value top-ups unpaid after 15 minutes: the WeChat Pay order is closed and the room under the caps given back; paid top-ups get their rule’s coupon.',
+    run: (services) => services.storedValueTopups.closeExpired(),
+  },
+  {
     name: 'wechat-pay-settle',
     every: '1 minute',
     description: 'Payments whose notification never came are queried and settled; failed closes and refunds are retried.',

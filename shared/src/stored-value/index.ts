@@ -1,2 +1,3 @@
 export * from './split';
 export * from './schema';
+export * from './topup';

@@ -49,6 +49,8 @@ export interface WeChatIdentityApi {
 export interface MemberExtensions {
   couponsAvailable(memberId: Types.ObjectId): Promise<number>;
   counterHistory(memberId: Types.ObjectId): Promise<Pick<MaskedMember, 'lastVisitAt' | 'recentPurchases'>>;
+  /** In the erasure's transaction, before it commits: may refuse it (stored value still held). */
+  beforeErase(memberId: Types.ObjectId, session: ClientSession): Promise<void>;
   onJoined(member: MemberDoc): Promise<void>;
   /** Credits the entry code the shopper joined through (home store, acquiring staff); the member as it now stands. */
   attributeJoin(member: MemberDoc): Promise<MemberDoc>;
@@ -78,6 +80,7 @@ export class MembersService {
   readonly extensions: MemberExtensions = {
     couponsAvailable: async () => 0,
     counterHistory: async () => ({ lastVisitAt: null, recentPurchases: [] }),
+    beforeErase: async () => undefined,
     onJoined: async () => undefined,
     attributeJoin: async (member) => member,
     joinedInTransaction: async () => undefined,
@@ -416,6 +419,7 @@ export class MembersService {
         )
         .lean<MemberDoc>();
       if (!before) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+      await this.extensions.beforeErase(before._id, session);
       // What the person had is claimed (again) before the openid goes: this covers memberships and bonuses from
       // before once-only claims were kept; for the rest it finds the claims already there.
       if (before.openid) {

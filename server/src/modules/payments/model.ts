@@ -13,13 +13,17 @@ export type PaymentStatus = 'pending' | 'paid' | 'closing' | 'closed' | 'refundi
 
 export type PaymentAlertKind = 'refund_abnormal' | 'refund_closed';
 
+/** signup: a paid activity seat; topup: stored value (modules/stored-value/topup.ts). */
+export type PaymentPurposeType = 'signup' | 'topup';
+
 export interface PaymentDoc {
   _id: Types.ObjectId;
   outTradeNo: string;
   /** What the money is for; the purpose's module decides what "paid" does. */
-  purpose: { type: 'signup'; id: Types.ObjectId };
+  purpose: { type: PaymentPurposeType; id: Types.ObjectId };
   memberId: Types.ObjectId;
-  activityId: Types.ObjectId;
+  /** Sign-up payments' activity; null for stored-value top-ups. */
+  activityId: Types.ObjectId | null;
   openid: string;
   description: string;
   amountFen: number;
@@ -34,6 +38,8 @@ export interface PaymentDoc {
   refund: {
     reason: string;
     requestedAt: Date;
+    /** A partial refund's amount (stored-value principal); null or absent: the whole payment. */
+    amountFen?: number | null;
     refundId: string | null;
     providerStatus: string | null;
     succeededAt: Date | null;
@@ -61,9 +67,9 @@ export interface PaymentDoc {
 const PaymentSchema = new Schema<PaymentDoc>(
   {
     outTradeNo: { type: String, required: true },
-    purpose: { type: { type: String, enum: ['signup'], required: true }, id: { type: Schema.Types.ObjectId, required: true } },
+    purpose: { type: { type: String, enum: ['signup', 'topup'], required: true }, id: { type: Schema.Types.ObjectId, required: true } },
     memberId: { type: Schema.Types.ObjectId, required: true },
-    activityId: { type: Schema.Types.ObjectId, required: true },
+    activityId: { type: Schema.Types.ObjectId, default: null },
     openid: { type: String, required: true },
     description: { type: String, required: true },
     amountFen: { type: Number, required: true, min: 1, validate: Number.isSafeInteger },
@@ -78,6 +84,7 @@ const PaymentSchema = new Schema<PaymentDoc>(
       type: {
         reason: String,
         requestedAt: Date,
+        amountFen: { type: Number, default: null },
         refundId: { type: String, default: null },
         providerStatus: { type: String, default: null },
         succeededAt: { type: Date, default: null },

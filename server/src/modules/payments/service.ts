@@ -9,7 +9,7 @@ import {
   type WeChatPayRefundNotice,
   type WeChatPayTransaction,
 } from '../../wechat';
-import type { PaymentDoc, PaymentStatus, paymentModel } from './model';
+import type { PaymentDoc, PaymentPurposeType, PaymentStatus, paymentModel } from './model';
 
 /** The WeChat Pay calls this module makes (the real client, pointed at WeChat Pay or the emulator). */
 export type WeChatPayApi = Pick<
@@ -38,7 +38,9 @@ export class NotificationRefused extends Error {
 export interface PendingPaymentInput {
   purposeId: Types.ObjectId;
   memberId: Types.ObjectId;
-  activityId: Types.ObjectId;
+  activityId: Types.ObjectId | null;
+  /** Default 'signup'. */
+  purposeType?: PaymentPurposeType;
   openid: string;
   description: string;
   amountFen: number;
@@ -68,7 +70,7 @@ const SETTLED_PAID: PaymentStatus[] = ['paid', 'refunding', 'refunded', 'refund_
  * and the settling job retries whatever a crash or an outage left half-done.
  */
 export class PaymentsService {
-  readonly purposes: { signup?: PaymentPurposeHandler } = {};
+  readonly purposes: Partial<Record<PaymentPurposeType, PaymentPurposeHandler>> = {};
 
   constructor(private readonly deps: Deps) {}
 
@@ -76,12 +78,14 @@ export class PaymentsService {
   async createPending(input: PendingPaymentInput, session: ClientSession): Promise<PaymentDoc> {
     const at = this.deps.now();
     const suffix = String(input.purposeId);
+    const type = input.purposeType ?? 'signup';
+    const [tradePrefix, refundPrefix] = type === 'topup' ? ['TU', 'TR'] : ['SU', 'RF'];
     const [payment] = await this.deps.payments.create(
       [
         {
-          outTradeNo: `SU${suffix}`,
-          outRefundNo: `RF${suffix}`,
-          purpose: { type: 'signup', id: input.purposeId },
+          outTradeNo: `${tradePrefix}${suffix}`,
+          outRefundNo: `${refundPrefix}${suffix}`,
+          purpose: { type, id: input.purposeId },
           memberId: input.memberId,
           activityId: input.activityId,
           openid: input.openid,
@@ -123,8 +127,8 @@ export class PaymentsService {
     return this.deps.client.buildRequestPayment(prepayId);
   }
 
-  async forPurpose(purposeId: Types.ObjectId): Promise<PaymentDoc | null> {
-    return this.deps.payments.findOne({ 'purpose.type': 'signup', 'purpose.id': purposeId }).lean<PaymentDoc>();
+  async forPurpose(purposeId: Types.ObjectId, type: PaymentPurposeType = 'signup'): Promise<PaymentDoc | null> {
+    return this.deps.payments.findOne({ 'purpose.type': type, 'purpose.id': purposeId }).lean<PaymentDoc>();
   }
 
   async forPurposes(purposeIds: Types.ObjectId[]): Promise<Map<string, PaymentDoc>> {
@@ -203,8 +207,9 @@ export class PaymentsService {
     if (!payment) throw new NotificationRefused(404, `unknown out_trade_no ${String(notice.out_trade_no)}`);
     if (notice.mchid !== this.deps.mchId) throw new NotificationRefused(400, `mchid ${notice.mchid} is not ours`);
     if (notice.out_refund_no !== payment.outRefundNo) throw new NotificationRefused(404, `unknown out_refund_no ${notice.out_refund_no}`);
-    if (notice.amount?.refund !== payment.amountFen) {
-      throw new NotificationRefused(400, `refund amount ${String(notice.amount?.refund)} does not match ${payment.amountFen} fen`);
+    const refundFen = payment.refund?.amountFen ?? payment.amountFen;
+    if (notice.amount?.refund !== refundFen) {
+      throw new NotificationRefused(400, `refund amount ${String(notice.amount?.refund)} does not match ${refundFen} fen`);
     }
     if (payment.status !== 'refunding') return payment.status === 'refunded' || payment.status === 'refund_failed' ? 'already-settled' : 'not-ours';
     if (notice.refund_status === 'PROCESSING') return 'not-ours';
@@ -293,6 +298,20 @@ export class PaymentsService {
     return due.map((d) => d._id);
   }
 
+  /**
+   * In the caller's transaction: `amountFen` of one paid payment is to be refunded (a stored-value top-up's
+   * unspent principal). A payment is refunded once, whole or in part. False if it is no longer paid.
+   */
+  async markRefundingPart(paymentId: Types.ObjectId, amountFen: number, reason: string, session: ClientSession): Promise<boolean> {
+    const at = this.deps.now();
+    const marked = await this.deps.payments.updateOne(
+      { _id: paymentId, status: 'paid', amountFen: { $gte: amountFen } },
+      { $set: { status: 'refunding', refund: { reason, requestedAt: at, amountFen, refundId: null, providerStatus: null, succeededAt: null }, updatedAt: at } },
+      { session },
+    );
+    return marked.modifiedCount === 1;
+  }
+
   /** In the caller's transaction: unpaid orders matching `filter` are to be closed at WeChat Pay. */
   async markClosing(filter: Record<string, unknown>, session: ClientSession): Promise<Types.ObjectId[]> {
     const { payments, now } = this.deps;
@@ -311,7 +330,7 @@ export class PaymentsService {
       const refund = await client.refund({
         outTradeNo: payment.outTradeNo,
         outRefundNo: payment.outRefundNo,
-        refundFen: payment.amountFen,
+        refundFen: payment.refund?.amountFen ?? payment.amountFen,
         totalFen: payment.amountFen,
         reason: refundReasonForShopper(payment.refund?.reason),
       });
@@ -469,6 +488,8 @@ const REFUND_REASONS_FOR_SHOPPER: Record<string, string> = {
   'activity cancelled': '活动取消退款',
   'member cancelled': '会员取消报名退款',
   'seat released before the payment arrived': '报名名额已释放，支付款退回',
+  'stored value refund': '储值余额退款',
+  'top-up closed before the payment arrived': '充值订单已关闭，支付款退回',
 };
 
 export function refundReasonForShopper(reason: string | undefined): string {

@@ -92,3 +92,149 @@ export function storedValueAccountModel(conn: mongoose.Connection) {
 export function storedValueEntryModel(conn: mongoose.Connection) {
   return (conn.models.StoredValueEntry as mongoose.Model<StoredValueEntryDoc>) ?? conn.model<StoredValueEntryDoc>('StoredValueEntry', EntrySchema);
 }
+
+/** A top-up rule (充值方案) HQ offers. */
+export interface TopupRuleDoc {
+  _id: Types.ObjectId;
+  title: string;
+  kind: 'fixed' | 'range';
+  amountFen: number | null;
+  minFen: number | null;
+  maxFen: number | null;
+  bonusFen: number;
+  bonusPoints: number;
+  couponTemplateId: Types.ObjectId | null;
+  validFrom: Date | null;
+  validUntil: Date | null;
+  storeIds: string[];
+  tiers: string[];
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const TopupRuleSchema = new Schema<TopupRuleDoc>(
+  {
+    title: { type: String, required: true },
+    kind: { type: String, enum: ['fixed', 'range'], required: true },
+    amountFen: { type: Number, default: null },
+    minFen: { type: Number, default: null },
+    maxFen: { type: Number, default: null },
+    bonusFen: { type: Number, required: true, min: 0 },
+    bonusPoints: { type: Number, required: true, min: 0 },
+    couponTemplateId: { type: Schema.Types.ObjectId, default: null },
+    validFrom: { type: Date, default: null },
+    validUntil: { type: Date, default: null },
+    storeIds: { type: [String], default: [] },
+    tiers: { type: [String], default: [] },
+    active: { type: Boolean, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'stored_value_topup_rules' },
+);
+TopupRuleSchema.index({ active: 1, createdAt: -1 });
+
+export type TopupStatus = 'pending' | 'paid' | 'closed';
+
+/**
+ * One top-up order: the rule's terms as they were when ordered, the store it is for, and its WeChat Pay
+ * payment (purpose 'topup'). pending → paid (credited once, with the payment) | closed (never paid).
+ */
+export interface TopupDoc {
+  _id: Types.ObjectId;
+  memberId: Types.ObjectId;
+  ruleId: Types.ObjectId;
+  title: string;
+  amountFen: number;
+  bonusFen: number;
+  bonusPoints: number;
+  couponTemplateId: Types.ObjectId | null;
+  /** The store the money is attributed to: the one the shopper chose, else their home store. */
+  storeId: string | null;
+  /** The China day it counts against the per-day cap. */
+  chinaDay: string;
+  status: TopupStatus;
+  dueAt: Date;
+  createdAt: Date;
+  paidAt: Date | null;
+  closedAt: Date | null;
+  /** The coupon of the rule, once issued (after the credit, retried by the job). */
+  couponIssuedAt: Date | null;
+}
+
+const TopupSchema = new Schema<TopupDoc>(
+  {
+    memberId: { type: Schema.Types.ObjectId, required: true },
+    ruleId: { type: Schema.Types.ObjectId, required: true },
+    title: { type: String, required: true },
+    amountFen: { type: Number, required: true, min: 1, validate: Number.isSafeInteger },
+    bonusFen: { type: Number, required: true, min: 0, validate: Number.isSafeInteger },
+    bonusPoints: { type: Number, required: true, min: 0 },
+    couponTemplateId: { type: Schema.Types.ObjectId, default: null },
+    storeId: { type: String, default: null },
+    chinaDay: { type: String, required: true },
+    status: { type: String, enum: ['pending', 'paid', 'closed'], required: true },
+    dueAt: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+    paidAt: { type: Date, default: null },
+    closedAt: { type: Date, default: null },
+    couponIssuedAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'stored_value_topups' },
+);
+TopupSchema.index({ memberId: 1, createdAt: -1 });
+// The hold job walks unpaid orders past their due time.
+TopupSchema.index({ status: 1, dueAt: 1 });
+
+export type RefundRequestStatus = 'requested' | 'rejected' | 'refunding' | 'refunded';
+
+/** A shopper's request to have unspent principal paid back to the WeChat Pay payments it came from. */
+export interface RefundRequestDoc {
+  _id: Types.ObjectId;
+  memberId: Types.ObjectId;
+  status: RefundRequestStatus;
+  /** True while requested or refunding: a member has at most one open request (unique partial index). */
+  open: boolean;
+  reason: string | null;
+  principalFen: number;
+  bonusForfeitFen: number;
+  requestedAt: Date;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  note: string | null;
+  /** The payments refunded, each once, newest top-up first. */
+  parts: Array<{ paymentId: Types.ObjectId; outTradeNo: string; amountFen: number; status: 'refunding' | 'refunded' }>;
+}
+
+const RefundRequestSchema = new Schema<RefundRequestDoc>(
+  {
+    memberId: { type: Schema.Types.ObjectId, required: true },
+    status: { type: String, enum: ['requested', 'rejected', 'refunding', 'refunded'], required: true },
+    open: { type: Boolean, required: true },
+    reason: { type: String, default: null },
+    principalFen: { type: Number, required: true, min: 0 },
+    bonusForfeitFen: { type: Number, required: true, min: 0 },
+    requestedAt: { type: Date, required: true },
+    decidedAt: { type: Date, default: null },
+    decidedBy: { type: String, default: null },
+    note: { type: String, default: null },
+    parts: { type: [{ paymentId: Schema.Types.ObjectId, outTradeNo: String, amountFen: Number, status: String, _id: false }], default: [] },
+  },
+  { versionKey: false, collection: 'stored_value_refund_requests' },
+);
+RefundRequestSchema.index({ memberId: 1 }, { unique: true, partialFilterExpression: { open: true } });
+RefundRequestSchema.index({ status: 1, requestedAt: -1 });
+RefundRequestSchema.index({ 'parts.paymentId': 1 });
+
+export function topupRuleModel(conn: mongoose.Connection) {
+  return (conn.models.TopupRule as mongoose.Model<TopupRuleDoc>) ?? conn.model<TopupRuleDoc>('TopupRule', TopupRuleSchema);
+}
+
+export function topupModel(conn: mongoose.Connection) {
+  return (conn.models.Topup as mongoose.Model<TopupDoc>) ?? conn.model<TopupDoc>('Topup', TopupSchema);
+}
+
+export function refundRequestModel(conn: mongoose.Connection) {
+  return (conn.models.StoredValueRefundRequest as mongoose.Model<RefundRequestDoc>) ?? conn.model<RefundRequestDoc>('StoredValueRefundRequest', RefundRequestSchema);
+}
