@@ -80,7 +80,14 @@ export function AddToWechatWallet({ couponId }: { couponId: string }) {
   );
 
   if (!answer) return null;
-  if (sent || answer.state === 'in_wallet') return <View className='notice' data-testid='wallet-added'>已放入微信卡包，可在微信「卡包」中查看，到店或微信支付时使用</View>;
+  if (sent || answer.state === 'in_wallet') {
+    return (
+      <View className='section center' data-testid='wallet-added'>
+        <View style={{ color: '#07c160', fontWeight: 600 }}>✓ 已放入微信卡包</View>
+        <View className='muted mt'>可在微信「卡包」中查看，到店出示或微信支付时使用，只能用一次</View>
+      </View>
+    );
+  }
   if (!answer.plugin) return null;
 
   const onTap = async () => {
