@@ -121,7 +121,7 @@ const CampaignAudienceSchema = new Schema<CampaignAudienceDoc>(
 CampaignAudienceSchema.index({ campaignId: 1, memberId: 1 }, { unique: true });
 // The campaign rollups (rollups.ts): a member's campaigns when they buy or redeem, and the records written since the mark.
 CampaignAudienceSchema.index({ memberId: 1 });
-CampaignAudienceSchema.index({ at: 1 });
+CampaignAudienceSchema.index({ at: 1, _id: 1 });
 
 export interface SavedSegmentDoc {
   _id: Types.ObjectId;

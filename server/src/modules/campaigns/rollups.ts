@@ -21,10 +21,12 @@ import type { CampaignDoc, campaignAudienceModel, campaignModel } from './model'
  */
 
 export const SETTLE_MS = 90_000;
-const BATCH = 500;
+const BATCH = 2_000;
 /** Readers fold at most this many unsettled changes in themselves; beyond it they run the job first. */
 const TAIL_LIMIT = 5_000;
 const EPOCH = new Date(0);
+/** One reply for a batch's reads (the driver's default first batch is 101 documents, then a getMore each). */
+const READ_BATCH = 10_000;
 
 export type OutcomeGroup = 'treated' | 'holdout' | 'none';
 
@@ -94,7 +96,7 @@ const RollupSchema = new Schema<CampaignRollupDoc>(
   { versionKey: false, collection: 'campaign_rollups', minimize: false },
 );
 RollupSchema.index({ campaignId: 1 });
-const ShadowSchema = new Schema<ShadowDoc>({ _id: String, outcome: { type: Schema.Types.Mixed, default: null } }, { versionKey: false, collection: 'campaign_rollup_shadows' });
+const ShadowSchema = new Schema<ShadowDoc>({ _id: String, outcome: { type: Schema.Types.Mixed, default: null } }, { versionKey: false, collection: 'campaign_rollup_shadows', minimize: false });
 const MarkSchema = new Schema<MarkDoc>({ _id: String, time: Date, id: { type: Schema.Types.ObjectId, default: null } }, { versionKey: false, collection: 'campaign_rollup_marks' });
 
 export function campaignRollupModels(connection: mongoose.Connection) {
@@ -125,7 +127,6 @@ export function couponCostFen(template: Pick<CouponTemplateDoc, 'type' | 'amount
 /** A source whose changes make pairs dirty: the records written (or reversed) after its mark, by `time`. */
 interface Feed {
   name: 'audience' | 'purchases' | 'purchase-reversals' | 'redemptions' | 'redemption-reversals';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- feeds over three collections, filtered by a field name
   model: mongoose.Model<any>;
   time: string;
   projection: Record<string, 1>;
@@ -196,10 +197,14 @@ export class CampaignRollups {
                 writes.map(([key, change]) => ({ updateOne: { filter: { _id: key }, update: { $inc: change.inc, $setOnInsert: change.identity }, upsert: true } })),
                 { session },
               );
-            await this.models.shadows.bulkWrite(
-              pairs.map((pair) => ({ replaceOne: { filter: { _id: pairKey(pair) }, replacement: { _id: pairKey(pair), outcome: outcomes.get(pairKey(pair)) ?? null }, upsert: true } })),
-              { session },
-            );
+            // Pairs whose outcome is as remembered need no write (a purchase already counted when its member's
+            // audience record was folded, say).
+            const changed = pairs.filter((pair) => JSON.stringify(shadows.get(pairKey(pair)) ?? null) !== JSON.stringify(outcomes.get(pairKey(pair)) ?? null));
+            if (changed.length)
+              await this.models.shadows.bulkWrite(
+                changed.map((pair) => ({ replaceOne: { filter: { _id: pairKey(pair) }, replacement: { _id: pairKey(pair), outcome: outcomes.get(pairKey(pair)) ?? null }, upsert: true } })),
+                { session },
+              );
           }
           const last = records[records.length - 1]!;
           // Conditional on the mark read above: a racing run that moved it first makes this one start over.
@@ -226,20 +231,18 @@ export class CampaignRollups {
   async current(campaignIds: string[]): Promise<Map<string, CampaignRollupDoc[]>> {
     const answer = new Map<string, CampaignRollupDoc[]>(campaignIds.map((id) => [id, []]));
     if (campaignIds.length === 0) return answer;
-    let marks = await this.marks();
-    if ((await this.tailSize(marks)) > TAIL_LIMIT) {
+    let tail = await this.tail(TAIL_LIMIT);
+    if (!tail) {
       await this.catchUp();
-      marks = await this.marks();
+      tail = (await this.tail(0))!;
     }
     const ids = campaignIds.map((id) => new Types.ObjectId(id));
     const [stored, tailPairs] = await Promise.all([
       this.models.rollups.find({ campaignId: ids.length === 1 ? ids[0] : { $in: ids } }).lean<CampaignRollupDoc[]>(),
       (async () => {
         const found = new Map<string, Pair>();
-        for (const feed of this.feeds) {
-          const records = await this.page(feed, marks.get(feed.name)!, null, 0);
-          for (const pair of await this.pairsOf(feed, records, ids)) found.set(pairKey(pair), pair);
-        }
+        const pairs = await Promise.all(this.feeds.map((feed, i) => this.pairsOf(feed, tail![i]!, ids)));
+        for (const pair of pairs.flat()) found.set(pairKey(pair), pair);
         return [...found.values()];
       })(),
     ]);
@@ -330,7 +333,7 @@ export class CampaignRollups {
    */
   private async page(feed: Feed, mark: MarkDoc, until: Date | null, limit: number, session?: ClientSession): Promise<FeedRecord[]> {
     const find = (filter: Record<string, unknown>, sort: Record<string, 1>, n: number) => {
-      const query = feed.model.find(filter, feed.projection).sort(sort).session(session ?? null);
+      const query = feed.model.find(filter, feed.projection).sort(sort).batchSize(READ_BATCH).session(session ?? null);
       return (n > 0 ? query.limit(n) : query).lean<FeedRecord[]>();
     };
     const records = mark.id ? await find({ [feed.time]: mark.time, _id: { $gt: mark.id } }, { _id: 1 }, limit) : [];
@@ -350,17 +353,25 @@ export class CampaignRollups {
     return find({ [feed.time]: new Date(lastTime) }, { _id: 1 }, limit);
   }
 
-  private async tailSize(marks: Map<string, MarkDoc>): Promise<number> {
-    const counts = await Promise.all(
-      this.feeds.flatMap((feed) => {
+  /**
+   * Every feed's records after its mark (the rest of the mark's instant, then later ones), or null when more than `cap`
+   * of them wait in one feed (0: no cap).
+   */
+  private async tail(cap: number): Promise<FeedRecord[][] | null> {
+    const marks = await this.marks();
+    const parts = await Promise.all(
+      this.feeds.map(async (feed) => {
         const mark = marks.get(feed.name)!;
-        return [
-          ...(mark.id ? [feed.model.countDocuments({ [feed.time]: mark.time, _id: { $gt: mark.id } }).limit(TAIL_LIMIT + 1)] : []),
-          feed.model.countDocuments({ [feed.time]: { $gte: new Date(mark.time.getTime() + 1) } }).limit(TAIL_LIMIT + 1),
-        ];
+        const find = (filter: Record<string, unknown>) => {
+          const query = feed.model.find(filter, feed.projection).batchSize(cap > 0 ? cap + 1 : 10_000);
+          return (cap > 0 ? query.limit(cap + 1) : query).lean<FeedRecord[]>();
+        };
+        // One range from the mark's own instant; the records of that instant up to the mark are left out here.
+        const records = await find({ [feed.time]: { $gte: mark.time } });
+        return mark.id ? records.filter((r) => timeOf(feed, r).getTime() > mark.time.getTime() || String(r._id) > String(mark.id)) : records;
       }),
     );
-    return counts.reduce((sum, n) => sum + n, 0);
+    return cap > 0 && parts.some((records) => records.length > cap) ? null : parts;
   }
 
   /** The (campaign, member) pairs a feed's records touch, only of `campaignIds` when given. */
@@ -376,17 +387,20 @@ export class CampaignRollups {
         .filter(keep);
     }
     // A purchase touches every campaign the member is in the audience of.
+    // By member only: a campaign condition would have a planner walk the campaign's whole audience instead.
     const memberIds = [...new Set(records.map((r) => String(r.memberId)))].map((id) => new Types.ObjectId(id));
     const audience = await this.deps.audience
-      .find({ memberId: { $in: memberIds }, ...(campaignIds ? { campaignId: { $in: campaignIds } } : {}) }, { campaignId: 1, memberId: 1 })
+      .find({ memberId: { $in: memberIds } }, { campaignId: 1, memberId: 1 })
+      .batchSize(READ_BATCH)
       .session(session ?? null)
       .lean<Array<{ campaignId: Types.ObjectId; memberId: Types.ObjectId }>>();
-    return audience.map((a) => ({ campaignId: String(a.campaignId), memberId: String(a.memberId) }));
+    return audience.map((a) => ({ campaignId: String(a.campaignId), memberId: String(a.memberId) })).filter(keep);
   }
 
   private async shadowsOf(pairs: Pair[], session?: ClientSession): Promise<Map<string, Outcome | null>> {
     const shadows = await this.models.shadows
       .find({ _id: { $in: pairs.map(pairKey) } })
+      .batchSize(READ_BATCH)
       .session(session ?? null)
       .lean<ShadowDoc[]>();
     return new Map(shadows.map((s) => [s._id, s.outcome]));
@@ -411,20 +425,24 @@ export class CampaignRollups {
         .lean<Array<Pick<CouponTemplateDoc, '_id' | 'type' | 'amountOffFen'>>>(),
       this.deps.audience
         .find({ memberId: { $in: memberIds } }, { campaignId: 1, memberId: 1, holdout: 1, homeStoreId: 1, tier: 1 })
+        .batchSize(READ_BATCH)
         .session(session ?? null)
         .lean<Array<{ campaignId: Types.ObjectId; memberId: Types.ObjectId; holdout: boolean; homeStoreId: string | null; tier: string }>>(),
       this.deps.purchases.collection
         .find<{ memberId: Types.ObjectId; amountFen: number; createdAt: Date }>(
           { memberId: { $in: memberIds }, createdAt: { $gte: from }, status: 'booked' },
-          { projection: { _id: 0, memberId: 1, amountFen: 1, createdAt: 1 }, ...(session ? { session } : {}) },
+          { projection: { _id: 0, memberId: 1, amountFen: 1, createdAt: 1 }, batchSize: READ_BATCH, ...(session ? { session } : {}) },
         )
         .toArray(),
       this.deps.redemptions.collection
-        .find<{ memberId: Types.ObjectId; channelRef: string; storeId: string; orderAmountFen?: number | null; savingFen?: number | null }>(
-          { memberId: { $in: memberIds }, createdAt: { $gte: from }, channel: 'campaign', status: 'redeemed' },
-          { projection: { _id: 0, memberId: 1, channelRef: 1, storeId: 1, orderAmountFen: 1, savingFen: 1 }, ...(session ? { session } : {}) },
+        // By member only (the channel is picked out below): a channel condition would have a planner walk every
+        // campaign redemption of the brand through the channel index instead.
+        .find<{ memberId: Types.ObjectId; channel: string; channelRef: string; storeId: string; orderAmountFen?: number | null; savingFen?: number | null }>(
+          { memberId: { $in: memberIds }, status: 'redeemed' },
+          { projection: { _id: 0, memberId: 1, channel: 1, channelRef: 1, storeId: 1, orderAmountFen: 1, savingFen: 1 }, batchSize: READ_BATCH, ...(session ? { session } : {}) },
         )
-        .toArray(),
+        .toArray()
+        .then((rows) => rows.filter((r) => r.channel === 'campaign')),
     ]);
     const campaignOf = new Map(launched.map((c) => [String(c._id), c]));
     const templateOf = new Map(templates.map((t) => [String(t._id), t]));
@@ -517,7 +535,7 @@ function addChange(into: Map<string, RollupChange>, before: Outcome | null, afte
     add('redeemed', o.redeemed);
     add('orderAmountFen', o.orderAmountFen);
     add('couponCostFen', o.couponCostFen);
-    for (const [store, [count, amount]] of Object.entries(o.redeemedAt)) {
+    for (const [store, [count, amount]] of Object.entries(o.redeemedAt ?? {})) {
       add(`redeemedAt.${store}`, count);
       add(`redeemedAmountAt.${store}`, amount);
     }
