@@ -305,7 +305,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const automation = new AutomationService({
     rules: models.automationRules, occurrences: models.automationOccurrences, members: models.members, templates: models.couponTemplates,
-    expiryWarnings: models.expiryWarnings, settings, delivery, audit, now,
+    expiryWarnings: models.expiryWarnings, settings, delivery, ledger, audit, now,
   });
   members.extensions.onJoined = (member) => automation.onJoined(member);
   const offerRunner = new OfferRunner({

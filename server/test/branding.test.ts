@@ -8,7 +8,7 @@ let admin: string;
 beforeAll(async () => {
   app = await startTestApp();
   admin = await adminToken(app.api);
-}, 30_000);
+}, 60_000);
 afterAll(async () => {
   await app.stop();
 });

@@ -99,7 +99,7 @@ describe('the coupon centre', () => {
   });
 
   it('the join page shows the welcome rule’s coupon as the gift pack, and joining gives it', async () => {
-    expect((await app.api.get('/join-gift')).body).toEqual({ coupons: [] });
+    expect((await app.api.get('/join-gift')).body).toEqual({ coupons: [], points: 0 });
     const templateId = await template({ title: '入会礼10元券', inCouponCentre: false });
     expect((await app.api.patch('/admin/automation-rules/welcome', { enabled: true, templateId }, admin)).status).toBe(200);
     const gift = await app.api.get('/join-gift');
@@ -108,6 +108,6 @@ describe('the coupon centre', () => {
     const { member } = await joinedMember(app.api, 'centre-newcomer');
     expect(await couponsOf(templateId, member.id)).toBe(1);
     await app.api.patch('/admin/automation-rules/welcome', { enabled: false }, admin);
-    expect((await app.api.get('/join-gift')).body).toEqual({ coupons: [] });
+    expect((await app.api.get('/join-gift')).body).toEqual({ coupons: [], points: 0 });
   });
 });

@@ -21,6 +21,7 @@ const paramLabels: Record<string, [string, string]> = {
 
 interface RuleForm {
   templateId?: string | null;
+  points?: number | null;
   message?: string;
   params?: Record<string, number | null>;
 }
@@ -110,7 +111,7 @@ export default function AutomationPage() {
     const values = form.getFieldsValue(true) as RuleForm;
     const params = Object.fromEntries(Object.entries(values.params ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
     // A cleared coupon or message is sent as null: the rule then sends only the other.
-    const checked = checkWith(AutomationRulePatchSchema, { templateId: values.templateId ?? null, message: values.message?.trim() ? values.message.trim() : null, ...(Object.keys(params).length ? { params } : {}) }, lang);
+    const checked = checkWith(AutomationRulePatchSchema, { templateId: values.templateId ?? null, ...(editing.kind === 'points_expiry' ? {} : { points: values.points ?? 0 }), message: values.message?.trim() ? values.message.trim() : null, ...(Object.keys(params).length ? { params } : {}) }, lang);
     if (!checked.ok) return void showFieldErrors(form, checked.errors);
     setSaving(true);
     try {
@@ -158,6 +159,7 @@ export default function AutomationPage() {
           columns={[
             { title: t('规则', 'Rule'), render: (_: unknown, rule) => rule.name || kindName(rule.kind) },
             { title: t('发放的优惠券', 'Coupon'), render: (_: unknown, rule) => templateTitle(rule.templateId) },
+            { title: t('赠送积分', 'Points'), dataIndex: 'points', align: 'right', render: (value: number) => (value ? formatInt(value) : '—') },
             { title: t('消息文案', 'Message'), dataIndex: 'message', render: (value: string | null) => value ?? '—' },
             { title: t('已触发', 'Fired'), dataIndex: 'sentCount', align: 'right', render: formatInt },
             { title: t('已发券', 'Coupons issued'), dataIndex: 'couponsIssued', align: 'right', render: formatInt },
@@ -172,7 +174,7 @@ export default function AutomationPage() {
                   onClick={() => {
                     setError(null);
                     setEditing(rule);
-                    form.setFieldsValue({ templateId: rule.templateId ?? undefined, message: rule.message ?? '', params: rule.params });
+                    form.setFieldsValue({ templateId: rule.templateId ?? undefined, points: rule.points, message: rule.message ?? '', params: rule.params });
                   }}
                 >
                   {t('编辑', 'Edit')}
@@ -195,6 +197,11 @@ export default function AutomationPage() {
           <Form.Item name="templateId" label={t('发放的优惠券', 'Coupon to issue')} extra={t('不选则只发消息', 'None = message only')}>
             <Select allowClear options={(templates.data?.items ?? []).map((template) => ({ label: template.title, value: template.id }))} />
           </Form.Item>
+          {editing?.kind !== 'points_expiry' ? (
+            <Form.Item name="points" label={t('赠送积分', 'Points to grant')} extra={t('每位会员每次触发只到账一次；0 表示不送积分', 'Credited once per member and occurrence; 0 = none')}>
+              <InputNumber min={0} max={100000} precision={0} style={{ width: '100%' }} data-testid="rule-points" />
+            </Form.Item>
+          ) : null}
           {Object.keys(editing?.params ?? {}).map((param) => (
             <Form.Item key={param} name={['params', param]} label={paramLabels[param] ? t(...paramLabels[param]!) : param}>
               <InputNumber min={1} max={3650} precision={0} style={{ width: '100%' }} />

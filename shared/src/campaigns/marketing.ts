@@ -49,6 +49,7 @@ export const AutomationRuleSchema = z
     enabled: z.boolean(),
     templateId: IdSchema.nullable().describe('The coupon template it issues; null = message only.'),
     message: z.string().nullable().describe('Subscribe-message copy; null = no message.'),
+    points: countSchema.describe('Points granted with each firing, exactly once per occurrence (the welcome rule: the join gift’s points); 0 = none.'),
     params: z.record(z.string(), z.number()).describe('Rule-specific numbers, e.g. {days: 90} for win-back.'),
     sentCount: countSchema.describe('Occurrences that fired (coupon issued or message sent).'),
     couponsIssued: countSchema,
@@ -67,6 +68,7 @@ export const AutomationRulePatchSchema = z
     enabled: z.boolean().optional(),
     templateId: IdSchema.nullable().optional(),
     message: messageCopySchema.nullable().optional(),
+    points: z.number().int().min(0).max(100_000).optional().describe('Points granted with each firing; 0 = none. Not for points_expiry.'),
     params: z.record(z.string().max(32), z.number().int().min(1).max(3650)).optional(),
   })
   .meta({ id: 'AutomationRulePatch' });

@@ -23,12 +23,13 @@ export const CouponCentreClaimAnswerSchema = z
   .meta({ id: 'CouponCentreClaimAnswer' });
 export type CouponCentreClaimAnswer = z.infer<typeof CouponCentreClaimAnswerSchema>;
 
-/** What joining gives (入会礼): the welcome automation rule's coupon, shown on the join page before the shopper joins. */
+/** What joining gives (入会礼): the welcome automation rule's coupon and points, shown on the join page before the shopper joins. */
 export const JoinGiftSchema = z
   .object({
     coupons: z
       .array(CouponTemplateSchema.pick({ id: true, title: true, type: true, minSpendFen: true, amountOffFen: true, percentOff: true, maxOffFen: true, giftName: true, validDays: true, validUntil: true }))
       .describe('Empty when the welcome rule is off, has no coupon, or its template is archived or sold out.'),
+    points: z.number().int().min(0).describe('Points credited on joining; 0 when the welcome rule is off or gives none.'),
   })
   .meta({ id: 'JoinGift' });
 export type JoinGift = z.infer<typeof JoinGiftSchema>;

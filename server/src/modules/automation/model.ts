@@ -7,6 +7,8 @@ export interface AutomationRuleDoc {
   enabled: boolean;
   templateId: Types.ObjectId | null;
   message: string | null;
+  /** Points granted with each firing (absent on rules stored before points existed: none). */
+  points?: number;
   params: Record<string, number>;
   sentCount: number;
   couponsIssued: number;
@@ -21,6 +23,7 @@ const AutomationRuleSchema = new Schema<AutomationRuleDoc>(
     enabled: { type: Boolean, required: true },
     templateId: { type: Schema.Types.ObjectId, default: null },
     message: { type: String, default: null },
+    points: { type: Number, default: 0 },
     params: { type: Schema.Types.Mixed, default: {} },
     sentCount: { type: Number, default: 0 },
     couponsIssued: { type: Number, default: 0 },

@@ -14,10 +14,11 @@ import type { AuditService } from '../audit/service';
 import { couponArrivalFields, type PushDelivery } from '../campaigns/delivery';
 import type { CouponTemplateDoc, couponTemplateModel } from '../coupons/model';
 import type { MemberDoc, memberModel } from '../members/model';
+import type { PointsLedger } from '../points/ledger';
 import type { SettingsService } from '../settings/service';
 import type { AutomationOccurrenceDoc, AutomationRuleDoc, automationOccurrenceModel, automationRuleModel } from './model';
 
-// Rules HQ switches on that send a coupon and/or a subscribe message when something happens to a member:
+// Rules HQ switches on that send a coupon, points and/or a subscribe message when something happens to a member:
 // joining, the birthday month, points about to expire, lapsing, a tier upgrade. Each firing is keyed by its
 // occurrence (`birthday:2026:<memberId>`), taken by a unique insert, and delivered through the same push
 // machinery as campaigns (coupon keyed by channel 'automation' + the occurrence), so reruns fire nothing twice.
@@ -54,6 +55,8 @@ interface Deps {
   expiryWarnings: ReturnType<typeof expiryWarningModel>;
   settings: SettingsService;
   delivery: PushDelivery;
+  /** Points a rule grants go through the ledger, keyed by the occurrence (once per occurrence, whatever reruns). */
+  ledger: PointsLedger;
   audit: AuditService;
   now: () => Date;
 }
@@ -80,6 +83,7 @@ export class AutomationService {
       enabled: rule.enabled,
       templateId: rule.templateId ? String(rule.templateId) : null,
       message: rule.message,
+      points: rule.points ?? 0,
       params: rule.params,
       sentCount: rule.sentCount,
       couponsIssued: rule.couponsIssued,
@@ -99,11 +103,15 @@ export class AutomationService {
       const unknown = Object.keys(patch.params).find((key) => !allowed.includes(key));
       if (unknown) throw errors.validation(`Unknown parameter ${unknown}.`, { fields: [{ field: `body.params.${unknown}`, message: `Allowed: ${allowed.join(', ') || 'none'}` }] });
     }
+    if (patch.points && kind === 'points_expiry') {
+      throw errors.validation('The expiry reminder grants no points.', { fields: [{ field: 'body.points', message: 'Not for points_expiry' }] });
+    }
     const before = await this.get(kind);
     const set: Record<string, unknown> = { updatedAt: this.deps.now() };
     if (patch.enabled !== undefined) set.enabled = patch.enabled;
     if (patch.templateId !== undefined) set.templateId = patch.templateId ? new Types.ObjectId(patch.templateId) : null;
     if (patch.message !== undefined) set.message = patch.message;
+    if (patch.points !== undefined) set.points = patch.points;
     if (patch.params) for (const [key, value] of Object.entries(patch.params)) set[`params.${key}`] = value;
     await this.ensure(kind);
     await this.deps.rules.updateOne({ _id: kind }, { $set: set });
@@ -246,17 +254,31 @@ export class AutomationService {
           }
         : null,
     });
+    const pointsGranted = (rule.points ?? 0) > 0 && (await this.grantPoints(rule, member, occurrence));
     const done = await occurrences.updateOne(
       { _id: occurrence, status: 'pending' },
       { $set: { status: 'done', couponIssued: result.issued, notified: result.notified, doneAt: now() } },
     );
     if (done.modifiedCount !== 1) return false;
-    const fired = result.issued || result.notified;
+    const fired = result.issued || result.notified || pointsGranted;
     await rules.updateOne(
       { _id: rule._id },
       { $inc: { sentCount: fired ? 1 : 0, couponsIssued: result.issued ? 1 : 0, messagesSent: result.notified ? 1 : 0 } },
     );
     return fired;
+  }
+
+  /**
+   * The rule's points for this occurrence, booked by the ledger in its own transaction under the occurrence's
+   * key: a redelivery after a crash, or the join and the scheduled run firing together, finds it booked.
+   * False when the member is no longer active.
+   */
+  private async grantPoints(rule: AutomationRuleDoc, member: Recipient, occurrence: string): Promise<boolean> {
+    const booked = await this.deps.ledger.earnWith(
+      { memberId: member._id, amount: rule.points!, reason: AUTOMATION_RULES[rule._id].name, source: 'bonus', idempotencyKey: `automation:${occurrence}` },
+      {},
+    );
+    return booked !== null;
   }
 
   private async rule(kind: AutomationRuleKind): Promise<AutomationRuleDoc> {
@@ -276,6 +298,7 @@ export class AutomationService {
       enabled: false,
       templateId: null,
       message: definition.message,
+      points: 0,
       params: { ...definition.params },
       sentCount: 0,
       couponsIssued: 0,

@@ -10,7 +10,7 @@ import { couponView, templateView } from '../coupons/service';
 // the issuer's single issue (the unit taken by one conditional $inc outside any transaction, the per-member limit
 // kept by the coupons' (template, member, slot) index), keyed by the request's Idempotency-Key as channelRef, so a
 // retry answers the same coupon and a flash drop never over-issues. Also the join page's gift pack (入会礼), which is
-// what the welcome automation rule issues on joining: read from that rule, not configured a second time.
+// what the welcome automation rule gives on joining (coupon and points): read from that rule, not configured a second time.
 
 /** How many centre templates the list shows at most (HQ runs a handful at once). */
 const CENTRE_LIMIT = 50;
@@ -60,14 +60,18 @@ export class CouponCentreService {
     return { coupon: couponView(coupon), created };
   }
 
-  /** The join page's gift pack: the welcome rule's coupon while the rule is on and the template can still be issued. */
+  /** The join page's gift pack: the welcome rule's points, and its coupon while the template can still be issued. */
   async joinGift(): Promise<JoinGift> {
     const rule = await this.deps.automation.get('welcome');
-    if (!rule.enabled || !rule.templateId) return { coupons: [] };
-    const template = await this.deps.templates.findOne({ _id: rule.templateId, status: 'active', remaining: { $gt: 0 } }).lean<CouponTemplateDoc>();
-    if (!template) return { coupons: [] };
+    if (!rule.enabled) return { coupons: [], points: 0 };
+    const points = rule.points;
+    const template = rule.templateId
+      ? await this.deps.templates.findOne({ _id: rule.templateId, status: 'active', remaining: { $gt: 0 } }).lean<CouponTemplateDoc>()
+      : null;
+    if (!template) return { coupons: [], points };
     const view = templateView(template);
     return {
+      points,
       coupons: [
         {
           id: view.id, title: view.title, type: view.type, minSpendFen: view.minSpendFen, amountOffFen: view.amountOffFen, percentOff: view.percentOff,
