@@ -37,6 +37,7 @@ const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
 const WebhooksPage = lazy(() => import('./pages/WebhooksPage'));
 const CategoriesPage = lazy(() => import('./pages/CategoriesPage'));
 const PosKeysPage = lazy(() => import('./pages/PosKeysPage'));
+const StoredValuePage = lazy(() => import('./pages/StoredValuePage'));
 const StoreDayPage = lazy(() => import('./pages/StoreDayPage'));
 const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
 
@@ -95,6 +96,7 @@ function Screens() {
           <Route path="/webhooks" element={hq(<WebhooksPage />, 'admin')} />
           <Route path="/categories" element={hq(<CategoriesPage />)} />
           <Route path="/pos-keys" element={hq(<PosKeysPage />, 'admin')} />
+          <Route path="/stored-value" element={hq(<StoredValuePage />)} />
           <Route path="/store-day" element={hq(<StoreDayPage />)} />
           <Route path="*" element={<Navigate to="/dashboard" replace />} />
         </Route>

@@ -121,5 +121,7 @@ export { type MemberListItem, type MemberListPage, type MemberListFilter, type M
 export { EarnRulesSchema, TierLadderBodySchema, activeCampaignMultiplier, chinaIsoDate, earnPoints, type EarnCampaign, type EarnRules, type TierDefinition } from '@membercard/shared';
 // Referral (邀请有礼): HQ's terms and figures, and the refusal words the mini-program shows too (shared/src/referral).
 export { REFERRAL_REFUSAL_TEXT, ReferralTermsBodySchema, type ReferralReport, type ReferralTermsView } from '@membercard/shared';
+// Stored value (储值): HQ's settings, top-up rules, liability, refund requests, a member's statement (shared/src/stored-value).
+export { type MemberStoredValue, type StoredValueEntry, type StoredValueLiability, type StoredValueRefundRequest, type StoredValueSettings, type TopupRule } from '@membercard/shared';
 // Personalised offers: the pool, runs and their results, the top members (shared/src/offers).
 export { type OfferPoolEntry, type OfferRun, type OfferRunResults, type OfferResultRow, type OfferSchedule, type TopMembersSummary, type OfferAssignment } from '@membercard/shared';

@@ -19,6 +19,7 @@ import {
   AppstoreOutlined,
   LockOutlined,
   CrownOutlined,
+  PayCircleOutlined,
   WalletOutlined,
 } from '@ant-design/icons';
 import { Avatar, Button, Dropdown, Layout, Menu, Segmented, Space, Tag, Typography } from 'antd';
@@ -61,6 +62,7 @@ export function AppLayout() {
         ]
       : []),
     { key: '/activities', icon: <CalendarOutlined />, label: t('门店活动', 'Activities') },
+    ...(hq ? [{ key: '/stored-value', icon: <PayCircleOutlined />, label: <span data-testid="menu-stored-value">{t('储值', 'Stored value')}</span> }] : []),
     ...(hq ? [{ key: '/store-day', icon: <ShopOutlined />, label: <span data-testid="menu-store-day">{t('门店日报', 'Store day')}</span> }] : []),
     ...(hqAdmin
       ? [

@@ -8,6 +8,7 @@ import { useSession, useCan } from '../auth/session';
 import { CursorTable } from '../components/CursorTable';
 import { MemberReversals } from '../components/member/MemberReversals';
 import { MemberCategories } from '../components/member/MemberCategories';
+import { StoredValuePanel } from '../components/member/StoredValuePanel';
 import { AuditChanges, AuditWhat, AuditWhen, AuditWho } from '../components/AuditEntryViews';
 import { checkWith, clearErrorsOnEdit, showFieldErrors, failedSaveMessage } from '../components/formErrors';
 import { PageTitle } from '../components/PageTitle';
@@ -155,6 +156,7 @@ export default function MemberDetailPage() {
             </Card>
             {session?.kind === 'hq' ? <MemberReversals memberId={member.id} /> : null}
             <MemberCategories memberId={member.id} />
+            <StoredValuePanel memberId={member.id} />
             <Card>
               <Tabs
                 items={[

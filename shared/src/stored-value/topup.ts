@@ -158,3 +158,4 @@ export type StoredValueLiability = z.infer<typeof StoredValueLiabilitySchema>;
 export const MemberStoredValueSchema = z
   .object({ balance: StoredValueBalanceSchema, refundRequest: StoredValueRefundRequestSchema.nullable() })
   .meta({ id: 'MemberStoredValue' });
+export type MemberStoredValue = z.infer<typeof MemberStoredValueSchema>;
