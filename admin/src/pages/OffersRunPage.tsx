@@ -24,6 +24,7 @@ export default function OffersRunPage() {
   const categories = useCategories();
   const reference = useReference();
   const running = run.data?.status === 'running';
+  // Polls while the run runs (the reload functions need not be dependencies: only `running` starts and stops it).
   useEffect(() => {
     if (!running) return undefined;
     const timer = setInterval(() => {
@@ -31,7 +32,7 @@ export default function OffersRunPage() {
       results.reload();
     }, 2_000);
     return () => clearInterval(timer);
-  }, [running]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [running]);
 
   if (run.error) return <ErrorState error={run.error} onRetry={run.reload} />;
   if (!run.data) return <LoadingState />;
