@@ -35,6 +35,25 @@ export function rememberCoupon(coupon: Coupon, now = new Date()): void {
   if (owner) Taro.setStorageSync(STORAGE_KEY, { cardNo: owner, coupons: keep.slice(-MAX_KEPT) } satisfies Kept);
 }
 
+/**
+ * The wallet's usable coupons as the server just listed them: a first page replaces what is kept (so coupons used
+ * or expired since drop out), later pages add to it. The wallet list then opens offline like the card.
+ */
+export function rememberWalletPage(coupons: Coupon[], firstPage: boolean, now = new Date()): void {
+  const owner = lastKnownMember()?.cardNo;
+  if (!owner) return;
+  for (const coupon of coupons) remembered.set(coupon.id, coupon);
+  const usable = (coupon: Coupon) => coupon.status === 'issued' && Date.parse(coupon.validUntil) > now.getTime();
+  const fresh = new Set(coupons.map((coupon) => coupon.id));
+  const earlier = firstPage ? [] : stored().filter((kept) => !fresh.has(kept.id) && usable(kept));
+  Taro.setStorageSync(STORAGE_KEY, { cardNo: owner, coupons: [...earlier, ...coupons.filter(usable)].slice(0, MAX_KEPT) } satisfies Kept);
+}
+
+/** The usable coupons kept on the phone for this card, in the wallet's order (none once expired). */
+export function keptWallet(now = new Date()): Coupon[] {
+  return stored().filter((coupon) => coupon.status === 'issued' && Date.parse(coupon.validUntil) > now.getTime());
+}
+
 export function recalledCoupon(id: string): Coupon | undefined {
   return remembered.get(id) ?? stored().find((coupon) => coupon.id === id);
 }

@@ -19,3 +19,7 @@ export function Button({ children, className, onClick, disabled }: Props) {
     </button>
   );
 }
+
+export function Image({ className, src }: Props) {
+  return <img className={className} src={src as string} alt='' />;
+}

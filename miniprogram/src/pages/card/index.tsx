@@ -5,7 +5,7 @@ import { shopper } from '../../api/endpoints';
 import { ApiError } from '../../api/errors';
 import { shopperApi } from '../../api/session';
 import { Barcode } from '../../components/Barcode';
-import { CardFace } from '../../components/CardFace';
+import { CardFace } from '../../components/card/CardFace';
 import { GuestHome } from '../../components/GuestHome';
 import { QrCode } from '../../components/QrCode';
 import { Status } from '../../components/Status';
@@ -18,7 +18,7 @@ import { rememberEntry, reportEntry } from '../../lib/entry';
 import { codeLifeText } from '../../lib/codeText';
 import { yuan } from '../../lib/format';
 import { lastKnownMember, rememberMember } from '../../lib/memberCache';
-import { useProgrammeName } from '../../lib/programme';
+import { useTheme } from '../../lib/theme';
 import { openPage } from '../../lib/navigation';
 import { signInSilently } from '../../lib/shopperSession';
 import './index.css';
@@ -65,7 +65,7 @@ export default function CardPage() {
     }
   }, [], { immediate: false });
   const screen = useBrightScreen();
-  const programmeName = useProgrammeName();
+  const theme = useTheme();
   // Visitors are never sent to a sign-in page: without a card (or, in the H5 demo, without a session)
   // this page is the programme's shop window (GuestHome), and the card appears once they join.
   const [signedIn, setSignedIn] = useState(shopperApi.isSignedIn());
@@ -124,7 +124,7 @@ export default function CardPage() {
       <Status loading={member.loading && !data} error={data ? null : member.error} onRetry={() => void member.reload()}>
         {data ? (
           <View>
-            <CardFace member={data} programmeName={programmeName} />
+            <CardFace member={data} theme={theme} />
             <View className='code-box'>
               {live.code ? (
                 <View>

@@ -5,12 +5,13 @@ import { useEffect, useState } from 'react';
 import { daysLeft, walletChanges } from '../../api/couponCentre';
 import { shopper, type CouponWalletTab } from '../../api/endpoints';
 import { offerReasons } from '../../api/offers';
-import { readableError } from '../../api/errors';
+import { ApiError, readableError } from '../../api/errors';
 import { CouponStub } from '../../components/CouponStub';
 import { LoadingMore, Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { usePagedList } from '../../hooks/usePagedList';
-import { rememberCoupon } from '../../lib/couponMemory';
+import { keptWallet, rememberCoupon, rememberWalletPage } from '../../lib/couponMemory';
+import { useTheme } from '../../lib/theme';
 import { couponStatusText } from '../../lib/couponText';
 import { usedCouponText } from '../../lib/historyText';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
@@ -23,7 +24,25 @@ const tabs: Array<{ key: CouponWalletTab; title: string }> = [
 
 export default function CouponsPage() {
   const [tab, setTab] = useState<CouponWalletTab>('available');
-  const wallet = usePagedList((cursor) => shopper.coupons(tab, cursor));
+  useTheme();
+  // Shown from the phone's copy because the network is down (the card works the same way).
+  const [offline, setOffline] = useState(false);
+  const wallet = usePagedList(async (cursor) => {
+    if (tab !== 'available') return shopper.coupons(tab, cursor);
+    try {
+      const page = await shopper.coupons(tab, cursor);
+      rememberWalletPage(page.items, cursor === null);
+      setOffline(false);
+      return page;
+    } catch (failure) {
+      const kept = cursor === null ? keptWallet() : [];
+      if (failure instanceof ApiError && failure.code === 'NETWORK' && kept.length) {
+        setOffline(true);
+        return { items: kept, nextCursor: null };
+      }
+      throw failure;
+    }
+  });
   const [claimCode, setClaimCode] = useState('');
   const [claiming, setClaiming] = useState(false);
   const [claimResult, setClaimResult] = useState<{ ok: boolean; text: string } | null>(null);
@@ -96,6 +115,11 @@ export default function CouponsPage() {
           </View>
         ))}
       </View>
+      {offline && tab === 'available' ? (
+        <View className='notice mt' data-testid='wallet-offline'>
+          无网络 · 显示上次同步的可用券，打开即可出示券码
+        </View>
+      ) : null}
       {wallet.items.map((coupon) => (
         <CouponStub
           key={coupon.id}

@@ -1,9 +1,9 @@
 import { render } from '@testing-library/react';
 import Taro from '@tarojs/taro';
-import type { Coupon, Member } from '@membercard/shared';
-import { codeLifeText } from '../lib/codeText';
-import { recalledCoupon, rememberCoupon } from '../lib/couponMemory';
-import { rememberMember } from '../lib/memberCache';
+import { DEFAULT_BRAND_THEME, type Coupon, type Member } from '@membercard/shared';
+import { codeLifeText } from '../../lib/codeText';
+import { keptWallet, recalledCoupon, rememberCoupon, rememberWalletPage } from '../../lib/couponMemory';
+import { rememberMember } from '../../lib/memberCache';
 import { CardFace, type CardFaceMember } from './CardFace';
 
 const member: CardFaceMember = {
@@ -14,9 +14,11 @@ const member: CardFaceMember = {
   name: '王小明',
 };
 
+const theme = { ...DEFAULT_BRAND_THEME, name: '悦享会员' };
+
 describe('CardFace', () => {
   it('shows the programme, tier, holder, card number and the balance once, and no expiry line when nothing expires', () => {
-    const { container } = render(<CardFace member={member} programmeName='悦享会员' />);
+    const { container } = render(<CardFace member={member} theme={theme} />);
     const text = container.textContent!;
     expect(text).toContain('悦享会员');
     expect(text).toContain('金卡');
@@ -28,12 +30,22 @@ describe('CardFace', () => {
 
   it('says how many points expire next and on which China day', () => {
     const expiring = { ...member, pointsExpiringSoon: { amount: 120, at: '2026-12-31T16:00:00.000Z' } };
-    const { container } = render(<CardFace member={expiring} programmeName='悦享会员' />);
+    const { container } = render(<CardFace member={expiring} theme={theme} />);
     expect(container.querySelector('.card-face__expiry')!.textContent).toBe('120 积分将于 2027-01-01 到期');
   });
 
+  it('wears the theme: logo beside the name, the tier’s art over the primary colour, none for a tier without art', () => {
+    const branded = { ...theme, primaryColor: '#0e6b4f', logoUrl: '/api/v1/brand/assets/' + 'a'.repeat(64), tierArt: { gold: '/api/v1/brand/assets/' + 'b'.repeat(64) } };
+    const gold = render(<CardFace member={member} theme={branded} />).container;
+    expect(gold.querySelector<HTMLImageElement>('.card-face__logo')!.getAttribute('src')).toBe(branded.logoUrl);
+    expect(gold.querySelector<HTMLImageElement>('.card-face__art')!.getAttribute('src')).toBe(branded.tierArt.gold);
+    const silver = render(<CardFace member={{ ...member, tier: { code: 'silver', name: '银卡' } }} theme={branded} />).container;
+    expect(silver.querySelector('.card-face__art')).toBeNull();
+    expect(silver.querySelector<HTMLElement>('.card-face')!.style.background).toContain('linear-gradient');
+  });
+
   it('leaves the holder line out for a member who has not given a name', () => {
-    const { container } = render(<CardFace member={{ ...member, name: undefined }} programmeName='悦享会员' />);
+    const { container } = render(<CardFace member={{ ...member, name: undefined }} theme={theme} />);
     expect(container.querySelector('.card-face__holder')).toBeNull();
     expect(container.querySelector('.card-face__no')!.textContent).toBe('1000 0000 0008');
   });
@@ -55,12 +67,12 @@ describe('couponMemory', () => {
   afterEach(() => Taro.clearStorageSync());
 
   /** The app started afresh: new modules (nothing in memory), the phone's storage carried over as it is. */
-  async function afterRestart(check: (fresh: typeof import('../lib/couponMemory'), freshMembers: typeof import('../lib/memberCache')) => void) {
+  async function afterRestart(check: (fresh: typeof import('../../lib/couponMemory'), freshMembers: typeof import('../../lib/memberCache')) => void) {
     const kept = ['membercard.coupons', 'membercard.member'].map((key) => [key, Taro.getStorageSync(key)] as const);
     await jest.isolateModulesAsync(async () => {
       const freshTaro = (await import('@tarojs/taro')).default;
       for (const [key, value] of kept) if (value) freshTaro.setStorageSync(key, value);
-      check(await import('../lib/couponMemory'), await import('../lib/memberCache'));
+      check(await import('../../lib/couponMemory'), await import('../../lib/memberCache'));
     });
   }
 
@@ -87,5 +99,18 @@ describe('couponMemory', () => {
     });
     // In this session's memory it is still the coupon the wallet handed over.
     expect(recalledCoupon('d'.repeat(24))).toBeDefined();
+  });
+
+  it('keeps the wallet list as last fetched: a first page replaces it, later pages add, expired ones drop out', () => {
+    rememberMember(cardOf('100000000008'));
+    rememberWalletPage([coupon('a'), coupon('b')], true);
+    rememberWalletPage([coupon('c')], false);
+    expect(keptWallet().map((c) => c.id)).toEqual(['a', 'b', 'c']);
+    // Coupon b was used at the counter since: the next first page no longer lists it.
+    rememberWalletPage([coupon('a'), coupon('x', { validUntil: '2020-01-01T00:00:00Z' })], true);
+    expect(keptWallet().map((c) => c.id)).toEqual(['a']);
+    // Another card on this phone does not see them.
+    rememberMember(cardOf('100000000016'));
+    expect(keptWallet()).toEqual([]);
   });
 });
