@@ -28,6 +28,7 @@ const MemberCardPage = lazy(() => import('./pages/MemberCardPage'));
 const CampaignNewPage = lazy(() => import('./pages/CampaignNewPage'));
 const CampaignDetailPage = lazy(() => import('./pages/CampaignDetailPage'));
 const AutomationPage = lazy(() => import('./pages/AutomationPage'));
+const BrandingPage = lazy(() => import('./pages/BrandingPage'));
 const ActivitiesPage = lazy(() => import('./pages/ActivitiesPage'));
 const ActivityEditorPage = lazy(() => import('./pages/ActivityEditorPage'));
 const ActivityDetailPage = lazy(() => import('./pages/ActivityDetailPage'));
@@ -86,6 +87,7 @@ function Screens() {
           <Route path="/campaigns/new" element={hq(<CampaignNewPage />, 'marketing')} />
           <Route path="/campaigns/:id" element={hq(<CampaignDetailPage />)} />
           <Route path="/automation" element={hq(<AutomationPage />)} />
+          <Route path="/branding" element={hq(<BrandingPage />)} />
           <Route path="/activities" element={<ActivitiesPage />} />
           <Route path="/activities/new" element={writer(<ActivityEditorPage />)} />
           <Route path="/activities/:id/edit" element={writer(<ActivityEditorPage />)} />

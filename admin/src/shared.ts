@@ -125,3 +125,5 @@ export { REFERRAL_REFUSAL_TEXT, ReferralTermsBodySchema, type ReferralReport, ty
 export { type MemberStoredValue, type StoredValueEntry, type StoredValueLiability, type StoredValueRefundRequest, type StoredValueSettings, type TopupRule } from '@membercard/shared';
 // Personalised offers: the pool, runs and their results, the top members (shared/src/offers).
 export { type OfferPoolEntry, type OfferRun, type OfferRunResults, type OfferResultRow, type OfferSchedule, type TopMembersSummary, type OfferAssignment } from '@membercard/shared';
+// The brand (品牌设置): its wire shapes and the theme rules the mini-program's card face uses too (shared/src/branding).
+export { BRAND_IMAGE_MAX_BYTES, BrandSettingsPatchSchema, HEX_COLOUR, cardFaceLook, checkBrandColours, type BrandSettings, type BrandTheme } from '@membercard/shared';

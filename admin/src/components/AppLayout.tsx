@@ -10,6 +10,7 @@ import {
   NotificationOutlined,
   QrcodeOutlined,
   RobotOutlined,
+  SkinOutlined,
   ShopOutlined,
   TeamOutlined,
   UserOutlined,
@@ -57,6 +58,7 @@ export function AppLayout() {
           { key: '/offers', icon: <AimOutlined />, label: <span data-testid="menu-offers">{t('个性化发券', 'Personalised offers')}</span> },
           { key: '/referral', icon: <UsergroupAddOutlined />, label: <span data-testid="menu-referral">{t('邀请有礼', 'Referral')}</span> },
           { key: '/automation', icon: <RobotOutlined />, label: t('自动化规则', 'Automation') },
+          { key: '/branding', icon: <SkinOutlined />, label: <span data-testid="menu-branding">{t('品牌设置', 'Brand')}</span> },
           { key: '/categories', icon: <AppstoreOutlined />, label: t('商品品类', 'Categories') },
           { key: '/wechat-member-card', icon: <WalletOutlined />, label: <span data-testid="menu-wechat-member-card">{t('微信会员卡', 'WeChat member card')}</span> },
         ]
