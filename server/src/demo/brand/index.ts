@@ -12,6 +12,7 @@ import type { MemberTagDoc } from '../../modules/members/admin-model';
 import { MEMBER_TAGS } from './people';
 import type { Services } from '../../services';
 import { Random } from './random';
+import { seedDemoTheme } from './theme';
 import { simulateBrand, sketchMembers, type BrandDocs, type BrandPlan, type BrandStore, type MemberSketch, type PlannedActivity, type PlannedCampaign } from './simulate';
 
 // The demo brand `npm start` opens on: four stores, 2,000 members who joined over the last 12 months (and a
@@ -252,6 +253,7 @@ export async function writeDemoBrand(services: Services, drawn: DrawnBrand): Pro
   await insertAll(couponIssueBatchModel(models.coupons.db).collection, batches);
   await insertAll(models.campaignAudience.collection, docs.audience);
   for (const rule of rules) await models.automationRules.replaceOne({ _id: rule._id }, rule, { upsert: true });
+  await seedDemoTheme(services);
   await insertAll(models.audit.collection, [...hqAudit, ...docs.audit]);
 }
 
