@@ -80,7 +80,7 @@ export const AUDIT_ACTIONS = {
   'offer_pool.put': a('调整个性化券池', 'Offer pool changed', '将券模板 {target} 放入个性化券池（或修改）', 'Put coupon template {target} in the offer pool (or changed it)'),
   'offer_pool.remove': a('移出个性化券池', 'Offer removed from pool', '将券模板 {target} 移出个性化券池', 'Took coupon template {target} out of the offer pool'),
   'offer_run.launch': a('发起个性化发券', 'Personalised run launched', '发起个性化发券 {target}', 'Launched personalised run {target}'),
-  'offer_schedule.update': a('修改个性化发券周期', 'Offer schedule changed', '修改个性化发券的自动周期', 'Changed the personalised runs’ schedule'),
+  'offer_schedule.update': a('修改个性化发券周期', 'Offer schedule changed', '修改 {target}', 'Changed the {target}'),
   'automation_rule.update': a('修改自动化规则', 'Automation rule changed', '修改自动化规则 {target}', 'Changed automation rule {target}'),
   'activity.create': a('新建活动', 'Activity created', '新建活动 {target}', 'Created activity {target}'),
   'activity.update': a('修改活动', 'Activity changed', '修改活动 {target}', 'Changed activity {target}'),
