@@ -44,9 +44,6 @@ export const WalletSendAnswerSchema = z.object({
 /** What the send-coupon plugin reported for this coupon (one item of send_coupon_result). */
 const SendResultBodySchema = z.strictObject({ code: z.string().min(1).max(64).regex(/^[A-Z0-9_]+$/, 'a WeChat result code'), message: z.string().max(200).optional() });
 
-const WalletStatesQuerySchema = z.strictObject({ ids: z.string().regex(/^[0-9a-f]{24}(,[0-9a-f]{24}){0,49}$/, 'up to 50 coupon ids, comma-separated') });
-const WalletStatesSchema = z.object({ states: z.record(z.string(), z.object({ state: WalletStateSchema, refusalReason: z.string().nullable() })) });
-
 export function busifavorRoutes(s: Services): RouteSpec[] {
   return [
     route({
@@ -78,12 +75,6 @@ export function busifavorRoutes(s: Services): RouteSpec[] {
       summary: 'What the send-coupon plugin answered: a refusal is kept with its reason (success is taken only from WeChat’s signed event)',
       params: ObjectIdParamsSchema, body: SendResultBodySchema, response: WalletSendAnswerSchema,
       handler: ({ params, body, actor }) => s.walletCoupons.reportSendResult(shopperId(actor), params.id, body),
-    }),
-    route({
-      method: 'get', path: '/me/wechat-wallet/states', tag: 'coupons', auth: 'member',
-      summary: 'The WeChat wallet state of some of the member’s coupons (for the coupon list)',
-      query: WalletStatesQuerySchema, response: WalletStatesSchema,
-      handler: async ({ query, actor }) => ({ states: await s.walletCoupons.statesFor(shopperId(actor), query.ids.split(',')) }),
     }),
     route({
       method: 'post', path: '/wechat-wallet/busifavor/notify', tag: 'coupons', auth: 'public', raw: true,

@@ -278,13 +278,6 @@ export class WalletCoupons {
     return sendAnswer(updated ?? record, null);
   }
 
-  /** The member's coupons' wallet states (for the coupon list). */
-  async statesFor(memberId: string, couponIds: string[]): Promise<Record<string, { state: string; refusalReason: string | null }>> {
-    const ids = couponIds.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
-    const records = await this.deps.walletCoupons.find({ _id: { $in: ids }, memberId: new Types.ObjectId(memberId) }).lean<WalletCouponDoc[]>();
-    return Object.fromEntries(records.map((r) => [String(r._id), { state: r.state, refusalReason: r.refusal?.reason ?? null }]));
-  }
-
   // ---- WeChat's events ----
 
   /** Verifies (platform signature), decrypts (APIv3 key) and applies one busifavor event. Throws NotificationRefused to make WeChat retry. */
