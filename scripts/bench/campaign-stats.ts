@@ -122,7 +122,7 @@ async function measure(count: number): Promise<Figures> {
         for (const [c, campaignId] of campaignIds.entries()) {
           if (c > 0 && i % 5 !== c - 1) continue;
           const holdout = random() < 0.3;
-          audience.push({ campaignId, memberId, holdout, draw: random(), homeStoreId: store, tier, at: new Date(launchedAt.getTime() + 1000) });
+          audience.push({ campaignId, memberId, holdout, draw: random(), homeStoreId: store, tier, at: new Date(launchedAt.getTime() + 1000 + Math.floor(i / 500)) }); // stamped per push batch
           if (holdout) continue;
           issued[c]! += 1;
           issuedBy[c]!.tier[tier] = (issuedBy[c]!.tier[tier] ?? 0) + 1;
@@ -173,6 +173,35 @@ async function measure(count: number): Promise<Figures> {
     const hq = await signIn(bench);
     const id = String(campaignIds[0]);
     await get(bench, `/api/v1/admin/campaigns/${id}/results`, hq); // warm
+    if (process.env.PROFILE) {
+      // The commands one results request sends, with their times (PROFILE=1).
+      const started = new Map<number, { what: string; at: number }>();
+      const lines: string[] = [];
+      const client = bench.connection.getClient();
+      const onStart = (e: { requestId: number; commandName: string; command: Record<string, unknown> }) => started.set(e.requestId, { what: `${e.commandName} ${String(e.command[e.commandName])} ${JSON.stringify(e.command.filter ?? '').slice(0, 120)}`, at: performance.now() });
+      const onEnd = (e: { requestId: number }) => {
+        const s = started.get(e.requestId);
+        if (s) lines.push(`  ${(performance.now() - s.at).toFixed(1).padStart(7)} ms  ${s.what}`);
+      };
+      client.on('commandStarted', onStart);
+      client.on('commandSucceeded', onEnd);
+      const ms = await get(bench, `/api/v1/admin/campaigns/${id}/results`, hq);
+      client.off('commandStarted', onStart);
+      client.off('commandSucceeded', onEnd);
+      console.log(`results ${ms.toFixed(0)} ms:\n${lines.join('\n')}`);
+      const marks = await bench.services.campaignRollups.models.marks.find({}).lean();
+      console.log(JSON.stringify(marks));
+      for (const [name, run] of [
+        ['purchases', () => models.purchases.find({ createdAt: { $gte: marks.find((m) => m._id === 'purchases')!.time } }, { memberId: 1, createdAt: 1 }).lean()],
+        ['reversals', () => models.purchases.find({ 'reversal.at': { $gte: new Date(0) } }, { memberId: 1 }).lean()],
+        ['redemptions', () => models.redemptions.find({ createdAt: { $gte: marks.find((m) => m._id === 'redemptions')!.time } }, { memberId: 1 }).lean()],
+        ['redemption-reversals', () => models.redemptions.find({ reversedAt: { $gte: new Date(0) } }, { memberId: 1 }).lean()],
+      ] as const) {
+        const t0 = performance.now();
+        const r = await run();
+        console.log(`  ${name}: ${Array.isArray(r) ? r.length : JSON.stringify(r).slice(0, 300)} in ${(performance.now() - t0).toFixed(1)} ms`);
+      }
+    }
     const runs = { stats: [] as number[], results: [] as number[], list: [] as number[], recountStats: [] as number[], recountResults: [] as number[], recountList: [] as number[] };
     for (let i = 0; i < 5; i++) {
       runs.stats.push(await get(bench, `/api/v1/admin/campaigns/${id}`, hq));

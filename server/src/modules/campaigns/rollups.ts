@@ -366,9 +366,12 @@ export class CampaignRollups {
           const query = feed.model.find(filter, feed.projection).batchSize(cap > 0 ? cap + 1 : 10_000);
           return (cap > 0 ? query.limit(cap + 1) : query).lean<FeedRecord[]>();
         };
-        // One range from the mark's own instant; the records of that instant up to the mark are left out here.
-        const records = await find({ [feed.time]: { $gte: mark.time } });
-        return mark.id ? records.filter((r) => timeOf(feed, r).getTime() > mark.time.getTime() || String(r._id) > String(mark.id)) : records;
+        // Two index ranges (not one $or, which would not be planned on the index), as the job pages.
+        const [sameInstant, later] = await Promise.all([
+          mark.id ? find({ [feed.time]: mark.time, _id: { $gt: mark.id } }) : [],
+          find({ [feed.time]: { $gte: new Date(mark.time.getTime() + 1) } }),
+        ]);
+        return [...sameInstant, ...later];
       }),
     );
     return cap > 0 && parts.some((records) => records.length > cap) ? null : parts;
@@ -417,7 +420,6 @@ export class CampaignRollups {
       .lean<Array<Pick<CampaignDoc, '_id' | 'launchedAt' | 'windowEndsAt' | 'templateId'>>>();
     const launched = campaigns.filter((c) => c.launchedAt);
     if (launched.length === 0) return answer;
-    const from = new Date(Math.min(...launched.map((c) => c.launchedAt!.getTime())));
     const [templates, audience, purchases, redemptions] = await Promise.all([
       this.deps.templates
         .find({ _id: { $in: [...new Set(launched.map((c) => String(c.templateId)))] } }, { type: 1, amountOffFen: 1 })
@@ -430,7 +432,9 @@ export class CampaignRollups {
         .lean<Array<{ campaignId: Types.ObjectId; memberId: Types.ObjectId; holdout: boolean; homeStoreId: string | null; tier: string }>>(),
       this.deps.purchases.collection
         .find<{ memberId: Types.ObjectId; amountFen: number; createdAt: Date }>(
-          { memberId: { $in: memberIds }, createdAt: { $gte: from }, status: 'booked' },
+          // By member only (the window is applied below): with a time condition too, a planner may walk every
+          // purchase since the first launch through the time index instead.
+          { memberId: { $in: memberIds }, status: 'booked' },
           { projection: { _id: 0, memberId: 1, amountFen: 1, createdAt: 1 }, batchSize: READ_BATCH, ...(session ? { session } : {}) },
         )
         .toArray(),
