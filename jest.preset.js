@@ -3,9 +3,6 @@
 const esmPackages = ['mingo', 'agenda', '@agendajs/mongo-backend'];
 module.exports = {
   testEnvironment: 'node',
-  // Starting an app (embedded database, emulator, Koa) takes ~1 s on a quiet machine but several on a busy CI
-  // runner with two suites side by side; jest's 5 s default would fail hooks for the machine's load, not a bug.
-  testTimeout: 30_000,
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',
