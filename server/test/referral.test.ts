@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { expectBooksBalance, memberCode, orderNo, purchase } from './points-helpers';
+import { expectBooksBalance, memberCode, orderNo, purchase, runJob } from './points-helpers';
 import { adminToken, joinedMember, signInShopper, staffToken, startTestApp, type TestApp } from './support/harness';
 
 // Referral (裂变拉新) over real HTTP: a member's invitation, a friend who joins through it and buys, both sides
@@ -149,14 +149,35 @@ describe('referral', () => {
     expect(await rewardEntries(friend.member.id)).toHaveLength(0);
   }, 30_000);
 
+  it('given the process stops after the qualifying purchase commits, then the referral-rewards job grants it, once', async () => {
+    const a = await inviter('ref-lena');
+    const friend = await joinThrough('ref-max', a.code, 'device-of-max-000001');
+    // As if the process died between the purchase's commit and the grant that follows it.
+    const { afterCommit } = app.services.purchases.bookingHooks;
+    app.services.purchases.bookingHooks.afterCommit = async () => undefined;
+    try {
+      await buy(friend.token);
+    } finally {
+      app.services.purchases.bookingHooks.afterCommit = afterCommit;
+    }
+    expect((await referralOf(friend.member.id))!.status).toBe('qualified');
+    expect(await rewardEntries(a.member.id)).toHaveLength(0);
+    expect(await runJob(app, 'referral-rewards')).toBe(1);
+    expect(await runJob(app, 'referral-rewards')).toBe(0);
+    expect((await rewardEntries(a.member.id)).map((e) => e.delta)).toEqual([200]);
+    expect((await rewardEntries(friend.member.id)).map((e) => e.delta)).toEqual([100]);
+    expect(await referralCoupons(a.member.id)).toBe(1);
+    await expectBooksBalance(app);
+  }, 30_000);
+
   it('HQ sees invitations, conversions, refusals and cost; bad terms and other callers are refused', async () => {
     const report = await app.api.get('/admin/reports/referral?days=7', admin);
     expect(report.status).toBe(200);
-    expect(report.body.totals).toMatchObject({ joined: 5, converted: 2, refused: 3 });
+    expect(report.body.totals).toMatchObject({ joined: 6, converted: 3, refused: 3 });
     expect(report.body.totals.views).toBeGreaterThanOrEqual(1);
     expect(report.body.totals.inviters).toBeGreaterThanOrEqual(4);
     expect(report.body.refusals).toEqual({ self: 1, rejoined: 1, same_device: 1, inviter_gone: 0 });
-    expect(report.body.cost).toEqual({ points: 600, coupons: 2, couponFaceFen: 2_000 });
+    expect(report.body.cost).toEqual({ points: 900, coupons: 3, couponFaceFen: 3_000 });
     expect(report.body.recent[0].inviter.cardNo).toMatch(/^\d{12}$/);
 
     const put = (body: unknown, token = admin) => app.api.request('PUT', '/admin/referral/terms', { token, body });
