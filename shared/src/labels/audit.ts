@@ -90,6 +90,7 @@ export const AUDIT_ACTIONS = {
   'tiers.update': a('修改会员等级', 'Tiers changed', '修改会员等级设置', 'Changed the tiers'),
   'earn_rules.update': a('修改积分规则', 'Earn rules changed', '修改积分规则', 'Changed the earn rules'),
   'marketing_settings.update': a('修改营销设置', 'Marketing settings changed', '修改营销设置（频次上限、积分价值）', 'Changed the marketing settings'),
+  'referral_terms.update': a('修改邀请有礼规则', 'Referral terms changed', '修改邀请有礼规则（奖励、首单门槛、有效期）', 'Changed the referral terms (rewards, first-purchase minimum, window)'),
   'referral_terms.update': a('修改邀请有礼规则', 'Referral terms changed', '修改{target}规则（奖励、首单门槛、有效期）', 'Changed the {target} terms (rewards, first-purchase minimum, window)'),
   'brand.update': a('修改品牌设置', 'Brand changed', '修改品牌设置（名称、颜色、标志或卡面）', 'Changed the brand (name, colours, logo or card art)'),
   'settings.checkin_window': a('修改签到时间窗', 'Check-in window changed', '修改活动签到时间窗', 'Changed the check-in window'),
