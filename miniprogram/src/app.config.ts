@@ -21,6 +21,7 @@ export default defineAppConfig({
     { root: 'pages/points', pages: ['index', 'mall'] },
     { root: 'pages/profile', pages: ['index'] },
     { root: 'pages/tier', pages: ['index'] },
+    { root: 'pages/stored-value', pages: ['index'] },
     { root: 'pages/member-card', pages: ['activate'] },
     { root: 'pages/staff', pages: ['login', 'index', 'today', 'shift'] },
     { root: 'pages/stored-value-pay', pages: ['index'] },

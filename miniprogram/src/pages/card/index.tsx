@@ -11,7 +11,7 @@ import { QrCode } from '../../components/QrCode';
 import { Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
-import { groupDigits } from '@membercard/shared';
+import { groupDigits, MyStoredValueSchema } from '@membercard/shared';
 import { useLiveCode } from '../../hooks/useLiveCode';
 import { cacheCodeKey, codeFromKey, readCachedCodeKey } from '../../lib/codeKey';
 import { rememberEntry, reportEntry } from '../../lib/entry';
@@ -25,6 +25,7 @@ import './index.css';
 
 const links = [
   { title: '我的积分', hint: '明细 · 积分商城', url: '/pages/points/index' },
+  { title: '我的储值', hint: '余额 · 充值 · 明细', url: '/pages/stored-value/index' },
   { title: '我的优惠券', hint: '领券 · 兑换码', url: '/pages/coupons/index' },
   { title: '会员活动', hint: '报名 · 签到', url: '/pages/activities/index' },
   { title: '会员等级', hint: '权益 · 升级进度', url: '/pages/tier/index' },
@@ -65,6 +66,9 @@ export default function CardPage() {
     }
   }, [], { immediate: false });
   const screen = useBrightScreen();
+  // The stored-value balance on the card's menu, read after the card itself (never in its way).
+  const storedValue = useAsync(() => shopperApi.get('/me/stored-value', { answer: MyStoredValueSchema }), [], { immediate: false });
+  const storedValueTotal = storedValue.data?.balance.totalFen;
   const theme = useTheme();
   // Visitors are never sent to a sign-in page: without a card (or, in the H5 demo, without a session)
   // this page is the programme's shop window (GuestHome), and the card appears once they join.
@@ -83,6 +87,7 @@ export default function CardPage() {
       if (!ok) return;
       await reportEntry();
       await member.reload();
+      void storedValue.reload();
     });
   });
   useDidHide(screen.restore);
@@ -175,7 +180,7 @@ export default function CardPage() {
                 <View key={link.url} className='menu__item' onClick={() => void openPage(link.url)}>
                   <View>{link.title}</View>
                   <View className='muted'>
-                    {link.hint} <View className='menu__arrow' style={{ display: 'inline' }}>›</View>
+                    {link.url === '/pages/stored-value/index' && storedValueTotal !== undefined ? `余额 ${yuan(storedValueTotal)}` : link.hint} <View className='menu__arrow' style={{ display: 'inline' }}>›</View>
                   </View>
                 </View>
               ))}
