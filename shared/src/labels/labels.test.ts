@@ -102,7 +102,7 @@ describe('the label dictionary', () => {
       expect(text.label.en).not.toMatch(HAN);
       expect(text.sentence.en).not.toMatch(HAN);
       // Settings-wide actions have no named target; every other sentence says which record it changed.
-      if (!['tiers.update', 'earn_rules.update', 'marketing_settings.update', 'settings.checkin_window'].includes(action)) {
+      if (!['tiers.update', 'earn_rules.update', 'marketing_settings.update', 'settings.checkin_window', 'brand.update'].includes(action)) {
         expect(text.sentence.zh).toContain('{target}');
         expect(text.sentence.en).toContain('{target}');
       }
