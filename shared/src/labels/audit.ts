@@ -95,7 +95,7 @@ export const AUDIT_ACTIONS = {
   'settings.checkin_window': a('修改签到时间窗', 'Check-in window changed', '修改活动签到时间窗', 'Changed the check-in window'),
   'subscribe_template.update': a('修改订阅消息模板', 'Subscribe template changed', '修改订阅消息模板 {target}', 'Changed subscribe template {target}'),
   'payment.alert.resolve': a('支付提醒已处理', 'Payment alert handled', '标记支付提醒 {target} 已处理', 'Marked payment alert {target} handled'),
-  'stored_value.settings.update': a('修改储值设置', 'Stored-value settings changed', '修改储值设置（扣款顺序、上限、确认金额、退款规则）', 'Changed the stored-value settings (charge order, caps, confirmation amount, refund rule)'),
+  'stored_value.settings.update': a('修改储值设置', 'Stored-value settings changed', '修改{target}（扣款顺序、上限、确认金额、退款规则）', 'Changed the {target} (charge order, caps, confirmation amount, refund rule)'),
   'topup_rule.create': a('新建充值方案', 'Top-up rule created', '新建充值方案 {target}', 'Created top-up rule {target}'),
   'topup_rule.update': a('修改充值方案', 'Top-up rule changed', '修改充值方案 {target}', 'Changed top-up rule {target}'),
   'stored_value.refund_request.approve': a('同意储值退款', 'Stored-value refund approved', '同意会员 {target} 的储值余额退款，原路退回微信支付', 'Approved the stored-value refund of member {target} to WeChat Pay'),
