@@ -117,7 +117,7 @@ export default function CouponsPage() {
       </View>
       {offline && tab === 'available' ? (
         <View className='notice mt' data-testid='wallet-offline'>
-          无网络 · 显示上次同步的可用券，打开即可出示券码
+          无网络 · 显示上次同步的可用券
         </View>
       ) : null}
       {wallet.items.map((coupon) => (
