@@ -10,7 +10,7 @@ import { HEX_COLOUR } from './colour';
 export const HexColourSchema = z
   .string()
   .regex(HEX_COLOUR, 'a colour as #rrggbb')
-  .transform((hex) => hex.toLowerCase())
+  .toLowerCase()
   .meta({ id: 'HexColour', description: 'An sRGB colour as `#rrggbb`.' });
 
 /** Brand images: PNG, JPEG or WebP (no SVG: it can carry script), at most this many bytes. */
