@@ -13,12 +13,13 @@
  * PROFILE=1 prints the commands one results request sends, with their times.
  *
  * Figures (2 cores shared with 7 other sessions; medians of 5 requests each):
- *   Before (the recount, in the same runs): stats 151 ms at 10k → 742 ms at 100k (4.9×), results 1.7 s → 13.8 s
- *   (8.1×), the list 365 ms → 1.5 s (4.2×).
- *   After, run 1: 10k at load average 22: stats 381 ms, results 458 ms, list 522 ms; 100k at load 9–15: stats 251 ms,
- *   results 286 ms, list 292 ms; 100k/10k 0.56–0.66×. Per request ~20 commands, none of them growing with the
- *   members (PROFILE=1); what is left is the 330-change tail and the shared CPU. First fold: 49 s at 10k, 258 s at
- *   100k (once; the job then takes only what changed).
+ *   Quiet (load average under 2):  10k: stats 69 ms (recount 30 ms), results 67 ms (recount 418 ms), list 81 ms
+ *                                  (recount 61 ms); 100k: stats 83 ms (233 ms), results 100 ms (4,038 ms), list 90 ms
+ *                                  (508 ms); 100k/10k 1.19×, 1.49×, 1.10× (the recount 7.8×, 9.7×, 8.4×);
+ *                                  first fold 5.7 s at 10k, 74 s at 100k (once; the job then takes only what changed).
+ *   Loaded (load average 9–22):    10k 211–522 ms; 100k stats 251 ms (recount 742 ms), results 286 ms (13.8 s), list
+ *                                  292 ms (1.5 s). One loaded run's 100k half ended in a socket hang-up (not seen since).
+ *   A request sends ~20 commands, none growing with the members (PROFILE=1); the rest is the 330-change tail.
  */
 import http from 'node:http';
 import os from 'node:os';
