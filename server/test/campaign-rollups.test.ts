@@ -54,7 +54,9 @@ it('keeps each campaign’s outcome by store, tier and group: the same before an
     _id: new Types.ObjectId(), memberId, storeId: 'SH01', orderNo: `ROLL-${++order}`, amountFen, lines: [], pointsEarned: 0, ledgerEntryId: null, balanceAfter: 0,
     tierBefore: 'silver', tierAfter: 'silver', staffId: 'x', createdAt, status: 'booked', inSpendWindow: false, reversal: null,
   });
-  const inWindow = (ms: number) => new Date(launchedAt.getTime() + ms);
+  // Times between the launch and now (a per-mille of that span), so none is ahead of the clock when the job runs.
+  const span = app.clock.now().getTime() - launchedAt.getTime();
+  const inWindow = (perMille: number) => new Date(launchedAt.getTime() + 1 + Math.floor(((span - 2) * perMille) / 1000));
   const buys = [
     ...memberIds.filter((_, i) => i % 3 === 0).map((id, k) => purchase(id, 5_000 + k * 100, inWindow(10 + k))),
     ...memberIds.filter((_, i) => i % 9 === 0).map((id, k) => purchase(id, 3_000, inWindow(500 + k))),
@@ -79,7 +81,7 @@ it('keeps each campaign’s outcome by store, tier and group: the same before an
 
   // Read before any fold: the readers work the whole tail out themselves.
   const before = await results();
-  const visitors = new Set(buys.filter((p) => p.createdAt >= launchedAt && p.createdAt < inWindow(10 * 24 * 3600_000)).map((p) => String(p.memberId)));
+  const visitors = new Set(buys.filter((p) => p.createdAt >= launchedAt && p.createdAt < new Date(launchedAt.getTime() + 10 * 24 * 3600_000)).map((p) => String(p.memberId)));
   const heldOut = records.filter((r) => r.holdout);
   expect(before.total).toMatchObject({ targeted: 60, holdout: heldOut.length, redeemed: 3, orderAmountFen: 63_000, couponCostFen: 6_000 });
   expect(before.total.visitRate.treated).toBeCloseTo(treated.filter((r) => visitors.has(String(r.memberId))).length / treated.length, 12);
@@ -90,8 +92,11 @@ it('keeps each campaign’s outcome by store, tier and group: the same before an
   expect(await listed()).toEqual(statsBefore);
 
   // The fold: the same figures from the rollups, one document per store, tier and group.
+  // Every record up to now is folded (not the purchase before the launch; records stamped ahead of the clock wait).
+  const due = (at: Date, bound: Date) => at >= launchedAt && at <= bound;
+  const clockThen = app.clock.now();
   const first = await campaignRollups.catchUp({ settleMs: 0 });
-  expect(first.processed).toBeGreaterThanOrEqual(60 + (buys.length - 2) + 3); // not the purchase before the launch, nor the one still ahead
+  expect(first.processed).toBeGreaterThanOrEqual(60 + buys.filter((p) => due(p.createdAt, clockThen)).length + redemptions.filter((r) => due(r.createdAt, clockThen)).length);
   expect(await results()).toEqual(before);
   expect(await stats()).toEqual(statsBefore);
   const rollups = await campaignRollups.models.rollups.find({ campaignId }).lean();
@@ -109,7 +114,7 @@ it('keeps each campaign’s outcome by store, tier and group: the same before an
   await models.redemptions.updateOne({ _id: redemptions[0]!._id }, { $set: { status: 'reversed', reversedAt: now, reversedBy: 'x', reversalReason: 'x' } });
   const reversed = await results();
   expect(reversed.total).toMatchObject({ redeemed: 2, orderAmountFen: 43_000, couponCostFen: 4_000 });
-  const stillVisiting = buys.filter((p) => p !== reversedPurchase && p.createdAt >= launchedAt && p.createdAt < inWindow(10 * 24 * 3600_000)).some((p) => String(p.memberId) === String(reversedPurchase.memberId));
+  const stillVisiting = buys.filter((p) => p !== reversedPurchase && p.createdAt >= launchedAt && p.createdAt < new Date(launchedAt.getTime() + 10 * 24 * 3600_000)).some((p) => String(p.memberId) === String(reversedPurchase.memberId));
   const visitedAfter = visitors.size - (stillVisiting ? 0 : 1);
   const visitingTargets = (r: typeof reversed.total) => r.visitRate.treated * (r.targeted - r.holdout) + r.visitRate.holdout * r.holdout;
   expect(visitingTargets(reversed.total)).toBeCloseTo(visitedAfter, 9);
