@@ -13,10 +13,12 @@ import { yuan } from '../../lib/format';
 import { CheckinCode } from './CheckinCode';
 import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText, type PaymentTone } from '../../lib/payment';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
+import { useTheme } from '../../lib/theme';
 
 const noticeClass: Record<PaymentTone, string> = { ok: 'notice notice--ok', pending: 'notice', error: 'notice notice--error' };
 
 export default function ActivityDetailPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const { params } = useRouter();
   const id = params.id ?? '';
   const activity = useAsync(() => catalogue.activity(id), [id]);

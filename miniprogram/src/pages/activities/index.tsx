@@ -6,8 +6,10 @@ import { LoadingMore, Status } from '../../components/Status';
 import { usePagedList } from '../../hooks/usePagedList';
 import { activityTimeRange, seatsLeftText } from '../../lib/activityText';
 import { yuan } from '../../lib/format';
+import { useTheme } from '../../lib/theme';
 
 export default function ActivitiesPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const list = usePagedList((cursor) => catalogue.activities(cursor));
   useEffect(() => {
     void list.loadMore();

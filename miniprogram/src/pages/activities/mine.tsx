@@ -10,8 +10,10 @@ import { useAsync } from '../../hooks/useAsync';
 import { signupStatusText } from '../../lib/activityText';
 import { chinaDateTime } from '../../lib/format';
 import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText } from '../../lib/payment';
+import { useTheme } from '../../lib/theme';
 
 export default function MySignupsPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   // Each sign-up carries its activity's title and start; the activity itself is read only to word a cancel.
   const rows = useAsync(async (): Promise<Signup[]> => (await shopper.signups()).items);
   const [openId, setOpenId] = useState<string | null>(null);

@@ -8,6 +8,7 @@ import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { couponCondition, couponFace } from '../../lib/couponText';
 import { chinaDate } from '../../lib/format';
+import { useTheme } from '../../lib/theme';
 
 /** How long a claimed coupon stays valid, as the template states it. */
 function validityText(item: CouponCentreItem): string {
@@ -17,6 +18,7 @@ function validityText(item: CouponCentreItem): string {
 
 // 领券中心: coupons HQ lists for members to claim free, one tap each, within each one's per-member limit.
 export default function CouponCentrePage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const centre = useAsync(() => couponCentre.list());
   const [claiming, setClaiming] = useState<string | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);

@@ -15,6 +15,7 @@ import { codeLifeText } from '../../lib/codeText';
 import { recalledCoupon, rememberCoupon } from '../../lib/couponMemory';
 import { couponStatusText } from '../../lib/couponText';
 import { chinaDateTime, yuan } from '../../lib/format';
+import { useTheme } from '../../lib/theme';
 
 /** "What it saves", from the shared rule, at the coupon's own threshold (the order a shopper pictures). */
 function savingText(coupon: Coupon): string {
@@ -43,6 +44,7 @@ async function findCoupon(id: string): Promise<Coupon> {
 }
 
 export default function CouponDetailPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const { params } = useRouter();
   const id = params.id ?? '';
   const coupon = useAsync(() => findCoupon(id), [id]);

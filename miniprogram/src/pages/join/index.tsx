@@ -14,6 +14,7 @@ import { signInSilently } from '../../lib/shopperSession';
 import { InvitationBanner } from '../referral/InvitationBanner';
 import { forgetInvitation, joinExtras, rememberInvitation } from '../referral/invitation';
 import './index.css';
+import { useTheme } from '../../lib/theme';
 
 const charter = [
   '1. 会员资格：年满 14 周岁的顾客均可免费开通会员，一人一卡，不可转让。',
@@ -31,6 +32,7 @@ const privacy = [
 ];
 
 export default function JoinPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const setup = useAsync(async () => {
     const [config, stores] = await Promise.all([catalogue.appConfig().catch(() => null), catalogue.stores()]);
     return { privacyPolicyVersion: config?.privacyPolicyVersion ?? fallbackPrivacyPolicyVersion, stores: stores.items };

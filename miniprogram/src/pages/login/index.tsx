@@ -8,6 +8,7 @@ import { isH5 } from '../../config';
 import { needsPrivacyAuthorization, showPrivacyPrompt } from '../../lib/privacy';
 import { rememberMember } from '../../lib/memberCache';
 import './index.css';
+import { useTheme } from '../../lib/theme';
 
 /** After sign-in: shoppers without a card go to join, members to their card. */
 function goOn(hasCard: boolean) {
@@ -16,6 +17,7 @@ function goOn(hasCard: boolean) {
 }
 
 export default function LoginPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [nickname, setNickname] = useState('');

@@ -9,6 +9,7 @@ import { Status } from '../../components/Status';
 import { fallbackPrivacyPolicyVersion } from '../../config';
 import { signInSilently } from '../../lib/shopperSession';
 import './activate.css';
+import { useTheme } from '../../lib/theme';
 
 // Where WeChat sends the shopper after they fill the member card's form (跳转型一键激活, the card's
 // activate_app_brand_pass; docs/wechat-member-card.md §2): the query carries card_id, activate_ticket and
@@ -35,6 +36,7 @@ function fromQuery(params: Record<string, string | undefined>) {
 }
 
 export default function MemberCardActivatePage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const router = useRouter();
   const [request] = useState(() => fromQuery(router.params));
   const [phase, setPhase] = useState<'checking' | 'consent' | 'working' | 'done' | 'failed'>('checking');

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { SHOPPER_SIGN_IN_PAGE } from '../../api/session';
 import { lastKnownMember } from '../../lib/memberCache';
 import { openPage } from '../../lib/navigation';
+import { useTheme } from '../../lib/theme';
 
 const links = [
   { title: '我的积分', hint: '明细 · 积分商城', url: '/pages/points/index' },
@@ -17,6 +18,7 @@ const links = [
 
 /** 我的: who is signed in and the member's own pages (points, tier, sign-ups, profile). */
 export default function MinePage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   // The card page keeps the last member answer; reading it here costs no request and works offline.
   const [member, setMember] = useState<Member | null>(lastKnownMember);
   useDidShow(() => setMember(lastKnownMember()));

@@ -7,8 +7,10 @@ import { useAsync } from '../../hooks/useAsync';
 import { usePagedList } from '../../hooks/usePagedList';
 import { chinaDate, chinaDateTime } from '../../lib/format';
 import { ledgerLine } from '../../lib/historyText';
+import { useTheme } from '../../lib/theme';
 
 export default function PointsPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const member = useAsync(() => shopper.me());
   const ledger = usePagedList((cursor) => shopper.ledger(cursor));
   useEffect(() => {

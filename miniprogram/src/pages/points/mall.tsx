@@ -8,8 +8,10 @@ import type { ExchangeableTemplate } from '../../api/schemas';
 import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { couponCondition, couponFace } from '../../lib/couponText';
+import { useTheme } from '../../lib/theme';
 
 export default function PointsMallPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const catalogueState = useAsync(async () => {
     const [member, templates] = await Promise.all([shopper.me(), shopper.exchangeable()]);
     return { balance: member.pointsBalance, templates: templates.items };

@@ -11,6 +11,7 @@ import { isH5 } from '../../config';
 import { useAsync } from '../../hooks/useAsync';
 import { forgetMember, rememberMember } from '../../lib/memberCache';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
+import { useTheme } from '../../lib/theme';
 
 const PROFILE_BONUS_POINTS = 200;
 const genders: Array<{ value: Gender; label: string }> = [
@@ -54,6 +55,7 @@ function todayInChina(): string {
 }
 
 export default function ProfilePage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const member = useAsync(() => shopper.me());
   const [draft, setDraft] = useState<Draft | null>(null);
   const [saving, setSaving] = useState(false);

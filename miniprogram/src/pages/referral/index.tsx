@@ -9,6 +9,7 @@ import { lastKnownMember } from '../../lib/memberCache';
 import { referralApi } from './invitation';
 import { firstPurchaseText, friendStatusText, rewardText } from './rewardText';
 import './index.css';
+import { useTheme } from '../../lib/theme';
 
 /** The link a shared invitation opens in the H5 build (WeChat shares the page path instead). */
 function h5Link(path: string): string {
@@ -18,6 +19,7 @@ function h5Link(path: string): string {
 
 /** 邀请好友: the invitation card (mini-program code and code), sharing, progress, friends and the rules. */
 export default function ReferralPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const state = useAsync(() => referralApi.prepare());
   const image = useAsync(() => referralApi.codeImage().catch(() => null));
   const [copied, setCopied] = useState(false);

@@ -12,6 +12,7 @@ import { readableError } from '../../api/errors';
 import { shopperApi } from '../../api/session';
 import { chinaDateTime, yuan } from '../../lib/format';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
+import { useTheme } from '../../lib/theme';
 
 // 储值支付: the member approves or declines a stored-value payment the till asked for above HQ's amount, and sets
 // the 6-digit payment PIN the till can take instead. While open, the page looks for new requests every 3 s.
@@ -26,6 +27,7 @@ const api = {
 };
 
 export default function StoredValuePayPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const [requests, setRequests] = useState<StoredValueConfirmation[]>([]);
   const [pin, setPin] = useState<PaymentPinStatus | null>(null);
   const [decided, setDecided] = useState<string | null>(null);

@@ -12,11 +12,13 @@ import { chinaDateTime, yuan } from '../../lib/format';
 import { prepayIdOf } from '../../lib/payment';
 import { storedValue } from './api';
 import { entryLine, offerGift } from './text';
+import { useTheme } from '../../lib/theme';
 
 // 我的储值: balance (principal and bonus), top-up offers paid through WeChat Pay (the emulator in the H5 demo),
 // the statement, and the refund of unspent principal.
 
 export default function StoredValuePage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const mine = useAsync(() => storedValue.mine(), [], { immediate: false });
   const entries = usePagedList((cursor) => storedValue.entries(cursor));
   const [busy, setBusy] = useState<string | null>(null);

@@ -8,8 +8,10 @@ import { useAsync } from '../../hooks/useAsync';
 import { yuan } from '../../lib/format';
 import { BenefitLine } from './BenefitLine';
 import { benefitIcon, lastSeenTierStorage, movedUpSince, nextTierEarningText } from '../../lib/tierText';
+import { useTheme } from '../../lib/theme';
 
 export default function TierPage() {
+  useTheme(); // the brand's navigation bar on every shopper screen
   const state = useAsync(async () => {
     const [member, tiers] = await Promise.all([shopper.me(), catalogue.tiers()]);
     const ladder = tiers.items.map((tier) => ({ pointsMultiplier: 1, ...tier })) as TierDefinition[];
