@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { DEFAULT_PROGRAMME_NAME, templateIds } from '@membercard/shared';
+import { DEFAULT_BRAND_THEME, DEFAULT_PROGRAMME_NAME, templateIds } from '@membercard/shared';
 import { DEMO_SUBSCRIBE_TEMPLATES } from '../src/modules/messaging/templates';
 import { adminToken, joinedMember, startTestApp, type TestApp } from './support/harness';
 
@@ -32,10 +32,10 @@ async function waitCompleted(id: string) {
 }
 
 describe('app config', () => {
-  it('answers the privacy policy version, the subscribe template ids and the programme name to anyone', async () => {
+  it('answers the privacy policy version, the subscribe template ids, the programme name and the brand theme to anyone', async () => {
     const res = await app.api.get('/app-config');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ privacyPolicyVersion: '2026-01', subscribeTemplates: SUBSCRIBE_TEMPLATES, programme: { name: DEFAULT_PROGRAMME_NAME } });
+    expect(res.body).toEqual({ privacyPolicyVersion: '2026-01', subscribeTemplates: SUBSCRIBE_TEMPLATES, programme: { name: DEFAULT_PROGRAMME_NAME }, theme: DEFAULT_BRAND_THEME });
   });
 });
 
