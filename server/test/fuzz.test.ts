@@ -79,7 +79,12 @@ it('no route answers 5xx or a stack trace to malformed input, for any caller', a
       let index = 0;
       const requests: Array<() => Promise<void>> = [];
       for (const callerKind of Object.keys(tokens)) {
-        const variants = callerKind === 'admin' || callerKind === 'member' || callerKind === 'staff' ? bodies : bodies.slice(0, 5);
+        // Every body as HQ (the widest access); every third as a member or a clerk (their routes validate the same
+        // schemas, and most HQ routes refuse them before reading the body); the first five as anyone else.
+        const variants =
+          callerKind === 'admin' ? bodies
+          : callerKind === 'member' || callerKind === 'staff' ? bodies.filter((_, i) => i % 3 === 0)
+          : bodies.slice(0, 5);
         for (const body of variants) {
           const param = JUNK_PARAMS[index % JUNK_PARAMS.length]!;
           const query = queries[index % queries.length];
@@ -102,4 +107,4 @@ it('no route answers 5xx or a stack trace to malformed input, for any caller', a
   }
   expect(failures).toEqual([]);
   expect(sent).toBeGreaterThan(1000);
-}, 240_000);
+}, 480_000);
