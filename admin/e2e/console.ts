@@ -70,13 +70,20 @@ export async function chooseSegmentTiers(session: ConsoleSession, tierNames: str
 }
 
 /** Creates a draft campaign for a template title over the tiers given, then returns its id. */
-export async function createCampaign(session: ConsoleSession, name: string, templateTitle: string, tierNames: string[] = []): Promise<string> {
+export async function createCampaign(
+  session: ConsoleSession,
+  name: string,
+  templateTitle: string,
+  tierNames: string[] = [],
+  options: { holdoutPercent?: number } = {},
+): Promise<string> {
   const { page } = session;
   await goTo(session, '/campaigns/new');
   await page.getByTestId('campaign-name').fill(name);
   await page.getByTestId('campaign-template').click();
   await page.locator('.ant-select-item-option').filter({ hasText: templateTitle }).first().click();
   if (tierNames.length) await chooseSegmentTiers(session, tierNames);
+  if (options.holdoutPercent !== undefined) await page.getByTestId('campaign-holdout').fill(String(options.holdoutPercent));
   await readSegmentCount(session);
   await page.getByTestId('create-campaign').click();
   await page.waitForURL(/#\/campaigns\/(?!new)[^/]+$/);
