@@ -149,8 +149,12 @@ export const JOBS: JobDefinition[] = [
   {
     name: 'subscribe-retries',
     every: '1 minute',
-    description: 'Subscribe messages WeChat was too busy for (-1, rate limits, unreachable) are sent again once their backoff wait is over.',
-    run: (services) => services.messaging.retryDue(),
+    description: 'Queued service notices whose kick after their transaction’s commit never came (the process stopped) are sent, each once; subscribe messages WeChat was too busy for (-1, rate limits, unreachable) are sent again once their backoff wait is over.',
+    run: async (services) => {
+      const queued = await services.messaging.deliverQueued();
+      const retried = await services.messaging.retryDue();
+      return { processed: queued.processed + retried.processed };
+    },
   },
   {
     name: 'webhooks',

@@ -34,8 +34,11 @@ const MessageCapSchema = new Schema<MessageCapDoc>(
   { versionKey: false, collection: 'message_caps' },
 );
 
-/** `retrying`: WeChat was busy or unreachable; the quota stays reserved and the retry job sends it again at nextAttemptAt. */
-export type MessageStatus = 'pending' | 'sent' | 'skipped' | 'failed' | 'retrying';
+/**
+ * `retrying`: WeChat was busy or unreachable; the quota stays reserved and the retry job sends it again at nextAttemptAt.
+ * `queued`: recorded inside the transaction of the change it reports (MessagingService.enqueue), sent after the commit.
+ */
+export type MessageStatus = 'queued' | 'pending' | 'sent' | 'skipped' | 'failed' | 'retrying';
 
 /**
  * Every subscribe message the product meant to send, keyed by what it is about (e.g. `campaign:<id>:<member>`),
@@ -53,7 +56,7 @@ export interface MessageDoc {
   /** WeChat's errmsg of the last refusal (a 47003 names the field). */
   error: string | null;
   msgid: string | null;
-  /** WeChat calls made for this message, and when the retry job makes the next one (status retrying). */
+  /** WeChat calls made for this message, and when the retry job makes the next one (status retrying) or a queued one is due. */
   attempts: number;
   nextAttemptAt: Date | null;
   /** A retry after this is pointless (an activity reminder once the activity started): the message fails instead. */
@@ -73,7 +76,7 @@ const MessageSchema = new Schema<MessageDoc>(
     templateId: { type: String, required: true },
     purpose: { type: String, required: true },
     marketing: { type: Boolean, required: true },
-    status: { type: String, enum: ['pending', 'sent', 'skipped', 'failed', 'retrying'], required: true },
+    status: { type: String, enum: ['queued', 'pending', 'sent', 'skipped', 'failed', 'retrying'], required: true },
     reason: { type: String, default: null },
     error: { type: String, default: null },
     msgid: { type: String, default: null },
@@ -89,6 +92,7 @@ const MessageSchema = new Schema<MessageDoc>(
 );
 MessageSchema.index({ memberId: 1, createdAt: -1 });
 MessageSchema.index({ nextAttemptAt: 1 }, { partialFilterExpression: { status: 'retrying' }, name: 'retries_due' });
+MessageSchema.index({ nextAttemptAt: 1 }, { partialFilterExpression: { status: 'queued' }, name: 'queued_due' });
 
 export function subscribeQuotaModel(conn: mongoose.Connection) {
   return conn.models.SubscribeQuota ?? conn.model<SubscribeQuotaDoc>('SubscribeQuota', SubscribeQuotaSchema);

@@ -13,8 +13,9 @@ import {
   type SubscribeTemplateSetting,
   type SubscribeTemplateSettings,
 } from '@membercard/shared';
-import { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import { errors, isDuplicateKeyError } from '../../lib/errors';
+import { inTransaction } from '../../lib/transactions';
 import type { Actor } from '../../lib/requestContext';
 import { WeChatApiError, type SubscribeMessage } from '../../wechat';
 import type { AuditService } from '../audit/service';
@@ -29,6 +30,11 @@ import type { MessageDoc, MessageStatus, messageCapModel, messageModel, subscrib
 // Its data is the configured template's keywords filled from our fields through the shared formatter, so
 // every value keeps WeChat's rule for its type. WeChat being busy (-1) or rate-limited keeps the quota
 // reserved and the retry job sends it again later, with growing waits.
+//
+// A service notice that must not be lost with the process (the 储值消费通知 of a stored-value charge) is recorded
+// by `enqueue` inside the transaction of the change it reports: that row is its outbox entry, committed with the
+// change or not at all. The caller kicks `deliverQueued(key)` after its commit; the subscribe-retries job sends
+// any whose kick never came.
 
 export type { SubscribeTemplates };
 export type TemplatePurpose = MessagePurpose;
@@ -237,6 +243,83 @@ export class MessagingService {
       { _id: request.key, status: 'pending' },
     );
     return { status, reason, firstAttempt: true };
+  }
+
+  /**
+   * Records a service notice (never marketing) inside the caller's transaction, due at once: status `queued` under
+   * its key, which must be new (the id of what the transaction creates), as a duplicate aborts the transaction. The
+   * data is formatted now, so a value WeChat would refuse is recorded as failed (format:<keyword>) and never queued.
+   */
+  async enqueue(session: ClientSession, request: Omit<SendRequest, 'marketing'>): Promise<void> {
+    const template = (await this.templates())[request.purpose];
+    const formatted = formatMessageData(template.keywords, request.fields);
+    const at = this.deps.now();
+    await this.deps.messages.create(
+      [
+        {
+          _id: request.key, memberId: request.memberId, templateId: template.id, purpose: request.purpose, marketing: false,
+          ...(formatted.ok
+            ? { status: 'queued', reason: null, error: null, payload: { data: formatted.data, page: request.page ?? null }, nextAttemptAt: at }
+            : { status: 'failed', reason: `format:${formatted.keyword}`, error: formatted.reason, payload: null, nextAttemptAt: null }),
+          msgid: null, attempts: 0, expiresAt: request.expiresAt ?? null, capSlot: null, createdAt: at, updatedAt: at,
+        },
+      ],
+      { session },
+    );
+  }
+
+  /**
+   * Sends the queued notices that are due (or only the one under `key`: the kick after its commit). Each is claimed
+   * in one transaction with the member's quota, becoming a `retrying` message that holds its quota under a lease,
+   * so parallel job runs and the kick never send one twice, and one whose sender stopped before WeChat answered is
+   * sent by retryDue once the lease is over. No quota (or no openid): skipped, as send() does.
+   */
+  async deliverQueued(key?: string): Promise<{ processed: number }> {
+    let processed = 0;
+    while (processed < RETRIES_PER_RUN) {
+      const claimed = await this.claimQueued(key);
+      if (!claimed) break;
+      processed++;
+      if (claimed.openid) await this.attempt(claimed.message, claimed.openid, { _id: claimed.message._id, status: 'retrying', nextAttemptAt: claimed.message.nextAttemptAt });
+      if (key) break;
+    }
+    return { processed };
+  }
+
+  private claimQueued(key: string | undefined): Promise<{ message: MessageDoc; openid: string | null } | null> {
+    const { messages, members, quotas, now } = this.deps;
+    return inTransaction(messages.db, undefined, async (session) => {
+      const at = now();
+      const message = await messages
+        .findOne({ ...(key ? { _id: key } : {}), status: 'queued', nextAttemptAt: { $lte: at } })
+        .sort({ nextAttemptAt: 1 })
+        .session(session)
+        .lean<MessageDoc>();
+      if (!message) return null;
+      // The conditional update makes a parallel claimant's transaction conflict and, retried, find it taken.
+      const settle = (fields: Record<string, unknown>) => messages.updateOne({ _id: message._id, status: 'queued' }, { $set: { ...fields, updatedAt: at } }, { session });
+      const member = await members.findOne({ _id: message.memberId, status: 'active' }, { openid: 1 }).session(session).lean();
+      if (!member?.openid) {
+        await settle({ status: 'skipped', reason: 'no_openid', nextAttemptAt: null });
+        return { message, openid: null };
+      }
+      if (message.expiresAt && message.expiresAt <= at) {
+        await settle({ status: 'failed', reason: 'expired', nextAttemptAt: null });
+        return { message, openid: null };
+      }
+      const tookQuota = await quotas.updateOne(
+        { _id: `${String(message.memberId)}:${message.templateId}`, remaining: { $gt: 0 } },
+        { $inc: { remaining: -1 }, $set: { updatedAt: at } },
+        { session },
+      );
+      if (tookQuota.modifiedCount !== 1) {
+        await settle({ status: 'skipped', reason: 'no_quota', nextAttemptAt: null });
+        return { message, openid: null };
+      }
+      const leaseEnd = new Date(at.getTime() + RETRY_LEASE_MS);
+      await settle({ status: 'retrying', nextAttemptAt: leaseEnd });
+      return { message: { ...message, status: 'retrying', nextAttemptAt: leaseEnd }, openid: member.openid };
+    });
   }
 
   /**

@@ -41,7 +41,9 @@ import type { StoredValueSettingsService } from './settings';
 // so parallel repeats, a resend after a lost answer or a crash in between book one charge or none. A repeat with
 // the same content (member, amounts, payments, lines) answers the charge booked; other content is 409. The
 // balance guard is the ledger's conditional update: parallel charges that together exceed the balance get
-// 422 INSUFFICIENT_BALANCE for those that do not fit, and no part of the balance ever goes below 0.
+// 422 INSUFFICIENT_BALANCE for those that do not fit, and no part of the balance ever goes below 0. The member's
+// 储值消费通知 is recorded in the same transaction (messaging's enqueue) and sent after the commit, or by the
+// subscribe-retries job when the process stopped in between.
 //
 // Refunds give back the stored-value share of the refunded lines (or of the rest of the order), principal and
 // bonus in the charge's proportion (shared splitRefund), never more than was charged: the charge's refunded
@@ -65,8 +67,8 @@ interface Deps {
   pins: PaymentPins;
   confirmations: ChargeConfirmations;
   audit: AuditService;
-  /** Sends the 储值消费通知 subscribe message after each charge (when the member granted one). */
-  messaging: Pick<MessagingService, 'send'>;
+  /** The 储值消费通知 subscribe message of each charge: recorded with it, sent after the commit (when the member granted one). */
+  messaging: Pick<MessagingService, 'enqueue' | 'deliverQueued'>;
   now: () => Date;
 }
 
@@ -76,6 +78,14 @@ class RefundRaced extends Error {}
 export class StoredValueCharges {
   private readonly storeNames = new Map<string, { name: string; at: number }>();
   private readonly memberQueues = new Map<string, Promise<void>>();
+
+  /**
+   * What follows a charge's commit: sending its 储值消费通知 now rather than at the subscribe-retries job's next run
+   * (a minute at most). Replaced in tests to act as if the process had stopped right after the commit.
+   */
+  readonly chargeHooks: { afterCommit: (messageKey: string) => Promise<unknown> } = {
+    afterCommit: (messageKey) => this.deps.messaging.deliverQueued(messageKey),
+  };
 
   constructor(private readonly deps: Deps) {}
 
@@ -129,7 +139,8 @@ export class StoredValueCharges {
         if (held.totalFen < input.amountFen) throw insufficient(held, input.amountFen);
         return this.book(actor, requestId, member, input, { fingerprint, authorizedBy, confirmation, policy: settings.chargePolicy, storeName });
       });
-      this.notify(charge, storeName);
+      // Without holding up the till's answer; the message's own record says what became of it.
+      void this.chargeHooks.afterCommit(chargeMessageKey(charge._id)).catch(() => undefined);
       return { status: 201, body: chargeView(charge) };
     } catch (err) {
       if (isDuplicateKeyError(err) || (err instanceof AppError && err.code === ErrorCode.CONFLICT)) {
@@ -203,32 +214,23 @@ export class StoredValueCharges {
         },
         session,
       );
-      return charge;
-    });
-  }
-
-  /**
-   * The member's 储值消费通知, after the charge committed and without holding up the till's answer. Keyed by the
-   * charge, so it is sent at most once; the messaging module spends the member's quota (none granted: skipped)
-   * and retries a busy WeChat itself.
-   */
-  private notify(charge: ChargeDoc, storeName: string): void {
-    void this.deps.messaging
-      .send({
-        key: `stored-value-charge:${String(charge._id)}`,
-        memberId: charge.memberId,
+      // The member's 储值消费通知, recorded with the charge (its outbox entry), keyed by it so it is sent once; the
+      // messaging module spends the member's quota (none granted: skipped) and retries a busy WeChat itself.
+      await this.deps.messaging.enqueue(session, {
+        key: chargeMessageKey(chargeId),
+        memberId: member._id,
         purpose: 'storedValueCharge',
-        marketing: false,
         fields: {
-          storeName,
+          storeName: how.storeName,
           chargeAmount: { fen: charge.amountFen },
-          balance: { fen: charge.balanceAfter.principalFen + charge.balanceAfter.bonusFen },
+          balance: { fen: entry.principalAfter + entry.bonusAfter },
           chargedAt: charge.createdAt,
           note: null,
         },
         page: 'pages/stored-value-pay/index',
-      })
-      .catch(() => undefined); // the message's own record says what became of it
+      });
+      return charge;
+    });
   }
 
   /** What the counter's member panel shows: the balance and what a charge of it needs. */
@@ -455,6 +457,11 @@ function insufficient(balance: { principalFen: number; bonusFen: number }, amoun
     bonusFen: balance.bonusFen,
     amountFen,
   });
+}
+
+/** The key of a charge's 储值消费通知 in the messaging module's records. */
+export function chargeMessageKey(chargeId: Types.ObjectId): string {
+  return `stored-value-charge:${String(chargeId)}`;
 }
 
 function actorName(actor: TillActor): string {
