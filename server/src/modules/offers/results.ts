@@ -2,6 +2,7 @@ import { campaignLift, DAY_MS, RunningSummary, type CampaignResults, type OfferR
 import type { Types } from 'mongoose';
 import type { categoryModel, CategoryDoc } from '../categories/model';
 import type { CampaignDoc, campaignModel } from '../campaigns/model';
+import { couponCostFen } from '../campaigns/rollups';
 import type { CouponTemplateDoc, couponTemplateModel, RedemptionDoc, redemptionModel } from '../coupons/model';
 import type { purchaseModel } from '../purchases/model';
 import type { OfferAssignmentDoc, offerAssignmentModel, OfferRunDoc } from './model';
@@ -139,15 +140,6 @@ async function broadcastInPeriod(deps: Deps, from: Date, windowEnd: Date): Promi
     });
   }
   return answers;
-}
-
-/**
- * What one redeemed coupon gave away: a cash coupon its amount off, a discount coupon what it took off the order
- * (known when the order amount was given); the same rule as a campaign's cost.
- */
-function couponCostFen(template: Pick<CouponTemplateDoc, 'type' | 'amountOffFen'> | null, savingFen: number | null | undefined): number {
-  if (template?.type === 'cash') return template.amountOffFen ?? savingFen ?? 0;
-  return savingFen ?? 0;
 }
 
 function row(key: string | null, name: string | null, tally: Tally): OfferResultRow {
