@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { goTo, openConsole, signIn } from '../admin/e2e/console';
 import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 import { button, input, openRoute, shown, snap, text } from './support/taro';
 
 // Referral end to end in the H5 build at 375×812, two shoppers in two browser contexts (two phones): A opens
@@ -15,16 +16,7 @@ describe('mini-program H5: invite a friend, the friend joins and buys, both are 
   let browser: Browser;
   const phones: Array<{ page: Page; pageErrors: string[] }> = [];
 
-  async function api(method: string, path: string, body?: unknown, token?: string): Promise<any> {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const answer = res.status === 204 ? null : await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
-  }
+  const api = apiAt(() => demo.url);
   async function tokenOf(page: Page): Promise<string> {
     const raw = await page.evaluate(() => localStorage.getItem('membercard.shopper'));
     const stored = JSON.parse(raw ?? 'null') as { data?: { token: string }; token?: string } | null;
@@ -44,8 +36,8 @@ describe('mini-program H5: invite a friend, the friend joins and buys, both are 
 
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
-    const hq = await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' });
-    await api('PUT', '/admin/referral/terms', { enabled: true, inviter: { points: 200, templateId: null }, invitee: { points: 100, templateId: null }, minPurchaseFen: 5_000, windowDays: 30 }, hq.token);
+    const hq = await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } });
+    await api('PUT', '/admin/referral/terms', { body: { enabled: true, inviter: { points: 200, templateId: null }, invitee: { points: 100, templateId: null }, minPurchaseFen: 5_000, windowDays: 30 }, token: hq.token });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -90,9 +82,9 @@ describe('mini-program H5: invite a friend, the friend joins and buys, both are 
 
     // B's first purchase at the counter (the till's API): ¥68.
     const bToken = await tokenOf(b.page);
-    const staff = await api('POST', '/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' });
-    const { code: memberCode } = await api('GET', '/me/member-code', undefined, bToken);
-    await api('POST', '/staff/purchases', { memberCode, orderNo: `E2E-REF-${Date.now()}`, amountFen: 6_800 }, staff.token);
+    const staff = await api('POST', '/auth/staff', { body: { username: 'sh01-clerk', password: 'staff-demo-pass' } });
+    const { code: memberCode } = await api('GET', '/me/member-code', { token: bToken });
+    await api('POST', '/staff/purchases', { body: { memberCode, orderNo: `E2E-REF-${Date.now()}`, amountFen: 6_800 }, token: staff.token });
 
     await openRoute(b.page, demo.url, '/pages/referral/index');
     await text(b.page, '首单奖励已到账：100 积分').waitFor();
@@ -107,8 +99,8 @@ describe('mini-program H5: invite a friend, the friend joins and buys, both are 
     await snap(a.page, 'mp-referral-04-inviter-rewarded', true);
 
     // The points are in both ledgers.
-    const aMe = await api('GET', '/me', undefined, await tokenOf(a.page));
-    const bMe = await api('GET', '/me', undefined, bToken);
+    const aMe = await api('GET', '/me', { token: await tokenOf(a.page) });
+    const bMe = await api('GET', '/me', { token: bToken });
     expect(aMe.pointsBalance).toBe(200);
     expect(bMe.pointsBalance).toBe(68 + 100);
 

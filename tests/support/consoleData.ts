@@ -15,19 +15,34 @@ export interface ConsoleData {
   orderNo: string;
 }
 
-export type Api = <T = any>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<T>;
+export interface ApiOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
-export function apiAt(baseUrl: string): Api {
-  return async (method, path, { token, body, headers } = {}) => {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, {
+/** The API as the tests call it: the answer's JSON (undefined for an empty answer), or a throw naming any status ≥ 400. */
+export interface Api {
+  <T = any>(method: string, path: string, options?: ApiOptions): Promise<T>;
+  /** The response as it came, whatever its status: for a test that asserts a refusal or reads a non-JSON body (CSV). */
+  raw(method: string, path: string, options?: ApiOptions): Promise<Response>;
+}
+
+/** The API of the server at `baseUrl`; a function when the server starts later (a describe's beforeAll). */
+export function apiAt(baseUrl: string | (() => string)): Api {
+  const raw = (method: string, path: string, { token, body, headers }: ApiOptions = {}) =>
+    fetch(`${typeof baseUrl === 'string' ? baseUrl : baseUrl()}/api/v1${path}`, {
       method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+  const api = async (method: string, path: string, options?: ApiOptions) => {
+    const response = await raw(method, path, options);
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
     return (text ? JSON.parse(text) : undefined) as any;
   };
+  return Object.assign(api, { raw });
 }
 
 export async function makeConsoleData(api: Api, tag: string): Promise<ConsoleData> {
