@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { goTo, openConsole, readSegmentCount, signIn, type ConsoleSession } from '../admin/e2e/console';
 import { posRequest } from '../scripts/pos-client';
 import { launchBrowser, screenshot, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 
 // Categories, POS keys and category segments in the HQ console (chromium, 1440×900) against the demo server:
 // HQ creates a store's POS key and sees its secret once (then signs real till requests with it), manages the
@@ -12,16 +13,7 @@ describe('categories and POS keys in the console', () => {
   let demo: Awaited<ReturnType<typeof startDemo>>;
   let browser: Browser;
 
-  async function api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const api = apiAt(() => demo.url);
 
   async function settle(session: ConsoleSession): Promise<void> {
     const { page } = session;
@@ -74,8 +66,8 @@ describe('categories and POS keys in the console', () => {
 
     // The till books a member's basket with that key: nappies and fruit.
     const { privacyPolicyVersion } = await api('GET', '/app-config');
-    const { token } = await api('POST', '/auth/wechat', { code: 'categories-e2e-parent' });
-    const member = await api('POST', '/me/membership', { acceptTerms: true, privacyPolicyVersion, homeStoreId: 'SH01' }, token);
+    const { token } = await api('POST', '/auth/wechat', { body: { code: 'categories-e2e-parent' } });
+    const member = await api('POST', '/me/membership', { body: { acceptTerms: true, privacyPolicyVersion, homeStoreId: 'SH01' }, token });
     const till = { baseUrl: demo.url, keyId, secret };
     const lines = [
       { sku: 'DIAPER-L', name: '纸尿裤 L码', category: 'DIAPERS', qty: 2, unitFen: 8_950, amountFen: 17_900 },
@@ -101,7 +93,9 @@ describe('categories and POS keys in the console', () => {
     await table.getByText('BABY_BATH').waitFor();
     await page.getByTestId('category-switch-BABY_BATH').click();
     await page.getByText('已停用“婴童洗护”', { exact: false }).waitFor();
-    const categories = await api<{ items: Array<{ code: string; status: string }> }>('GET', '/admin/categories', undefined, JSON.parse((await page.evaluate(() => localStorage.getItem('membercard.admin.session'))) ?? '{}').token);
+    const categories = await api<{ items: Array<{ code: string; status: string }> }>('GET', '/admin/categories', {
+      token: JSON.parse((await page.evaluate(() => localStorage.getItem('membercard.admin.session'))) ?? '{}').token,
+    });
     expect(categories.items.find((c) => c.code === 'BABY_BATH')).toMatchObject({ status: 'disabled' });
 
     // --- The segment builder: "bought 纸尿裤 within 30 days" is this one member.
