@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import type { Browser } from 'playwright-core';
 import { goTo, openConsole, signIn } from '../admin/e2e/console';
 import { launchBrowser, screenshot, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 
 // The members page in real chromium against the demo server at 1440×900: filters with the total, bulk tagging,
 // an export downloaded through the progress dialog, the legacy import's dry run and confirm, and a member's page
@@ -21,20 +22,10 @@ describe('HQ works the member base from the console', () => {
     await demo?.close();
   });
 
-  const api = async <T = any>(method: string, path: string, token: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const api = apiAt(() => demo.url);
 
   it('filters, tags, exports and imports members, and grants one member a coupon', async () => {
-    const { token } = await fetch(`${demo.url}/api/v1/auth/admin`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'hq', password: 'hq-demo-pass' }),
-    }).then((r) => r.json() as Promise<{ token: string }>);
+    const { token } = await api<{ token: string }>('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } });
     // 40 members over two stores (fixtures): every 4th gold, some with recent visits.
     const { models } = demo.services;
     const now = Date.now();
@@ -50,9 +41,9 @@ describe('HQ works the member base from the console', () => {
         };
       }),
     );
-    await api('POST', '/admin/member-tags', token, { name: '回访名单' });
-    await api('POST', '/admin/member-tags', token, { name: 'e2e-members' });
-    const gold = (await api('GET', '/admin/members?tiers=gold&limit=1', token)).total as number;
+    await api('POST', '/admin/member-tags', { token, body: { name: '回访名单' } });
+    await api('POST', '/admin/member-tags', { token, body: { name: 'e2e-members' } });
+    const gold = (await api('GET', '/admin/members?tiers=gold&limit=1', { token })).total as number;
 
     const session = await openConsole(browser, demo.url);
     const { page } = session;
@@ -81,7 +72,7 @@ describe('HQ works the member base from the console', () => {
     await screenshot(page, 'admin-members-bulk-tag');
     await page.locator('.ant-modal-footer .ant-btn-primary').filter({ hasText: '确认打标签' }).click();
     await page.locator('.ant-message').filter({ hasText: '已为 2 位会员添加标签' }).waitFor();
-    expect((await api('GET', `/admin/members?tags=${encodeURIComponent('回访名单')}`, token)).total).toBe(2);
+    expect((await api('GET', `/admin/members?tags=${encodeURIComponent('回访名单')}`, { token })).total).toBe(2);
 
     // Export the filtered list as CSV through the progress dialog.
     const downloading = page.waitForEvent('download');
