@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import type { Browser } from 'playwright-core';
 import { goTo, openConsole, signIn } from '../admin/e2e/console';
 import { launchBrowser, screenshot, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 
 // A campaign from a saved segment, scheduled in China time, with a holdout, and its results page, in real
 // chromium against the demo server at 1440×900. Screenshots land in test-output/screenshots/admin-campaigns-*.png.
@@ -19,20 +20,10 @@ describe('campaigns from a saved segment, scheduled, with results against the ho
     await demo?.close();
   });
 
-  const api = async <T = any>(method: string, path: string, token: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const api = apiAt(() => demo.url);
 
   it('creates a scheduled campaign from a saved segment, reschedules it, and reads its lift once launched', async () => {
-    const { token } = await fetch(`${demo.url}/api/v1/auth/admin`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'hq', password: 'hq-demo-pass' }),
-    }).then((r) => r.json() as Promise<{ token: string }>);
+    const { token } = await api<{ token: string }>('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } });
     // 600 members over two stores and none (fixtures), a saved segment over them, and a coupon template.
     const { models } = demo.services;
     const at = new Date();
@@ -43,8 +34,8 @@ describe('campaigns from a saved segment, scheduled, with results against the ho
         profileComplete: false, tier: i % 4 === 0 ? 'gold' : 'silver', pointsBalance: 0, spend12mFen: 0, lastPurchaseAt: null, tags: ['e2e-camp'], joinedAt: at, createdAt: at,
       })),
     );
-    await api('POST', '/admin/segments', token, { name: 'E2E 回访人群', segment: { tags: ['e2e-camp'] } });
-    await api('POST', '/admin/coupon-templates', token, { title: 'E2E 满100减20', type: 'cash', minSpendFen: 10_000, amountOffFen: 2_000, validDays: 30, totalQuantity: 10_000, perMemberLimit: 1 });
+    await api('POST', '/admin/segments', { token, body: { name: 'E2E 回访人群', segment: { tags: ['e2e-camp'] } } });
+    await api('POST', '/admin/coupon-templates', { token, body: { title: 'E2E 满100减20', type: 'cash', minSpendFen: 10_000, amountOffFen: 2_000, validDays: 30, totalQuantity: 10_000, perMemberLimit: 1 } });
 
     const session = await openConsole(browser, demo.url);
     const { page } = session;
@@ -73,7 +64,7 @@ describe('campaigns from a saved segment, scheduled, with results against the ho
     // Scheduled for 10:00 China time (02:00 UTC), whatever the browser's zone.
     await page.getByTestId('campaign-schedule').waitFor();
     expect(await page.getByTestId('campaign-schedule').innerText()).toContain('2099-06-01 10:00');
-    const scheduled = await api('GET', `/admin/campaigns/${campaignId}`, token);
+    const scheduled = await api('GET', `/admin/campaigns/${campaignId}`, { token });
     expect(scheduled).toMatchObject({ status: 'scheduled', launchAt: '2099-06-01T02:00:00.000Z', holdoutShare: 0.1, source: { name: 'E2E 回访人群' } });
     await screenshot(page, 'admin-campaigns-scheduled');
 
@@ -84,7 +75,7 @@ describe('campaigns from a saved segment, scheduled, with results against the ho
     await page.keyboard.press('Enter');
     await page.locator('.ant-modal-footer .ant-btn-primary').click();
     await page.getByTestId('campaign-schedule').filter({ hasText: '2099-06-02 09:30' }).waitFor();
-    expect((await api('GET', `/admin/campaigns/${campaignId}`, token)).launchAt).toBe('2099-06-02T01:30:00.000Z');
+    expect((await api('GET', `/admin/campaigns/${campaignId}`, { token })).launchAt).toBe('2099-06-02T01:30:00.000Z');
 
     // Its time comes (moved to the past here), and the launch job launches it.
     await models.campaigns.updateOne({ _id: new Types.ObjectId(campaignId) }, { $set: { launchAt: new Date(Date.now() - 1000) } });
