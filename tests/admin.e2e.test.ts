@@ -11,16 +11,12 @@ import {
   type ConsoleSession,
 } from '../admin/e2e/console';
 import { launchBrowser, screenshot, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 
 // The HQ console in real chromium against the demo server as `npm start` runs it: HQ designs a coupon,
 // counts a segment, pushes the coupon and watches the push complete, reads the dashboard's charts and
 // visits the other main screens; then a store manager sees only their store. Screenshots of every main
 // screen land in test-output/screenshots/admin-*.png, at 1440×900 and again at 1280 wide.
-
-interface ApiOptions {
-  token?: string;
-  body?: unknown;
-}
 
 /** Members who joined through the shopper API, with the home stores the manager check relies on. */
 interface SeededMember {
@@ -34,16 +30,7 @@ describe('HQ console against the demo server', () => {
   let browser: Browser;
   const seeded: SeededMember[] = [];
 
-  async function api<T>(method: string, path: string, { token, body }: ApiOptions = {}): Promise<T> {
-    const response = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const api = apiAt(() => demo.url);
 
   /** Shoppers sign in through the WeChat emulator and join; a clerk books purchases so spend and tiers vary. */
   async function seedMembers(): Promise<void> {
