@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { goTo, openConsole, signIn } from '../admin/e2e/console';
 import { encodePng } from '../server/src/modules/branding/png';
 import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 import { H5, button, input, shown, snap, text } from './support/taro';
 
 // Issue 20 items 1 and 3 at 375×812: HQ sets the brand in the console (colours contrast-checked, logo and card
@@ -19,23 +20,14 @@ describe('brand theme and the offline wallet', () => {
   let hqToken: string;
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
-    hqToken = (await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' })).token;
+    hqToken = (await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } })).token;
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await demo?.close();
   });
 
-  async function api(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const answer = res.status === 204 ? null : await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
-  }
+  const api = apiAt(() => demo.url);
 
   it('HQ sets name, colours (an unreadable one is refused), logo and card art, with a live preview', async () => {
     const hq = await openConsole(browser, demo.url);
@@ -63,7 +55,7 @@ describe('brand theme and the offline wallet', () => {
     await screenshot(page, 'brand-01-console', { fullPage: true });
     expect(hq.pageErrors).toEqual([]);
 
-    const saved = await api('GET', '/admin/branding', undefined, hqToken);
+    const saved = await api('GET', '/admin/branding', { token: hqToken });
     expect(saved).toMatchObject({ name: '栖木生活', primaryColor: GREEN, accentColor: '#b45309' });
     expect(saved.logoUrl).toMatch(/^\/api\/v1\/brand\/assets\//);
     expect(Object.keys(saved.tierArt)).toEqual(['silver']);
@@ -83,7 +75,7 @@ describe('brand theme and the offline wallet', () => {
     await text(page, /结账时向店员出示/).waitFor({ timeout: 15_000 });
 
     await shown(page, '.card-face__brand').filter({ hasText: '栖木生活' }).waitFor();
-    const saved = await api('GET', '/admin/branding', undefined, hqToken);
+    const saved = await api('GET', '/admin/branding', { token: hqToken });
     await expect(shown(page, '.card-face__logo').locator('img').getAttribute('src')).resolves.toBe(saved.logoUrl);
     await expect(shown(page, '.card-face__art').locator('img').getAttribute('src')).resolves.toBe(saved.tierArt.silver);
     await expect(shown(page, '.card-face__tier').innerText()).resolves.toBe('银卡');
@@ -97,10 +89,10 @@ describe('brand theme and the offline wallet', () => {
   it('the coupon wallet list opens with the network cut, from the copy kept on the phone', async () => {
     const { page, context } = shopper;
     const cardNo = (await shown(page, '.card-face__no').innerText()).replace(/\s/g, '');
-    const members = await api('GET', `/admin/members?q=${cardNo}`, undefined, hqToken);
-    const templates = await api('GET', '/admin/coupon-templates?limit=100', undefined, hqToken);
+    const members = await api('GET', `/admin/members?q=${cardNo}`, { token: hqToken });
+    const templates = await api('GET', '/admin/coupon-templates?limit=100', { token: hqToken });
     const template = templates.items.find((t: { title: string }) => t.title === '满100减20');
-    await api('POST', `/admin/coupon-templates/${template.id}/grants`, { memberId: members.items[0].id }, hqToken, { 'Idempotency-Key': randomUUID() });
+    await api('POST', `/admin/coupon-templates/${template.id}/grants`, { body: { memberId: members.items[0].id }, token: hqToken, headers: { 'Idempotency-Key': randomUUID() } });
 
     await page.locator('.taro-tabbar__tabbar').getByText('优惠券').click();
     await text(page, '满100减20').waitFor();
