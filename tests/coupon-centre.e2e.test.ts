@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { goTo, openConsole, signIn } from '../admin/e2e/console';
 import { launchBrowser, openPage, screenshot, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 import { button, input, openRoute as open, shown, snap, text, toastGone } from './support/taro';
 
 // The coupon centre (领券中心) and the new-member gift pack (入会礼) in the H5 build at 375×812, against the demo
@@ -16,23 +17,14 @@ describe('mini-program H5: coupon centre and the join gift pack', () => {
   let shopper: { page: Page; pageErrors: string[] };
   let hqToken: string;
 
-  async function api(method: string, path: string, body?: unknown, token?: string): Promise<any> {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const answer = res.status === 204 ? null : await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
-  }
+  const api = apiAt(() => demo.url);
   function template(title: string, extra: Record<string, unknown>) {
-    return api('POST', '/admin/coupon-templates', { title, type: 'cash', minSpendFen: 5_000, amountOffFen: 1_000, validDays: 7, perMemberLimit: 1, ...extra }, hqToken);
+    return api('POST', '/admin/coupon-templates', { body: { title, type: 'cash', minSpendFen: 5_000, amountOffFen: 1_000, validDays: 7, perMemberLimit: 1, ...extra }, token: hqToken });
   }
 
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
-    hqToken = (await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' })).token;
+    hqToken = (await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } })).token;
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -52,7 +44,7 @@ describe('mini-program H5: coupon centre and the join gift pack', () => {
     await page.getByTestId('save-template').click();
     await page.waitForURL(/#\/coupons\/(?!new)[^/]+$/);
     const id = decodeURIComponent(page.url().split('#/coupons/')[1] ?? '');
-    expect((await api('GET', `/admin/coupon-templates/${id}`, undefined, hqToken)).inCouponCentre).toBe(true);
+    expect((await api('GET', `/admin/coupon-templates/${id}`, { token: hqToken })).inCouponCentre).toBe(true);
     expect(await page.getByTestId('template-in-coupon-centre').isChecked()).toBe(true);
     expect(hq.pageErrors).toEqual([]);
     await page.context().close();
@@ -60,7 +52,7 @@ describe('mini-program H5: coupon centre and the join gift pack', () => {
 
   it('the join page shows what joining gives, and joining puts it in the wallet', async () => {
     const welcome = await template('新人礼·满50减10', { totalQuantity: 1_000 });
-    await api('PATCH', '/admin/automation-rules/welcome', { enabled: true, templateId: welcome.id }, hqToken);
+    await api('PATCH', '/admin/automation-rules/welcome', { body: { enabled: true, templateId: welcome.id }, token: hqToken });
 
     shopper = await openPage(browser, PHONE_375);
     const { page } = shopper;
