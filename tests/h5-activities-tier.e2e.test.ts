@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 import { button, input, shown, snap, text, openRoute as open } from './support/taro';
 
 // The activity and tier pages of the H5 build at 375×812 against the demo server: a joined activity shows
@@ -15,16 +16,7 @@ describe('mini-program H5: activities and tier', () => {
   let shopper: { page: Page; pageErrors: string[] };
   let hqToken: string;
 
-  async function api(method: string, path: string, body?: unknown, token?: string): Promise<any> {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const answer = res.status === 204 ? null : await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
-  }
+  const api = apiAt(() => demo.url);
   async function shopperToken(): Promise<string> {
     const raw = await shopper.page.evaluate(() => localStorage.getItem('membercard.shopper'));
     const stored = JSON.parse(raw ?? 'null') as { data?: { token: string }; token?: string } | null;
@@ -33,9 +25,9 @@ describe('mini-program H5: activities and tier', () => {
     return token;
   }
   async function buy(amountFen: number): Promise<void> {
-    const staff = await api('POST', '/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' });
-    const { code: memberCode } = await api('GET', '/me/member-code', undefined, await shopperToken());
-    await api('POST', '/staff/purchases', { memberCode, orderNo: `E2E-AT-${Date.now()}-${amountFen}`, amountFen }, staff.token);
+    const staff = await api('POST', '/auth/staff', { body: { username: 'sh01-clerk', password: 'staff-demo-pass' } });
+    const { code: memberCode } = await api('GET', '/me/member-code', { token: await shopperToken() });
+    await api('POST', '/staff/purchases', { body: { memberCode, orderNo: `E2E-AT-${Date.now()}-${amountFen}`, amountFen }, token: staff.token });
   }
   async function activityByTitle(title: string): Promise<{ id: string; feeFen: number }> {
     const list = await api('GET', '/activities?limit=50');
@@ -46,7 +38,7 @@ describe('mini-program H5: activities and tier', () => {
 
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
-    hqToken = (await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' })).token;
+    hqToken = (await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } })).token;
     shopper = await openPage(browser, PHONE_375);
     const { page } = shopper;
     page.setDefaultTimeout(10_000);
@@ -71,8 +63,8 @@ describe('mini-program H5: activities and tier', () => {
     const coffee = await activityByTitle('咖啡品鉴会');
     // HQ gives the activity its address (the demo seeds none); the member signs up (through the API: the
     // sign-up itself is covered by miniprogram-more), then reopens the activity.
-    await api('PATCH', `/admin/activities/${coffee.id}`, { address: '上海市静安区南京西路 1266 号 3 楼' }, hqToken);
-    await api('POST', `/activities/${coffee.id}/signups`, {}, await shopperToken());
+    await api('PATCH', `/admin/activities/${coffee.id}`, { body: { address: '上海市静安区南京西路 1266 号 3 楼' }, token: hqToken });
+    await api('POST', `/activities/${coffee.id}/signups`, { body: {}, token: await shopperToken() });
     await open(page, demo.url, `/pages/activities/detail?id=${coffee.id}`);
     await shown(page, '.tag').filter({ hasText: /^已报名$/ }).waitFor();
     await shown(page, '.qr-code').waitFor();
@@ -96,7 +88,7 @@ describe('mini-program H5: activities and tier', () => {
     await snap(page, 'h5-at-02-activity-pay-confirm');
     await sheet.locator('taro-button-core').filter({ hasText: '再想想' }).click();
     await sheet.waitFor({ state: 'hidden' });
-    const mine = await api('GET', '/me/signups', undefined, await shopperToken());
+    const mine = await api('GET', '/me/signups', { token: await shopperToken() });
     expect(mine.items.filter((s: { activityId: string }) => s.activityId === baking.id)).toEqual([]);
   }, 30_000);
 
@@ -110,11 +102,11 @@ describe('mini-program H5: activities and tier', () => {
     expect(await shown(page, '.tier-celebration').count()).toBe(0);
     await snap(page, 'h5-at-03-tier-progress', true);
 
-    const before = (await api('GET', '/me', undefined, await shopperToken())).tier.code as string;
+    const before = (await api('GET', '/me', { token: await shopperToken() })).tier.code as string;
     const tiers = (await api('GET', '/tiers')).items as Array<{ code: string; minSpendFen: number }>;
     const nextUp = tiers.find((tier) => tier.minSpendFen > 60_000)!;
     await buy(nextUp.minSpendFen - 60_000);
-    expect((await api('GET', '/me', undefined, await shopperToken())).tier.code).not.toBe(before);
+    expect((await api('GET', '/me', { token: await shopperToken() })).tier.code).not.toBe(before);
     await page.reload();
     const party = shown(page, '.tier-celebration');
     await party.getByText(/^恭喜升级为/).waitFor();
