@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEFAULT_PROGRAMME_NAME } from '@membercard/shared';
 import { launchBrowser, openPage, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 import { H5, button, input, shown, snap, text } from './support/taro';
 
 // Issue 20 (card face, honest codes): on a 375×812 phone the card shows the programme, tier and card number,
@@ -24,16 +25,7 @@ describe('H5 card face and honest codes', () => {
   });
   afterEach(() => expect(shopper?.pageErrors ?? []).toEqual([]));
 
-  async function api(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const answer = res.status === 204 ? null : await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
-  }
+  const api = apiAt(() => demo.url);
 
   it('shows brand, tier, card number and the points once; the code text states the real step and screenshot life', async () => {
     shopper = await openPage(browser, PHONE_375);
@@ -69,11 +61,11 @@ describe('H5 card face and honest codes', () => {
     // With a name and points: the holder's name on the card, and the balance still shown once on the screen.
     const stored = await page.evaluate(() => localStorage.getItem('membercard.shopper'));
     const shopperToken = (JSON.parse(stored!) as { data: { token: string } }).data.token;
-    await api('PATCH', '/me/profile', { name: '王小明' }, shopperToken);
+    await api('PATCH', '/me/profile', { body: { name: '王小明' }, token: shopperToken });
     const cardNo = (await shown(page, '.card-face__no').innerText()).replace(/\s/g, '');
-    const hq = await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' });
-    const members = await api('GET', `/admin/members?q=${cardNo}`, undefined, hq.token);
-    await api('POST', `/admin/members/${members.items[0].id}/points-adjustments`, { delta: 1280, reason: '门店活动补发' }, hq.token, { 'Idempotency-Key': randomUUID() });
+    const hq = await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } });
+    const members = await api('GET', `/admin/members?q=${cardNo}`, { token: hq.token });
+    await api('POST', `/admin/members/${members.items[0].id}/points-adjustments`, { body: { delta: 1280, reason: '门店活动补发' }, token: hq.token, headers: { 'Idempotency-Key': randomUUID() } });
     await page.reload();
     await shown(page, '.card-face__holder').filter({ hasText: '王小明' }).waitFor();
     await shown(page, '.card-face__points-value').filter({ hasText: /^1280$/ }).waitFor();
@@ -83,7 +75,7 @@ describe('H5 card face and honest codes', () => {
     await snap(page, 'h5-card-face');
 
     // Points due within 30 days: the card says how many and on which China day (here, a lot aged to end in 10 days).
-    await api('POST', `/admin/members/${members.items[0].id}/points-adjustments`, { delta: 120, reason: '生日礼' }, hq.token, { 'Idempotency-Key': randomUUID() });
+    await api('POST', `/admin/members/${members.items[0].id}/points-adjustments`, { body: { delta: 120, reason: '生日礼' }, token: hq.token, headers: { 'Idempotency-Key': randomUUID() } });
     const dueAt = new Date(Date.now() + 10 * 24 * 3600_000);
     const aged = await demo.services.models.lots.updateOne({ memberId: members.items[0].id, amount: 120 }, { $set: { expiresAt: dueAt } });
     expect(aged.modifiedCount).toBe(1);
@@ -97,11 +89,11 @@ describe('H5 card face and honest codes', () => {
   it('a coupon once seen shows its code offline, and when opened afresh with no network', async () => {
     const { page, context } = shopper;
     const cardNo = (await shown(page, '.card-face__no').innerText()).replace(/\s/g, '');
-    const hq = await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' });
-    const templates = await api('GET', '/admin/coupon-templates?limit=100', undefined, hq.token);
+    const hq = await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } });
+    const templates = await api('GET', '/admin/coupon-templates?limit=100', { token: hq.token });
     const template = templates.items.find((t: { title: string }) => t.title === '满100减20');
-    const members = await api('GET', `/admin/members?q=${cardNo}`, undefined, hq.token);
-    await api('POST', `/admin/coupon-templates/${template.id}/grants`, { memberId: members.items[0].id }, hq.token, { 'Idempotency-Key': randomUUID() });
+    const members = await api('GET', `/admin/members?q=${cardNo}`, { token: hq.token });
+    await api('POST', `/admin/coupon-templates/${template.id}/grants`, { body: { memberId: members.items[0].id }, token: hq.token, headers: { 'Idempotency-Key': randomUUID() } });
 
     // Online: the wallet, the coupon and its code, once.
     await page.goto(`${demo.url}${H5}/pages/coupons/index`);
@@ -137,8 +129,8 @@ describe('H5 card face and honest codes', () => {
     await snap(page, 'h5-coupon-opened-offline');
     await page.unroute('**/api/v1/**');
 
-    const clerk = await api('POST', '/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' });
-    const scan = await api('POST', '/staff/scan', { code: keptDigits }, clerk.token);
+    const clerk = await api('POST', '/auth/staff', { body: { username: 'sh01-clerk', password: 'staff-demo-pass' } });
+    const scan = await api('POST', '/staff/scan', { body: { code: keptDigits }, token: clerk.token });
     expect(scan.type).toBe('coupon');
     expect(scan.coupon.id).toBe(couponId);
   }, 60_000);
