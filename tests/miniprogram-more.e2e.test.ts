@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 import { PHONE, H5, shown, text, button, input, modal, snap, toastGone, openRoute as open } from './support/taro';
 
 // More of the H5 mini-program in real chromium at a phone's size, against the demo server: the points mall,
@@ -14,19 +15,7 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
   let clerk: { page: Page; pageErrors: string[] } | undefined;
   let hqToken: string;
 
-  async function call(method: string, path: string, body?: unknown, token?: string): Promise<Response> {
-    return fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  }
-  async function api(method: string, path: string, body?: unknown, token?: string): Promise<any> {
-    const res = await call(method, path, body, token);
-    const answer = res.status === 204 ? null : await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
-  }
+  const api = apiAt(() => demo.url);
   /** The shopper's API token, as the app keeps it in the phone's storage. */
   async function shopperToken(): Promise<string> {
     const raw = await shopper.page.evaluate(() => localStorage.getItem('membercard.shopper'));
@@ -36,12 +25,12 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     return token;
   }
   async function balance(): Promise<number> {
-    return (await api('GET', '/me', undefined, await shopperToken())).pointsBalance as number;
+    return (await api('GET', '/me', { token: await shopperToken() })).pointsBalance as number;
   }
 
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
-    hqToken = (await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' })).token;
+    hqToken = (await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } })).token;
   });
   afterAll(async () => {
     await browser?.close();
@@ -65,9 +54,9 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await text(page, /结账时向店员出示/).waitFor({ timeout: 15_000 });
 
     // The till records a ¥600 purchase from the member's code: enough for the 500-point coupon.
-    const staff = await api('POST', '/auth/staff', { username: 'sh01-clerk', password: 'staff-demo-pass' });
-    const { code: memberCode } = await api('GET', '/me/member-code', undefined, await shopperToken());
-    const purchase = await api('POST', '/staff/purchases', { memberCode, orderNo: `E2E-MALL-${Date.now()}`, amountFen: 60_000 }, staff.token);
+    const staff = await api('POST', '/auth/staff', { body: { username: 'sh01-clerk', password: 'staff-demo-pass' } });
+    const { code: memberCode } = await api('GET', '/me/member-code', { token: await shopperToken() });
+    const purchase = await api('POST', '/staff/purchases', { body: { memberCode, orderNo: `E2E-MALL-${Date.now()}`, amountFen: 60_000 }, token: staff.token });
     const before = purchase.pointsBalance as number;
     expect(before).toBeGreaterThanOrEqual(500);
 
@@ -93,19 +82,19 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
 
   it('HQ prints a batch of redemption codes; the member claims one, and a second claim is refused in Chinese', async () => {
     const { page } = shopper;
-    const templates = await api('GET', '/admin/coupon-templates?limit=100', undefined, hqToken);
+    const templates = await api('GET', '/admin/coupon-templates?limit=100', { token: hqToken });
     const template = templates.items.find((t: { title: string }) => t.title === '满100减20');
     const expiresAt = new Date(Date.now() + 30 * 24 * 3600_000).toISOString();
-    const batch = await api('POST', '/admin/redemption-code-batches', { templateId: template.id, count: 5, expiresAt }, hqToken);
+    const batch = await api('POST', '/admin/redemption-code-batches', { body: { templateId: template.id, count: 5, expiresAt }, token: hqToken });
     // Codes are written in the background; only a ready batch can be claimed.
     for (let tries = 0; ; tries++) {
-      const batches = await api('GET', '/admin/redemption-code-batches?limit=20', undefined, hqToken);
+      const batches = await api('GET', '/admin/redemption-code-batches?limit=20', { token: hqToken });
       const mine = batches.items.find((b: { id: string }) => b.id === batch.id);
       if (mine?.status === 'ready') break;
       if (tries > 100) throw new Error(`batch not ready: ${JSON.stringify(mine)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const csv = await call('GET', `/admin/redemption-code-batches/${batch.id}/codes.csv`, undefined, hqToken);
+    const csv = await api.raw('GET', `/admin/redemption-code-batches/${batch.id}/codes.csv`, { token: hqToken });
     expect(csv.status).toBe(200);
     const codes = (await csv.text()).trim().split(/\r?\n/).slice(1).map((line) => line.trim().replace(/^"|"$/g, ''));
     expect(codes).toHaveLength(5);
@@ -195,14 +184,14 @@ describe('mini-program H5: points mall, redemption codes and activities', () => 
     await text(page, '支付确认中…').waitFor();
     await text(page, '报名成功，活动当天出示签到码即可').waitFor();
     await shown(page, '.tag').filter({ hasText: /^已报名$/ }).waitFor();
-    const mine = await api('GET', '/me/signups', undefined, await shopperToken());
+    const mine = await api('GET', '/me/signups', { token: await shopperToken() });
     expect(mine.items.map((s: { status: string }) => s.status)).not.toContain('pending_payment');
     await snap(page, 'mp-more-16-activity-paid-confirmed');
     await button(page, '查看我的报名').click();
     const paidRow = shown(page, '.list-item').filter({ hasText: '亲子烘焙课' });
     await paidRow.getByText('报名成功').waitFor();
     await snap(page, 'mp-more-17-my-signups-paid', true);
-    const signups = await api('GET', '/me/signups', undefined, await shopperToken());
+    const signups = await api('GET', '/me/signups', { token: await shopperToken() });
     const statuses = Object.fromEntries(
       await Promise.all(
         signups.items.map(async (s: { activityId: string; status: string }) => [(await api('GET', `/activities/${s.activityId}`)).title, s.status]),
