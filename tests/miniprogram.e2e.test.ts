@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, startDemo } from './support/demo';
+import { apiAt } from './support/consoleData';
 import { PHONE, H5, shown, text, button, input, pickInWheel, snap, toastGone } from './support/taro';
 
 // The H5 build of the mini-program in real chromium at a phone's size, against the demo server as `npm start`
@@ -21,16 +22,7 @@ describe('mini-program H5 against the demo server', () => {
     await demo?.close();
   });
   /** HQ's side, through the API as the console calls it. */
-  async function api(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
-    const res = await fetch(`${demo.url}/api/v1${path}`, {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const answer = res.status === 204 ? null : await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
-  }
+  const api = apiAt(() => demo.url);
 
   afterEach(() => {
     // Any uncaught error in either app fails the step it happened in.
@@ -67,8 +59,8 @@ describe('mini-program H5 against the demo server', () => {
     await text(page, /结账时向店员出示/).waitFor({ timeout: 15_000 });
     await snap(page, 'mp-03-card');
     // The join is credited to the store code the app was opened from; the store the shopper chose stays home.
-    const hq = await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' });
-    const report = await api('GET', '/admin/reports/acquisition', undefined, hq.token);
+    const hq = await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } });
+    const report = await api('GET', '/admin/reports/acquisition', { token: hq.token });
     expect(report.stores).toContainEqual({ storeId: 'BJ01', visits: 1, visitors: 1, joins: 1 });
     // The member code, as a barcode, its digits and a QR, drawn on the phone.
     const codeDigits = (await shown(page, '.code-box__digits').innerText()).trim();
@@ -152,12 +144,12 @@ describe('mini-program H5 against the demo server', () => {
   it('HQ grants a coupon; the shopper shows its code and the clerk redeems it after seeing its terms', async () => {
     const { page } = shopper;
     const cardNo = (await shown(page, '.card-face__no').innerText()).replace(/\s/g, '');
-    const hq = await api('POST', '/auth/admin', { username: 'hq', password: 'hq-demo-pass' });
-    const templates = await api('GET', '/admin/coupon-templates?limit=100', undefined, hq.token);
+    const hq = await api('POST', '/auth/admin', { body: { username: 'hq', password: 'hq-demo-pass' } });
+    const templates = await api('GET', '/admin/coupon-templates?limit=100', { token: hq.token });
     const template = templates.items.find((t: { title: string }) => t.title === '满100减20');
-    const members = await api('GET', `/admin/members?q=${cardNo}`, undefined, hq.token);
+    const members = await api('GET', `/admin/members?q=${cardNo}`, { token: hq.token });
     expect(members.items).toHaveLength(1);
-    await api('POST', `/admin/coupon-templates/${template.id}/grants`, { memberId: members.items[0].id }, hq.token, { 'Idempotency-Key': randomUUID() });
+    await api('POST', `/admin/coupon-templates/${template.id}/grants`, { body: { memberId: members.items[0].id }, token: hq.token, headers: { 'Idempotency-Key': randomUUID() } });
 
     await page.reload();
     await shown(page, '.glance__value').nth(2).filter({ hasText: /^1$/ }).waitFor();
