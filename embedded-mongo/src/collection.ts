@@ -207,6 +207,11 @@ export class Collection {
   private idOrderBuilt = false;
   /** Documents fetched and tested by queries, for tests that prove a plan stays within its range. */
   docsExamined = 0;
+  /**
+   * Set while recovery loads the collection: `put` then only keeps the document map (no index upkeep, no unique
+   * checks: the data was valid when written) and `rebuildIndexes` builds the indexes at the end.
+   */
+  indexesDeferred = false;
 
   constructor(
     readonly db: string,
@@ -226,17 +231,37 @@ export class Collection {
 
   addIndex(spec: IndexSpec): void {
     const index = new Index(spec);
+    if (!this.indexesDeferred) this.buildIndex(index);
+    this.indexes.push(index);
+  }
+
+  /** Fills an index from the documents with one sort (not one insert per document), checking uniqueness. */
+  private buildIndex(index: Index): void {
     const entries: IndexEntry[] = [];
     for (const [id, record] of this.docs) for (const entry of index.entriesOf(id, record.doc)) entries.push(entry);
     index.entries.load(entries);
-    if (spec.unique) {
+    if (index.spec.unique) {
       let previous: IndexEntry | undefined;
       for (const entry of index.entries.from(() => false)) {
         if (previous && index.compareKeys(previous, entry) === 0 && entryId(previous) !== entryId(entry)) throw index.duplicateKeyError(this.ns, entry);
         previous = entry;
       }
     }
-    this.indexes.push(index);
+  }
+
+  /**
+   * Ends a bulk load (recovery): every secondary index is built once from the documents, sorted in one go,
+   * instead of being kept in step document by document (a sorted insert and a unique lookup per index per
+   * document made a restart at 2.3 M documents take minutes).
+   */
+  rebuildIndexes(): void {
+    this.indexesDeferred = false;
+    for (const index of this.secondaryIndexes) {
+      index.multikey = false;
+      this.buildIndex(index);
+    }
+    this.idOrderBuilt = false;
+    this.indexes[0].entries.load([]);
   }
 
   /** Whether equality on `field` is answered by an index (the _id map, or a usable index led by it). */
@@ -271,6 +296,14 @@ export class Collection {
    */
   put(id: string, doc: Doc | null, version: number, keepHistory: boolean): void {
     const previous = this.docs.get(id);
+    if (this.indexesDeferred) {
+      if (!doc) this.docs.delete(id);
+      else if (previous) {
+        previous.doc = doc;
+        previous.version = version;
+      } else this.docs.set(id, { doc, version });
+      return;
+    }
     if (doc) this.checkUnique(id, doc);
     if (keepHistory) {
       this.history.push({ id, before: previous?.doc, version });

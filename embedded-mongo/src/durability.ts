@@ -136,6 +136,7 @@ export class Durability implements ChangeSink {
     };
     let generation = 0;
     const snapshotFile = path.join(dir, SNAPSHOT);
+    storage.startBulkLoad();
     if (fs.existsSync(snapshotFile)) {
       for (const record of readFrames(snapshotFile, options.readChunkBytes)) {
         if (record.snapshot) generation = Number((record.snapshot as Doc).generation);
@@ -152,6 +153,7 @@ export class Durability implements ChangeSink {
       .filter((j) => j.gen >= generation)
       .sort((a, b) => a.gen - b.gen);
     for (const j of journals) for (const record of readFrames(path.join(dir, j.file), options.readChunkBytes)) Durability.applyRecord(storage, record, onRetryable);
+    storage.finishBulkLoad();
     const durability = new Durability(dir, storage, Math.max(generation, ...journals.map((j) => j.gen)));
     storage.sink = durability;
     durability.retryableRecords = () => recovered;

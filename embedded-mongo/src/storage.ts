@@ -181,6 +181,8 @@ export class Storage {
   /** Incremented by every collection/index creation or drop; with `version`, counts every change (the cluster clock ticks on it). */
   private schemaVersion = 0;
   sink?: ChangeSink;
+  /** Recovery in progress: collections defer their indexes until `finishBulkLoad` (see Collection.rebuildIndexes). */
+  private bulkLoading = false;
   readonly activeTxns = new Set<Transaction>();
   /** Documents written by an open transaction: `ns\0id` → owner. Other writers must wait or conflict. */
   private readonly locks = new Map<string, Transaction>();
@@ -202,10 +204,23 @@ export class Storage {
     let colls = this.databases.get(db);
     if (!colls) this.databases.set(db, (colls = new Map()));
     const coll = new Collection(db, name);
+    coll.indexesDeferred = this.bulkLoading;
     colls.set(name, coll);
     this.schemaVersion++;
     this.sink?.createCollection(db, name);
     return coll;
+  }
+
+  /** Starts a bulk load (recovery): documents go into the collections' maps, indexes are built at the end. */
+  startBulkLoad(): void {
+    this.bulkLoading = true;
+    for (const colls of this.databases.values()) for (const coll of colls.values()) coll.indexesDeferred = true;
+  }
+
+  /** Builds every collection's indexes once, after a bulk load. */
+  finishBulkLoad(): void {
+    this.bulkLoading = false;
+    for (const colls of this.databases.values()) for (const coll of colls.values()) if (coll.indexesDeferred) coll.rebuildIndexes();
   }
 
   /**

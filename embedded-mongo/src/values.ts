@@ -44,6 +44,10 @@ function bytesOf(v: unknown): Uint8Array {
 
 /** Total order over BSON values following MongoDB's comparison/sort order (used by indexes). */
 export function compareValues(a: unknown, b: unknown): number {
+  // the usual index key types first: typeRank's chain of instanceof checks dominated sorting an index
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (a instanceof ObjectId && b instanceof ObjectId) return compareObjectIds(a, b);
+  if (a instanceof Date && b instanceof Date) return cmp(a.getTime(), b.getTime());
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra - rb;
@@ -86,13 +90,8 @@ export function compareValues(a: unknown, b: unknown): number {
       for (let i = 0; i < ba.length; i++) if (ba[i] !== bb[i]) return ba[i] - bb[i];
       return 0;
     }
-    case 8: {
-      // bson keeps an ObjectId as four 24-bit integers; comparing them avoids building two hex strings
-      const x = a as unknown as ObjectIdWords;
-      const y = b as unknown as ObjectIdWords;
-      if (typeof x.i0 !== 'number' || typeof y.i0 !== 'number') return cmp((a as ObjectId).toHexString(), (b as ObjectId).toHexString());
-      return x.i0 - y.i0 || x.i1 - y.i1 || x.i2 - y.i2 || x.i3 - y.i3;
-    }
+    case 8:
+      return compareObjectIds(a as ObjectId, b as ObjectId);
     case 9:
       return cmp(Number(a), Number(b));
     case 10:
@@ -104,6 +103,14 @@ export function compareValues(a: unknown, b: unknown): number {
     default:
       return 0;
   }
+}
+
+/** bson keeps an ObjectId as four 24-bit integers; comparing them avoids building two hex strings. */
+function compareObjectIds(a: ObjectId, b: ObjectId): number {
+  const x = a as unknown as ObjectIdWords;
+  const y = b as unknown as ObjectIdWords;
+  if (typeof x.i0 !== 'number' || typeof y.i0 !== 'number') return cmp(a.toHexString(), b.toHexString());
+  return x.i0 - y.i0 || x.i1 - y.i1 || x.i2 - y.i2 || x.i3 - y.i3;
 }
 
 /** The internal fields of a bson 7 ObjectId (12 bytes as four big-endian 24-bit integers). */
