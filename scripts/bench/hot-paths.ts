@@ -3,13 +3,21 @@
  * per second and database commands per request (the driver's command monitoring), set against a bare Koa server
  * in the same process sending the same command sequence with the plain driver (no auth, validation, schemas,
  * idempotency bookkeeping in code: only the round trips), so the ratio is what the product's own code costs.
- * Rounds alternate baseline and product; the ratio printed is the median of the rounds.
- * Run: npx tsx scripts/bench/hot-paths.ts   (about a minute; embedded database, servers and client in one process)
- *   BENCH_REQUESTS=1000 BENCH_CONCURRENCY=50 BENCH_ROUNDS=3 to change the load.
+ * The floor writes the same documents into collections carrying the product's own indexes (copied from them), so
+ * the engine does the same work for both; only what runs in the product's process differs.
+ * Rounds interleave floor and product (alternating which goes first, so a drift in machine load hits both), and
+ * the figure to quote is the median of the rounds' ratios; every round is printed with the load average.
+ * Run: npx tsx scripts/bench/hot-paths.ts   (about two minutes; embedded database, servers and client in one process)
+ *   BENCH_REQUESTS=1000 BENCH_CONCURRENCY=50 BENCH_ROUNDS=5 to change the load; BENCH_ONLY=me or purchase for one
+ *   route; BENCH_PROFILE=<dir> writes a CPU profile of every measured run there (open in Chrome's DevTools).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
+import path from 'node:path';
 import Koa from 'koa';
 import { base32Decode, base32Encode, cardNoFromBody, generateCode } from '@membercard/shared';
 import { Types } from 'mongoose';
@@ -18,7 +26,9 @@ import { fmt, pool, startBenchApp, type CommandCounter } from './support';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ONLY = process.env.BENCH_ONLY;
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 interface BenchMember {
   id: Types.ObjectId;
@@ -94,9 +104,17 @@ async function main(): Promise<void> {
     ledger: db.collection('floor_points_ledger'), purchases: db.collection('floor_purchases'),
     audit: db.collection('floor_audit_log'),
   };
-  await floor.ledger.createIndex({ idempotencyKey: 1 }, { unique: true });
-  await floor.purchases.createIndex({ storeId: 1, orderNo: 1 }, { unique: true });
-  await floor.rateLimits.createIndex({ key: 1 }, { unique: true });
+  // Each floor collection gets its product twin's indexes: an insert costs the engine one entry per index. (The
+  // look-up limiter makes its collection on first use: its two indexes, as rate-limiter-flexible creates them.)
+  await db.collection('rate_limits').createIndex({ expire: -1 }, { expireAfterSeconds: 0 });
+  await db.collection('rate_limits').createIndex({ key: 1 }, { unique: true });
+  for (const [twin, name] of [['points_lots', 'lots'], ['rate_limits', 'rateLimits'], ['idempotency_records', 'idempotency'], ['points_ledger', 'ledger'], ['purchases', 'purchases'], ['audit_log', 'audit']] as const) {
+    for (const index of await db.collection(twin).indexes()) {
+      if (index.name === '_id_') continue;
+      const { key, name: _name, v: _v, ...options } = index as { key: Record<string, 1 | -1>; name: string; v?: number };
+      await floor[name].createIndex(key, options);
+    }
+  }
   const bump = (key: string, by: number) =>
     floor.rateLimits.findOneAndUpdate({ key }, { $inc: { points: by } }, { upsert: true, returnDocument: 'after' });
   const bare = new Koa();
@@ -116,7 +134,7 @@ async function main(): Promise<void> {
     }
     // POST /staff/purchases: both look-up limits, the member by card, the request record, the booking
     // transaction (member, ledger, lot, purchase, audit), the record's answer, the refunds (the clerk's session and
-    // the webhook subscriptions come from 1 s caches).
+    // the webhook subscriptions come from 1 s caches). The documents carry the product's fields.
     const body = await new Promise<{ cardNo: string; orderNo: string; amountFen: number }>((resolve) => {
       const chunks: Buffer[] = [];
       ctx.req.on('data', (c: Buffer) => chunks.push(c));
@@ -125,30 +143,40 @@ async function main(): Promise<void> {
     await Promise.all([bump(`lookup-staff:${clerkId}`, 1), bump('lookup-store:SH01', 1)]);
     const member = await floor.members.findOne({ cardNo: body.cardNo, status: 'active' });
     const recordId = `purchase:SH01:${body.orderNo}`;
-    await floor.idempotency.insertOne({ _id: recordId as never, state: 'pending', fingerprint: 'x', createdAt: new Date() });
+    const at = new Date();
+    await floor.idempotency.insertOne({ _id: recordId as never, requestHash: 'f'.repeat(64), state: 'running', leaseUntil: new Date(at.getTime() + 30_000), createdAt: at, expiresAt: new Date(at.getTime() + 7 * 86400_000) });
     const points = Math.floor(body.amountFen / 100);
     const session = client.startSession();
+    let balanceAfter = 0;
     try {
       await session.withTransaction(async () => {
         const after = await floor.members.findOneAndUpdate(
-          { _id: member!._id, tier: member!.tier, status: 'active' },
-          { $inc: { pointsBalance: points, spend12mFen: body.amountFen }, $set: { lastPurchaseAt: new Date() } },
+          { tier: member!.tier, _id: member!._id, status: 'active' },
+          { $inc: { spend12mFen: body.amountFen, pointsBalance: points }, $set: { lastPurchaseAt: at, updatedAt: at } },
           { session, returnDocument: 'after' },
         );
-        await floor.ledger.insertOne({ memberId: member!._id, delta: points, balanceAfter: after!.pointsBalance, reason: `消费积分 ${body.orderNo}`, source: 'purchase', idempotencyKey: recordId, storeId: 'SH01', actorId: clerkId, createdAt: new Date() }, { session });
-        await floor.lots.insertOne({ memberId: member!._id, amount: points, remaining: points, expiresAt: new Date(Date.now() + 365 * 86400_000), expiredAt: null, createdAt: new Date() }, { session });
-        await floor.purchases.insertOne({ storeId: 'SH01', orderNo: body.orderNo, memberId: member!._id, amountFen: body.amountFen, lines: [], pointsEarned: points, staffId: clerkId, createdAt: new Date() }, { session });
-        await floor.audit.insertOne({ actorId: clerkId, action: 'purchase.record', targetType: 'member', targetId: String(member!._id), after: { orderNo: body.orderNo, points }, createdAt: new Date() }, { session });
+        balanceAfter = after!.pointsBalance;
+        const entryId = new Types.ObjectId();
+        const purchaseId = new Types.ObjectId();
+        const expiresAt = new Date(at.getTime() + 365 * 86400_000);
+        await floor.ledger.insertOne({ _id: entryId, memberId: member!._id, delta: points, balanceAfter, reason: `消费积分 ${body.orderNo}`, source: 'purchase', idempotencyKey: recordId, createdAt: at, expiresAt, storeId: 'SH01', actorId: clerkId }, { session });
+        await floor.lots.insertOne({ memberId: member!._id, entryId, amount: points, remaining: points, earnedAt: at, expiresAt, expiredAt: null }, { session });
+        await floor.purchases.insertOne({ _id: purchaseId, memberId: member!._id, storeId: 'SH01', orderNo: body.orderNo, amountFen: body.amountFen, lines: [], pointsEarned: points, ledgerEntryId: entryId, balanceAfter, tierBefore: member!.tier, tierAfter: member!.tier, staffId: clerkId, createdAt: at, status: 'booked', inSpendWindow: true, categorySpend: [], reversal: null }, { session });
+        await floor.audit.insertOne({ actorType: 'staff', actorId: clerkId, role: 'clerk', hqRole: null, storeId: 'SH01', action: 'purchase.create', targetType: 'purchase', targetId: String(purchaseId), memberId: String(member!._id), before: null, after: { orderNo: body.orderNo, amountFen: body.amountFen, pointsEarned: points, tierBefore: member!.tier, tierAfter: member!.tier }, requestId: 'r', at }, { session });
       });
     } finally {
       await session.endSession();
     }
-    await floor.idempotency.updateOne({ _id: recordId as never }, { $set: { state: 'done', status: 200, body: { pointsEarned: points } } });
+    const answer = { pointsEarned: points, pointsBalance: balanceAfter, tier: { code: member!.tier, name: member!.tier } };
+    await floor.idempotency.updateOne({ _id: recordId as never }, { $set: { state: 'done', responseStatus: 200, responseBody: answer } });
     await Promise.all([bump(`lookup-staff:${clerkId}`, -1), bump('lookup-store:SH01', -1)]);
-    ctx.body = { pointsEarned: points };
+    ctx.body = answer;
   });
   const bareServer = http.createServer(bare.callback());
   await new Promise<void>((resolve) => bareServer.listen(0, '127.0.0.1', resolve));
+  // Each server's connections idle while the other's run is measured (a purchase run takes several seconds): a
+  // keep-alive shorter than that makes a server close a socket just as the client reuses it (ECONNRESET).
+  for (const server of [bareServer, bench.server]) server.keepAliveTimeout = 120_000;
   const bareOrigin = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
 
   const meProduct = (i: number) => request(agent, `${bench.origin}/api/v1/me`, 'GET', { authorization: `Bearer ${shopperTokens[i % readers.length]}` });
@@ -167,21 +195,44 @@ async function main(): Promise<void> {
   await pool(REQUESTS / 5, CONCURRENCY, async () => { await purchaseProduct(); await purchaseFloor(); });
   nextBuyer = 0;
 
-  const measure = (c: CommandCounter, task: (i: number) => Promise<void>) => c.measure(() => pool(REQUESTS, CONCURRENCY, task));
-  for (const [name, product, baseline] of [
-    ['GET /me', meProduct, meFloor],
-    ['POST /staff/purchases', purchaseProduct, purchaseFloor],
-  ] as const) {
+  let profiler: Session | null = null;
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+  }
+  const measure = async (label: string, c: CommandCounter, task: (i: number) => Promise<void>) => {
+    if (profiler) await profiler.post('Profiler.start');
+    const run = await c.measure(() => pool(REQUESTS, CONCURRENCY, task));
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(path.join(PROFILE_DIR!, `${label.replace(/[^A-Za-z0-9]+/g, '-')}.cpuprofile`), JSON.stringify(profile));
+    }
+    return run;
+  };
+  const load = () => loadavg().map((l) => fmt(l, 2)).join(' ');
+  const routes = [
+    ['GET /me', 'me', meProduct, meFloor],
+    ['POST /staff/purchases', 'purchase', purchaseProduct, purchaseFloor],
+  ] as const;
+  for (const [name, key, product, baseline] of routes) {
+    if (ONLY && ONLY !== key) continue;
     const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const floorRun = await measure(counter, baseline);
-      const productRun = await measure(counter, product);
+      // Odd rounds measure the floor first, even rounds the product first.
+      const floorFirst = round % 2 === 1;
+      const first = await measure(`${key}-${floorFirst ? 'floor' : 'product'}-${round}`, counter, floorFirst ? baseline : product);
+      const second = await measure(`${key}-${floorFirst ? 'product' : 'floor'}-${round}`, counter, floorFirst ? product : baseline);
+      const [floorRun, productRun] = floorFirst ? [first, second] : [second, first];
       ratios.push(rateOf(productRun) / rateOf(floorRun));
       console.log(line(`${name}, bare Koa floor (round ${round})`, floorRun));
       console.log(line(`${name}, product (round ${round})`, productRun));
+      console.log(`${name}, round ${round}: ${fmt(ratios.at(-1)!, 2)}×  (load average ${load()})`);
     }
-    console.log(`${name}: product at ${ratios.map((r) => fmt(r, 2)).join(', ')}× the floor — median ${fmt(median(ratios), 2)}× (goal ≥ 0.80×)\n`);
+    console.log(`${name}: product at ${ratios.map((r) => fmt(r, 2)).join(', ')}× the floor — median ${fmt(median(ratios), 2)}× (goal ≥ 0.80×; load average ${load()})\n`);
   }
+  profiler?.disconnect();
 
   await new Promise<void>((resolve) => bareServer.close(() => resolve()));
   await bench.close();

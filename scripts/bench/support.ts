@@ -54,6 +54,8 @@ export interface BenchApp {
   /** `http://127.0.0.1:<port>`, the API under `/api/v1`. */
   origin: string;
   agent: http.Agent;
+  /** The product's HTTP server (a benchmark may lengthen its keep-alive, say). */
+  server: http.Server;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startBenchApp(dbName: string, concurrency: number): Promis
     counter,
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     agent,
+    server,
     async close() {
       agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
