@@ -16,7 +16,7 @@ import { CounterCheckout } from './modules/counter/checkout';
 import { CodeLookups, LOOKUP_LIMITS } from './modules/counter/lookupLimits';
 import { CouponIssuer } from './modules/coupons/issuer';
 import { PointsMall } from './modules/coupons/mall';
-import { couponModel, couponTemplateModel, redemptionModel } from './modules/coupons/model';
+import { couponModel, couponTemplateModel, redemptionModel, type CouponDoc } from './modules/coupons/model';
 import { RedemptionService } from './modules/coupons/redemptions';
 import { CouponsService } from './modules/coupons/service';
 import { MembersAdmin } from './modules/members/admin';
@@ -254,7 +254,7 @@ export function createServices(deps: ServiceDeps) {
   members.codeOwners.coupon = (couponId) => coupons.ownerOf(couponId);
   members.codeCandidates.coupon = (memberId, at) => coupons.codeCandidates(memberId, at);
   members.extensions.couponsAvailable = (memberId) => coupons.availableCount(memberId);
-  counter.details.coupon = (couponId) => coupons.forCounter(couponId);
+  counter.details.coupon = (couponId, _actor, loaded) => coupons.forCounter(couponId, loaded as CouponDoc | undefined);
   const payments = new PaymentsService({ connection, payments: models.payments, ...deps.wechatPay, now });
   const activities = new ActivitiesService({
     connection, activities: models.activities, signups: models.signups, notifications: models.signupNotifications, members: models.members,

@@ -5,7 +5,8 @@ import type { CodeLookups } from './lookupLimits';
 
 /** What the coupon and activity modules show a clerk for a scanned coupon or sign-up code. */
 export interface ScanDetails {
-  coupon?: (subjectId: string, actor: Actor) => Promise<Coupon>;
+  /** `loaded`: the coupon as verifying the code read it, when it did. */
+  coupon?: (subjectId: string, actor: Actor, loaded?: unknown) => Promise<Coupon>;
   signup?: (subjectId: string, actor: Actor) => Promise<Signup>;
 }
 
@@ -24,10 +25,10 @@ export class CounterService {
   }
 
   private async identify(actor: Actor, code: string): Promise<StaffScanAnswer> {
-    const { parsed, member } = await this.members.verifyScannedCode(code);
+    const { parsed, member, subject } = await this.members.verifyScannedCode(code);
     const masked = await this.members.masked(member);
     if (parsed.kind === 'coupon' && this.details.coupon) {
-      return { type: 'coupon', member: masked, coupon: await this.details.coupon(parsed.subject, actor) };
+      return { type: 'coupon', member: masked, coupon: await this.details.coupon(parsed.subject, actor, subject) };
     }
     if (parsed.kind === 'signup' && this.details.signup) {
       return { type: 'signup', member: masked, signup: await this.details.signup(parsed.subject, actor) };

@@ -36,9 +36,10 @@ export class RedemptionService {
     const { coupons, members, connection, now } = this.deps;
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
     // Signature and window against the coupon owner's key: a code made with anyone else's key fails here.
-    const { parsed, member } = await members.verifyScannedCode(body.code);
+    const { parsed, member, subject } = await members.verifyScannedCode(body.code);
     if (parsed.kind !== 'coupon') throw invalid();
-    const coupon = await coupons.findById(parsed.subject).lean<CouponDoc>();
+    // The QR form's owner look-up read the coupon already (`subject`); the numeric form's found only its id.
+    const coupon = (subject as CouponDoc | undefined) ?? (await coupons.findById(parsed.subject).lean<CouponDoc>());
     if (!coupon || !coupon.memberId.equals(member._id)) throw invalid();
 
     const at = now();

@@ -11,6 +11,7 @@ import { pageBy } from '../../lib/cursor';
 import { AppError, errors } from '../../lib/errors';
 import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
+import type { MemberDoc } from '../members/model';
 import type { MembersService } from '../members/service';
 import type { CouponIssuer } from './issuer';
 import type { storeModel } from '../staff/model';
@@ -164,13 +165,14 @@ export class CouponsService {
   }
 
   /** The in-store QR: signed with the member's code key, so only the owner's phone (or this) can make it. */
-  async codeFor(memberId: string, couponId: string): Promise<{ code: string; expiresAt: string }> {
+  async codeFor(memberId: string, couponId: string, loaded?: MemberDoc): Promise<{ code: string; expiresAt: string }> {
     const coupon = await this.ownCoupon(memberId, couponId);
     if (coupon.status === 'redeemed') throw new AppError(ErrorCode.COUPON_ALREADY_USED, 'This coupon has been used.');
     if (coupon.status !== 'issued' || coupon.validUntil.getTime() <= this.deps.now().getTime()) {
       throw new AppError(ErrorCode.COUPON_EXPIRED, 'This coupon has expired.');
     }
-    const member = await this.deps.members.load(memberId, ['active']);
+    // The member as this request's authorization read it (`loaded`): read once per request.
+    const member = await this.deps.members.current(memberId, loaded);
     return this.deps.members.codeAnswer(member, 'coupon', String(coupon._id));
   }
 
@@ -194,14 +196,15 @@ export class CouponsService {
     return docs.map((doc) => String(doc._id));
   }
 
-  async ownerOf(couponId: string): Promise<Types.ObjectId | null> {
-    const coupon = await this.deps.coupons.findById(couponId, { memberId: 1 }).lean<Pick<CouponDoc, 'memberId'>>();
-    return coupon?.memberId ?? null;
+  /** The whole coupon is read (not only its owner): the scan and the redemption then use it without a second read. */
+  async ownerOf(couponId: string): Promise<{ memberId: Types.ObjectId; doc: CouponDoc } | null> {
+    const coupon = Types.ObjectId.isValid(couponId) ? await this.deps.coupons.findById(couponId).lean<CouponDoc>() : null;
+    return coupon ? { memberId: coupon.memberId, doc: coupon } : null;
   }
 
-  /** What POST /staff/scan shows for a coupon code (the code is already verified). */
-  async forCounter(couponId: string): Promise<Coupon> {
-    const coupon = await this.deps.coupons.findById(couponId).lean<CouponDoc>();
+  /** What POST /staff/scan shows for a coupon code (the code is already verified; `loaded`: the coupon as verifying read it). */
+  async forCounter(couponId: string, loaded?: CouponDoc): Promise<Coupon> {
+    const coupon = loaded && String(loaded._id) === couponId ? loaded : await this.deps.coupons.findById(couponId).lean<CouponDoc>();
     if (!coupon) throw new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
     return couponView(coupon);
   }

@@ -199,7 +199,15 @@ export class MembersService {
 
   /** The card; `loaded` is the member as this request's authorization just read it (no second read). */
   async me(memberId: string, loaded?: MemberDoc): Promise<Member> {
-    return this.view(loaded && String(loaded._id) === memberId && loaded.status === 'active' ? loaded : await this.load(memberId, ['active']));
+    return this.view(await this.current(memberId, loaded));
+  }
+
+  /**
+   * The active member: `loaded` when it is that member as this request's authorization read it (app.ts keeps
+   * it in ctx.state.member on `member` routes), else read now. One read of the member per request.
+   */
+  async current(memberId: string, loaded?: MemberDoc): Promise<MemberDoc> {
+    return loaded && String(loaded._id) === memberId && loaded.status === 'active' ? loaded : this.load(memberId, ['active']);
   }
 
   async view(member: MemberDoc): Promise<Member> {
@@ -236,8 +244,8 @@ export class MembersService {
 
   // ---- profile ----
 
-  async updateProfile(memberId: string, patch: ProfilePatchBody): Promise<Member> {
-    const current = await this.load(memberId, ['active']);
+  async updateProfile(memberId: string, patch: ProfilePatchBody, loaded?: MemberDoc): Promise<Member> {
+    const current = await this.current(memberId, loaded);
     if (patch.birthday !== undefined && current.birthday && patch.birthday !== current.birthday) {
       throw new AppError(ErrorCode.BIRTHDAY_ALREADY_SET, 'Your birthday is already set; ask the store to correct it.');
     }
@@ -253,8 +261,8 @@ export class MembersService {
     return this.applyProfileChange(memberId, set, unset);
   }
 
-  async bindPhone(memberId: string, code: string): Promise<Member> {
-    const current = await this.load(memberId, ['active']);
+  async bindPhone(memberId: string, code: string, loaded?: MemberDoc): Promise<Member> {
+    const current = await this.current(memberId, loaded);
     const phone = await this.deps.wechat.getPhoneNumber(code, current.openid ?? undefined).catch((err) => {
       throw toWechatCodeError(err, 'The phone-number code is invalid or expired.', ErrorCode.CODE_INVALID);
     });
@@ -281,16 +289,16 @@ export class MembersService {
     }
     if (complete && !updated.profileBonusAwardedAt) {
       const { profileBonusPoints } = await settings.get();
-      await inTransaction(connection, undefined, async (session: ClientSession) => {
+      const awarded = await inTransaction(connection, undefined, async (session: ClientSession) => {
         const claimed = await members.updateOne(
           { _id: memberId, profileBonusAwardedAt: null },
           { $set: { profileBonusAwardedAt: now() } },
           { session },
         );
-        if (claimed.modifiedCount !== 1) return;
+        if (claimed.modifiedCount !== 1) return null;
         // Not this person's first bonus: profileBonusAwardedAt stays set (later edits do not try again), nothing is paid.
-        if (updated!.openid && !(await onceRewards.claim(updated!.openid, 'profile_bonus', session))) return;
-        await ledger.earn({
+        if (updated!.openid && !(await onceRewards.claim(updated!.openid, 'profile_bonus', session))) return null;
+        return ledger.earn({
           memberId,
           amount: profileBonusPoints,
           reason: '完善资料奖励',
@@ -299,14 +307,16 @@ export class MembersService {
           session,
         });
       });
+      // The card answers from the update's own result (no read back): the bonus's entry says the balance after it.
+      if (awarded) updated = { ...updated, pointsBalance: awarded.balanceAfter };
     }
-    return this.me(memberId);
+    return this.view(updated);
   }
 
   // ---- codes ----
 
-  async memberCode(memberId: string) {
-    const member = await this.load(memberId, ['active']);
+  async memberCode(memberId: string, loaded?: MemberDoc) {
+    const member = await this.current(memberId, loaded);
     return this.codeAnswer(member, 'member', member.cardNo!);
   }
 
@@ -322,8 +332,8 @@ export class MembersService {
     return { code, numericCode: numericFormOf(code, await this.codeHandleOf(member)), expiresAt: expiresAt.toISOString() };
   }
 
-  async codeKey(memberId: string) {
-    const member = await this.load(memberId, ['active']);
+  async codeKey(memberId: string, loaded?: MemberDoc) {
+    const member = await this.current(memberId, loaded);
     return { secret: member.codeSecret!, stepSeconds: this.codeStepSeconds, digits: 8 as const, numericHandle: await this.codeHandleOf(member) };
   }
 
@@ -356,7 +366,7 @@ export class MembersService {
    * answered as the QR form it stands for, so callers see one kind of code. `at` is now, except for a purchase
    * resent after its code expired, which asks whether it was valid when booked.
    */
-  async verifyScannedCode(code: string, at: Date = this.deps.now()): Promise<{ parsed: ParsedCode; member: MemberDoc }> {
+  async verifyScannedCode(code: string, at: Date = this.deps.now()): Promise<ScannedCode> {
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
     const numeric = parseNumericCode(code);
     if (numeric) {
@@ -370,24 +380,29 @@ export class MembersService {
     }
     const parsed = parseCode(code.trim());
     if (!parsed) throw invalid();
-    const owner = await this.ownerOfCode(parsed);
+    const { member: owner, subject } = await this.ownerOfCode(parsed);
     if (!owner?.codeSecret) throw invalid();
     const ok = verifyCode({ code: code.trim(), secret: base32Decode(owner.codeSecret), now: at, stepSeconds: this.codeStepSeconds });
     if (!ok) throw invalid();
-    return { parsed, member: owner };
+    return { parsed, member: owner, ...(subject ? { subject } : {}) };
   }
 
-  /** Coupon and sign-up modules say whose a coupon or sign-up is; members know card numbers. */
-  readonly codeOwners: Partial<Record<'coupon' | 'signup', (subjectId: string) => Promise<Types.ObjectId | null>>> = {};
+  /**
+   * Coupon and sign-up modules say whose a coupon or sign-up is (members know card numbers): the owner's id, or
+   * the owner's id with the document read to find it, which verifyScannedCode hands on so it is not read again.
+   */
+  readonly codeOwners: Partial<Record<'coupon' | 'signup', (subjectId: string) => Promise<Types.ObjectId | { memberId: Types.ObjectId; doc: unknown } | null>>> = {};
   /** …and which of a member's coupons / sign-ups a numeric code may name (its live and lately used ones). */
   readonly codeCandidates: Partial<Record<'coupon' | 'signup', (memberId: Types.ObjectId, at: Date) => Promise<string[]>>> = {};
 
-  private async ownerOfCode(parsed: ParsedCode): Promise<MemberDoc | null> {
+  private async ownerOfCode(parsed: ParsedCode): Promise<{ member: MemberDoc | null; subject?: unknown }> {
     const { members } = this.deps;
-    if (parsed.kind === 'member') return members.findOne({ cardNo: parsed.subject, status: 'active' }).lean<MemberDoc>();
+    if (parsed.kind === 'member') return { member: await members.findOne({ cardNo: parsed.subject, status: 'active' }).lean<MemberDoc>() };
     const resolve = this.codeOwners[parsed.kind];
-    const memberId = resolve ? await resolve(parsed.subject) : null;
-    return memberId ? members.findOne({ _id: memberId, status: 'active' }).lean<MemberDoc>() : null;
+    const owner = resolve ? await resolve(parsed.subject) : null;
+    if (!owner) return { member: null };
+    const [memberId, subject] = owner instanceof Types.ObjectId ? [owner, undefined] : [owner.memberId, owner.doc];
+    return { member: await members.findOne({ _id: memberId, status: 'active' }).lean<MemberDoc>(), subject };
   }
 
   async masked(member: MemberDoc): Promise<MaskedMember> {
@@ -448,6 +463,14 @@ export class MembersService {
     if (!member || !statuses.includes(member.status)) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
     return member;
   }
+}
+
+/** A verified code: what it names, its member, and (QR form of a coupon) the coupon as the owner look-up read it. */
+export interface ScannedCode {
+  parsed: ParsedCode;
+  member: MemberDoc;
+  /** The subject's document when finding the owner read it whole: callers use it rather than read it again. */
+  subject?: unknown;
 }
 
 function profileOf(member: MemberDoc) {
