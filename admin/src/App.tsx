@@ -1,4 +1,4 @@
-import { App as AntApp, ConfigProvider } from 'antd';
+import { ConfigProvider } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { lazy, Suspense, type ReactNode } from 'react';
@@ -10,6 +10,8 @@ import { LangProvider, useLang } from './i18n';
 // after a reload. Every screen is its own lazily loaded chunk.
 // The signed-in frame (menu, icons) too: the sign-in screen downloads none of it.
 const AppLayout = lazy(() => import('./components/AppLayout').then((module) => ({ default: module.AppLayout })));
+// antd's App (message, notification, modal) wraps only the screens behind sign-in, and comes with them.
+const AntAppFrame = lazy(() => import('./components/AntAppFrame'));
 const SignInPage = lazy(() => import('./pages/SignInPage'));
 const DashboardPage = lazy(() => import('./pages/DashboardPage'));
 const ReportsPage = lazy(() => import('./pages/ReportsPage'));
@@ -60,11 +62,13 @@ function Screens() {
     <Suspense fallback={<ScreenLoading />}>
       <Routes>
         <Route path="/signin" element={<SignInPage />} />
-        <Route path="/password" element={<RequireSession passwordScreen><ChangePasswordPage /></RequireSession>} />
+        <Route path="/password" element={<RequireSession passwordScreen><AntAppFrame><ChangePasswordPage /></AntAppFrame></RequireSession>} />
         <Route
           element={
             <RequireSession>
-              <AppLayout />
+              <AntAppFrame>
+                <AppLayout />
+              </AntAppFrame>
             </RequireSession>
           }
         >
@@ -111,11 +115,9 @@ function Themed() {
   const { lang } = useLang();
   return (
     <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={{ token: { colorPrimary: '#c8372d', borderRadius: 6 } }}>
-      <AntApp>
-        <HashRouter>
-          <Screens />
-        </HashRouter>
-      </AntApp>
+      <HashRouter>
+        <Screens />
+      </HashRouter>
     </ConfigProvider>
   );
 }

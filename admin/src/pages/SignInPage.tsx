@@ -1,5 +1,5 @@
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { Button, Card, Form, Result, Tabs } from 'antd';
+import { Button, Card, Form, Tabs } from 'antd';
 // The input and password field alone, not antd's Input namespace (which brings TextArea, Search and OTP): the
 // sign-in screen is the console's first download (scripts/web-budget.mjs).
 import Input from 'antd/es/input/Input';
@@ -14,6 +14,7 @@ import { PasswordLoginBodySchema } from '../shared';
 
 // Only a clerk whose password HQ set needs the change form: loaded when one signs in.
 const ChangePasswordForm = lazy(() => import('../components/ChangePasswordForm').then((module) => ({ default: module.ChangePasswordForm })));
+const ClerkPasswordDone = lazy(() => import('../components/ClerkPasswordDone'));
 
 interface AdminLoginAnswer {
   token: string;
@@ -108,13 +109,9 @@ export default function SignInPage() {
         />
         {clerk ? (
           clerk.done ? (
-            <Result
-              status="success"
-              title={t('密码已修改', 'Password changed')}
-              subTitle={t('请用新密码在门店收银端登录', 'Sign in at the till with your new password')}
-              extra={<Button onClick={() => setClerk(null)}>{t('返回登录', 'Back to sign-in')}</Button>}
-              data-testid="clerk-password-done"
-            />
+            <Suspense fallback={null}>
+              <ClerkPasswordDone onBack={() => setClerk(null)} />
+            </Suspense>
           ) : (
             <>
               <Notice tone="warning">{t(`${clerk.name}，这是总部为你设置的密码，请先设置只有你知道的新密码`, `${clerk.name}, HQ set this password for you: choose one only you know`)}</Notice>
