@@ -6,7 +6,7 @@ import { ApiError } from '../../api/errors';
 import { shopperApi } from '../../api/session';
 import { Barcode } from '../../components/Barcode';
 import { CardFace } from '../../components/card/CardFace';
-import { GuestHome } from '../../components/GuestHome';
+import { GuestHomeLoader, preloadGuestHome } from '../../components/GuestHomeLoader';
 import { QrCode } from '../../components/QrCode';
 import { Status } from '../../components/Status';
 import { isH5 } from '../../config';
@@ -22,6 +22,9 @@ import { useTheme } from '../../lib/theme';
 import { openPage } from '../../lib/navigation';
 import { signInSilently } from '../../lib/shopperSession';
 import './index.css';
+
+// A visitor without a session sees the guest home: its code (a chunk of its own in H5) is fetched at once.
+if (!shopperApi.isSignedIn()) void preloadGuestHome();
 
 const links = [
   { title: '我的积分', hint: '明细 · 积分商城', url: '/pages/points/index' },
@@ -113,7 +116,7 @@ export default function CardPage() {
   if (guest) {
     return (
       <View className='page card-page'>
-        <GuestHome
+        <GuestHomeLoader
           signedIn={signedIn}
           onJoined={(joined) => {
             member.setData(joined);
