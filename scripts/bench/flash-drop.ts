@@ -2,12 +2,13 @@
  * Flash drops (限量抢券): many members at once against one limited coupon template or one small activity.
  * Every request is sent at the same moment (no pool): what a 10:00 drop looks like.
  *  - baseline: the same number of bare conditional updates (`remaining > 0` → `$inc`) on one document, the floor;
- *  - mall exchanges over HTTP (POST /me/points/exchanges), code claims and HQ grants through their services,
+ *  - mall exchanges over HTTP (POST /me/points/exchanges), code claims through their service, coupon-centre claims
+ *    over HTTP (POST /coupon-centre/:templateId/claim), HQ grants over HTTP (POST /admin/coupon-templates/:id/grants),
  *    sign-ups for a small free activity over HTTP (POST /activities/:id/signups).
  * Each prints the wall time, p50/p99 of the answers, the answers by status and code, the ratio of its p99 to the
  * baseline's, and checks exactly UNITS coupons (seats) were given, every other answer a refusal (no 5xx), and that
  * the points books reconcile.
- * Run: npx tsx scripts/bench/flash-drop.ts   BENCH_CLAIMS=1000 BENCH_UNITS=100 BENCH_SEATS=100 BENCH_ONLY=mall,code,grant,signup
+ * Run: npx tsx scripts/bench/flash-drop.ts   BENCH_CLAIMS=1000 BENCH_UNITS=100 BENCH_SEATS=100 BENCH_ONLY=mall,code,centre,grant,signup
  */
 import http from 'node:http';
 import { Types } from 'mongoose';
@@ -19,7 +20,7 @@ import { CommandCounter, fmt, startBenchApp } from './support';
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 1_000);
 const UNITS = Number(process.env.BENCH_UNITS ?? 100);
 const SEATS = Number(process.env.BENCH_SEATS ?? 100);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'mall,code,grant,signup').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'mall,code,centre,grant,signup').split(','));
 const POINTS_COST = 100;
 
 interface Outcome {
@@ -150,9 +151,9 @@ async function main(): Promise<void> {
   const adminActor: Actor = { type: 'admin', staffId: String(admin!._id), role: 'hq', hqRole: 'admin', sessionId: 'bench' };
   const adminTokenValue = (await services.tokens.issue({ type: 'admin', staffId: String(admin!._id) })).token;
 
-  async function template(title: string, pointsCost: number | null): Promise<string> {
+  async function template(title: string, pointsCost: number | null, inCouponCentre = false): Promise<string> {
     const created = await services.models.couponTemplates.create({
-      title, type: 'cash', amountOffFen: 1_000, minSpendFen: null, validDays: 30, totalQuantity: UNITS, perMemberLimit: 1, pointsCost,
+      title, type: 'cash', amountOffFen: 1_000, minSpendFen: null, validDays: 30, totalQuantity: UNITS, perMemberLimit: 1, pointsCost, inCouponCentre,
       status: 'active', issuedCount: 0, remaining: UNITS, storeIds: [], tiers: [], createdAt: now, updatedAt: now,
     });
     return String(created._id);
@@ -200,6 +201,14 @@ async function main(): Promise<void> {
     const run = await timedAll(CLAIMS, (i) => asAnswer(() => services.redemptionCodes.claim(String(members[i]!.id), `10.${(i >> 8) & 255}.${i & 255}.1`, codes[i]!)));
     summarise('code claims (service)', run, floorStats.p99);
     await verify('code', templateId, run.outcomes);
+  }
+
+  if (ONLY.has('centre')) {
+    freshAgent();
+    const templateId = await template('限量领券中心券', null, true);
+    const run = await timedAll(CLAIMS, (i) => post(`/coupon-centre/${templateId}/claim`, {}, members[i]!.token, `centre-${i}`));
+    summarise('HTTP POST /coupon-centre/:id/claim', run, floorStats.p99);
+    await verify('centre', templateId, run.outcomes);
   }
 
   if (ONLY.has('grant')) {

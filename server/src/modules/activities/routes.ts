@@ -81,7 +81,7 @@ export function activityRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/activities/:id/signups', tag: 'activities', auth: 'member', status: 201,
       summary: 'Sign up: confirmed, waitlisted, or pending_payment with wx.requestPayment params (seat held 15 minutes)',
       params: ObjectIdParamsSchema, body: SignupBodySchema, response: SignupSchema,
-      handler: ({ params, actor }) => s.activities.signUp(shopperId(actor), params.id),
+      handler: ({ params, actor, ctx }) => s.activities.signUp(shopperId(actor), params.id, ctx.state.member),
     }),
     route({
       method: 'delete', path: '/activities/:id/signups/me', tag: 'activities', auth: 'member',

@@ -297,36 +297,43 @@ export class ActivitiesService {
 
   // ---- members ----
 
-  async signUp(memberId: string, activityId: string): Promise<Signup> {
+  /**
+   * `known`: the member as the member route's check read it (active) in this request; read here when not given.
+   * The seat's conditional update is the check that sign-up is open (published, before the deadline, the member's
+   * tier, a WeChat sign-in for a paid activity): the activity is read only when it refuses, to tell why. A second
+   * sign-up is refused by the one-live-sign-up index (its seat goes straight back), not by a read before.
+   */
+  async signUp(memberId: string, activityId: string, known?: MemberDoc): Promise<Signup> {
     const { activities, signups, connection, payments, membersService, now } = this.deps;
-    const member = await membersService.load(memberId, ['active']);
-    const activity = await this.findActivity(activityId);
-    if (!activity || activity.status === 'draft') throw errors.notFound('No such activity.');
-    this.assertSignupOpen(activity);
-    if (activity.tiers.length > 0 && !activity.tiers.includes(member.tier)) {
-      throw new AppError(ErrorCode.TIER_NOT_ELIGIBLE, 'This activity is open to other tiers.', { tiers: activity.tiers, yourTier: member.tier });
-    }
-    const paid = activity.feeFen > 0;
-    if (paid && !member.openid) throw new AppError(ErrorCode.CONFLICT, 'Paying needs a WeChat sign-in.');
+    const member = known ?? (await membersService.load(memberId, ['active']));
+    if (!Types.ObjectId.isValid(activityId)) throw errors.notFound('No such activity.');
+    const activityObjectId = new Types.ObjectId(activityId);
+    const open: Record<string, unknown> = {
+      _id: activityObjectId,
+      status: 'published',
+      signupClosesAt: { $gte: now() },
+      $and: [{ $or: [{ tiers: { $size: 0 } }, { tiers: member.tier }] }, ...(member.openid ? [] : [{ feeFen: 0 }])],
+    };
     const alreadySignedUp = () => new AppError(ErrorCode.ALREADY_SIGNED_UP, 'You have already signed up for this activity.');
-    if (await signups.exists({ activityId: activity._id, memberId: member._id, live: true })) throw alreadySignedUp();
 
     // The seat (or the place in the waitlist's order) is taken with one conditional update outside the sign-up's
     // transaction: a popular activity's sign-ups then never conflict on the activity document (each would have
     // retried its whole transaction). If the sign-up is not written after all, the seat goes back as a released
     // one (to the first on the waitlist).
     const seated = await activities
-      .findOneAndUpdate({ _id: activity._id, status: 'published', seatsLeft: { $gt: 0 } }, { $inc: { seatsLeft: -1, signupSeq: 1 } }, { returnDocument: 'after' })
+      .findOneAndUpdate({ ...open, seatsLeft: { $gt: 0 } }, { $inc: { seatsLeft: -1, signupSeq: 1 } }, { returnDocument: 'after' })
       .lean<ActivityDoc>();
     const numbered =
-      seated ??
-      (await activities.findOneAndUpdate({ _id: activity._id, status: 'published' }, { $inc: { signupSeq: 1 } }, { returnDocument: 'after' }).lean<ActivityDoc>());
-    if (!numbered) throw new AppError(ErrorCode.SIGNUP_CLOSED, 'Sign-up for this activity is closed.');
+      seated ?? (await activities.findOneAndUpdate(open, { $inc: { signupSeq: 1 } }, { returnDocument: 'after' }).lean<ActivityDoc>());
+    if (!numbered) throw await this.signupRefusal(activityObjectId, member);
+    const activity = numbered;
+    const paid = activity.feeFen > 0;
     const signupId = new Types.ObjectId();
     let payment: PaymentDoc | null = null;
     let created: SignupDoc;
     try {
-      created = await inTransaction(connection, undefined, async (session) => {
+      // A free sign-up is one document: one insert, no transaction. A paid one writes its payment with it.
+      const write = async (session?: ClientSession): Promise<SignupDoc> => {
         payment = null;
         const at = now();
         const status: SignupDoc['status'] = !seated ? 'waitlisted' : paid ? 'pending_payment' : 'confirmed';
@@ -348,9 +355,10 @@ export class ActivitiesService {
           { session },
         );
         const signup = doc!.toObject() as SignupDoc;
-        if (status === 'pending_payment') payment = await this.createPayment(signup, activity, member.openid!, session);
+        if (status === 'pending_payment') payment = await this.createPayment(signup, activity, member.openid!, session!);
         return signup;
-      });
+      };
+      created = paid ? await inTransaction(connection, undefined, write) : await write();
     } catch (err) {
       if (seated && !(await signups.exists({ _id: signupId }))) await this.giveBackSeat(activity._id);
       if (isDuplicateKeyError(err)) throw alreadySignedUp();
@@ -731,9 +739,18 @@ export class ActivitiesService {
     }
   }
 
-  private assertSignupOpen(activity: ActivityDoc): void {
-    if (activity.status !== 'published') throw new AppError(ErrorCode.SIGNUP_CLOSED, `The activity is ${activity.status}.`);
-    if (this.deps.now() > activity.signupClosesAt) throw new AppError(ErrorCode.SIGNUP_CLOSED, 'Sign-up for this activity has closed.');
+  /** Why the sign-up's update found the activity closed to this member (read only then). */
+  private async signupRefusal(activityId: Types.ObjectId, member: MemberDoc): Promise<AppError> {
+    const activity = await this.deps.activities.findById(activityId).lean<ActivityDoc>();
+    if (!activity || activity.status === 'draft') return errors.notFound('No such activity.');
+    if (activity.status !== 'published') return new AppError(ErrorCode.SIGNUP_CLOSED, `The activity is ${activity.status}.`);
+    if (this.deps.now() > activity.signupClosesAt) return new AppError(ErrorCode.SIGNUP_CLOSED, 'Sign-up for this activity has closed.');
+    if (activity.tiers.length > 0 && !activity.tiers.includes(member.tier)) {
+      return new AppError(ErrorCode.TIER_NOT_ELIGIBLE, 'This activity is open to other tiers.', { tiers: activity.tiers, yourTier: member.tier });
+    }
+    if (activity.feeFen > 0 && !member.openid) return new AppError(ErrorCode.CONFLICT, 'Paying needs a WeChat sign-in.');
+    // Open to this member after all (changed since the update): as if closed a moment ago; a retry decides.
+    return new AppError(ErrorCode.SIGNUP_CLOSED, 'Sign-up for this activity has just changed; please try again.');
   }
 
   private async signupForStaff(actor: Actor, signupId: string): Promise<{ signup: SignupDoc; activity: ActivityDoc }> {

@@ -49,14 +49,19 @@ export class CouponCentreService {
     };
   }
 
-  /** One coupon of a centre template, once per Idempotency-Key; TEMPLATE_EXHAUSTED when sold out, COUPON_LIMIT_REACHED at the limit. */
-  async claim(memberId: string, templateId: string, key: string): Promise<CouponCentreClaimAnswer> {
-    const template = Types.ObjectId.isValid(templateId)
-      ? await this.deps.templates.findOne({ _id: templateId, inCouponCentre: true }, { status: 1, validUntil: 1 }).lean<CouponTemplateDoc>()
-      : null;
+  /**
+   * One coupon of a centre template, once per Idempotency-Key; TEMPLATE_EXHAUSTED when sold out, COUPON_LIMIT_REACHED
+   * at the limit. The unit's update also checks the template is in the centre (nothing reads it first);
+   * `memberActive`: the member route's check read the member as active in this request.
+   */
+  async claim(memberId: string, templateId: string, key: string, memberActive = false): Promise<CouponCentreClaimAnswer> {
     // A template not in the centre answers like a missing one: members cannot claim arbitrary templates by id.
-    if (!template) throw errors.notFound('No such coupon in the coupon centre.');
-    const { coupon, created } = await this.deps.issuer.issue({ templateId, memberId, channel: 'centre', channelRef: key });
+    const notInCentre = () => errors.notFound('No such coupon in the coupon centre.');
+    if (!Types.ObjectId.isValid(templateId)) throw notInCentre();
+    const { coupon, created } = await this.deps.issuer.issue(
+      { templateId, memberId, channel: 'centre', channelRef: key },
+      { scope: { inCouponCentre: true }, refusal: (template) => (template?.inCouponCentre ? null : notInCentre()), memberActive },
+    );
     return { coupon: couponView(coupon), created };
   }
 

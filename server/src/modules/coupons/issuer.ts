@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { couponValidity, ErrorCode } from '@membercard/shared';
-import { MongoServerError, type Collection } from 'mongodb';
+import type { Collection } from 'mongodb';
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
@@ -26,15 +26,19 @@ import {
 // slot, so no writer can exceed the limit whatever else runs, and no separate counter has to agree with the coupons.
 //
 // issue (one coupon), and issueWith for callers that write more in the same transaction (the points mall's spend,
-// a code's claim): first an earlier coupon under the key (template, channel, channelRef, member) is answered as is,
-// so a retry takes nothing. Otherwise the unit is taken with one conditional $inc on the template (`remaining > 0`,
-// active, still valid), outside any transaction: a flash drop of a thousand claims is a thousand single-document
-// updates, never a thousand transactions conflicting on the template (which retried until the driver gave up,
-// 500 after 120 s). Then a short transaction finds the member's lowest free slot (none → COUPON_LIMIT_REACHED)
-// and inserts the coupon under a fresh id chosen before it started. Whatever happens next, the unit stays taken
-// only if a coupon with that id exists: a refusal, a failure of the caller's other writes, a parallel call with
-// the same key that won, or a crash of the transaction each give it back with the opposite $inc. (A process that
-// dies between the $inc and the coupon leaves one unit taken: the template can under-issue by it, never over-issue.)
+// a code's claim): the unit is taken with one conditional $inc on the template (`remaining > 0`, active, still
+// valid, and the channel's own `scope`), outside any transaction: a flash drop of a thousand claims is a thousand
+// single-document updates, never a thousand transactions conflicting on the template (which retried until the
+// driver gave up, 500 after 120 s). That update is the check: nothing reads the template before it, and only a
+// refused claim reads it after, to tell why (then also the coupon under the key (template, channel, channelRef,
+// member), so a retry of an issue that went through answers its coupon, never a refusal). A winner's short
+// transaction inserts the coupon, under a fresh id chosen before it started, in the member's slot 0; the unique
+// indexes on the key and on the slot refuse a retry's second coupon or a taken slot, and only then are the
+// member's coupons of the template read (answer the key's coupon, COUPON_LIMIT_REACHED, or the lowest free slot).
+// Whatever happens next, the unit stays taken only if a coupon with that id committed: a refusal, a failure of
+// the caller's other writes, a parallel call with the same key that won, or a crash of the transaction each give
+// it back with the opposite $inc. (A process that dies between the $inc and the coupon leaves one unit taken: the
+// template can under-issue by it, never over-issue.)
 // issueBatch (many members, one key per member; campaign pushes): a transaction per coupon costs ~2 ms on the
 // embedded server and a transactional insertMany runs ~10× slower than a plain one, so a batch takes its quantity
 // once and writes the rest with plain bulk writes, in an order that any crash can resume. The caller passes members
@@ -75,6 +79,27 @@ export interface IssueResult {
   coupon: CouponDoc;
   /** False when this (template, channel, channelRef, member) had already issued the coupon. */
   created: boolean;
+}
+
+/** What a channel adds to a single issue (issue, issueWith). */
+export interface IssueOptions {
+  /**
+   * Conditions on the template the channel also needs (in the coupon centre; in the mall, a price the member can
+   * pay), checked by the same conditional update that takes the unit, so nothing reads the template before it.
+   */
+  scope?: Record<string, unknown>;
+  /**
+   * Why no unit was taken, from the template as read after the update found none (null: not the channel's
+   * reason; the template's own refusal or TEMPLATE_EXHAUSTED follows). Judges `scope`'s conditions.
+   */
+  refusal?: (template: CouponTemplateDoc | null, at: Date) => AppError | null;
+  /** The member was read as active in this request (the member route's check): the transaction does not read it again. */
+  memberActive?: boolean;
+  /**
+   * No coupon can exist under this key yet (a redemption code read as unclaimed: its coupon commits with its
+   * claim), so a refusal does not look for an earlier issue to answer instead.
+   */
+  firstClaim?: boolean;
 }
 
 export interface BatchIssueRequest {
@@ -143,55 +168,66 @@ export class CouponIssuer {
     this.batches = deps.batches ?? couponIssueBatchModel(deps.connection);
   }
 
-  async issue(request: IssueRequest): Promise<IssueResult> {
-    try {
-      return await this.issueWith(request, (issueIn) => inTransaction(this.deps.connection, undefined, issueIn));
-    } catch (err) {
-      // A parallel call with the same key won the insert (this one's unit went back): answer its coupon.
-      if (isDuplicateKeyError(err)) {
-        const existing = await this.deps.coupons.findOne(this.keyOf(request)).lean<CouponDoc>();
-        if (existing) return { coupon: existing, created: false };
-      }
-      throw err;
-    }
+  async issue(request: IssueRequest, options: IssueOptions = {}): Promise<IssueResult> {
+    return this.issueWith(request, (issueIn) => inTransaction(this.deps.connection, undefined, issueIn), options);
   }
 
   /**
    * For a caller whose own writes must commit with the coupon (the mall's points spend, a code's claim): takes the
    * unit (see the header), then runs `work`, which opens the caller's transaction and calls `issueIn(session)`
    * inside it, and answers what `work` answers. The unit is given back unless the coupon `issueIn` wrote was
-   * committed, whatever `work` did or threw, so `work` may be retried by the driver any number of times.
+   * committed, whatever `work` did or threw, so `work` may be retried by the driver any number of times; every
+   * attempt of `work` that completes must call `issueIn` (a completed `work` whose last `issueIn` inserted the
+   * coupon is taken as committed, with no read to confirm it).
    */
-  async issueWith<T>(request: IssueRequest, work: (issueIn: IssueInSession) => Promise<T>, known?: Pick<CouponTemplateDoc, 'status' | 'validUntil'>): Promise<T> {
-    const { coupons, now } = this.deps;
+  async issueWith<T>(request: IssueRequest, work: (issueIn: IssueInSession, terms: CouponTemplateDoc) => Promise<T>, options: IssueOptions = {}): Promise<T> {
+    const { coupons, templates, now } = this.deps;
     const key = this.keyOf(request);
     const at = now();
     let template: CouponTemplateDoc;
     try {
-      template = await this.takeUnit(key.templateId, at, known);
+      template = await this.takeUnit(key.templateId, at, options);
     } catch (refusal) {
       // A retry of an issue that succeeded (the drop may have sold out since) answers its coupon.
-      const existing = await coupons.findOne(key).lean<CouponDoc>();
-      if (existing) return work(async () => ({ coupon: existing, created: false }));
+      const existing = options.firstClaim ? null : await coupons.findOne(key).lean<CouponDoc>();
+      const terms = existing && (await templates.findById(key.templateId).lean<CouponTemplateDoc>());
+      if (existing && terms) return work(async () => ({ coupon: existing, created: false }), terms);
       throw refusal;
     }
-    // The transaction answers the key's coupon if one exists (a retry, or a parallel call that won); this unit
-    // then goes back below, as it does after any failure.
-    const couponId = new Types.ObjectId();
-    let answered: T;
-    try {
-      answered = await work((session) => this.insertCoupon(key, template, at, couponId, session));
-    } catch (err) {
-      await this.giveBackUnlessIssued(key.templateId, couponId);
-      throw err;
+    // Most members hold none of the template: the coupon goes straight into slot 0, and the unique indexes on the
+    // key and on (template, member, slot) refuse it if the key's coupon exists (a retry, or a parallel call that
+    // won) or the slot is taken; only then are the member's coupons of the template read, to answer the key's
+    // coupon, refuse at the limit, or try again in the lowest free slot. The unit goes back unless a coupon of
+    // this call committed.
+    let slot = 0;
+    for (let round = 0; ; round++) {
+      const couponId = new Types.ObjectId();
+      let inserted = false;
+      try {
+        const answered = await work(async (session) => {
+          inserted = false;
+          const result = await this.insertCoupon(key, template, at, couponId, slot, options.memberActive === true, session);
+          inserted = true;
+          return result;
+        }, template);
+        if (!inserted) await this.giveBackUnlessIssued(key.templateId, couponId);
+        return answered;
+      } catch (err) {
+        await this.giveBackUnlessIssued(key.templateId, couponId);
+        if (!isDuplicateKeyError(err) || round === MAX_SLOT_ROUNDS) throw err;
+        const held = await coupons.find({ templateId: key.templateId, memberId: key.memberId }).lean<CouponDoc[]>();
+        const existing = held.find((c) => c.channel === key.channel && c.channelRef === key.channelRef);
+        if (existing) return work(async () => ({ coupon: existing, created: false }), template);
+        const free = lowestFreeSlot(held, template.perMemberLimit);
+        if (free === null) {
+          throw new AppError(ErrorCode.COUPON_LIMIT_REACHED, `A member may hold at most ${template.perMemberLimit} of this coupon.`, { perMemberLimit: template.perMemberLimit });
+        }
+        if (free === slot) throw err; // not a slot or key collision: some other unique index refused it
+        // The unit went back with the failed attempt: take one again for the next slot.
+        slot = free;
+        template = await this.takeUnit(key.templateId, at, options);
+      }
     }
-    await this.giveBackUnlessIssued(key.templateId, couponId);
-    return answered;
-  }
-
-  /** The coupon issued under the request's key, if any (a retry's first attempt went through). */
-  async issued(request: IssueRequest): Promise<CouponDoc | null> {
-    return this.deps.coupons.findOne(this.keyOf(request)).lean<CouponDoc>();
   }
 
   private keyOf(request: IssueRequest): CouponKey {
@@ -207,24 +243,25 @@ export class CouponIssuer {
 
   /**
    * One unit of the template, by one conditional update outside any transaction; answers the template's terms
-   * as the update left them, or throws why there is none (no template, archived, validity ended, sold out).
-   * `known`: the template as the caller just read it; when that read saw it active and valid, a failed update
-   * means sold out and the template is not read again (a drop's refusals cost one command, not two).
+   * as the update left them, or throws why there is none. The update is the check: the template is read only
+   * after it found no unit, to tell why (no template, archived, validity ended, the channel's own condition —
+   * `options.scope`, judged by `options.refusal` —, or sold out), so a winner reads it once and a refusal twice.
    */
-  private async takeUnit(templateId: Types.ObjectId, at: Date, known?: Pick<CouponTemplateDoc, 'status' | 'validUntil'>): Promise<CouponTemplateDoc> {
-    const template = await this.deps.templates
+  private async takeUnit(templateId: Types.ObjectId, at: Date, options: IssueOptions): Promise<CouponTemplateDoc> {
+    const { templates } = this.deps;
+    const template = await templates
       .findOneAndUpdate(
-        { _id: templateId, status: 'active', remaining: { $gt: 0 }, $or: [{ validUntil: null }, { validUntil: { $gt: at } }] },
+        { _id: templateId, ...options.scope, status: 'active', remaining: { $gt: 0 }, $or: [{ validUntil: null }, { validUntil: { $gt: at } }] },
         { $inc: { issuedCount: 1, remaining: -1 } },
         { returnDocument: 'after' },
       )
       .lean<CouponTemplateDoc>();
     if (template) return template;
-    const exhausted = () => new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.');
-    if (known && !templateRefusal(known, at)) throw exhausted();
-    const found = await this.deps.templates.findById(templateId, { status: 1, remaining: 1, validUntil: 1 }).lean<CouponTemplateDoc>();
+    const found = await templates.findById(templateId).lean<CouponTemplateDoc>();
+    const refusal = options.refusal?.(found, at);
+    if (refusal) throw refusal;
     if (!found) throw errors.notFound('No such coupon template.');
-    throw templateRefusal(found, at) ?? exhausted();
+    throw templateRefusal(found, at) ?? new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.');
   }
 
   /** Gives a taken unit back unless the coupon it was taken for exists (committed). */
@@ -535,33 +572,19 @@ export class CouponIssuer {
   }
 
   /**
-   * In a transaction, with the unit already taken: the key's coupon if a parallel call committed it meanwhile,
-   * else the member's lowest free slot and the new coupon `couponId`.
+   * In a transaction, with the unit already taken: the new coupon `couponId` in `limitSlot`. The coupon key's and
+   * the slot's unique indexes refuse it when the key's coupon exists or the slot is taken (issueWith reads then).
+   * `memberActive`: the caller read the member as active in this request, so it is not read again.
    */
-  private async insertCoupon(key: CouponKey, template: CouponTemplateDoc, at: Date, couponId: Types.ObjectId, session: ClientSession): Promise<IssueResult> {
+  private async insertCoupon(key: CouponKey, template: CouponTemplateDoc, at: Date, couponId: Types.ObjectId, limitSlot: number, memberActive: boolean, session: ClientSession): Promise<IssueResult> {
     const { coupons, members } = this.deps;
-    const existing = await coupons.findOne(key).session(session).lean<CouponDoc>();
-    if (existing) return { coupon: existing, created: false };
-    const member = await members.findOne({ _id: key.memberId, status: 'active' }, { _id: 1 }).session(session).lean();
-    if (!member) throw errors.notFound('No such member.');
-
-    const held = await coupons.find({ templateId: key.templateId, memberId: key.memberId }, { limitSlot: 1 }).session(session).lean<Array<Pick<CouponDoc, 'limitSlot'>>>();
-    const limitSlot = lowestFreeSlot(held, template.perMemberLimit);
-    if (limitSlot === null) {
-      throw new AppError(ErrorCode.COUPON_LIMIT_REACHED, `A member may hold at most ${template.perMemberLimit} of this coupon.`, { perMemberLimit: template.perMemberLimit });
+    if (!memberActive) {
+      const member = await members.findOne({ _id: key.memberId, status: 'active' }, { _id: 1 }).session(session).lean();
+      if (!member) throw errors.notFound('No such member.');
     }
-    try {
-      const [coupon] = await coupons.create([{ _id: couponId, ...couponDocument(template, key, at), limitSlot }], { session });
-      await this.deps.events?.record(session, 'coupon.issued', key.memberId, { couponId: String(coupon!._id), templateId: String(key.templateId), channel: key.channel, channelRef: key.channelRef });
-      return { coupon: coupon!.toObject() as CouponDoc, created: true };
-    } catch (err) {
-      // A parallel issue took the slot after this transaction read the member's coupons: run it again from the top
-      // (the caller's transaction too), which then sees that coupon.
-      if (isDuplicateKeyError(err) && isSlotCollision(err)) {
-        throw new MongoServerError({ message: 'the coupon slot was taken by a parallel issue', code: 112, codeName: 'WriteConflict', errorLabels: ['TransientTransactionError'] });
-      }
-      throw err;
-    }
+    const [coupon] = await coupons.create([{ _id: couponId, ...couponDocument(template, key, at), limitSlot }], { session });
+    await this.deps.events?.record(session, 'coupon.issued', key.memberId, { couponId: String(coupon!._id), templateId: String(key.templateId), channel: key.channel, channelRef: key.channelRef });
+    return { coupon: coupon!.toObject() as CouponDoc, created: true };
   }
 }
 

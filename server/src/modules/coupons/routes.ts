@@ -74,7 +74,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
     route({
       method: 'get', path: '/me/coupons/:id/code', tag: 'coupons', auth: 'member',
       summary: 'The signed short-lived code for the in-store redemption QR', params: ObjectIdParamsSchema, response: ShortLivedCodeAnswerSchema,
-      handler: ({ params, actor }) => s.coupons.codeFor(shopperId(actor), params.id),
+      handler: ({ params, actor, ctx }) => s.coupons.codeFor(shopperId(actor), params.id, ctx.state.member),
     }),
 
     // ---- the points mall ----
@@ -93,7 +93,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/me/points/exchanges', tag: 'coupons', auth: 'member', status: 201,
       summary: 'Exchange points for a coupon: both or neither', idempotency: { header: true },
       body: PointsExchangeBodySchema, response: PointsExchangeAnswerSchema,
-      handler: ({ body, actor, ctx }) => s.mall.exchange(shopperId(actor), body.templateId, ctx.get('Idempotency-Key')),
+      handler: ({ body, actor, ctx }) => s.mall.exchange(shopperId(actor), body.templateId, ctx.get('Idempotency-Key'), ctx.state.member),
     }),
 
     // ---- the counter ----

@@ -48,7 +48,7 @@ export function redemptionCodeRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/me/redemption-codes/claim', tag: 'redemption-codes', auth: 'member',
       summary: 'Claim a printed code for its coupon or points; once per code across all members',
       body: RedemptionCodeClaimBodySchema, response: RedemptionCodeClaimAnswerSchema,
-      handler: ({ body, actor, ctx }) => s.redemptionCodes.claim(shopperId(actor), ctx.ip, body.code),
+      handler: ({ body, actor, ctx }) => s.redemptionCodes.claim(shopperId(actor), ctx.ip, body.code, ctx.state.member !== undefined),
     }),
   ];
 }

@@ -158,7 +158,7 @@ export class RedemptionCodesService {
    * database (404 CODE_NOT_FOUND: a code that cannot exist is, to the member, a code not found); well-formed
    * attempts count against per-member and per-IP limits (429 RATE_LIMITED) so guessing is slow.
    */
-  async claim(memberId: string, ip: string, typed: string): Promise<RedemptionCodeClaimAnswer> {
+  async claim(memberId: string, ip: string, typed: string, memberActive = false): Promise<RedemptionCodeClaimAnswer> {
     const code = normalizeRedemptionCode(typed);
     if (!isWellFormedRedemptionCode(code)) {
       throw new AppError(ErrorCode.CODE_NOT_FOUND, 'No such code; check it for typos.', { reason: 'check_symbol' });
@@ -191,12 +191,17 @@ export class RedemptionCodesService {
     };
     let answer: RedemptionCodeClaimAnswer;
     if (batch.templateId) {
-      answer = await issuer.issueWith({ templateId: batch.templateId, memberId, channel: 'code', channelRef: code }, (issueIn) =>
-        inTransaction(connection, undefined, async (session) => {
-          await takeCode(session);
-          const { coupon } = await issueIn(session);
-          return { coupon: couponView(coupon) };
-        }),
+      // The code was read unclaimed, and its coupon commits with its claim: no earlier coupon under this code can
+      // exist, so a sold-out refusal does not look for one.
+      answer = await issuer.issueWith(
+        { templateId: batch.templateId, memberId, channel: 'code', channelRef: code },
+        (issueIn) =>
+          inTransaction(connection, undefined, async (session) => {
+            await takeCode(session);
+            const { coupon } = await issueIn(session);
+            return { coupon: couponView(coupon) };
+          }),
+        { firstClaim: true, memberActive },
       );
     } else {
       answer = await inTransaction(connection, undefined, async (session) => {
