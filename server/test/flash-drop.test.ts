@@ -1,3 +1,4 @@
+import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
 import { Types } from 'mongoose';
 import { PointsMall } from '../src/modules/coupons/mall';
 import { reconcilePoints } from '../src/modules/points/reconcile';
@@ -15,14 +16,50 @@ let app: TestApp;
 let admin: string;
 let crowd: Array<{ id: string; token: string }>;
 
+let stopOwnDatabase: () => Promise<void> = async () => undefined;
+/** The driver's commands as `name collection`, while `watching` (command monitoring, on through the connection string). */
+let commands: string[] = [];
+let watching = false;
+
 beforeAll(async () => {
-  app = await startTestApp();
+  const previousUri = process.env.MONGODB_URI;
+  let base = previousUri;
+  if (!base) {
+    const db = await startEmbeddedMongo({ port: 0 });
+    base = db.uri;
+    stopOwnDatabase = () => db.stop();
+  }
+  const uri = new URL(base);
+  uri.searchParams.set('monitorCommands', 'true');
+  process.env.MONGODB_URI = uri.toString();
+  try {
+    app = await startTestApp();
+  } finally {
+    if (previousUri === undefined) delete process.env.MONGODB_URI;
+    else process.env.MONGODB_URI = previousUri;
+  }
+  app.connection.getClient().on('commandStarted', (event) => {
+    if (watching) commands.push(`${event.commandName} ${String(event.command[event.commandName])}`);
+  });
   admin = await adminToken(app.api);
   crowd = await members(SIGNERS, POINTS_COST);
 }, 120_000);
 afterAll(async () => {
   await app.stop();
+  await stopOwnDatabase();
 });
+
+/** Sends one request alone; answers it with the commands it sent to `collections`, in order. */
+async function commandsOf(send: () => Promise<ApiResponse>, collections: string[]): Promise<{ res: ApiResponse; sent: string[] }> {
+  commands = [];
+  watching = true;
+  try {
+    const res = await send();
+    return { res, sent: commands.filter((c) => collections.includes(c.split(' ')[1]!)) };
+  } finally {
+    watching = false;
+  }
+}
 
 /** `count` active members, each with `points` points (one ledger entry and lot) and a signed-in session. */
 async function members(count: number, points: number): Promise<Array<{ id: string; token: string }>> {
@@ -142,6 +179,65 @@ describe('a flash drop on a limited coupon template', () => {
     expect(again.coupon.id).toBe(first.body.coupon.id);
     expect(await templateState(templateId)).toEqual({ issuedCount: 1, remaining: 0, coupons: 1 });
   }, 60_000);
+});
+
+describe('what a claim costs the database', () => {
+  // The unit's conditional update is the check: a winner touches the template (activity) once and reads neither it
+  // nor the member again; a refusal adds one read of the template (activity) that tells why, and, for a mall or
+  // centre claim, one look-up for an earlier issue under its key (a retry of one that went through answers its
+  // coupon). The member is read once, by the member route's check.
+  it('mall exchange and coupon-centre claim: a winner updates the template once, a sold-out refusal updates and reads it once', async () => {
+    const watched = ['coupon_templates', 'coupons', 'members'];
+    const [winner, loser] = await members(2, POINTS_COST);
+    const mallTemplate = await limitedTemplate({ pointsCost: POINTS_COST, totalQuantity: 1 });
+    const exchange = (m: { token: string }, key: string) => () => app.api.post('/me/points/exchanges', { templateId: mallTemplate }, m.token, { 'Idempotency-Key': key });
+    const won = await commandsOf(exchange(winner!, 'cost-win'), watched);
+    expect(won.res.status).toBe(201);
+    // The member: the route's check reads it; the ledger's spend reads and updates it in its transaction; the coupon: one insert.
+    expect(won.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find members', 'findAndModify members', 'insert coupons']);
+    const lost = await commandsOf(exchange(loser!, 'cost-lose'), watched);
+    expect({ status: lost.res.status, code: lost.res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
+    expect(lost.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons']);
+
+    const centreTemplate = await limitedTemplate({ inCouponCentre: true, totalQuantity: 1 });
+    const claim = (m: { token: string }, key: string) => () => app.api.post(`/coupon-centre/${centreTemplate}/claim`, {}, m.token, { 'Idempotency-Key': key });
+    const claimed = await commandsOf(claim(winner!, 'centre-win'), watched);
+    expect(claimed.res.status).toBe(201);
+    expect(claimed.sent).toEqual(['find members', 'findAndModify coupon_templates', 'insert coupons']);
+    const refused = await commandsOf(claim(loser!, 'centre-lose'), watched);
+    expect(refused.res.body.error.code).toBe('TEMPLATE_EXHAUSTED');
+    expect(refused.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons']);
+    // A template outside the centre is refused by the same update (and the read that tells why).
+    const outside = await limitedTemplate();
+    const notInCentre = await app.api.post(`/coupon-centre/${outside}/claim`, {}, loser!.token, { 'Idempotency-Key': 'centre-outside' });
+    expect({ status: notInCentre.status, code: notInCentre.body.error.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
+    expect(await templateState(outside)).toEqual({ issuedCount: 0, remaining: UNITS, coupons: 0 });
+  }, 30_000);
+
+  it('activity sign-up: a seat is one update and one insert; the waitlist adds the numbering, the seat re-check and the position count', async () => {
+    const [first, second] = await members(2, 0);
+    const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
+    const created = await app.api.post(
+      '/admin/activities',
+      { title: '一席快闪课', description: '一个名额', startAt: startAt.toISOString(), endAt: new Date(startAt.getTime() + 3_600_000).toISOString(), signupClosesAt: new Date(startAt.getTime() - 86_400_000).toISOString(), capacity: 1, feeFen: 0, attendancePoints: 0 },
+      admin,
+    );
+    const activityId = created.body.id;
+    if (created.body.status === 'draft') expect((await app.api.post(`/admin/activities/${activityId}/publish`, {}, admin)).status).toBe(200);
+    const watched = ['activities', 'activity_signups', 'members'];
+    const signUp = (m: { token: string }) => () => app.api.post(`/activities/${activityId}/signups`, {}, m.token);
+    const seated = await commandsOf(signUp(first!), watched);
+    expect(seated.res.body.status).toBe('confirmed');
+    expect(seated.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups']);
+    const waiting = await commandsOf(signUp(second!), watched);
+    expect(waiting.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 1 });
+    expect(waiting.sent).toEqual(['find members', 'findAndModify activities', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
+    // Signing up twice: the one-live-sign-up index refuses it and the seat count is untouched.
+    const again = await app.api.post(`/activities/${activityId}/signups`, {}, first!.token);
+    expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'ALREADY_SIGNED_UP' });
+    expect(await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number }>()).toMatchObject({ seatsLeft: 0 });
+    expect(await app.services.models.signups.countDocuments({ activityId: new Types.ObjectId(activityId) })).toBe(2);
+  }, 30_000);
 });
 
 describe('a flash drop on a small activity', () => {
