@@ -58,6 +58,15 @@ export function applyNavigationBar(theme: BrandTheme): void {
   void Taro.setNavigationBarColor({ ...look, animation: { duration: 0, timingFunc: 'linear' } }).catch(() => undefined);
 }
 
+/**
+ * A shopper's call to action (领取, 立即报名, 兑换, 去支付) in the brand's accent colour, on a `btn btn--accent`
+ * (app.css: white bold text, faded when disabled). HQ cannot save an accent white text is unreadable on (≥ 3:1, the
+ * large-text rule: hence bold).
+ */
+export function accentButtonStyle(theme: BrandTheme): { background: string; borderColor: string } {
+  return { background: theme.accentColor, borderColor: theme.accentColor };
+}
+
 /** The theme for a screen, repainting the navigation bar each time the screen shows and when the theme changes. */
 export function useTheme(): BrandTheme {
   const [theme, setTheme] = useState(currentTheme);

@@ -13,12 +13,12 @@ import { yuan } from '../../lib/format';
 import { CheckinCode } from './CheckinCode';
 import { CONFIRMING_TEXT, payAndConfirmSignup, paymentOutcomeText, type PaymentTone } from '../../lib/payment';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
-import { useTheme } from '../../lib/theme';
+import { accentButtonStyle, useTheme } from '../../lib/theme';
 
 const noticeClass: Record<PaymentTone, string> = { ok: 'notice notice--ok', pending: 'notice', error: 'notice notice--error' };
 
 export default function ActivityDetailPage() {
-  useTheme(); // the brand's navigation bar on every shopper screen
+  const theme = useTheme(); // the brand's navigation bar, and its accent on 立即报名
   const { params } = useRouter();
   const id = params.id ?? '';
   const activity = useAsync(() => catalogue.activity(id), [id]);
@@ -188,7 +188,7 @@ export default function ActivityDetailPage() {
                 </Button>
               </View>
             ) : (
-              <Button className='btn btn--primary' disabled={busy || closed || context.loading} loading={busy} onClick={onSignUpTap}>
+              <Button className='btn btn--accent' style={accentButtonStyle(theme)} disabled={busy || closed || context.loading} loading={busy} onClick={onSignUpTap}>
                 {closed ? '报名已截止' : data.feeFen ? `支付 ${yuan(data.feeFen)} 并报名` : '立即报名'}
               </Button>
             )}

@@ -8,7 +8,7 @@ import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { couponCondition, couponFace } from '../../lib/couponText';
 import { chinaDate } from '../../lib/format';
-import { useTheme } from '../../lib/theme';
+import { accentButtonStyle, useTheme } from '../../lib/theme';
 
 /** How long a claimed coupon stays valid, as the template states it. */
 function validityText(item: CouponCentreItem): string {
@@ -18,7 +18,7 @@ function validityText(item: CouponCentreItem): string {
 
 // 领券中心: coupons HQ lists for members to claim free, one tap each, within each one's per-member limit.
 export default function CouponCentrePage() {
-  useTheme(); // the brand's navigation bar on every shopper screen
+  const theme = useTheme(); // the brand's navigation bar, and its accent on 立即领取
   const centre = useAsync(() => couponCentre.list());
   const [claiming, setClaiming] = useState<string | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
@@ -70,7 +70,8 @@ export default function CouponCentrePage() {
               <View className='row mt'>
                 {item.myAllowance > 0 ? <View className='tag tag--orange'>可领 {item.myAllowance} 张</View> : <View className='tag tag--grey'>已领完</View>}
                 <Button
-                  className='btn btn--primary btn--small'
+                  className='btn btn--accent btn--small'
+                  style={accentButtonStyle(theme)}
                   disabled={item.myAllowance === 0 || claiming !== null}
                   loading={claiming === item.id}
                   onClick={() => void claim(item)}

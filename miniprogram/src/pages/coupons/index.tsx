@@ -11,7 +11,7 @@ import { LoadingMore, Status } from '../../components/Status';
 import { isH5 } from '../../config';
 import { usePagedList } from '../../hooks/usePagedList';
 import { keptWallet, rememberCoupon, rememberWalletPage } from '../../lib/couponMemory';
-import { useTheme } from '../../lib/theme';
+import { accentButtonStyle, useTheme } from '../../lib/theme';
 import { couponStatusText } from '../../lib/couponText';
 import { usedCouponText } from '../../lib/historyText';
 import { askToSubscribe, preloadSubscribeTemplates } from '../../lib/subscribe';
@@ -24,7 +24,7 @@ const tabs: Array<{ key: CouponWalletTab; title: string }> = [
 
 export default function CouponsPage() {
   const [tab, setTab] = useState<CouponWalletTab>('available');
-  useTheme();
+  const theme = useTheme(); // the brand's navigation bar, and its accent on 兑换
   // Shown from the phone's copy because the network is down (the card works the same way).
   const [offline, setOffline] = useState(false);
   const wallet = usePagedList(async (cursor) => {
@@ -94,7 +94,7 @@ export default function CouponsPage() {
         <View className='section__title'>兑换码领券</View>
         <View className='row row--gap'>
           <Input className='input input--boxed' placeholder='输入纸质券上的兑换码' value={claimCode} maxlength={32} onInput={(e) => setClaimCode(e.detail.value)} />
-          <Button className='btn btn--primary btn--small' disabled={!claimCode.trim() || claiming} loading={claiming} onClick={() => void claim()}>
+          <Button className='btn btn--accent btn--small' style={accentButtonStyle(theme)} disabled={!claimCode.trim() || claiming} loading={claiming} onClick={() => void claim()}>
             兑换
           </Button>
         </View>

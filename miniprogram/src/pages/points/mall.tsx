@@ -8,10 +8,10 @@ import type { ExchangeableTemplate } from '../../api/schemas';
 import { Status } from '../../components/Status';
 import { useAsync } from '../../hooks/useAsync';
 import { couponCondition, couponFace } from '../../lib/couponText';
-import { useTheme } from '../../lib/theme';
+import { accentButtonStyle, useTheme } from '../../lib/theme';
 
 export default function PointsMallPage() {
-  useTheme(); // the brand's navigation bar on every shopper screen
+  const theme = useTheme(); // the brand's navigation bar, and its accent on 兑换
   const catalogueState = useAsync(async () => {
     const [member, templates] = await Promise.all([shopper.me(), shopper.exchangeable()]);
     return { balance: member.pointsBalance, templates: templates.items };
@@ -55,7 +55,7 @@ export default function PointsMallPage() {
                     <View className='coupon__title'>{template.title}</View>
                     <View className='row mt'>
                       <View className='orange strong'>{cost} 积分</View>
-                      <Button className='btn btn--primary btn--small' disabled={!affordable || busyId !== null} loading={busyId === template.id} onClick={() => void exchange(template)}>
+                      <Button className='btn btn--accent btn--small' style={accentButtonStyle(theme)} disabled={!affordable || busyId !== null} loading={busyId === template.id} onClick={() => void exchange(template)}>
                         {affordable ? '兑换' : '积分不足'}
                       </Button>
                     </View>

@@ -12,13 +12,13 @@ import { chinaDateTime, yuan } from '../../lib/format';
 import { prepayIdOf } from '../../lib/payment';
 import { storedValue } from './api';
 import { entryLine, offerGift } from './text';
-import { useTheme } from '../../lib/theme';
+import { accentButtonStyle, useTheme } from '../../lib/theme';
 
 // 我的储值: balance (principal and bonus), top-up offers paid through WeChat Pay (the emulator in the H5 demo),
 // the statement, and the refund of unspent principal.
 
 export default function StoredValuePage() {
-  useTheme(); // the brand's navigation bar on every shopper screen
+  const theme = useTheme(); // the brand's navigation bar, and its accent on 去支付
   const mine = useAsync(() => storedValue.mine(), [], { immediate: false });
   const entries = usePagedList((cursor) => storedValue.entries(cursor));
   const [busy, setBusy] = useState<string | null>(null);
@@ -127,7 +127,7 @@ export default function StoredValuePage() {
                         <Input className='input input--boxed mt' type='digit' placeholder='输入充值金额（元）' value={customYuan} onInput={(e) => setCustomYuan(e.detail.value)} />
                       ) : null}
                     </View>
-                    <View className='btn btn--primary btn--small' style={busy ? { opacity: 0.6 } : undefined} onClick={() => (busy ? undefined : void pay(offer))}>
+                    <View className='btn btn--accent btn--small' style={{ ...accentButtonStyle(theme), ...(busy ? { opacity: 0.6 } : {}) }} onClick={() => (busy ? undefined : void pay(offer))}>
                       {busy === offer.id ? '支付中…' : '去支付'}
                     </View>
                   </View>
