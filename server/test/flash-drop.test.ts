@@ -183,10 +183,11 @@ describe('a flash drop on a limited coupon template', () => {
 
 describe('what a claim costs the database', () => {
   // The unit's conditional update is the check: a winner touches the template (activity) once and reads neither it
-  // nor the member again; a refusal adds one read of the template (activity) that tells why, and, for a mall or
-  // centre claim, one look-up for an earlier issue under its key (a retry of one that went through answers its
-  // coupon). The member is read once, by the member route's check.
-  it('mall exchange and coupon-centre claim: a winner updates the template once, a sold-out refusal updates and reads it once', async () => {
+  // nor the member again; a refusal names its reason from the template's terms as this instance saw them within the
+  // last second (the winner's update answered them), else reads it once, and, for a mall or centre claim, looks once
+  // for an earlier issue under its key (a retry of one that went through answers its coupon). The member is read
+  // once, by the member route's check.
+  it('mall exchange and coupon-centre claim: a winner updates the template once, a sold-out refusal in the rush only tries to', async () => {
     const watched = ['coupon_templates', 'coupons', 'members'];
     const [winner, loser] = await members(2, POINTS_COST);
     const mallTemplate = await limitedTemplate({ pointsCost: POINTS_COST, totalQuantity: 1 });
@@ -197,7 +198,7 @@ describe('what a claim costs the database', () => {
     expect(won.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find members', 'findAndModify members', 'insert coupons']);
     const lost = await commandsOf(exchange(loser!, 'cost-lose'), watched);
     expect({ status: lost.res.status, code: lost.res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
-    expect(lost.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons']);
+    expect(lost.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupons']);
 
     const centreTemplate = await limitedTemplate({ inCouponCentre: true, totalQuantity: 1 });
     const claim = (m: { token: string }, key: string) => () => app.api.post(`/coupon-centre/${centreTemplate}/claim`, {}, m.token, { 'Idempotency-Key': key });
@@ -206,7 +207,12 @@ describe('what a claim costs the database', () => {
     expect(claimed.sent).toEqual(['find members', 'findAndModify coupon_templates', 'insert coupons']);
     const refused = await commandsOf(claim(loser!, 'centre-lose'), watched);
     expect(refused.res.body.error.code).toBe('TEMPLATE_EXHAUSTED');
-    expect(refused.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons']);
+    expect(refused.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupons']);
+    // Archived on this instance: the next refusal says so at once (the terms it saw are forgotten, and read again).
+    expect((await app.api.post(`/admin/coupon-templates/${centreTemplate}/archive`, {}, admin)).status).toBe(200);
+    const archived = await commandsOf(claim(loser!, 'centre-archived'), watched);
+    expect(archived.res.body.error.code).toBe('TEMPLATE_ARCHIVED');
+    expect(archived.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons']);
     // A template outside the centre is refused by the same update (and the read that tells why).
     const outside = await limitedTemplate();
     const notInCentre = await app.api.post(`/coupon-centre/${outside}/claim`, {}, loser!.token, { 'Idempotency-Key': 'centre-outside' });

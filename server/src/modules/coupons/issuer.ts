@@ -243,9 +243,13 @@ export class CouponIssuer {
 
   /**
    * One unit of the template, by one conditional update outside any transaction; answers the template's terms
-   * as the update left them, or throws why there is none. The update is the check: the template is read only
-   * after it found no unit, to tell why (no template, archived, validity ended, the channel's own condition —
-   * `options.scope`, judged by `options.refusal` —, or sold out), so a winner reads it once and a refusal twice.
+   * as the update left them, or throws why there is none. The update is the check: nothing reads the template
+   * before it. When it finds no unit, why (no template, archived, validity ended, the channel's own condition —
+   * `options.scope`, judged by `options.refusal` —, or sold out) is told from the template's terms as this
+   * process last saw them (`seenTerms`), or read once when it has not seen them within TERMS_SEEN_MS: in a drop's
+   * rush every refusal after the first costs the one update. The terms only name the reason: the refusal itself
+   * is the database's (a unit left is always taken), and a reason can lag a change of the template made on another
+   * instance by at most TERMS_SEEN_MS (archived there, sold out here); this instance's own changes forget them.
    */
   private async takeUnit(templateId: Types.ObjectId, at: Date, options: IssueOptions): Promise<CouponTemplateDoc> {
     const { templates } = this.deps;
@@ -256,12 +260,35 @@ export class CouponIssuer {
         { returnDocument: 'after' },
       )
       .lean<CouponTemplateDoc>();
-    if (template) return template;
-    const found = await templates.findById(templateId).lean<CouponTemplateDoc>();
+    const hex = templateId.toHexString();
+    if (template) {
+      this.sawTerms(hex, template);
+      return template;
+    }
+    const seen = this.seenTerms.get(hex);
+    let found: CouponTemplateDoc | null;
+    if (seen && performance.now() - seen.at < TERMS_SEEN_MS) found = seen.template;
+    else {
+      found = await templates.findById(templateId).lean<CouponTemplateDoc>();
+      if (found) this.sawTerms(hex, found);
+    }
     const refusal = options.refusal?.(found, at);
     if (refusal) throw refusal;
     if (!found) throw errors.notFound('No such coupon template.');
     throw templateRefusal(found, at) ?? new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.');
+  }
+
+  /** Template id (hex) → its terms as last seen by this process and when (performance.now()); see takeUnit. */
+  private readonly seenTerms = new Map<string, { at: number; template: CouponTemplateDoc }>();
+
+  private sawTerms(hex: string, template: CouponTemplateDoc): void {
+    if (this.seenTerms.size >= TERMS_SEEN_LIMIT && !this.seenTerms.has(hex)) this.seenTerms.clear();
+    this.seenTerms.set(hex, { at: performance.now(), template });
+  }
+
+  /** This process changed the template's terms (edit, archive): refusals read them afresh. */
+  forgetTerms(templateId: string | Types.ObjectId): void {
+    this.seenTerms.delete(String(templateId));
   }
 
   /** Gives a taken unit back unless the coupon it was taken for exists (committed). */
@@ -623,6 +650,11 @@ export function couponDocument(template: CouponTemplateDoc, key: CouponKey, at: 
     expiredAt: null,
   };
 }
+
+/** How long a refusal may name its reason from the template's terms as this process last saw them (see takeUnit). */
+const TERMS_SEEN_MS = 1_000;
+/** Templates whose terms are kept at most (a handful run at once; past this the note starts afresh). */
+const TERMS_SEEN_LIMIT = 1_000;
 
 /** Rounds of slot collisions a batch insert tolerates before it gives up (each round follows parallel issues). */
 const MAX_SLOT_ROUNDS = 10;

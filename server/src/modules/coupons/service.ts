@@ -81,6 +81,7 @@ export class CouponsService {
         issuedCount: current.issuedCount,
       });
     }
+    this.deps.issuer.forgetTerms(id);
     const after = templateView(updated);
     await this.deps.audit.record(actor, requestId, { action: 'coupon_template.update', targetType: 'coupon_template', targetId: id, before, after });
     return after;
@@ -94,6 +95,7 @@ export class CouponsService {
       .findOneAndUpdate({ _id: id, status: 'active' }, { $set: { status: 'archived', updatedAt: this.deps.now() } }, { returnDocument: 'after' })
       .lean<CouponTemplateDoc>();
     if (!updated) return this.template(id);
+    this.deps.issuer.forgetTerms(id);
     const after = templateView(updated);
     await this.deps.audit.record(actor, requestId, { action: 'coupon_template.archive', targetType: 'coupon_template', targetId: id, before, after });
     return after;
