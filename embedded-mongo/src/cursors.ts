@@ -6,6 +6,14 @@ import { Doc } from './values';
 const DEFAULT_FIRST_BATCH = 101;
 /** Replies must stay under the 16 MiB document limit; leave room for the envelope. */
 const MAX_BATCH_BYTES = 15 * 1024 * 1024;
+/**
+ * A batch past SLICED_BATCH_BYTES stops growing after MAX_BATCH_MS of work (reading, projecting and sizing its
+ * documents; encoding it costs about as much again): a getMore without a batchSize asks for up to 16 MiB, which
+ * took a few hundred milliseconds in one go while other connections waited. The driver asks for the rest with
+ * further getMores, as it does after a batch mongod cut at 16 MiB. Smaller batches are whole, as on mongod.
+ */
+const MAX_BATCH_MS = 4;
+const SLICED_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Where a cursor's documents come from: an iterator that may compute them only as batches are asked
@@ -47,12 +55,14 @@ export class CursorRegistry {
     let bytes = 0;
     const limit = batchSize && batchSize > 0 ? batchSize : Infinity;
     const one = cursor.source.transform?.one;
+    const started = performance.now();
     while (!cursor.next.done && batch.length < limit) {
       const doc = one ? one(cursor.next.value) : cursor.next.value;
       bytes += calculateObjectSize(doc);
       if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
       batch.push(doc);
       cursor.next = cursor.source.docs.next();
+      if ((batch.length & 31) === 0 && bytes >= SLICED_BATCH_BYTES && performance.now() - started > MAX_BATCH_MS) break;
     }
     return cursor.source.transform && !one && batch.length ? cursor.source.transform(batch) : batch;
   }

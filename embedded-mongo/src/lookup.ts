@@ -1,5 +1,5 @@
-import { aggregate as mingoAggregate } from 'mingo';
 import { cloneDoc, Doc, idKeyOf, isPlainObject } from './values';
+import type { Slicer } from './yielding';
 
 /** The foreign collection of a `$lookup`, as the reader (maybe a transaction) sees it. */
 export interface LookupSource {
@@ -9,8 +9,8 @@ export interface LookupSource {
   hasIndexOn(field: string): boolean;
   /** Documents whose `field` equals `value` (or holds it in an array), found through the index. */
   matching(field: string, value: unknown): Doc[];
-  /** Every document. */
-  all(): Doc[];
+  /** Every document (read lazily: outside a transaction the reading may pause, and then see later commits). */
+  all(): Iterable<Doc>;
 }
 
 interface SimpleLookup {
@@ -21,7 +21,7 @@ interface SimpleLookup {
 }
 
 /** `$lookup` with only from/localField/foreignField/as on top-level fields: the form answered here. */
-function simpleLookupOf(stage: Doc): SimpleLookup | undefined {
+export function simpleLookupOf(stage: Doc): SimpleLookup | undefined {
   const spec = stage.$lookup;
   if (Object.keys(stage).length !== 1 || !isPlainObject(spec)) return undefined;
   const keys = Object.keys(spec).sort().join(',');
@@ -42,13 +42,17 @@ const isObjectIdLike = (v: unknown) => v !== null && typeof v === 'object' && (v
  * matches foreign documents whose field equals it or holds it in an array; null matches null and
  * missing): few distinct local values go through the foreign index one by one, otherwise the foreign
  * collection is read and hashed once. mingo read, copied and hashed the whole foreign collection on
- * every aggregate.
+ * every aggregate. Long loops pause at the end of each slice (see yielding.ts).
  */
-function runLookup(input: Doc[], spec: SimpleLookup, source: LookupSource): Doc[] {
+export async function runLookup(input: Doc[], spec: SimpleLookup, source: LookupSource, slicer: Slicer): Promise<Doc[]> {
   const { localField, foreignField, as } = spec;
   const localValues = input.map((doc) => doc[localField] ?? null);
   const distinct = new Map<string, unknown>();
-  for (const v of localValues) for (const x of Array.isArray(v) ? v : [v]) distinct.set(idKeyOf(x), x);
+  for (let i = 0; i < localValues.length; i++) {
+    const v = localValues[i];
+    for (const x of Array.isArray(v) ? v : [v]) distinct.set(idKeyOf(x), x);
+    if ((i & 63) === 0 && slicer.due()) await slicer.pause();
+  }
   const useIndex =
     source.hasIndexOn(foreignField) && distinct.size * 4 <= source.size && [...distinct.values()].every(isIndexable);
   const copies = new Map<Doc, Doc>();
@@ -58,7 +62,11 @@ function runLookup(input: Doc[], spec: SimpleLookup, source: LookupSource): Doc[
     return c;
   };
   const byKey = new Map<string, Doc[]>();
-  if (useIndex) for (const [key, v] of distinct) byKey.set(key, source.matching(foreignField, v).map(copy));
+  if (useIndex)
+    for (const [key, v] of distinct) {
+      byKey.set(key, source.matching(foreignField, v).map(copy));
+      if (slicer.due()) await slicer.pause();
+    }
   else
     for (const doc of source.all()) {
       const v = doc[foreignField] ?? null;
@@ -68,56 +76,18 @@ function runLookup(input: Doc[], spec: SimpleLookup, source: LookupSource): Doc[
         if (list) list.push(copy(doc));
         else byKey.set(key, [copy(doc)]);
       }
+      if (slicer.due()) await slicer.pause();
     }
-  return input.map((doc, i) => {
+  const out: Doc[] = new Array(input.length);
+  for (let i = 0; i < input.length; i++) {
+    const doc = input[i];
     const v = localValues[i];
     let matches: Doc[];
     if (Array.isArray(v)) matches = [...new Set(v.flatMap((x) => byKey.get(idKeyOf(x)) ?? []))];
     else matches = byKey.get(idKeyOf(v)) ?? [];
-    return { ...doc, [as]: matches };
-  });
-}
-
-/**
- * Runs a pipeline through mingo, except that simple top-level `$lookup` stages are answered by
- * `runLookup`; the stages between them go to mingo as separate pipelines.
- */
-const ID_FIRST_STAGES = new Set(['$project', '$bucket', '$bucketAuto', '$setWindowFields']);
-
-function idFirst(doc: Doc): Doc {
-  const keys = Object.keys(doc);
-  if (keys[0] === '_id' || !('_id' in doc)) return doc;
-  const out: Doc = { _id: doc._id };
-  for (const k of keys) if (k !== '_id') out[k] = doc[k];
+    out[i] = { ...doc, [as]: matches };
+    if ((i & 63) === 0 && slicer.due()) await slicer.pause();
+  }
   return out;
 }
 
-export function runPipeline(
-  input: Doc[],
-  pipeline: Doc[],
-  options: Parameters<typeof mingoAggregate>[2],
-  lookupSource: (collection: string) => LookupSource,
-): Doc[] {
-  let docs = input;
-  let segment: Doc[] = [];
-  const flush = () => {
-    if (segment.length) docs = mingoAggregate(docs, segment, options) as Doc[];
-    segment = [];
-  };
-  for (const stage of pipeline) {
-    const lookup = simpleLookupOf(stage);
-    if (!lookup) {
-      segment.push(stage);
-      // mongod's output of these stages starts with _id; mingo's may not
-      if (ID_FIRST_STAGES.has(Object.keys(stage)[0])) {
-        flush();
-        docs = docs.map(idFirst);
-      }
-      continue;
-    }
-    flush();
-    docs = runLookup(docs, lookup, lookupSource(lookup.from));
-  }
-  flush();
-  return docs;
-}
