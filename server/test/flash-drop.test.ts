@@ -220,6 +220,24 @@ describe('what a claim costs the database', () => {
     expect(await templateState(outside)).toEqual({ issuedCount: 0, remaining: UNITS, coupons: 0 });
   }, 30_000);
 
+  it('code claim: the batch is read once per process; a sold-out claim reads its code and tries the template once', async () => {
+    const [winner, loser] = await members(2, 0);
+    const templateId = await limitedTemplate({ totalQuantity: 1 });
+    const batch = await app.api.post('/admin/redemption-code-batches', { templateId, count: 2, expiresAt: new Date(app.clock.now().getTime() + 86_400_000).toISOString(), name: '两张兑换码' }, admin);
+    const codes = (await app.api.get(`/admin/redemption-code-batches/${batch.body.id}/codes.csv`, admin)).text.trim().split('\n').slice(1);
+    const watched = ['redemption_codes', 'redemption_code_batches', 'coupon_templates', 'coupons'];
+    const claim = (m: { token: string }, code: string) => () => app.api.post('/me/redemption-codes/claim', { code }, m.token);
+    const won = await commandsOf(claim(winner!, codes[0]!), watched);
+    expect(won.res.status).toBe(200);
+    expect(won.sent).toEqual([
+      'find redemption_codes', 'find redemption_code_batches', 'findAndModify coupon_templates',
+      'findAndModify redemption_codes', 'insert coupons', 'update redemption_code_batches',
+    ]);
+    const lost = await commandsOf(claim(loser!, codes[1]!), watched);
+    expect({ status: lost.res.status, code: lost.res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
+    expect(lost.sent).toEqual(['find redemption_codes', 'findAndModify coupon_templates']);
+  }, 30_000);
+
   it('activity sign-up: a seat is one update and one insert; the waitlist adds the numbering, the seat re-check and the position count', async () => {
     const [first, second] = await members(2, 0);
     const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);

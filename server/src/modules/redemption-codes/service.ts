@@ -60,8 +60,18 @@ interface Deps {
   now: () => Date;
 }
 
+/** Ready batches whose terms a process keeps (see readyBatches); past this it starts afresh. */
+const READY_BATCHES_KEPT = 1_000;
+
 export class RedemptionCodesService {
   constructor(private readonly deps: Deps) {}
+
+  /**
+   * Batch id → the batch as read once it was ready: what a code gives (template or points) and its expiry never
+   * change from then on, and a void reaches claims through the codes themselves (it marks every unclaimed code
+   * before it answers, and a claim needs its code unvoided), so a drop's claims read their batch once per process.
+   */
+  private readonly readyBatches = new Map<string, CodeBatchDoc>();
 
   async createBatch(actor: Actor, requestId: string, body: RedemptionCodeBatchBody): Promise<{ id: string; count: number }> {
     if (actor.type !== 'admin') throw errors.forbidden();
@@ -174,9 +184,13 @@ export class RedemptionCodesService {
     if (!found) throw notFound();
     if (found.claimedBy) throw used();
     if (found.voidedAt) throw voided();
-    const batch = await batches.findById(found.batchId).lean<CodeBatchDoc>();
+    const batch = this.readyBatches.get(String(found.batchId)) ?? (await batches.findById(found.batchId).lean<CodeBatchDoc>());
     if (!batch || batch.status === 'generating') throw notFound();
     if (batch.status === 'voided') throw voided();
+    if (!this.readyBatches.has(String(batch._id))) {
+      if (this.readyBatches.size >= READY_BATCHES_KEPT) this.readyBatches.clear();
+      this.readyBatches.set(String(batch._id), batch);
+    }
     const at = now();
     if (batch.expiresAt.getTime() <= at.getTime()) throw new AppError(ErrorCode.CODE_NOT_FOUND, 'This code has expired.', { reason: 'expired' });
 
