@@ -1,8 +1,8 @@
-import { Decimal128, MaxKey, MinKey } from 'bson';
+import { Decimal128, MaxKey, MinKey, ObjectId } from 'bson';
 import { Query } from 'mingo';
 import { CommandError } from './errors';
 import { SortedEntries } from './sortedEntries';
-import { compareValues, Doc, formatValue, idKeyOf, indexValuesAt, isPlainObject, pathExists, typeRank } from './values';
+import { compareValues, decodeStored, Doc, encodeStored, formatValue, idKeyOf, indexValuesAt, isPlainObject, pathExists, typeRank } from './values';
 
 export interface IndexSpec {
   v: number;
@@ -23,16 +23,52 @@ export type IndexEntry = unknown[];
 
 export const entryId = (entry: IndexEntry): string => entry[entry.length - 1] as string;
 
-export interface DocRecord {
-  doc: Doc;
-  /** Storage version of the commit that wrote this document (for snapshot reads and conflicts). */
-  version: number;
+/** Documents decoded lately, kept parsed so that a document read again soon (read, then updated) is decoded once. */
+const DECODED_CACHE_SIZE = 4096;
+const decodedRing: (DocRecord | undefined)[] = new Array(DECODED_CACHE_SIZE);
+let decodedNext = 0;
+
+/**
+ * A stored document: its BSON bytes (see encodeStored) and the version that wrote it. A write stores a new
+ * record and never changes one (snapshots list records by reference), and every read decodes a fresh copy
+ * unless the document is among the few thousand decoded lately; callers never modify what they read.
+ */
+export class DocRecord {
+  private decoded?: Doc;
+
+  constructor(
+    readonly bson: string,
+    /** Storage version of the commit that wrote this document (for snapshot reads and conflicts). */
+    readonly version: number,
+  ) {}
+
+  static of(doc: Doc, version: number): DocRecord {
+    return new DocRecord(encodeStored(doc), version);
+  }
+
+  /** The document, decoded (or from the cache of lately decoded documents). */
+  get doc(): Doc {
+    if (this.decoded) return this.decoded;
+    const doc = decodeStored(this.bson);
+    const evicted = decodedRing[decodedNext];
+    if (evicted) evicted.decoded = undefined;
+    decodedRing[decodedNext] = this;
+    decodedNext = (decodedNext + 1) % DECODED_CACHE_SIZE;
+    this.decoded = doc;
+    return doc;
+  }
+
+  /** The document decoded without entering the cache (a scan would only push the hot documents out). */
+  decode(): Doc {
+    return this.decoded ?? decodeStored(this.bson);
+  }
 }
 
 /** State of a document before a commit, kept while transactions with older snapshots are open. */
 export interface HistoryEntry {
   id: string;
-  before: Doc | undefined;
+  /** The record the commit replaced (none: the commit inserted the document). */
+  before: DocRecord | undefined;
   version: number;
 }
 
@@ -82,12 +118,18 @@ export class Index {
     return keys;
   }
 
-  /** Entries (keys with the id appended) a document contributes. */
+  /**
+   * Entries (keys with the id appended) a document contributes, each an array of exactly its length: an array
+   * grown by push keeps room for 17 elements (184 bytes for a two-field key; 72 as a copy), and indexes hold
+   * several entries per document.
+   */
   entriesOf(id: string, doc: Doc): IndexEntry[] {
     const keys = this.keysOf(doc);
     if (keys.length > 1) this.multikey = true;
-    for (const key of keys) key.push(id);
-    return keys;
+    return keys.map((key) => {
+      key.push(id);
+      return key.slice();
+    });
   }
 
   /** Ids of other documents holding the same key in this (unique) index. */
@@ -123,6 +165,9 @@ export interface FieldBounds {
   equals?: unknown[];
   low?: unknown;
   high?: unknown;
+  /** `$gt` / `$lt`: the walk starts after `low` and stops before `high` instead of reading the entries at them. */
+  lowExclusive?: boolean;
+  highExclusive?: boolean;
 }
 
 const INDEXABLE_EQUALITY = (v: unknown) =>
@@ -151,9 +196,11 @@ function boundsFor(filter: Doc, field: string, allowNull: boolean): FieldBounds 
       usable = true;
     } else if ((op === '$gt' || op === '$gte') && INDEXABLE_EQUALITY(v) && v !== null) {
       bounds.low = v;
+      bounds.lowExclusive = op === '$gt';
       usable = true;
     } else if ((op === '$lt' || op === '$lte') && INDEXABLE_EQUALITY(v) && v !== null) {
       bounds.high = v;
+      bounds.highExclusive = op === '$lt';
       usable = true;
     }
   }
@@ -238,8 +285,13 @@ export class Collection {
   /** Fills an index from the documents with one sort (not one insert per document), checking uniqueness. */
   private buildIndex(index: Index): void {
     const entries: IndexEntry[] = [];
-    for (const [id, record] of this.docs) for (const entry of index.entriesOf(id, record.doc)) entries.push(entry);
+    for (const [id, record] of this.docs) for (const entry of index.entriesOf(id, record.decode())) entries.push(entry);
+    this.loadIndex(index, entries);
+  }
+
+  private loadIndex(index: Index, entries: IndexEntry[]): void {
     index.entries.load(entries);
+    shareRepeatedKeys(index.fields.length, entries);
     if (index.spec.unique) {
       let previous: IndexEntry | undefined;
       for (const entry of index.entries.from(() => false)) {
@@ -256,10 +308,16 @@ export class Collection {
    */
   rebuildIndexes(): void {
     this.indexesDeferred = false;
-    for (const index of this.secondaryIndexes) {
-      index.multikey = false;
-      this.buildIndex(index);
-    }
+    const indexes = this.secondaryIndexes;
+    const entries = indexes.map((): IndexEntry[] => []);
+    for (const index of indexes) index.multikey = false;
+    // each document decoded once for all the indexes
+    if (indexes.length)
+      for (const [id, record] of this.docs) {
+        const doc = record.decode();
+        for (let i = 0; i < indexes.length; i++) for (const entry of indexes[i].entriesOf(id, doc)) entries[i].push(entry);
+      }
+    indexes.forEach((index, i) => this.loadIndex(index, entries[i]));
     this.idOrderBuilt = false;
     this.indexes[0].entries.load([]);
   }
@@ -273,7 +331,7 @@ export class Collection {
   private idOrder(): Index {
     const idIndex = this.indexes[0];
     if (!this.idOrderBuilt) {
-      idIndex.entries.load([...this.docs].map(([id, record]) => [record.doc._id, id]));
+      idIndex.entries.load(Array.from(this.docs, ([id, record]) => [record.decode()._id, id]));
       this.idOrderBuilt = true;
     }
     return idIndex;
@@ -297,33 +355,40 @@ export class Collection {
   put(id: string, doc: Doc | null, version: number, keepHistory: boolean): void {
     const previous = this.docs.get(id);
     if (this.indexesDeferred) {
-      if (!doc) this.docs.delete(id);
-      else if (previous) {
-        previous.doc = doc;
-        previous.version = version;
-      } else this.docs.set(id, { doc, version });
+      if (doc) this.docs.set(id, DocRecord.of(doc, version));
+      else this.docs.delete(id);
       return;
     }
     if (doc) this.checkUnique(id, doc);
+    // encoded first: a document BSON cannot hold fails the write before anything changes
+    const record = doc ? DocRecord.of(doc, version) : undefined;
     if (keepHistory) {
-      this.history.push({ id, before: previous?.doc, version });
+      this.history.push({ id, before: previous, version });
       this.historyVersion.set(id, version);
     }
+    const previousDoc = previous && (this.secondaryIndexes.length || this.idOrderBuilt) ? previous.doc : undefined;
     for (const index of this.secondaryIndexes) {
-      if (previous) for (const entry of index.entriesOf(id, previous.doc)) index.entries.remove(entry);
+      if (previousDoc) for (const entry of index.entriesOf(id, previousDoc)) index.entries.remove(entry);
       if (doc) for (const entry of index.entriesOf(id, doc)) index.entries.insert(entry);
     }
     if (this.idOrderBuilt && !previous !== !doc) {
-      const entry = [(doc ?? previous!.doc)._id, id];
+      const entry = [(doc ?? previousDoc!)._id, id];
       if (doc) this.indexes[0].entries.insert(entry);
       else this.indexes[0].entries.remove(entry);
     }
-    if (doc) {
-      if (previous) {
-        previous.doc = doc;
-        previous.version = version;
-      } else this.docs.set(id, { doc, version });
-    } else this.docs.delete(id);
+    if (record) this.docs.set(id, record);
+    else this.docs.delete(id);
+  }
+
+  /** Adds a recovered document while the indexes are deferred (recovery builds them at the end). */
+  load(id: string, record: DocRecord): void {
+    if (!this.indexesDeferred) throw new Error('Collection.load is for recovery, while indexes are deferred');
+    this.docs.set(id, record);
+  }
+
+  /** Puts back a record taken out by a commit that failed half-way (its indexes are restored by `put`). */
+  restore(id: string, record: DocRecord | undefined): void {
+    this.put(id, record ? record.doc : null, record?.version ?? 0, false);
   }
 
   /** Takes back the latest history entry (a commit that failed half-way is being undone). */
@@ -480,6 +545,26 @@ export class Collection {
   }
 }
 
+/**
+ * In sorted entries, a key value equal to the previous entry's at the same position (a member's id in each of
+ * their ledger entries, a store, a status) is replaced by that same object, so one ObjectId, Date or string is
+ * held instead of one per entry (an ObjectId is ~57 bytes, a Date ~110). Only values of one type are shared
+ * (compareValues equates 1 and 1.0 or Long(1)).
+ */
+function shareRepeatedKeys(fields: number, sorted: IndexEntry[]): void {
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1];
+    const entry = sorted[i];
+    for (let f = 0; f < fields; f++) {
+      const a = previous[f];
+      const b = entry[f];
+      if (a !== b && typeof a === 'object' && a !== null && b !== null && Object.getPrototypeOf(a) === Object.getPrototypeOf(b) && (a instanceof ObjectId || a instanceof Date) && compareValues(a, b) === 0)
+        entry[f] = a;
+      else if (typeof a === 'string' && a === b) entry[f] = a;
+    }
+  }
+}
+
 /** Drops repeated values from an `$in` list by hash (a repeat left in only costs one more short walk). */
 function distinctScalars(values: unknown[]): unknown[] {
   const seen = new Set<string>();
@@ -548,8 +633,20 @@ export function* walkIndex(index: Index, prefix: unknown[], bounds: FieldBounds 
   const hasRange = depth < index.fields.length && bounds !== undefined && (bounds.low !== undefined || bounds.high !== undefined);
   const low = bounds?.low;
   const high = bounds?.high;
-  const belowRange = (v: unknown) => (low !== undefined ? compareValues(v, low) < 0 : typeRank(v) < typeRank(high));
-  const aboveRange = (v: unknown) => (high !== undefined ? compareValues(v, high) > 0 : typeRank(v) > typeRank(low));
+  // an exclusive bound ($gt, $lt) leaves the entries equal to it out of the walk (a pager resuming after the last
+  // value it saw does not read that value's entries again)
+  const lowExclusive = !!bounds?.lowExclusive;
+  const highExclusive = !!bounds?.highExclusive;
+  const belowLow = (v: unknown) => {
+    const c = compareValues(v, low);
+    return c < 0 || (c === 0 && lowExclusive);
+  };
+  const aboveHigh = (v: unknown) => {
+    const c = compareValues(v, high);
+    return c > 0 || (c === 0 && highExclusive);
+  };
+  const belowRange = (v: unknown) => (low !== undefined ? belowLow(v) : typeRank(v) < typeRank(high));
+  const aboveRange = (v: unknown) => (high !== undefined ? aboveHigh(v) : typeRank(v) > typeRank(low));
   const direction = depth < index.fields.length ? index.fields[depth].direction : 1;
   // "before" and "after" in index order, which is descending for a descending field
   const beforeRange = (v: unknown) => (direction === 1 ? belowRange(v) : aboveRange(v));

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { deserialize, serialize } from 'bson';
-import { IndexSpec } from './collection';
+import { Collection, DocRecord, IndexSpec } from './collection';
 import { ChangeSink, Storage, WriteOp } from './storage';
-import { Doc, idKeyOf, isPlainObject } from './values';
+import { Doc, DESERIALIZE_OPTIONS, idKeyOf, idKeyOfStored, isPlainObject } from './values';
 
 /**
  * On-disk layout of a data directory:
@@ -23,7 +23,6 @@ const READ_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** Snapshot bytes framed before handing them to the file and letting other work run. */
 const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
-const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: false } as const;
 
 function frame(record: Doc): Buffer {
   const body = serialize(record, { ignoreUndefined: true });
@@ -34,10 +33,55 @@ function frame(record: Doc): Buffer {
 }
 
 /**
+ * A snapshot's document record `{ns, doc}` framed from the document's stored BSON, without encoding it again
+ * (writing a snapshot used to serialize every document anew).
+ */
+function frameStored(ns: string, bson: string): Buffer {
+  const nsBytes = Buffer.byteLength(ns);
+  const docBytes = bson.length; // one byte per character
+  // {ns: <string>, doc: <document>}: int32 size, 0x02 "ns\0" int32 len string \0, 0x03 "doc\0" document, \0
+  const size = 4 + (1 + 3 + 4 + nsBytes + 1) + (1 + 4 + docBytes) + 1;
+  const out = Buffer.allocUnsafe(8 + size);
+  let at = 8;
+  out.writeInt32LE(size, at);
+  at += 4;
+  out[at++] = 0x02;
+  at += out.write('ns\0', at, 'latin1');
+  out.writeInt32LE(nsBytes + 1, at);
+  at += 4;
+  at += out.write(ns, at, 'utf8');
+  out[at++] = 0;
+  out[at++] = 0x03;
+  at += out.write('doc\0', at, 'latin1');
+  at += out.write(bson, at, 'latin1');
+  out[at++] = 0;
+  out.writeUInt32LE(size, 0);
+  out.writeUInt32LE(zlib.crc32(out.subarray(8)), 4);
+  return out;
+}
+
+/** A snapshot's `{ns, doc}` record read without decoding the document: its namespace and BSON (or undefined if it is another record). */
+function storedDocRecord(body: Buffer): { ns: string; bson: string } | undefined {
+  // 0x02 "ns\0" at offset 4, then the string, then 0x03 "doc\0"
+  if (body[4] !== 0x02 || body[5] !== 0x6e || body[6] !== 0x73 || body[7] !== 0) return undefined;
+  const nsLength = body.readInt32LE(8);
+  const nsEnd = 12 + nsLength; // after the string's trailing zero
+  if (body[nsEnd] !== 0x03 || body.toString('latin1', nsEnd + 1, nsEnd + 5) !== 'doc\0') return undefined;
+  const docStart = nsEnd + 5;
+  const docLength = body.readInt32LE(docStart);
+  return { ns: body.toString('utf8', 12, nsEnd - 1), bson: body.toString('latin1', docStart, docStart + docLength) };
+}
+
+/**
  * Decodes frames until the end of the file or the first torn/corrupt frame. The file is read in pieces, so
  * its size is not bounded by what one Buffer can hold (2 GiB), and recovery holds one piece at a time.
  */
 function* readFrames(file: string, chunkBytes = READ_CHUNK_BYTES): Generator<Doc> {
+  for (const body of readFrameBodies(file, chunkBytes)) yield deserialize(body, DESERIALIZE_OPTIONS);
+}
+
+/** The frames' BSON bodies, valid only until the next one is read. */
+function* readFrameBodies(file: string, chunkBytes = READ_CHUNK_BYTES): Generator<Buffer> {
   const fd = fs.openSync(file, 'r');
   try {
     let buffer = Buffer.alloc(chunkBytes);
@@ -69,7 +113,7 @@ function* readFrames(file: string, chunkBytes = READ_CHUNK_BYTES): Generator<Doc
       if (length > MAX_FRAME_BYTES || !fill(8 + length)) return;
       const body = buffer.subarray(start + 8, start + 8 + length);
       if (zlib.crc32(body) !== crc) return;
-      yield deserialize(body, DESERIALIZE_OPTIONS);
+      yield body;
       start += 8 + length;
     }
   } finally {
@@ -138,7 +182,17 @@ export class Durability implements ChangeSink {
     const snapshotFile = path.join(dir, SNAPSHOT);
     storage.startBulkLoad();
     if (fs.existsSync(snapshotFile)) {
-      for (const record of readFrames(snapshotFile, options.readChunkBytes)) {
+      const collections = new Map<string, Collection>();
+      for (const body of readFrameBodies(snapshotFile, options.readChunkBytes)) {
+        // most records are documents: kept as the BSON they are, without decoding them (indexes are built at the end)
+        const stored = storedDocRecord(body);
+        if (stored) {
+          let coll = collections.get(stored.ns);
+          if (!coll) collections.set(stored.ns, (coll = storage.ensureCollection(...splitNs(stored.ns))));
+          coll.load(idKeyOfStored(stored.bson), new DocRecord(stored.bson, 0));
+          continue;
+        }
+        const record = deserialize(body, DESERIALIZE_OPTIONS);
         if (record.snapshot) generation = Number((record.snapshot as Doc).generation);
         else if (typeof record.collection === 'string') {
           const [db, name] = splitNs(record.collection);
@@ -305,10 +359,9 @@ export class Durability implements ChangeSink {
       this.markSynced(this.appended);
     }
     const generation = this.generation + 1;
-    const cut: { ns: string; indexes: IndexSpec[]; docs: Doc[] }[] = [];
+    const cut: { ns: string; indexes: IndexSpec[]; docs: DocRecord[] }[] = [];
     for (const [db, colls] of this.storage.databases)
-      for (const [name, coll] of colls)
-        cut.push({ ns: `${db}.${name}`, indexes: coll.secondaryIndexes.map((i) => i.spec), docs: Array.from(coll.docs.values(), (record) => record.doc) });
+      for (const [name, coll] of colls) cut.push({ ns: `${db}.${name}`, indexes: coll.secondaryIndexes.map((i) => i.spec), docs: Array.from(coll.docs.values()) });
     // what a retry of a session's latest write must be answered with, as mongod keeps it in config.transactions
     const retryable = [...(this.retryableRecords?.() ?? [])];
     this.openJournal(generation);
@@ -319,15 +372,15 @@ export class Durability implements ChangeSink {
     return this.snapshotting;
   }
 
-  private async writeSnapshot(generation: number, cut: { ns: string; indexes: IndexSpec[]; docs: Doc[] }[], retryable: Doc[]): Promise<void> {
+  private async writeSnapshot(generation: number, cut: { ns: string; indexes: IndexSpec[]; docs: DocRecord[] }[], retryable: Doc[]): Promise<void> {
     const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
     const file = await fs.promises.open(tmp, 'w');
     let size = 0;
     try {
       let chunk: Buffer[] = [];
       let chunkBytes = 0;
-      const write = async (record: Doc) => {
-        const framed = frame(record);
+      const write = async (record: Doc | Buffer) => {
+        const framed = Buffer.isBuffer(record) ? record : frame(record);
         chunk.push(framed);
         chunkBytes += framed.length;
         if (chunkBytes < SNAPSHOT_WRITE_BYTES) return;
@@ -340,7 +393,7 @@ export class Durability implements ChangeSink {
       await write({ snapshot: { generation } });
       for (const collection of cut) {
         await write({ collection: collection.ns, indexes: collection.indexes });
-        for (const doc of collection.docs) await write({ ns: collection.ns, doc });
+        for (const record of collection.docs) await write(frameStored(collection.ns, record.bson));
       }
       for (const rw of retryable) await write({ rw });
       if (chunk.length) {

@@ -1,6 +1,6 @@
 import { ObjectId } from 'bson';
 import { Query } from 'mingo';
-import { Collection, IndexSpec, SortSpec } from './collection';
+import { Collection, DocRecord, IndexSpec, SortSpec } from './collection';
 import { CommandError, invalidNamespace, writeConflict } from './errors';
 import { compareValues, Doc, idKeyOf, isPlainObject, typeRank } from './values';
 
@@ -289,18 +289,18 @@ export class Storage {
   commit(ops: WriteOp[]): number {
     const version = ++this.version;
     const keepHistory = this.activeTxns.size > 0;
-    const undo: { coll: Collection; id: string; before: Doc | null; version: number }[] = [];
+    const undo: { coll: Collection; id: string; before: DocRecord | undefined }[] = [];
     try {
       for (const op of ops) {
         const coll = this.ensureCollection(op.db, op.coll);
         const before = coll.docs.get(op.id);
         coll.put(op.id, op.doc, version, keepHistory);
-        undo.push({ coll, id: op.id, before: before?.doc ?? null, version: before?.version ?? 0 });
+        undo.push({ coll, id: op.id, before });
       }
     } catch (err) {
       for (const step of undo.reverse()) {
         if (keepHistory) step.coll.popHistory();
-        step.coll.put(step.id, step.before, step.version, false);
+        step.coll.restore(step.id, step.before);
       }
       this.version--;
       throw err;
@@ -441,7 +441,7 @@ export class Storage {
     const changed = txn ? coll.historySince(txn.snapshotVersion) : [];
     if (!own?.size && changed.length === 0) {
       if (sort && limit && !plan.ordered) return this.raceOrdered(coll, plan.ids, sort, filter, limit, query, txn?.snapshotVersion);
-      return { docs: this.planMatches(coll, plan.ids, query, txn?.snapshotVersion), ordered: plan.ordered || !sort };
+      return { docs: this.planMatches(coll, plan.ids, query, txn?.snapshotVersion, !plan.fullScan), ordered: plan.ordered || !sort };
     }
     // a transaction that wrote to the collection, or that others committed to since its snapshot:
     // merge pre-images and own writes with the committed state (unordered; the caller sorts)
@@ -451,9 +451,9 @@ export class Storage {
       for (const id of plan.pointIds)
         if (coll.changedSince(id, snapshot)) {
           const pre = changed.find((h) => h.id === id);
-          if (pre) images.set(id, pre.before ?? null);
+          if (pre) images.set(id, pre.before?.doc ?? null);
         }
-    } else for (const h of changed) if (!images.has(h.id)) images.set(h.id, h.before ?? null);
+    } else for (const h of changed) if (!images.has(h.id)) images.set(h.id, h.before?.doc ?? null);
     for (const id of plan.ids) {
       const record = coll.docs.get(id);
       if (record && !images.has(id) && record.version <= snapshot) images.set(id, record.doc);
@@ -495,18 +495,21 @@ export class Storage {
       const record = coll.docs.get(next.value);
       if (!record || (snapshot !== undefined && record.version > snapshot)) continue;
       coll.docsExamined++;
-      if (query.test(record.doc) && out.push({ id: next.value, doc: record.doc }) >= limit) return { docs: out, ordered: true };
+      const doc = record.doc;
+      if (query.test(doc) && out.push({ id: next.value, doc }) >= limit) return { docs: out, ordered: true };
     }
     const remaining = { [Symbol.iterator]: () => rest };
     return { docs: this.planMatches(coll, (function* () { yield* seen; yield* remaining; })(), query, snapshot), ordered: false };
   }
 
-  private *planMatches(coll: Collection, ids: Iterable<string>, query: { test(doc: Doc): boolean }, snapshot?: number): Generator<Match> {
+  /** `cache`: keep the decoded documents among the lately decoded (not for a full scan, which would push out the hot ones). */
+  private *planMatches(coll: Collection, ids: Iterable<string>, query: { test(doc: Doc): boolean }, snapshot?: number, cache = true): Generator<Match> {
     for (const id of ids) {
       const record = coll.docs.get(id);
       if (!record || (snapshot !== undefined && record.version > snapshot)) continue;
       coll.docsExamined++;
-      if (query.test(record.doc)) yield { id, doc: record.doc };
+      const doc = cache ? record.doc : record.decode();
+      if (query.test(doc)) yield { id, doc };
     }
   }
 

@@ -1,4 +1,4 @@
-import { Binary, Decimal128, EJSON, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
+import { Binary, Decimal128, deserialize, EJSON, Long, MaxKey, MinKey, ObjectId, serialize, Timestamp } from 'bson';
 
 export type Doc = Record<string, unknown>;
 
@@ -209,3 +209,46 @@ export function formatValue(v: unknown): string {
 
 export const isPlainObject = (v: unknown): v is Doc =>
   v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
+
+/** How documents are decoded everywhere (wire, data files, memory): numbers as JavaScript numbers, as the driver does. */
+export const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: false } as const;
+
+/**
+ * A document as the server keeps it in memory: its BSON bytes, one byte per character of a one-byte string.
+ * One heap object of 16 bytes plus the BSON (about a third of the parsed object: every ObjectId, Date, nested
+ * object and array is an object of its own there), immutable, and fragmentation-free (a Buffer per document
+ * would come from shared 8 KB slabs, kept alive by any one live document in them). It is also exactly what the
+ * data files hold, so what a restart recovers is what was served before it.
+ */
+export function encodeStored(doc: Doc): string {
+  const bytes = serialize(doc, { ignoreUndefined: true });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/** The BSON bytes of a stored document, for writing them out without encoding them again. */
+export function storedBytes(stored: string): Buffer {
+  return Buffer.from(stored, 'latin1');
+}
+
+export function decodeStored(stored: string): Doc {
+  return deserialize(Buffer.from(stored, 'latin1'), DESERIALIZE_OPTIONS);
+}
+
+/** Whether this bson keeps ObjectIds as four integers (then idKeyOf is 'o' and the 12 raw bytes). */
+const OBJECTID_AS_WORDS = typeof (new ObjectId() as unknown as ObjectIdWords).i0 === 'number';
+
+/**
+ * idKeyOf of a stored document's _id, read from its BSON without decoding the document when _id comes first and is
+ * an ObjectId or a string (recovery reads millions of documents it does not otherwise need to decode).
+ */
+export function idKeyOfStored(stored: string): string {
+  if (stored.startsWith('_id\0', 5)) {
+    const type = stored.charCodeAt(4);
+    if (type === 0x07 && OBJECTID_AS_WORDS) return 'o' + stored.slice(9, 21);
+    if (type === 0x02) {
+      const length = Buffer.from(stored.slice(9, 13), 'latin1').readInt32LE(0);
+      return 's' + Buffer.from(stored.slice(13, 13 + length - 1), 'latin1').toString('utf8');
+    }
+  }
+  return idKeyOf(decodeStored(stored)._id);
+}
