@@ -117,14 +117,16 @@ export class IdempotencyStore {
   private async claim(scopedKey: string, hash: string): Promise<boolean> {
     const now = this.now();
     try {
-      await this.model.create({
+      // Every field is set here, so the driver's insert stores what the schema would, without a mongoose document.
+      const record: IdempotencyRecord = {
         _id: scopedKey,
         requestHash: hash,
         state: 'running',
         leaseUntil: new Date(now.getTime() + this.leaseMs),
         createdAt: now,
         expiresAt: new Date(now.getTime() + this.retentionMs),
-      });
+      };
+      await this.model.collection.insertOne(record as never);
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;

@@ -57,11 +57,37 @@ export function securityHeaders(options: SecurityHeaderOptions): Koa.Middleware 
     xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
   });
+  // Every answer without inline scripts of its own (the API's, static files) gets the same headers: helmet works
+  // them out once here, and each such answer only copies them, rather than helmet building the policy per request.
+  const plain = headersFor(setHeaders);
   return async (ctx, next) => {
     // After the rest of the chain: the page served decides its inline-script hashes. Koa writes the answer
     // only once every middleware has returned, so headers set here still go out.
     await next();
     if (ctx.res.headersSent) return;
+    if (!inlineScriptHashes.has(ctx.res)) {
+      for (const name of plain.removed) ctx.res.removeHeader(name);
+      for (const [name, value] of plain.set) ctx.res.setHeader(name, value);
+      return;
+    }
     await new Promise<void>((resolve, reject) => setHeaders(ctx.req, ctx.res, (err?: unknown) => (err ? reject(err) : resolve())));
   };
+}
+
+/** What a helmet middleware does to an answer with no inline scripts: the headers it sets and those it removes. */
+function headersFor(setHeaders: ReturnType<typeof helmet>): { set: Array<[string, string | number | readonly string[]]>; removed: string[] } {
+  const set: Array<[string, string | number | readonly string[]]> = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => set.push([name, value]),
+    removeHeader: (name: string) => removed.push(name),
+    getHeader: () => undefined,
+  } as unknown as ServerResponse;
+  let done = false;
+  setHeaders({} as never, recorder, (err?: unknown) => {
+    if (err) throw err;
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not finish synchronously');
+  return { set, removed };
 }

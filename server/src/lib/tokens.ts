@@ -85,6 +85,12 @@ export class TokenService {
   private resolver: AccountResolver | null = null;
   /** sessionId → the session's state as read at `at` (performance.now()); shared by concurrent requests. */
   private readonly checked = new Map<string, { at: number; state: Promise<SessionState | null> }>();
+  /**
+   * token → its verified claims and expiry (ms): a card holder's app or a till sends the same token for up to
+   * 30 minutes, and checking its HMAC again each time is pure CPU. Expiry is still checked against the clock on
+   * every use, and the session check (above) on every request, so revocation is unaffected.
+   */
+  private readonly verified = new Map<string, { actor: SignedInActor; version: number; expiresAtMs: number }>();
 
   constructor(
     secret: string,
@@ -180,6 +186,20 @@ export class TokenService {
 
   /** Checks the signature and expiry only (authenticate also checks the session). */
   async verify(token: string): Promise<{ actor: SignedInActor; version: number }> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (this.now().getTime() < known.expiresAtMs) return { actor: { ...known.actor }, version: known.version };
+      this.verified.delete(token);
+    }
+    const checked = await this.verifySignature(token);
+    if (checked.expiresAtMs !== null) {
+      if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
+      this.verified.set(token, { actor: { ...checked.actor }, version: checked.version, expiresAtMs: checked.expiresAtMs });
+    }
+    return { actor: checked.actor, version: checked.version };
+  }
+
+  private async verifySignature(token: string): Promise<{ actor: SignedInActor; version: number; expiresAtMs: number | null }> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: 'membercard',
@@ -192,7 +212,7 @@ export class TokenService {
       }
       // Tokens signed before HQ roles existed belong to the one HQ role there was.
       if (actor.type === 'admin' && !actor.hqRole) actor.hqRole = 'admin';
-      return { actor, version: typeof payload.sv === 'number' ? payload.sv : 0 };
+      return { actor, version: typeof payload.sv === 'number' ? payload.sv : 0, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw errors.unauthenticated('The token has expired.');
       throw errors.unauthenticated('The token is invalid.');
