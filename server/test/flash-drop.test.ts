@@ -239,7 +239,7 @@ describe('what a claim costs the database', () => {
   }, 30_000);
 
   it('activity sign-up: a seat is one update and one insert; the waitlist adds the numbering, the seat re-check and the position count', async () => {
-    const [first, second] = await members(2, 0);
+    const [first, second, third, fourth] = await members(4, 0);
     const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
     const created = await app.api.post(
       '/admin/activities',
@@ -261,6 +261,17 @@ describe('what a claim costs the database', () => {
     expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'ALREADY_SIGNED_UP' });
     expect(await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number }>()).toMatchObject({ seatsLeft: 0 });
     expect(await app.services.models.signups.countDocuments({ activityId: new Types.ObjectId(activityId) })).toBe(2);
+
+    // Within a second of finding it full, the next one joins the waitlist without trying for a seat.
+    const rush = await commandsOf(signUp(third!), watched);
+    expect(rush.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 2 });
+    expect(rush.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
+    // The note is only a hint: the waitlist leaves, then the seat holder; a sign-up at once, though noted full, gets the free seat.
+    for (const m of [second!, third!, first!]) expect((await app.api.delete(`/activities/${activityId}/signups/me`, m.token)).status).toBe(200);
+    expect(await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number }>()).toMatchObject({ seatsLeft: 1 });
+    const late = await app.api.post(`/activities/${activityId}/signups`, {}, fourth!.token);
+    expect(late.body.status).toBe('confirmed');
+    expect(await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number }>()).toMatchObject({ seatsLeft: 0 });
   }, 30_000);
 });
 

@@ -32,6 +32,10 @@ import type { EventRecorder } from '../webhooks/service';
 
 /** A paid seat is held this long awaiting payment (domain.md), then released by a job. */
 export const PAYMENT_HOLD_MS = 15 * 60_000;
+/** How long a sign-up trusts this process's note that the activity is full (see signUp). */
+const FULL_SEEN_MS = 1_000;
+/** Activities noted full at most (past this the notes start afresh). */
+const FULL_SEEN_LIMIT = 1_000;
 
 const HOLDS_SEAT: SignupDoc['status'][] = ['confirmed', 'pending_payment', 'attended'];
 
@@ -66,6 +70,8 @@ type Promoted = SignupDoc[];
  */
 export class ActivitiesService {
   private readonly codeStepSeconds: number;
+  /** Activity id (hex) → when (performance.now()) this process last found it with no seat left (see signUp). */
+  private readonly fullSeen = new Map<string, number>();
 
   constructor(private readonly deps: Deps) {
     this.codeStepSeconds = deps.codeStepSeconds ?? DEFAULT_CODE_STEP_SECONDS;
@@ -320,12 +326,26 @@ export class ActivitiesService {
     // transaction: a popular activity's sign-ups then never conflict on the activity document (each would have
     // retried its whole transaction). If the sign-up is not written after all, the seat goes back as a released
     // one (to the first on the waitlist).
-    const seated = await activities
-      .findOneAndUpdate({ ...open, seatsLeft: { $gt: 0 } }, { $inc: { seatsLeft: -1, signupSeq: 1 } }, { returnDocument: 'after' })
-      .lean<ActivityDoc>();
+    // While this process saw the activity full within the last second, a sign-up joins the waitlist without trying
+    // for a seat first (a popular activity's rush costs one update each, not two): the note is only a hint, since
+    // a seat freed meanwhile is found by the re-check below and handed to the first in line.
+    const hex = activityObjectId.toHexString();
+    const fullAt = this.fullSeen.get(hex);
+    const fullNoted = fullAt !== undefined && performance.now() - fullAt < FULL_SEEN_MS;
+    const seated = fullNoted
+      ? null
+      : await activities
+          .findOneAndUpdate({ ...open, seatsLeft: { $gt: 0 } }, { $inc: { seatsLeft: -1, signupSeq: 1 } }, { returnDocument: 'after' })
+          .lean<ActivityDoc>();
     const numbered =
       seated ?? (await activities.findOneAndUpdate(open, { $inc: { signupSeq: 1 } }, { returnDocument: 'after' }).lean<ActivityDoc>());
     if (!numbered) throw await this.signupRefusal(activityObjectId, member);
+    if (seated) this.fullSeen.delete(hex);
+    else if (!fullNoted) {
+      // Open to this member, and no seat: full.
+      if (this.fullSeen.size >= FULL_SEEN_LIMIT) this.fullSeen.clear();
+      this.fullSeen.set(hex, performance.now());
+    }
     const activity = numbered;
     const paid = activity.feeFen > 0;
     const signupId = new Types.ObjectId();
@@ -364,8 +384,12 @@ export class ActivitiesService {
       if (isDuplicateKeyError(err)) throw alreadySignedUp();
       throw err;
     }
-    // A seat given back while this sign-up was joining the waitlist found nobody waiting yet: hand it on now.
-    if (!seated && (await activities.exists({ _id: activity._id, seatsLeft: { $gt: 0 } }))) await this.fillSeats(activity._id);
+    // A seat given back while this sign-up was joining the waitlist found nobody waiting yet (or the full note was
+    // stale): hand it on now, to the first in line, and answer this sign-up as it then stands.
+    if (!seated && (await activities.exists({ _id: activity._id, seatsLeft: { $gt: 0 } }))) {
+      await this.fillSeats(activity._id);
+      created = (await signups.findById(signupId).lean<SignupDoc>()) ?? created;
+    }
     if (!payment) return this.signupView(created, activity);
     try {
       const params = await payments.prepay((payment as PaymentDoc)._id);
