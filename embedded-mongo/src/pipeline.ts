@@ -192,10 +192,12 @@ async function groupInSlices(docs: Doc[], spec: Doc, options: StageOptions, slic
     else partitions.set(key, [doc]);
     if ((i & 15) === 0 && slicer.due()) await slicer.pause();
   }
+  // as mingo's $group: one copy of the options (update() changes it in place), set to each group in turn
+  const groupOptions = (options.constructor as unknown as { init(o: StageOptions): StageOptions }).init(options);
   const out: Doc[] = [];
   for (const [groupId, members] of partitions) {
     const result: Doc = { _id: groupId };
-    const groupOptions = options.update({ root: null, groupId });
+    groupOptions.update({ root: null, groupId });
     for (const field of fields) {
       const expr = spec[field];
       const op = isPlainObject(expr) && Object.keys(expr).length === 1 ? Object.keys(expr)[0] : undefined;
