@@ -21,7 +21,7 @@ describe('index-backed candidate selection', () => {
   });
 
   test('ranges and $in scan only their part of the index', () => {
-    expect(idsOf(coll, { age: { $gte: 10, $lt: 12 } })).toHaveLength(60); // inclusive bounds; the filter trims the rest
+    expect(idsOf(coll, { age: { $gte: 10, $lt: 12 } })).toHaveLength(40); // $lt: the walk stops before 12
     expect(idsOf(coll, { age: { $in: [1, 2, 3] } })).toHaveLength(60);
     expect(idsOf(coll, { age: { $in: [3, 1, 3, 2, 1] } })).toHaveLength(60); // repeated values are walked once
   });
@@ -43,7 +43,7 @@ describe('index-backed candidate selection', () => {
     mixed.addIndex({ v: 2, key: { v: 1 }, name: 'v_1' });
     for (let i = 0; i < 100; i++) mixed.put(`n${i}`, { _id: i, v: i % 2 ? i : `s${i}` }, 1, false);
     expect(idsOf(mixed, { v: { $gt: 90 } })).toHaveLength(5); // 91..99 odd; the 50 strings sort after numbers and are not visited
-    expect(idsOf(mixed, { v: { $lt: 5 } })).toHaveLength(3); // 1, 3 and the bound itself: bounds are inclusive
+    expect(idsOf(mixed, { v: { $lt: 5 } })).toHaveLength(2); // 1 and 3: $lt leaves the bound out
   });
 });
 
@@ -57,7 +57,7 @@ describe('index walks in sort order', () => {
     expect(plan.ordered).toBe(true);
     const first = [];
     for (const id of plan.ids) if (first.push(id) === 3) break;
-    expect(first).toEqual(['n00100', 'n00101', 'n00102']); // from the (inclusive) bound; the filter drops 100
+    expect(first).toEqual(['n00101', 'n00102', 'n00103']); // after the bound: $gt leaves 100 out
     const backwards = coll.plan({ _id: { $lte: 9 } }, [['_id', -1]]);
     expect([...backwards.ids]).toEqual(['n00009', 'n00008', 'n00007', 'n00006', 'n00005', 'n00004', 'n00003', 'n00002', 'n00001', 'n00000']);
   });
@@ -186,7 +186,7 @@ describe('sparse indexes', () => {
   test('are used when the filter pins an indexed field to non-null values', () => {
     expect(plannedIds({ code: 'c7' })).toEqual(['n7']);
     expect(plannedIds({ code: { $in: ['c1', 'c3'] } })?.sort()).toEqual(['n1', 'n3']);
-    expect(plannedIds({ code: { $gte: 'c99', $lt: 'c991' } })).toHaveLength(2); // c99, c990..: bounds inclusive, filter trims
+    expect(plannedIds({ code: { $gte: 'c99', $lt: 'c991' } })).toHaveLength(1); // c99; $lt leaves c991 out
     // a compound sparse index holds every document with any of its fields
     expect(plannedIds({ store: 's3', code: 'c13' })).toEqual(['n13']);
     expect(plannedIds({ store: 's3' })?.length).toBe(100);

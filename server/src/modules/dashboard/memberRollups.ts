@@ -215,7 +215,7 @@ export class MemberRollups {
           members.find(filter, CONTRIBUTION_FIELDS).sort(sort).limit(limit).session(session).lean<MemberFields[]>();
         const batch = mark.memberId ? await page({ updatedAt: mark.updatedAt, _id: { $gt: mark.memberId } }, { _id: 1 }, BATCH) : [];
         if (batch.length < BATCH && mark.updatedAt < until)
-          batch.push(...(await page({ updatedAt: { $gte: justAfter(mark.updatedAt), $lte: until } }, { updatedAt: 1, _id: 1 }, BATCH - batch.length)));
+          batch.push(...(await page({ updatedAt: { $gt: mark.updatedAt, $lte: until } }, { updatedAt: 1, _id: 1 }, BATCH - batch.length)));
         if (batch.length === 0) return 0;
         const shadows = await this.models.shadows
           .find({ _id: { $in: batch.map((m) => m._id) } })
@@ -283,7 +283,7 @@ export class MemberRollups {
   private tailFilters(mark: MarkDoc | null): Record<string, unknown>[] {
     return [
       ...(mark?.memberId ? [{ updatedAt: mark.updatedAt, _id: { $gt: mark.memberId } }] : []),
-      { updatedAt: { $gte: justAfter(mark?.updatedAt ?? EPOCH) } },
+      { updatedAt: { $gt: mark?.updatedAt ?? EPOCH } },
       { updatedAt: null },
     ];
   }
@@ -325,14 +325,6 @@ export class MemberRollups {
     }
     return { membersChecked, breaks };
   }
-}
-
-/**
- * The first instant after `at` (dates are kept to the millisecond): `$gte` on it bounds an index walk exactly,
- * where `$gt: at` would make some planners (the embedded server's) walk every member stamped at `at` too.
- */
-function justAfter(at: Date): Date {
-  return new Date(at.getTime() + 1);
 }
 
 function compareFigures(expected: MemberFigures, actual: MemberFigures): string | null {
