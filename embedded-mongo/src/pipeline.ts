@@ -1,7 +1,8 @@
-import { Aggregator, aggregate as mingoAggregate, Context } from 'mingo';
+import { Aggregator, aggregate as mingoAggregate } from 'mingo';
 import type * as MingoCore from 'mingo/types/core';
 import type * as MingoUtil from 'mingo/types/util';
 import { LookupSource, runLookup, simpleLookupOf } from './lookup';
+import { MingoOptions, StageOptions, stageOptions } from './mingoOptions';
 import { cloneDoc, Doc, isPlainObject } from './values';
 import { sortInSlices, Slicer } from './yielding';
 
@@ -11,12 +12,6 @@ const { evalExpr } = require('mingo/core') as typeof MingoCore;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { compare, HashMap, resolve } = require('mingo/util') as typeof MingoUtil;
 
-type MingoOptions = NonNullable<Parameters<typeof mingoAggregate>[2]>;
-
-/** The options object mingo hands its own stages (with `update({root, groupId})`), which `evalExpr` expects. */
-interface StageOptions {
-  update(locals: { root?: unknown; groupId?: unknown }): StageOptions;
-}
 
 /**
  * Stages mingo computes one document at a time, lazily: a run of them is pulled from mingo's iterator one document
@@ -36,22 +31,6 @@ function idFirst(doc: Doc): Doc {
   const out: Doc = { _id: doc._id };
   for (const k of keys) if (k !== '_id') out[k] = doc[k];
   return out;
-}
-
-/** The options mingo's stages receive for these aggregate options (captured through a stage of our own). */
-function stageOptions(options: MingoOptions): StageOptions {
-  let captured: StageOptions | undefined;
-  const context = Context.init({
-    pipeline: {
-      $captureOptions: (coll: unknown, _expr: unknown, opts: unknown) => {
-        captured = opts as StageOptions;
-        return coll;
-      },
-    } as never,
-  });
-  new Aggregator([{ $captureOptions: 1 }], { ...options, context }).stream([]);
-  if (!captured) throw new Error('mingo did not hand its stage options over');
-  return captured;
 }
 
 export interface PipelineEnv {

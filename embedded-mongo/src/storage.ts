@@ -1,7 +1,7 @@
 import { ObjectId } from 'bson';
-import { Query } from 'mingo';
 import { Collection, DocRecord, IndexSpec, SortSpec } from './collection';
 import { CommandError, invalidNamespace, writeConflict } from './errors';
+import { mingoQuery } from './mingoOptions';
 import { compareValues, Doc, idKeyOf, isPlainObject, typeRank } from './values';
 
 /** One document change inside a commit: a new image, or null for a delete. */
@@ -125,7 +125,7 @@ export function compileFilter(filter: Doc): { test(doc: Doc): boolean } {
     } else if (isRangeOnOrderedType(v)) direct.push(rangeTest(k, v));
     else rest[k] = v;
   }
-  const residual = Object.keys(rest).length ? new Query(rest, {}) : undefined;
+  const residual = Object.keys(rest).length ? mingoQuery(rest) : undefined;
   if (!residual) return { test: (doc) => direct.every((t) => t(doc)) };
   if (direct.length === 0) return residual;
   return { test: (doc) => direct.every((t) => t(doc)) && residual.test(doc) };
