@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
   };
 
   const api = new Router({ prefix: API_PREFIX });
-  mountRoutes(api, routes, runtime);
+  const apiRoutes = mountRoutes(API_PREFIX, routes, runtime);
   const openapi = buildOpenApiDocument(routes, { title: 'membercard API', version: '1.0.0' });
   api.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
@@ -74,6 +74,7 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
   for (const site of deps.sites ?? []) app.use(staticSite(site.prefix, site.root, site.title));
   app.use(jsonBody());
   for (const router of deps.extraRouters ?? []) app.use(router.routes()).use(router.allowedMethods());
+  app.use(apiRoutes);
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true, methodNotAllowed: () => errors.notFound('No such route.'), notImplemented: () => errors.notFound('No such route.') }));
   app.use(() => {

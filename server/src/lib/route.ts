@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { HqRole } from '@membercard/shared';
 import { z } from 'zod';
 import { AppError, errors } from './errors';
@@ -128,36 +129,58 @@ function idempotencyKeyOf(ctx: AppContext, source: IdempotencySource, body: unkn
   return raw;
 }
 
-export function mountRoutes(router: Router, specs: RouteSpec[], runtime: RouteRuntime): void {
+/**
+ * The routes' middleware, under `prefix`: they are grouped by the first segment of their path ('me', 'staff',
+ * 'admin'…), each group a router of its own behind one dispatch on that segment, so a request is matched against
+ * its group's routes only, not against all two hundred in turn (which was a measurable part of GET /me's CPU).
+ */
+export function mountRoutes(prefix: string, specs: RouteSpec[], runtime: RouteRuntime): Middleware {
+  const groups = new Map<string, Router>();
   for (const spec of specs) {
-    router[spec.method](spec.path, async (ctx: any) => {
-      const appCtx = ctx as AppContext;
-      await runtime.authorize(appCtx, spec);
-      const params = parsePart('params', spec.params, ctx.params);
-      const query = parsePart('query', spec.query, ctx.query);
-      const body = parsePart('body', spec.body, spec.body ? ctx.request.body ?? {} : undefined);
-
-      const execute = async (): Promise<Reply<unknown>> => {
-        const out = await spec.handler({ body, query, params, actor: appCtx.state.actor, ctx: appCtx });
-        const reply = isReply(out) ? out : { status: spec.status ?? 200, body: out };
-        if (spec.raw) return reply;
-        // Parsing the answer strips any field the schema does not publish (openids, hashes, internals).
-        const shaped = spec.response && reply.status < 300 ? spec.response.parse(reply.body) : reply.body;
-        return { status: reply.status, body: shaped };
-      };
-
-      const reply = spec.idempotency
-        ? await runtime.runIdempotent(appCtx, spec, idempotencyKeyOf(appCtx, spec.idempotency, body), execute)
-        : await execute();
-      if (spec.raw && reply.body === undefined) return; // the handler wrote ctx.body itself
-      ctx.status = reply.status;
-      // A replayed refusal carries this request's id, like any other error answer.
-      ctx.body =
-        reply.status === 204
-          ? null
-          : reply.status >= 400
-            ? { ...(reply.body as object), requestId: appCtx.state.requestId }
-            : reply.body;
-    });
+    const segment = spec.path.split('/')[1] ?? '';
+    if (!segment || segment.startsWith(':')) throw new Error(`Route ${spec.path}: the first path segment must be literal`);
+    let group = groups.get(segment);
+    if (!group) groups.set(segment, (group = new Router({ prefix })));
+    mountRoute(group, spec, runtime);
   }
+  const dispatch = new Map([...groups].map(([segment, group]) => [segment, group.routes()]));
+  return (ctx, next) => {
+    if (!ctx.path.startsWith(`${prefix}/`)) return next();
+    const rest = ctx.path.slice(prefix.length + 1);
+    const slash = rest.indexOf('/');
+    const handle = dispatch.get(slash === -1 ? rest : rest.slice(0, slash));
+    return handle ? handle(ctx as Parameters<typeof handle>[0], next) : next();
+  };
+}
+
+function mountRoute(router: Router, spec: RouteSpec, runtime: RouteRuntime): void {
+  router[spec.method](spec.path, async (ctx: any) => {
+    const appCtx = ctx as AppContext;
+    await runtime.authorize(appCtx, spec);
+    const params = parsePart('params', spec.params, ctx.params);
+    const query = parsePart('query', spec.query, ctx.query);
+    const body = parsePart('body', spec.body, spec.body ? ctx.request.body ?? {} : undefined);
+
+    const execute = async (): Promise<Reply<unknown>> => {
+      const out = await spec.handler({ body, query, params, actor: appCtx.state.actor, ctx: appCtx });
+      const reply = isReply(out) ? out : { status: spec.status ?? 200, body: out };
+      if (spec.raw) return reply;
+      // Parsing the answer strips any field the schema does not publish (openids, hashes, internals).
+      const shaped = spec.response && reply.status < 300 ? spec.response.parse(reply.body) : reply.body;
+      return { status: reply.status, body: shaped };
+    };
+
+    const reply = spec.idempotency
+      ? await runtime.runIdempotent(appCtx, spec, idempotencyKeyOf(appCtx, spec.idempotency, body), execute)
+      : await execute();
+    if (spec.raw && reply.body === undefined) return; // the handler wrote ctx.body itself
+    ctx.status = reply.status;
+    // A replayed refusal carries this request's id, like any other error answer.
+    ctx.body =
+      reply.status === 204
+        ? null
+        : reply.status >= 400
+          ? { ...(reply.body as object), requestId: appCtx.state.requestId }
+          : reply.body;
+  });
 }

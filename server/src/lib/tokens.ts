@@ -224,9 +224,9 @@ export class TokenService {
     const cached = this.checked.get(sessionId);
     if (cached && at - cached.at < SESSION_CHECK_CACHE_MS) return cached.state;
     if (this.checked.size >= CACHE_LIMIT) this.checked.clear();
-    const state = this.sessions
-      .findById(sessionId, { revokedAt: 1, expiresAt: 1, version: 1, actor: 1 })
-      .lean<SessionRecord>()
+    // Every signed-in request's check: through the driver (the lean read's answer, without a mongoose query).
+    const state = this.sessions.collection
+      .findOne<SessionRecord>({ _id: sessionId as never }, { projection: { revokedAt: 1, expiresAt: 1, version: 1, actor: 1 } })
       .then((found) => (found ? { revokedAt: found.revokedAt, expiresAt: found.expiresAt, version: found.version ?? 0, owner: ownerKey(found.actor) } : null));
     this.checked.set(sessionId, { at, state });
     state.catch(() => this.checked.delete(sessionId));

@@ -163,7 +163,8 @@ export class CouponsService {
   }
 
   async availableCount(memberId: Types.ObjectId): Promise<number> {
-    return this.deps.coupons.countDocuments({ memberId, ...this.tabFilter('available') });
+    // On every card view: the driver's count (what mongoose's sends, without building a mongoose query).
+    return this.deps.coupons.collection.countDocuments({ memberId, ...this.tabFilter('available') });
   }
 
   /** The in-store QR: signed with the member's code key, so only the owner's phone (or this) can make it. */

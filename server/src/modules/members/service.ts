@@ -131,7 +131,8 @@ export class MembersService {
    */
   async activeMember(memberId: string): Promise<MemberDoc | null> {
     if (!Types.ObjectId.isValid(memberId)) return null;
-    return this.deps.members.findOne({ _id: memberId, status: 'active' }).lean<MemberDoc>();
+    // Every member route's check: through the driver (what a lean read returns, without building a mongoose query).
+    return this.deps.members.collection.findOne<MemberDoc>({ _id: new Types.ObjectId(memberId), status: 'active' });
   }
 
   // ---- joining ----

@@ -194,9 +194,13 @@ export class PointsLedger {
   async expiringSoon(memberId: Types.ObjectId | string, days = 30): Promise<{ amount: number; at: Date } | null> {
     const now = this.deps.now();
     const horizon = new Date(now.getTime() + days * 24 * 3600_000);
-    const due = await this.deps.lots
-      .find({ memberId, remaining: { $gt: 0 }, expiredAt: null, expiresAt: { $gt: now, $lte: horizon } }, { remaining: 1, expiresAt: 1 })
-      .lean<PointsLot[]>();
+    // On every card view: through the driver (the lean read's answer, without building a mongoose query).
+    const due = await this.deps.lots.collection
+      .find<PointsLot>(
+        { memberId: typeof memberId === 'string' ? new Types.ObjectId(memberId) : memberId, remaining: { $gt: 0 }, expiredAt: null, expiresAt: { $gt: now, $lte: horizon } },
+        { projection: { remaining: 1, expiresAt: 1 } },
+      )
+      .toArray();
     return pointsExpiringSoon(
       due.map((lot) => ({ id: String(lot._id), remaining: lot.remaining, expiresAt: lot.expiresAt })),
       now,
