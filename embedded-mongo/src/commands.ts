@@ -23,7 +23,7 @@ import {
   unknownField,
 } from './errors';
 import type { LookupSource } from './lookup';
-import { runPipeline } from './pipeline';
+import { foldableGroup, groupFromScan, runPipeline } from './pipeline';
 import { compileProjection, projectOne } from './projection';
 import { applySimpleUpdate } from './simpleUpdate';
 import { Match, Storage, Transaction, WriteOp } from './storage';
@@ -309,9 +309,14 @@ const aggregateCmd: Handler = async (ctx) => {
   // outside transactions and snapshot reads the work pauses every few milliseconds (see yielding.ts)
   const slicer = new Slicer(!ctx.txn && !ctx.snapshotTime);
   const counted = planned ? await countOnly(ctx, cmd.aggregate, pipeline as Doc[], slicer) : undefined;
-  const scanned = counted ? [] : planned ? pipelineInput(ctx, cmd.aggregate, pipeline as Doc[]) : ctx.state.storage.scan(ctx.db, cmd.aggregate, {}, { txn: ctx.txn }).docs;
+  // [$match?, $group of foldable accumulators, …] is grouped straight from the scan, keeping no documents
+  const stages = pipeline as Doc[];
+  const leadingMatch = stages[0] && Object.keys(stages[0]).length === 1 && isPlainObject(stages[0].$match) ? (stages[0].$match as Doc) : undefined;
+  const group = stages[leadingMatch ? 1 : 0];
+  const groupsFromScan = planned && !counted && foldableGroup(group);
+  const scanned = counted || groupsFromScan ? [] : planned ? pipelineInput(ctx, cmd.aggregate, stages) : ctx.state.storage.scan(ctx.db, cmd.aggregate, {}, { txn: ctx.txn }).docs;
   // stages that never change their input documents read the stored ones; the others get copies
-  const readsInPlace = !output && (pipeline as Doc[]).every((stage) => READ_ONLY_STAGES.has(Object.keys(stage)[0]));
+  const readsInPlace = !output && stages.every((stage) => READ_ONLY_STAGES.has(Object.keys(stage)[0]));
   const input = await copyInSlices(scanned, slicer, readsInPlace);
   // other collections are read (and copied) at most once per aggregate
   const resolved = new Map<string, Doc[]>();
@@ -330,7 +335,13 @@ const aggregateCmd: Handler = async (ctx) => {
     };
   };
   const options = { collectionResolver, variables: isPlainObject(cmd.let) ? cmd.let : undefined };
-  const results = counted ?? (await runPipeline(input, pipeline as Doc[], { options, lookupSource, slicer }));
+  const env = { options, lookupSource, slicer };
+  let results: Doc[];
+  if (counted) results = counted;
+  else if (groupsFromScan) {
+    const grouped = await groupFromScan(docsOf(pipelineInput(ctx, cmd.aggregate, stages)), leadingMatch, (group as { $group: Doc }).$group, env);
+    results = await runPipeline(grouped, stages.slice(leadingMatch ? 2 : 1), env);
+  } else results = await runPipeline(input, stages, env);
   if (output) {
     if ('$out' in output) replaceWithResults(ctx, outTarget(ctx, output.$out), results);
     else await mergeResults(ctx, parseMerge(ctx, output.$merge), results);

@@ -2,7 +2,7 @@ import { Aggregator, aggregate as mingoAggregate } from 'mingo';
 import type * as MingoCore from 'mingo/types/core';
 import type * as MingoUtil from 'mingo/types/util';
 import { LookupSource, runLookup, simpleLookupOf } from './lookup';
-import { MingoOptions, StageOptions, stageOptions } from './mingoOptions';
+import { MingoOptions, mingoQuery, StageOptions, stageOptions } from './mingoOptions';
 import { cloneDoc, Doc, isPlainObject } from './values';
 import { sortInSlices, Slicer } from './yielding';
 
@@ -199,6 +199,11 @@ async function accumulateInSlices(members: Doc[], op: string, operand: unknown, 
     for (const v of pushed) values.push(v);
     if (slicer.due()) await slicer.pause();
   }
+  return fold(op, values, slicer);
+}
+
+/** What mingo's accumulator `op` makes of its operand's values (mingo's `$push` of it over the group). */
+async function fold(op: string, values: unknown[], slicer: Slicer): Promise<unknown> {
   switch (op) {
     case '$push':
       return values;
@@ -246,6 +251,78 @@ async function accumulateInSlices(members: Doc[], op: string, operand: unknown, 
     }
   }
   throw new Error(`unexpected accumulator ${op}`);
+}
+
+/** Accumulators a group can compute from its operand's values and its first and last documents. */
+const FOLDABLE_ACCUMULATORS = new Set([...SLICED_ACCUMULATORS, '$first', '$last']);
+
+/** Whether a `$group` can be computed by `groupFromScan` (every accumulator foldable). */
+export function foldableGroup(stage: Doc | undefined): stage is { $group: Doc } {
+  if (!stage || Object.keys(stage).length !== 1 || !isPlainObject(stage.$group) || !('_id' in stage.$group)) return false;
+  return Object.entries(stage.$group).every(
+    ([field, expr]) => field === '_id' || (isPlainObject(expr) && Object.keys(expr).length === 1 && FOLDABLE_ACCUMULATORS.has(Object.keys(expr)[0])),
+  );
+}
+
+interface FoldingGroup {
+  n: number;
+  first: Doc;
+  last: Doc;
+  /** Per accumulator, its operand's value for each document (what mingo's `$push` of it gives). */
+  values: unknown[][];
+}
+
+/**
+ * `[$match?, $group]` straight from a scan, with mingo's results: each document is tested against the `$match`
+ * (mingo's), put in its group and reduced to its accumulators' operand values there, so a dashboard's group
+ * over 100,000 documents keeps numbers rather than every document until the end (which filled the young
+ * generation with survivors and made each scavenge hold every connection for tens of ms). `$first`/`$last` keep
+ * their one document.
+ */
+export async function groupFromScan(docs: Iterable<Doc>, match: Doc | undefined, spec: Doc, env: PipelineEnv): Promise<Doc[]> {
+  const { slicer } = env;
+  const options = stageOptions(env.options);
+  const test = match ? mingoQuery(match) : undefined;
+  const idExpr = spec._id;
+  const fields = Object.keys(spec).filter((k) => k !== '_id');
+  const ops = fields.map((field) => Object.keys(spec[field] as Doc)[0]);
+  const operands = fields.map((field, i) => (spec[field] as Doc)[ops[i]]);
+  // as mingo's $push: the operand of each document evaluated with that document as root (nil operand: the document)
+  const needsValues = ops.map((op, i) => !(op === '$first' || op === '$last' || op === '$count' || (op === '$sum' && typeof operands[i] === 'number')));
+  const operandOptions = (options.constructor as unknown as { init(o: StageOptions): StageOptions }).init(options);
+  const partitions = HashMap.init<unknown, FoldingGroup>();
+  let seen = 0;
+  for (const doc of docs) {
+    if ((++seen & 15) === 0 && slicer.due()) await slicer.pause();
+    if (test && !test.test(doc)) continue;
+    const key = evalExpr(doc, idExpr, options as never) ?? null;
+    let group = partitions.get(key);
+    if (!group) partitions.set(key, (group = { n: 0, first: doc, last: doc, values: fields.map(() => []) }));
+    group.n++;
+    group.last = doc;
+    for (let i = 0; i < fields.length; i++)
+      if (needsValues[i]) {
+        const operand = operands[i];
+        group.values[i].push(operand === null || operand === undefined ? doc : (evalExpr(doc, operand, operandOptions.update({ root: doc }) as never) ?? null));
+      }
+  }
+  const groupOptions = (options.constructor as unknown as { init(o: StageOptions): StageOptions }).init(options);
+  const out: Doc[] = [];
+  for (const [groupId, group] of partitions) {
+    const result: Doc = { _id: groupId };
+    groupOptions.update({ root: null, groupId });
+    for (let i = 0; i < fields.length; i++) {
+      const op = ops[i];
+      if (op === '$first') result[fields[i]] = evalExpr([group.first], spec[fields[i]], groupOptions as never);
+      else if (op === '$last') result[fields[i]] = evalExpr([group.last], spec[fields[i]], groupOptions as never);
+      else if (op === '$count') result[fields[i]] = group.n;
+      else if (!needsValues[i]) result[fields[i]] = group.n * (operands[i] as number);
+      else result[fields[i]] = await fold(op, group.values[i], slicer);
+    }
+    out.push(result);
+    if (slicer.due()) await slicer.pause();
+  }
+  return out;
 }
 
 /** mingo's `$facet`: each sub-pipeline over its own copy of the input (mingo clones the input for each). */

@@ -1,5 +1,5 @@
 import { aggregate as mingoAggregate } from 'mingo';
-import { runPipeline } from '../src/pipeline';
+import { foldableGroup, groupFromScan, runPipeline } from '../src/pipeline';
 import type { LookupSource } from '../src/lookup';
 import { cloneDoc, Doc } from '../src/values';
 import { Slicer } from '../src/yielding';
@@ -79,6 +79,26 @@ describe('pipelines in slices give mingo’s results', () => {
       expect(actual).toEqual(expected);
       expect(slicer.pauses).toBeGreaterThan(0);
     });
+});
+
+describe('[$match?, $group] grouped straight from the scan gives mingo’s results', () => {
+  const input = members(2_400);
+  for (const name of ['group of everything (one group of 2,400: accumulated in chunks)', 'group by store, then sort', 'group by a compound key', 'group by mixed types'])
+    test(name, async () => {
+      const pipeline = PIPELINES[name]!;
+      const match = pipeline[0]!.$match as Doc | undefined;
+      const groupAt = match ? 1 : 0;
+      expect(foldableGroup(pipeline[groupAt])).toBe(true);
+      const env = { options: {}, lookupSource: lookupSource([]), slicer: new Slicer(true, 0) };
+      const grouped = await groupFromScan(input.map(cloneDoc), match, pipeline[groupAt]!.$group as Doc, env);
+      const actual = await runPipeline(grouped, pipeline.slice(groupAt + 1), env);
+      expect(actual).toEqual(mingoAggregate(input.map(cloneDoc), pipeline));
+      expect(env.slicer.pauses).toBeGreaterThan(0);
+    });
+  test('other accumulators are left to the general path', () => {
+    expect(foldableGroup({ $group: { _id: null, top: { $topN: { n: 2, sortBy: { spend: -1 }, output: '$name' } } } })).toBe(false);
+    expect(foldableGroup({ $group: { _id: null, spend: { $sum: '$spend' }, sd: { $stdDevPop: '$spend' } } })).toBe(false);
+  });
 });
 
 test('$group and $sort let other callbacks run while they work, and not inside a transaction', async () => {
