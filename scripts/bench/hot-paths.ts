@@ -118,8 +118,13 @@ async function main(): Promise<void> {
       await floor[name].createIndex(key, options);
     }
   }
+  // The look-up limits' command as rate-limiter-flexible sends it (a live window or none, upserted).
   const bump = (key: string, by: number) =>
-    floor.rateLimits.findOneAndUpdate({ key }, { $inc: { points: by } }, { upsert: true, returnDocument: 'after' });
+    floor.rateLimits.findOneAndUpdate(
+      { $or: [{ expire: { $gt: new Date() } }, { expire: { $eq: null } }], key },
+      { $setOnInsert: { key, expire: new Date(Date.now() + 600_000) }, $inc: { points: by } },
+      { upsert: true, returnDocument: 'after' },
+    );
   const bare = new Koa();
   bare.use(async (ctx) => {
     if (ctx.method === 'GET') {

@@ -371,7 +371,7 @@ export class MembersService {
     const invalid = () => new AppError(ErrorCode.CODE_INVALID, 'The code is invalid or has expired; ask the member to refresh it.');
     const numeric = parseNumericCode(code);
     if (numeric) {
-      const owner = await this.deps.members.findOne({ codeHandle: numeric.handle, status: 'active' }).lean<MemberDoc>();
+      const owner = await this.deps.members.collection.findOne<MemberDoc>({ codeHandle: numeric.handle, status: 'active' });
       if (!owner?.codeSecret) throw invalid();
       const subjects = numeric.kind === 'member' ? [owner.cardNo!] : ((await this.codeCandidates[numeric.kind]?.(owner._id, at)) ?? []);
       const matches = matchNumericCode({ numeric, subjects, secret: base32Decode(owner.codeSecret), now: at, stepSeconds: this.codeStepSeconds });
@@ -397,13 +397,14 @@ export class MembersService {
   readonly codeCandidates: Partial<Record<'coupon' | 'signup', (memberId: Types.ObjectId, at: Date) => Promise<string[]>>> = {};
 
   private async ownerOfCode(parsed: ParsedCode): Promise<{ member: MemberDoc | null; subject?: unknown }> {
-    const { members } = this.deps;
-    if (parsed.kind === 'member') return { member: await members.findOne({ cardNo: parsed.subject, status: 'active' }).lean<MemberDoc>() };
+    // Every scan, purchase and redemption starts here: reads through the driver (what lean reads answered).
+    const members = this.deps.members.collection;
+    if (parsed.kind === 'member') return { member: await members.findOne<MemberDoc>({ cardNo: parsed.subject, status: 'active' }) };
     const resolve = this.codeOwners[parsed.kind];
     const owner = resolve ? await resolve(parsed.subject) : null;
     if (!owner) return { member: null };
     const [memberId, subject] = owner instanceof Types.ObjectId ? [owner, undefined] : [owner.memberId, owner.doc];
-    return { member: await members.findOne({ _id: memberId, status: 'active' }).lean<MemberDoc>(), subject };
+    return { member: await members.findOne<MemberDoc>({ _id: memberId, status: 'active' }), subject };
   }
 
   async masked(member: MemberDoc): Promise<MaskedMember> {
