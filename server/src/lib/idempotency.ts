@@ -135,8 +135,9 @@ export class IdempotencyStore {
   }
 
   private async complete(scopedKey: string, reply: Reply<unknown>): Promise<void> {
-    await this.model.updateOne(
-      { _id: scopedKey },
+    // Through the driver like the claim: plain values, nothing for mongoose to cast.
+    await this.model.collection.updateOne(
+      { _id: scopedKey as never },
       { $set: { state: 'done', responseStatus: reply.status, responseBody: reply.body ?? null } },
     );
   }
