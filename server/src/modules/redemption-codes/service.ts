@@ -69,9 +69,10 @@ export class RedemptionCodesService {
   /**
    * Batch id → the batch as read once it was ready: what a code gives (template or points) and its expiry never
    * change from then on, and a void reaches claims through the codes themselves (it marks every unclaimed code
-   * before it answers, and a claim needs its code unvoided), so a drop's claims read their batch once per process.
+   * before it answers, and a claim needs its code unvoided), so a drop's claims read their batch once per process
+   * (claims arriving together share that read; a batch not ready is read again by the next claim).
    */
-  private readonly readyBatches = new Map<string, CodeBatchDoc>();
+  private readonly readyBatches = new Map<string, Promise<CodeBatchDoc | null>>();
 
   async createBatch(actor: Actor, requestId: string, body: RedemptionCodeBatchBody): Promise<{ id: string; count: number }> {
     if (actor.type !== 'admin') throw errors.forbidden();
@@ -184,13 +185,18 @@ export class RedemptionCodesService {
     if (!found) throw notFound();
     if (found.claimedBy) throw used();
     if (found.voidedAt) throw voided();
-    const batch = this.readyBatches.get(String(found.batchId)) ?? (await batches.findById(found.batchId).lean<CodeBatchDoc>());
+    const batchKey = String(found.batchId);
+    let reading = this.readyBatches.get(batchKey);
+    if (!reading) {
+      if (this.readyBatches.size >= READY_BATCHES_KEPT) this.readyBatches.clear();
+      reading = batches.findById(found.batchId).lean<CodeBatchDoc>().exec();
+      this.readyBatches.set(batchKey, reading);
+      // Only a ready batch is kept; anything else (or a failed read) is read afresh next time.
+      reading.then((read) => read?.status === 'ready' || this.readyBatches.delete(batchKey), () => this.readyBatches.delete(batchKey));
+    }
+    const batch = await reading;
     if (!batch || batch.status === 'generating') throw notFound();
     if (batch.status === 'voided') throw voided();
-    if (!this.readyBatches.has(String(batch._id))) {
-      if (this.readyBatches.size >= READY_BATCHES_KEPT) this.readyBatches.clear();
-      this.readyBatches.set(String(batch._id), batch);
-    }
     const at = now();
     if (batch.expiresAt.getTime() <= at.getTime()) throw new AppError(ErrorCode.CODE_NOT_FOUND, 'This code has expired.', { reason: 'expired' });
 
