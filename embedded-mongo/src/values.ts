@@ -244,7 +244,12 @@ const OBJECTID_AS_WORDS = typeof (new ObjectId() as unknown as ObjectIdWords).i0
 export function idKeyOfStored(stored: string): string {
   if (stored.startsWith('_id\0', 5)) {
     const type = stored.charCodeAt(4);
-    if (type === 0x07 && OBJECTID_AS_WORDS) return 'o' + stored.slice(9, 21);
+    // built from char codes: 'o' + a 12-character slice would be a cons string (a second object, flattened later)
+    if (type === 0x07 && OBJECTID_AS_WORDS)
+      return String.fromCharCode(
+        111, stored.charCodeAt(9), stored.charCodeAt(10), stored.charCodeAt(11), stored.charCodeAt(12), stored.charCodeAt(13), stored.charCodeAt(14),
+        stored.charCodeAt(15), stored.charCodeAt(16), stored.charCodeAt(17), stored.charCodeAt(18), stored.charCodeAt(19), stored.charCodeAt(20),
+      );
     if (type === 0x02) {
       const length = Buffer.from(stored.slice(9, 13), 'latin1').readInt32LE(0);
       return 's' + Buffer.from(stored.slice(13, 13 + length - 1), 'latin1').toString('utf8');
