@@ -12,8 +12,11 @@
  *   first version (aggregations read in one go): 13 point reads in 20 s; p50 1,296 ms, p99 2,532 ms
  *   yield every 500 scanned documents: $group p99 107.9–165.8 ms, worst 332–1,238 ms; report p99 28.9–107.7 ms,
  *     worst 790–4,059 ms (the stages after the scan ran in one go)
- *   2 ms slices in every stage: $group p99 18.5–63.0 ms, worst 66–212 ms; report p99 15.2–81.3 ms, worst
- *     50–202 ms; what remains is mostly garbage collection and the loaded machine (see embedded-mongo/README.md)
+ *   2 ms slices in every stage, loaded (load 2.4–6.5): $group p99 18.5–63.0 ms, worst 66–212 ms; report p99
+ *     15.2–81.3 ms, worst 50–202 ms; then, with [$match, $group] grouped straight from the scan, quieter
+ *     (load 1.4–4.5): $group p99 7.5–27.8 ms, worst 17–113 ms; report p99 12.1–39.5 ms, worst 26–128 ms.
+ *   Before on the quieter machine: $group p99 61.3 ms, worst 336 ms; report p99 34.0 ms, worst 900 ms. What
+ *   remains is mostly garbage collection and the loaded machine (see embedded-mongo/README.md).
  */
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
