@@ -23,7 +23,7 @@ import {
   unknownField,
 } from './errors';
 import type { LookupSource } from './lookup';
-import { foldableGroup, groupFromScan, runPipeline } from './pipeline';
+import { foldableGroup, groupFromScan, isSimpleSort, runPipeline, sortDocsInSlices } from './pipeline';
 import { compileProjection, projectOne } from './projection';
 import { applySimpleUpdate } from './simpleUpdate';
 import { Match, Storage, Transaction, WriteOp } from './storage';
@@ -184,14 +184,19 @@ function firstMatch(ctx: Ctx, coll: string, filter: Doc, sort?: Doc): Match | un
 /**
  * The documents of a find, in order, after skip and before limit ends them. When the plan already
  * gives the sort's order they are produced lazily, so a cursor only reads as far as it is asked to;
- * otherwise all matches are sorted first.
+ * otherwise all matches are read and sorted first, in slices outside transactions and snapshot reads.
  */
-function findResults(ctx: Ctx, coll: string, filter: Doc, sort: Doc, skip: number, limit: number): Iterator<Doc> {
+async function findResults(ctx: Ctx, coll: string, filter: Doc, sort: Doc, skip: number, limit: number): Promise<Iterator<Doc>> {
   const sorting = Object.keys(sort).length ? sort : undefined;
   const { docs, ordered } = sortedScan(ctx, coll, filter, sorting, limit ? skip + limit : undefined);
   if (!ordered) {
-    let all = [...docs].map((m) => m.doc);
-    if (all.length > 1) all = sortedDocs(all, sorting);
+    const slicer = new Slicer(!ctx.txn && !ctx.snapshotTime);
+    let all: Doc[] = [];
+    for (const m of docs) {
+      all.push(m.doc);
+      if ((all.length & 15) === 0 && slicer.due()) await slicer.pause();
+    }
+    if (all.length > 1) all = isSimpleSort(sorting) ? await sortDocsInSlices(all, sorting as Record<string, 1 | -1>, slicer) : sortedDocs(all, sorting);
     return all.slice(skip, limit ? skip + limit : undefined)[Symbol.iterator]();
   }
   const window = (function* () {
@@ -212,7 +217,7 @@ function sortedDocs(docs: Doc[], sort: Doc | undefined): Doc[] {
   return mingoFind(docs, {}).sort(sort as Record<string, 1 | -1>).all() as Doc[];
 }
 
-const find: Handler = (ctx) => {
+const find: Handler = async (ctx) => {
   checkFields(ctx, ['filter', 'sort', 'projection', 'skip', 'limit', 'batchSize', 'singleBatch', 'hint', 'noCursorTimeout',
     'allowDiskUse', 'allowPartialResults', 'collation', 'let', 'awaitData', 'tailable', 'returnKey', 'showRecordId', 'min', 'max', 'oplogReplay']);
   const cmd = ctx.cmd;
@@ -226,7 +231,7 @@ const find: Handler = (ctx) => {
   const skip = asNumber(cmd.skip, 0);
   const limit = Math.abs(asNumber(cmd.limit, 0));
   for (const v of Object.values(sort)) if (isPlainObject(v)) throw notImplemented('sort by $meta is not supported');
-  const docs = findResults(ctx, coll, filter, sort, skip, limit);
+  const docs = await findResults(ctx, coll, filter, sort, skip, limit);
   // simple projections are applied directly; the rest go through mingo
   const transform = compileProjection(projection, filter);
   const cursor = ctx.state.cursors.create(`${ctx.db}.${coll}`, { docs, transform }, {

@@ -98,7 +98,7 @@ async function pullInSlices(input: Doc[], stages: Doc[], env: PipelineEnv): Prom
   return out;
 }
 
-const isSimpleSort = (spec: unknown): boolean =>
+export const isSimpleSort = (spec: unknown): boolean =>
   isPlainObject(spec) && Object.keys(spec).length > 0 && Object.values(spec).every((v) => v === 1 || v === -1);
 
 /**
@@ -106,7 +106,7 @@ const isSimpleSort = (spec: unknown): boolean =>
  * value (mingo's hashing), the distinct values sorted with mingo's comparison (descending = that order reversed)
  * and the documents laid out group after group, which is a stable sort by all keys.
  */
-async function sortDocsInSlices(input: Doc[], spec: Record<string, 1 | -1>, slicer: Slicer): Promise<Doc[]> {
+export async function sortDocsInSlices(input: Doc[], spec: Record<string, 1 | -1>, slicer: Slicer): Promise<Doc[]> {
   let docs = input;
   for (const key of Object.keys(spec).reverse()) {
     const groups = HashMap.init<unknown, Doc[]>();

@@ -1,4 +1,6 @@
-import { aggregate as mingoAggregate } from 'mingo';
+import { find as mingoFind, aggregate as mingoAggregate } from 'mingo';
+import { MongoClient } from 'mongodb';
+import { startServer } from '../src';
 import { foldableGroup, groupFromScan, runPipeline } from '../src/pipeline';
 import type { LookupSource } from '../src/lookup';
 import { cloneDoc, Doc } from '../src/values';
@@ -122,5 +124,23 @@ test('$group and $sort let other callbacks run while they work, and not inside a
     await done;
     clearImmediate(txnTicker);
     expect(whole.pauses).toBe(0);
+  }
+});
+
+test('a find sorted on fields no index gives is sorted in slices, in mingo’s order', async () => {
+  const server = await startServer({ port: 0 });
+  const client = await MongoClient.connect(server.uri);
+  try {
+    const docs = members(2_400);
+    const coll = client.db('app').collection<Doc>('members');
+    await coll.insertMany(docs.map(cloneDoc));
+    for (const sort of [{ mixed: 1, spend: -1 }, { name: -1 }, { ratio: 1, _id: -1 }] as Record<string, 1 | -1>[]) {
+      const expected = (mingoFind(docs.map(cloneDoc), {}).sort(sort).all() as Doc[]).map((d) => d._id);
+      const actual = (await coll.find({}, { sort, projection: { _id: 1 } }).toArray()).map((d) => d._id);
+      expect([sort, actual]).toEqual([sort, expected]);
+    }
+  } finally {
+    await client.close();
+    await server.stop();
   }
 });
