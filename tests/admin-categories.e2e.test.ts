@@ -39,8 +39,14 @@ describe('categories and POS keys in the console', () => {
     await goTo(hq, '/pos-keys');
     await page.getByTestId('pos-key-table').waitFor();
     await page.getByTestId('pos-key-create').click();
-    await page.getByTestId('pos-key-store').click();
-    await page.locator('.ant-select-item-option').filter({ hasText: 'SH01' }).first().click();
+    // Under load the dropdown's option can be clicked while the list still animates and the choice is lost:
+    // choose until the field shows the store.
+    for (let attempt = 1; ; attempt += 1) {
+      await page.getByTestId('pos-key-store').click();
+      await page.locator('.ant-select-item-option').filter({ hasText: 'SH01' }).first().click();
+      const chosen = page.locator('.ant-modal .ant-select-selection-item').filter({ hasText: 'SH01' });
+      if (await chosen.waitFor({ timeout: 5_000 }).then(() => true, () => attempt >= 3)) break;
+    }
     await page.getByTestId('pos-key-label').fill('1号收银台');
     await page.getByRole('button', { name: '生成密钥' }).click();
     await page.getByTestId('pos-secret-warning').getByText('密钥只显示这一次').waitFor();
