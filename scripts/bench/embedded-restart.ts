@@ -33,14 +33,12 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import zlib from 'node:zlib';
-import { randomBytes } from 'node:crypto';
 import { BSON, MongoClient, ObjectId, type Document } from 'mongodb';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import type { startServer as StartServer } from '../../embedded-mongo/src';
 import { seedDemoData } from '../../server/src/demo/seed';
-import { DEMO_SUBSCRIBE_TEMPLATES } from '../../server/src/modules/messaging/templates';
-import { createServices, type ServiceDeps } from '../../server/src/services';
+import { benchServices } from './support';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -74,16 +72,7 @@ async function loadServer(src?: string): Promise<StartServerFn> {
 /** The demo seeded through the product's services: every collection exists with the product's indexes. */
 async function seedProduct(uri: string): Promise<void> {
   const connection = await mongoose.createConnection(`${uri}/${DB}`).asPromise();
-  const noWechat = new Proxy({}, { get: () => async () => { throw new Error('no WeChat in the benchmark'); } });
-  const services = createServices({
-    connection,
-    config: { jwtSecret: randomBytes(32).toString('hex') },
-    wechat: noWechat,
-    subscribeTemplates: DEMO_SUBSCRIBE_TEMPLATES,
-    wechatPay: { client: noWechat, appId: 'wxbench', mchId: '1900000001' },
-  } as ServiceDeps);
-  for (const model of Object.values(services.models)) await model.createIndexes();
-  await services.categories.seedDefaults();
+  const services = await benchServices(connection);
   await seedDemoData(services, pino({ level: 'silent' }), { scale: 'brand' });
   await connection.close();
 }

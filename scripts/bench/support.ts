@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import mongoose from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import pino from 'pino';
 import { startServer } from '../../embedded-mongo/src';
 import { createApp } from '../../server/src/app';
@@ -59,13 +59,11 @@ export interface BenchApp {
   close(): Promise<void>;
 }
 
-/** The demo-seeded product on a fresh embedded database, served over HTTP in this process (no WeChat: these paths never call it). */
-export async function startBenchApp(dbName: string, concurrency: number): Promise<BenchApp> {
-  const db = await startServer({ port: 0 });
-  const connection = await mongoose.createConnection(`${db.uri.replace(/\/?$/, '')}/${dbName}`, { monitorCommands: true, maxPoolSize: 32 }).asPromise();
-  const counter = new CommandCounter();
-  counter.attach(connection);
-  const logger = pino({ level: 'silent' });
+/**
+ * The product's services on a benchmark's connection, with every collection's indexes and the default categories
+ * (what bootstrap does on a first start: order lines name these); no WeChat: the benchmarks' paths never call it.
+ */
+export async function benchServices(connection: Connection): Promise<Services> {
   const noWechat = new Proxy({}, { get: () => async () => { throw new Error('no WeChat in the benchmark'); } });
   const services = createServices({
     connection,
@@ -75,7 +73,18 @@ export async function startBenchApp(dbName: string, concurrency: number): Promis
     wechatPay: { client: noWechat, appId: 'wxbench', mchId: '1900000001' },
   } as ServiceDeps);
   for (const model of Object.values(services.models)) await model.createIndexes();
-  await services.categories.seedDefaults(); // what bootstrap does on a first start: order lines name these
+  await services.categories.seedDefaults();
+  return services;
+}
+
+/** The demo-seeded product on a fresh embedded database, served over HTTP in this process (no WeChat: these paths never call it). */
+export async function startBenchApp(dbName: string, concurrency: number): Promise<BenchApp> {
+  const db = await startServer({ port: 0 });
+  const connection = await mongoose.createConnection(`${db.uri.replace(/\/?$/, '')}/${dbName}`, { monitorCommands: true, maxPoolSize: 32 }).asPromise();
+  const counter = new CommandCounter();
+  counter.attach(connection);
+  const logger = pino({ level: 'silent' });
+  const services = await benchServices(connection);
   await seedDemoData(services, logger);
 
   const config: Config = {

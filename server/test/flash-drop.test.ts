@@ -1,4 +1,3 @@
-import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
 import { Types } from 'mongoose';
 import { PointsMall } from '../src/modules/coupons/mall';
 import { reconcilePoints } from '../src/modules/points/reconcile';
@@ -16,28 +15,12 @@ let app: TestApp;
 let admin: string;
 let crowd: Array<{ id: string; token: string }>;
 
-let stopOwnDatabase: () => Promise<void> = async () => undefined;
 /** The driver's commands as `name collection`, while `watching` (command monitoring, on through the connection string). */
 let commands: string[] = [];
 let watching = false;
 
 beforeAll(async () => {
-  const previousUri = process.env.MONGODB_URI;
-  let base = previousUri;
-  if (!base) {
-    const db = await startEmbeddedMongo({ port: 0 });
-    base = db.uri;
-    stopOwnDatabase = () => db.stop();
-  }
-  const uri = new URL(base);
-  uri.searchParams.set('monitorCommands', 'true');
-  process.env.MONGODB_URI = uri.toString();
-  try {
-    app = await startTestApp();
-  } finally {
-    if (previousUri === undefined) delete process.env.MONGODB_URI;
-    else process.env.MONGODB_URI = previousUri;
-  }
+  app = await startTestApp({ monitorCommands: true });
   app.connection.getClient().on('commandStarted', (event) => {
     if (watching) commands.push(`${event.commandName} ${String(event.command[event.commandName])}`);
   });
@@ -46,7 +29,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await app.stop();
-  await stopOwnDatabase();
 });
 
 /** Sends one request alone; answers it with the commands it sent to `collections`, in order. */

@@ -1,4 +1,3 @@
-import { startServer as startEmbeddedMongo } from '@membercard/embedded-mongo';
 import { memberCode, orderNo, purchase } from './points-helpers';
 import { adminToken, joinedMember, staffToken, startTestApp, type ApiResponse, type TestApp } from './support/harness';
 
@@ -8,7 +7,6 @@ import { adminToken, joinedMember, staffToken, startTestApp, type ApiResponse, t
 // counting the documents each `find` returned, by collection and _id.
 
 let app: TestApp;
-let stopOwnDatabase: () => Promise<void> = async () => undefined;
 let admin: string;
 let clerk: string;
 
@@ -18,22 +16,7 @@ let watching = false;
 const pendingFinds = new Map<number, string>();
 
 beforeAll(async () => {
-  const previousUri = process.env.MONGODB_URI;
-  let base = previousUri;
-  if (!base) {
-    const db = await startEmbeddedMongo({ port: 0 });
-    base = db.uri;
-    stopOwnDatabase = () => db.stop();
-  }
-  const uri = new URL(base);
-  uri.searchParams.set('monitorCommands', 'true');
-  process.env.MONGODB_URI = uri.toString();
-  try {
-    app = await startTestApp();
-  } finally {
-    if (previousUri === undefined) delete process.env.MONGODB_URI;
-    else process.env.MONGODB_URI = previousUri;
-  }
+  app = await startTestApp({ monitorCommands: true });
   const client = app.connection.getClient();
   client.on('commandStarted', (event) => {
     if (watching && event.commandName === 'find') pendingFinds.set(event.requestId, String(event.command.find));
@@ -53,7 +36,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app.stop();
-  await stopOwnDatabase();
 });
 
 /** Runs one request alone and answers it with every document its finds returned more than once. */

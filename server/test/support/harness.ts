@@ -32,7 +32,7 @@ export interface TestApp extends RunningMembercard {
 }
 
 export async function startTestApp(
-  options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp; /** Members per campaign-push batch (default PUSH_BATCH_SIZE). */ pushBatchSize?: number; /** TRUST_PROXY_HOPS (default 1: tests call as the load balancer would, naming the client in X-Forwarded-For). */ trustProxyHops?: number; /** WeChat emulator behaviour on top of the tests' defaults (WeChat Pay's waits at 1/1000). */ emulator?: Partial<EmulatorOptions> } = {},
+  options: { seed?: boolean; codeStepSeconds?: number; sameDatabaseAs?: TestApp; /** Members per campaign-push batch (default PUSH_BATCH_SIZE). */ pushBatchSize?: number; /** TRUST_PROXY_HOPS (default 1: tests call as the load balancer would, naming the client in X-Forwarded-For). */ trustProxyHops?: number; /** WeChat emulator behaviour on top of the tests' defaults (WeChat Pay's waits at 1/1000). */ emulator?: Partial<EmulatorOptions>; /** The driver emits command events (tests that count what a request sends). */ monitorCommands?: boolean } = {},
 ): Promise<TestApp> {
   const dbName = `mc_test_${randomBytes(6).toString('hex')}`;
   let uri: string;
@@ -47,6 +47,11 @@ export async function startTestApp(
     const db = await startEmbeddedMongo({ port: 0 });
     uri = withDatabase(db.uri, dbName);
     stopDb = () => db.stop();
+  }
+  if (options.monitorCommands) {
+    const monitored = new URL(uri);
+    monitored.searchParams.set('monitorCommands', 'true');
+    uri = monitored.toString();
   }
   const config: Config = {
     env: 'test',
