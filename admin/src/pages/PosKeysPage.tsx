@@ -118,7 +118,7 @@ export default function PosKeysPage() {
   const create = async () => {
     const values = form.getFieldsValue();
     const label = values.label?.trim();
-    const checked = checkWith(PosCredentialCreateBodySchema, { storeId: values.storeId ?? '', ...(label ? { label } : {}) }, lang);
+    const checked = checkWith(PosCredentialCreateBodySchema, { storeId: values.storeId, ...(label ? { label } : {}) }, lang);
     if (!checked.ok) return void showFieldErrors(form, checked.errors);
     setSaving(true);
     setError(null);
