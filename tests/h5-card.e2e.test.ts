@@ -113,7 +113,8 @@ describe('H5 card face and honest codes', () => {
     await text(page, '满100减20').click();
     await text(page, '到店出示此码核销').waitFor();
     await text(page, /无网络也可出示/).waitFor();
-    const offlineDigits = (await shown(page, '.code-box__digits').innerText()).trim();
+    // The coupon page opened again can sit beside its earlier instance while it slides in: read the newest one.
+    const offlineDigits = (await shown(page, '.code-box__digits').last().innerText()).trim();
     expect(offlineDigits).toMatch(/^62\d{2}( \d{4}){3} \d{2}$/);
     await snap(page, 'h5-coupon-offline');
 
