@@ -135,36 +135,52 @@ describe('the counter: one scan, one confirmation (H5)', () => {
     expect(pageErrors).toEqual([]);
   }, 90_000);
 
-  /** A y4m video (what chromium's fake camera plays) of black-on-white modules drawn by `dark(x, y)`. */
-  function y4m(file: string, dark: (x: number, y: number) => boolean, width = 640, height = 480): void {
-    const luma = Buffer.alloc(width * height);
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) luma[y * width + x] = dark(x, y) ? 16 : 235;
+  /**
+   * A y4m video (what chromium's fake camera plays, in a loop) of black-on-white modules: one frame per `dark(x, y)`
+   * drawing, each shown for a tenth of a second.
+   */
+  function y4m(file: string, frames: Array<(x: number, y: number) => boolean>, width = 640, height = 480): void {
     const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
-    const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
-    fs.writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), ...Array(5).fill(frame)]));
+    const encoded = frames.map((dark) => {
+      const luma = Buffer.alloc(width * height);
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) luma[y * width + x] = dark(x, y) ? 16 : 235;
+      return Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
+    });
+    fs.writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), ...encoded]));
   }
 
+  /**
+   * The member's QR code as a hand-held phone shows it to the camera: a little nearer or further and tilted a few
+   * degrees from frame to frame. A perfectly still, square-on picture is what a camera never sees, and zxing's
+   * finder misses about one such picture of a code in 20 at every size (the same code tilted is read): a video of
+   * one still frame would test the decoder's luck with that minute's code, not the scanner.
+   */
   function qrVideo(file: string, payload: string): void {
     const { size, rows } = qrMatrix(payload);
     const moduleDark = rows.map((runs) => runs.flatMap((run) => Array(run.width).fill(run.dark) as boolean[]));
-    const scale = Math.floor(360 / (size + 8));
-    const left = Math.floor((640 - size * scale) / 2);
-    const top = Math.floor((480 - size * scale) / 2);
-    y4m(file, (x, y) => {
-      const col = Math.floor((x - left) / scale);
-      const row = Math.floor((y - top) / scale);
-      return row >= 0 && row < size && col >= 0 && col < size && moduleDark[row]![col]!;
-    });
+    const held = (modulePx: number, degrees: number) => {
+      const cos = Math.cos((degrees * Math.PI) / 180);
+      const sin = Math.sin((degrees * Math.PI) / 180);
+      return (x: number, y: number) => {
+        const col = Math.floor(((x - 320) * cos + (y - 240) * sin) / modulePx + size / 2);
+        const row = Math.floor((-(x - 320) * sin + (y - 240) * cos) / modulePx + size / 2);
+        return row >= 0 && row < size && col >= 0 && col < size && moduleDark[row]![col]!;
+      };
+    };
+    const modulePx = 360 / (size + 8);
+    y4m(file, [held(modulePx, 0), held(modulePx * 0.95, -4), held(modulePx * 1.05, 3), held(modulePx, 7), held(modulePx * 0.97, -8), held(modulePx * 1.03, 5)]);
   }
 
   function barcodeVideo(file: string, payload: string): void {
     const bars = code128Runs(payload).flatMap((run) => Array(run.width).fill(run.dark) as boolean[]);
     const scale = Math.max(1, Math.floor(560 / (bars.length + 20)));
     const left = Math.floor((640 - bars.length * scale) / 2);
-    y4m(file, (x, y) => {
-      const i = Math.floor((x - left) / scale);
-      return y > 160 && y < 320 && i >= 0 && i < bars.length && bars[i]!;
-    });
+    y4m(file, [
+      (x, y) => {
+        const i = Math.floor((x - left) / scale);
+        return y > 160 && y < 320 && i >= 0 && i < bars.length && bars[i]!;
+      },
+    ]);
   }
 
   async function cameraBrowser(video: string): Promise<Browser> {
@@ -178,7 +194,7 @@ describe('the counter: one scan, one confirmation (H5)', () => {
     const { token } = await memberWithCoupon('counter-camera');
     // The live view while nothing readable is in front of the camera.
     const blank = path.join(tmp, 'nothing.y4m');
-    y4m(blank, () => false);
+    y4m(blank, [() => false]);
     const idle = await cameraBrowser(blank);
     try {
       const { page } = await clerkPage(idle);
@@ -215,7 +231,7 @@ describe('the counter: one scan, one confirmation (H5)', () => {
   it('with the camera refused or missing, says why in Chinese and the clerk types the code instead', async () => {
     const { token } = await memberWithCoupon('counter-no-camera');
     const video = path.join(tmp, 'blank.y4m');
-    y4m(video, () => false);
+    y4m(video, [() => false]);
     // A camera is there but the permission is not given: chromium refuses as a clerk who tapped 不允许.
     const refusing = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
