@@ -322,6 +322,35 @@ export class Collection {
     this.indexes[0].entries.load([]);
   }
 
+  /**
+   * Ends a bulk load (recovery) whose snapshot held every secondary index's entries in index order (see
+   * indexSections.ts): they are taken as they are, with no sort and no document decoded for its keys. Returns
+   * false, changing nothing, when some index has no complete section (an older snapshot): it is then built.
+   */
+  loadSortedIndexes(sections: ReadonlyMap<string, { entries: IndexEntry[]; multikey: boolean }>): boolean {
+    const indexes = this.secondaryIndexes;
+    if (!indexes.every((index) => sections.has(index.spec.name))) return false;
+    for (const index of indexes) {
+      const section = sections.get(index.spec.name)!;
+      index.entries.loadSorted(section.entries);
+      index.multikey = section.multikey;
+    }
+    this.indexesDeferred = false;
+    this.idOrderBuilt = false;
+    this.indexes[0].entries.load([]);
+    return true;
+  }
+
+  /**
+   * Each secondary index's entries in order as they are now, for a snapshot: later writes copy a leaf before
+   * changing it, so these stay as they were at the cut while the snapshot is written. None while the indexes are
+   * deferred (a bulk load has not built them yet).
+   */
+  frozenIndexes(): { spec: IndexSpec; leaves: readonly (readonly IndexEntry[])[]; multikey: boolean }[] | undefined {
+    if (this.indexesDeferred) return undefined;
+    return this.secondaryIndexes.map((index) => ({ spec: index.spec, leaves: index.entries.frozenLeaves(), multikey: index.multikey }));
+  }
+
   /** Whether equality on `field` is answered by an index (the _id map, or a usable index led by it). */
   hasEqualityIndexOn(field: string): boolean {
     return field === '_id' || this.secondaryIndexes.some((i) => !i.spec.sparse && !i.spec.partialFilterExpression && i.fields[0].name === field);

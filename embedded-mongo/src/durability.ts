@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { deserialize, serialize } from 'bson';
-import { Collection, DocRecord, IndexSpec } from './collection';
+import { Binary, deserialize, serialize } from 'bson';
+import { Collection, DocRecord, entryId, IndexEntry, IndexSpec } from './collection';
+import { decodeIndexSection, IndexSectionWriter } from './indexSections';
 import { ChangeSink, Storage, WriteOp } from './storage';
 import { Doc, DESERIALIZE_OPTIONS, idKeyOf, idKeyOfStored, isPlainObject } from './values';
 
@@ -121,6 +122,40 @@ function* readFrameBodies(file: string, chunkBytes = READ_CHUNK_BYTES): Generato
   }
 }
 
+/** Snapshots from this format on carry each secondary index's entries after the collection's documents. */
+const SNAPSHOT_FORMAT_INDEX_SECTIONS = 2;
+/** Encoded index entries per section record. */
+const INDEX_SECTION_BYTES = 1024 * 1024;
+
+interface IndexSectionRead {
+  count: number;
+  multikey: boolean;
+  entries: IndexEntry[];
+  last?: IndexEntry;
+  /** False once a part did not decode or did not follow the collection's documents: the index is built instead. */
+  valid: boolean;
+}
+
+/**
+ * One part of an index section `{ix: ns, name, count, multikey, entries}`: its entries are decoded and appended
+ * to what the earlier parts gave. It must come after the collection's documents (their positions are known).
+ */
+function readIndexSection(record: Doc, collections: Map<string, Collection>, idsInOrder: Map<string, string[]>, sections: Map<string, Map<string, IndexSectionRead>>): void {
+  const ns = record.ix as string;
+  const coll = collections.get(ns);
+  const index = coll?.secondaryIndexes.find((i) => i.spec.name === record.name);
+  if (!coll || !index) return;
+  let byName = sections.get(ns);
+  if (!byName) sections.set(ns, (byName = new Map()));
+  let section = byName.get(index.spec.name);
+  if (!section) byName.set(index.spec.name, (section = { count: Number(record.count), multikey: record.multikey === true, entries: [], valid: true }));
+  if (!section.valid) return;
+  const bytes = record.entries instanceof Binary ? record.entries.buffer.subarray(0, record.entries.position) : undefined;
+  const last = bytes && decodeIndexSection(bytes, index.fields.length, idsInOrder.get(ns) ?? [], section.entries, section.last);
+  if (last) section.last = last;
+  else if (bytes?.length !== 0) section.valid = false;
+}
+
 function splitNs(ns: string): [string, string] {
   const dot = ns.indexOf('.');
   return [ns.slice(0, dot), ns.slice(dot + 1)];
@@ -134,6 +169,17 @@ function fsyncDir(dir: string): void {
   } catch {
     // some platforms cannot fsync directories; the rename is still atomic
   }
+}
+
+/** What a snapshot writes of one collection, taken at its cut. */
+interface SnapshotCut {
+  ns: string;
+  indexes: IndexSpec[];
+  /** The documents' id keys, in the order of `docs`. */
+  ids: string[];
+  docs: DocRecord[];
+  /** The secondary indexes' entries in order (none while they are not built). */
+  sorted?: { spec: IndexSpec; leaves: readonly (readonly IndexEntry[])[]; multikey: boolean }[];
 }
 
 export class Durability implements ChangeSink {
@@ -183,22 +229,41 @@ export class Durability implements ChangeSink {
     storage.startBulkLoad();
     if (fs.existsSync(snapshotFile)) {
       const collections = new Map<string, Collection>();
+      // each collection's document ids in snapshot order: index sections name documents by position
+      const idsInOrder = new Map<string, string[]>();
+      const sections = new Map<string, Map<string, IndexSectionRead>>();
+      let format = 1;
       for (const body of readFrameBodies(snapshotFile, options.readChunkBytes)) {
         // most records are documents: kept as the BSON they are, without decoding them (indexes are built at the end)
         const stored = storedDocRecord(body);
         if (stored) {
           let coll = collections.get(stored.ns);
           if (!coll) collections.set(stored.ns, (coll = storage.ensureCollection(...splitNs(stored.ns))));
-          coll.load(idKeyOfStored(stored.bson), new DocRecord(stored.bson, 0));
+          let ids = idsInOrder.get(stored.ns);
+          if (!ids) idsInOrder.set(stored.ns, (ids = []));
+          const id = idKeyOfStored(stored.bson);
+          ids.push(id);
+          coll.load(id, new DocRecord(stored.bson, 0));
           continue;
         }
         const record = deserialize(body, DESERIALIZE_OPTIONS);
-        if (record.snapshot) generation = Number((record.snapshot as Doc).generation);
-        else if (typeof record.collection === 'string') {
+        if (record.snapshot) {
+          generation = Number((record.snapshot as Doc).generation);
+          format = Number((record.snapshot as Doc).format ?? 1);
+        } else if (typeof record.collection === 'string') {
           const [db, name] = splitNs(record.collection);
           const coll = storage.ensureCollection(db, name);
+          collections.set(record.collection, coll);
           for (const spec of record.indexes as IndexSpec[]) coll.addIndex(spec);
+        } else if (typeof record.ix === 'string') {
+          if (format >= SNAPSHOT_FORMAT_INDEX_SECTIONS) readIndexSection(record, collections, idsInOrder, sections);
         } else Durability.applyRecord(storage, record, onRetryable);
+      }
+      // collections whose every index came complete take it as it is; the others are built at finishBulkLoad
+      for (const [ns, coll] of collections) {
+        const complete = new Map<string, { entries: IndexEntry[]; multikey: boolean }>();
+        for (const [name, section] of sections.get(ns) ?? []) if (section.valid && section.entries.length === section.count) complete.set(name, section);
+        if (format >= SNAPSHOT_FORMAT_INDEX_SECTIONS) coll.loadSortedIndexes(complete);
       }
     }
     const journals = fs
@@ -359,9 +424,10 @@ export class Durability implements ChangeSink {
       this.markSynced(this.appended);
     }
     const generation = this.generation + 1;
-    const cut: { ns: string; indexes: IndexSpec[]; docs: DocRecord[] }[] = [];
+    const cut: SnapshotCut[] = [];
     for (const [db, colls] of this.storage.databases)
-      for (const [name, coll] of colls) cut.push({ ns: `${db}.${name}`, indexes: coll.secondaryIndexes.map((i) => i.spec), docs: Array.from(coll.docs.values()) });
+      for (const [name, coll] of colls)
+        cut.push({ ns: `${db}.${name}`, indexes: coll.secondaryIndexes.map((i) => i.spec), ids: Array.from(coll.docs.keys()), docs: Array.from(coll.docs.values()), sorted: coll.frozenIndexes() });
     // what a retry of a session's latest write must be answered with, as mongod keeps it in config.transactions
     const retryable = [...(this.retryableRecords?.() ?? [])];
     this.openJournal(generation);
@@ -372,7 +438,7 @@ export class Durability implements ChangeSink {
     return this.snapshotting;
   }
 
-  private async writeSnapshot(generation: number, cut: { ns: string; indexes: IndexSpec[]; docs: DocRecord[] }[], retryable: Doc[]): Promise<void> {
+  private async writeSnapshot(generation: number, cut: SnapshotCut[], retryable: Doc[]): Promise<void> {
     const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
     const file = await fs.promises.open(tmp, 'w');
     let size = 0;
@@ -390,10 +456,20 @@ export class Durability implements ChangeSink {
         size += bytes.length;
         await file.write(bytes);
       };
-      await write({ snapshot: { generation } });
+      await write({ snapshot: { generation, format: SNAPSHOT_FORMAT_INDEX_SECTIONS } });
       for (const collection of cut) {
         await write({ collection: collection.ns, indexes: collection.indexes });
         for (const record of collection.docs) await write(frameStored(collection.ns, record.bson));
+        if (!collection.sorted?.length) continue;
+        const position = new Map<string, number>();
+        collection.ids.forEach((id, i) => position.set(id, i));
+        for (const { spec, leaves, multikey } of collection.sorted) {
+          const count = leaves.reduce((sum, leaf) => sum + leaf.length, 0);
+          const writer = new IndexSectionWriter(Object.keys(spec.key).length, INDEX_SECTION_BYTES);
+          const part = () => write({ ix: collection.ns, name: spec.name, count, multikey, entries: new Binary(writer.take()) });
+          for (const leaf of leaves) for (const entry of leaf) if (writer.add(entry, position.get(entryId(entry))!)) await part();
+          await part();
+        }
       }
       for (const rw of retryable) await write({ rw });
       if (chunk.length) {

@@ -9,6 +9,11 @@ export class SortedEntries<E> {
   private count = 0;
   /** Bumped by every insert and removal, so a paused walk knows its position may have shifted. */
   private mutations = 0;
+  /**
+   * Leaves a snapshot being written still reads (see `frozenLeaves`): a change to one of them first replaces it
+   * with a copy. Weak, so a leaf dropped since is not kept alive by it.
+   */
+  private frozen?: WeakSet<E[]>;
 
   constructor(private readonly compare: (a: E, b: E) => number) {}
 
@@ -49,6 +54,33 @@ export class SortedEntries<E> {
     this.mutations++;
   }
 
+  /** Replaces the contents with `sorted`, which must already be in order (a snapshot's index section). */
+  loadSorted(sorted: E[]): void {
+    this.leaves = [];
+    for (let i = 0; i < sorted.length; i += MAX_LEAF / 2) this.leaves.push(sorted.slice(i, i + MAX_LEAF / 2));
+    this.count = sorted.length;
+    this.mutations++;
+  }
+
+  /**
+   * The elements as they are now, in order, as a list of leaves that later changes leave untouched (copy on
+   * write: a leaf is copied when it is first changed after this). Costs a copy of the list of leaves, not of
+   * the elements, so a snapshot can take every index at its cut and write it out while writes go on.
+   */
+  frozenLeaves(): readonly (readonly E[])[] {
+    this.frozen = new WeakSet(this.leaves);
+    return this.leaves.slice();
+  }
+
+  /** Leaf `li`, copied first if a snapshot still reads it. */
+  private ownLeaf(li: number): E[] {
+    const leaf = this.leaves[li];
+    if (!this.frozen?.has(leaf)) return leaf;
+    const copy = leaf.slice();
+    this.leaves[li] = copy;
+    return copy;
+  }
+
   insert(entry: E): void {
     this.count++;
     this.mutations++;
@@ -58,7 +90,7 @@ export class SortedEntries<E> {
     }
     const isBefore = (e: E) => this.compare(e, entry) < 0;
     const li = this.leafFor(isBefore);
-    const leaf = this.leaves[li];
+    const leaf = this.ownLeaf(li);
     leaf.splice(SortedEntries.firstNotBefore(leaf, isBefore), 0, entry);
     if (leaf.length > MAX_LEAF) this.leaves.splice(li + 1, 0, leaf.splice(leaf.length >> 1));
   }
@@ -71,8 +103,9 @@ export class SortedEntries<E> {
     const leaf = this.leaves[li];
     const pos = SortedEntries.firstNotBefore(leaf, isBefore);
     if (pos >= leaf.length || this.compare(leaf[pos], entry) !== 0) return false;
-    leaf.splice(pos, 1);
-    if (leaf.length === 0) this.leaves.splice(li, 1);
+    const owned = this.ownLeaf(li);
+    owned.splice(pos, 1);
+    if (owned.length === 0) this.leaves.splice(li, 1);
     this.count--;
     this.mutations++;
     return true;
