@@ -10,7 +10,10 @@
  * the points books reconcile.
  * Run: npx tsx scripts/bench/flash-drop.ts   BENCH_CLAIMS=1000 BENCH_UNITS=100 BENCH_SEATS=100 BENCH_ONLY=mall,code,centre,grant,signup
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { Types } from 'mongoose';
 import { reconcilePoints } from '../../server/src/modules/points/reconcile';
 import type { Actor } from '../../server/src/lib/requestContext';
@@ -22,6 +25,8 @@ const UNITS = Number(process.env.BENCH_UNITS ?? 100);
 const SEATS = Number(process.env.BENCH_SEATS ?? 100);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'mall,code,centre,grant,signup').split(','));
 const POINTS_COST = 100;
+/** A directory: each scenario's drop (not the set-up) is CPU-profiled into `<scenario>.cpuprofile` there. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 interface Outcome {
   ms: number;
@@ -50,8 +55,16 @@ function summarise(label: string, run: { wallMs: number; outcomes: Outcome[]; co
 }
 
 let counter: CommandCounter | null = null;
+let profiler: Session | null = null;
 
-async function timedAll(count: number, one: (i: number) => Promise<Omit<Outcome, 'ms'>>): Promise<{ wallMs: number; outcomes: Outcome[]; commands: string }> {
+async function timedAll(label: string, count: number, one: (i: number) => Promise<Omit<Outcome, 'ms'>>): Promise<{ wallMs: number; outcomes: Outcome[]; commands: string }> {
+  if (PROFILE_DIR && !profiler) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+  }
+  if (profiler) await profiler.post('Profiler.start');
   const started = performance.now();
   if (counter) {
     counter.byName = new Map();
@@ -64,13 +77,18 @@ async function timedAll(count: number, one: (i: number) => Promise<Omit<Outcome,
       return { ...answer, ms: performance.now() - t0 };
     }),
   );
+  const wallMs = performance.now() - started;
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(path.join(PROFILE_DIR!, `${label}.cpuprofile`), JSON.stringify(profile));
+  }
   let commands = '';
   if (counter) {
     counter.on = false;
     const total = [...counter.byName.values()].reduce((a, b) => a + b, 0);
     commands = `${fmt(total / count, 1)} commands each [${[...counter.byName].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${fmt(n / count, 1)}`).join(', ')}]`;
   }
-  return { wallMs: performance.now() - started, outcomes, commands };
+  return { wallMs, outcomes, commands };
 }
 
 /** A service call's outcome in HTTP terms: 201 on success, the refusal's status and code, 500 for anything else. */
@@ -167,7 +185,7 @@ async function main(): Promise<void> {
   // Baseline: the floor, one conditional update per request on one document, all at once.
   const floor = connection.collection('bench_flash_floor');
   await floor.insertOne({ _id: 'drop' as unknown as never, remaining: UNITS, issued: 0 });
-  const baseline = await timedAll(CLAIMS, async () => {
+  const baseline = await timedAll('baseline', CLAIMS, async () => {
     const taken = await floor.findOneAndUpdate({ _id: 'drop' as unknown as never, remaining: { $gt: 0 } }, { $inc: { remaining: -1, issued: 1 } });
     return taken ? { status: 201, code: 'OK' } : { status: 422, code: 'TEMPLATE_EXHAUSTED' };
   });
@@ -185,7 +203,7 @@ async function main(): Promise<void> {
   if (ONLY.has('mall')) {
     freshAgent();
     const templateId = await template('限量抢购 积分兑换', POINTS_COST);
-    const run = await timedAll(CLAIMS, (i) => post('/me/points/exchanges', { templateId }, members[i]!.token, `drop-${i}`));
+    const run = await timedAll('mall', CLAIMS, (i) => post('/me/points/exchanges', { templateId }, members[i]!.token, `drop-${i}`));
     summarise('HTTP POST /me/points/exchanges', run, floorStats.p99);
     await verify('mall', templateId, run.outcomes);
     const books = await reconcilePoints(services.models);
@@ -198,7 +216,7 @@ async function main(): Promise<void> {
     const batch = await services.redemptionCodes.createBatch(adminActor, 'bench', { templateId, count: CLAIMS, expiresAt: new Date(now.getTime() + 86_400_000).toISOString() } as never);
     const codes = (await services.models.redemptionCodes.find({ batchId: new Types.ObjectId(batch.id) }, { _id: 1 }).lean<Array<{ _id: string }>>()).map((c) => c._id);
     // One address per member: the claim's per-address limit is not what is measured here.
-    const run = await timedAll(CLAIMS, (i) => asAnswer(() => services.redemptionCodes.claim(String(members[i]!.id), `10.${(i >> 8) & 255}.${i & 255}.1`, codes[i]!)));
+    const run = await timedAll('code', CLAIMS, (i) => asAnswer(() => services.redemptionCodes.claim(String(members[i]!.id), `10.${(i >> 8) & 255}.${i & 255}.1`, codes[i]!)));
     summarise('code claims (service)', run, floorStats.p99);
     await verify('code', templateId, run.outcomes);
   }
@@ -206,7 +224,7 @@ async function main(): Promise<void> {
   if (ONLY.has('centre')) {
     freshAgent();
     const templateId = await template('限量领券中心券', null, true);
-    const run = await timedAll(CLAIMS, (i) => post(`/coupon-centre/${templateId}/claim`, {}, members[i]!.token, `centre-${i}`));
+    const run = await timedAll('centre', CLAIMS, (i) => post(`/coupon-centre/${templateId}/claim`, {}, members[i]!.token, `centre-${i}`));
     summarise('HTTP POST /coupon-centre/:id/claim', run, floorStats.p99);
     await verify('centre', templateId, run.outcomes);
   }
@@ -214,7 +232,7 @@ async function main(): Promise<void> {
   if (ONLY.has('grant')) {
     freshAgent();
     const templateId = await template('限量总部赠券', null);
-    const run = await timedAll(CLAIMS, (i) => post(`/admin/coupon-templates/${templateId}/grants`, { memberId: String(members[i]!.id) }, adminTokenValue, `grant-${i}`));
+    const run = await timedAll('grant', CLAIMS, (i) => post(`/admin/coupon-templates/${templateId}/grants`, { memberId: String(members[i]!.id) }, adminTokenValue, `grant-${i}`));
     summarise('HTTP POST …/grants (HQ grant)', run, floorStats.p99);
     await verify('grant', templateId, run.outcomes);
   }
@@ -227,7 +245,7 @@ async function main(): Promise<void> {
       signupClosesAt: new Date(at + 6 * 86_400_000), capacity: SEATS, seatsLeft: SEATS, signupSeq: 0, tiers: [], feeFen: 0, attendancePoints: 0,
       status: 'published', createdAt: now, updatedAt: now,
     });
-    const run = await timedAll(CLAIMS, (i) => post(`/activities/${String(activity._id)}/signups`, {}, members[i]!.token));
+    const run = await timedAll('signup', CLAIMS, (i) => post(`/activities/${String(activity._id)}/signups`, {}, members[i]!.token));
     summarise('HTTP POST /activities/:id/signups', run, floorStats.p99);
     const confirmed = await services.models.signups.countDocuments({ activityId: activity._id, status: 'confirmed' });
     const waitlisted = await services.models.signups.countDocuments({ activityId: activity._id, status: 'waitlisted' });

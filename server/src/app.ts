@@ -45,13 +45,14 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
 
   const runtime: RouteRuntime = {
     authorize: (ctx, spec) => authorize(ctx, spec, services),
-    runIdempotent: (ctx, spec, key, run) => {
+    runIdempotent: (ctx, spec, key, run, knownRefusal) => {
       const actor = ctx.state.actor;
       // Keys are scoped to who sends them and the route, so two callers can never collide on a key.
       const owner =
         actor.type === 'shopper' ? `m:${actor.memberId}` : actor.type === 'staff' ? `s:${actor.storeId}` : actor.type === 'admin' ? 'hq' : 'anon';
       const scoped = `${spec.method}:${spec.path}:${owner}:${key}`;
-      return idempotency.run(scoped, requestHash(ctx.method, ctx.path, ctx.request.body), run);
+      const hash = requestHash(ctx.method, ctx.path, ctx.request.body);
+      return knownRefusal ? idempotency.runUnlessRefused(scoped, hash, knownRefusal, run) : idempotency.run(scoped, hash, run);
     },
   };
 

@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 /** Sends one request alone; answers it with the commands it sent to `collections`, in order. */
-async function commandsOf(send: () => Promise<ApiResponse>, collections: string[]): Promise<{ res: ApiResponse; sent: string[] }> {
+async function commandsOf<T = ApiResponse>(send: () => Promise<T>, collections: string[]): Promise<{ res: T; sent: string[] }> {
   commands = [];
   watching = true;
   try {
@@ -93,8 +93,21 @@ describe('a flash drop on a limited coupon template', () => {
     // Ten members also send their request a second time with the same key at the same moment (a client retry).
     const drop = crowd.slice(0, CROWD);
     const requests = [...drop.map((m, i) => ({ m, key: `drop-${i}` })), ...drop.slice(0, 10).map((m, i) => ({ m, key: `drop-${i}` }))];
-    const answers = await Promise.all(requests.map(({ m, key }) => app.api.post('/me/points/exchanges', { templateId }, m.token, { 'Idempotency-Key': key })));
+    const { res: answers, sent } = await commandsOf(
+      () => Promise.all(requests.map(({ m, key }) => app.api.post('/me/points/exchanges', { templateId }, m.token, { 'Idempotency-Key': key }))),
+      ['coupon_templates', 'idempotency_records'],
+    );
     for (const res of answers) expect(res.status).toBeLessThan(500);
+    // Through the drop's gate only about as many try for a unit as there are units; once the template is seen sold
+    // out the rest are refused having written nothing (each only looked up its key). A few tries more than the units
+    // are possible when the terms seen went stale (a second) while the winners ran.
+    const count = (command: string) => sent.filter((c) => c === command).length;
+    for (const command of ['findAndModify coupon_templates', 'update idempotency_records']) {
+      expect(count(command)).toBeGreaterThanOrEqual(UNITS);
+      expect(count(command)).toBeLessThanOrEqual(UNITS + 3);
+    }
+    expect(count('insert idempotency_records')).toBeLessThanOrEqual(UNITS + 3 + 10); // the ten retries may try to claim their key
+    expect(count('find idempotency_records')).toBeGreaterThanOrEqual(CROWD - UNITS - 3);
     const winners = new Set(answers.filter((res) => res.status === 201).map((res) => res.body.coupon.id));
     expect(winners.size).toBe(UNITS);
     // A retry answers what its first request answered.
@@ -165,36 +178,53 @@ describe('a flash drop on a limited coupon template', () => {
 
 describe('what a claim costs the database', () => {
   // The unit's conditional update is the check: a winner touches the template (activity) once and reads neither it
-  // nor the member again; a refusal names its reason from the template's terms as this instance saw them within the
-  // last second (the winner's update answered them), else reads it once, and, for a mall or centre claim, looks once
-  // for an earlier issue under its key (a retry of one that went through answers its coupon). The member is read
-  // once, by the member route's check.
-  it('mall exchange and coupon-centre claim: a winner updates the template once, a sold-out refusal in the rush only tries to', async () => {
-    const watched = ['coupon_templates', 'coupons', 'members'];
+  // nor the member again. Once this instance has seen the template sold out (the last winner's update left none, or
+  // an update was refused) within the last second, a claim is refused from those terms before anything is written:
+  // it only looks up its idempotency key (a key used before replays its answer), with no record claimed or
+  // completed and no update tried. Past that second (or when this instance archived, edited or got a unit back) a
+  // refusal takes the full path: the claimed key, the update, the template read that tells why, and, for a mall or
+  // centre claim, the look-up for an earlier issue under its key (a retry of one that went through answers its
+  // coupon). The member is read once, by the member route's check.
+  it('mall exchange and coupon-centre claim: a winner updates the template once, a refusal in the rush only looks up its key', async () => {
+    const watched = ['coupon_templates', 'coupons', 'members', 'idempotency_records'];
     const [winner, loser] = await members(2, POINTS_COST);
     const mallTemplate = await limitedTemplate({ pointsCost: POINTS_COST, totalQuantity: 1 });
     const exchange = (m: { token: string }, key: string) => () => app.api.post('/me/points/exchanges', { templateId: mallTemplate }, m.token, { 'Idempotency-Key': key });
     const won = await commandsOf(exchange(winner!, 'cost-win'), watched);
     expect(won.res.status).toBe(201);
     // The member: the route's check reads it; the ledger's spend reads and updates it in its transaction; the coupon: one insert.
-    expect(won.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find members', 'findAndModify members', 'insert coupons']);
+    expect(won.sent).toEqual([
+      'find members', 'insert idempotency_records', 'findAndModify coupon_templates', 'find members', 'findAndModify members', 'insert coupons', 'update idempotency_records',
+    ]);
     const lost = await commandsOf(exchange(loser!, 'cost-lose'), watched);
     expect({ status: lost.res.status, code: lost.res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
-    expect(lost.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupons']);
+    expect(lost.sent).toEqual(['find members', 'find idempotency_records']);
 
     const centreTemplate = await limitedTemplate({ inCouponCentre: true, totalQuantity: 1 });
     const claim = (m: { token: string }, key: string) => () => app.api.post(`/coupon-centre/${centreTemplate}/claim`, {}, m.token, { 'Idempotency-Key': key });
     const claimed = await commandsOf(claim(winner!, 'centre-win'), watched);
     expect(claimed.res.status).toBe(201);
-    expect(claimed.sent).toEqual(['find members', 'findAndModify coupon_templates', 'insert coupons']);
+    expect(claimed.sent).toEqual(['find members', 'insert idempotency_records', 'findAndModify coupon_templates', 'insert coupons', 'update idempotency_records']);
     const refused = await commandsOf(claim(loser!, 'centre-lose'), watched);
     expect(refused.res.body.error.code).toBe('TEMPLATE_EXHAUSTED');
-    expect(refused.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupons']);
+    expect(refused.sent).toEqual(['find members', 'find idempotency_records']);
+    // Not seen within the last second (as on an instance that took no part): the full path, once.
+    app.services.issuer.forgetTerms(centreTemplate);
+    const unseen = await commandsOf(claim(loser!, 'centre-unseen'), watched);
+    expect(unseen.res.body.error.code).toBe('TEMPLATE_EXHAUSTED');
+    expect(unseen.sent).toEqual([
+      'find members', 'insert idempotency_records', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons', 'update idempotency_records',
+    ]);
     // Archived on this instance: the next refusal says so at once (the terms it saw are forgotten, and read again).
     expect((await app.api.post(`/admin/coupon-templates/${centreTemplate}/archive`, {}, admin)).status).toBe(200);
     const archived = await commandsOf(claim(loser!, 'centre-archived'), watched);
     expect(archived.res.body.error.code).toBe('TEMPLATE_ARCHIVED');
-    expect(archived.sent).toEqual(['find members', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons']);
+    expect(archived.sent).toEqual([
+      'find members', 'insert idempotency_records', 'findAndModify coupon_templates', 'find coupon_templates', 'find coupons', 'update idempotency_records',
+    ]);
+    const archivedAgain = await commandsOf(claim(loser!, 'centre-archived-2'), watched);
+    expect(archivedAgain.res.body.error.code).toBe('TEMPLATE_ARCHIVED');
+    expect(archivedAgain.sent).toEqual(['find members', 'find idempotency_records']);
     // A template outside the centre is refused by the same update (and the read that tells why).
     const outside = await limitedTemplate();
     const notInCentre = await app.api.post(`/coupon-centre/${outside}/claim`, {}, loser!.token, { 'Idempotency-Key': 'centre-outside' });
@@ -202,7 +232,7 @@ describe('what a claim costs the database', () => {
     expect(await templateState(outside)).toEqual({ issuedCount: 0, remaining: UNITS, coupons: 0 });
   }, 30_000);
 
-  it('code claim: the batch is read once per process; a sold-out claim reads its code and tries the template once', async () => {
+  it('code claim: the batch is read once per process; a claim after the template sold out reads its code only', async () => {
     const [winner, loser] = await members(2, 0);
     const templateId = await limitedTemplate({ totalQuantity: 1 });
     const batch = await app.api.post('/admin/redemption-code-batches', { templateId, count: 2, expiresAt: new Date(app.clock.now().getTime() + 86_400_000).toISOString(), name: '两张兑换码' }, admin);
@@ -217,7 +247,20 @@ describe('what a claim costs the database', () => {
     ]);
     const lost = await commandsOf(claim(loser!, codes[1]!), watched);
     expect({ status: lost.res.status, code: lost.res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
-    expect(lost.sent).toEqual(['find redemption_codes', 'findAndModify coupon_templates']);
+    expect(lost.sent).toEqual(['find redemption_codes']);
+  }, 30_000);
+
+  it('HQ grant: a refusal in the rush only looks up its key', async () => {
+    const [first, second] = await members(2, 0);
+    const templateId = await limitedTemplate({ totalQuantity: 1 });
+    const watched = ['coupon_templates', 'coupons', 'idempotency_records'];
+    const grant = (m: { id: string }, key: string) => () => app.api.post(`/admin/coupon-templates/${templateId}/grants`, { memberId: m.id }, admin, { 'Idempotency-Key': key });
+    const granted = await commandsOf(grant(first!, 'grant-cost-1'), watched);
+    expect(granted.res.status).toBe(201);
+    expect(granted.sent).toEqual(['insert idempotency_records', 'findAndModify coupon_templates', 'insert coupons', 'update idempotency_records']);
+    const refused = await commandsOf(grant(second!, 'grant-cost-2'), watched);
+    expect({ status: refused.res.status, code: refused.res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
+    expect(refused.sent).toEqual(['find idempotency_records']);
   }, 30_000);
 
   it('activity sign-up: a seat is one update and one insert; the waitlist adds the numbering, the seat re-check and the position count', async () => {
@@ -289,4 +332,52 @@ describe('a flash drop on a small activity', () => {
     expect((await app.services.models.signups.findOne({ activityId: new Types.ObjectId(activityId), memberId: firstInLine.memberId }).lean<{ status: string }>())!.status).toBe('confirmed');
     expect((await app.api.get(`/activities/${activityId}`)).body).toMatchObject({ confirmedCount: 20, waitlistCount: 179 });
   }, 60_000);
+});
+
+describe('retries in a sold-out drop', () => {
+  it('a retried refusal is refused again with the same code and takes nothing; a retried success answers its coupon', async () => {
+    const [winner, loser, late] = await members(3, POINTS_COST);
+    const templateId = await limitedTemplate({ pointsCost: POINTS_COST, totalQuantity: 1 });
+    const exchange = (m: { token: string }, key: string) => app.api.post('/me/points/exchanges', { templateId }, m.token, { 'Idempotency-Key': key });
+    const won = await exchange(winner!, 'retry-win');
+    expect(won.status).toBe(201);
+
+    // Refused from the terms this instance saw: no record is written, so each retry is judged again, the same way.
+    const refusal = await exchange(loser!, 'retry-lose');
+    expect({ status: refusal.status, code: refusal.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
+    expect(await app.connection.collection('idempotency_records').countDocuments({ _id: { $regex: ':retry-lose$' } } as never)).toBe(0);
+    const retried = await Promise.all([exchange(loser!, 'retry-lose'), exchange(loser!, 'retry-lose')]);
+    for (const res of retried) expect({ status: res.status, code: res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
+
+    // Refused by the full path (as on an instance that had not seen the template): its record replays that refusal.
+    app.services.issuer.forgetTerms(templateId);
+    const fullRefusal = await exchange(late!, 'retry-late');
+    expect({ status: fullRefusal.status, code: fullRefusal.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
+    const lateAgain = await exchange(late!, 'retry-late');
+    expect({ status: lateAgain.status, code: lateAgain.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });
+
+    // The winner's retry, while refusals are answered from the terms: the same coupon, paid once.
+    const replays = await Promise.all([exchange(winner!, 'retry-win'), exchange(winner!, 'retry-win')]);
+    for (const res of replays) {
+      expect(res.status).toBe(201);
+      expect(res.body.coupon.id).toBe(won.body.coupon.id);
+    }
+    expect(await templateState(templateId)).toEqual({ issuedCount: 1, remaining: 0, coupons: 1 });
+    const balances = await app.services.models.members
+      .find({ _id: { $in: [winner!, loser!, late!].map((m) => new Types.ObjectId(m.id)) } }, { pointsBalance: 1 })
+      .lean<Array<{ _id: Types.ObjectId; pointsBalance: number }>>();
+    expect(Object.fromEntries(balances.map((b) => [String(b._id), b.pointsBalance]))).toEqual({ [winner!.id]: 0, [loser!.id]: POINTS_COST, [late!.id]: POINTS_COST });
+    expect(await app.services.models.ledger.countDocuments({ source: 'exchange', memberId: new Types.ObjectId(winner!.id) })).toBe(1);
+
+    // A centre claim's success replays its coupon too, a refusal's retry is refused the same way.
+    const centreTemplate = await limitedTemplate({ inCouponCentre: true, totalQuantity: 1 });
+    const claim = (m: { token: string }, key: string) => app.api.post(`/coupon-centre/${centreTemplate}/claim`, {}, m.token, { 'Idempotency-Key': key });
+    const claimed = await claim(winner!, 'centre-retry-win');
+    expect(claimed.status).toBe(201);
+    expect((await claim(loser!, 'centre-retry-lose')).body.error.code).toBe('TEMPLATE_EXHAUSTED');
+    expect((await claim(loser!, 'centre-retry-lose')).body.error.code).toBe('TEMPLATE_EXHAUSTED');
+    const replayed = await claim(winner!, 'centre-retry-win');
+    expect({ status: replayed.status, id: replayed.body.coupon.id }).toEqual({ status: 201, id: claimed.body.coupon.id });
+    expect(await templateState(centreTemplate)).toEqual({ issuedCount: 1, remaining: 0, coupons: 1 });
+  }, 30_000);
 });

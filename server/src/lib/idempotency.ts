@@ -92,6 +92,17 @@ export class IdempotencyStore {
     return this.executeClaimed(scopedKey, execute);
   }
 
+  /**
+   * A request the caller already knows is refused (RouteSpec.knownRefusal): when the key has no record, `refusal`
+   * is thrown and nothing is written (a refusal took nothing, so a retry may be refused again); a key used before
+   * replays (or waits for) that request's answer, as run does. One read instead of the claim and its completion.
+   */
+  async runUnlessRefused(scopedKey: string, hash: string, refusal: Error, execute: () => Promise<Reply<unknown>>): Promise<Reply<unknown>> {
+    const record = await this.model.collection.findOne<IdempotencyRecord>({ _id: scopedKey as never });
+    if (!record) throw refusal;
+    return this.replayOrWait(scopedKey, hash, execute, record);
+  }
+
   private async executeClaimed(scopedKey: string, execute: () => Promise<Reply<unknown>>): Promise<Reply<unknown>> {
     let reply: Reply<unknown>;
     try {
@@ -146,11 +157,14 @@ export class IdempotencyStore {
     scopedKey: string,
     hash: string,
     execute: () => Promise<Reply<unknown>>,
+    known?: IdempotencyRecord,
   ): Promise<Reply<unknown>> {
     const deadline = Date.now() + this.waitMs;
     let delay = 20;
+    let first = known;
     for (;;) {
-      const record = await this.model.findById(scopedKey).lean();
+      const record = first ?? (await this.model.findById(scopedKey).lean());
+      first = undefined;
       if (!record) {
         // The first attempt failed and released its claim: this repeat may run it.
         if (await this.claim(scopedKey, hash)) return this.executeClaimed(scopedKey, execute);

@@ -31,6 +31,9 @@ export interface HandlerInput<B, Q, P> {
   ctx: AppContext;
 }
 
+/** RouteSpec.admit's answer. */
+export type Admission = { refusal: AppError } | { release: () => void };
+
 export interface Reply<R> {
   status: number;
   body: R;
@@ -57,6 +60,14 @@ export interface RouteSpec<B = any, Q = any, P = any, R = any> {
   status?: number;
   /** Requests that change points, coupons or money name where their idempotency key comes from. */
   idempotency?: IdempotencySource;
+  /**
+   * A gate before the handler (a flash drop's: CouponIssuer.admit), asked after the caller's authorization: it
+   * answers a refusal this instance already knows the handler would give (a template seen sold out within the last
+   * second), or lets the request in, to `release` when it is over. A known refusal is answered without running the
+   * handler and, on an idempotent route, without claiming the key (nothing is taken, so a retry may be refused
+   * again), unless the key was used before: then that request's answer is replayed as usual.
+   */
+  admit?: (input: HandlerInput<B, Q, P>) => Promise<Admission | null>;
   /** Answers that are not JSON (CSV downloads, WeChat Pay notifications) set the body themselves. */
   raw?: boolean;
   handler: (input: HandlerInput<B, Q, P>) => Promise<R | Reply<R>>;
@@ -102,11 +113,13 @@ function parsePart<T>(where: 'body' | 'query' | 'params', schema: z.ZodType<T> |
 
 export interface RouteRuntime {
   authorize(ctx: AppContext, spec: RouteSpec): Promise<void>;
+  /** `knownRefusal`: thrown instead of running when the key has no record (see RouteSpec.admit). */
   runIdempotent(
     ctx: AppContext,
     spec: RouteSpec,
     key: string,
     run: () => Promise<Reply<unknown>>,
+    knownRefusal?: AppError | null,
   ): Promise<Reply<unknown>>;
 }
 
@@ -170,9 +183,17 @@ function mountRoute(router: Router, spec: RouteSpec, runtime: RouteRuntime): voi
       return { status: reply.status, body: shaped };
     };
 
-    const reply = spec.idempotency
-      ? await runtime.runIdempotent(appCtx, spec, idempotencyKeyOf(appCtx, spec.idempotency, body), execute)
-      : await execute();
+    const key = spec.idempotency ? idempotencyKeyOf(appCtx, spec.idempotency, body) : null;
+    const admission = spec.admit ? await spec.admit({ body, query, params, actor: appCtx.state.actor, ctx: appCtx }) : null;
+    const known = admission && 'refusal' in admission ? admission.refusal : null;
+    let reply: Reply<unknown>;
+    try {
+      if (key !== null) reply = await runtime.runIdempotent(appCtx, spec, key, execute, known);
+      else if (known) throw known;
+      else reply = await execute();
+    } finally {
+      if (admission && 'release' in admission) admission.release();
+    }
     if (spec.raw && reply.body === undefined) return; // the handler wrote ctx.body itself
     ctx.status = reply.status;
     // A replayed refusal carries this request's id, like any other error answer.

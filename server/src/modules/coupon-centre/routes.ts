@@ -15,6 +15,7 @@ export function couponCentreRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/coupon-centre/:templateId/claim', tag: 'coupons', auth: 'member', status: 201,
       summary: 'Claim one coupon of a centre template, once per Idempotency-Key (sold out: TEMPLATE_EXHAUSTED; at the limit: COUPON_LIMIT_REACHED)',
       idempotency: { header: true }, params: CouponCentreClaimParamsSchema, response: CouponCentreClaimAnswerSchema,
+      admit: ({ params }) => s.couponCentre.admit(params.templateId),
       handler: ({ params, actor, ctx }) => s.couponCentre.claim(shopperId(actor), params.templateId, ctx.get('Idempotency-Key'), ctx.state.member !== undefined),
     }),
     route({

@@ -2,7 +2,7 @@ import type { CouponCentre, CouponCentreClaimAnswer, JoinGift } from '@membercar
 import { Types } from 'mongoose';
 import { errors } from '../../lib/errors';
 import type { AutomationService } from '../automation/service';
-import type { CouponIssuer } from '../coupons/issuer';
+import type { CouponIssuer, UnitAdmission } from '../coupons/issuer';
 import type { CouponDoc, CouponTemplateDoc, couponModel, couponTemplateModel } from '../coupons/model';
 import { couponView, templateView } from '../coupons/service';
 
@@ -11,6 +11,10 @@ import { couponView, templateView } from '../coupons/service';
 // kept by the coupons' (template, member, slot) index), keyed by the request's Idempotency-Key as channelRef, so a
 // retry answers the same coupon and a flash drop never over-issues. Also the join page's gift pack (入会礼), which is
 // what the welcome automation rule gives on joining (coupon and points): read from that rule, not configured a second time.
+
+/** A template not in the centre answers like a missing one: members cannot claim arbitrary templates by id. */
+const notInCentre = () => errors.notFound('No such coupon in the coupon centre.');
+const centreRefusal = (template: CouponTemplateDoc | null) => (template?.inCouponCentre ? null : notInCentre());
 
 /** How many centre templates the list shows at most (HQ runs a handful at once). */
 const CENTRE_LIMIT = 50;
@@ -55,14 +59,18 @@ export class CouponCentreService {
    * `memberActive`: the member route's check read the member as active in this request.
    */
   async claim(memberId: string, templateId: string, key: string, memberActive = false): Promise<CouponCentreClaimAnswer> {
-    // A template not in the centre answers like a missing one: members cannot claim arbitrary templates by id.
-    const notInCentre = () => errors.notFound('No such coupon in the coupon centre.');
     if (!Types.ObjectId.isValid(templateId)) throw notInCentre();
     const { coupon, created } = await this.deps.issuer.issue(
       { templateId, memberId, channel: 'centre', channelRef: key },
-      { scope: { inCouponCentre: true }, refusal: (template) => (template?.inCouponCentre ? null : notInCentre()), memberActive },
+      { scope: { inCouponCentre: true }, refusal: centreRefusal, memberActive },
     );
     return { coupon: couponView(coupon), created };
+  }
+
+  /** The drop's gate for a claim (CouponIssuer.admit): the refusal claim() would answer when already known, or leave to try. */
+  admit(templateId: string): Promise<UnitAdmission | null> {
+    if (!Types.ObjectId.isValid(templateId)) return Promise.resolve(null);
+    return this.deps.issuer.admit(templateId, centreRefusal);
   }
 
   /** The join page's gift pack: the welcome rule's points, and its coupon while the template can still be issued. */

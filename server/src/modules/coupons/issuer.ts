@@ -102,6 +102,14 @@ export interface IssueOptions {
   firstClaim?: boolean;
 }
 
+/** admit's answer: refused from what this process knows, or let in to try (call `release` when done). */
+export type UnitAdmission = { refusal: AppError } | { release: () => void };
+
+interface UnitGate {
+  trying: number;
+  waiting: Array<() => void>;
+}
+
 export interface BatchIssueRequest {
   templateId: string | Types.ObjectId;
   channel: IssueChannel;
@@ -246,13 +254,16 @@ export class CouponIssuer {
    * as the update left them, or throws why there is none. The update is the check: nothing reads the template
    * before it. When it finds no unit, why (no template, archived, validity ended, the channel's own condition —
    * `options.scope`, judged by `options.refusal` —, or sold out) is told from the template's terms as this
-   * process last saw them (`seenTerms`), or read once when it has not seen them within TERMS_SEEN_MS: in a drop's
-   * rush every refusal after the first costs the one update. The terms only name the reason: the refusal itself
-   * is the database's (a unit left is always taken), and a reason can lag a change of the template made on another
-   * instance by at most TERMS_SEEN_MS (archived there, sold out here); this instance's own changes forget them.
+   * process last saw them (`seenTerms`), or read once when it has not seen them within TERMS_SEEN_MS. When the
+   * terms seen within TERMS_SEEN_MS already say none is left for anyone (sold out, archived, ended), the claim is
+   * refused from them without the update (knownRefusal): in a drop's rush a refusal costs no command at all here.
+   * Either way a reason can lag a change of the template made on another instance by at most TERMS_SEEN_MS
+   * (archived there, sold out or a unit given back there); this instance's own changes forget the terms.
    */
   private async takeUnit(templateId: Types.ObjectId, at: Date, options: IssueOptions): Promise<CouponTemplateDoc> {
     const { templates } = this.deps;
+    const known = this.knownRefusal(templateId, at, options.refusal);
+    if (known) throw known;
     const template = await templates
       .findOneAndUpdate(
         { _id: templateId, ...options.scope, status: 'active', remaining: { $gt: 0 }, $or: [{ validUntil: null }, { validUntil: { $gt: at } }] },
@@ -278,6 +289,74 @@ export class CouponIssuer {
     throw templateRefusal(found, at) ?? new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.');
   }
 
+  /**
+   * Why no unit of the template is left for anyone, when this process saw so within the last TERMS_SEEN_MS (its
+   * conditional update was refused and the terms read then say why, or a winner's update left none): answered
+   * with what takeUnit's refusal would say (the channel's `refusal` first), else null. In a drop's rush every
+   * claim after the first refused one is answered from this, without the update: nothing is taken, so such a
+   * refusal costs nothing and a retry may be refused again; a unit given back on another instance is taken again
+   * at most TERMS_SEEN_MS later (this instance's own give-back forgets the terms at once).
+   */
+  knownRefusal(templateId: string | Types.ObjectId, at: Date, refusal?: IssueOptions['refusal']): AppError | null {
+    const seen = this.seenTerms.get(String(templateId));
+    if (!seen || performance.now() - seen.at >= TERMS_SEEN_MS) return null;
+    const none = templateRefusal(seen.template, at) ?? (seen.template.remaining > 0 ? null : new AppError(ErrorCode.TEMPLATE_EXHAUSTED, 'Every coupon of this template has been issued.'));
+    if (!none) return null;
+    return refusal?.(seen.template, at) ?? none;
+  }
+
+  /**
+   * Leave to try for a unit of the template in this process (a flash drop's gate): a request either gets the
+   * refusal this process already knows (knownRefusal) or, when it may try, a `release` to call once its whole
+   * attempt is over, whatever happened. Only as many requests try at once as the template had units left when this
+   * process last saw it (one, to learn them, when it has not seen them within TERMS_SEEN_MS); the others wait for
+   * those to finish, and are then refused from what the finished ones saw (sold out) or let in to try. So a drop's
+   * thousand requests send about as many unit updates as there are units, not one each, and the refused ones write
+   * nothing (the route answers before claiming its idempotency key). Nothing is refused that the database did not
+   * refuse within TERMS_SEEN_MS: the gate only orders the attempts, each winner still takes its unit by the
+   * conditional update, and other instances' claims are not counted (they are refused by the update as before).
+   */
+  async admit(templateId: string | Types.ObjectId, refusal?: IssueOptions['refusal']): Promise<UnitAdmission> {
+    const hex = String(templateId);
+    for (;;) {
+      const known = this.knownRefusal(hex, this.deps.now(), refusal);
+      if (known) return { refusal: known };
+      let gate = this.gates.get(hex);
+      if (!gate) this.gates.set(hex, (gate = { trying: 0, waiting: [] }));
+      if (gate.trying < this.roomFor(hex)) {
+        gate.trying++;
+        let released = false;
+        const entered = gate;
+        return {
+          release: () => {
+            if (released) return;
+            released = true;
+            entered.trying--;
+            this.wake(hex, entered);
+          },
+        };
+      }
+      await new Promise<void>((resolve) => gate!.waiting.push(resolve));
+    }
+  }
+
+  /** How many may try for a unit at once: the units left as last seen within TERMS_SEEN_MS, else one (see admit). */
+  private roomFor(hex: string): number {
+    const seen = this.seenTerms.get(hex);
+    if (!seen || performance.now() - seen.at >= TERMS_SEEN_MS) return 1;
+    return Math.max(1, seen.template.remaining);
+  }
+
+  /** After an attempt: every waiter when the answer is now known, else as many as there is room for. */
+  private wake(hex: string, gate: UnitGate): void {
+    const room = this.knownRefusal(hex, this.deps.now()) ? gate.waiting.length : this.roomFor(hex) - gate.trying;
+    for (const resolve of gate.waiting.splice(0, Math.max(0, room))) resolve();
+    if (gate.trying === 0 && gate.waiting.length === 0 && this.gates.get(hex) === gate) this.gates.delete(hex);
+  }
+
+  /** Template id (hex) → the requests trying for its units now and those waiting to (see admit). */
+  private readonly gates = new Map<string, UnitGate>();
+
   /** Template id (hex) → its terms as last seen by this process and when (performance.now()); see takeUnit. */
   private readonly seenTerms = new Map<string, { at: number; template: CouponTemplateDoc }>();
 
@@ -295,6 +374,8 @@ export class CouponIssuer {
   private async giveBackUnlessIssued(templateId: Types.ObjectId, couponId: Types.ObjectId): Promise<void> {
     if (await this.deps.coupons.exists({ _id: couponId })) return;
     await this.deps.templates.updateOne({ _id: templateId }, { $inc: { issuedCount: -1, remaining: 1 } });
+    // A unit is left again: the next claim here tries for it rather than being refused from the terms seen.
+    this.forgetTerms(templateId);
   }
 
   /**

@@ -6,8 +6,8 @@ import { AppError, errors } from '../../lib/errors';
 import type { MemberDoc, memberModel } from '../members/model';
 import { inTransaction } from '../../lib/transactions';
 import type { PointsLedger } from '../points/ledger';
-import type { CouponIssuer } from './issuer';
-import type { couponTemplateModel } from './model';
+import type { CouponIssuer, UnitAdmission } from './issuer';
+import type { CouponTemplateDoc, couponTemplateModel } from './model';
 import { couponView } from './service';
 
 // The points mall (积分兑换): the points spend and the coupon issue are one transaction, so a member never
@@ -31,6 +31,26 @@ export interface PointsMallDeps {
 
 export class PointsMall {
   constructor(readonly deps: PointsMallDeps) {}
+
+  /**
+   * The drop's gate for an exchange (CouponIssuer.admit): the refusal exchange() would answer when this instance
+   * saw the template sold out (or archived, ended) within the last second, or leave to try; `member` as for exchange.
+   */
+  admit(templateId: string, member: Pick<MemberDoc, 'pointsBalance'> | undefined): Promise<UnitAdmission | null> {
+    if (!Types.ObjectId.isValid(templateId) || !member) return Promise.resolve(null);
+    return this.deps.issuer.admit(templateId, this.refusal(member.pointsBalance ?? 0));
+  }
+
+  /** Why the mall's update took no unit, judged on the template's terms (null: the template's own reason). */
+  private refusal(balance: number) {
+    return (template: CouponTemplateDoc | null): AppError | null => {
+      if (!template?.pointsCost) return errors.notFound('No such coupon in the points mall.');
+      if (template.pointsCost > balance) {
+        return new AppError(ErrorCode.INSUFFICIENT_POINTS, 'Not enough points for this coupon.', { balance, needed: template.pointsCost });
+      }
+      return null;
+    };
+  }
 
   /**
    * `member`: the member as the member route's check read it in this request (its balance decides whether it
@@ -64,13 +84,7 @@ export class PointsMall {
         }),
       {
         scope: { pointsCost: { $gt: 0, $lte: balance } },
-        refusal: (template) => {
-          if (!template?.pointsCost) return notExchangeable();
-          if (template.pointsCost > balance) {
-            return new AppError(ErrorCode.INSUFFICIENT_POINTS, 'Not enough points for this coupon.', { balance, needed: template.pointsCost });
-          }
-          return null;
-        },
+        refusal: this.refusal(balance),
         memberActive: member !== undefined,
       },
     );

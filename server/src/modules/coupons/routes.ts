@@ -55,6 +55,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/admin/coupon-templates/:id/grants', tag: 'coupons', auth: 'admin', hq: 'marketing', status: 201,
       summary: 'Give a member one coupon of the template', idempotency: { header: true },
       params: ObjectIdParamsSchema, body: CouponGrantBodySchema, response: CouponSchema,
+      admit: ({ params }) => s.coupons.admitGrant(params.id),
       handler: ({ params, body, actor, ctx }) =>
         s.coupons.grant(actor, ctx.state.requestId, params.id, body.memberId, ctx.get('Idempotency-Key')),
     }),
@@ -93,6 +94,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/me/points/exchanges', tag: 'coupons', auth: 'member', status: 201,
       summary: 'Exchange points for a coupon: both or neither', idempotency: { header: true },
       body: PointsExchangeBodySchema, response: PointsExchangeAnswerSchema,
+      admit: ({ body, ctx }) => s.mall.admit(body.templateId, ctx.state.member),
       handler: ({ body, actor, ctx }) => s.mall.exchange(shopperId(actor), body.templateId, ctx.get('Idempotency-Key'), ctx.state.member),
     }),
 

@@ -13,7 +13,7 @@ import type { Actor } from '../../lib/requestContext';
 import type { AuditService } from '../audit/service';
 import type { MemberDoc } from '../members/model';
 import type { MembersService } from '../members/service';
-import type { CouponIssuer } from './issuer';
+import type { CouponIssuer, UnitAdmission } from './issuer';
 import type { storeModel } from '../staff/model';
 import type { CouponDoc, CouponTemplateDoc, couponModel, couponTemplateModel, redemptionModel } from './model';
 
@@ -102,6 +102,11 @@ export class CouponsService {
   }
 
   /** HQ's manual grant: one coupon per Idempotency-Key, through the one issuer. */
+  /** The drop's gate for a grant (CouponIssuer.admit): the refusal grant() would answer when already known, or leave to try. */
+  admitGrant(templateId: string): Promise<UnitAdmission | null> {
+    return Types.ObjectId.isValid(templateId) ? this.deps.issuer.admit(templateId) : Promise.resolve(null);
+  }
+
   async grant(actor: Actor, requestId: string, templateId: string, memberId: string, key: string): Promise<Coupon> {
     if (actor.type !== 'admin') throw errors.forbidden();
     const { coupon, created } = await this.deps.issuer.issue({ templateId, memberId, channel: 'grant', channelRef: key });

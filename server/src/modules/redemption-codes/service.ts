@@ -213,16 +213,23 @@ export class RedemptionCodesService {
     if (batch.templateId) {
       // The code was read unclaimed, and its coupon commits with its claim: no earlier coupon under this code can
       // exist, so a sold-out refusal does not look for one.
-      answer = await issuer.issueWith(
-        { templateId: batch.templateId, memberId, channel: 'code', channelRef: code },
-        (issueIn) =>
-          inTransaction(connection, undefined, async (session) => {
-            await takeCode(session);
-            const { coupon } = await issueIn(session);
-            return { coupon: couponView(coupon) };
-          }),
-        { firstClaim: true, memberActive },
-      );
+      // Through the drop's gate: once the template is seen sold out, the rush's claims are refused without an update.
+      const admission = await issuer.admit(batch.templateId);
+      if ('refusal' in admission) throw admission.refusal;
+      try {
+        answer = await issuer.issueWith(
+          { templateId: batch.templateId, memberId, channel: 'code', channelRef: code },
+          (issueIn) =>
+            inTransaction(connection, undefined, async (session) => {
+              await takeCode(session);
+              const { coupon } = await issueIn(session);
+              return { coupon: couponView(coupon) };
+            }),
+          { firstClaim: true, memberActive },
+        );
+      } finally {
+        admission.release();
+      }
     } else {
       answer = await inTransaction(connection, undefined, async (session) => {
         await takeCode(session);
