@@ -25,6 +25,8 @@ export interface Attempt {
 
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterMongo>();
+  /** The collection's indexes, made once before the first count (see indexed). */
+  private indexes: Promise<void> | null = null;
 
   constructor(
     private readonly connection: mongoose.Connection,
@@ -43,14 +45,34 @@ export class RateLimits {
         points: spec.points,
         duration: spec.windowSeconds,
         blockDuration: spec.blockSeconds ?? 0,
+        disableIndexesCreation: true, // made once by indexed(), awaited
       });
       this.limiters.set(name, limiter);
     }
     return limiter;
   }
 
+  /**
+   * The limits' indexes (the key's unique one, the expiry's TTL), made before anything is counted. The library
+   * makes them in the background when a limiter is first used, so the burst that first uses a limit after a start
+   * (a flash drop's thousand code claims) ran its upserts on a collection without the key's index: each scanned
+   * every count written so far (a profile of such a drop had half its CPU in the database decoding them).
+   */
+  private indexed(): Promise<void> {
+    this.indexes ??= (async () => {
+      const collection = this.connection.collection('rate_limits');
+      await collection.createIndex({ expire: -1 }, { expireAfterSeconds: 0 });
+      await collection.createIndex({ key: 1 }, { unique: true });
+    })().catch((err: unknown) => {
+      this.indexes = null; // tried again by the next count
+      throw err;
+    });
+    return this.indexes;
+  }
+
   /** Counts one attempt and says whether it is within the limit, without refusing anything. */
   async attempt(name: string, key: string): Promise<Attempt> {
+    await this.indexed();
     const points = this.specs[name]?.points ?? 0;
     const answer = (res: RateLimiterRes, allowed: boolean): Attempt => ({
       allowed,
@@ -78,16 +100,19 @@ export class RateLimits {
    * work (so parallel requests cannot all slip under the limit) and give it back when the work succeeds.
    */
   async refund(name: string, key: string): Promise<void> {
+    await this.indexed();
     await this.limiter(name).reward(key, 1);
   }
 
   /** Attempts counted for the key in its current window (0 when none). */
   async count(name: string, key: string): Promise<number> {
+    await this.indexed();
     const res = await this.limiter(name).get(key);
     return res?.consumedPoints ?? 0;
   }
 
   async reset(name: string, key: string): Promise<void> {
+    await this.indexed();
     await this.limiter(name).delete(key);
   }
 }
