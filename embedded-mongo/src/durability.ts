@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { Binary, deserialize, serialize } from 'bson';
 import { Collection, DocRecord, entryId, IndexEntry, IndexSpec } from './collection';
 import { decodeIndexSection, IndexSectionWriter } from './indexSections';
+import { Slicer } from './yielding';
 import { ChangeSink, Storage, WriteOp } from './storage';
 import { Doc, DESERIALIZE_OPTIONS, idKeyOf, idKeyOfStored, isPlainObject } from './values';
 
@@ -461,14 +462,30 @@ export class Durability implements ChangeSink {
         await write({ collection: collection.ns, indexes: collection.indexes });
         for (const record of collection.docs) await write(frameStored(collection.ns, record.bson));
         if (!collection.sorted?.length) continue;
+        // encoding index entries is most of the writing's CPU: it stops every few ms so commands are served between
+        const slicer = new Slicer(true);
         const position = new Map<string, number>();
-        collection.ids.forEach((id, i) => position.set(id, i));
+        for (let i = 0; i < collection.ids.length; i++) {
+          position.set(collection.ids[i], i);
+          if ((i & 4095) === 0 && slicer.due()) await slicer.pause();
+        }
         for (const { spec, leaves, multikey } of collection.sorted) {
           const count = leaves.reduce((sum, leaf) => sum + leaf.length, 0);
           const writer = new IndexSectionWriter(Object.keys(spec.key).length, INDEX_SECTION_BYTES);
           const part = () => write({ ix: collection.ns, name: spec.name, count, multikey, entries: new Binary(writer.take()) });
-          for (const leaf of leaves) for (const entry of leaf) if (writer.add(entry, position.get(entryId(entry))!)) await part();
-          await part();
+          let complete = true;
+          walk: for (const leaf of leaves)
+            for (const entry of leaf) {
+              const at = position.get(entryId(entry));
+              // an entry without its document would recover wrong: the section is left short, so recovery builds the index
+              if (at === undefined) {
+                complete = false;
+                break walk;
+              }
+              if (writer.add(entry, at)) await part();
+              if ((writer.count & 255) === 0 && slicer.due()) await slicer.pause();
+            }
+          if (complete) await part();
         }
       }
       for (const rw of retryable) await write({ rw });

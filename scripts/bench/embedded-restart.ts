@@ -12,15 +12,21 @@
  *     of the members to show the data is there), and prints heap and resident memory per document. With
  *     EMBEDDED_MONGO_SRC=/path/to/other/embedded-mongo/src it also restarts that copy of the server first, in the
  *     same process, and prints the ratios (before/after).
+ *   resnapshot [dir]
+ *     Has the server open the directory and write its own snapshot (format 2: each index's entries in order after
+ *     its collection's documents), as a server that has run leaves it; `load` ends with it. With EMBEDDED_MONGO_SRC
+ *     that copy of the server writes it (to time the snapshot writing before/after).
  *   kinds [count=20000]
  *     Heap and resident memory per document for each kind of product document, in memory (no data directory).
  *
- * Figures (2 cores shared with other work, load average 4.5–5.5):
- *   10k members, 292,608 documents, before/after in one process: restart 57.7 → 15.2 s (0.26×), heap per document
- *   3,078 → 1,481 B (0.48×), process RSS 1,058 → 752 MB.
- *   100k members, 2,362,668 documents: before 196–241 s in the issue (our before run was stopped unfinished after
- *   14 min); after 156 s and 175 s, heap 1,460 B and resident 1,888 B per document (3.4 GB heap, 4.4 GB RSS).
- *   The 30 s goal holds up to about 20k members, not at 100k.
+ * Figures (2 cores shared with other work; before = the code that built every index at restart, after = indexes
+ * read from the snapshot's sections; both read the same server-written files, in one process):
+ *   10k members, 292,701 documents: restart 11.2 s (load 4.4) → 2.7 s (0.24×, load 4.7), again 2.4 s; heap per
+ *   document 1,464 → 1,553 B. (Before, from the documents-only file: 10.3 s and 9.7 s, load 3.3–4.2.)
+ *   100k members, 2,362,624 documents, 1,239 MB snapshot (992 MB without index sections): restart 135.4 s (load 4.6)
+ *   → 21.0 s (0.16×, load 4.5), again 20.2 s (load 1.9) and 20.0 s (load 2.2, profiled); heap per document 1,442 →
+ *   1,495 B, process RSS 4.3–4.6 GB. The 30 s goal holds at 100k. Snapshot writing (resnapshot,
+ *   commands served between steps): 6.0 s documents only (load 2.4) → 22.3 s with the index sections (load 2.0).
  *
  * Run under the bench lock with a heap that holds the "before" code's 2.3 M documents:
  *   NODE_OPTIONS=--max-old-space-size=12000 flock /tmp/membercard-bench.lock npx tsx scripts/bench/embedded-restart.ts load
@@ -37,8 +43,8 @@ import { BSON, MongoClient, ObjectId, type Document } from 'mongodb';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import type { startServer as StartServer } from '../../embedded-mongo/src';
-import { Durability } from '../../embedded-mongo/src/durability';
-import { Storage } from '../../embedded-mongo/src/storage';
+import type { Durability as DurabilityClass } from '../../embedded-mongo/src/durability';
+import type { Storage as StorageClass } from '../../embedded-mongo/src/storage';
 import { seedDemoData } from '../../server/src/demo/seed';
 import { benchServices } from './support';
 
@@ -186,10 +192,13 @@ async function load(members: number, dir: string): Promise<void> {
 }
 
 /**
- * Has the server (this checkout's) open the data set and write its own snapshot, which holds each index's entries
- * in order after each collection's documents: what a server that has run leaves behind (`load` writes documents only).
+ * Has the server open the data set and write its own snapshot, which holds each index's entries in order after each
+ * collection's documents: what a server that has run leaves behind (`load` writes documents only). This checkout's
+ * server, or with `src` (EMBEDDED_MONGO_SRC in the `resnapshot` mode) another copy's, to time its snapshot writing.
  */
-async function resnapshot(dir: string): Promise<void> {
+async function resnapshot(dir: string, src = path.resolve(__dirname, '../../embedded-mongo/src')): Promise<void> {
+  const { Durability } = (await import(path.join(src, 'durability'))) as { Durability: typeof DurabilityClass };
+  const { Storage } = (await import(path.join(src, 'storage'))) as { Storage: typeof StorageClass };
   const started = performance.now();
   const storage = new Storage();
   const durability = await Durability.open(dir, storage);
@@ -197,7 +206,10 @@ async function resnapshot(dir: string): Promise<void> {
   await durability.snapshot();
   await durability.close();
   const size = fs.statSync(path.join(dir, 'snapshot.bson')).size;
-  console.log(`snapshot rewritten by the server: opened in ${fmt((opened - started) / 1000, 1)} s, written in ${fmt((performance.now() - opened) / 1000, 1)} s; ${fmt(size / 1024 / 1024)} MB`);
+  console.log(
+    `snapshot rewritten by the server (${src}): opened in ${fmt((opened - started) / 1000, 1)} s, written in ${fmt((performance.now() - opened) / 1000, 1)} s; ` +
+      `${fmt(size / 1024 / 1024)} MB; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  );
 }
 
 interface RestartFigures {
@@ -287,7 +299,7 @@ async function main(): Promise<void> {
     const members = Number(a ?? 100_000);
     await load(members, b ?? `/tmp/embedded-restart-${members}`);
   } else if (mode === 'restart') await restart(a ?? '/tmp/embedded-restart-100000');
-  else if (mode === 'resnapshot') await resnapshot(a ?? '/tmp/embedded-restart-100000');
+  else if (mode === 'resnapshot') await resnapshot(a ?? '/tmp/embedded-restart-100000', process.env.EMBEDDED_MONGO_SRC);
   else if (mode === 'kinds') await kinds(Number(a ?? 20_000));
   else throw new Error(`unknown mode ${mode}: load | resnapshot | restart | kinds`);
 }
