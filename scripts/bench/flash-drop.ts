@@ -10,14 +10,16 @@
  * the points books reconcile.
  * Run: npx tsx scripts/bench/flash-drop.ts   BENCH_CLAIMS=1000 BENCH_UNITS=100 BENCH_SEATS=100 BENCH_ONLY=mall,code,centre,grant,signup
  */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Types } from 'mongoose';
 import { reconcilePoints } from '../../server/src/modules/points/reconcile';
 import type { Actor } from '../../server/src/lib/requestContext';
 import { AppError } from '../../server/src/lib/errors';
+import { sendAll, type DropAnswer, type DropOrder, type DropRequest, type Outcome } from './flash-drop-clients';
 import { CommandCounter, fmt, startBenchApp } from './support';
 
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 1_000);
@@ -27,13 +29,12 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? 'mall,code,centre,grant,signup')
 const POINTS_COST = 100;
 /** A directory: each scenario's drop (not the set-up) is CPU-profiled into `<scenario>.cpuprofile` there. */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
-
-interface Outcome {
-  ms: number;
-  /** HTTP status, or the status the service's refusal travels with. */
-  status: number;
-  code: string;
-}
+/**
+ * Where the parts run: `in-process` (the HTTP clients, the server and the embedded database in this one process, as
+ * before) and `split` (the database and the clients each in a child process, this process the server alone, as
+ * deployed: database on its own, clients on phones). Both by default, in-process first.
+ */
+const TOPOLOGIES = (process.env.BENCH_TOPOLOGY ?? 'in-process,split').split(',') as Array<'in-process' | 'split'>;
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
@@ -57,7 +58,8 @@ function summarise(label: string, run: { wallMs: number; outcomes: Outcome[]; co
 let counter: CommandCounter | null = null;
 let profiler: Session | null = null;
 
-async function timedAll(label: string, count: number, one: (i: number) => Promise<Omit<Outcome, 'ms'>>): Promise<{ wallMs: number; outcomes: Outcome[]; commands: string }> {
+/** Runs one drop with the command counter (and the profiler) on; answers its outcomes and the commands each took. */
+async function measured(label: string, count: number, run: () => Promise<DropAnswer>): Promise<{ wallMs: number; outcomes: Outcome[]; commands: string }> {
   if (PROFILE_DIR && !profiler) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     profiler = new Session();
@@ -65,19 +67,11 @@ async function timedAll(label: string, count: number, one: (i: number) => Promis
     await profiler.post('Profiler.enable');
   }
   if (profiler) await profiler.post('Profiler.start');
-  const started = performance.now();
   if (counter) {
     counter.byName = new Map();
     counter.on = true;
   }
-  const outcomes = await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const t0 = performance.now();
-      const answer = await one(i);
-      return { ...answer, ms: performance.now() - t0 };
-    }),
-  );
-  const wallMs = performance.now() - started;
+  const { wallMs, outcomes } = await run();
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(path.join(PROFILE_DIR!, `${label}.cpuprofile`), JSON.stringify(profile));
@@ -89,6 +83,21 @@ async function timedAll(label: string, count: number, one: (i: number) => Promis
     commands = `${fmt(total / count, 1)} commands each [${[...counter.byName].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${fmt(n / count, 1)}`).join(', ')}]`;
   }
   return { wallMs, outcomes, commands };
+}
+
+/** `count` calls made in this process at once (the floor, the code claims' service calls), each timed. */
+function timedAll(label: string, count: number, one: (i: number) => Promise<Omit<Outcome, 'ms'>>): Promise<{ wallMs: number; outcomes: Outcome[]; commands: string }> {
+  return measured(label, count, async () => {
+    const started = performance.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const t0 = performance.now();
+        const answer = await one(i);
+        return { ...answer, ms: performance.now() - t0 };
+      }),
+    );
+    return { wallMs: performance.now() - started, outcomes };
+  });
 }
 
 /** A service call's outcome in HTTP terms: 201 on success, the refusal's status and code, 500 for anything else. */
@@ -107,47 +116,60 @@ function check(label: string, ok: boolean): void {
   if (!ok) process.exitCode = 1;
 }
 
-async function main(): Promise<void> {
-  const bench = await startBenchApp('bench_flash_drop', CLAIMS);
+type Topology = 'in-process' | 'split';
+
+/** p99 and the floor's p99 per scenario, for the closing comparison of the topologies. */
+type Figures = Map<string, { p99: number; floorP99: number }>;
+
+/** The embedded database as a child process (its first stdout line is its URI). */
+async function startDatabaseProcess(): Promise<{ uri: string; child: ChildProcess }> {
+  const root = path.resolve(__dirname, '../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'embedded-mongo/src/cli.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const uri = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('mongodb://'));
+      if (line) resolve(line.trim());
+    });
+    child.on('exit', (code) => reject(new Error(`embedded-mongo exited with ${code}`)));
+  });
+  return { uri, child };
+}
+
+/** The load generator as a child process (flash-drop-clients.ts over IPC): one drop at a time. */
+async function startClientsProcess(): Promise<{ send(order: DropOrder): Promise<DropAnswer>; child: ChildProcess }> {
+  const child = fork(path.join(__dirname, 'flash-drop-clients.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, FLASH_DROP_CLIENTS: '1' } });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the clients' process exited with ${code}`)));
+  });
+  return {
+    child,
+    send: (order) =>
+      new Promise((resolve, reject) => {
+        child.once('message', (answer: DropAnswer | { error: string }) => ('error' in answer ? reject(new Error(answer.error)) : resolve(answer)));
+        child.send(order);
+      }),
+  };
+}
+
+async function runTopology(topology: Topology): Promise<Figures> {
+  const figures: Figures = new Map();
+  const database = topology === 'split' ? await startDatabaseProcess() : null;
+  const clients = topology === 'split' ? await startClientsProcess() : null;
+  const bench = await startBenchApp('bench_flash_drop', CLAIMS, database ? { uri: database.uri } : {});
   const { connection, services } = bench;
   counter = bench.counter;
-  // A fresh keep-alive agent per scenario: sockets left idle between scenarios are closed by the server. At most
-  // 500 connections: more opened at one instant overflow the listen backlog (511) and are reset by the kernel,
-  // which measures the client, not the drop; the rest of the requests wait in the agent's queue, timed from the start.
-  let agent = bench.agent;
-  const freshAgent = () => {
-    agent = new http.Agent({ keepAlive: true, maxSockets: Math.min(CLAIMS, 500) });
-  };
   const base = `${bench.origin}/api/v1`;
   const now = new Date();
 
-  function post(path: string, body: unknown, token: string, key?: string): Promise<Omit<Outcome, 'ms'>> {
-    const payload = JSON.stringify(body);
-    return new Promise((resolve) => {
-      const req = http.request(`${base}${path}`, {
-        method: 'POST', agent,
-        headers: {
-          'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${token}`,
-          ...(key ? { 'idempotency-key': key } : {}),
-        },
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          let code = 'OK';
-          try {
-            code = (JSON.parse(text) as { error?: { code: string } }).error?.code ?? 'OK';
-          } catch {
-            code = 'UNREADABLE';
-          }
-          resolve({ status: res.statusCode ?? 0, code });
-        });
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, code: `NETWORK ${err.code ?? err.message}` }));
-      req.end(payload);
+  /** Every request of one drop at once over HTTP, from this process or from the clients' process. */
+  const drop = (label: string, requests: DropRequest[]) =>
+    measured(label, requests.length, () => {
+      const order: DropOrder = { base, maxSockets: Math.min(requests.length, 500), requests };
+      return clients ? clients.send(order) : sendAll(order);
     });
-  }
 
   // Members, each with points for one exchange and a session.
   const members: Array<{ id: Types.ObjectId; token: string }> = [];
@@ -180,17 +202,23 @@ async function main(): Promise<void> {
     return services.models.coupons.countDocuments({ templateId: new Types.ObjectId(templateId) });
   }
 
-  console.log(`flash-drop benchmark (node ${process.version}; ${fmt(CLAIMS)} requests at once against ${UNITS} units / ${SEATS} seats; embedded database in-process)`);
+  const where = topology === 'split'
+    ? 'split: the embedded database and the HTTP clients each in a process of their own, this one the server alone'
+    : 'in-process: clients, server and embedded database in this one process';
+  console.log(`\n${where}   (load ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
 
-  // Baseline: the floor, one conditional update per request on one document, all at once.
+  // Baseline: the floor, one conditional update per request on one document, all at once, from the server's process.
   const floor = connection.collection('bench_flash_floor');
   await floor.insertOne({ _id: 'drop' as unknown as never, remaining: UNITS, issued: 0 });
-  const baseline = await timedAll('baseline', CLAIMS, async () => {
+  const baseline = await timedAll(`${topology}-baseline`, CLAIMS, async () => {
     const taken = await floor.findOneAndUpdate({ _id: 'drop' as unknown as never, remaining: { $gt: 0 } }, { $inc: { remaining: -1, issued: 1 } });
     return taken ? { status: 201, code: 'OK' } : { status: 422, code: 'TEMPLATE_EXHAUSTED' };
   });
   const floorStats = summarise('baseline: bare conditional $inc', baseline);
   check(`exactly ${UNITS} taken`, baseline.outcomes.filter((o) => o.status === 201).length === UNITS);
+  const note = (scenario: string, run: { wallMs: number; outcomes: Outcome[]; commands: string }, label: string) => {
+    figures.set(scenario, { p99: summarise(label, run, floorStats.p99).p99, floorP99: floorStats.p99 });
+  };
 
   const verify = async (label: string, templateId: string, outcomes: Outcome[]) => {
     const coupons = await couponsOf(templateId);
@@ -201,10 +229,9 @@ async function main(): Promise<void> {
   };
 
   if (ONLY.has('mall')) {
-    freshAgent();
     const templateId = await template('限量抢购 积分兑换', POINTS_COST);
-    const run = await timedAll('mall', CLAIMS, (i) => post('/me/points/exchanges', { templateId }, members[i]!.token, `drop-${i}`));
-    summarise('HTTP POST /me/points/exchanges', run, floorStats.p99);
+    const run = await drop(`${topology}-mall`, members.map((m, i) => ({ path: '/me/points/exchanges', body: { templateId }, token: m.token, key: `drop-${i}` })));
+    note('mall', run, 'HTTP POST /me/points/exchanges');
     await verify('mall', templateId, run.outcomes);
     const books = await reconcilePoints(services.models);
     const spent = await services.models.ledger.countDocuments({ source: 'exchange' });
@@ -215,38 +242,36 @@ async function main(): Promise<void> {
     const templateId = await template('限量兑换码券', null);
     const batch = await services.redemptionCodes.createBatch(adminActor, 'bench', { templateId, count: CLAIMS, expiresAt: new Date(now.getTime() + 86_400_000).toISOString() } as never);
     const codes = (await services.models.redemptionCodes.find({ batchId: new Types.ObjectId(batch.id) }, { _id: 1 }).lean<Array<{ _id: string }>>()).map((c) => c._id);
-    // One address per member: the claim's per-address limit is not what is measured here.
-    const run = await timedAll('code', CLAIMS, (i) => asAnswer(() => services.redemptionCodes.claim(String(members[i]!.id), `10.${(i >> 8) & 255}.${i & 255}.1`, codes[i]!)));
-    summarise('code claims (service)', run, floorStats.p99);
+    // One address per member: the claim's per-address limit is not what is measured here. Service calls, so made in
+    // the server's process in either topology.
+    const run = await timedAll(`${topology}-code`, CLAIMS, (i) => asAnswer(() => services.redemptionCodes.claim(String(members[i]!.id), `10.${(i >> 8) & 255}.${i & 255}.1`, codes[i]!)));
+    note('code', run, 'code claims (service)');
     await verify('code', templateId, run.outcomes);
   }
 
   if (ONLY.has('centre')) {
-    freshAgent();
     const templateId = await template('限量领券中心券', null, true);
-    const run = await timedAll('centre', CLAIMS, (i) => post(`/coupon-centre/${templateId}/claim`, {}, members[i]!.token, `centre-${i}`));
-    summarise('HTTP POST /coupon-centre/:id/claim', run, floorStats.p99);
+    const run = await drop(`${topology}-centre`, members.map((m, i) => ({ path: `/coupon-centre/${templateId}/claim`, body: {}, token: m.token, key: `centre-${i}` })));
+    note('centre', run, 'HTTP POST /coupon-centre/:id/claim');
     await verify('centre', templateId, run.outcomes);
   }
 
   if (ONLY.has('grant')) {
-    freshAgent();
     const templateId = await template('限量总部赠券', null);
-    const run = await timedAll('grant', CLAIMS, (i) => post(`/admin/coupon-templates/${templateId}/grants`, { memberId: String(members[i]!.id) }, adminTokenValue, `grant-${i}`));
-    summarise('HTTP POST …/grants (HQ grant)', run, floorStats.p99);
+    const run = await drop(`${topology}-grant`, members.map((m, i) => ({ path: `/admin/coupon-templates/${templateId}/grants`, body: { memberId: String(m.id) }, token: adminTokenValue, key: `grant-${i}` })));
+    note('grant', run, 'HTTP POST …/grants (HQ grant)');
     await verify('grant', templateId, run.outcomes);
   }
 
   if (ONLY.has('signup')) {
-    freshAgent();
     const at = now.getTime();
     const activity = await services.models.activities.create({
       title: '限量快闪活动', description: 'bench', storeId: null, startAt: new Date(at + 7 * 86_400_000), endAt: new Date(at + 7 * 86_400_000 + 3_600_000),
       signupClosesAt: new Date(at + 6 * 86_400_000), capacity: SEATS, seatsLeft: SEATS, signupSeq: 0, tiers: [], feeFen: 0, attendancePoints: 0,
       status: 'published', createdAt: now, updatedAt: now,
     });
-    const run = await timedAll('signup', CLAIMS, (i) => post(`/activities/${String(activity._id)}/signups`, {}, members[i]!.token));
-    summarise('HTTP POST /activities/:id/signups', run, floorStats.p99);
+    const run = await drop(`${topology}-signup`, members.map((m) => ({ path: `/activities/${String(activity._id)}/signups`, body: {}, token: m.token })));
+    note('signup', run, 'HTTP POST /activities/:id/signups');
     const confirmed = await services.models.signups.countDocuments({ activityId: activity._id, status: 'confirmed' });
     const waitlisted = await services.models.signups.countDocuments({ activityId: activity._id, status: 'waitlisted' });
     const left = (await services.models.activities.findById(activity._id).lean<{ seatsLeft: number }>())!.seatsLeft;
@@ -255,6 +280,25 @@ async function main(): Promise<void> {
   }
 
   await bench.close();
+  clients?.child.kill();
+  database?.child.kill();
+  return figures;
+}
+
+async function main(): Promise<void> {
+  console.log(`flash-drop benchmark (node ${process.version}; ${fmt(CLAIMS)} requests at once against ${UNITS} units / ${SEATS} seats; topologies: ${TOPOLOGIES.join(', ')})`);
+  const results = new Map<Topology, Figures>();
+  for (const topology of TOPOLOGIES) results.set(topology, await runTopology(topology));
+  console.log(`\np99 by topology (× its own floor, the bare $inc from the server's process)   load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const scenarios = [...new Set([...results.values()].flatMap((f) => [...f.keys()]))];
+  console.log(`${'drop'.padEnd(10)}${TOPOLOGIES.map((t) => t.padStart(24)).join('')}`);
+  for (const scenario of scenarios) {
+    const cells = TOPOLOGIES.map((t) => {
+      const f = results.get(t)?.get(scenario);
+      return (f ? `${fmt(f.p99)} ms (${fmt(f.p99 / f.floorP99, 1)}×)` : '—').padStart(24);
+    });
+    console.log(`${scenario.padEnd(10)}${cells.join('')}`);
+  }
 }
 
 main().catch((err) => {

@@ -77,10 +77,12 @@ export async function benchServices(connection: Connection): Promise<Services> {
   return services;
 }
 
-/** The demo-seeded product on a fresh embedded database, served over HTTP in this process (no WeChat: these paths never call it). */
-export async function startBenchApp(dbName: string, concurrency: number): Promise<BenchApp> {
-  const db = await startServer({ port: 0 });
-  const connection = await mongoose.createConnection(`${db.uri.replace(/\/?$/, '')}/${dbName}`, { monitorCommands: true, maxPoolSize: 32 }).asPromise();
+/** The demo-seeded product on a fresh embedded database (or `options.uri`'s), served over HTTP in this process (no WeChat: these paths never call it). */
+export async function startBenchApp(dbName: string, concurrency: number, options: { uri?: string } = {}): Promise<BenchApp> {
+  // `uri`: a database already running elsewhere (another process); else an embedded one in this process.
+  const db = options.uri ? null : await startServer({ port: 0 });
+  const uri = options.uri ?? db!.uri;
+  const connection = await mongoose.createConnection(`${uri.replace(/\/?$/, '')}/${dbName}`, { monitorCommands: true, maxPoolSize: 32 }).asPromise();
   const counter = new CommandCounter();
   counter.attach(connection);
   const logger = pino({ level: 'silent' });
@@ -106,7 +108,7 @@ export async function startBenchApp(dbName: string, concurrency: number): Promis
       agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
-      await db.stop();
+      await db?.stop();
     },
   };
 }
