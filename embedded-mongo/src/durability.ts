@@ -3,7 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Binary, deserialize, serialize } from 'bson';
 import { Collection, DocRecord, entryId, IndexEntry, IndexSpec } from './collection';
-import { decodeIndexSection, IndexSectionWriter } from './indexSections';
+import { decodeIndexSection, IndexSectionWriter, SharedKeyValues } from './indexSections';
 import { Slicer } from './yielding';
 import { ChangeSink, Storage, WriteOp } from './storage';
 import { Doc, DESERIALIZE_OPTIONS, idKeyOf, idKeyOfStored, isPlainObject } from './values';
@@ -141,7 +141,7 @@ interface IndexSectionRead {
  * One part of an index section `{ix: ns, name, count, multikey, entries}`: its entries are decoded and appended
  * to what the earlier parts gave. It must come after the collection's documents (their positions are known).
  */
-function readIndexSection(record: Doc, collections: Map<string, Collection>, idsInOrder: Map<string, string[]>, sections: Map<string, Map<string, IndexSectionRead>>): void {
+function readIndexSection(record: Doc, collections: Map<string, Collection>, idsInOrder: Map<string, string[]>, sections: Map<string, Map<string, IndexSectionRead>>, shared: Map<string, SharedKeyValues>): void {
   const ns = record.ix as string;
   const coll = collections.get(ns);
   const index = coll?.secondaryIndexes.find((i) => i.spec.name === record.name);
@@ -152,7 +152,12 @@ function readIndexSection(record: Doc, collections: Map<string, Collection>, ids
   if (!section) byName.set(index.spec.name, (section = { count: Number(record.count), multikey: record.multikey === true, entries: [], valid: true }));
   if (!section.valid) return;
   const bytes = record.entries instanceof Binary ? record.entries.buffer.subarray(0, record.entries.position) : undefined;
-  const last = bytes && decodeIndexSection(bytes, index.fields.length, idsInOrder.get(ns) ?? [], section.entries, section.last);
+  let values = shared.get(ns);
+  if (!values) {
+    shared.clear(); // a collection's sections come together: the previous collection's values are not needed again
+    shared.set(ns, (values = new SharedKeyValues()));
+  }
+  const last = bytes && decodeIndexSection(bytes, index.fields.length, idsInOrder.get(ns) ?? [], section.entries, section.last, values);
   if (last) section.last = last;
   else if (bytes?.length !== 0) section.valid = false;
 }
@@ -233,6 +238,7 @@ export class Durability implements ChangeSink {
       // each collection's document ids in snapshot order: index sections name documents by position
       const idsInOrder = new Map<string, string[]>();
       const sections = new Map<string, Map<string, IndexSectionRead>>();
+      const sharedValues = new Map<string, SharedKeyValues>();
       let format = 1;
       for (const body of readFrameBodies(snapshotFile, options.readChunkBytes)) {
         // most records are documents: kept as the BSON they are, without decoding them (indexes are built at the end)
@@ -257,7 +263,7 @@ export class Durability implements ChangeSink {
           collections.set(record.collection, coll);
           for (const spec of record.indexes as IndexSpec[]) coll.addIndex(spec);
         } else if (typeof record.ix === 'string') {
-          if (format >= SNAPSHOT_FORMAT_INDEX_SECTIONS) readIndexSection(record, collections, idsInOrder, sections);
+          if (format >= SNAPSHOT_FORMAT_INDEX_SECTIONS) readIndexSection(record, collections, idsInOrder, sections, sharedValues);
         } else Durability.applyRecord(storage, record, onRetryable);
       }
       // collections whose every index came complete take it as it is; the others are built at finishBulkLoad

@@ -141,7 +141,25 @@ export class IndexSectionWriter {
  * (SAME may refer to it across chunks). Returns the last entry, or undefined if the bytes do not decode (a position
  * past the documents, an unknown tag, a truncated value): the caller then builds the index from the documents.
  */
-export function decodeIndexSection(bytes: Uint8Array, fields: number, ids: readonly string[], into: IndexEntry[], previous?: IndexEntry): IndexEntry | undefined {
+/**
+ * ObjectIds and dates already decoded from a collection's sections, by value: an equal one in another entry or
+ * another index of the collection is the same object (a member's id in each index led by it, a purchase's date).
+ * Built from documents, a document's indexes shared its values; this shares them across the collection (about 130
+ * bytes per document less than without, on the product's data). Key values are never changed in place.
+ */
+export class SharedKeyValues {
+  readonly dates = new Map<number, Date>();
+  readonly objectIds = new Map<number, ObjectId>();
+}
+
+/** Whether an ObjectId's first 6 bytes (its i0 and i1 words) are the 6 bytes at `at`. */
+function sameFirstHalf(id: ObjectId, buf: Buffer, at: number): boolean {
+  const words = id as unknown as ObjectIdWords;
+  if (typeof words.i0 !== 'number') return Buffer.from(id.id.buffer, id.id.byteOffset, 6).equals(buf.subarray(at, at + 6));
+  return words.i0 === ((buf[at] << 16) | (buf[at + 1] << 8) | buf[at + 2]) && words.i1 === ((buf[at + 3] << 16) | (buf[at + 4] << 8) | buf[at + 5]);
+}
+
+export function decodeIndexSection(bytes: Uint8Array, fields: number, ids: readonly string[], into: IndexEntry[], previous: IndexEntry | undefined, shared: SharedKeyValues): IndexEntry | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = buf.length;
   let at = 0;
@@ -177,16 +195,29 @@ export function decodeIndexSection(bytes: Uint8Array, fields: number, ids: reado
           entry[f] = buf.readDoubleLE(at);
           at += 8;
           break;
-        case DATE:
+        case DATE: {
           if (at + 8 > end) return undefined;
-          entry[f] = new Date(buf.readDoubleLE(at));
+          const time = buf.readDoubleLE(at);
+          let date = shared.dates.get(time);
+          if (!date) shared.dates.set(time, (date = new Date(time)));
+          entry[f] = date;
           at += 8;
           break;
-        case OBJECT_ID:
+        }
+        case OBJECT_ID: {
           if (at + 12 > end) return undefined;
-          entry[f] = new ObjectIdAt(buf, at);
+          // keyed by its last 6 bytes (process and counter), without building a string; the first 6 are compared
+          const key = buf.readUIntBE(at + 6, 6);
+          const known = shared.objectIds.get(key);
+          if (known && sameFirstHalf(known, buf, at)) entry[f] = known;
+          else {
+            const objectId = new ObjectIdAt(buf, at);
+            if (!known) shared.objectIds.set(key, objectId);
+            entry[f] = objectId;
+          }
           at += 12;
           break;
+        }
         case STRING: {
           if (at + 4 > end) return undefined;
           const length = buf.readUInt32LE(at);

@@ -72,6 +72,8 @@ function memberDoc(i: number): Doc {
     storeId: new ObjectId(`65a0000000000000000000${(i % 4).toString().padStart(2, '0')}`),
     joinedAt: new Date(1_700_000_000_000 + (i % 9) * 86_400_000),
     mixed: values[i % values.length],
+    // equal last 6 bytes, different first 6: recovery's shared ObjectIds are looked up by the last 6 and must tell them apart
+    ref: new ObjectId(`${(i % 3).toString(16).padStart(12, '0')}bbbbbbbbbbbb`),
     tags: i % 5 === 0 ? [] : i % 5 === 1 ? [`t${i % 3}`, 'all', `名${i % 2}`] : `t${i % 3}`,
     ...(i % 2 ? { phone: `138${i}` } : {}),
     ...(i % 3 ? { referral: `R${i}` } : {}),
@@ -86,6 +88,7 @@ async function seeded(dir: string, count: number) {
   storage.createIndex(members, { v: 2, key: { storeId: 1, joinedAt: -1 }, name: 'store_joined' });
   storage.createIndex(members, { v: 2, key: { mixed: 1, cardNo: -1 }, name: 'mixed_cardNo' });
   storage.createIndex(members, { v: 2, key: { tags: 1 }, name: 'tags_1' });
+  storage.createIndex(members, { v: 2, key: { ref: 1, storeId: 1 }, name: 'ref_store' });
   storage.createIndex(members, { v: 2, key: { phone: 1 }, name: 'phone_1', unique: true, partialFilterExpression: { phone: { $type: 'string' } } });
   storage.createIndex(members, { v: 2, key: { referral: 1 }, name: 'referral_1', unique: true, sparse: true });
   storage.ensureCollection('app', 'empty'); // a collection without documents or indexes
@@ -134,6 +137,10 @@ test('a snapshot written by the server holds every index in order, and recovery 
         expect(Object.is(value, before[i].entries[k][f]) || Object.getPrototypeOf(value) === Object.getPrototypeOf(before[i].entries[k][f])).toBe(true);
         if (typeof value === 'number') expect(Object.is(value, before[i].entries[k][f])).toBe(true);
       }
+  // equal ObjectIds and dates are one object across the collection's indexes (a store's id in both indexes holding it)
+  const storeIds = new Set(after.flatMap((index) => (index.name === 'store_joined' ? index.entries.map((e) => e[0]) : index.name === 'ref_store' ? index.entries.map((e) => e[1]) : [])));
+  expect(storeIds.size).toBe(4);
+  expect(new Set(after.find((i) => i.name === 'ref_store')!.entries.map((e) => (e[0] as ObjectId).toHexString())).size).toBe(3);
   // an entry's id is the document map's own key (one string per document, not one per entry)
   const keys = new Map([...recovered.members.docs.keys()].map((id) => [id, id]));
   for (const index of after) for (const entry of index.entries) expect(keys.has(entry[entry.length - 1] as string)).toBe(true);

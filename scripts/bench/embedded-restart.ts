@@ -21,12 +21,13 @@
  *
  * Figures (2 cores shared with other work; before = the code that built every index at restart, after = indexes
  * read from the snapshot's sections; both read the same server-written files, in one process):
- *   10k members, 292,701 documents: restart 11.2 s (load 4.4) → 2.7 s (0.24×, load 4.7), again 2.4 s; heap per
- *   document 1,464 → 1,553 B. (Before, from the documents-only file: 10.3 s and 9.7 s, load 3.3–4.2.)
- *   100k members, 2,362,624 documents, 1,239 MB snapshot (992 MB without index sections): restart 135.4 s (load 4.6)
- *   → 21.0 s (0.16×, load 4.5), again 20.2 s (load 1.9) and 20.0 s (load 2.2, profiled); heap per document 1,442 →
- *   1,495 B, process RSS 4.3–4.6 GB. The 30 s goal holds at 100k. Snapshot writing (resnapshot,
- *   commands served between steps): 6.0 s documents only (load 2.4) → 22.3 s with the index sections (load 2.0).
+ *   10k members, 292,701 documents: restart 8.5 s (load 2.6) → 2.0 s (0.24×, load 3.0), again 2.2 s; heap per
+ *   document 1,464 → 1,400 B (0.96×). (Before, from the documents-only file: 10.3 s and 9.7 s, load 3.3–4.2.)
+ *   100k members, 2,362,624 documents, 1,239 MB snapshot (992 MB without index sections): restart 101.5 s (load 3.3)
+ *   → 19.0 s (0.19×, load 3.1), again 20.0 s (load 3.3), 20.7 s and 23.9 s (load 2.6–3.1); an earlier pair 135.4 →
+ *   21.0 s (load 4.5); heap per document 1,442 → 1,375 B (0.95×), process RSS 4.1–4.5 GB. The 30 s goal holds at
+ *   100k. Snapshot writing (resnapshot, commands served between steps): 6.0 s documents only (load 2.4) → 22.3 s
+ *   with the index sections (load 2.0).
  *
  * Run under the bench lock with a heap that holds the "before" code's 2.3 M documents:
  *   NODE_OPTIONS=--max-old-space-size=12000 flock /tmp/membercard-bench.lock npx tsx scripts/bench/embedded-restart.ts load
