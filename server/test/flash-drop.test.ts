@@ -263,8 +263,8 @@ describe('what a claim costs the database', () => {
     expect(refused.sent).toEqual(['find idempotency_records']);
   }, 30_000);
 
-  it('activity sign-up: a seat is one update and one insert; the waitlist adds the numbering, the seat re-check and the position count', async () => {
-    const [first, second, third, fourth] = await members(4, 0);
+  it('activity sign-up: a seat is one update and one insert; the waitlist adds the seat re-check and the position count, and the numbering unless noted full', async () => {
+    const [first, second, third, fourth, fifth] = await members(5, 0);
     const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
     const created = await app.api.post(
       '/admin/activities',
@@ -278,9 +278,10 @@ describe('what a claim costs the database', () => {
     const seated = await commandsOf(signUp(first!), watched);
     expect(seated.res.body.status).toBe('confirmed');
     expect(seated.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups']);
+    // The seat's update answered no seat left: the next sign-up within a second joins the waitlist at once.
     const waiting = await commandsOf(signUp(second!), watched);
     expect(waiting.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 1 });
-    expect(waiting.sent).toEqual(['find members', 'findAndModify activities', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
+    expect(waiting.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
     // Signing up twice: the one-live-sign-up index refuses it and the seat count is untouched.
     const again = await app.api.post(`/activities/${activityId}/signups`, {}, first!.token);
     expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'ALREADY_SIGNED_UP' });
@@ -291,8 +292,13 @@ describe('what a claim costs the database', () => {
     const rush = await commandsOf(signUp(third!), watched);
     expect(rush.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 2 });
     expect(rush.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
+    // Past the second the note lapses: the next one tries for a seat first, then takes its number.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const lapsed = await commandsOf(signUp(fifth!), watched);
+    expect(lapsed.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 3 });
+    expect(lapsed.sent).toEqual(['find members', 'findAndModify activities', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
     // The note is only a hint: the waitlist leaves, then the seat holder; a sign-up at once, though noted full, gets the free seat.
-    for (const m of [second!, third!, first!]) expect((await app.api.delete(`/activities/${activityId}/signups/me`, m.token)).status).toBe(200);
+    for (const m of [second!, third!, fifth!, first!]) expect((await app.api.delete(`/activities/${activityId}/signups/me`, m.token)).status).toBe(200);
     expect(await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number }>()).toMatchObject({ seatsLeft: 1 });
     const late = await app.api.post(`/activities/${activityId}/signups`, {}, fourth!.token);
     expect(late.body.status).toBe('confirmed');

@@ -340,10 +340,12 @@ export class ActivitiesService {
     const numbered =
       seated ?? (await activities.collection.findOneAndUpdate(open, { $inc: { signupSeq: 1 } }, { returnDocument: 'after' }) as ActivityDoc | null);
     if (!numbered) throw await this.signupRefusal(activityObjectId, member);
-    if (seated) this.fullSeen.delete(hex);
-    else if (!fullNoted) {
-      // Open to this member, and no seat: full.
-      if (this.fullSeen.size >= FULL_SEEN_LIMIT) this.fullSeen.clear();
+    // The update's answer says whether a seat is left: none (the last one taken now, or none to take) notes the
+    // activity full afresh, so a rush longer than FULL_SEEN_MS keeps its note instead of every sign-up then in
+    // flight trying for a seat again.
+    if (numbered.seatsLeft > 0) this.fullSeen.delete(hex);
+    else {
+      if (this.fullSeen.size >= FULL_SEEN_LIMIT && !this.fullSeen.has(hex)) this.fullSeen.clear();
       this.fullSeen.set(hex, performance.now());
     }
     const activity = numbered;

@@ -361,6 +361,12 @@ export class CouponIssuer {
   private readonly seenTerms = new Map<string, { at: number; template: CouponTemplateDoc }>();
 
   private sawTerms(hex: string, template: CouponTemplateDoc): void {
+    // Answers to parallel updates arrive out of order (a drop's took units in one order and came back in another):
+    // the terms with the most units issued are the latest, and an earlier answer must not reopen the gate (admit).
+    // Only a give-back lowers issuedCount: on this instance it forgets the terms, on another it is seen once the
+    // kept terms lapse (TERMS_SEEN_MS).
+    const kept = this.seenTerms.get(hex);
+    if (kept && performance.now() - kept.at < TERMS_SEEN_MS && template.issuedCount < kept.template.issuedCount) return;
     if (this.seenTerms.size >= TERMS_SEEN_LIMIT && !this.seenTerms.has(hex)) this.seenTerms.clear();
     this.seenTerms.set(hex, { at: performance.now(), template });
   }
