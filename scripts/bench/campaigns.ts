@@ -44,25 +44,15 @@ import { PUSH_BATCH_SIZE, PUSH_IN_FLIGHT } from '../../server/src/modules/campai
 import { couponDocument } from '../../server/src/modules/coupons/issuer';
 import type { CouponTemplateDoc } from '../../server/src/modules/coupons/model';
 import type { Actor } from '../../server/src/lib/requestContext';
+import { startDatabaseProcess } from './support';
 
 const count = Number(process.argv[2] ?? 200_000);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-/** The embedded database as a child process (its first stdout line is its URI), unless MONGODB_URI is set. */
+/** The embedded database as a child process, unless MONGODB_URI is set. */
 async function startDatabase(): Promise<{ uri: string; child: ChildProcess | null }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, child: null };
-  const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, [...(process.env.DB_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.DB_CPU_PROF] : []), '--import', 'tsx', 'embedded-mongo/src/cli.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const uri = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('mongodb://'));
-      if (line) resolve(line.trim());
-    });
-    child.on('exit', (code) => reject(new Error(`embedded-mongo exited with ${code}`)));
-  });
-  return { uri, child };
+  return startDatabaseProcess(process.env.DB_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.DB_CPU_PROF] : []);
 }
 
 /** CPU seconds (user + system) another process has used so far (Linux), to tell whether the database is saturated. */

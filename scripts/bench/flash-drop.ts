@@ -22,7 +22,7 @@
  *   split (floor 0.20 / 0.27 s): mall 1.86 / 2.12 s, code 1.08 / 1.02 s, centre 1.36 / 1.29 s, grant 0.73 / 0.80 s,
  *     sign-up 1.92 / 2.15 s.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
@@ -32,7 +32,7 @@ import { reconcilePoints } from '../../server/src/modules/points/reconcile';
 import type { Actor } from '../../server/src/lib/requestContext';
 import { AppError } from '../../server/src/lib/errors';
 import { sendAll, type DropAnswer, type DropOrder, type DropRequest, type Outcome } from './flash-drop-clients';
-import { CommandCounter, fmt, startBenchApp } from './support';
+import { CommandCounter, fmt, startBenchApp, startDatabaseProcess } from './support';
 
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 1_000);
 const UNITS = Number(process.env.BENCH_UNITS ?? 100);
@@ -133,21 +133,6 @@ type Topology = 'in-process' | 'split';
 /** p99 and the floor's p99 per scenario, for the closing comparison of the topologies. */
 type Figures = Map<string, { p99: number; floorP99: number }>;
 
-/** The embedded database as a child process (its first stdout line is its URI). */
-async function startDatabaseProcess(): Promise<{ uri: string; child: ChildProcess }> {
-  const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'embedded-mongo/src/cli.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const uri = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('mongodb://'));
-      if (line) resolve(line.trim());
-    });
-    child.on('exit', (code) => reject(new Error(`embedded-mongo exited with ${code}`)));
-  });
-  return { uri, child };
-}
 
 /** The load generator as a child process (flash-drop-clients.ts over IPC): one drop at a time. */
 async function startClientsProcess(): Promise<{ send(order: DropOrder): Promise<DropAnswer>; child: ChildProcess }> {

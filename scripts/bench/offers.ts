@@ -7,15 +7,14 @@
  * run holds one chunk at a time. The database is the embedded server in a child process (or MONGODB_URI).
  * Run: [OFFER_CHUNK=n] npx tsx scripts/bench/offers.ts [members=100000]  (not part of jest)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import path from 'node:path';
 import { DEFAULT_CATEGORIES } from '@membercard/shared';
 import { Types } from 'mongoose';
 import pino from 'pino';
 import { startMembercard, withDatabase } from '../../server/src/bootstrap';
-import { fmt } from './support';
+import { fmt, startDatabaseProcess } from './support';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -23,20 +22,10 @@ const count = Number(process.argv[2] ?? 100_000);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const DAY = 86_400_000;
 
+/** The embedded database as a child process, unless MONGODB_URI is set. */
 async function startDatabase(): Promise<{ uri: string; child: ChildProcess | null }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, child: null };
-  const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'embedded-mongo/src/cli.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const uri = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('mongodb://'));
-      if (line) resolve(line.trim());
-    });
-    child.on('exit', (code) => reject(new Error(`embedded-mongo exited with ${code}`)));
-  });
-  return { uri, child };
+  return startDatabaseProcess();
 }
 
 async function main(): Promise<void> {

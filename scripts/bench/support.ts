@@ -1,6 +1,8 @@
 // What the in-process HTTP benchmarks (points, pos) share: number formatting, a driver command counter, a
 // bounded task pool, and the product started as `npm start` would, minus WeChat, on an embedded database.
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
@@ -111,4 +113,20 @@ export async function startBenchApp(dbName: string, concurrency: number, options
       await db?.stop();
     },
   };
+}
+
+/** The embedded database in a child process of its own, as a deployed server has it (its first stdout line is its URI). */
+export async function startDatabaseProcess(nodeArgs: string[] = []): Promise<{ uri: string; child: ChildProcess }> {
+  const root = path.resolve(__dirname, '../..');
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'embedded-mongo/src/cli.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const uri = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('mongodb://'));
+      if (line) resolve(line.trim());
+    });
+    child.on('exit', (code) => reject(new Error(`embedded-mongo exited with ${code}`)));
+  });
+  return { uri, child };
 }
