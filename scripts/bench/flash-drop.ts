@@ -23,7 +23,7 @@
  *     sign-up 1.92 / 2.15 s.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -69,6 +69,25 @@ function summarise(label: string, run: { wallMs: number; outcomes: Outcome[]; co
 
 let counter: CommandCounter | null = null;
 let profiler: Session | null = null;
+/** The split topology's child processes, whose CPU each drop reports beside this process's own. */
+let childProcesses: Array<{ name: string; pid: number }> = [];
+
+/** A process's CPU time so far in ms, from /proc (user + system, in clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU each process spent during `work`: in a drop everything arrives at once, so the busiest process sets the p99. */
+async function cpuOf<T>(work: () => Promise<T>): Promise<{ result: T; cpu: string }> {
+  const own = process.cpuUsage();
+  const before = childProcesses.map((c) => processCpuMs(c.pid));
+  const result = await work();
+  const spent = process.cpuUsage(own);
+  const parts = [`${childProcesses.length ? 'server' : 'this process'} ${fmt((spent.user + spent.system) / 1000)} ms`];
+  childProcesses.forEach((c, i) => parts.push(`${c.name} ${fmt(processCpuMs(c.pid) - before[i]!)} ms`));
+  return { result, cpu: `CPU: ${parts.join(', ')}` };
+}
 
 /** Runs one drop with the command counter (and the profiler) on; answers its outcomes and the commands each took. */
 async function measured(label: string, count: number, run: () => Promise<DropAnswer>): Promise<{ wallMs: number; outcomes: Outcome[]; commands: string }> {
@@ -83,7 +102,7 @@ async function measured(label: string, count: number, run: () => Promise<DropAns
     counter.byName = new Map();
     counter.on = true;
   }
-  const { wallMs, outcomes } = await run();
+  const { result: { wallMs, outcomes }, cpu } = await cpuOf(run);
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(path.join(PROFILE_DIR!, `${label}.cpuprofile`), JSON.stringify(profile));
@@ -94,6 +113,7 @@ async function measured(label: string, count: number, run: () => Promise<DropAns
     const total = [...counter.byName.values()].reduce((a, b) => a + b, 0);
     commands = `${fmt(total / count, 1)} commands each [${[...counter.byName].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${fmt(n / count, 1)}`).join(', ')}]`;
   }
+  commands = [commands, cpu].filter(Boolean).join(`\n${''.padEnd(41)}`);
   return { wallMs, outcomes, commands };
 }
 
@@ -155,6 +175,7 @@ async function runTopology(topology: Topology): Promise<Figures> {
   const figures: Figures = new Map();
   const database = topology === 'split' ? await startDatabaseProcess() : null;
   const clients = topology === 'split' ? await startClientsProcess() : null;
+  childProcesses = database && clients ? [{ name: 'database', pid: database.child.pid! }, { name: 'clients', pid: clients.child.pid! }] : [];
   const bench = await startBenchApp('bench_flash_drop', CLAIMS, database ? { uri: database.uri } : {});
   const { connection, services } = bench;
   counter = bench.counter;

@@ -21,9 +21,12 @@ export class CommandCounter {
   on = false;
   byName = new Map<string, number>();
   attach(connection: mongoose.Connection): void {
-    connection.getClient().on('commandStarted', (event: { commandName: string }) => {
+    connection.getClient().on('commandStarted', (event: { commandName: string; command: Record<string, unknown> }) => {
       if (!this.on) return;
-      this.byName.set(event.commandName, (this.byName.get(event.commandName) ?? 0) + 1);
+      // Named with its collection (`find members`): which read or write a path repeats is what one looks for.
+      const target = event.command[event.commandName];
+      const name = typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
+      this.byName.set(name, (this.byName.get(name) ?? 0) + 1);
     });
   }
   async measure<T>(work: () => Promise<T>): Promise<{ result: T; total: number; byName: Map<string, number>; ms: number }> {
