@@ -263,7 +263,7 @@ describe('what a claim costs the database', () => {
     expect(refused.sent).toEqual(['find idempotency_records']);
   }, 30_000);
 
-  it('activity sign-up: a seat is one update and one insert; the waitlist adds the seat re-check and the position count, and the numbering unless noted full', async () => {
+  it('activity sign-up: a seat is one update and one insert, and so is a place on the waitlist (its position from the numbering\'s counters) unless the activity is not yet noted full', async () => {
     const [first, second, third, fourth, fifth] = await members(5, 0);
     const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
     const created = await app.api.post(
@@ -281,7 +281,7 @@ describe('what a claim costs the database', () => {
     // The seat's update answered no seat left: the next sign-up within a second joins the waitlist at once.
     const waiting = await commandsOf(signUp(second!), watched);
     expect(waiting.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 1 });
-    expect(waiting.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
+    expect(waiting.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups']);
     // Signing up twice: the one-live-sign-up index refuses it and the seat count is untouched.
     const again = await app.api.post(`/activities/${activityId}/signups`, {}, first!.token);
     expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'ALREADY_SIGNED_UP' });
@@ -291,18 +291,23 @@ describe('what a claim costs the database', () => {
     // Within a second of finding it full, the next one joins the waitlist without trying for a seat.
     const rush = await commandsOf(signUp(third!), watched);
     expect(rush.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 2 });
-    expect(rush.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
+    expect(rush.sent).toEqual(['find members', 'findAndModify activities', 'insert activity_signups']);
     // Past the second the note lapses: the next one tries for a seat first, then takes its number.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const lapsed = await commandsOf(signUp(fifth!), watched);
     expect(lapsed.res.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 3 });
-    expect(lapsed.sent).toEqual(['find members', 'findAndModify activities', 'findAndModify activities', 'insert activity_signups', 'find activities', 'count activity_signups']);
+    expect(lapsed.sent).toEqual(['find members', 'findAndModify activities', 'findAndModify activities', 'insert activity_signups']);
+    // The refused second sign-up's number counts as gone from the waitlist: three joined and wait, one number lapsed.
+    expect(await app.services.models.activities.findById(activityId).lean()).toMatchObject({ waitlistJoined: 4, waitlistLeft: 1 });
+    // A later look counts the sign-ups ahead, and agrees.
+    expect((await app.api.get('/me/signups', fifth!.token)).body.items[0]).toMatchObject({ status: 'waitlisted', waitlistPosition: 3 });
     // The note is only a hint: the waitlist leaves, then the seat holder; a sign-up at once, though noted full, gets the free seat.
     for (const m of [second!, third!, fifth!, first!]) expect((await app.api.delete(`/activities/${activityId}/signups/me`, m.token)).status).toBe(200);
     expect(await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number }>()).toMatchObject({ seatsLeft: 1 });
     const late = await app.api.post(`/activities/${activityId}/signups`, {}, fourth!.token);
     expect(late.body.status).toBe('confirmed');
-    expect(await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number }>()).toMatchObject({ seatsLeft: 0 });
+    // Every number handed out on the waitlist has left it: the three cancelled, the refused one, and the late one promoted.
+    expect(await app.services.models.activities.findById(activityId).lean()).toMatchObject({ seatsLeft: 0, waitlistJoined: 5, waitlistLeft: 5 });
   }, 30_000);
 });
 
@@ -326,10 +331,16 @@ describe('a flash drop on a small activity', () => {
     expect(statuses.filter((s) => s === 'waitlisted')).toHaveLength(180);
     const activity = await app.services.models.activities.findById(activityId).lean<{ seatsLeft: number; signupSeq: number }>();
     expect(activity).toMatchObject({ seatsLeft: 0, signupSeq: 200 });
-    const stored = await app.services.models.signups.find({ activityId: new Types.ObjectId(activityId) }).lean<Array<{ seq: number; status: string; memberId: Types.ObjectId }>>();
+    const stored = await app.services.models.signups.find({ activityId: new Types.ObjectId(activityId) }).lean<Array<{ _id: Types.ObjectId; seq: number; status: string; memberId: Types.ObjectId }>>();
     expect(new Set(stored.map((s) => s.seq)).size).toBe(200);
     const view = await app.api.get(`/activities/${activityId}`);
     expect(view.body).toMatchObject({ confirmedCount: 20, waitlistCount: 180 });
+    // Each waitlisted answer's position came from its own numbering: 1 to 180, none twice, and each the count of
+    // sign-ups waiting ahead of it plus one.
+    const positions = answers.filter((res) => res.body.status === 'waitlisted').map((res) => res.body.waitlistPosition as number);
+    expect([...positions].sort((a, b) => a - b)).toEqual(Array.from({ length: 180 }, (_, i) => i + 1));
+    const placeById = new Map(stored.filter((s) => s.status === 'waitlisted').sort((a, b) => a.seq - b.seq).map((s, i) => [String(s._id), i + 1]));
+    for (const res of answers.filter((r) => r.body.status === 'waitlisted')) expect(res.body.waitlistPosition).toBe(placeById.get(res.body.id));
 
     // A confirmed member cancels: the lowest-numbered waitlisted sign-up takes the seat.
     const leaver = signers[statuses.indexOf('confirmed')]!;
@@ -337,7 +348,41 @@ describe('a flash drop on a small activity', () => {
     expect((await app.api.delete(`/activities/${activityId}/signups/me`, leaver.token)).status).toBe(200);
     expect((await app.services.models.signups.findOne({ activityId: new Types.ObjectId(activityId), memberId: firstInLine.memberId }).lean<{ status: string }>())!.status).toBe('confirmed');
     expect((await app.api.get(`/activities/${activityId}`)).body).toMatchObject({ confirmedCount: 20, waitlistCount: 179 });
+    expect(await app.services.models.activities.findById(activityId).lean()).toMatchObject({ waitlistJoined: 180, waitlistLeft: 1 });
   }, 60_000);
+
+  it('a seat given back while a sign-up was still joining the waitlist goes to it within the minute', async () => {
+    const [holder, joiner] = await members(2, 0);
+    const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
+    const created = await app.api.post(
+      '/admin/activities',
+      { title: '一席候补课', description: '一个名额', startAt: startAt.toISOString(), endAt: new Date(startAt.getTime() + 3_600_000).toISOString(), signupClosesAt: new Date(startAt.getTime() - 86_400_000).toISOString(), capacity: 1, feeFen: 0, attendancePoints: 0 },
+      admin,
+    );
+    const activityId = created.body.id;
+    if (created.body.status === 'draft') expect((await app.api.post(`/admin/activities/${activityId}/publish`, {}, admin)).status).toBe(200);
+    expect((await app.api.post(`/activities/${activityId}/signups`, {}, holder!.token)).body.status).toBe('confirmed');
+    // The joiner's sign-up is numbered onto the waitlist while the activity is full; its insert is held back until
+    // the holder's cancellation has looked for someone waiting (nobody yet) and put the seat back.
+    const signups = app.services.models.signups.collection;
+    const insertOne = signups.insertOne.bind(signups);
+    let cancelled!: Promise<unknown>;
+    (signups as { insertOne: unknown }).insertOne = async (...args: Parameters<typeof insertOne>) => {
+      (signups as { insertOne: unknown }).insertOne = insertOne;
+      cancelled = app.api.delete(`/activities/${activityId}/signups/me`, holder!.token);
+      expect((await cancelled as { status: number }).status).toBe(200);
+      return insertOne(...args);
+    };
+    const joined = await app.api.post(`/activities/${activityId}/signups`, {}, joiner!.token);
+    expect(joined.body).toMatchObject({ status: 'waitlisted', waitlistPosition: 1 });
+    expect(await app.services.models.activities.findById(activityId).lean()).toMatchObject({ seatsLeft: 1 });
+    // The every-minute sweep hands the free seat to the first in line, and tells them.
+    expect(await app.services.activities.fillWaitingSeats()).toEqual({ processed: 1 });
+    expect((await app.api.get('/me/signups', joiner!.token)).body.items[0]).toMatchObject({ status: 'confirmed' });
+    expect(await app.services.models.activities.findById(activityId).lean()).toMatchObject({ seatsLeft: 0, waitlistJoined: 1, waitlistLeft: 1 });
+    expect(await app.services.models.signupNotifications.countDocuments({ signupId: new Types.ObjectId(joined.body.id), kind: 'waitlist_promoted' })).toBe(1);
+    expect(await app.services.activities.fillWaitingSeats()).toEqual({ processed: 0 });
+  }, 30_000);
 });
 
 describe('retries in a sold-out drop', () => {

@@ -108,7 +108,7 @@ async function seedMinimal(services: Services, logger: Logger): Promise<void> {
           title: activity.title, description: activity.description, coverImageUrl: null, storeId: activity.storeId,
           startAt, endAt: new Date(startAt.getTime() + 2 * 3600_000), signupClosesAt: new Date(startAt.getTime() - signupLeadMs),
           capacity: activity.capacity, tiers: [], feeFen: activity.feeFen, attendancePoints: activity.attendancePoints,
-          status: 'published', seatsLeft: activity.capacity, signupSeq: 0, createdAt: now, updatedAt: now, publishedAt: now, cancelledAt: null,
+          status: 'published', seatsLeft: activity.capacity, signupSeq: 0, waitlistJoined: 0, waitlistLeft: 0, createdAt: now, updatedAt: now, publishedAt: now, cancelledAt: null,
         },
       },
       { upsert: true },

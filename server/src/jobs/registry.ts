@@ -75,6 +75,12 @@ export const JOBS: JobDefinition[] = [
     run: (services) => services.activities.releaseExpiredHolds(),
   },
   {
+    name: 'activity-waiting-seats',
+    every: '1 minute',
+    description: 'A seat given back while a sign-up was still joining the waitlist found nobody waiting: it goes to the first in line.',
+    run: (services) => services.activities.fillWaitingSeats(),
+  },
+  {
     name: 'stored-value-topup-holds',
     every: '1 minute',
     description: 'Stored-value top-ups unpaid after 15 minutes: the WeChat Pay order is closed and the room under the caps given back; paid top-ups get their rule’s coupon.',

@@ -296,6 +296,8 @@ function planActivities(plan: BrandPlan, sketches: MemberSketch[]): PlannedActiv
       status: 'published',
       seatsLeft: spec.capacity,
       signupSeq: 0,
+      waitlistJoined: 0,
+      waitlistLeft: 0,
       createdAt,
       updatedAt: new Date(createdAt.getTime() + HOUR_MS),
       publishedAt: new Date(createdAt.getTime() + HOUR_MS),

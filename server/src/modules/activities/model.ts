@@ -4,6 +4,10 @@ import mongoose, { Schema, Types } from 'mongoose';
  * An activity. `seatsLeft` is the capacity guard: a seat is taken by a conditional `$inc: -1` on
  * `seatsLeft > 0`, so parallel sign-ups can never overbook; `signupSeq` numbers sign-ups in arrival order
  * by the same atomic `$inc` (the waitlist is promoted lowest number first). Invariant: seatsLeft = capacity − (confirmed + pending_payment + attended).
+ * `waitlistJoined` counts sign-ups numbered onto the waitlist and `waitlistLeft` those that left it (promoted,
+ * cancelled, or never written), so a sign-up joining the waitlist reads its position from its own numbering
+ * update instead of counting the sign-ups ahead of it. Activities written before the counters lack
+ * `waitlistLeft` (it is only ever incremented where it exists) and are counted as before.
  */
 export interface ActivityDoc {
   _id: Types.ObjectId;
@@ -23,6 +27,8 @@ export interface ActivityDoc {
   status: 'draft' | 'published' | 'cancelled';
   seatsLeft: number;
   signupSeq: number;
+  waitlistJoined?: number;
+  waitlistLeft?: number;
   createdAt: Date;
   updatedAt: Date;
   publishedAt: Date | null;
@@ -47,6 +53,8 @@ const ActivitySchema = new Schema<ActivityDoc>(
     status: { type: String, enum: ['draft', 'published', 'cancelled'], required: true },
     seatsLeft: { type: Number, required: true, min: 0 },
     signupSeq: { type: Number, required: true, default: 0 },
+    waitlistJoined: { type: Number, default: 0 },
+    waitlistLeft: { type: Number, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     publishedAt: { type: Date, default: null },

@@ -59,6 +59,10 @@ interface Deps {
 }
 
 /** Paid seats whose order must be placed once the transaction that promoted them has committed. */
+/**
+ * Sign-ups a transaction moved off the waitlist (promoted, or lapsed for want of a way to pay), as they stood after:
+ * once it commits, afterPromotions places the promoted paid seats' orders and counts them out of the waitlist.
+ */
 type Promoted = SignupDoc[];
 
 /**
@@ -145,7 +149,7 @@ export class ActivitiesService {
       await audit.record(actor, requestId, { action: 'activity.update', targetType: 'activity', targetId: activityId, before: pick(before, Object.keys(patch)), after: patch }, session);
       return after;
     });
-    await this.placeOrders(promoted);
+    await this.afterPromotions(promoted);
     return this.view(updated);
   }
 
@@ -338,7 +342,7 @@ export class ActivitiesService {
       ? null
       : await activities.collection.findOneAndUpdate({ ...open, seatsLeft: { $gt: 0 } }, { $inc: { seatsLeft: -1, signupSeq: 1 } }, { returnDocument: 'after' }) as ActivityDoc | null;
     const numbered =
-      seated ?? (await activities.collection.findOneAndUpdate(open, { $inc: { signupSeq: 1 } }, { returnDocument: 'after' }) as ActivityDoc | null);
+      seated ?? (await activities.collection.findOneAndUpdate(open, { $inc: { signupSeq: 1, waitlistJoined: 1 } }, { returnDocument: 'after' }) as ActivityDoc | null);
     if (!numbered) throw await this.signupRefusal(activityObjectId, member);
     // The update's answer says whether a seat is left: none (the last one taken now, or none to take) notes the
     // activity full afresh, so a rush longer than FULL_SEEN_MS keeps its note instead of every sign-up then in
@@ -382,17 +386,26 @@ export class ActivitiesService {
       };
       created = paid ? await inTransaction(connection, undefined, write) : await write();
     } catch (err) {
-      if (seated && !(await signups.exists({ _id: signupId }))) await this.giveBackSeat(activity._id);
+      if (!(await signups.exists({ _id: signupId }))) {
+        if (seated) await this.giveBackSeat(activity._id);
+        else await this.leftWaitlist(activity._id);
+      }
       if (isDuplicateKeyError(err)) throw alreadySignedUp();
       throw err;
     }
-    // A seat given back while this sign-up was joining the waitlist found nobody waiting yet (or the full note was
-    // stale): hand it on now, to the first in line, and answer this sign-up as it then stands.
-    if (!seated && (await activities.collection.findOne({ _id: activity._id, seatsLeft: { $gt: 0 } }, { projection: { _id: 1 } }))) {
+    // The full note was stale (the numbering saw a free seat): hand the free seats on now, to the first in line,
+    // and answer this sign-up as it then stands. A seat given back after this numbering, before the insert, found
+    // nobody waiting yet: the every-minute sweep (fillWaitingSeats) hands it on.
+    if (!seated && numbered.seatsLeft > 0) {
       await this.fillSeats(activity._id);
       created = (await signups.findById(signupId).lean<SignupDoc>()) ?? created;
     }
-    if (!payment) return this.signupView(created, activity);
+    if (!payment) {
+      // Joining the waitlist: the numbering update's counters say how many are waiting up to and including this
+      // sign-up (sign-ups numbered ahead and still being written count: they are ahead).
+      const position = created.status === 'waitlisted' && typeof numbered.waitlistLeft === 'number' ? numbered.waitlistJoined! - numbered.waitlistLeft : undefined;
+      return this.signupView(created, activity, { waitlistPosition: position });
+    }
     try {
       const params = await payments.prepay((payment as PaymentDoc)._id);
       return { ...(await this.signupView(created, activity, { withPayment: false })), payment: params };
@@ -414,6 +427,7 @@ export class ActivitiesService {
     }
     let refunds: Types.ObjectId[] = [];
     let closings: Types.ObjectId[] = [];
+    let wasWaitlisted = false;
     const promoted: Promoted = [];
     const cancelled = await inTransaction(connection, undefined, async (session) => {
       promoted.length = 0;
@@ -431,13 +445,15 @@ export class ActivitiesService {
         throw errors.notFound('You have no sign-up for this activity.');
       }
       if (HOLDS_SEAT.includes(before.status)) promoted.push(...(await this.releaseSeat(activity._id, session)));
+      wasWaitlisted = before.status === 'waitlisted';
       refunds = await payments.markRefunding({ 'purpose.id': before._id }, 'member cancelled', session);
       closings = await payments.markClosing({ 'purpose.id': before._id }, session);
       return { ...before, status: 'cancelled' as const, cancelledAt: at };
     });
     for (const paymentId of refunds) await payments.issueRefund(paymentId);
     for (const paymentId of closings) await payments.closeAtProvider(paymentId);
-    await this.placeOrders(promoted);
+    if (wasWaitlisted) await this.leftWaitlist(activity._id);
+    await this.afterPromotions(promoted);
     return this.signupView(cancelled, activity, { withPayment: false });
   }
 
@@ -650,7 +666,7 @@ export class ActivitiesService {
       const payment = await payments.forPurpose(signupId);
       if (payment?.status === 'closing') await payments.closeAtProvider(payment._id);
     }
-    await this.placeOrders(promoted);
+    await this.afterPromotions(promoted);
     return released;
   }
 
@@ -661,16 +677,16 @@ export class ActivitiesService {
   private async releaseSeat(activityId: Types.ObjectId, session: ClientSession): Promise<Promoted> {
     const { activities } = this.deps;
     const activity = await activities.findById(activityId).session(session).lean<ActivityDoc>();
-    const promoted = activity && activity.status === 'published' && this.deps.now() < activity.startAt ? await this.promoteNext(activity, session) : null;
-    if (promoted) return promoted.status === 'pending_payment' ? [promoted] : [];
-    await activities.updateOne({ _id: activityId }, { $inc: { seatsLeft: 1 } }, { session });
-    return [];
+    const left: Promoted = [];
+    const promoted = activity && activity.status === 'published' && this.deps.now() < activity.startAt ? await this.promoteNext(activity, session, left) : null;
+    if (!promoted) await activities.updateOne({ _id: activityId }, { $inc: { seatsLeft: 1 } }, { session });
+    return left;
   }
 
   /** A seat taken for a sign-up that was never written goes back, to the first on the waitlist if anyone waits. */
   private async giveBackSeat(activityId: Types.ObjectId): Promise<void> {
     const promoted = await inTransaction(this.deps.connection, undefined, (session) => this.releaseSeat(activityId, session));
-    await this.placeOrders(promoted);
+    await this.afterPromotions(promoted);
   }
 
   /** Free seats and a waitlist at once (a seat went back as someone joined the waitlist): promotes while both remain. */
@@ -679,7 +695,7 @@ export class ActivitiesService {
       const activity = await this.deps.activities.findById(activityId).session(session).lean<ActivityDoc>();
       return activity && activity.status === 'published' && this.deps.now() < activity.startAt ? this.fillFreeSeats(activity, session) : [];
     });
-    await this.placeOrders(promoted);
+    await this.afterPromotions(promoted);
   }
 
   /** After a capacity increase: hands each new seat to the waitlist while both remain. */
@@ -688,17 +704,43 @@ export class ActivitiesService {
     for (;;) {
       const seat = await this.deps.activities.findOneAndUpdate({ _id: activity._id, seatsLeft: { $gt: 0 } }, { $inc: { seatsLeft: -1 } }, { session }).lean();
       if (!seat) return promoted;
-      const next = await this.promoteNext(activity, session);
+      const next = await this.promoteNext(activity, session, promoted);
       if (!next) {
         await this.deps.activities.updateOne({ _id: activity._id }, { $inc: { seatsLeft: 1 } }, { session });
         return promoted;
       }
-      if (next.status === 'pending_payment') promoted.push(next);
     }
   }
 
-  /** Moves the lowest-numbered waitlisted sign-up onto a seat the caller already holds for it. */
-  private async promoteNext(activity: ActivityDoc, session: ClientSession): Promise<SignupDoc | null> {
+  /**
+   * Sign-ups numbered onto the waitlist left it (promoted, cancelled, or never written): the position counter.
+   * Counted after the change commits, not in its transaction: a promotion's transaction then does not write the
+   * activity, which a rush's numbering updates keep changing (each such write would be a conflict to retry).
+   */
+  private async leftWaitlist(activityId: Types.ObjectId, count = 1): Promise<void> {
+    await this.deps.activities.collection.updateOne({ _id: activityId, waitlistLeft: { $exists: true } }, { $inc: { waitlistLeft: count } });
+  }
+
+  /**
+   * Every minute: published activities still ahead with a free seat and sign-ups waiting. A seat given back while a
+   * sign-up was between its waitlist numbering and its insert found nobody waiting; this hands it on.
+   */
+  async fillWaitingSeats(): Promise<{ processed: number }> {
+    const { activities, signups, now } = this.deps;
+    const candidates = await activities.collection
+      .find({ status: 'published', startAt: { $gt: now() }, seatsLeft: { $gt: 0 } }, { projection: { _id: 1 } })
+      .toArray();
+    let processed = 0;
+    for (const { _id } of candidates) {
+      if (!(await signups.exists({ activityId: _id, status: 'waitlisted', live: true }))) continue;
+      await this.fillSeats(_id as Types.ObjectId);
+      processed += 1;
+    }
+    return { processed };
+  }
+
+  /** Moves the lowest-numbered waitlisted sign-up onto a seat the caller already holds for it; `left` gets each one moved off the waitlist. */
+  private async promoteNext(activity: ActivityDoc, session: ClientSession, left: Promoted): Promise<SignupDoc | null> {
     const { signups, members, notifications, now } = this.deps;
     for (;;) {
       const at = now();
@@ -720,6 +762,7 @@ export class ActivitiesService {
         if (!member?.openid) {
           // An erased member cannot pay: their place lapses and the next in line gets the seat.
           await signups.updateOne({ _id: next._id }, { $set: { status: 'cancelled', cancelledAt: at, cancelReason: 'payment_unavailable' }, $unset: { live: 1 } }, { session });
+          left.push({ ...next, status: 'cancelled' });
           continue;
         }
         await this.createPayment(next, activity, member.openid, session);
@@ -738,6 +781,7 @@ export class ActivitiesService {
         ],
         { session },
       );
+      left.push(next);
       return next;
     }
   }
@@ -758,8 +802,16 @@ export class ActivitiesService {
   }
 
   /** Places the WeChat Pay orders of promoted paid seats; a failure leaves them for the member's next look or the hold job. */
-  private async placeOrders(promoted: Promoted): Promise<void> {
+  private async afterPromotions(promoted: Promoted): Promise<void> {
+    const leftByActivity = new Map<string, { id: Types.ObjectId; count: number }>();
     for (const signup of promoted) {
+      const entry = leftByActivity.get(String(signup.activityId)) ?? { id: signup.activityId, count: 0 };
+      entry.count += 1;
+      leftByActivity.set(String(signup.activityId), entry);
+    }
+    for (const { id, count } of leftByActivity.values()) await this.leftWaitlist(id, count);
+    for (const signup of promoted) {
+      if (signup.status !== 'pending_payment') continue;
       const payment = await this.deps.payments.forPurpose(signup._id);
       if (payment?.status === 'pending') await this.deps.payments.prepay(payment._id).catch(() => undefined);
     }
@@ -867,7 +919,8 @@ export class ActivitiesService {
     });
   }
 
-  private async signupView(signup: SignupDoc, activity: ActivityDoc | null, options: { withPayment?: boolean } = {}): Promise<Signup> {
+  /** `waitlistPosition`: a waitlisted sign-up's place when the caller already knows it (read from the counters). */
+  private async signupView(signup: SignupDoc, activity: ActivityDoc | null, options: { withPayment?: boolean; waitlistPosition?: number } = {}): Promise<Signup> {
     const view: Signup = {
       id: String(signup._id),
       activityId: String(signup.activityId),
@@ -876,7 +929,8 @@ export class ActivitiesService {
       ...(signup.attendedAt ? { attendedAt: signup.attendedAt.toISOString() } : {}),
       ...(activity ? { activityTitle: activity.title, activityStartAt: activity.startAt.toISOString() } : {}),
     };
-    if (signup.status === 'waitlisted') {
+    if (signup.status === 'waitlisted' && options.waitlistPosition !== undefined) view.waitlistPosition = options.waitlistPosition;
+    else if (signup.status === 'waitlisted') {
       // The `count` command, not countDocuments: its $group pipeline makes the embedded server copy every sign-up
       // ahead, so a popular activity's waitlist answers cost O(position) copies each.
       const { signups } = this.deps;
