@@ -45,6 +45,7 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RouteSpec[] } {
 
   const runtime: RouteRuntime = {
     authorize: (ctx, spec) => authorize(ctx, spec, services),
+    checkMember: (ctx) => checkMember(ctx, services),
     runIdempotent: (ctx, spec, key, run, knownRefusal) => {
       const actor = ctx.state.actor;
       // Keys are scoped to who sends them and the route, so two callers can never collide on a key.
@@ -147,6 +148,13 @@ async function pingDatabase(connection: mongoose.Connection): Promise<boolean> {
  * account, changing its password or its role or store ends or retires its tokens, so no separate read of
  * the account is needed here. HQ routes also need the route's least HQ role (RouteSpec.hq).
  */
+async function checkMember(ctx: AppContext, services: Services): Promise<void> {
+  const actor = ctx.state.actor;
+  const member = actor.type === 'shopper' ? await services.members.activeMember(actor.memberId) : null;
+  if (!member) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+  ctx.state.member = member; // the handler reuses this read (e.g. GET /me) instead of reading again
+}
+
 async function authorize(ctx: AppContext, spec: RouteSpec, services: Services): Promise<void> {
   const level = spec.auth;
   if (level === 'public') return;
@@ -172,11 +180,8 @@ async function authorize(ctx: AppContext, spec: RouteSpec, services: Services): 
       return;
     case 'member':
       if (actor.type !== 'shopper') throw forbidden();
-      {
-        const member = await services.members.activeMember(actor.memberId);
-        if (!member) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
-        ctx.state.member = member; // the handler reuses this read (e.g. GET /me) instead of reading again
-      }
+      // A gated route reads the member once its gate lets the request in (mountRoute).
+      if (!spec.admit) await checkMember(ctx, services);
       return;
     case 'staff':
       if (actor.type !== 'staff') throw forbidden();

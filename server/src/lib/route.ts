@@ -65,7 +65,9 @@ export interface RouteSpec<B = any, Q = any, P = any, R = any> {
    * answers a refusal this instance already knows the handler would give (a template seen sold out within the last
    * second), or lets the request in, to `release` when it is over. A known refusal is answered without running the
    * handler and, on an idempotent route, without claiming the key (nothing is taken, so a retry may be refused
-   * again), unless the key was used before: then that request's answer is replayed as usual.
+   * again), unless the key was used before: then that request's answer is replayed as usual. On a `member` route
+   * the member is read only once the gate lets the request in: a drop's refusals (sold out for everyone) cost the
+   * session check and the key's look-up, and the gate is asked without `ctx.state.member`.
    */
   admit?: (input: HandlerInput<B, Q, P>) => Promise<Admission | null>;
   /** Answers that are not JSON (CSV downloads, WeChat Pay notifications) set the body themselves. */
@@ -112,7 +114,10 @@ function parsePart<T>(where: 'body' | 'query' | 'params', schema: z.ZodType<T> |
 }
 
 export interface RouteRuntime {
+  /** The caller's session and role; on a `member` route with a gate (admit) not yet the member (see checkMember). */
   authorize(ctx: AppContext, spec: RouteSpec): Promise<void>;
+  /** A `member` route's member read (ctx.state.member), or 403 NOT_A_MEMBER. */
+  checkMember(ctx: AppContext): Promise<void>;
   /** `knownRefusal`: thrown instead of running when the key has no record (see RouteSpec.admit). */
   runIdempotent(
     ctx: AppContext,
@@ -188,6 +193,7 @@ function mountRoute(router: Router, spec: RouteSpec, runtime: RouteRuntime): voi
     const known = admission && 'refusal' in admission ? admission.refusal : null;
     let reply: Reply<unknown>;
     try {
+      if (!known && spec.admit && spec.auth === 'member') await runtime.checkMember(appCtx);
       if (key !== null) reply = await runtime.runIdempotent(appCtx, spec, key, execute, known);
       else if (known) throw known;
       else reply = await execute();

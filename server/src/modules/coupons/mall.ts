@@ -34,18 +34,20 @@ export class PointsMall {
 
   /**
    * The drop's gate for an exchange (CouponIssuer.admit): the refusal exchange() would answer when this instance
-   * saw the template sold out (or archived, ended) within the last second, or leave to try; `member` as for exchange.
+   * saw the template sold out (or archived, ended) within the last second, or leave to try. Asked before the
+   * member is read: a known refusal is the template's, whatever the balance (a price above it is found by the
+   * exchange's own update once let in).
    */
-  admit(templateId: string, member: Pick<MemberDoc, 'pointsBalance'> | undefined): Promise<UnitAdmission | null> {
-    if (!Types.ObjectId.isValid(templateId) || !member) return Promise.resolve(null);
-    return this.deps.issuer.admit(templateId, this.refusal(member.pointsBalance ?? 0));
+  admit(templateId: string): Promise<UnitAdmission | null> {
+    if (!Types.ObjectId.isValid(templateId)) return Promise.resolve(null);
+    return this.deps.issuer.admit(templateId, this.refusal(null));
   }
 
-  /** Why the mall's update took no unit, judged on the template's terms (null: the template's own reason). */
-  private refusal(balance: number) {
+  /** Why the mall's update took no unit, judged on the template's terms (null: the template's own reason); `balance` null: not known. */
+  private refusal(balance: number | null) {
     return (template: CouponTemplateDoc | null): AppError | null => {
       if (!template?.pointsCost) return errors.notFound('No such coupon in the points mall.');
-      if (template.pointsCost > balance) {
+      if (balance !== null && template.pointsCost > balance) {
         return new AppError(ErrorCode.INSUFFICIENT_POINTS, 'Not enough points for this coupon.', { balance, needed: template.pointsCost });
       }
       return null;

@@ -94,7 +94,7 @@ export function couponRoutes(s: Services): RouteSpec[] {
       method: 'post', path: '/me/points/exchanges', tag: 'coupons', auth: 'member', status: 201,
       summary: 'Exchange points for a coupon: both or neither', idempotency: { header: true },
       body: PointsExchangeBodySchema, response: PointsExchangeAnswerSchema,
-      admit: ({ body, ctx }) => s.mall.admit(body.templateId, ctx.state.member),
+      admit: ({ body }) => s.mall.admit(body.templateId),
       handler: ({ body, actor, ctx }) => s.mall.exchange(shopperId(actor), body.templateId, ctx.get('Idempotency-Key'), ctx.state.member),
     }),
 
