@@ -39,6 +39,12 @@ const UNITS = Number(process.env.BENCH_UNITS ?? 100);
 const SEATS = Number(process.env.BENCH_SEATS ?? 100);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'mall,code,centre,grant,signup').split(','));
 const POINTS_COST = 100;
+/**
+ * Requests of an unmeasured drop on each HTTP path before the measured ones (other members, their own template or
+ * activity with a tenth of the units): a server at 10:00 has been serving for hours, its code compiled; the first
+ * drop measured on a fresh process also timed the JIT. 0: none.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 100);
 /** A directory: each scenario's drop (not the set-up) is CPU-profiled into `<scenario>.cpuprofile` there. */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /**
@@ -189,19 +195,19 @@ async function runTopology(topology: Topology): Promise<Figures> {
       return clients ? clients.send(order) : sendAll(order);
     });
 
-  // Members, each with points for one exchange and a session.
-  const members: Array<{ id: Types.ObjectId; token: string }> = [];
+  // Members, each with points for one exchange and a session; the warm-up drops' members after them.
+  const everyone: Array<{ id: Types.ObjectId; token: string }> = [];
   const docs = [];
-  for (let i = 0; i < CLAIMS; i++) {
+  for (let i = 0; i < CLAIMS + WARMUP; i++) {
     const id = new Types.ObjectId();
     docs.push({
       _id: id, status: 'active', cardNo: `FD${String(i).padStart(10, '0')}`, codeSecret: 'AAAAAAAAAAAAAAAA', homeStoreId: 'SH01', profileComplete: false,
       tier: 'silver', tierSince: now, pointsBalance: 0, spend12mFen: 0, tags: [], joinedAt: now, createdAt: now,
     });
-    members.push({ id, token: '' });
+    everyone.push({ id, token: '' });
   }
   await services.models.members.insertMany(docs);
-  for (const member of members) {
+  for (const member of everyone) {
     await services.ledger.earn({ memberId: member.id, amount: POINTS_COST, reason: 'bench', source: 'bonus', idempotencyKey: `bench:${String(member.id)}` });
     member.token = (await services.tokens.issue({ type: 'shopper', memberId: String(member.id) })).token;
   }
@@ -215,6 +221,16 @@ async function runTopology(topology: Topology): Promise<Figures> {
       status: 'active', issuedCount: 0, remaining: UNITS, storeIds: [], tiers: [], createdAt: now, updatedAt: now,
     });
     return String(created._id);
+  }
+  const members = everyone.slice(0, CLAIMS);
+  const warmMembers = everyone.slice(CLAIMS);
+  async function activityWithSeats(title: string, seats: number) {
+    const at = now.getTime();
+    return services.models.activities.create({
+      title, description: 'bench', storeId: null, startAt: new Date(at + 7 * 86_400_000), endAt: new Date(at + 7 * 86_400_000 + 3_600_000),
+      signupClosesAt: new Date(at + 6 * 86_400_000), capacity: seats, seatsLeft: seats, signupSeq: 0, tiers: [], feeFen: 0, attendancePoints: 0,
+      status: 'published', createdAt: now, updatedAt: now,
+    });
   }
   async function couponsOf(templateId: string): Promise<number> {
     return services.models.coupons.countDocuments({ templateId: new Types.ObjectId(templateId) });
@@ -238,6 +254,37 @@ async function runTopology(topology: Topology): Promise<Figures> {
     figures.set(scenario, { p99: summarise(label, run, floorStats.p99).p99, floorP99: floorStats.p99 });
   };
 
+  if (WARMUP > 0) {
+    const units = Math.max(1, Math.round(UNITS / 10));
+    const started = performance.now();
+    const send = (requests: DropRequest[]) => {
+      const order: DropOrder = { base, maxSockets: Math.min(requests.length, 500), requests };
+      return clients ? clients.send(order) : sendAll(order);
+    };
+    const warmTemplate = async (title: string, pointsCost: number | null, inCouponCentre = false) => {
+      const id = await template(title, pointsCost, inCouponCentre);
+      await services.models.couponTemplates.updateOne({ _id: id }, { $set: { totalQuantity: units, remaining: units } });
+      return id;
+    };
+    if (ONLY.has('mall')) {
+      const templateId = await warmTemplate('预热 积分兑换', POINTS_COST);
+      await send(warmMembers.map((m, i) => ({ path: '/me/points/exchanges', body: { templateId }, token: m.token, key: `warm-mall-${i}` })));
+    }
+    if (ONLY.has('centre')) {
+      const templateId = await warmTemplate('预热 领券中心券', null, true);
+      await send(warmMembers.map((m, i) => ({ path: `/coupon-centre/${templateId}/claim`, body: {}, token: m.token, key: `warm-centre-${i}` })));
+    }
+    if (ONLY.has('grant')) {
+      const templateId = await warmTemplate('预热 总部赠券', null);
+      await send(warmMembers.map((m, i) => ({ path: `/admin/coupon-templates/${templateId}/grants`, body: { memberId: String(m.id) }, token: adminTokenValue, key: `warm-grant-${i}` })));
+    }
+    if (ONLY.has('signup')) {
+      const activity = await activityWithSeats('预热活动', units);
+      await send(warmMembers.map((m) => ({ path: `/activities/${String(activity._id)}/signups`, body: {}, token: m.token })));
+    }
+    console.log(`warm-up: ${fmt(WARMUP)} requests on each HTTP path against ${units} units, other members (${fmt(performance.now() - started)} ms, not measured)`);
+  }
+
   const verify = async (label: string, templateId: string, outcomes: Outcome[]) => {
     const coupons = await couponsOf(templateId);
     const tpl = await services.models.couponTemplates.findById(templateId).lean<{ issuedCount: number; remaining: number }>();
@@ -252,7 +299,7 @@ async function runTopology(topology: Topology): Promise<Figures> {
     note('mall', run, 'HTTP POST /me/points/exchanges');
     await verify('mall', templateId, run.outcomes);
     const books = await reconcilePoints(services.models);
-    const spent = await services.models.ledger.countDocuments({ source: 'exchange' });
+    const spent = await services.models.ledger.countDocuments({ source: 'exchange', memberId: { $in: members.map((m) => m.id) } });
     check(`points spent for exactly the coupons (${spent} exchange entries); books: ${books.membersChecked} members, ${books.breaks.length} breaks`, spent === UNITS && books.breaks.length === 0);
   }
 
@@ -282,12 +329,7 @@ async function runTopology(topology: Topology): Promise<Figures> {
   }
 
   if (ONLY.has('signup')) {
-    const at = now.getTime();
-    const activity = await services.models.activities.create({
-      title: '限量快闪活动', description: 'bench', storeId: null, startAt: new Date(at + 7 * 86_400_000), endAt: new Date(at + 7 * 86_400_000 + 3_600_000),
-      signupClosesAt: new Date(at + 6 * 86_400_000), capacity: SEATS, seatsLeft: SEATS, signupSeq: 0, tiers: [], feeFen: 0, attendancePoints: 0,
-      status: 'published', createdAt: now, updatedAt: now,
-    });
+    const activity = await activityWithSeats('限量快闪活动', SEATS);
     const run = await drop(`${topology}-signup`, members.map((m) => ({ path: `/activities/${String(activity._id)}/signups`, body: {}, token: m.token })));
     note('signup', run, 'HTTP POST /activities/:id/signups');
     const confirmed = await services.models.signups.countDocuments({ activityId: activity._id, status: 'confirmed' });
