@@ -65,7 +65,9 @@ function summarise(label: string, run: { wallMs: number; outcomes: Outcome[]; co
   const p99 = quantile(latencies, 0.99);
   const byAnswer = new Map<string, number>();
   for (const o of outcomes) byAnswer.set(`${o.status} ${o.code}`, (byAnswer.get(`${o.status} ${o.code}`) ?? 0) + 1);
-  const answers = [...byAnswer].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ');
+  // Each answer's own p99: the winners' path and the refusals' differ, and the refusals wait on the winners' gate.
+  const byAnswerP99 = (key: string) => fmt(quantile(outcomes.filter((o) => `${o.status} ${o.code}` === key).map((o) => o.ms).sort((a, b) => a - b), 0.99));
+  const answers = [...byAnswer].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n} (p99 ${byAnswerP99(k)} ms)`).join(', ');
   const ratio = baselineP99 ? `  p99 ${fmt(p99 / baselineP99, 1)}× the baseline's` : '';
   console.log(`${label.padEnd(40)} wall ${fmt(wallMs).padStart(7)} ms  p50 ${fmt(p50).padStart(6)} ms  p99 ${fmt(p99).padStart(6)} ms${ratio}`);
   console.log(`${''.padEnd(40)} ${answers}`);

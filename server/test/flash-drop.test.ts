@@ -193,9 +193,10 @@ describe('what a claim costs the database', () => {
     const exchange = (m: { token: string }, key: string) => () => app.api.post('/me/points/exchanges', { templateId: mallTemplate }, m.token, { 'Idempotency-Key': key });
     const won = await commandsOf(exchange(winner!, 'cost-win'), watched);
     expect(won.res.status).toBe(201);
-    // The member: the route's check reads it; the ledger's spend reads and updates it in its transaction; the coupon: one insert.
+    // The member: the route's check reads it; the ledger's spend updates it in its transaction (its guard is the
+    // balance check, nothing read before); the coupon: one insert.
     expect(won.sent).toEqual([
-      'find members', 'insert idempotency_records', 'findAndModify coupon_templates', 'find members', 'findAndModify members', 'insert coupons', 'update idempotency_records',
+      'find members', 'insert idempotency_records', 'findAndModify coupon_templates', 'findAndModify members', 'insert coupons', 'update idempotency_records',
     ]);
     const lost = await commandsOf(exchange(loser!, 'cost-lose'), watched);
     expect({ status: lost.res.status, code: lost.res.body.error.code }).toEqual({ status: 422, code: 'TEMPLATE_EXHAUSTED' });

@@ -132,12 +132,15 @@ export class PointsLedger {
     return inTransaction(connection, change.session, async (session) => {
       const existing = await ledger.findOne({ idempotencyKey: change.idempotencyKey }).session(session).lean<LedgerEntry>();
       if (existing) return existing;
-      const current = await members.findOne({ _id: change.memberId }, { pointsBalance: 1, status: 1 }).session(session).lean();
-      if (!current) throw new AppError(ErrorCode.NOT_FOUND, 'No such member.');
-      const amount = mode === 'exact' ? change.amount : Math.min(change.amount, current.pointsBalance);
+      const readBalance = () => members.findOne({ _id: change.memberId }, { pointsBalance: 1 }).session(session).lean();
+      // An exact spend needs no balance before its update (the update's guard decides): the member is read only to
+      // tell why it was refused. Taking back up to an amount needs the balance first, to know how much.
+      const current = mode === 'exact' ? null : await readBalance();
+      if (mode === 'up-to' && !current) throw new AppError(ErrorCode.NOT_FOUND, 'No such member.');
+      const amount = current ? Math.min(change.amount, current.pointsBalance) : change.amount;
       const shortfall = change.amount - amount;
       const at = now();
-      let balanceAfter = current.pointsBalance;
+      let balanceAfter = current?.pointsBalance ?? 0;
       let draws: Array<{ lotId: Types.ObjectId; amount: number }> = [];
       if (amount > 0) {
         // The balance guard is the conditional update itself: it cannot go below 0 whatever runs beside it.
@@ -145,8 +148,10 @@ export class PointsLedger {
           .findOneAndUpdate({ _id: change.memberId, pointsBalance: { $gte: amount } }, { $inc: { pointsBalance: -amount } }, { returnDocument: 'after', session })
           .lean();
         if (!member) {
-          throw new AppError(ErrorCode.INSUFFICIENT_POINTS, `Not enough points: ${current.pointsBalance} available, ${amount} needed.`, {
-            balance: current.pointsBalance,
+          const refused = current ?? (await readBalance());
+          if (!refused) throw new AppError(ErrorCode.NOT_FOUND, 'No such member.');
+          throw new AppError(ErrorCode.INSUFFICIENT_POINTS, `Not enough points: ${refused.pointsBalance} available, ${amount} needed.`, {
+            balance: refused.pointsBalance,
             needed: amount,
           });
         }
@@ -170,7 +175,7 @@ export class PointsLedger {
       const [entry] = await ledger.create(
         [
           {
-            memberId: current._id,
+            memberId: new Types.ObjectId(String(change.memberId)),
             delta: -amount,
             balanceAfter,
             reason: change.reason,
@@ -185,7 +190,7 @@ export class PointsLedger {
         ],
         { session },
       );
-      await this.deps.events?.record(session, 'points.changed', current._id, pointsEvent(entry!));
+      await this.deps.events?.record(session, 'points.changed', entry!.memberId, pointsEvent(entry!));
       return entry!.toObject();
     });
   }
