@@ -66,6 +66,8 @@ export interface ServerState {
   failPoints: FailPoints;
   /** The appName each connection gave in its handshake (for failCommand's appName filter). */
   appNames: Map<number, string>;
+  /** Connection id → what to call when it closes (a command held by failCommand's blockConnection ends then). */
+  closeWatchers: Map<number, Set<() => void>>;
   /** Refuses writes that add data when the heap nears its limit. */
   memory?: MemoryCeiling;
 }
@@ -1350,7 +1352,8 @@ async function runWithFailPoints(ctx: Ctx, run: () => Promise<Doc>): Promise<Doc
     inTransaction: cmd.autocommit === false,
   });
   if (action?.closeConnection) return null;
-  if (action?.blockTimeMS) await new Promise((resolve) => setTimeout(resolve, action.blockTimeMS));
+  // As on mongod, the hold is an interruptible sleep: the client's disconnect ends it and the command never runs.
+  if (action?.blockTimeMS && (await heldUntilClosed(state, ctx.connectionId, action.blockTimeMS))) return null;
   if (action?.error) throw action.error;
   // as on mongod it fires where a write is applied, so not for a retry answered wholly from the record
   const onWrite = ctx.retryableWrite && !answeredFromRecord(ctx, ctx.retryableWrite) ? state.failPoints.onTransactionalWrite() : undefined;
@@ -1365,6 +1368,23 @@ async function runWithFailPoints(ctx: Ctx, run: () => Promise<Doc>): Promise<Doc
     if (action.writeConcernError.labels.length) reply.errorLabels = action.writeConcernError.labels;
   }
   return reply;
+}
+
+/** Waits `ms` or until the connection closes; true if it closed. */
+function heldUntilClosed(state: ServerState, connectionId: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let watchers = state.closeWatchers.get(connectionId);
+    if (!watchers) state.closeWatchers.set(connectionId, (watchers = new Set()));
+    const closed = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      watchers!.delete(closed);
+      resolve(false);
+    }, ms);
+    watchers.add(closed);
+  });
 }
 
 function answeredFromRecord(ctx: Ctx, record: RetryableWriteRecord): boolean {

@@ -50,6 +50,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     clock: new LogicalClock(),
     failPoints: new FailPoints(),
     appNames: new Map(),
+    closeWatchers: new Map(),
     memory: options.heapCeilingBytes === 0 ? undefined : new MemoryCeiling(options.heapCeilingBytes ?? MemoryCeiling.defaultCeilingBytes()),
   };
   // retryable writes answered before a restart are answered from their records after it, as by mongod
@@ -93,6 +94,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     socket.on('close', () => {
       sockets.delete(socket);
       state.appNames.delete(connectionId);
+      for (const closed of state.closeWatchers.get(connectionId) ?? []) closed();
+      state.closeWatchers.delete(connectionId);
     });
   });
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { BSON, CommandFailedEvent, CommandStartedEvent, Db, Document, MongoClient, MongoNetworkError, MongoServerError } from 'mongodb';
-import { freshDbName, openTarget, Target } from './helpers';
+import { freshDbName, openTarget, sleep, Target } from './helpers';
 
 // configureFailPoint as mongod answers it (there only with --setParameter enableTestCommands=1), with the
 // fail points and fields the drivers' specification tests use.
@@ -73,7 +73,8 @@ test('{skip: n} lets n commands through, then fails every one until turned off',
  * driver's handshake loses its client metadata: it builds it as a Map, which bson does not recognise across
  * jest's realms, so the driver cannot be used to give an appName here.)
  */
-async function onOneConnection(appName: string, commands: Document[]): Promise<Document[]> {
+/** A raw connection that introduced itself with `appName` (the driver's own pool gives none here). */
+async function rawConnection(appName: string) {
   const [host, port] = target.uri.replace(/^mongodb:\/\//, '').split(/[/?,]/)[0].split(':');
   const socket = net.connect(Number(port ?? 27017), host);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -97,13 +98,18 @@ async function onOneConnection(appName: string, commands: Document[]): Promise<D
       header.writeInt32LE(2013, 12); // OP_MSG
       socket.write(Buffer.concat([header, body]));
     });
+  await send({ hello: 1, client: { application: { name: appName }, driver: { name: 'raw', version: '0' }, os: { type: 'Linux' } }, $db: 'admin' });
+  return { send, close: () => socket.destroy() };
+}
+
+async function onOneConnection(appName: string, commands: Document[]): Promise<Document[]> {
+  const connection = await rawConnection(appName);
   try {
-    await send({ hello: 1, client: { application: { name: appName }, driver: { name: 'raw', version: '0' }, os: { type: 'Linux' } }, $db: 'admin' });
     const replies: Document[] = [];
-    for (const command of commands) replies.push(await send(command));
+    for (const command of commands) replies.push(await connection.send(command));
     return replies;
   } finally {
-    socket.destroy();
+    connection.close();
   }
 }
 
@@ -180,6 +186,22 @@ test('blockConnection delays the command by blockTimeMS, then runs it', async ()
   const started = Date.now();
   expect(await db.collection('items').findOne({}, { projection: { _id: 0 } })).toEqual({ a: 1 });
   expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+});
+
+test('a command held by blockConnection ends, unrun, when its client disconnects', async () => {
+  await failCommand({ times: 1 }, { failCommands: ['insert'], appName: 'held-then-gone', blockConnection: true, blockTimeMS: 1_000 });
+  const connection = await rawConnection('held-then-gone');
+  void connection.send({ insert: 'items', documents: [{ _id: 'gone' }], $db: db.databaseName });
+  await sleep(300); // the insert is being held by now
+  connection.close();
+  await sleep(1_300);
+  // mongod's hold is an interruptible sleep too, but whether its network layer notices the disconnect while the
+  // command sleeps is its own business: the embedded server's hold ends at once and the insert never runs.
+  if (target.embedded) expect(await db.collection('items').findOne({ _id: 'gone' as never })).toBeNull();
+  // Held but not disconnected, the same insert runs once the hold is over.
+  await failCommand({ times: 1 }, { failCommands: ['insert'], appName: 'held-then-stays', blockConnection: true, blockTimeMS: 300 });
+  const [reply] = await onOneConnection('held-then-stays', [{ insert: 'items', documents: [{ _id: 'stayed' }], $db: db.databaseName }]);
+  expect(reply).toMatchObject({ ok: 1, n: 1 });
 });
 
 test('a TransientTransactionError at commit makes withTransaction run the transaction again; it commits once', async () => {

@@ -99,7 +99,10 @@ async function books(memberId: string, no: string) {
 
 /** Sends a charge to the server process, holds it at `command` by a fail point, and kills the process there. */
 async function killDuring(server: { url: string; proc: ChildProcess }, command: 'insert' | 'commitTransaction', clerk: string, body: Record<string, unknown>) {
-  const data = { failCommands: [command], appName: CHILD_APP, blockConnection: true, blockTimeMS: 4_000 };
+  // Held far longer than the kill takes on a loaded machine: held only 4 s, a kill that came later let the insert go on
+  // after its transaction had lapsed (3 s), the server retried the whole charge, and it was booked before the kill.
+  // The hold ends, the command unrun, when the killed process's connection closes (as mongod's interruptible sleep).
+  const data = { failCommands: [command], appName: CHILD_APP, blockConnection: true, blockTimeMS: 30_000 };
   const before = await failPoint({ times: 1 }, data);
   const answer = call(server.url, 'POST', '/staff/counter/stored-value/charges', body, clerk).catch(() => null);
   // Setting the same fail point again answers how often it fired, and leaves it as it was.
