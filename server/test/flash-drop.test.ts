@@ -107,7 +107,9 @@ describe('a flash drop on a limited coupon template', () => {
       expect(count(command)).toBeLessThanOrEqual(UNITS + 3);
     }
     expect(count('insert idempotency_records')).toBeLessThanOrEqual(UNITS + 3 + 10); // the ten retries may try to claim their key
-    expect(count('find idempotency_records')).toBeGreaterThanOrEqual(CROWD - UNITS - 3);
+    // Each refusal looked up its key; look-ups asked for together went out as one read (readsById).
+    expect(count('find idempotency_records')).toBeGreaterThan(0);
+    expect(count('find idempotency_records')).toBeLessThanOrEqual(CROWD + 10 - UNITS);
     const winners = new Set(answers.filter((res) => res.status === 201).map((res) => res.body.coupon.id));
     expect(winners.size).toBe(UNITS);
     // A retry answers what its first request answered.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
 import { ErrorCode } from '@membercard/shared';
 import { AppError, isDuplicateKeyError } from './errors';
+import { readsById } from './readsById';
 import type { Reply } from './route';
 
 // One idempotency mechanism for every request that changes points, coupons or money.
@@ -84,7 +85,11 @@ export class IdempotencyStore {
     this.waitMs = options.waitMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
     this.now = options.now ?? (() => new Date());
+    this.recordById = readsById<IdempotencyRecord>(() => this.model.collection);
   }
+
+  /** A known refusal's key look-up: a drop's hundreds at once go out as a few reads (readsById). */
+  private readonly recordById: (key: string) => Promise<IdempotencyRecord | null>;
 
   async run(scopedKey: string, hash: string, execute: () => Promise<Reply<unknown>>): Promise<Reply<unknown>> {
     const claimed = await this.claim(scopedKey, hash);
@@ -98,7 +103,7 @@ export class IdempotencyStore {
    * replays (or waits for) that request's answer, as run does. One read instead of the claim and its completion.
    */
   async runUnlessRefused(scopedKey: string, hash: string, refusal: Error, execute: () => Promise<Reply<unknown>>): Promise<Reply<unknown>> {
-    const record = await this.model.collection.findOne<IdempotencyRecord>({ _id: scopedKey as never });
+    const record = await this.recordById(scopedKey);
     if (!record) throw refusal;
     return this.replayOrWait(scopedKey, hash, execute, record);
   }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import mongoose, { Schema, type ClientSession } from 'mongoose';
 import { errors } from './errors';
+import { readsById } from './readsById';
 import type { Actor } from './requestContext';
 
 // Access tokens are short-lived JWTs (HS256, signed with the shared secret so any instance verifies them).
@@ -100,7 +101,11 @@ export class TokenService {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.key = new TextEncoder().encode(secret);
+    this.sessionById = readsById<SessionRecord>(() => this.sessions.collection, { projection: { revokedAt: 1, expiresAt: 1, version: 1, actor: 1 } });
   }
+
+  /** Every signed-in request's session read, coalesced with the other requests' (readsById). */
+  private readonly sessionById: (id: string) => Promise<SessionRecord | null>;
 
   /** Wired once the account services exist (services.ts): how a session's owner turns into claims. */
   useResolver(resolver: AccountResolver): void {
@@ -225,8 +230,7 @@ export class TokenService {
     if (cached && at - cached.at < SESSION_CHECK_CACHE_MS) return cached.state;
     if (this.checked.size >= CACHE_LIMIT) this.checked.clear();
     // Every signed-in request's check: through the driver (the lean read's answer, without a mongoose query).
-    const state = this.sessions.collection
-      .findOne<SessionRecord>({ _id: sessionId as never }, { projection: { revokedAt: 1, expiresAt: 1, version: 1, actor: 1 } })
+    const state = this.sessionById(sessionId)
       .then((found) => (found ? { revokedAt: found.revokedAt, expiresAt: found.expiresAt, version: found.version ?? 0, owner: ownerKey(found.actor) } : null));
     this.checked.set(sessionId, { at, state });
     state.catch(() => this.checked.delete(sessionId));

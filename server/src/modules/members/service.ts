@@ -29,6 +29,7 @@ import {
 import type mongoose from 'mongoose';
 import { Types, type ClientSession } from 'mongoose';
 import { AppError, errors, isDuplicateKeyError } from '../../lib/errors';
+import { readsById } from '../../lib/readsById';
 import type { Actor } from '../../lib/requestContext';
 import type { TokenService } from '../../lib/tokens';
 import { inTransaction } from '../../lib/transactions';
@@ -89,7 +90,11 @@ export class MembersService {
 
   constructor(private readonly deps: Deps) {
     this.codeStepSeconds = deps.codeStepSeconds ?? DEFAULT_CODE_STEP_SECONDS;
+    this.memberById = readsById<MemberDoc>(() => deps.members.collection);
   }
+
+  /** Every member route's member read, coalesced with the other requests' (readsById). */
+  private readonly memberById: (id: Types.ObjectId) => Promise<MemberDoc | null>;
 
   // ---- identity ----
 
@@ -132,7 +137,8 @@ export class MembersService {
   async activeMember(memberId: string): Promise<MemberDoc | null> {
     if (!Types.ObjectId.isValid(memberId)) return null;
     // Every member route's check: through the driver (what a lean read returns, without building a mongoose query).
-    return this.deps.members.collection.findOne<MemberDoc>({ _id: new Types.ObjectId(memberId), status: 'active' });
+    const member = await this.memberById(new Types.ObjectId(memberId));
+    return member?.status === 'active' ? member : null;
   }
 
   // ---- joining ----
