@@ -12,7 +12,7 @@
  * embedded database in this one process; split, the database (embedded-mongo's CLI) and the clients
  * (flash-drop-clients.ts) each in a child process, this process the server alone, as deployed. Each is compared with
  * its own floor, and the run ends with both topologies' p99 side by side. BENCH_PROFILE=<dir>: a CPU profile per drop.
- * Run: npx tsx scripts/bench/flash-drop.ts   BENCH_CLAIMS=1000 BENCH_UNITS=100 BENCH_SEATS=100 BENCH_ONLY=mall,code,centre,grant,signup
+ * Run: npx tsx scripts/bench/flash-drop.ts   BENCH_CLAIMS=1000 BENCH_UNITS=100 BENCH_SEATS=100 BENCH_WARMUP=100 BENCH_ONLY=mall,code,centre,grant,signup
  *
  * p99 at 1,000 against 100, two runs each. Before the drop's gate (CouponIssuer.admit: a refusal writes nothing),
  * in-process at load 3.4–5.3, floor 0.30 / 0.29 s: mall 7.5 / 7.2 s (6.8 commands each), code 3.6 / 4.6 s (4.5),
@@ -21,6 +21,11 @@
  *     grant 1.33 / 1.24 s (1.6), sign-up 4.08 / 3.53 s (5.8);
  *   split (floor 0.20 / 0.27 s): mall 1.86 / 2.12 s, code 1.08 / 1.02 s, centre 1.36 / 1.29 s, grant 0.73 / 0.80 s,
  *     sign-up 1.92 / 2.15 s.
+ * Now (coalesced reads, the member read after the gate, waitlist counters, the warm-up drop), at load 1.1–1.4:
+ *   in-process (floor 0.16 / 0.16 s): mall 1.59 / 1.61 s (1.9 commands), code 0.99 / 1.05 s (3.6), centre 0.97 / 1.00 s
+ *     (1.5), grant 0.91 / 0.96 s (1.1), sign-up 1.53 / 1.63 s (3.0);
+ *   split (floor 0.14 / 0.12 s): mall 0.68 / 0.71 s, code 0.87 / 0.86 s, centre 0.38 / 0.34 s, grant 0.43 / 0.37 s,
+ *     sign-up 0.86 / 0.77 s.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
