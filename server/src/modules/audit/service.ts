@@ -44,24 +44,25 @@ export class AuditService {
   /** Records a staff or HQ write; pass the transaction's session so the record commits with the change. */
   async record(actor: Actor, requestId: string, input: AuditInput, session?: ClientSession): Promise<void> {
     if (actor.type !== 'staff' && actor.type !== 'admin') throw errors.forbidden();
-    await this.model.create(
-      [
-        {
-          actorType: actor.type,
-          actorId: actor.staffId,
-          role: actor.role,
-          hqRole: actor.type === 'admin' ? actor.hqRole : null,
-          storeId: actor.type === 'staff' ? actor.storeId : null,
-          ...input,
-          memberId: input.memberId ?? null,
-          before: input.before ?? null,
-          after: input.after ?? null,
-          requestId,
-          at: this.now(),
-        },
-      ],
-      { session },
-    );
+    // Every staff and HQ write records one (each purchase at the till): a complete document of stored types,
+    // inserted by the driver, with no mongoose document to build, cast and validate.
+    const entry: AuditEntry = {
+      _id: new Types.ObjectId(),
+      actorType: actor.type,
+      actorId: actor.staffId,
+      role: actor.role,
+      hqRole: actor.type === 'admin' ? actor.hqRole : null,
+      storeId: actor.type === 'staff' ? actor.storeId : null,
+      action: input.action,
+      targetType: input.targetType,
+      targetId: input.targetId,
+      memberId: input.memberId ?? null,
+      before: input.before ?? null,
+      after: input.after ?? null,
+      requestId,
+      at: this.now(),
+    };
+    await this.model.collection.insertOne(entry, { session });
   }
 
   async list(filter: AuditFilter, limit: number, cursor?: string) {

@@ -77,13 +77,13 @@ export class PointsLedger {
         if (existing) return { entry: existing };
       }
       const at = now();
-      const member = await members
-        .findOneAndUpdate(
-          { ...patch.filter, _id: change.memberId, status: 'active' },
-          { $inc: { ...patch.inc, pointsBalance: change.amount }, ...(patch.set ? { $set: patch.set } : {}) },
-          { returnDocument: 'after', session },
-        )
-        .lean<MemberDoc>();
+      // Through the driver, as the entry and the lot below: the patch holds stored types already (every purchase).
+      const memberId = typeof change.memberId === 'string' ? new Types.ObjectId(change.memberId) : change.memberId;
+      const member = (await members.collection.findOneAndUpdate(
+        { ...patch.filter, _id: memberId, status: 'active' },
+        { $inc: { ...patch.inc, pointsBalance: change.amount }, ...(patch.set ? { $set: patch.set } : {}) },
+        { returnDocument: 'after', session },
+      )) as MemberDoc | null;
       if (!member) return null;
       const entryId = new Types.ObjectId();
       const expiresAt = lotExpiry(at);
