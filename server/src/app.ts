@@ -148,13 +148,6 @@ async function pingDatabase(connection: mongoose.Connection): Promise<boolean> {
  * account, changing its password or its role or store ends or retires its tokens, so no separate read of
  * the account is needed here. HQ routes also need the route's least HQ role (RouteSpec.hq).
  */
-async function checkMember(ctx: AppContext, services: Services): Promise<void> {
-  const actor = ctx.state.actor;
-  const member = actor.type === 'shopper' ? await services.members.activeMember(actor.memberId) : null;
-  if (!member) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
-  ctx.state.member = member; // the handler reuses this read (e.g. GET /me) instead of reading again
-}
-
 async function authorize(ctx: AppContext, spec: RouteSpec, services: Services): Promise<void> {
   const level = spec.auth;
   if (level === 'public') return;
@@ -204,4 +197,12 @@ async function authorize(ctx: AppContext, spec: RouteSpec, services: Services): 
   if (actor.mustChangePassword && !spec.beforePasswordChange) {
     throw new AppError(ErrorCode.PASSWORD_CHANGE_REQUIRED, 'Choose a new password first (POST /auth/password).');
   }
+}
+
+/** A `member` route's member: active, or 403 NOT_A_MEMBER (after authorize; on a gated route, after its gate). */
+async function checkMember(ctx: AppContext, services: Services): Promise<void> {
+  const actor = ctx.state.actor;
+  const member = actor.type === 'shopper' ? await services.members.activeMember(actor.memberId) : null;
+  if (!member) throw new AppError(ErrorCode.NOT_A_MEMBER, 'Join the membership first.');
+  ctx.state.member = member; // the handler reuses this read (e.g. GET /me) instead of reading again
 }

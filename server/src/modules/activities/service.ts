@@ -427,7 +427,6 @@ export class ActivitiesService {
     }
     let refunds: Types.ObjectId[] = [];
     let closings: Types.ObjectId[] = [];
-    let wasWaitlisted = false;
     const promoted: Promoted = [];
     const cancelled = await inTransaction(connection, undefined, async (session) => {
       promoted.length = 0;
@@ -445,14 +444,13 @@ export class ActivitiesService {
         throw errors.notFound('You have no sign-up for this activity.');
       }
       if (HOLDS_SEAT.includes(before.status)) promoted.push(...(await this.releaseSeat(activity._id, session)));
-      wasWaitlisted = before.status === 'waitlisted';
+      else if (before.status === 'waitlisted') promoted.push({ ...before, status: 'cancelled' }); // left the waitlist
       refunds = await payments.markRefunding({ 'purpose.id': before._id }, 'member cancelled', session);
       closings = await payments.markClosing({ 'purpose.id': before._id }, session);
       return { ...before, status: 'cancelled' as const, cancelledAt: at };
     });
     for (const paymentId of refunds) await payments.issueRefund(paymentId);
     for (const paymentId of closings) await payments.closeAtProvider(paymentId);
-    if (wasWaitlisted) await this.leftWaitlist(activity._id);
     await this.afterPromotions(promoted);
     return this.signupView(cancelled, activity, { withPayment: false });
   }
@@ -727,8 +725,15 @@ export class ActivitiesService {
    */
   async fillWaitingSeats(): Promise<{ processed: number }> {
     const { activities, signups, now } = this.deps;
+    // The counters say where anyone waits (or is being written onto the waitlist); activities from before them are looked at.
     const candidates = await activities.collection
-      .find({ status: 'published', startAt: { $gt: now() }, seatsLeft: { $gt: 0 } }, { projection: { _id: 1 } })
+      .find(
+        {
+          status: 'published', startAt: { $gt: now() }, seatsLeft: { $gt: 0 },
+          $or: [{ waitlistLeft: { $exists: false } }, { $expr: { $gt: ['$waitlistJoined', '$waitlistLeft'] } }],
+        },
+        { projection: { _id: 1 } },
+      )
       .toArray();
     let processed = 0;
     for (const { _id } of candidates) {
@@ -801,15 +806,14 @@ export class ActivitiesService {
     );
   }
 
-  /** Places the WeChat Pay orders of promoted paid seats; a failure leaves them for the member's next look or the hold job. */
+  /**
+   * After a transaction moved sign-ups off the waitlist: counts them out of it, and places the WeChat Pay orders of
+   * promoted paid seats (a failure leaves them for the member's next look or the hold job).
+   */
   private async afterPromotions(promoted: Promoted): Promise<void> {
-    const leftByActivity = new Map<string, { id: Types.ObjectId; count: number }>();
-    for (const signup of promoted) {
-      const entry = leftByActivity.get(String(signup.activityId)) ?? { id: signup.activityId, count: 0 };
-      entry.count += 1;
-      leftByActivity.set(String(signup.activityId), entry);
-    }
-    for (const { id, count } of leftByActivity.values()) await this.leftWaitlist(id, count);
+    const leftByActivity = new Map<string, number>();
+    for (const signup of promoted) leftByActivity.set(String(signup.activityId), (leftByActivity.get(String(signup.activityId)) ?? 0) + 1);
+    for (const [id, count] of leftByActivity) await this.leftWaitlist(new Types.ObjectId(id), count);
     for (const signup of promoted) {
       if (signup.status !== 'pending_payment') continue;
       const payment = await this.deps.payments.forPurpose(signup._id);

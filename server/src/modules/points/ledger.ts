@@ -78,7 +78,7 @@ export class PointsLedger {
       }
       const at = now();
       // Through the driver, as the entry and the lot below: the patch holds stored types already (every purchase).
-      const memberId = typeof change.memberId === 'string' ? new Types.ObjectId(change.memberId) : change.memberId;
+      const memberId = memberObjectId(change);
       const member = (await members.collection.findOneAndUpdate(
         { ...patch.filter, _id: memberId, status: 'active' },
         { $inc: { ...patch.inc, pointsBalance: change.amount }, ...(patch.set ? { $set: patch.set } : {}) },
@@ -175,7 +175,7 @@ export class PointsLedger {
       const [entry] = await ledger.create(
         [
           {
-            memberId: new Types.ObjectId(String(change.memberId)),
+            memberId: memberObjectId(change),
             delta: -amount,
             balanceAfter,
             reason: change.reason,
@@ -268,4 +268,9 @@ function pointsEvent(entry: { _id: unknown; delta: number; balanceAfter: number;
 
 function assertPositive(amount: number): void {
   if (!Number.isSafeInteger(amount) || amount <= 0) throw new Error(`Points amounts are positive integers, got ${amount}`);
+}
+
+/** The change's member as stored (ObjectId), for writes that go through the driver uncast. */
+function memberObjectId(change: PointsChange): Types.ObjectId {
+  return typeof change.memberId === 'string' ? new Types.ObjectId(change.memberId) : change.memberId;
 }
