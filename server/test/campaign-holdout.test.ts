@@ -82,8 +82,10 @@ describe('holdout', () => {
     expect(records).toHaveLength(2000);
     expect(new Set(records.map((r) => String(r.memberId)))).toEqual(new Set(ids.map(String)));
     const held = records.filter((r) => r.holdout);
-    // 20% of 2000 = 400, standard error ≈ 8.9: within four of them.
-    expect(Math.abs(held.length - 400)).toBeLessThan(36);
+    // 20% of 2000 = 400 with a standard deviation of √(2000 × 0.2 × 0.8) ≈ 17.9. The seed and the member ids are new
+    // on every run, so allow five of them (a false alarm about once in two million runs); the draw's evenness is
+    // tested with fixed ids in the shared package.
+    expect(Math.abs(held.length - 400)).toBeLessThan(90);
     expect(done.progress).toEqual({ targeted: 2000, holdout: held.length, issued: 2000 - held.length, notified: 0, failed: 0 });
 
     // Each member's recorded group is the campaign seed's draw for them: auditable, and the same on any re-run.
