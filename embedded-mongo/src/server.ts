@@ -30,6 +30,11 @@ export interface RunningServer {
   /** Connection string for drivers, e.g. `mongodb://127.0.0.1:27027` (append `/<db>` if wanted). */
   uri: string;
   port: number;
+  /**
+   * Writes a snapshot of the data directory now, in the background as one the journal's growth starts (commands are
+   * served while it is written); resolves once it is on disk. Without a data directory there is nothing to write.
+   */
+  snapshot(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -141,6 +146,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   return {
     uri: `mongodb://${reportedHost}:${port}`,
     port,
+    async snapshot() {
+      await durability?.snapshot();
+    },
     stop() {
       stopped ??= (async () => {
         for (const t of timers) clearInterval(t);

@@ -56,6 +56,37 @@ describe('durability with a data directory', () => {
     await server.stop();
   });
 
+  test('a snapshot asked for over the running server is written while commands are answered', async () => {
+    const dataDir = makeDataDir();
+    let server = await startServer({ port: 0, dataDir });
+    let client = await MongoClient.connect(server.uri);
+    const members = () => client.db('app').collection<{ _id: number; note: string }>('members');
+    await members().insertMany(Array.from({ length: 50_000 }, (_, i) => ({ _id: i, note: 'x'.repeat(200) })));
+    const snapshot = server.snapshot();
+    let snapshotDone = false;
+    void snapshot.then(() => (snapshotDone = true));
+    // a read and a write sent after the cut are answered before the file is finished
+    expect((await members().findOne({ _id: 49_999 }))?._id).toBe(49_999);
+    await members().insertOne({ _id: 50_000, note: 'written during the snapshot' });
+    expect(snapshotDone).toBe(false);
+    await snapshot;
+    expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('journal-'))).toHaveLength(1);
+    expect(fs.statSync(path.join(dataDir, 'snapshot.bson')).size).toBeGreaterThan(50_000 * 200);
+    await client.close();
+    await server.stop();
+
+    server = await startServer({ port: 0, dataDir });
+    client = await MongoClient.connect(server.uri);
+    expect(await members().countDocuments()).toBe(50_001);
+    expect((await members().findOne({ _id: 50_000 }))?.note).toBe('written during the snapshot');
+    await client.close();
+    await server.stop();
+    // without a data directory there is nothing to write, and asking is harmless
+    const inMemory = await startServer({ port: 0 });
+    await expect(inMemory.snapshot()).resolves.toBeUndefined();
+    await inMemory.stop();
+  });
+
   test('without a data directory nothing is kept', async () => {
     let server = await startServer({ port: 0 });
     let client = await MongoClient.connect(server.uri);

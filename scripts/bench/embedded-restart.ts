@@ -16,6 +16,10 @@
  *     Has the server open the directory and write its own snapshot (format 2: each index's entries in order after
  *     its collection's documents), as a server that has run leaves it; `load` ends with it. With EMBEDDED_MONGO_SRC
  *     that copy of the server writes it (to time the snapshot writing before/after).
+ *   during-snapshot [dir] [seconds=20]
+ *     Restarts the server on the directory, then has four tills scan members and record visits back to back, first
+ *     for `seconds` without a snapshot, then while the server writes one in the background; prints each phase's
+ *     p50/p99/worst and the longest event-loop hold.
  *   kinds [count=20000]
  *     Heap and resident memory per document for each kind of product document, in memory (no data directory).
  *
@@ -37,6 +41,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import zlib from 'node:zlib';
@@ -257,6 +262,70 @@ async function restart(dir: string): Promise<void> {
     );
 }
 
+/** p50, p99 and worst of a list of milliseconds. */
+function percentiles(ms: number[]): { p50: number; p99: number; worst: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), worst: sorted[sorted.length - 1] ?? 0 };
+}
+
+/**
+ * What a till waits for while the server writes a snapshot of the whole data set: four tills scan a member (read by
+ * card number) and record a visit (an insert, journaled) back to back, first for `seconds` with no snapshot (the
+ * baseline), then for as long as a snapshot the server writes in the background takes. Server and tills share this
+ * process's event loop, as in the demo; the longest time it was held at once is printed too.
+ */
+async function duringSnapshot(dir: string, seconds: number): Promise<void> {
+  if (!fs.existsSync(path.join(dir, 'snapshot.bson'))) throw new Error(`no data set in ${dir}: run "load" first`);
+  const startServer = await loadServer(process.env.EMBEDDED_MONGO_SRC);
+  const server = await startServer({ port: 0, dataDir: dir, heapCeilingBytes: 0 });
+  const client = await MongoClient.connect(server.uri, { maxPoolSize: 8 });
+  const db = client.db(DB);
+  const cards = (await db.collection('members').find({}, { projection: { cardNo: 1 } }).limit(5_000).toArray()).map((m) => m.cardNo as string);
+  const visits = db.collection('bench_visits');
+  const tills = 4;
+  const phase = async (label: string, running: () => boolean): Promise<void> => {
+    const reads: number[] = [];
+    const writes: number[] = [];
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: tills }, async (_, till) => {
+        for (let i = till; running(); i += tills) {
+          const cardNo = cards[(i * 7919) % cards.length]!;
+          let at = performance.now();
+          const member = await db.collection('members').findOne({ cardNo }, { projection: { _id: 1, tier: 1, pointsBalance: 1 } });
+          reads.push(performance.now() - at);
+          at = performance.now();
+          await visits.insertOne({ memberId: member?._id, till, at: new Date() });
+          writes.push(performance.now() - at);
+        }
+      }),
+    );
+    loop.disable();
+    const r = percentiles(reads);
+    const w = percentiles(writes);
+    console.log(
+      `${label}: ${fmt((performance.now() - started) / 1000, 1)} s, ${fmt(reads.length)} scans; member read p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, ` +
+        `worst ${fmt(r.worst, 1)} ms; visit insert p50 ${fmt(w.p50, 1)} ms, p99 ${fmt(w.p99, 1)} ms, worst ${fmt(w.worst, 1)} ms; ` +
+        `event loop held at most ${fmt(loop.max / 1e6, 1)} ms; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    );
+  };
+  try {
+    const until = performance.now() + seconds * 1000;
+    await phase('no snapshot     ', () => performance.now() < until);
+    let writing = true;
+    const snapshot = server.snapshot().finally(() => (writing = false));
+    await phase('snapshot written', () => writing);
+    await snapshot;
+    console.log(`snapshot: ${fmt(fs.statSync(path.join(dir, 'snapshot.bson')).size / 1024 / 1024)} MB (goal: scans under 50 ms p99 throughout)`);
+  } finally {
+    await client.close();
+    await server.stop();
+  }
+}
+
 /** Heap and resident bytes per document of each kind, one kind at a time in a fresh in-memory server. */
 async function kinds(count: number): Promise<void> {
   const startServer = await loadServer(process.env.EMBEDDED_MONGO_SRC);
@@ -302,7 +371,8 @@ async function main(): Promise<void> {
   } else if (mode === 'restart') await restart(a ?? '/tmp/embedded-restart-100000');
   else if (mode === 'resnapshot') await resnapshot(a ?? '/tmp/embedded-restart-100000', process.env.EMBEDDED_MONGO_SRC);
   else if (mode === 'kinds') await kinds(Number(a ?? 20_000));
-  else throw new Error(`unknown mode ${mode}: load | resnapshot | restart | kinds`);
+  else if (mode === 'during-snapshot') await duringSnapshot(a ?? '/tmp/embedded-restart-100000', Number(b ?? 20));
+  else throw new Error(`unknown mode ${mode}: load | resnapshot | restart | during-snapshot | kinds`);
 }
 
 main().then(
