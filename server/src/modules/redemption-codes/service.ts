@@ -175,13 +175,21 @@ export class RedemptionCodesService {
       throw new AppError(ErrorCode.CODE_NOT_FOUND, 'No such code; check it for typos.', { reason: 'check_symbol' });
     }
     const { rateLimits, connection, codes, batches, issuer, ledger, now } = this.deps;
-    await rateLimits.consume('code-claim-member', memberId);
-    await rateLimits.consume('code-claim-ip', ip);
+    // The two counts and the code's read go out together (one round trip, not three); a refusal by either limit
+    // still comes first, so the answer says nothing about the code to a caller over the limit.
+    const [byMember, byAddress, codeRead] = await Promise.allSettled([
+      rateLimits.consume('code-claim-member', memberId),
+      rateLimits.consume('code-claim-ip', ip),
+      codes.findById(code).lean<RedemptionCodeDoc>().exec(),
+    ]);
+    if (byMember.status === 'rejected') throw byMember.reason;
+    if (byAddress.status === 'rejected') throw byAddress.reason;
+    if (codeRead.status === 'rejected') throw codeRead.reason;
+    const found = codeRead.value;
     const notFound = () => new AppError(ErrorCode.CODE_NOT_FOUND, 'No such code; check it for typos.');
     const voided = () => new AppError(ErrorCode.CODE_VOIDED, 'This code’s batch has been voided.');
     const used = () => new AppError(ErrorCode.CODE_ALREADY_USED, 'This code has already been used.');
     // Refusals that need no write come first, so a refused claim never takes a coupon's unit even briefly.
-    const found = await codes.findById(code).lean<RedemptionCodeDoc>();
     if (!found) throw notFound();
     if (found.claimedBy) throw used();
     if (found.voidedAt) throw voided();
