@@ -35,6 +35,52 @@ it('reads asked for in the same turn go out as one find; each caller gets its ow
   expect(finds.filter((f) => f.collection === 'reads_by_id_test')).toEqual([{ collection: 'reads_by_id_test', ids: 62 }]);
 });
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+it('reads asked for while a find is out wait for it and then go out together', async () => {
+  const collection = app.connection.db!.collection('reads_by_id_test');
+  const ids = Array.from({ length: 4 }, () => new Types.ObjectId());
+  await collection.insertMany(ids.map((_id, n) => ({ _id, n })));
+  const read = readsById<{ n: number }>(() => collection);
+  const admin = app.connection.db!.admin();
+  // the first find is held 30 ms at the database, so it is surely still out while the others are asked for
+  await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 30 } });
+  finds.length = 0;
+  try {
+    const first = read(ids[0]);
+    await nextTurn(); // the first find is sent
+    const later = [];
+    for (const id of ids.slice(1)) {
+      later.push(read(id)); // each asked in a turn of its own, while the first is out
+      await nextTurn();
+    }
+    expect((await Promise.all([first, ...later])).map((doc) => doc?.n)).toEqual([0, 1, 2, 3]);
+  } finally {
+    await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+  }
+  expect(finds.filter((f) => f.collection === 'reads_by_id_test').map((f) => f.ids)).toEqual([1, 3]);
+});
+
+it('a find held up at the database holds up later reads only briefly: they go out on their own', async () => {
+  const collection = app.connection.db!.collection('reads_by_id_held');
+  const [held, other] = [new Types.ObjectId(), new Types.ObjectId()];
+  await collection.insertMany([{ _id: held, n: 1 }, { _id: other, n: 2 }]);
+  const read = readsById<{ n: number }>(() => collection);
+  const admin = app.connection.db!.admin();
+  await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 1_500 } });
+  try {
+    const started = Date.now();
+    const first = read(held);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the first find is out, held
+    const second = await read(other);
+    expect(second?.n).toBe(2);
+    expect(Date.now() - started).toBeLessThan(1_000); // not after the held find's 1.5 s
+    expect((await first)?.n).toBe(1);
+  } finally {
+    await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+  }
+});
+
 it('nothing is kept between reads: a write made before a read is seen by it', async () => {
   const collection = app.connection.db!.collection('reads_by_id_test');
   const id = new Types.ObjectId();
