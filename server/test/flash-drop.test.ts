@@ -71,6 +71,20 @@ async function limitedTemplate(overrides: Record<string, unknown> = {}): Promise
   return res.body.id;
 }
 
+/** A free activity a week ahead, published, with `capacity` seats; its id. */
+async function publishedActivity(title: string, description: string, capacity: number): Promise<string> {
+  const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
+  const created = await app.api.post(
+    '/admin/activities',
+    { title, description, startAt: startAt.toISOString(), endAt: new Date(startAt.getTime() + 3_600_000).toISOString(), signupClosesAt: new Date(startAt.getTime() - 86_400_000).toISOString(), capacity, feeFen: 0, attendancePoints: 0 },
+    admin,
+  );
+  expect(created.status).toBe(201);
+  const activityId: string = created.body.id;
+  if (created.body.status === 'draft') expect((await app.api.post(`/admin/activities/${activityId}/publish`, {}, admin)).status).toBe(200);
+  return activityId;
+}
+
 /** Every answer is a success or the drop's refusal: never a 5xx, never anything else. */
 function expectDropAnswers(answers: Array<Pick<ApiResponse, 'status' | 'body'>>, successStatus: number, winners: number) {
   const tally = new Map<string, number>();
@@ -271,14 +285,7 @@ describe('what a claim costs the database', () => {
 
   it('activity sign-up: a seat is one update and one insert, and so is a place on the waitlist (its position from the numbering\'s counters) unless the activity is not yet noted full', async () => {
     const [first, second, third, fourth, fifth] = await members(5, 0);
-    const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
-    const created = await app.api.post(
-      '/admin/activities',
-      { title: '一席快闪课', description: '一个名额', startAt: startAt.toISOString(), endAt: new Date(startAt.getTime() + 3_600_000).toISOString(), signupClosesAt: new Date(startAt.getTime() - 86_400_000).toISOString(), capacity: 1, feeFen: 0, attendancePoints: 0 },
-      admin,
-    );
-    const activityId = created.body.id;
-    if (created.body.status === 'draft') expect((await app.api.post(`/admin/activities/${activityId}/publish`, {}, admin)).status).toBe(200);
+    const activityId = await publishedActivity('一席快闪课', '一个名额', 1);
     const watched = ['activities', 'activity_signups', 'members'];
     const signUp = (m: { token: string }) => () => app.api.post(`/activities/${activityId}/signups`, {}, m.token);
     const seated = await commandsOf(signUp(first!), watched);
@@ -319,15 +326,7 @@ describe('what a claim costs the database', () => {
 
 describe('a flash drop on a small activity', () => {
   it('200 parallel sign-ups for 20 seats: exactly 20 confirmed, 180 waitlisted in distinct order, no 5xx; a cancellation promotes the first in line', async () => {
-    const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
-    const created = await app.api.post(
-      '/admin/activities',
-      { title: '限量快闪课', description: '二十个名额', startAt: startAt.toISOString(), endAt: new Date(startAt.getTime() + 3_600_000).toISOString(), signupClosesAt: new Date(startAt.getTime() - 86_400_000).toISOString(), capacity: 20, feeFen: 0, attendancePoints: 0 },
-      admin,
-    );
-    expect(created.status).toBe(201);
-    const activityId = created.body.id;
-    if (created.body.status === 'draft') expect((await app.api.post(`/admin/activities/${activityId}/publish`, {}, admin)).status).toBe(200);
+    const activityId = await publishedActivity('限量快闪课', '二十个名额', 20);
 
     const signers = crowd.slice(0, SIGNERS);
     const answers = await Promise.all(signers.map((m) => app.api.post(`/activities/${activityId}/signups`, {}, m.token)));
@@ -359,14 +358,7 @@ describe('a flash drop on a small activity', () => {
 
   it('a seat given back while a sign-up was still joining the waitlist goes to it within the minute', async () => {
     const [holder, joiner] = await members(2, 0);
-    const startAt = new Date(app.clock.now().getTime() + 7 * 86_400_000);
-    const created = await app.api.post(
-      '/admin/activities',
-      { title: '一席候补课', description: '一个名额', startAt: startAt.toISOString(), endAt: new Date(startAt.getTime() + 3_600_000).toISOString(), signupClosesAt: new Date(startAt.getTime() - 86_400_000).toISOString(), capacity: 1, feeFen: 0, attendancePoints: 0 },
-      admin,
-    );
-    const activityId = created.body.id;
-    if (created.body.status === 'draft') expect((await app.api.post(`/admin/activities/${activityId}/publish`, {}, admin)).status).toBe(200);
+    const activityId = await publishedActivity('一席候补课', '一个名额', 1);
     expect((await app.api.post(`/activities/${activityId}/signups`, {}, holder!.token)).body.status).toBe('confirmed');
     // The joiner's sign-up is numbered onto the waitlist while the activity is full; its insert is held back until
     // the holder's cancellation has looked for someone waiting (nobody yet) and put the seat back.

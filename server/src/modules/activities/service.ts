@@ -58,7 +58,6 @@ interface Deps {
   events?: EventRecorder;
 }
 
-/** Paid seats whose order must be placed once the transaction that promoted them has committed. */
 /**
  * Sign-ups a transaction moved off the waitlist (promoted, or lapsed for want of a way to pay), as they stood after:
  * once it commits, afterPromotions places the promoted paid seats' orders and counts them out of the waitlist.
